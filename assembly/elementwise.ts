@@ -1,0 +1,465 @@
+// Elementwise ops: binary arithmetic with NumPy broadcasting, comparisons, unary math, where,
+// clamp, cast and copy — each forward kernel with its VJP rule beside it.
+//
+// Kernels run over the broadcast iteration of iter.ts; the inner run uses v128 (f32x4 / f64x2)
+// when it is contiguous or constant, with scalar tails. Rules are written with the recording
+// ops of this file and of reduce.ts, so they are themselves differentiable.
+
+import { Op, DType } from "./vocabulary";
+import {
+  newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
+  fail, E_NO_RULE,
+} from "./tensor";
+import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
+import { recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, record1,
+  record2, recInput, recAttr, recOut, accumulate } from "./tape";
+import { sumTo } from "./reduce";
+import {
+  expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT,
+} from "./math";
+
+const SHAPE_TMP = memory.data(MAX_RANK * 4);
+
+/** Writes the broadcast shape of a and b (and c, if nonzero) to SHAPE_TMP; returns its rank. */
+export function broadcastShape(a: i32, b: i32, c: i32): i32 {
+  const r = max(rankOf(a), max(rankOf(b), c != 0 ? rankOf(c) : 0));
+  for (let k = 0; k < r; k++) {
+    let n = 1;
+    for (let j = 0; j < 3; j++) {
+      const x = j == 0 ? a : j == 1 ? b : c;
+      if (x == 0) continue;
+      const kx = k - (r - rankOf(x));
+      if (kx < 0) continue;
+      const d = dimOf(x, kx);
+      if (d != 1) n = d; // the host has checked that the non-1 sizes agree
+    }
+    store<i32>(SHAPE_TMP + (<u32>k << 2), n);
+  }
+  return r;
+}
+
+// ————————————————————————————————————————————————————————— binary
+
+@inline function binaryScalarOp<T>(op: i32, x: T, y: T): T {
+  switch (op) {
+    case Op.add: return x + y;
+    case Op.sub: return x - y;
+    case Op.mul: return x * y;
+    case Op.div: return x / y;
+    case Op.maximum: return max<T>(x, y);
+    case Op.minimum: return min<T>(x, y);
+    default: return powT<T>(x, y);
+  }
+}
+
+@inline function binaryVectorOp<T>(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case Op.add: return v128.add<T>(x, y);
+    case Op.sub: return v128.sub<T>(x, y);
+    case Op.mul: return v128.mul<T>(x, y);
+    case Op.div: return v128.div<T>(x, y);
+    case Op.maximum: return v128.max<T>(x, y);
+    default: return v128.min<T>(x, y);
+  }
+}
+
+/** One inner run: out[i] = a[i*sa] op b[i*sb], with sa, sb in {0, 1} on the fast paths. */
+function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
+  const size = sizeof<T>();
+  const lanes = <i32>(16 / size);
+  let i = 0;
+  if (op != Op.pow && (sa | sb) >= 0 && sa <= 1 && sb <= 1) {
+    const va = v128.splat<T>(load<T>(pa));
+    const vb = v128.splat<T>(load<T>(pb));
+    for (; i + lanes <= n; i += lanes) {
+      const x = sa == 1 ? v128.load(pa + <usize>i * size) : va;
+      const y = sb == 1 ? v128.load(pb + <usize>i * size) : vb;
+      v128.store(po + <usize>i * size, binaryVectorOp<T>(op, x, y));
+    }
+  }
+  for (; i < n; i++) {
+    const x = load<T>(pa + <usize>(i * sa) * size);
+    const y = load<T>(pb + <usize>(i * sb) * size);
+    store<T>(po + <usize>i * size, binaryScalarOp<T>(op, x, y));
+  }
+}
+
+function binaryKernel<T>(op: i32, a: i32, b: i32, out: i32): void {
+  const size = sizeof<T>();
+  prepare(rankOf(out), shapePtr(out), a, b, 0);
+  const pa = dataOf(a), pb = dataOf(b);
+  let po = dataOf(out);
+  const sa = itStride(0), sb = itStride(1), n = itInner;
+  for (let r = 0; r < itOuter; r++) {
+    binaryRun<T>(op, pa + <usize>itOffset(0) * size, sa, pb + <usize>itOffset(1) * size, sb, po, n);
+    po += <usize>n * size;
+    advance();
+  }
+}
+
+/** out = a op b with broadcasting (a recording op). Both operands share one float dtype. */
+export function binary(op: i32, a: i32, b: i32): i32 {
+  if (a == 0 || b == 0) return 0;
+  const rank = broadcastShape(a, b, 0);
+  const dt = dtypeOf(a);
+  const out = newTensor(dt, rank, SHAPE_TMP);
+  if (out == 0) return 0;
+  if (dt == DType.float32) binaryKernel<f32>(op, a, b, out);
+  else binaryKernel<f64>(op, a, b, out);
+  if (shouldRecord2(a, b)) record2(op, out, a, b);
+  return out;
+}
+
+/** A rank-0 constant. */
+export function scalar(dtype: i32, v: f64): i32 {
+  const t = newTensor(dtype, 0, SHAPE_TMP);
+  if (t == 0) return 0;
+  if (dtype == DType.float32) store<f32>(dataOf(t), <f32>v);
+  else if (dtype == DType.float64) store<f64>(dataOf(t), v);
+  else if (dtype == DType.int32) store<i32>(dataOf(t), <i32>v);
+  else store<u8>(dataOf(t), v != 0 ? 1 : 0);
+  return t;
+}
+
+/** a op s (or s op a when `scalarFirst`), s a JS number taken in a's dtype. */
+export function binaryScalar(op: i32, a: i32, s: f64, scalarFirst: bool): i32 {
+  const c = scalar(dtypeOf(a), s);
+  return scalarFirst ? binary(op, c, a) : binary(op, a, c);
+}
+
+export function add(a: i32, b: i32): i32 { return binary(Op.add, a, b); }
+export function sub(a: i32, b: i32): i32 { return binary(Op.sub, a, b); }
+export function mul(a: i32, b: i32): i32 { return binary(Op.mul, a, b); }
+export function div(a: i32, b: i32): i32 { return binary(Op.div, a, b); }
+export function mulScalar(a: i32, s: f64): i32 { return binaryScalar(Op.mul, a, s, false); }
+export function addScalar(a: i32, s: f64): i32 { return binaryScalar(Op.add, a, s, false); }
+
+/** dst += src in place (same shape, same dtype); used to accumulate adjoints. */
+export function addInPlace(dst: i32, src: i32): void {
+  const n = numelOf(dst);
+  if (dtypeOf(dst) == DType.float32) binaryRun<f32>(Op.add, dataOf(dst), 1, dataOf(src), 1, dataOf(dst), n);
+  else binaryRun<f64>(Op.add, dataOf(dst), 1, dataOf(src), 1, dataOf(dst), n);
+}
+
+export function fillScalar(t: i32, v: f64): void {
+  const n = numelOf(t), p = dataOf(t);
+  const dt = dtypeOf(t);
+  if (dt == DType.float32) { for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), <f32>v); }
+  else if (dt == DType.float64) { for (let i = 0; i < n; i++) store<f64>(p + (<usize>i << 3), v); }
+  else if (dt == DType.int32) { for (let i = 0; i < n; i++) store<i32>(p + (<usize>i << 2), <i32>v); }
+  else memory.fill(p, v != 0 ? 1 : 0, n);
+}
+
+// ————————————————————————————————————————————————————————— comparisons
+
+@inline function compareScalar<T>(op: i32, x: T, y: T): u8 {
+  switch (op) {
+    case Op.eq: return <u8>(x == y);
+    case Op.ne: return <u8>(x != y);
+    case Op.lt: return <u8>(x < y);
+    case Op.le: return <u8>(x <= y);
+    case Op.gt: return <u8>(x > y);
+    default: return <u8>(x >= y);
+  }
+}
+
+function compareKernel<T>(op: i32, a: i32, b: i32, out: i32): void {
+  const size = sizeof<T>();
+  prepare(rankOf(out), shapePtr(out), a, b, 0);
+  const pa = dataOf(a), pb = dataOf(b);
+  let po = dataOf(out);
+  const sa = itStride(0), sb = itStride(1), n = itInner;
+  for (let r = 0; r < itOuter; r++) {
+    const qa = pa + <usize>itOffset(0) * size, qb = pb + <usize>itOffset(1) * size;
+    for (let i = 0; i < n; i++) {
+      store<u8>(po + <usize>i, compareScalar<T>(op, load<T>(qa + <usize>(i * sa) * size), load<T>(qb + <usize>(i * sb) * size)));
+    }
+    po += <usize>n;
+    advance();
+  }
+}
+
+/** A bool mask of a op b (broadcast). Never recorded: its derivative is zero. */
+export function compare(op: i32, a: i32, b: i32): i32 {
+  if (a == 0 || b == 0) return 0;
+  const rank = broadcastShape(a, b, 0);
+  const out = newTensor(DType.bool, rank, SHAPE_TMP);
+  if (out == 0) return 0;
+  const dt = dtypeOf(a);
+  if (dt == DType.float32) compareKernel<f32>(op, a, b, out);
+  else if (dt == DType.float64) compareKernel<f64>(op, a, b, out);
+  else if (dt == DType.int32) compareKernel<i32>(op, a, b, out);
+  else compareKernel<u8>(op, a, b, out);
+  return out;
+}
+
+export function compareScalarOp(op: i32, a: i32, s: f64): i32 {
+  return compare(op, a, scalar(dtypeOf(a), s));
+}
+
+// ————————————————————————————————————————————————————————— unary
+
+@inline function unaryScalar<T>(op: i32, x: T): T {
+  switch (op) {
+    case Op.neg: return -x;
+    case Op.abs: return abs<T>(x);
+    case Op.sign: return signT<T>(x);
+    case Op.square: return x * x;
+    case Op.sqrt: return sqrt<T>(x);
+    case Op.rsqrt: return <T>1 / sqrt<T>(x);
+    case Op.exp: return expT<T>(x);
+    case Op.log: return logT<T>(x);
+    case Op.log1p: return log1pT<T>(x);
+    case Op.expm1: return expm1T<T>(x);
+    case Op.sin: return sinT<T>(x);
+    case Op.cos: return cosT<T>(x);
+    case Op.tan: return tanT<T>(x);
+    case Op.tanh: return tanhT<T>(x);
+    case Op.sigmoid: return sigmoidT<T>(x);
+    case Op.relu: return max<T>(x, <T>0);
+    case Op.softplus: return softplusT<T>(x);
+    default: return erfT<T>(x);
+  }
+}
+
+function hasVectorUnary(op: i32): bool {
+  return op == Op.neg || op == Op.abs || op == Op.square || op == Op.sqrt || op == Op.rsqrt ||
+    op == Op.relu;
+}
+
+@inline function unaryVector<T>(op: i32, x: v128): v128 {
+  switch (op) {
+    case Op.neg: return v128.neg<T>(x);
+    case Op.abs: return v128.abs<T>(x);
+    case Op.square: return v128.mul<T>(x, x);
+    case Op.sqrt: return v128.sqrt<T>(x);
+    case Op.rsqrt: return v128.div<T>(v128.splat<T>(<T>1), v128.sqrt<T>(x));
+    default: return v128.max<T>(x, v128.splat<T>(<T>0));
+  }
+}
+
+function unaryKernel<T>(op: i32, px: usize, po: usize, n: i32): void {
+  const size = sizeof<T>();
+  const lanes = <i32>(16 / size);
+  let i = 0;
+  if (hasVectorUnary(op)) {
+    for (; i + lanes <= n; i += lanes) {
+      v128.store(po + <usize>i * size, unaryVector<T>(op, v128.load(px + <usize>i * size)));
+    }
+  }
+  for (; i < n; i++) store<T>(po + <usize>i * size, unaryScalar<T>(op, load<T>(px + <usize>i * size)));
+}
+
+/** out = op(x) (a recording op). */
+export function unary(op: i32, x: i32): i32 {
+  if (x == 0) return 0;
+  const dt = dtypeOf(x);
+  const out = newLike(x, dt);
+  if (out == 0) return 0;
+  if (dt == DType.float32) unaryKernel<f32>(op, dataOf(x), dataOf(out), numelOf(x));
+  else unaryKernel<f64>(op, dataOf(x), dataOf(out), numelOf(x));
+  if (shouldRecord1(x)) record1(op, out, x);
+  return out;
+}
+
+export function neg(x: i32): i32 { return unary(Op.neg, x); }
+
+// ————————————————————————————————————————————————————————— where, clamp, cast, copy
+
+function whereKernel<T>(c: i32, a: i32, b: i32, out: i32): void {
+  const size = sizeof<T>();
+  prepare(rankOf(out), shapePtr(out), c, a, b);
+  const pc = dataOf(c), pa = dataOf(a), pb = dataOf(b);
+  let po = dataOf(out);
+  const n = itInner;
+  const sc = itStride(0), sa = itStride(1), sb = itStride(2);
+  for (let r = 0; r < itOuter; r++) {
+    const qc = pc + <usize>itOffset(0), qa = pa + <usize>itOffset(1) * size, qb = pb + <usize>itOffset(2) * size;
+    for (let i = 0; i < n; i++) {
+      const v = load<u8>(qc + <usize>(i * sc)) != 0 ? load<T>(qa + <usize>(i * sa) * size) : load<T>(qb + <usize>(i * sb) * size);
+      store<T>(po + <usize>i * size, v);
+    }
+    po += <usize>n * size;
+    advance();
+  }
+}
+
+/** where(cond, a, b): a where the bool mask holds, else b, all broadcast together. */
+export function where(c: i32, a: i32, b: i32): i32 {
+  if (c == 0 || a == 0 || b == 0) return 0;
+  const rank = broadcastShape(c, a, b);
+  const dt = dtypeOf(a);
+  const out = newTensor(dt, rank, SHAPE_TMP);
+  if (out == 0) return 0;
+  if (dt == DType.float32) whereKernel<f32>(c, a, b, out);
+  else if (dt == DType.float64) whereKernel<f64>(c, a, b, out);
+  else if (dt == DType.int32) whereKernel<i32>(c, a, b, out);
+  else whereKernel<u8>(c, a, b, out);
+  if (shouldRecord2(a, b) && recordOp(Op.where, out)) {
+    recordInput(c); recordInput(a); recordInput(b);
+  }
+  return out;
+}
+
+/** where(cond, a, 0). */
+export function whereZero(c: i32, a: i32): i32 { return where(c, a, scalar(dtypeOf(a), 0)); }
+
+function clampKernel<T>(px: usize, po: usize, n: i32, lo: T, hi: T): void {
+  const size = sizeof<T>();
+  const lanes = <i32>(16 / size);
+  const vlo = v128.splat<T>(lo), vhi = v128.splat<T>(hi);
+  let i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    v128.store(po + <usize>i * size, v128.min<T>(v128.max<T>(v128.load(px + <usize>i * size), vlo), vhi));
+  }
+  for (; i < n; i++) store<T>(po + <usize>i * size, min<T>(max<T>(load<T>(px + <usize>i * size), lo), hi));
+}
+
+/** min(max(x, lo), hi), as PyTorch's clamp (NaN propagates; lo > hi gives hi). */
+export function clamp(x: i32, lo: f64, hi: f64): i32 {
+  if (x == 0) return 0;
+  const dt = dtypeOf(x);
+  const out = newLike(x, dt);
+  if (out == 0) return 0;
+  if (dt == DType.float32) clampKernel<f32>(dataOf(x), dataOf(out), numelOf(x), <f32>lo, <f32>hi);
+  else clampKernel<f64>(dataOf(x), dataOf(out), numelOf(x), lo, hi);
+  if (shouldRecord1(x) && recordOp(Op.clamp, out)) { recordInput(x); recordAttr(lo); recordAttr(hi); }
+  return out;
+}
+
+function loadAs(dt: i32, p: usize, i: i32): f64 {
+  if (dt == DType.float32) return <f64>load<f32>(p + (<usize>i << 2));
+  if (dt == DType.float64) return load<f64>(p + (<usize>i << 3));
+  if (dt == DType.int32) return <f64>load<i32>(p + (<usize>i << 2));
+  return <f64>load<u8>(p + <usize>i);
+}
+
+/** Converts x to `dtype` (float→int truncates toward zero, →bool is x != 0). */
+export function cast(x: i32, dtype: i32): i32 {
+  if (x == 0) return 0;
+  const from = dtypeOf(x);
+  const out = newLike(x, dtype);
+  if (out == 0) return 0;
+  const n = numelOf(x), px = dataOf(x), po = dataOf(out);
+  if (from == DType.float32 && dtype == DType.float64) {
+    for (let i = 0; i < n; i++) store<f64>(po + (<usize>i << 3), <f64>load<f32>(px + (<usize>i << 2)));
+  } else if (from == DType.float64 && dtype == DType.float32) {
+    for (let i = 0; i < n; i++) store<f32>(po + (<usize>i << 2), <f32>load<f64>(px + (<usize>i << 3)));
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = loadAs(from, px, i);
+      if (dtype == DType.float32) store<f32>(po + (<usize>i << 2), <f32>v);
+      else if (dtype == DType.float64) store<f64>(po + (<usize>i << 3), v);
+      else if (dtype == DType.int32) store<i32>(po + (<usize>i << 2), v != v ? 0 : <i32>v);
+      else store<u8>(po + <usize>i, v != 0 ? 1 : 0);
+    }
+  }
+  if (shouldRecord1(x) && (dtype == DType.float32 || dtype == DType.float64) && recordOp(Op.cast, out)) {
+    recordInput(x); recordAttr(<f64>dtype);
+  }
+  return out;
+}
+
+/** A fresh copy of x (recorded: the identity, used to start a differentiation level). */
+export function copy(x: i32): i32 {
+  if (x == 0) return 0;
+  const out = newLike(x, dtypeOf(x));
+  if (out == 0) return 0;
+  memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
+  if (shouldRecord1(x)) record1(Op.copy, out, x);
+  return out;
+}
+
+// ————————————————————————————————————————————————————————— VJP rules
+
+/** Adds g (shaped like the op's output) into x's adjoint, summing broadcast dims away. */
+function give(x: i32, g: i32): void { accumulate(x, sumTo(g, x)); }
+
+export function vjpElementwise(op: i32, r: u32, g: i32): void {
+  const out = recOut(r);
+  const a = recInput(r, 0);
+  switch (op) {
+    case Op.add: { give(a, g); give(recInput(r, 1), g); return; }
+    case Op.sub: { give(a, g); give(recInput(r, 1), neg(g)); return; }
+    case Op.mul: {
+      const b = recInput(r, 1);
+      give(a, mul(g, b)); give(b, mul(g, a)); return;
+    }
+    case Op.div: {
+      const b = recInput(r, 1);
+      give(a, div(g, b));
+      give(b, neg(mul(g, div(out, b)))); // PyTorch: -grad * ((a / b) / b)
+      return;
+    }
+    case Op.pow: {
+      const b = recInput(r, 1);
+      // PyTorch: grad * b * a^(b-1), zero where b == 0; grad * out * log(a), zero where a == 0 and b >= 0.
+      const da = mul(g, mul(b, binary(Op.pow, a, addScalar(b, -1))));
+      give(a, where(compareScalarOp(Op.eq, b, 0), scalar(dtypeOf(a), 0), da));
+      const db = mul(g, mul(out, unary(Op.log, a)));
+      const aZero = compareScalarOp(Op.eq, a, 0), bNonNeg = compareScalarOp(Op.ge, b, 0);
+      give(b, where(where(aZero, bNonNeg, aZero), scalar(dtypeOf(a), 0), db));
+      return;
+    }
+    case Op.maximum:
+    case Op.minimum: {
+      // The larger (smaller) operand takes the gradient; ties split it evenly, as in PyTorch.
+      const b = recInput(r, 1);
+      const half = mulScalar(g, 0.5);
+      const zero = scalar(dtypeOf(g), 0);
+      const tie = compare(Op.eq, a, b);
+      const aLoses = compare(op == Op.maximum ? Op.lt : Op.gt, a, b);
+      const bLoses = compare(op == Op.maximum ? Op.gt : Op.lt, a, b);
+      give(a, where(aLoses, zero, where(tie, half, g)));
+      give(b, where(bLoses, zero, where(tie, half, g)));
+      return;
+    }
+    case Op.neg: { accumulate(a, neg(g)); return; }
+    case Op.abs: { accumulate(a, mul(g, unary(Op.sign, a))); return; }
+    case Op.sign: return; // zero almost everywhere
+    case Op.square: { accumulate(a, mul(g, mulScalar(a, 2))); return; }
+    case Op.sqrt: { accumulate(a, div(g, mulScalar(out, 2))); return; }
+    case Op.rsqrt: { accumulate(a, mul(mulScalar(g, -0.5), mul(out, mul(out, out)))); return; }
+    case Op.exp: { accumulate(a, mul(g, out)); return; }
+    case Op.log: { accumulate(a, div(g, a)); return; }
+    case Op.log1p: { accumulate(a, div(g, addScalar(a, 1))); return; }
+    case Op.expm1: { accumulate(a, mul(g, addScalar(out, 1))); return; }
+    case Op.sin: { accumulate(a, mul(g, unary(Op.cos, a))); return; }
+    case Op.cos: { accumulate(a, mul(g, neg(unary(Op.sin, a)))); return; }
+    case Op.tan: { accumulate(a, mul(g, addScalar(unary(Op.square, out), 1))); return; }
+    case Op.tanh: {
+      accumulate(a, mul(g, binaryScalar(Op.sub, unary(Op.square, out), 1, true))); return;
+    }
+    case Op.sigmoid: {
+      accumulate(a, mul(mul(g, binaryScalar(Op.sub, out, 1, true)), out)); return;
+    }
+    case Op.relu: { accumulate(a, whereZero(compareScalarOp(Op.gt, out, 0), g)); return; }
+    case Op.softplus: {
+      // PyTorch: z = exp(x); x > 20 ? grad : grad * z / (z + 1)
+      const z = unary(Op.exp, a);
+      accumulate(a, where(compareScalarOp(Op.gt, a, 20), g, div(mul(g, z), addScalar(z, 1))));
+      return;
+    }
+    case Op.erf: {
+      const e = unary(Op.exp, neg(unary(Op.square, a)));
+      accumulate(a, mul(mulScalar(e, 1.1283791670955126), g)); // 2/sqrt(pi) · exp(-x²) · grad
+      return;
+    }
+    case Op.where: {
+      const c = a, x = recInput(r, 1), y = recInput(r, 2);
+      const zero = scalar(dtypeOf(g), 0);
+      give(x, where(c, g, zero));
+      give(y, where(c, zero, g));
+      return;
+    }
+    case Op.clamp: {
+      const lo = recAttr(r, 0), hi = recAttr(r, 1);
+      const inside = where(compareScalarOp(Op.ge, a, lo), compareScalarOp(Op.le, a, hi), scalar(DType.bool, 0));
+      accumulate(a, whereZero(inside, g));
+      return;
+    }
+    case Op.cast: { accumulate(a, cast(g, dtypeOf(a))); return; }
+    case Op.copy: { accumulate(a, g); return; }
+    default: fail(E_NO_RULE, op);
+  }
+}

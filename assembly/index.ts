@@ -1,0 +1,27 @@
+// The wasm module's exports: what the TypeScript host calls. Kernels and rules live in the
+// family files; this file only chooses what crosses the boundary.
+
+export {
+  allocLiveBytes, allocPeakBytes, allocLiveBlocks, resetPeak, heapBytes, setPageLimit,
+  getPageLimit, availableBytes,
+} from "./alloc";
+export {
+  stateAddress, errorCode, clearError, liveTensors, scopeDepth, scopeBegin, scopeEnd,
+  keepTensor, disposeTensor, newTensor, arenaLength, liveTensorBytes, peakTensorBytes,
+  resetTensorPeak,
+} from "./tensor";
+export {
+  tapeBegin, tapeEnd, tapeDepthNow, watch, unwatch, backward, clearAdjoints, tapeLength,
+  tapeRecordOp, tapeRecordOut, tapeRecordNumInputs, tapeRecordInput, tapeRecordNumAttrs,
+  tapeRecordAttr,
+} from "./tape";
+export { binary, binaryScalar, compare, compareScalarOp, unary, where, clamp, cast, copy, fillScalar } from "./elementwise";
+export { sum } from "./reduce";
+export { reshapeTo, expandTo } from "./shape";
+
+import { adjointOf } from "./tensor";
+export function adjoint(id: i32): i32 { return adjointOf(id); }
+
+/** A fixed buffer the host writes call arguments into (shapes, id lists, attributes). */
+export const ARGS = memory.data(65536, 16);
+export function argsAddress(): usize { return ARGS; }

@@ -1,0 +1,302 @@
+// The flat tape and the reverse sweep.
+//
+// A record is 32 bytes: op, output id, offset and count of its input ids (in `ints`), offset and
+// count of its f64 attributes (in `attrs`). Ops append a record only while a tape is open and
+// one of their inputs is on the path from a differentiated input (F_NEEDS_GRAD), so gradients
+// are computed only where they are needed.
+//
+// `backward` walks the records in reverse once, calling each op's VJP rule. Rules are written
+// with the same recording ops as user code, so with `createGraph` the sweep records itself and
+// its results can be differentiated again; without it nothing in the sweep is recorded and every
+// temporary is freed as soon as its record is done.
+
+import { Op } from "./vocabulary";
+import {
+  rec, T_FLAGS, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
+  flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
+  E_NO_RULE, errorCode, scopeBegin, scopeEnd, releaseAfter, arenaLength, newLike, dtypeOf,
+  numelOf, dataOf, itemSize, E_NONE,
+} from "./tensor";
+import { realloc } from "./alloc";
+import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
+import { vjpReduce } from "./reduce";
+import { vjpMatmul } from "./matmul";
+import { vjpShape } from "./shape";
+
+const RECORD = 32;
+// record fields
+const R_OP = 0;
+const R_OUT = 4;
+const R_IN = 8;
+const R_NIN = 12;
+const R_ATTR = 16;
+const R_NATTR = 20;
+
+let records: u32 = 0; let recLen: i32 = 0; let recCap: i32 = 0;
+let ints: u32 = 0; let intLen: i32 = 0; let intCap: i32 = 0;
+let attrs: u32 = 0; let attrLen: i32 = 0; let attrCap: i32 = 0;
+let tapeDepth: i32 = 0;
+let paused: bool = false;
+
+/** True while ops should record: a tape is open and no sweep without createGraph runs. */
+@inline export function recording(): bool { return tapeDepth > 0 && !paused; }
+
+export function shouldRecord1(a: i32): bool { return recording() && needsGrad(a); }
+export function shouldRecord2(a: i32, b: i32): bool {
+  return recording() && (needsGrad(a) || needsGrad(b));
+}
+
+let current: u32 = 0; // the record being written
+
+/** Starts a record for `op` producing `out`; inputs and attributes follow. */
+export function recordOp(op: i32, out: i32): bool {
+  if (recLen == recCap) {
+    const cap = recCap == 0 ? 1024 : recCap * 2;
+    const p = realloc(records, <u32>recCap * RECORD, <u32>cap * RECORD);
+    if (p == 0) { fail(E_OOM, op); return false; }
+    records = p; recCap = cap;
+  }
+  current = records + <u32>recLen * RECORD;
+  store<i32>(current, op, R_OP);
+  store<i32>(current, out, R_OUT);
+  store<i32>(current, intLen, R_IN);
+  store<i32>(current, 0, R_NIN);
+  store<i32>(current, attrLen, R_ATTR);
+  store<i32>(current, 0, R_NATTR);
+  recLen++;
+  setFlags(out, flagsOf(out) | F_NEEDS_GRAD | F_ON_TAPE);
+  return true;
+}
+
+export function recordInput(id: i32): void {
+  if (intLen == intCap) {
+    const cap = intCap == 0 ? 4096 : intCap * 2;
+    const p = realloc(ints, <u32>intCap * 4, <u32>cap * 4);
+    if (p == 0) { fail(E_OOM, 0); return; }
+    ints = p; intCap = cap;
+  }
+  store<i32>(ints + (<u32>intLen << 2), id);
+  intLen++;
+  store<i32>(current, load<i32>(current, R_NIN) + 1, R_NIN);
+  setFlags(id, flagsOf(id) | F_ON_TAPE);
+}
+
+export function recordAttr(v: f64): void {
+  if (attrLen == attrCap) {
+    const cap = attrCap == 0 ? 4096 : attrCap * 2;
+    const p = realloc(attrs, <u32>attrCap * 8, <u32>cap * 8);
+    if (p == 0) { fail(E_OOM, 0); return; }
+    attrs = p; attrCap = cap;
+  }
+  store<f64>(attrs + (<u32>attrLen << 3), v);
+  attrLen++;
+  store<i32>(current, load<i32>(current, R_NATTR) + 1, R_NATTR);
+}
+
+export function record1(op: i32, out: i32, a: i32): void {
+  if (recordOp(op, out)) recordInput(a);
+}
+export function record2(op: i32, out: i32, a: i32, b: i32): void {
+  if (recordOp(op, out)) { recordInput(a); recordInput(b); }
+}
+
+// Reading records (rules and the host's trace).
+@inline export function recordAt(i: i32): u32 { return records + <u32>i * RECORD; }
+@inline export function recOp(r: u32): i32 { return load<i32>(r, R_OP); }
+@inline export function recOut(r: u32): i32 { return load<i32>(r, R_OUT); }
+@inline export function recNumInputs(r: u32): i32 { return load<i32>(r, R_NIN); }
+@inline export function recInput(r: u32, k: i32): i32 {
+  return load<i32>(ints + (<u32>(load<i32>(r, R_IN) + k) << 2));
+}
+@inline export function recNumAttrs(r: u32): i32 { return load<i32>(r, R_NATTR); }
+@inline export function recAttr(r: u32, k: i32): f64 {
+  return load<f64>(attrs + (<u32>(load<i32>(r, R_ATTR) + k) << 3));
+}
+
+export function tapeLength(): i32 { return recLen; }
+export function tapeRecordOp(i: i32): i32 { return recOp(recordAt(i)); }
+export function tapeRecordOut(i: i32): i32 { return recOut(recordAt(i)); }
+export function tapeRecordNumInputs(i: i32): i32 { return recNumInputs(recordAt(i)); }
+export function tapeRecordInput(i: i32, k: i32): i32 { return recInput(recordAt(i), k); }
+export function tapeRecordNumAttrs(i: i32): i32 { return recNumAttrs(recordAt(i)); }
+export function tapeRecordAttr(i: i32, k: i32): f64 { return recAttr(recordAt(i), k); }
+
+/** Opens a tape level; returns the mark that a sweep for this level stops at. */
+export function tapeBegin(): i32 { tapeDepth++; return recLen; }
+
+/** Closes a tape level. Closing the outermost level empties the tape. */
+export function tapeEnd(): void {
+  if (tapeDepth == 0) return;
+  tapeDepth--;
+  if (tapeDepth > 0) return;
+  // Every tensor the tape referred to is an ordinary tensor again.
+  for (let i = 0; i < recLen; i++) {
+    const r = recordAt(i);
+    clearTapeFlags(recOut(r));
+    for (let k = 0, n = recNumInputs(r); k < n; k++) clearTapeFlags(recInput(r, k));
+  }
+  recLen = 0; intLen = 0; attrLen = 0;
+}
+
+function clearTapeFlags(id: i32): void {
+  if (!isLive(id)) return;
+  const f = flagsOf(id);
+  if ((f & F_DISPOSE_PENDING) != 0) { releaseTensor(id); return; }
+  setFlags(id, f & ~(F_NEEDS_GRAD | F_ON_TAPE));
+}
+
+export function tapeDepthNow(): i32 { return tapeDepth; }
+
+/** Marks a tensor as a differentiated input of the innermost tape level. */
+export function watch(id: i32): void { setFlags(id, flagsOf(id) | F_NEEDS_GRAD); }
+export function unwatch(id: i32): void { setFlags(id, flagsOf(id) & ~F_NEEDS_GRAD); }
+
+/**
+ * Adds `contrib` (shaped like `x`) into x's adjoint. Without createGraph the first
+ * contribution is adopted (copied if it already serves as another adjoint) and later ones are
+ * added in place; with createGraph the sum is a recorded op.
+ */
+export function accumulate(x: i32, contrib: i32): void {
+  if (contrib == 0 || !needsGrad(x)) return;
+  const prev = adjointOf(x);
+  if (prev == 0) {
+    let a = contrib;
+    if ((flagsOf(contrib) & F_ADJOINT) != 0) {
+      a = newLike(contrib, dtypeOf(contrib));
+      if (a == 0) return;
+      memory.copy(dataOf(a), dataOf(contrib), <u32>numelOf(contrib) * itemSize(dtypeOf(contrib)));
+      if (recording()) record1(Op.copy, a, contrib);
+    }
+    setFlags(a, flagsOf(a) | F_ADJOINT);
+    setAdjoint(x, a);
+  } else if (!recording()) {
+    addInPlace(prev, contrib);
+  } else {
+    const sum = addRecorded(prev, contrib);
+    if (sum == 0) return;
+    setFlags(prev, flagsOf(prev) & ~F_ADJOINT);
+    setFlags(sum, flagsOf(sum) | F_ADJOINT);
+    setAdjoint(x, sum);
+  }
+}
+
+import { binary } from "./elementwise";
+function addRecorded(a: i32, b: i32): i32 { return binary(Op.add, a, b); }
+
+function dispatchVjp(op: i32, r: u32, g: i32): void {
+  if (op < 90) vjpElementwise(op, r, g);
+  else if (op < 110) vjpReduce(op, r, g);
+  else if (op < 130) vjpMatmul(op, r, g);
+  else if (op < 150) vjpShape(op, r, g);
+  else fail(E_NO_RULE, op);
+}
+
+const MODE_CREATE_GRAPH = 1;
+const MODE_RETAIN_ALL = 2;
+const F_TARGET: i32 = 64;
+
+/**
+ * The reverse sweep: seeds d(loss)/d(loss) = 1 and walks records [mark, end) backwards.
+ * Afterwards the adjoint of each of the `n` target ids at `targets` is readable with
+ * `adjointOf` (0 where the target is not on the path) and belongs to the caller's scope.
+ * With MODE_RETAIN_ALL every record's output adjoint is kept too (for `trace`).
+ * Returns 0, or an error code (the host raises the matching error).
+ */
+export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32): i32 {
+  const createGraph = (mode & MODE_CREATE_GRAPH) != 0;
+  const retainAll = (mode & MODE_RETAIN_ALL) != 0;
+  const end = recLen;
+  const wasPaused = paused;
+  paused = !createGraph;
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    setFlags(t, flagsOf(t) | F_TARGET);
+  }
+  scopeBegin();
+  const seed = newLike(loss, dtypeOf(loss));
+  if (seed != 0) {
+    fillScalar(seed, 1.0);
+    setFlags(seed, flagsOf(seed) | F_ADJOINT);
+    setAdjoint(loss, seed);
+  }
+  for (let i = end - 1; i >= mark && errorCode() == E_NONE; i--) {
+    const r = recordAt(i);
+    const out = recOut(r);
+    const g = adjointOf(out);
+    if (g == 0) continue;
+    const arenaMark = arenaLength();
+    dispatchVjp(recOp(r), r, g);
+    // The output's adjoint is complete and now spent, unless someone wants to read it.
+    if (!retainAll && (flagsOf(out) & F_TARGET) == 0) {
+      setAdjoint(out, 0);
+      setFlags(g, flagsOf(g) & ~F_ADJOINT);
+      if (!createGraph) releaseTensor(g);
+    }
+    if (!createGraph) releaseAfter(arenaMark, F_ADJOINT);
+  }
+  paused = wasPaused;
+  // Hand the wanted adjoints to the caller's scope; clear every other adjoint slot.
+  const keepCount = retainAll ? end - mark + n + 1 : n;
+  const keep = scratch(keepCount);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (keep != 0) pushKeep(keep, k++, adjointOf(load<i32>(targets + (<u32>i << 2))));
+  }
+  if (retainAll) {
+    for (let i = end - 1; i >= mark; i--) {
+      if (keep != 0) pushKeep(keep, k++, adjointOf(recOut(recordAt(i))));
+    }
+    if (keep != 0) pushKeep(keep, k++, adjointOf(loss));
+  } else {
+    for (let i = end - 1; i >= mark; i--) {
+      const r = recordAt(i);
+      for (let j = 0, m = recNumInputs(r); j < m; j++) {
+        const x = recInput(r, j);
+        if ((flagsOf(x) & F_TARGET) == 0) clearAdjoint(x);
+      }
+    }
+    if ((flagsOf(loss) & F_TARGET) == 0) clearAdjoint(loss);
+  }
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    setFlags(t, flagsOf(t) & ~F_TARGET);
+  }
+  for (let i = 0; i < k; i++) {
+    const a = load<i32>(keep + (<u32>i << 2));
+    if (a != 0) setFlags(a, flagsOf(a) & ~F_ADJOINT);
+  }
+  scopeEnd(keep, k);
+  return errorCode();
+}
+
+@inline function pushKeep(keep: u32, i: i32, id: i32): void { store<i32>(keep + (<u32>i << 2), id); }
+
+function clearAdjoint(x: i32): void {
+  const a = adjointOf(x);
+  if (a == 0) return;
+  if (isLive(a)) setFlags(a, flagsOf(a) & ~F_ADJOINT);
+  setAdjoint(x, 0);
+}
+
+/** Clears every adjoint slot on the records after `mark` (after a retaining sweep). */
+export function clearAdjoints(mark: i32, loss: i32): void {
+  for (let i = mark; i < recLen; i++) {
+    const r = recordAt(i);
+    clearAdjoint(recOut(r));
+    for (let j = 0, m = recNumInputs(r); j < m; j++) clearAdjoint(recInput(r, j));
+  }
+  clearAdjoint(loss);
+}
+
+let scratchPtr: u32 = 0;
+let scratchCap: i32 = 0;
+/** A reusable i32 buffer for bookkeeping lists. */
+export function scratch(n: i32): u32 {
+  if (n > scratchCap) {
+    const cap = max(n, 256);
+    const p = realloc(scratchPtr, 0, <u32>cap * 4);
+    if (p == 0) { fail(E_OOM, 0); return 0; }
+    scratchPtr = p; scratchCap = cap;
+  }
+  return scratchPtr;
+}

@@ -1,0 +1,249 @@
+// The tensor table, scopes, and the runtime's error state.
+//
+// A tensor is an id into a table of fixed 64-byte records in linear memory; its data is one
+// contiguous row-major block from the allocator. Ids are reused; each reuse bumps `gen`, so a
+// host handle holding (id, gen) can tell that its tensor is gone.
+//
+// Scopes: while a scope is open every new tensor is listed in the arena; closing the scope frees
+// what it listed except the tensors the host returns (which move to the enclosing scope) and
+// tensors a live tape still needs. Outside every scope a tensor lives until disposed.
+
+import { DType } from "./vocabulary";
+import { alloc, free, realloc, lastFailedRequest } from "./alloc";
+
+export const MAX_RANK = 8;
+export const REC = 64; // bytes per table record
+// record fields (byte offsets)
+export const T_GEN = 0;
+export const T_DTYPE = 4;
+export const T_RANK = 8;
+export const T_NUMEL = 12;
+export const T_DATA = 16;
+export const T_FLAGS = 20;
+export const T_ADJ = 24; // adjoint tensor id during a reverse sweep, else 0
+export const T_SLOT = 28; // position in the arena, or -1
+export const T_SHAPE = 32;
+
+// flags
+export const F_LIVE: i32 = 1;
+export const F_NEEDS_GRAD: i32 = 2; // on the path from a differentiated input
+export const F_ON_TAPE: i32 = 4; // referenced by a tape record: must outlive inner scopes
+export const F_RETURNING: i32 = 8; // being handed out of the closing scope
+export const F_DISPOSE_PENDING: i32 = 16; // disposed by the user while a tape still needed it
+export const F_ADJOINT: i32 = 32; // holds an adjoint during a sweep
+
+// Error codes reported to the host (see src/errors.ts).
+export const E_NONE = 0;
+export const E_OOM = 1;
+export const E_NO_RULE = 2;
+export const E_SCOPE = 3;
+
+// Host-visible state at fixed addresses: [tableBase, tableCap, errorCode, errorOp]
+export const STATE = memory.data(32);
+
+@inline export function tableBase(): u32 { return load<u32>(STATE); }
+@inline export function rec(id: i32): u32 { return tableBase() + <u32>id * REC; }
+
+let tableCap: i32 = 0;
+let freeHead: i32 = 0; // free ids are chained through T_DATA
+let liveCount: i32 = 0;
+let tensorBytes: f64 = 0; // data bytes of live tensors
+let tensorPeak: f64 = 0;
+let nextFresh: i32 = 1; // id 0 is the null tensor
+
+// arena of ids for open scopes, and the stack of scope marks
+let arena: u32 = 0;
+let arenaLen: i32 = 0;
+let arenaCap: i32 = 0;
+const MAX_DEPTH = 1024;
+const scopeMarks = memory.data(MAX_DEPTH * 4);
+let depth: i32 = 0;
+
+export function fail(code: i32, op: i32): void {
+  if (load<i32>(STATE, 8) == E_NONE) {
+    store<i32>(STATE, code, 8);
+    store<i32>(STATE, op, 12);
+    store<f64>(STATE, lastFailedRequest, 16);
+  }
+}
+export function errorCode(): i32 { return load<i32>(STATE, 8); }
+export function clearError(): void { store<i32>(STATE, E_NONE, 8); }
+export function stateAddress(): u32 { return STATE; }
+
+@inline export function dtypeOf(id: i32): i32 { return load<i32>(rec(id), T_DTYPE); }
+@inline export function rankOf(id: i32): i32 { return load<i32>(rec(id), T_RANK); }
+@inline export function numelOf(id: i32): i32 { return load<i32>(rec(id), T_NUMEL); }
+@inline export function dataOf(id: i32): u32 { return load<u32>(rec(id), T_DATA); }
+@inline export function flagsOf(id: i32): i32 { return load<i32>(rec(id), T_FLAGS); }
+@inline export function setFlags(id: i32, f: i32): void { store<i32>(rec(id), f, T_FLAGS); }
+@inline export function dimOf(id: i32, k: i32): i32 { return load<i32>(rec(id) + (<u32>k << 2), T_SHAPE); }
+@inline export function shapePtr(id: i32): u32 { return rec(id) + T_SHAPE; }
+@inline export function needsGrad(id: i32): bool { return (flagsOf(id) & F_NEEDS_GRAD) != 0; }
+@inline export function isLive(id: i32): bool { return id > 0 && (flagsOf(id) & F_LIVE) != 0; }
+@inline export function adjointOf(id: i32): i32 { return load<i32>(rec(id), T_ADJ); }
+@inline export function setAdjoint(id: i32, a: i32): void { store<i32>(rec(id), a, T_ADJ); }
+
+export function itemSize(dtype: i32): u32 {
+  return dtype == DType.float64 ? 8 : dtype == DType.bool ? 1 : 4;
+}
+
+function growTable(): bool {
+  const cap = tableCap == 0 ? 256 : tableCap * 2;
+  const base = realloc(tableBase(), <u32>tableCap * REC, <u32>cap * REC);
+  if (base == 0) return false;
+  memory.fill(base + <u32>tableCap * REC, 0, <u32>(cap - tableCap) * REC);
+  store<u32>(STATE, base);
+  store<i32>(STATE, cap, 4);
+  tableCap = cap;
+  return true;
+}
+
+function arenaPush(id: i32): bool {
+  if (arenaLen == arenaCap) {
+    const cap = arenaCap == 0 ? 1024 : arenaCap * 2;
+    const p = realloc(arena, <u32>arenaCap * 4, <u32>cap * 4);
+    if (p == 0) return false;
+    arena = p;
+    arenaCap = cap;
+  }
+  store<i32>(arena + (<u32>arenaLen << 2), id);
+  store<i32>(rec(id), arenaLen, T_SLOT);
+  arenaLen++;
+  return true;
+}
+
+/**
+ * Creates a tensor of `dtype` with `rank` dims read from `shape` (i32s in memory).
+ * Returns 0 (and records the error) when memory runs out. Data is uninitialised.
+ */
+export function newTensor(dtype: i32, rank: i32, shape: u32): i32 {
+  let numel: i64 = 1;
+  for (let k = 0; k < rank; k++) numel *= <i64>load<i32>(shape + (<u32>k << 2));
+  const bytes = numel * <i64>itemSize(dtype);
+  if (bytes > 0xfff00000) {
+    store<f64>(STATE, <f64>bytes, 16);
+    fail(E_OOM, 0);
+    return 0;
+  }
+  const data = alloc(<u32>bytes);
+  if (data == 0) { fail(E_OOM, 0); return 0; }
+  let id: i32;
+  if (freeHead != 0) {
+    id = freeHead;
+    freeHead = load<i32>(rec(id), T_DATA);
+  } else {
+    if (nextFresh >= tableCap && !growTable()) { free(data); fail(E_OOM, 0); return 0; }
+    id = nextFresh++;
+  }
+  const r = rec(id);
+  // Copy the shape first: `shape` may point into this very table (a tensor's own dims).
+  for (let k = 0; k < MAX_RANK; k++) {
+    store<i32>(r + (<u32>k << 2), k < rank ? load<i32>(shape + (<u32>k << 2)) : 1, T_SHAPE);
+  }
+  store<i32>(r, load<i32>(r, T_GEN) + 1, T_GEN);
+  store<i32>(r, dtype, T_DTYPE);
+  store<i32>(r, rank, T_RANK);
+  store<i32>(r, <i32>numel, T_NUMEL);
+  store<u32>(r, data, T_DATA);
+  store<i32>(r, F_LIVE, T_FLAGS);
+  tensorBytes += <f64>bytes;
+  if (tensorBytes > tensorPeak) tensorPeak = tensorBytes;
+  store<i32>(r, 0, T_ADJ);
+  store<i32>(r, -1, T_SLOT);
+  liveCount++;
+  if (depth > 0 && !arenaPush(id)) { releaseTensor(id); fail(E_OOM, 0); return 0; }
+  return id;
+}
+
+/** A new tensor with the shape of `like`. */
+export function newLike(like: i32, dtype: i32): i32 {
+  return newTensor(dtype, rankOf(like), shapePtr(like));
+}
+
+/** Frees a tensor's data and its id, whatever scope it is in. */
+export function releaseTensor(id: i32): void {
+  const r = rec(id);
+  tensorBytes -= <f64>load<i32>(r, T_NUMEL) * <f64>itemSize(load<i32>(r, T_DTYPE));
+  free(load<u32>(r, T_DATA));
+  store<i32>(r, 0, T_FLAGS);
+  store<i32>(r, load<i32>(r, T_GEN) + 1, T_GEN);
+  store<i32>(r, freeHead, T_DATA);
+  store<i32>(r, -1, T_SLOT);
+  freeHead = id;
+  liveCount--;
+}
+
+/** The host's dispose: deferred while a tape still refers to the tensor. */
+export function disposeTensor(id: i32): void {
+  if (!isLive(id)) return;
+  const f = flagsOf(id);
+  if ((f & F_ON_TAPE) != 0) setFlags(id, f | F_DISPOSE_PENDING);
+  else releaseTensor(id);
+}
+
+export function liveTensors(): i32 { return liveCount; }
+export function liveTensorBytes(): f64 { return tensorBytes; }
+export function peakTensorBytes(): f64 { return tensorPeak; }
+export function resetTensorPeak(): void { tensorPeak = tensorBytes; }
+export function scopeDepth(): i32 { return depth; }
+
+export function scopeBegin(): i32 {
+  if (depth == MAX_DEPTH) { fail(E_SCOPE, 0); return -1; }
+  store<i32>(scopeMarks + (<u32>depth << 2), arenaLen);
+  depth++;
+  return depth;
+}
+
+/**
+ * Frees the arena entries after `mark` except those with a flag in `protect`; those are
+ * compacted to sit right after `mark` (so they stay owned by the enclosing range).
+ */
+export function releaseAfter(mark: i32, protect: i32): void {
+  let kept = mark;
+  for (let i = mark; i < arenaLen; i++) {
+    const id = load<i32>(arena + (<u32>i << 2));
+    const r = rec(id);
+    // A stale entry: the id was freed (and maybe reused) since it was listed here.
+    if (load<i32>(r, T_SLOT) != i || (load<i32>(r, T_FLAGS) & F_LIVE) == 0) continue;
+    if ((load<i32>(r, T_FLAGS) & protect) != 0) {
+      store<i32>(arena + (<u32>kept << 2), id);
+      store<i32>(r, kept, T_SLOT);
+      kept++;
+    } else {
+      releaseTensor(id);
+    }
+  }
+  arenaLen = kept;
+}
+
+/**
+ * Closes the innermost scope. The `n` ids at `keep` (i32s) survive into the enclosing scope;
+ * tensors still needed by a live tape move there too.
+ */
+export function scopeEnd(keep: u32, n: i32): void {
+  if (depth == 0) return;
+  depth--;
+  const mark = load<i32>(scopeMarks + (<u32>depth << 2));
+  for (let i = 0; i < n; i++) {
+    const id = load<i32>(keep + (<u32>i << 2));
+    if (isLive(id)) setFlags(id, flagsOf(id) | F_RETURNING);
+  }
+  releaseAfter(mark, F_RETURNING | F_ON_TAPE);
+  // Survivors now sit in [mark, arenaLen): they belong to the enclosing scope, or to nobody.
+  if (depth == 0) {
+    for (let i = mark; i < arenaLen; i++) store<i32>(rec(load<i32>(arena + (<u32>i << 2))), -1, T_SLOT);
+    arenaLen = mark;
+  }
+  for (let i = 0; i < n; i++) {
+    const id = load<i32>(keep + (<u32>i << 2));
+    if (isLive(id)) setFlags(id, flagsOf(id) & ~F_RETURNING);
+  }
+}
+
+/** Lets a tensor outlive every open scope: only dispose (or the host's GC backstop) frees it. */
+export function keepTensor(id: i32): void {
+  if (!isLive(id)) return;
+  store<i32>(rec(id), -1, T_SLOT);
+}
+
+export function arenaLength(): i32 { return arenaLen; }

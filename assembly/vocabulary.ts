@@ -1,0 +1,69 @@
+// The one op vocabulary of wasmgrad, shared by assembly/ (AssemblyScript) and src/ (TypeScript).
+// It is plain enum syntax that both compilers accept, so neither side keeps a copy.
+// Numbering is grouped by family; append within a group, never renumber (tapes hold these codes).
+
+export enum DType {
+  float32 = 0,
+  float64 = 1,
+  int32 = 2,
+  bool = 3,
+}
+
+export enum Op {
+  // — elementwise binary (assembly/elementwise.ts); NumPy broadcasting
+  add = 1,
+  sub = 2,
+  mul = 3,
+  div = 4,
+  pow = 5,
+  maximum = 6,
+  minimum = 7,
+  // — comparisons (assembly/elementwise.ts): bool masks, never recorded, zero gradient
+  eq = 20,
+  ne = 21,
+  lt = 22,
+  le = 23,
+  gt = 24,
+  ge = 25,
+  // — elementwise unary (assembly/elementwise.ts)
+  neg = 40,
+  abs = 41,
+  sign = 42,
+  square = 43,
+  sqrt = 44,
+  rsqrt = 45,
+  exp = 46,
+  log = 47,
+  log1p = 48,
+  expm1 = 49,
+  sin = 50,
+  cos = 51,
+  tan = 52,
+  tanh = 53,
+  sigmoid = 54,
+  relu = 55,
+  softplus = 56,
+  erf = 57,
+  // — elementwise with attributes / three operands (assembly/elementwise.ts)
+  where = 70,
+  clamp = 71,
+  cast = 72,
+  copy = 73,
+  // — reductions over a set of axes (assembly/reduce.ts)
+  sum = 90,
+  max = 91,
+  min = 92,
+  prod = 93,
+  logsumexp = 94,
+  // — matrix products (assembly/matmul.ts)
+  matmul = 110,
+  // — shape and indexing (assembly/shape.ts)
+  reshape = 130,
+  permute = 131,
+  expand = 132,
+  slice = 133,
+  pad = 134,
+  indexSelect = 135,
+  indexAdd = 136,
+  concat = 137,
+}

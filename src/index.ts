@@ -1,0 +1,28 @@
+// wasmgrad: automatic differentiation on WebAssembly SIMD.
+
+export { init, type WasmSource } from './runtime.js';
+export {
+  Tensor, tensor, zeros, ones, full, isTensor, type DTypeName, type NestedArray, type Shape,
+  type TensorOptions, type CreateOptions,
+} from './tensor.js';
+export { tidy, keep, dispose, memory, setMemoryLimit, type MemoryInfo } from './scope.js';
+export {
+  valueAndGrad, grad, dlfeval, dlgradient, trace, Trace, type TraceNode, type GradOptions,
+  type DlgradientOptions,
+} from './autodiff.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export {
+  WasmgradError, ShapeError, AxisError, DTypeError, ValueError, DisposedError, OutOfMemoryError,
+  NotDifferentiableError, InitError,
+} from './errors.js';
+export { Op, DType } from '../assembly/vocabulary.js';
+
+// MATLAB names, for people coming from Deep Learning Toolbox.
+import { tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
+/** MATLAB's dlarray: a tensor (the data format argument is not needed: layouts follow PyTorch). */
+export const dlarray = (data: Parameters<typeof tensor>[0], options?: Parameters<typeof tensor>[1]): Tensor => tensor(data, options);
+/** MATLAB's extractdata: the values as (nested) JS arrays. */
+export const extractdata = (x: Tensor): any => x.toArray();

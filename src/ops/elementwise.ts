@@ -1,0 +1,213 @@
+// Elementwise ops (kernels and rules in assembly/elementwise.ts): binary arithmetic with NumPy
+// broadcasting, comparisons, unary math, where, clamp, casts.
+
+import { Tensor, dtypeCode, type DTypeName } from '../tensor.js';
+import { wasm } from '../runtime.js';
+import { DTypeError, ValueError, formatShape } from '../errors.js';
+import {
+  Op, type TensorLike, idOf, asTensor, broadcastShapes, floatPair, floatOperand, castTo, disposeAll,
+  call, isFloat, requireInit,
+} from './common.js';
+
+function binaryOp(op: Op, name: string, a: TensorLike, b: TensorLike): Tensor {
+  requireInit(name);
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) a = asTensor(a, 'float32', `${name} (a)`);
+  if (!(b instanceof Tensor)) {
+    const [x, temps] = floatOperand(name, a as Tensor);
+    const r = call(name, wasm.binaryScalar(op, idOf(x, `${name} (a)`), checkNumber(name, b, 'b'), 0));
+    disposeAll(temps);
+    return r;
+  }
+  if (!(a instanceof Tensor)) {
+    const [x, temps] = floatOperand(name, b);
+    const r = call(name, wasm.binaryScalar(op, idOf(x, `${name} (b)`), checkNumber(name, a, 'a'), 1));
+    disposeAll(temps);
+    return r;
+  }
+  idOf(a, `${name} (a)`);
+  idOf(b, `${name} (b)`);
+  broadcastShapes(name, a.dims, b.dims);
+  const [x, y, temps] = floatPair(name, a, b);
+  const r = call(name, wasm.binary(op, x.id, y.id));
+  disposeAll(temps);
+  return r;
+}
+
+function checkNumber(op: string, v: unknown, arg: string): number {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v !== 'number') throw new ValueError(`${op}: ${arg} must be a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.add, 'add', a, b);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.sub, 'sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.mul, 'mul', a, b);
+export const div = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.div, 'div', a, b);
+export const pow = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.pow, 'pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.maximum, 'maximum', a, b);
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.minimum, 'minimum', a, b);
+
+function compareOp(op: Op, name: string, a: TensorLike, b: TensorLike): Tensor {
+  requireInit(name);
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) a = asTensor(a, 'float32', `${name} (a)`);
+  const ref = (a instanceof Tensor ? a : b) as Tensor;
+  ref.use(name);
+  const dtype = ref.dtype;
+  const x = asTensor(a, dtype, `${name} (a)`);
+  const y = asTensor(b, dtype, `${name} (b)`);
+  broadcastShapes(name, x.dims, y.dims);
+  const temps = [x, y].filter((t, i) => t !== [a, b][i]);
+  let r: Tensor;
+  if (x.dtype === y.dtype) {
+    r = call(name, wasm.compare(op, x.id, y.id));
+  } else {
+    const [p, q, casts] = floatPair(name, x, y);
+    r = call(name, wasm.compare(op, p.id, q.id));
+    disposeAll(casts);
+  }
+  disposeAll(temps);
+  return r;
+}
+
+export const eq = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.eq, 'eq', a, b);
+export const ne = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.ne, 'ne', a, b);
+export const lt = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.lt, 'lt', a, b);
+export const le = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.le, 'le', a, b);
+export const gt = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.gt, 'gt', a, b);
+export const ge = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.ge, 'ge', a, b);
+
+function unaryOp(op: Op, name: string, x: Tensor): Tensor {
+  requireInit(name);
+  const [y, temps] = floatOperand(name, x);
+  const r = call(name, wasm.unary(op, y.id));
+  disposeAll(temps);
+  return r;
+}
+
+export const neg = (x: Tensor): Tensor => unaryOp(Op.neg, 'neg', x);
+export const abs = (x: Tensor): Tensor => unaryOp(Op.abs, 'abs', x);
+export const sign = (x: Tensor): Tensor => unaryOp(Op.sign, 'sign', x);
+export const square = (x: Tensor): Tensor => unaryOp(Op.square, 'square', x);
+export const sqrt = (x: Tensor): Tensor => unaryOp(Op.sqrt, 'sqrt', x);
+export const rsqrt = (x: Tensor): Tensor => unaryOp(Op.rsqrt, 'rsqrt', x);
+export const exp = (x: Tensor): Tensor => unaryOp(Op.exp, 'exp', x);
+export const log = (x: Tensor): Tensor => unaryOp(Op.log, 'log', x);
+export const log1p = (x: Tensor): Tensor => unaryOp(Op.log1p, 'log1p', x);
+export const expm1 = (x: Tensor): Tensor => unaryOp(Op.expm1, 'expm1', x);
+export const sin = (x: Tensor): Tensor => unaryOp(Op.sin, 'sin', x);
+export const cos = (x: Tensor): Tensor => unaryOp(Op.cos, 'cos', x);
+export const tan = (x: Tensor): Tensor => unaryOp(Op.tan, 'tan', x);
+export const tanh = (x: Tensor): Tensor => unaryOp(Op.tanh, 'tanh', x);
+export const sigmoid = (x: Tensor): Tensor => unaryOp(Op.sigmoid, 'sigmoid', x);
+export const relu = (x: Tensor): Tensor => unaryOp(Op.relu, 'relu', x);
+/** PyTorch's softplus with beta = 1 and threshold = 20. */
+export const softplus = (x: Tensor): Tensor => unaryOp(Op.softplus, 'softplus', x);
+export const erf = (x: Tensor): Tensor => unaryOp(Op.erf, 'erf', x);
+
+/** cond ? a : b elementwise; cond is a bool mask (other dtypes: nonzero is true); all broadcast. */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  requireInit('where');
+  const ref = [a, b].find((t) => t instanceof Tensor) as Tensor | undefined;
+  if (ref) ref.use('where');
+  const dtype: DTypeName = ref ? ref.dtype : 'float32';
+  const temps: Tensor[] = [];
+  let c = asTensor(cond, 'bool', 'where (cond)');
+  if (c !== cond) temps.push(c);
+  if (c.dtype !== 'bool') { c = ne(c, 0); temps.push(c); }
+  let x = asTensor(a, dtype, 'where (a)');
+  let y = asTensor(b, dtype, 'where (b)');
+  if (x !== a) temps.push(x);
+  if (y !== b) temps.push(y);
+  broadcastShapes('where', broadcastShapes('where', c.dims, x.dims, ['cond', 'a']), y.dims, ['cond and a', 'b']);
+  if (x.dtype !== y.dtype) {
+    const [p, q, casts] = floatPair('where', x, y);
+    x = p; y = q; temps.push(...casts);
+  }
+  const r = call('where', wasm.where(c.id, x.id, y.id));
+  disposeAll(temps);
+  return r;
+}
+
+/** min(max(x, min), max) as PyTorch's clamp; either bound may be omitted. */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  requireInit('clamp');
+  if ((min === undefined || min === null) && (max === undefined || max === null)) {
+    throw new ValueError(`clamp: at least one of min and max must be given (x is ${formatShape(x.dims)})`);
+  }
+  const [y, temps] = floatOperand('clamp', x);
+  const r = call('clamp', wasm.clamp(y.id, min ?? -Infinity, max ?? Infinity));
+  disposeAll(temps);
+  return r;
+}
+
+/** A copy of x in another dtype. */
+export function cast(x: Tensor, dtype: DTypeName): Tensor {
+  requireInit('cast');
+  idOf(x, 'cast (x)');
+  dtypeCode(dtype, 'cast');
+  return castTo(x, dtype);
+}
+
+/** A fresh copy of x (same dtype). */
+export function clone(x: Tensor): Tensor {
+  requireInit('clone');
+  return call('clone', wasm.copy(idOf(x, 'clone (x)')));
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    add(b: TensorLike): Tensor; sub(b: TensorLike): Tensor; mul(b: TensorLike): Tensor;
+    div(b: TensorLike): Tensor; pow(b: TensorLike): Tensor; maximum(b: TensorLike): Tensor;
+    minimum(b: TensorLike): Tensor;
+    eq(b: TensorLike): Tensor; ne(b: TensorLike): Tensor; lt(b: TensorLike): Tensor;
+    le(b: TensorLike): Tensor; gt(b: TensorLike): Tensor; ge(b: TensorLike): Tensor;
+    neg(): Tensor; abs(): Tensor; sign(): Tensor; square(): Tensor; sqrt(): Tensor; rsqrt(): Tensor;
+    exp(): Tensor; log(): Tensor; log1p(): Tensor; expm1(): Tensor; sin(): Tensor; cos(): Tensor;
+    tan(): Tensor; tanh(): Tensor; sigmoid(): Tensor; relu(): Tensor; softplus(): Tensor; erf(): Tensor;
+    where(cond: TensorLike, other: TensorLike): Tensor;
+    clamp(min?: number | null, max?: number | null): Tensor;
+    to(dtype: DTypeName): Tensor; float(): Tensor; double(): Tensor; clone(): Tensor;
+  }
+}
+
+const P = Tensor.prototype;
+P.add = function (b) { return add(this, b); };
+P.sub = function (b) { return sub(this, b); };
+P.mul = function (b) { return mul(this, b); };
+P.div = function (b) { return div(this, b); };
+P.pow = function (b) { return pow(this, b); };
+P.maximum = function (b) { return maximum(this, b); };
+P.minimum = function (b) { return minimum(this, b); };
+P.eq = function (b) { return eq(this, b); };
+P.ne = function (b) { return ne(this, b); };
+P.lt = function (b) { return lt(this, b); };
+P.le = function (b) { return le(this, b); };
+P.gt = function (b) { return gt(this, b); };
+P.ge = function (b) { return ge(this, b); };
+P.neg = function () { return neg(this); };
+P.abs = function () { return abs(this); };
+P.sign = function () { return sign(this); };
+P.square = function () { return square(this); };
+P.sqrt = function () { return sqrt(this); };
+P.rsqrt = function () { return rsqrt(this); };
+P.exp = function () { return exp(this); };
+P.log = function () { return log(this); };
+P.log1p = function () { return log1p(this); };
+P.expm1 = function () { return expm1(this); };
+P.sin = function () { return sin(this); };
+P.cos = function () { return cos(this); };
+P.tan = function () { return tan(this); };
+P.tanh = function () { return tanh(this); };
+P.sigmoid = function () { return sigmoid(this); };
+P.relu = function () { return relu(this); };
+P.softplus = function () { return softplus(this); };
+P.erf = function () { return erf(this); };
+/** PyTorch's Tensor.where(condition, other): self where condition, else other. */
+P.where = function (cond, other) { return where(cond, this, other); };
+P.clamp = function (min, max) { return clamp(this, min, max); };
+P.to = function (dtype) { return this.dtype === dtype ? this : cast(this, dtype); };
+P.float = function () { return this.to('float32'); };
+P.double = function () { return this.to('float64'); };
+P.clone = function () { return clone(this); };
+
+export { isFloat, DTypeError };

@@ -1,0 +1,135 @@
+// Memory without reference counting: scopes (tidy, and every valueAndGrad / grad / dlfeval /
+// optimizer step) free what was made inside them except what they return; keep() and dispose()
+// for the exceptions; a FinalizationRegistry frees forgotten top-level tensors as a backstop.
+
+import { wasm, argsI32, requireInit, views, I32 } from './runtime.js';
+import { WasmgradError } from './errors.js';
+import type { Tensor } from './tensor.js';
+
+const T_GEN = 0, T_FLAGS = 20, T_SLOT = 28;
+const MAX_KEEP = 16000;
+
+const registry = typeof FinalizationRegistry === 'undefined' ? undefined :
+  new FinalizationRegistry<{ id: number; gen: number }>(({ id, gen }) => {
+    if (wasm === undefined) return;
+    views();
+    const r = (I32[wasm.stateAddress() >> 2] + id * 64) >> 2;
+    // Free only if the id still names the same tensor and no open scope owns it.
+    if (I32[r + T_GEN / 4] === gen && (I32[r + T_FLAGS / 4] & 1) !== 0 && I32[r + T_SLOT / 4] === -1) {
+      wasm.disposeTensor(id);
+    }
+  });
+const registered = new WeakSet<Tensor>();
+
+/** @internal called for every new handle: top-level tensors get the GC backstop. */
+export function adopt(t: Tensor): void {
+  if (registry !== undefined && wasm.scopeDepth() === 0 && !registered.has(t)) {
+    registry.register(t, { id: t.id, gen: t.gen }, t);
+    registered.add(t);
+  }
+}
+
+/** Every Tensor in a value made of tensors, arrays and plain objects. */
+export function tensorsIn(value: unknown, out: Tensor[] = [], seen = new Set<unknown>()): Tensor[] {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return out;
+  seen.add(value);
+  if (isTensorLike(value)) { out.push(value as Tensor); return out; }
+  if (Array.isArray(value)) { for (const v of value) tensorsIn(v, out, seen); return out; }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value as object)) tensorsIn(v, out, seen);
+  }
+  return out;
+}
+
+function isTensorLike(v: object): boolean {
+  return typeof (v as any).use === 'function' && typeof (v as any).gen === 'number';
+}
+
+/** @internal opens a scope (one wasm call). */
+export function openScope(op: string): void {
+  requireInit(op);
+  if (wasm.scopeBegin() < 0) {
+    wasm.clearError();
+    throw new WasmgradError(`${op}: scopes nested deeper than 1024`);
+  }
+}
+
+/** @internal closes the innermost scope, letting `keep` (and only those) survive into the enclosing one. */
+export function closeScope(keep: readonly Tensor[]): void {
+  const ids: number[] = [];
+  for (const t of keep) if (t.isAlive) ids.push(t.id);
+  if (ids.length > MAX_KEEP) throw new WasmgradError(`tidy: cannot return more than ${MAX_KEEP} tensors from one scope`);
+  wasm.scopeEnd(argsI32(ids), ids.length);
+  for (const t of keep) adopt(t);
+}
+
+/**
+ * Runs fn and frees every tensor it made, except the tensors in its result (a Tensor, or
+ * arrays / plain objects of them) and those passed to keep().
+ */
+export function tidy<T>(fn: () => T): T {
+  openScope('tidy');
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    closeScope([]);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    closeScope([]);
+    throw new WasmgradError('tidy: fn returned a Promise; tidy is synchronous (tensors would be freed before it settles)');
+  }
+  closeScope(tensorsIn(result));
+  return result;
+}
+
+/** Lets a tensor outlive the scopes it was made in; only dispose() (or GC) frees it then. */
+export function keep<T extends Tensor>(t: T): T {
+  const id = t.use('keep');
+  wasm.keepTensor(id);
+  const depth = wasm.scopeDepth();
+  if (depth > 0 && registry !== undefined && !registered.has(t)) {
+    registry.register(t, { id: t.id, gen: t.gen }, t);
+    registered.add(t);
+  }
+  return t;
+}
+
+/** Frees tensors now: a Tensor, or arrays / plain objects of them. */
+export function dispose(value: unknown): void {
+  for (const t of tensorsIn(value)) t.dispose();
+}
+
+export interface MemoryInfo {
+  /** tensors alive in wasm memory */
+  liveTensors: number;
+  /** bytes of tensor data alive */
+  liveBytes: number;
+  /** the most liveBytes has been (the high-water mark) */
+  peakBytes: number;
+  /** bytes the allocator hands out in all: tensor data plus runtime tables (tape, scopes) */
+  allocatedBytes: number;
+  /** the size of wasm linear memory */
+  heapBytes: number;
+  /** open scopes */
+  scopeDepth: number;
+}
+
+export function memory(): MemoryInfo {
+  requireInit('memory');
+  return {
+    liveTensors: wasm.liveTensors(),
+    liveBytes: wasm.liveTensorBytes(),
+    peakBytes: wasm.peakTensorBytes(),
+    allocatedBytes: wasm.allocLiveBytes(),
+    heapBytes: wasm.heapBytes(),
+    scopeDepth: wasm.scopeDepth(),
+  };
+}
+
+/** Sets the most wasm memory may grow to, in bytes (rounded down to 64 KiB pages). */
+export function setMemoryLimit(bytes: number): void {
+  requireInit('setMemoryLimit');
+  wasm.setPageLimit(Math.max(1, Math.min(65536, Math.floor(bytes / 65536))));
+}

@@ -1,0 +1,293 @@
+// Tensor handles and tensor creation. A Tensor is a small handle (id, generation) onto the
+// table in wasm memory; shape, dtype and data live there. Methods for ops are attached by the
+// op-family files in src/ops/.
+
+import { DType } from '../assembly/vocabulary.js';
+import {
+  wasm, views, I32, F32, F64, U8, ARGS, argsI32, checked, requireInit,
+} from './runtime.js';
+import { DisposedError, ShapeError, ValueError, DTypeError, OutOfMemoryError, formatShape } from './errors.js';
+import { adopt } from './scope.js';
+
+export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
+export type NestedArray = number | boolean | NestedArray[];
+export type Shape = readonly number[];
+
+export const MAX_RANK = 8;
+const REC = 64;
+const T_GEN = 0, T_DTYPE = 4, T_RANK = 8, T_NUMEL = 12, T_DATA = 16, T_FLAGS = 20, T_SHAPE = 32;
+const F_LIVE = 1;
+
+export function dtypeCode(name: DTypeName, op = 'tensor'): DType {
+  const code = (DType as any)[name];
+  if (typeof code !== 'number') {
+    throw new DTypeError(`${op}: unknown dtype '${String(name)}'; expected 'float32', 'float64', 'int32' or 'bool'`);
+  }
+  return code;
+}
+export function dtypeName(code: number): DTypeName { return DType[code] as DTypeName; }
+
+function recordAddress(id: number): number {
+  return (I32[wasm.stateAddress() >> 2] + id * REC) >> 2;
+}
+
+/** A tensor in wasm memory. Create with tensor(), zeros(), … or as the result of an op. */
+export class Tensor {
+  /** @internal */ readonly id: number;
+  /** @internal */ readonly gen: number;
+  private _shape?: number[];
+  private _dtype?: DTypeName;
+  /** @internal set when the user disposed a tensor that a live tape still needs */
+  disposed = false;
+
+  /** @internal handles are made by wasmgrad, never by users */
+  constructor(id: number) {
+    this.id = id;
+    views();
+    this.gen = I32[recordAddress(id) + T_GEN / 4];
+  }
+
+  /** True while the tensor's memory is still owned by this handle. */
+  get isAlive(): boolean {
+    if (this.disposed) return false;
+    views();
+    const r = recordAddress(this.id);
+    return I32[r + T_GEN / 4] === this.gen && (I32[r + T_FLAGS / 4] & F_LIVE) !== 0;
+  }
+
+  /** @internal the id, after checking that the tensor is alive; `what` names op and argument. */
+  use(what: string): number {
+    if (!this.isAlive) {
+      throw new DisposedError(`${what}: tensor (id ${this.id}) was disposed, or the scope that made it has ended; ` +
+        'use keep() or return it from the scope to let it live on');
+    }
+    return this.id;
+  }
+
+  get shape(): number[] {
+    if (this._shape === undefined) {
+      this.use('shape');
+      const r = recordAddress(this.id);
+      const rank = I32[r + T_RANK / 4];
+      this._shape = Array.from(I32.subarray(r + T_SHAPE / 4, r + T_SHAPE / 4 + rank));
+    }
+    return this._shape.slice();
+  }
+  /** @internal the shape without a defensive copy */
+  get dims(): readonly number[] { if (this._shape === undefined) this.shape; return this._shape!; }
+  get rank(): number { return this.dims.length; }
+  get ndim(): number { return this.dims.length; }
+  get size(): number { let n = 1; for (const d of this.dims) n *= d; return n; }
+  get dtype(): DTypeName {
+    if (this._dtype === undefined) {
+      this.use('dtype');
+      this._dtype = dtypeName(I32[recordAddress(this.id) + T_DTYPE / 4]);
+    }
+    return this._dtype;
+  }
+
+  /** A typed-array copy of the data (row-major): Float32Array, Float64Array, Int32Array or Uint8Array. */
+  data(): Float32Array | Float64Array | Int32Array | Uint8Array {
+    const id = this.use('data');
+    views();
+    const r = recordAddress(id);
+    const n = I32[r + T_NUMEL / 4];
+    const p = I32[r + T_DATA / 4];
+    switch (this.dtype) {
+      case 'float32': return F32.slice(p >> 2, (p >> 2) + n);
+      case 'float64': return F64.slice(p >> 3, (p >> 3) + n);
+      case 'int32': return I32.slice(p >> 2, (p >> 2) + n);
+      default: return U8.slice(p, p + n);
+    }
+  }
+
+  /** The values as nested JS arrays (a number for rank 0; booleans for bool tensors). */
+  toArray(): any {
+    const flat = this.data();
+    const isBool = this.dtype === 'bool';
+    const dims = this.dims;
+    const build = (k: number, offset: number): any => {
+      if (k === dims.length) return isBool ? flat[offset] !== 0 : flat[offset];
+      let stride = 1;
+      for (let j = k + 1; j < dims.length; j++) stride *= dims[j];
+      const out = new Array(dims[k]);
+      for (let i = 0; i < dims[k]; i++) out[i] = build(k + 1, offset + i * stride);
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number | boolean {
+    if (this.size !== 1) {
+      throw new ShapeError(`item: tensor of shape ${formatShape(this.dims)} has ${this.size} elements; item() needs exactly one`);
+    }
+    const v = this.data()[0];
+    return this.dtype === 'bool' ? v !== 0 : v;
+  }
+
+  toString(): string {
+    if (!this.isAlive) return 'Tensor(disposed)';
+    const body = JSON.stringify(this.toArray(), (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+    return `Tensor(${body}, shape=${formatShape(this.dims)}, dtype=${this.dtype})`;
+  }
+
+  /** Frees the tensor now (deferred while a live tape still needs it). */
+  dispose(): void {
+    if (!this.isAlive) return;
+    wasm.disposeTensor(this.id);
+    this.disposed = true;
+  }
+  [Symbol.dispose ?? Symbol.for('Symbol.dispose')](): void { this.dispose(); }
+}
+
+/** @internal wraps a new id from the module into a handle (owned by the current scope). */
+export function wrap(id: number): Tensor {
+  const t = new Tensor(id);
+  adopt(t);
+  return t;
+}
+
+/** @internal a new uninitialised tensor. */
+export function empty(shape: Shape, dtype: DTypeName, op: string): Tensor {
+  requireInit(op);
+  validateShape(shape, op);
+  const bytes = shape.reduce((a, b) => a * b, 1) * (dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4);
+  if (bytes > 0xfff00000) {
+    const available = wasm.availableBytes();
+    throw new OutOfMemoryError(`${op}: out of memory: a tensor of shape ${formatShape(shape)} (${dtype}) needs ` +
+      `${bytes} bytes; wasm memory can hold at most 4294967296 bytes and ${available} are available`, bytes, available);
+  }
+  return wrap(checked(wasm.newTensor(dtypeCode(dtype, op), shape.length, argsI32(shape)), op));
+}
+
+export function validateShape(shape: Shape, op: string): void {
+  if (!Array.isArray(shape) && !(shape as any)?.length && (shape as any)?.length !== 0) {
+    throw new ValueError(`${op}: shape must be an array of sizes, got ${String(shape)}`);
+  }
+  if (shape.length > MAX_RANK) throw new ShapeError(`${op}: shape ${formatShape(shape)} has rank ${shape.length}; at most ${MAX_RANK} dims are supported`);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0 || d > 0x7fffffff) {
+      throw new ValueError(`${op}: shape ${formatShape(shape)} has an invalid size ${d}; sizes are integers >= 0`);
+    }
+  }
+}
+
+/** @internal the data pointer and element count of a live tensor. */
+export function dataPointer(t: Tensor): number {
+  views();
+  return I32[recordAddress(t.id) + T_DATA / 4];
+}
+
+/** @internal copies flat values into a tensor's data. */
+export function writeData(t: Tensor, values: ArrayLike<number | boolean>): void {
+  const p = dataPointer(t);
+  const n = values.length;
+  switch (t.dtype) {
+    case 'float32': {
+      if (values instanceof Float32Array) F32.set(values, p >> 2);
+      else for (let i = 0; i < n; i++) F32[(p >> 2) + i] = +values[i];
+      break;
+    }
+    case 'float64': {
+      if (values instanceof Float64Array) F64.set(values, p >> 3);
+      else for (let i = 0; i < n; i++) F64[(p >> 3) + i] = +values[i];
+      break;
+    }
+    case 'int32': for (let i = 0; i < n; i++) I32[(p >> 2) + i] = +values[i] | 0; break;
+    default: for (let i = 0; i < n; i++) U8[p + i] = values[i] ? 1 : 0;
+  }
+}
+
+export interface TensorOptions {
+  dtype?: DTypeName;
+  shape?: Shape;
+}
+
+type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
+
+/**
+ * A tensor from a number, a boolean, nested arrays or a typed array (flat, with `shape`).
+ * dtype defaults to float32 (float64 for a Float64Array, int32 for an Int32Array, bool for
+ * booleans).
+ */
+export function tensor(data: NestedArray | TypedArray | readonly number[], options: TensorOptions = {}): Tensor {
+  requireInit('tensor');
+  let flat: ArrayLike<number | boolean>;
+  let shape: number[];
+  let inferred: DTypeName = 'float32';
+  if (ArrayBuffer.isView(data)) {
+    flat = data as TypedArray;
+    shape = [flat.length];
+    if (data instanceof Float64Array) inferred = 'float64';
+    else if (data instanceof Int32Array) inferred = 'int32';
+  } else {
+    const parsed = parseNested(data as NestedArray);
+    flat = parsed.flat;
+    shape = parsed.shape;
+    if (parsed.bool) inferred = 'bool';
+  }
+  if (options.shape !== undefined) {
+    validateShape(options.shape, 'tensor');
+    const n = options.shape.reduce((a, b) => a * b, 1);
+    if (n !== flat.length) {
+      throw new ShapeError(`tensor: ${flat.length} values cannot take shape ${formatShape(options.shape)} (${n} elements)`);
+    }
+    shape = [...options.shape];
+  }
+  const t = empty(shape, options.dtype ?? inferred, 'tensor');
+  writeData(t, flat);
+  return t;
+}
+
+function parseNested(data: NestedArray): { flat: (number | boolean)[]; shape: number[]; bool: boolean } {
+  const shape: number[] = [];
+  let probe: any = data;
+  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  const flat: (number | boolean)[] = [];
+  let bools = 0;
+  const walk = (x: any, k: number, path: string): void => {
+    if (k === shape.length) {
+      if (Array.isArray(x)) {
+        throw new ShapeError(`tensor: ragged nested array: element ${path} is an array, but elements at depth ${k} elsewhere are numbers (inferred shape ${formatShape(shape)})`);
+      }
+      if (typeof x === 'boolean') bools++;
+      else if (typeof x !== 'number') {
+        throw new ValueError(`tensor: element ${path} is ${x === null ? 'null' : typeof x} (${String(x)}); expected a number or a boolean`);
+      }
+      flat.push(x);
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[k]) {
+      const got = Array.isArray(x) ? `length ${x.length}` : `a ${typeof x}`;
+      throw new ShapeError(`tensor: ragged nested array: element ${path} has ${got}, expected length ${shape[k]} (inferred shape ${formatShape(shape)})`);
+    }
+    for (let i = 0; i < x.length; i++) walk(x[i], k + 1, `${path}[${i}]`);
+  };
+  walk(data, 0, 'data');
+  if (bools !== 0 && bools !== flat.length) throw new ValueError('tensor: nested array mixes booleans and numbers');
+  return { flat, shape, bool: bools !== 0 && bools === flat.length };
+}
+
+export interface CreateOptions { dtype?: DTypeName }
+
+export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`full: value must be a number, got ${typeof value}`);
+  const t = empty(shape, options.dtype ?? 'float32', 'full');
+  wasm.fillScalar(t.id, +value);
+  return t;
+}
+export function zeros(shape: Shape, options: CreateOptions = {}): Tensor { return full(shape, 0, options); }
+export function ones(shape: Shape, options: CreateOptions = {}): Tensor { return full(shape, 1, options); }
+
+/** @internal a rank-0 constant. */
+export function scalarTensor(value: number, dtype: DTypeName): Tensor {
+  const t = empty([], dtype, 'scalar');
+  wasm.fillScalar(t.id, value);
+  return t;
+}
+
+/** Whether `x` is a Tensor handle. */
+export function isTensor(x: unknown): x is Tensor { return x instanceof Tensor; }
+
+export { ARGS };
