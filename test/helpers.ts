@@ -1,0 +1,107 @@
+// Shared test utilities: seeded inputs, closeness checks, and the central finite-difference
+// gradient check in float64 that every op's test uses.
+
+import { expect } from 'vitest';
+import * as wg from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+
+/** A small seeded PRNG (mulberry32) so test inputs are the same on every run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform values in [lo, hi). */
+export function uniform(n: number, lo = -1, hi = 1, seed = 1): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** A float64 tensor of `shape` with seeded uniform values in [lo, hi). */
+export function rand64(shape: number[], lo = -1, hi = 1, seed = 1): Tensor {
+  return wg.tensor(uniform(size(shape), lo, hi, seed), { shape, dtype: 'float64' });
+}
+
+/** Flattens nested arrays (or a number) to a flat number list. */
+export function flat(x: unknown): number[] {
+  if (typeof x === 'number') return [x];
+  if (typeof x === 'boolean') return [x ? 1 : 0];
+  if (Array.isArray(x)) return x.flatMap(flat);
+  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+  throw new Error(`flat: unexpected ${typeof x}`);
+}
+
+/** Asserts |a - e| <= atol + rtol·|e| elementwise (NaN matches NaN, ±Inf must be equal). */
+export function expectClose(actual: unknown, expected: unknown, rtol = 1e-12, atol = 1e-12): void {
+  const a = flat(actual), e = flat(expected);
+  expect(a.length).toBe(e.length);
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(e[i])) { expect(a[i], `element ${i}`).toBeNaN(); continue; }
+    if (!Number.isFinite(e[i])) { expect(a[i], `element ${i}`).toBe(e[i]); continue; }
+    const tol = atol + rtol * Math.abs(e[i]);
+    if (!(Math.abs(a[i] - e[i]) <= tol)) {
+      throw new Error(`element ${i}: got ${a[i]}, expected ${e[i]} (|diff| ${Math.abs(a[i] - e[i])} > tol ${tol})`);
+    }
+  }
+}
+
+export interface GradCheckOptions { eps?: number; rtol?: number; atol?: number; seed?: number }
+
+/**
+ * Checks valueAndGrad of f against central finite differences in float64 at the given inputs
+ * (float64 tensors). A non-scalar output is contracted with fixed random weights, so the whole
+ * Jacobian is exercised. Returns the analytic gradients.
+ */
+export function checkGrad(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], options: GradCheckOptions = {}): number[][] {
+  const eps = options.eps ?? 1e-6, rtol = options.rtol ?? 1e-6, atol = options.atol ?? 1e-7;
+  const probe = wg.tidy(() => f(...inputs).shape);
+  const weights = uniform(size(probe), 0.5, 1.5, options.seed ?? 7);
+  const loss = (...xs: Tensor[]): Tensor => {
+    const y = f(...xs);
+    if (y.dtype !== 'float64') throw new Error(`checkGrad: f must return float64, got ${y.dtype}`);
+    return y.mul(wg.tensor(weights, { shape: probe, dtype: 'float64' })).sum();
+  };
+  const argnums = inputs.map((_, k) => k);
+  const grads = wg.tidy(() => {
+    const [, g] = wg.valueAndGrad(loss, { argnums })(...inputs);
+    return (g as Tensor[]).map((t) => flat(t.toArray()));
+  });
+  inputs.forEach((x, k) => {
+    const base = flat(x.toArray());
+    const numeric = base.map((_, i) => {
+      const at = (h: number) => wg.tidy(() => {
+        const moved = base.slice();
+        moved[i] += h;
+        const xs = inputs.slice();
+        xs[k] = wg.tensor(moved, { shape: x.shape, dtype: 'float64' });
+        return loss(...xs).item() as number;
+      });
+      return (at(eps) - at(-eps)) / (2 * eps);
+    });
+    try {
+      expectClose(grads[k], numeric, rtol, atol);
+    } catch (e) {
+      throw new Error(`gradient of input ${k} (shape [${x.shape}]): ${(e as Error).message}`);
+    }
+  });
+  return grads;
+}
+
+/** Runs fn and checks that it leaves the live tensor count and bytes where they were. */
+export function expectNoLeak(fn: () => void): void {
+  const before = wg.memory();
+  fn();
+  const after = wg.memory();
+  expect(after.liveTensors).toBe(before.liveTensors);
+  expect(after.liveBytes).toBe(before.liveBytes);
+}
+
+export { wg };
