@@ -7,7 +7,7 @@
 // grad(grad(f)) differentiates the first gradient.
 
 import { Tensor, wrap, zeros } from './tensor.js';
-import { wasm, views, I32, checked, argsI32, requireInit, raise } from './runtime.js';
+import { wasm, views, I32, checked, argsI32, requireInit, raise, recordWord } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ValueError, formatShape } from './errors.js';
 import { isFloat } from './ops/common.js';
@@ -170,7 +170,7 @@ export function dlgradient(y: Tensor, x: unknown, options: DlgradientOptions = {
   views();
   for (const t of targets) {
     const id = t.use('dlgradient (x)');
-    if ((I32[((I32[wasm.stateAddress() >> 2] + id * 64) >> 2) + 5] & F_NEEDS_GRAD) === 0) {
+    if ((I32[recordWord(id) + 5] & F_NEEDS_GRAD) === 0) {
       throw new NotDifferentiableError(`dlgradient: x (shape ${formatShape(t.dims)}) is not traced: differentiate with respect to dlfeval's inputs or values computed from them`);
     }
   }
@@ -263,10 +263,10 @@ function subscript(i: number): string {
 
 /** Values to 15 significant digits, as in the seed's tables. */
 function fmt(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : v.toPrecision(15);
-  if (typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;
-  return String(v);
+  if (typeof v !== 'number') return Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : String(v);
+  const short = String(v);
+  // Short exact values (2, 0.5, -2.125) as they are; the rest to 15 significant digits.
+  return short.replace(/[-.]|e.*$/g, '').replace(/^0+/, '').length <= 8 ? short : v.toPrecision(15);
 }
 
 function table(head: string[], rows: string[][]): string {

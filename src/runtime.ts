@@ -54,12 +54,18 @@ export let F32 = new Float32Array(0);
 export let F64 = new Float64Array(0);
 export let U8 = new Uint8Array(0);
 export let ARGS = 0;
-let STATE = 0;
+export let STATE = 0;
+
+/** Word index of tensor `id`'s record in the table (the table moves when it grows). */
+export function recordWord(id: number): number {
+  return (I32[STATE >> 2] + id * 64) >> 2;
+}
 
 /** Refreshes the typed-array views after memory growth detached the old buffer. */
 export function views(): void {
+  // Growing memory detaches the old buffer, which empties every view on it.
+  if (I32.length !== 0) return;
   const b = wasm.memory.buffer;
-  if (b === buffer) return;
   buffer = b;
   I32 = new Int32Array(b);
   F32 = new Float32Array(b);

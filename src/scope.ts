@@ -2,7 +2,7 @@
 // optimizer step) free what was made inside them except what they return; keep() and dispose()
 // for the exceptions; a FinalizationRegistry frees forgotten top-level tensors as a backstop.
 
-import { wasm, argsI32, requireInit, views, I32 } from './runtime.js';
+import { wasm, argsI32, requireInit, views, I32, recordWord } from './runtime.js';
 import { WasmgradError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -13,7 +13,7 @@ const registry = typeof FinalizationRegistry === 'undefined' ? undefined :
   new FinalizationRegistry<{ id: number; gen: number }>(({ id, gen }) => {
     if (wasm === undefined) return;
     views();
-    const r = (I32[wasm.stateAddress() >> 2] + id * 64) >> 2;
+    const r = recordWord(id);
     // Free only if the id still names the same tensor and no open scope owns it.
     if (I32[r + T_GEN / 4] === gen && (I32[r + T_FLAGS / 4] & 1) !== 0 && I32[r + T_SLOT / 4] === -1) {
       wasm.disposeTensor(id);
@@ -21,12 +21,18 @@ const registry = typeof FinalizationRegistry === 'undefined' ? undefined :
   });
 const registered = new WeakSet<Tensor>();
 
+/** Open scopes, mirrored on the host so that making a handle needs no call into wasm. */
+let depth = 0;
+
+function register(t: Tensor): void {
+  if (registry === undefined || registered.has(t)) return;
+  registry.register(t, { id: t.id, gen: t.gen }, t);
+  registered.add(t);
+}
+
 /** @internal called for every new handle: top-level tensors get the GC backstop. */
 export function adopt(t: Tensor): void {
-  if (registry !== undefined && wasm.scopeDepth() === 0 && !registered.has(t)) {
-    registry.register(t, { id: t.id, gen: t.gen }, t);
-    registered.add(t);
-  }
+  if (depth === 0) register(t);
 }
 
 /** Every Tensor in a value made of tensors, arrays and plain objects. */
@@ -52,6 +58,7 @@ export function openScope(op: string): void {
     wasm.clearError();
     throw new WasmgradError(`${op}: scopes nested deeper than 1024`);
   }
+  depth++;
 }
 
 /** @internal closes the innermost scope, letting `keep` (and only those) survive into the enclosing one. */
@@ -60,7 +67,8 @@ export function closeScope(keep: readonly Tensor[]): void {
   for (const t of keep) if (t.isAlive) ids.push(t.id);
   if (ids.length > MAX_KEEP) throw new WasmgradError(`tidy: cannot return more than ${MAX_KEEP} tensors from one scope`);
   wasm.scopeEnd(argsI32(ids), ids.length);
-  for (const t of keep) adopt(t);
+  depth--;
+  if (depth === 0) for (const t of keep) register(t);
 }
 
 /**
@@ -88,11 +96,7 @@ export function tidy<T>(fn: () => T): T {
 export function keep<T extends Tensor>(t: T): T {
   const id = t.use('keep');
   wasm.keepTensor(id);
-  const depth = wasm.scopeDepth();
-  if (depth > 0 && registry !== undefined && !registered.has(t)) {
-    registry.register(t, { id: t.id, gen: t.gen }, t);
-    registered.add(t);
-  }
+  register(t);
   return t;
 }
 

@@ -4,7 +4,7 @@
 
 import { DType } from '../assembly/vocabulary.js';
 import {
-  wasm, views, I32, F32, F64, U8, ARGS, argsI32, checked, requireInit,
+  wasm, views, I32, F32, F64, U8, ARGS, argsI32, checked, requireInit, recordWord,
 } from './runtime.js';
 import { DisposedError, ShapeError, ValueError, DTypeError, OutOfMemoryError, formatShape } from './errors.js';
 import { adopt } from './scope.js';
@@ -14,7 +14,6 @@ export type NestedArray = number | boolean | NestedArray[];
 export type Shape = readonly number[];
 
 export const MAX_RANK = 8;
-const REC = 64;
 const T_GEN = 0, T_DTYPE = 4, T_RANK = 8, T_NUMEL = 12, T_DATA = 16, T_FLAGS = 20, T_SHAPE = 32;
 const F_LIVE = 1;
 
@@ -27,9 +26,7 @@ export function dtypeCode(name: DTypeName, op = 'tensor'): DType {
 }
 export function dtypeName(code: number): DTypeName { return DType[code] as DTypeName; }
 
-function recordAddress(id: number): number {
-  return (I32[wasm.stateAddress() >> 2] + id * REC) >> 2;
-}
+const recordAddress = recordWord;
 
 /** A tensor in wasm memory. Create with tensor(), zeros(), … or as the result of an op. */
 export class Tensor {
@@ -64,17 +61,19 @@ export class Tensor {
     return this.id;
   }
 
-  get shape(): number[] {
+  get shape(): number[] { return this.dims.slice(); }
+  /** @internal the shape without a defensive copy */
+  get dims(): readonly number[] {
     if (this._shape === undefined) {
       this.use('shape');
       const r = recordAddress(this.id);
       const rank = I32[r + T_RANK / 4];
-      this._shape = Array.from(I32.subarray(r + T_SHAPE / 4, r + T_SHAPE / 4 + rank));
+      const dims = new Array<number>(rank);
+      for (let k = 0; k < rank; k++) dims[k] = I32[r + T_SHAPE / 4 + k];
+      this._shape = dims;
     }
-    return this._shape.slice();
+    return this._shape;
   }
-  /** @internal the shape without a defensive copy */
-  get dims(): readonly number[] { if (this._shape === undefined) this.shape; return this._shape!; }
   get rank(): number { return this.dims.length; }
   get ndim(): number { return this.dims.length; }
   get size(): number { let n = 1; for (const d of this.dims) n *= d; return n; }
