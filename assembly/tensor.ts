@@ -45,6 +45,7 @@ export const STATE = memory.data(32);
 @inline export function rec(id: i32): u32 { return tableBase() + <u32>id * REC; }
 
 let tableCap: i32 = 0;
+const SHAPE_COPY = memory.data(MAX_RANK * 4);
 let freeHead: i32 = 0; // free ids are chained through T_DATA
 let liveCount: i32 = 0;
 let tensorBytes: f64 = 0; // data bytes of live tensors
@@ -116,7 +117,11 @@ function arenaPush(id: i32): bool {
  * Creates a tensor of `dtype` with `rank` dims read from `shape` (i32s in memory).
  * Returns 0 (and records the error) when memory runs out. Data is uninitialised.
  */
-export function newTensor(dtype: i32, rank: i32, shape: u32): i32 {
+export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
+  // Copy the shape first: it may point into this very table (a tensor's own dims), which
+  // moves if the table has to grow below.
+  const shape = SHAPE_COPY;
+  memory.copy(shape, shapeIn, <u32>rank << 2);
   let numel: i64 = 1;
   for (let k = 0; k < rank; k++) numel *= <i64>load<i32>(shape + (<u32>k << 2));
   const bytes = numel * <i64>itemSize(dtype);
@@ -136,7 +141,6 @@ export function newTensor(dtype: i32, rank: i32, shape: u32): i32 {
     id = nextFresh++;
   }
   const r = rec(id);
-  // Copy the shape first: `shape` may point into this very table (a tensor's own dims).
   for (let k = 0; k < MAX_RANK; k++) {
     store<i32>(r + (<u32>k << 2), k < rank ? load<i32>(shape + (<u32>k << 2)) : 1, T_SHAPE);
   }
