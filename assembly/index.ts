@@ -16,7 +16,7 @@ export {
   tapeRecordAttr,
 } from "./tape";
 export { binary, binaryScalar, compare, compareScalarOp, unary, where, clamp, cast, copy, fillScalar } from "./elementwise";
-export { sum } from "./reduce";
+export { sum, reduce } from "./reduce";
 export { reshapeTo, expandTo } from "./shape";
 
 import { adjointOf } from "./tensor";
