@@ -58,10 +58,14 @@ function sweep(op: string, y: Tensor, mark: number, targets: Tensor[], mode: num
   if (targets.length > 16000) throw new ValueError(`${op}: at most 16000 tensors can be differentiated at once`);
   const code = wasm.backward(y.id, mark, argsI32(targets.map((t) => t.id)), targets.length, mode);
   if (code !== 0) raise(op);
-  return targets.map((t) => {
+  const grads = targets.map((t) => {
     const a = wasm.adjoint(t.id);
     return a !== 0 ? wrap(a) : zeros(t.dims, { dtype: t.dtype });
   });
+  // Inside an enclosing level the targets are on its tape: a stale adjoint slot would be taken
+  // for (and added into) theirs by the enclosing level's sweep.
+  wasm.clearAdjoints(mark, y.id);
+  return grads;
 }
 
 export interface GradOptions {
