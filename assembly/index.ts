@@ -25,3 +25,6 @@ export function adjoint(id: i32): i32 { return adjointOf(id); }
 /** A fixed buffer the host writes call arguments into (shapes, id lists, attributes). */
 export const ARGS = memory.data(65536, 16);
 export function argsAddress(): usize { return ARGS; }
+export { matmul } from "./matmul";
+export { seed, randFill } from "./random";
+export { arangeFill, linspaceFill, eyeFill } from "./creation";
