@@ -17,7 +17,9 @@ export {
 } from "./tape";
 export { binary, binaryScalar, compare, compareScalarOp, unary, where, clamp, cast, copy, fillScalar } from "./elementwise";
 export { sum, reduce } from "./reduce";
-export { reshapeTo, expandTo } from "./shape";
+export {
+  reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
+} from "./shape";
 
 import { adjointOf } from "./tensor";
 export function adjoint(id: i32): i32 { return adjointOf(id); }

@@ -62,8 +62,10 @@ export enum Op {
   permute = 131,
   expand = 132,
   slice = 133,
-  pad = 134,
+  pad = 134, // embed x into a value-filled tensor at per-dim start and step (slice's adjoint, F.pad)
   indexSelect = 135,
   indexAdd = 136,
   concat = 137,
+  gather = 138,
+  scatterAdd = 139,
 }

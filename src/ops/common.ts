@@ -40,12 +40,13 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, names = ['a', 'b
   return out;
 }
 
-/** Normalises an axis in [-rank, rank) to [0, rank). */
+/** Normalises an axis in [-rank, rank) to [0, rank); a rank-0 tensor takes 0 or -1, as in PyTorch. */
 export function normAxis(op: string, axis: number, rank: number, arg = 'axis'): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1) && !(rank === 0 && (axis === 0 || axis === -1))) {
-    throw new AxisError(`${op}: ${arg} ${axis} is out of range for a tensor of rank ${rank} (expected [${-rank}, ${Math.max(rank - 1, 0)}])`);
+  const r = Math.max(rank, 1);
+  if (!Number.isInteger(axis) || axis < -r || axis >= r) {
+    throw new AxisError(`${op}: ${arg} ${axis} is out of range for a tensor of rank ${rank} (expected [${-r}, ${r - 1}])`);
   }
-  return axis < 0 ? axis + rank : axis;
+  return axis < 0 ? axis + r : axis;
 }
 
 /** A set of axes (number, array, or undefined for all) as a bitmask over `rank` dims. */
