@@ -8,7 +8,7 @@
 import { Op, DType } from "./vocabulary";
 import {
   newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
-  fail, E_NO_RULE,
+  fail, E_NO_RULE, flagsOf, F_ON_TAPE, releaseTensor,
 } from "./tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
 import { recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, record1,
@@ -123,8 +123,16 @@ export function scalar(dtype: i32, v: f64): i32 {
 
 /** a op s (or s op a when `scalarFirst`), s a JS number taken in a's dtype. */
 export function binaryScalar(op: i32, a: i32, s: f64, scalarFirst: bool): i32 {
+  if (a == 0) return 0;
   const c = scalar(dtypeOf(a), s);
-  return scalarFirst ? binary(op, c, a) : binary(op, a, c);
+  const out = scalarFirst ? binary(op, c, a) : binary(op, a, c);
+  dropConstant(c);
+  return out;
+}
+
+/** Frees a temporary constant now unless a tape record refers to it: outside every scope nothing else would. */
+function dropConstant(c: i32): void {
+  if (c != 0 && (flagsOf(c) & F_ON_TAPE) == 0) releaseTensor(c);
 }
 
 export function add(a: i32, b: i32): i32 { return binary(Op.add, a, b); }
@@ -194,7 +202,11 @@ export function compare(op: i32, a: i32, b: i32): i32 {
 }
 
 export function compareScalarOp(op: i32, a: i32, s: f64): i32 {
-  return compare(op, a, scalar(dtypeOf(a), s));
+  if (a == 0) return 0;
+  const c = scalar(dtypeOf(a), s);
+  const out = compare(op, a, c);
+  dropConstant(c);
+  return out;
 }
 
 // ————————————————————————————————————————————————————————— unary

@@ -23,7 +23,7 @@ export function erf64(x: f64): f64 {
     for (let k = ERF_DEGREE - 1; k >= 0; k--) s = s * t + unchecked(ERF_TAYLOR[base + k]);
     r = s;
   }
-  return x < 0 ? -r : r;
+  return copysign<f64>(r, x); // odd, including erf(-0) = -0
 }
 
 // @ts-ignore: generic over f32 / f64, resolved at compile time
@@ -61,7 +61,9 @@ export function erf64(x: f64): f64 {
   if (sizeof<T>() == 4) return <T>Mathf.tanh(<f32>x);
   return <T>Math.tanh(<f64>x);
 }
+/** C's (and PyTorch's) pow: AssemblyScript's follows JS, which gives NaN for pow(1, NaN) and pow(±1, ±Inf). */
 @inline export function powT<T>(x: T, y: T): T {
+  if (x == <T>1 || (x == <T>-1 && abs<T>(y) == <T>Infinity)) return <T>1;
   if (sizeof<T>() == 4) return <T>Mathf.pow(<f32>x, <f32>y);
   return <T>Math.pow(<f64>x, <f64>y);
 }

@@ -269,6 +269,17 @@ export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32):
   return errorCode();
 }
 
+/**
+ * Hands a target's adjoint to the host and clears the slot, so that a later sweep over the same
+ * tape (a second dlgradient, or the outer level of grad(grad(f))) starts from zero instead of
+ * adding into a gradient the user already holds.
+ */
+export function takeAdjoint(id: i32): i32 {
+  const a = adjointOf(id);
+  setAdjoint(id, 0);
+  return a;
+}
+
 @inline function pushKeep(keep: u32, i: i32, id: i32): void { store<i32>(keep + (<u32>i << 2), id); }
 
 function clearAdjoint(x: i32): void {

@@ -125,9 +125,12 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   let numel: i64 = 1;
   for (let k = 0; k < rank; k++) numel *= <i64>load<i32>(shape + (<u32>k << 2));
   const bytes = numel * <i64>itemSize(dtype);
-  if (bytes > 0xfff00000) {
-    store<f64>(STATE, <f64>bytes, 16);
-    fail(E_OOM, 0);
+  // Beyond 32-bit memory, or more elements than T_NUMEL (an i32) can count.
+  if (bytes > 0xfff00000 || numel > 0x7fffffff) {
+    if (errorCode() == E_NONE) {
+      fail(E_OOM, 0);
+      store<f64>(STATE, <f64>bytes, 16); // after fail(), which records the allocator's last request
+    }
     return 0;
   }
   const data = alloc(<u32>bytes);

@@ -58,14 +58,17 @@ function sweep(op: string, y: Tensor, mark: number, targets: Tensor[], mode: num
   if (targets.length > 16000) throw new ValueError(`${op}: at most 16000 tensors can be differentiated at once`);
   const code = wasm.backward(y.id, mark, argsI32(targets.map((t) => t.id)), targets.length, mode);
   if (code !== 0) raise(op);
-  const grads = targets.map((t) => {
-    const a = wasm.adjoint(t.id);
-    return a !== 0 ? wrap(a) : zeros(t.dims, { dtype: t.dtype });
+  // Take each adjoint once (a target may be listed twice); taking clears the slot for later sweeps.
+  const taken = new Map<number, Tensor>();
+  return targets.map((t) => {
+    let g = taken.get(t.id);
+    if (g === undefined) {
+      const a = wasm.takeAdjoint(t.id);
+      g = a !== 0 ? wrap(a) : zeros(t.dims, { dtype: t.dtype });
+      taken.set(t.id, g);
+    }
+    return g;
   });
-  // Empty the targets' adjoint slots: an enclosing level's sweep (grad of grad) or a second
-  // dlgradient would otherwise take these gradients for adjoints of its own.
-  wasm.clearAdjoints(mark, y.id);
-  return grads;
 }
 
 export interface GradOptions {

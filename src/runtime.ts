@@ -160,6 +160,7 @@ const E_SCOPE = 3;
 
 /** Throws the error the module recorded (and clears it); `op` names the caller. */
 export function raise(op: string): never {
+  views(); // the failing call may have grown memory, detaching the old views
   const code = wasm.errorCode();
   const ruleOp = I32[(STATE + 12) >> 2];
   const requested = F64[(STATE + 16) >> 3];

@@ -3,7 +3,7 @@
 // for the exceptions; a FinalizationRegistry frees forgotten top-level tensors as a backstop.
 
 import { wasm, argsI32, requireInit, views, I32, recordWord } from './runtime.js';
-import { WasmgradError } from './errors.js';
+import { WasmgradError, ValueError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
 const T_GEN = 0, T_FLAGS = 20, T_SLOT = 28;
@@ -65,7 +65,11 @@ export function openScope(op: string): void {
 export function closeScope(keep: readonly Tensor[]): void {
   const ids: number[] = [];
   for (const t of keep) if (t.isAlive) ids.push(t.id);
-  if (ids.length > MAX_KEEP) throw new WasmgradError(`tidy: cannot return more than ${MAX_KEEP} tensors from one scope`);
+  if (ids.length > MAX_KEEP) {
+    wasm.scopeEnd(0, 0); // close the scope all the same: an open scope would hold every later tensor
+    depth--;
+    throw new WasmgradError(`tidy: cannot return more than ${MAX_KEEP} tensors from one scope (got ${ids.length}); they were freed`);
+  }
   wasm.scopeEnd(argsI32(ids), ids.length);
   depth--;
   if (depth === 0) for (const t of keep) register(t);
@@ -135,5 +139,8 @@ export function memory(): MemoryInfo {
 /** Sets the most wasm memory may grow to, in bytes (rounded down to 64 KiB pages). */
 export function setMemoryLimit(bytes: number): void {
   requireInit('setMemoryLimit');
+  if (typeof bytes !== 'number' || !(bytes >= 0)) {
+    throw new ValueError(`setMemoryLimit: bytes must be a number >= 0, got ${String(bytes)}`);
+  }
   wasm.setPageLimit(Math.max(1, Math.min(65536, Math.floor(bytes / 65536))));
 }

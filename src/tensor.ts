@@ -151,11 +151,13 @@ export function wrap(id: number): Tensor {
 export function empty(shape: Shape, dtype: DTypeName, op: string): Tensor {
   requireInit(op);
   validateShape(shape, op);
-  const bytes = shape.reduce((a, b) => a * b, 1) * (dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4);
-  if (bytes > 0xfff00000) {
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const bytes = numel * (dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4);
+  if (bytes > 0xfff00000 || numel > 0x7fffffff) {
     const available = wasm.availableBytes();
     throw new OutOfMemoryError(`${op}: out of memory: a tensor of shape ${formatShape(shape)} (${dtype}) needs ` +
-      `${bytes} bytes; wasm memory can hold at most 4294967296 bytes and ${available} are available`, bytes, available);
+      `${bytes} bytes (${numel} elements); wasm memory can hold at most 4294967296 bytes and 2147483647 elements ` +
+      `per tensor, and ${available} bytes are available`, bytes, available);
   }
   return wrap(checked(wasm.newTensor(dtypeCode(dtype, op), shape.length, argsI32(shape)), op));
 }
@@ -270,14 +272,15 @@ function parseNested(data: NestedArray): { flat: (number | boolean)[]; shape: nu
 
 export interface CreateOptions { dtype?: DTypeName }
 
-export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`full: value must be a number, got ${typeof value}`);
-  const t = empty(shape, options.dtype ?? 'float32', 'full');
+function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
+  const t = empty(shape, options.dtype ?? 'float32', op);
   wasm.fillScalar(t.id, +value);
   return t;
 }
-export function zeros(shape: Shape, options: CreateOptions = {}): Tensor { return full(shape, 0, options); }
-export function ones(shape: Shape, options: CreateOptions = {}): Tensor { return full(shape, 1, options); }
+export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor { return filled('full', shape, value, options); }
+export function zeros(shape: Shape, options: CreateOptions = {}): Tensor { return filled('zeros', shape, 0, options); }
+export function ones(shape: Shape, options: CreateOptions = {}): Tensor { return filled('ones', shape, 1, options); }
 
 /** @internal a rank-0 constant. */
 export function scalarTensor(value: number, dtype: DTypeName): Tensor {

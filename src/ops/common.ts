@@ -82,8 +82,8 @@ export function floatPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor, Te
 }
 
 /** A float operand for a unary op: int and bool tensors become float32 (as PyTorch does). */
-export function floatOperand(op: string, x: Tensor): [Tensor, Tensor[]] {
-  idOf(x, `${op} (x)`);
+export function floatOperand(op: string, x: Tensor, arg = 'x'): [Tensor, Tensor[]] {
+  idOf(x, `${op} (${arg})`);
   if (isFloat(x.dtype)) return [x, []];
   const c = castTo(x, 'float32');
   return [c, [c]];

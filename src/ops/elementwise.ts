@@ -11,26 +11,31 @@ import {
 
 function binaryOp(op: Op, name: string, a: TensorLike, b: TensorLike): Tensor {
   requireInit(name);
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) a = asTensor(a, 'float32', `${name} (a)`);
-  if (!(b instanceof Tensor)) {
-    const [x, temps] = floatOperand(name, a as Tensor);
-    const r = call(name, wasm.binaryScalar(op, idOf(x, `${name} (a)`), checkNumber(name, b, 'b'), 0));
+  const temps: Tensor[] = [];
+  try {
+    if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
+      a = asTensor(checkNumber(name, a, 'a'), 'float32', `${name} (a)`);
+      temps.push(a);
+    }
+    if (!(b instanceof Tensor)) {
+      const [x, casts] = floatOperand(name, a as Tensor, 'a');
+      temps.push(...casts);
+      return call(name, wasm.binaryScalar(op, x.id, checkNumber(name, b, 'b'), 0));
+    }
+    if (!(a instanceof Tensor)) {
+      const [x, casts] = floatOperand(name, b, 'b');
+      temps.push(...casts);
+      return call(name, wasm.binaryScalar(op, x.id, checkNumber(name, a, 'a'), 1));
+    }
+    idOf(a, `${name} (a)`);
+    idOf(b, `${name} (b)`);
+    broadcastShapes(name, a.dims, b.dims);
+    const [x, y, casts] = floatPair(name, a, b);
+    temps.push(...casts);
+    return call(name, wasm.binary(op, x.id, y.id));
+  } finally {
     disposeAll(temps);
-    return r;
   }
-  if (!(a instanceof Tensor)) {
-    const [x, temps] = floatOperand(name, b);
-    const r = call(name, wasm.binaryScalar(op, idOf(x, `${name} (b)`), checkNumber(name, a, 'a'), 1));
-    disposeAll(temps);
-    return r;
-  }
-  idOf(a, `${name} (a)`);
-  idOf(b, `${name} (b)`);
-  broadcastShapes(name, a.dims, b.dims);
-  const [x, y, temps] = floatPair(name, a, b);
-  const r = call(name, wasm.binary(op, x.id, y.id));
-  disposeAll(temps);
-  return r;
 }
 
 function checkNumber(op: string, v: unknown, arg: string): number {
@@ -47,26 +52,36 @@ export const pow = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.pow, 'p
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.maximum, 'maximum', a, b);
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.minimum, 'minimum', a, b);
 
+/**
+ * The dtype a JS number takes beside a tensor of `dtype`: the tensor's own when it holds the
+ * number exactly, else float32 (PyTorch promotes int and bool tensors with 1.5 to the default
+ * float dtype; a bool tensor beside 2 compares as a number, so True == 2 is false).
+ */
+function scalarDtype(dtype: DTypeName, v: TensorLike): DTypeName {
+  if (isFloat(dtype) || typeof v !== 'number') return dtype;
+  const exact = dtype === 'int32' ? Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 : v === 0 || v === 1;
+  return exact ? dtype : 'float32';
+}
+
 function compareOp(op: Op, name: string, a: TensorLike, b: TensorLike): Tensor {
   requireInit(name);
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) a = asTensor(a, 'float32', `${name} (a)`);
-  const ref = (a instanceof Tensor ? a : b) as Tensor;
-  ref.use(name);
-  const dtype = ref.dtype;
-  const x = asTensor(a, dtype, `${name} (a)`);
-  const y = asTensor(b, dtype, `${name} (b)`);
-  broadcastShapes(name, x.dims, y.dims);
-  const temps = [x, y].filter((t, i) => t !== [a, b][i]);
-  let r: Tensor;
-  if (x.dtype === y.dtype) {
-    r = call(name, wasm.compare(op, x.id, y.id));
-  } else {
+  const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
+  if (ref) idOf(ref, `${name} (${ref === a ? 'a' : 'b'})`);
+  const temps: Tensor[] = [];
+  try {
+    // Two numbers compare as JS would: in float64.
+    const x = asTensor(a, ref ? scalarDtype(ref.dtype, a) : 'float64', `${name} (a)`);
+    if (x !== a) temps.push(x);
+    const y = asTensor(b, ref ? scalarDtype(ref.dtype, b) : 'float64', `${name} (b)`);
+    if (y !== b) temps.push(y);
+    broadcastShapes(name, x.dims, y.dims);
+    if (x.dtype === y.dtype) return call(name, wasm.compare(op, x.id, y.id));
     const [p, q, casts] = floatPair(name, x, y);
-    r = call(name, wasm.compare(op, p.id, q.id));
-    disposeAll(casts);
+    temps.push(...casts);
+    return call(name, wasm.compare(op, p.id, q.id));
+  } finally {
+    disposeAll(temps);
   }
-  disposeAll(temps);
-  return r;
 }
 
 export const eq = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.eq, 'eq', a, b);
@@ -79,9 +94,11 @@ export const ge = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.ge, 'ge
 function unaryOp(op: Op, name: string, x: Tensor): Tensor {
   requireInit(name);
   const [y, temps] = floatOperand(name, x);
-  const r = call(name, wasm.unary(op, y.id));
-  disposeAll(temps);
-  return r;
+  try {
+    return call(name, wasm.unary(op, y.id));
+  } finally {
+    disposeAll(temps);
+  }
 }
 
 export const neg = (x: Tensor): Tensor => unaryOp(Op.neg, 'neg', x);
@@ -107,37 +124,47 @@ export const erf = (x: Tensor): Tensor => unaryOp(Op.erf, 'erf', x);
 /** cond ? a : b elementwise; cond is a bool mask (other dtypes: nonzero is true); all broadcast. */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   requireInit('where');
-  const ref = [a, b].find((t) => t instanceof Tensor) as Tensor | undefined;
-  if (ref) ref.use('where');
+  const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
+  if (ref) idOf(ref, `where (${ref === a ? 'a' : 'b'})`);
   const dtype: DTypeName = ref ? ref.dtype : 'float32';
   const temps: Tensor[] = [];
-  let c = asTensor(cond, 'bool', 'where (cond)');
-  if (c !== cond) temps.push(c);
-  if (c.dtype !== 'bool') { c = ne(c, 0); temps.push(c); }
-  let x = asTensor(a, dtype, 'where (a)');
-  let y = asTensor(b, dtype, 'where (b)');
-  if (x !== a) temps.push(x);
-  if (y !== b) temps.push(y);
-  broadcastShapes('where', broadcastShapes('where', c.dims, x.dims, ['cond', 'a']), y.dims, ['cond and a', 'b']);
-  if (x.dtype !== y.dtype) {
-    const [p, q, casts] = floatPair('where', x, y);
-    x = p; y = q; temps.push(...casts);
+  try {
+    let c = asTensor(cond, 'bool', 'where (cond)');
+    if (c !== cond) temps.push(c);
+    if (c.dtype !== 'bool') { c = ne(c, 0); temps.push(c); }
+    let x = asTensor(a, scalarDtype(dtype, a), 'where (a)');
+    if (x !== a) temps.push(x);
+    let y = asTensor(b, scalarDtype(dtype, b), 'where (b)');
+    if (y !== b) temps.push(y);
+    broadcastShapes('where', broadcastShapes('where', c.dims, x.dims, ['cond', 'a']), y.dims, ['cond and a', 'b']);
+    if (x.dtype !== y.dtype) {
+      const [p, q, casts] = floatPair('where', x, y);
+      x = p; y = q; temps.push(...casts);
+    }
+    return call('where', wasm.where(c.id, x.id, y.id));
+  } finally {
+    disposeAll(temps);
   }
-  const r = call('where', wasm.where(c.id, x.id, y.id));
-  disposeAll(temps);
-  return r;
 }
 
 /** min(max(x, min), max) as PyTorch's clamp; either bound may be omitted. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   requireInit('clamp');
+  idOf(x, 'clamp (x)');
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new ValueError(`clamp: at least one of min and max must be given (x is ${formatShape(x.dims)})`);
   }
+  for (const [arg, v] of [['min', min], ['max', max]] as const) {
+    if (v !== undefined && v !== null && typeof v !== 'number') {
+      throw new ValueError(`clamp: ${arg} must be a number, got ${typeof v} (${String(v)})`);
+    }
+  }
   const [y, temps] = floatOperand('clamp', x);
-  const r = call('clamp', wasm.clamp(y.id, min ?? -Infinity, max ?? Infinity));
-  disposeAll(temps);
-  return r;
+  try {
+    return call('clamp', wasm.clamp(y.id, min ?? -Infinity, max ?? Infinity));
+  } finally {
+    disposeAll(temps);
+  }
 }
 
 /** A copy of x in another dtype. */
