@@ -8,12 +8,14 @@
 import { Op, DType } from "./vocabulary";
 import {
   newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
-  fail, E_NO_RULE, flagsOf, F_ON_TAPE, releaseTensor,
+  fail, E_NO_RULE, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
 } from "./tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
-import { recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, record1,
+import { recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, record1, recNumInputs,
   record2, recInput, recAttr, recOut, accumulate } from "./tape";
 import { sumTo } from "./reduce";
+import { expandLike } from "./shape";
+import { tangentOf, setTangent, sameShape } from "./forward";
 import {
   expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT,
 } from "./math";
@@ -382,96 +384,103 @@ export function copy(x: i32): i32 {
   return out;
 }
 
-// ————————————————————————————————————————————————————————— VJP rules
+// ————————————————————————————————————————————————————————— derivative rules
+//
+// One rule per op: `partial(op, r, k, g)` is g ⊙ ∂out/∂input_k, shaped like the output. The VJP
+// sums it back to the input's shape; the JVP feeds it the input's tangent (broadcast to the
+// output) and adds the terms. Both are written with recording ops, so they differentiate again.
 
-/** Adds g (shaped like the op's output) into x's adjoint, summing broadcast dims away. */
-function give(x: i32, g: i32): void { accumulate(x, sumTo(g, x)); }
-
-export function vjpElementwise(op: i32, r: u32, g: i32): void {
+function partial(op: i32, r: u32, k: i32, g: i32): i32 {
   const out = recOut(r);
   const a = recInput(r, 0);
   switch (op) {
-    case Op.add: { give(a, g); give(recInput(r, 1), g); return; }
-    case Op.sub: { give(a, g); give(recInput(r, 1), neg(g)); return; }
-    case Op.mul: {
-      const b = recInput(r, 1);
-      give(a, mul(g, b)); give(b, mul(g, a)); return;
-    }
+    case Op.add: return g;
+    case Op.sub: return k == 0 ? g : neg(g);
+    case Op.mul: return mul(g, recInput(r, 1 - k));
     case Op.div: {
       const b = recInput(r, 1);
-      give(a, div(g, b));
-      give(b, neg(mul(g, div(out, b)))); // PyTorch: -grad * ((a / b) / b)
-      return;
+      return k == 0 ? div(g, b) : neg(mul(g, div(out, b))); // PyTorch: -grad * ((a / b) / b)
     }
     case Op.pow: {
       const b = recInput(r, 1);
-      // PyTorch: grad * b * a^(b-1), zero where b == 0; grad * out * log(a), zero where a == 0 and b >= 0.
-      const da = mul(g, mul(b, binary(Op.pow, a, addScalar(b, -1))));
-      give(a, where(compareScalarOp(Op.eq, b, 0), scalar(dtypeOf(a), 0), da));
+      const zero = scalar(dtypeOf(a), 0);
+      if (k == 0) {
+        // PyTorch: grad * b * a^(b-1), zero where b == 0
+        const da = mul(g, mul(b, binary(Op.pow, a, addScalar(b, -1))));
+        return where(compareScalarOp(Op.eq, b, 0), zero, da);
+      }
+      // PyTorch: grad * out * log(a), zero where a == 0 and b >= 0
       const db = mul(g, mul(out, unary(Op.log, a)));
       const aZero = compareScalarOp(Op.eq, a, 0), bNonNeg = compareScalarOp(Op.ge, b, 0);
-      give(b, where(where(aZero, bNonNeg, aZero), scalar(dtypeOf(a), 0), db));
-      return;
+      return where(where(aZero, bNonNeg, aZero), zero, db);
     }
     case Op.maximum:
     case Op.minimum: {
       // The larger (smaller) operand takes the gradient; ties split it evenly, as in PyTorch.
       const b = recInput(r, 1);
-      const half = mulScalar(g, 0.5);
-      const zero = scalar(dtypeOf(g), 0);
       const tie = compare(Op.eq, a, b);
-      const aLoses = compare(op == Op.maximum ? Op.lt : Op.gt, a, b);
-      const bLoses = compare(op == Op.maximum ? Op.gt : Op.lt, a, b);
-      give(a, where(aLoses, zero, where(tie, half, g)));
-      give(b, where(bLoses, zero, where(tie, half, g)));
-      return;
+      const loses = k == 0 ? compare(op == Op.maximum ? Op.lt : Op.gt, a, b)
+                           : compare(op == Op.maximum ? Op.gt : Op.lt, a, b);
+      return where(loses, scalar(dtypeOf(g), 0), where(tie, mulScalar(g, 0.5), g));
     }
-    case Op.neg: { accumulate(a, neg(g)); return; }
-    case Op.abs: { accumulate(a, mul(g, unary(Op.sign, a))); return; }
-    case Op.sign: return; // zero almost everywhere
-    case Op.square: { accumulate(a, mul(g, mulScalar(a, 2))); return; }
-    case Op.sqrt: { accumulate(a, div(g, mulScalar(out, 2))); return; }
-    case Op.rsqrt: { accumulate(a, mul(mulScalar(g, -0.5), mul(out, mul(out, out)))); return; }
-    case Op.exp: { accumulate(a, mul(g, out)); return; }
-    case Op.log: { accumulate(a, div(g, a)); return; }
-    case Op.log1p: { accumulate(a, div(g, addScalar(a, 1))); return; }
-    case Op.expm1: { accumulate(a, mul(g, addScalar(out, 1))); return; }
-    case Op.sin: { accumulate(a, mul(g, unary(Op.cos, a))); return; }
-    case Op.cos: { accumulate(a, mul(g, neg(unary(Op.sin, a)))); return; }
-    case Op.tan: { accumulate(a, mul(g, addScalar(unary(Op.square, out), 1))); return; }
-    case Op.tanh: {
-      accumulate(a, mul(g, binaryScalar(Op.sub, unary(Op.square, out), 1, true))); return;
-    }
-    case Op.sigmoid: {
-      accumulate(a, mul(mul(g, binaryScalar(Op.sub, out, 1, true)), out)); return;
-    }
-    case Op.relu: { accumulate(a, whereZero(compareScalarOp(Op.gt, out, 0), g)); return; }
+    case Op.neg: return neg(g);
+    case Op.abs: return mul(g, unary(Op.sign, a));
+    case Op.sign: return 0; // zero almost everywhere
+    case Op.square: return mul(g, mulScalar(a, 2));
+    case Op.sqrt: return div(g, mulScalar(out, 2));
+    case Op.rsqrt: return mul(mulScalar(g, -0.5), mul(out, mul(out, out)));
+    case Op.exp: return mul(g, out);
+    case Op.log: return div(g, a);
+    case Op.log1p: return div(g, addScalar(a, 1));
+    case Op.expm1: return mul(g, addScalar(out, 1));
+    case Op.sin: return mul(g, unary(Op.cos, a));
+    case Op.cos: return mul(g, neg(unary(Op.sin, a)));
+    case Op.tan: return mul(g, addScalar(unary(Op.square, out), 1));
+    case Op.tanh: return mul(g, binaryScalar(Op.sub, unary(Op.square, out), 1, true));
+    case Op.sigmoid: return mul(mul(g, binaryScalar(Op.sub, out, 1, true)), out);
+    case Op.relu: return whereZero(compareScalarOp(Op.gt, out, 0), g);
     case Op.softplus: {
       // PyTorch: z = exp(x); x > 20 ? grad : grad * z / (z + 1)
       const z = unary(Op.exp, a);
-      accumulate(a, where(compareScalarOp(Op.gt, a, 20), g, div(mul(g, z), addScalar(z, 1))));
-      return;
+      return where(compareScalarOp(Op.gt, a, 20), g, div(mul(g, z), addScalar(z, 1)));
     }
     case Op.erf: {
       const e = unary(Op.exp, neg(unary(Op.square, a)));
-      accumulate(a, mul(mulScalar(e, 1.1283791670955126), g)); // 2/sqrt(pi) · exp(-x²) · grad
-      return;
+      return mul(mulScalar(e, 1.1283791670955126), g); // 2/sqrt(pi) · exp(-x²) · grad
     }
     case Op.where: {
-      const c = a, x = recInput(r, 1), y = recInput(r, 2);
       const zero = scalar(dtypeOf(g), 0);
-      give(x, where(c, g, zero));
-      give(y, where(c, zero, g));
-      return;
+      return k == 1 ? where(a, g, zero) : where(a, zero, g); // input 0 is the mask
     }
     case Op.clamp: {
       const lo = recAttr(r, 0), hi = recAttr(r, 1);
       const inside = where(compareScalarOp(Op.ge, a, lo), compareScalarOp(Op.le, a, hi), scalar(DType.bool, 0));
-      accumulate(a, whereZero(inside, g));
-      return;
+      return whereZero(inside, g);
     }
-    case Op.cast: { accumulate(a, cast(g, dtypeOf(a))); return; }
-    case Op.copy: { accumulate(a, g); return; }
-    default: fail(E_NO_RULE, op);
+    case Op.cast: return cast(g, dtypeOf(g) == dtypeOf(out) ? dtypeOf(a) : dtypeOf(out));
+    case Op.copy: return g;
+    default: fail(E_NO_RULE, op); return 0;
   }
+}
+
+/** Inputs that carry derivatives: all of them, except where's mask. */
+@inline function firstDifferentiable(op: i32): i32 { return op == Op.where ? 1 : 0; }
+
+export function vjpElementwise(op: i32, r: u32, g: i32): void {
+  for (let k = firstDifferentiable(op), n = recNumInputs(r); k < n; k++) {
+    const x = recInput(r, k);
+    if (needsGrad(x)) accumulate(x, sumTo(partial(op, r, k, g), x));
+  }
+}
+
+export function jvpElementwise(op: i32, r: u32): void {
+  const out = recOut(r);
+  let t = 0;
+  for (let k = firstDifferentiable(op), n = recNumInputs(r); k < n; k++) {
+    const tx = tangentOf(recInput(r, k));
+    if (tx == 0) continue;
+    const term = partial(op, r, k, sameShape(tx, out) ? tx : expandLike(tx, out));
+    if (term != 0) t = t == 0 ? term : add(t, term);
+  }
+  setTangent(out, t);
 }

@@ -12,8 +12,10 @@ import {
   E_OOM,
 } from "./tensor";
 import { alloc, free } from "./alloc";
-import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, accumulate } from "./tape";
+import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
 import { sumTo } from "./reduce";
+import { tangentOf, setTangent } from "./forward";
+import { add } from "./elementwise";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
 // Per output batch dim: its size and the matrix strides of A and B (0 where broadcast).
@@ -164,4 +166,15 @@ export function vjpMatmul(op: i32, r: u32, g: i32): void {
     const db = !tB ? matmul(a, g, tA ? 0 : 1, 0) : matmul(g, a, 1, tA ? 1 : 0);
     accumulate(b, sumTo(db, b));
   }
+}
+
+/** Bilinear: d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB), with the same flags. */
+export function jvpMatmul(op: i32, r: u32): void {
+  if (op != Op.matmul) { fail(E_NO_RULE, op); return; }
+  const a = recInput(r, 0), b = recInput(r, 1);
+  const tA = <i32>recAttr(r, 0), tB = <i32>recAttr(r, 1);
+  const ta = tangentOf(a), tb = tangentOf(b);
+  const left = ta != 0 ? matmul(ta, b, tA, tB) : 0;
+  const right = tb != 0 ? matmul(a, tb, tA, tB) : 0;
+  setTangent(recOut(r), left == 0 ? right : right == 0 ? left : add(left, right));
 }

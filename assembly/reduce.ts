@@ -18,6 +18,7 @@ import {
   unary, where, cast, compare, compareScalarOp, scalar, mul, div, sub,
 } from "./elementwise";
 import { expT, logT } from "./math";
+import { tangentOf, setTangent } from "./forward";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
 
@@ -349,4 +350,27 @@ export function vjpReduce(op: i32, r: u32, g: i32): void {
 export function keptShapePtr(x: i32, axes: i32): u32 {
   keptShape(x, axes);
   return SHAPE_TMP;
+}
+
+/**
+ * Each output element depends on its own slice only, so the JVP is the slice sum of the tangent
+ * weighted by ∂out/∂x — the VJP's contribution for a unit cotangent.
+ */
+export function jvpReduce(op: i32, r: u32): void {
+  const x = recInput(r, 0), out = recOut(r);
+  const tx = tangentOf(x);
+  const axes = <i32>recAttr(r, 0);
+  const keepdims = recAttr(r, 1) != 0;
+  if (op == Op.sum || axes == 0) { setTangent(out, op == Op.sum ? sum(tx, axes, keepdims) : reshapeLike(tx, out)); return; }
+  const outK = keepdims ? out : reshapeTo(out, rankOf(x), keptShapePtr(x, axes));
+  const one = scalar(dtypeOf(x), 1);
+  let w: i32;
+  switch (op) {
+    case Op.max:
+    case Op.min: w = extremumGrad(x, axes, one, outK); break;
+    case Op.prod: w = prodGrad(x, axes, one, outK); break;
+    case Op.logsumexp: w = unary(Op.exp, sub(x, outK)); break;
+    default: fail(E_NO_RULE, op); return;
+  }
+  setTangent(out, sum(mul(tx, w), axes, keepdims));
 }

@@ -14,8 +14,9 @@ import {
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
 import {
   recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recAttr, recInput,
-  recNumInputs, accumulate,
+  recNumInputs, recOut, accumulate, scratch,
 } from "./tape";
+import { tangentOf, setTangent } from "./forward";
 import { sumTo } from "./reduce";
 import { fillScalar, mulScalar } from "./elementwise";
 
@@ -618,6 +619,59 @@ export function vjpShape(op: i32, r: u32, g: i32): void {
         if (needsGrad(xt)) accumulate(xt, slice(g, axisSpec(g, axis, offset, len), stacked ? axis : -1));
         offset += len;
       }
+      return;
+    }
+    default: fail(E_NO_RULE, op);
+  }
+}
+
+const JV_SPEC = memory.data(3 * MAX_RANK * 4);
+const JV_SHAPE = memory.data(MAX_RANK * 4);
+
+/** The tangent of x, or zeros like x where x carries none (for ops that need every operand). */
+function tangentOrZeros(x: i32): i32 { const t = tangentOf(x); return t != 0 ? t : zerosLike(x); }
+
+/** Every shape op is linear: the tangent goes through the same op with the same attributes. */
+export function jvpShape(op: i32, r: u32): void {
+  const x = recInput(r, 0), out = recOut(r);
+  const tx = tangentOf(x);
+  switch (op) {
+    case Op.reshape: { setTangent(out, reshapeLike(tx, out)); return; }
+    case Op.expand: { setTangent(out, expandLike(tx, out)); return; }
+    case Op.permute: {
+      for (let k = 0; k < rankOf(x); k++) st(JV_SPEC, k, <i32>recAttr(r, k));
+      setTangent(out, permute(tx, JV_SPEC));
+      return;
+    }
+    case Op.slice: {
+      for (let k = 0; k < 3 * rankOf(x); k++) st(JV_SPEC, k, <i32>recAttr(r, 1 + k));
+      setTangent(out, slice(tx, JV_SPEC, <i32>recAttr(r, 0)));
+      return;
+    }
+    case Op.pad: {
+      const rank = rankOf(x);
+      for (let k = 0; k < 2 * rank; k++) st(JV_SPEC, k, <i32>recAttr(r, 1 + k));
+      copyShape(JV_SHAPE, shapePtr(out), rank);
+      setTangent(out, pad(tx, JV_SHAPE, JV_SPEC, 0)); // the fill value is a constant
+      return;
+    }
+    case Op.indexSelect: { setTangent(out, indexSelect(tx, <i32>recAttr(r, 0), recInput(r, 1))); return; }
+    case Op.gather: { setTangent(out, gather(tx, <i32>recAttr(r, 0), recInput(r, 1))); return; }
+    case Op.indexAdd:
+    case Op.scatterAdd: {
+      const src = recInput(r, 2), ts = tangentOf(src);
+      if (ts == 0) { setTangent(out, tx); return; }
+      const base = tangentOrZeros(x), axis = <i32>recAttr(r, 0), idx = recInput(r, 1);
+      setTangent(out, op == Op.indexAdd ? indexAdd(base, axis, idx, ts, recAttr(r, 1)) : scatterAdd(base, axis, idx, ts));
+      return;
+    }
+    case Op.concat: {
+      const n = recNumInputs(r);
+      const ids = scratch(n);
+      if (ids == 0) return;
+      for (let t = 0; t < n; t++) st(ids, t, tangentOrZeros(recInput(r, t)));
+      copyShape(JV_SHAPE, shapePtr(out), rankOf(out));
+      setTangent(out, concat(ids, n, <i32>recAttr(r, 0), rankOf(out), JV_SHAPE));
       return;
     }
     default: fail(E_NO_RULE, op);

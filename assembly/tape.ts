@@ -22,6 +22,7 @@ import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
+import { flushJvp, noteRecord } from "./forward";
 
 const RECORD = 32;
 // record fields
@@ -50,6 +51,7 @@ let current: u32 = 0; // the record being written
 
 /** Starts a record for `op` producing `out`; inputs and attributes follow. */
 export function recordOp(op: i32, out: i32): bool {
+  flushJvp(); // the previous record is complete: its tangent can be computed now
   if (recLen == recCap) {
     const cap = recCap == 0 ? 1024 : recCap * 2;
     const p = realloc(records, <u32>recCap * RECORD, <u32>cap * RECORD);
@@ -65,6 +67,7 @@ export function recordOp(op: i32, out: i32): bool {
   store<i32>(current, 0, R_NATTR);
   recLen++;
   setFlags(out, flagsOf(out) | F_NEEDS_GRAD | F_ON_TAPE);
+  noteRecord(recLen - 1);
   return true;
 }
 
@@ -234,6 +237,7 @@ export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32):
     }
     if (!createGraph) releaseAfter(arenaMark, F_ADJOINT);
   }
+  flushJvp();
   paused = wasPaused;
   // Hand the wanted adjoints to the caller's scope; clear every other adjoint slot.
   const keepCount = retainAll ? end - mark + n + 1 : n;

@@ -12,7 +12,7 @@ import { DType } from "./vocabulary";
 import { alloc, free, realloc, lastFailedRequest } from "./alloc";
 
 export const MAX_RANK = 8;
-export const REC = 64; // bytes per table record
+export const REC = 96; // bytes per table record
 // record fields (byte offsets)
 export const T_GEN = 0;
 export const T_DTYPE = 4;
@@ -22,7 +22,8 @@ export const T_DATA = 16;
 export const T_FLAGS = 20;
 export const T_ADJ = 24; // adjoint tensor id during a reverse sweep, else 0
 export const T_SLOT = 28; // position in the arena, or -1
-export const T_SHAPE = 32;
+export const T_SHAPE = 32; // MAX_RANK i32s
+export const T_TAN = 64; // tangent tensor id while forward mode runs, else 0
 
 // flags
 export const F_LIVE: i32 = 1;
@@ -31,6 +32,7 @@ export const F_ON_TAPE: i32 = 4; // referenced by a tape record: must outlive in
 export const F_RETURNING: i32 = 8; // being handed out of the closing scope
 export const F_DISPOSE_PENDING: i32 = 16; // disposed by the user while a tape still needed it
 export const F_ADJOINT: i32 = 32; // holds an adjoint during a sweep
+export const F_TANGENT: i32 = 128; // some tensor's tangent: lives as long as forward mode runs
 
 // Error codes reported to the host (see src/errors.ts).
 export const E_NONE = 0;
@@ -157,6 +159,7 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   if (tensorBytes > tensorPeak) tensorPeak = tensorBytes;
   store<i32>(r, 0, T_ADJ);
   store<i32>(r, -1, T_SLOT);
+  store<i32>(r, 0, T_TAN);
   liveCount++;
   if (depth > 0 && !arenaPush(id)) { releaseTensor(id); fail(E_OOM, 0); return 0; }
   return id;
@@ -235,7 +238,7 @@ export function scopeEnd(keep: u32, n: i32): void {
     const id = load<i32>(keep + (<u32>i << 2));
     if (isLive(id)) setFlags(id, flagsOf(id) | F_RETURNING);
   }
-  releaseAfter(mark, F_RETURNING | F_ON_TAPE);
+  releaseAfter(mark, F_RETURNING | F_ON_TAPE | F_TANGENT);
   // Survivors now sit in [mark, arenaLen): they belong to the enclosing scope, or to nobody.
   if (depth == 0) {
     for (let i = mark; i < arenaLen; i++) store<i32>(rec(load<i32>(arena + (<u32>i << 2))), -1, T_SLOT);

@@ -58,7 +58,7 @@ export let STATE = 0;
 
 /** Word index of tensor `id`'s record in the table (the table moves when it grows). */
 export function recordWord(id: number): number {
-  return (I32[STATE >> 2] + id * 64) >> 2;
+  return (I32[STATE >> 2] + id * 96) >> 2; // records are 96 bytes (assembly/tensor.ts)
 }
 
 /** Refreshes the typed-array views after memory growth detached the old buffer. */
