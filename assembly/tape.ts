@@ -206,6 +206,7 @@ const F_TARGET: i32 = 64;
  * Returns 0, or an error code (the host raises the matching error).
  */
 export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32): i32 {
+  flushJvp(); // the forward pass's last record gets its tangent before the sweep starts
   const createGraph = (mode & MODE_CREATE_GRAPH) != 0;
   const retainAll = (mode & MODE_RETAIN_ALL) != 0;
   const end = recLen;

@@ -10,6 +10,7 @@ export {
   valueAndGrad, grad, dlfeval, dlgradient, trace, Trace, type TraceNode, type GradOptions,
   type DlgradientOptions,
 } from './autodiff.js';
+export { jvp, jacfwd, jacobian, jacrev, hvp, hessian } from './forward.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
