@@ -15,6 +15,11 @@ export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linalg.js';
+export { lstm, gru, type RnnParams, type RnnOptions } from './ops/recurrent.js';
+export {
+  scaledDotProductAttention, multiHeadAttention, type SdpaOptions, type MultiHeadAttentionParams,
+  type MultiHeadAttentionOptions,
+} from './ops/attention.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
