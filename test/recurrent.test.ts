@@ -338,6 +338,8 @@ describe('errors', () => {
     expectError(() => wg.lstm(x(), null, { ...params, weight_ih_0: params.weight_ih_l0 }), wg.ValueError, /^lstm: params has unexpected entries weight_ih_0;/);
     expectError(() => wg.lstm(x(), null, Object.values(params).slice(0, 3)), wg.ValueError, /^lstm: params has 3 tensors; .* has 4 \(with biases\) or 2 \(without\)$/);
     expectError(() => wg.lstm(x(), [params.bias_ih_l0] as any, params), wg.ValueError, /^lstm: hx must be \[h0, c0\]/);
+    expectError(() => wg.lstm(x(), [wg.zeros([1, 1, 2], { dtype: 'float64' }), undefined] as any, params), wg.ValueError,
+      /^lstm: hx must be \[h0, c0\] \(two tensors\) or omitted for zero states, got an array of 2 \(Tensor, undefined\)$/);
   });
 
   it('bad options', () => {

@@ -7,7 +7,7 @@
 // projection x·W_ihᵀ + b_ih of a layer is one product over all time steps; each step then adds
 // h·W_hhᵀ + b_hh.
 
-import { Tensor, type Shape } from '../tensor.js';
+import { Tensor, full, type Shape } from '../tensor.js';
 import { tidy } from '../scope.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, isFloat, requireInit } from './common.js';
@@ -15,7 +15,6 @@ import { add, sub, mul, sigmoid, tanh, where, lt } from './elementwise.js';
 import { matmulT } from './linalg.js';
 import { select, stack, concat, split, unstack, transpose, unsqueeze, squeeze } from './shape.js';
 import { rand } from '../random.js';
-import { full } from '../tensor.js';
 
 type Kind = 'lstm' | 'gru';
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3 };
@@ -251,8 +250,8 @@ function run(kind: Kind, x: Tensor, h0: Tensor | undefined, c0: Tensor | undefin
  */
 export function lstm(x: Tensor, hx: readonly [Tensor, Tensor] | null | undefined, params: RnnParams, options: RnnOptions = {}): [Tensor, [Tensor, Tensor]] {
   requireInit('lstm');
-  if (hx !== null && hx !== undefined && (!Array.isArray(hx) || hx.length !== 2)) {
-    throw new ValueError(`lstm: hx must be [h0, c0] (two tensors) or omitted for zero states, got ${Array.isArray(hx) ? `an array of ${hx.length}` : typeof hx}`);
+  if (hx !== null && hx !== undefined && (!Array.isArray(hx) || hx.length !== 2 || !hx.every((t) => t instanceof Tensor))) {
+    throw new ValueError(`lstm: hx must be [h0, c0] (two tensors) or omitted for zero states, got ${Array.isArray(hx) ? `an array of ${hx.length} (${hx.map((t) => (t instanceof Tensor ? 'Tensor' : String(t))).join(', ')})` : typeof hx}`);
   }
   const h0 = hx?.[0], c0 = hx?.[1];
   const p = plan('lstm', x, [h0, c0], ['h0', 'c0'], params, options);
