@@ -10,7 +10,10 @@ export {
   valueAndGrad, grad, dlfeval, dlgradient, trace, Trace, type TraceNode, type GradOptions,
   type DlgradientOptions,
 } from './autodiff.js';
-export { jvp, jacfwd, jacobian, jacrev, hvp, hessian } from './forward.js';
+export {
+  jvp, jacfwd, jacobian, jacrev, hvp, hessian, dljacobian, dldivergence, dllaplacian,
+  type DlOperatorOptions,
+} from './forward.js';
 export {
   customGrad, customJvp, checkpoint, stopGradient, detach, vjp, type VjpRule, type JvpRule,
   type CustomGradOptions,
