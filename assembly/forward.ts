@@ -82,6 +82,7 @@ export function clearTangent(x: i32): void {
 }
 
 export function forwardDepthNow(): i32 { return forwardDepth; }
+export function inJvpRule(): bool { return inRule; }
 
 /** True when shapes of a and b agree exactly. */
 export function sameShape(a: i32, b: i32): bool {

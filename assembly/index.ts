@@ -13,7 +13,7 @@ export {
 export {
   tapeBegin, tapeEnd, tapeDepthNow, watch, unwatch, backward, clearAdjoints, tapeLength,
   tapeRecordOp, tapeRecordOut, tapeRecordNumInputs, tapeRecordInput, tapeRecordNumAttrs,
-  tapeRecordAttr, takeAdjoint,
+  tapeRecordAttr, takeAdjoint, tapeRecordIsTangent,
 } from "./tape";
 export { binary, binaryScalar, compare, compareScalarOp, unary, where, clamp, cast, copy, fillScalar } from "./elementwise";
 export { sum, reduce } from "./reduce";

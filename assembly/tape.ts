@@ -22,7 +22,7 @@ import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
-import { flushJvp, noteRecord } from "./forward";
+import { flushJvp, noteRecord, inJvpRule } from "./forward";
 import { vjpCustom } from "./custom";
 
 const RECORD = 32;
@@ -33,6 +33,7 @@ const R_IN = 8;
 const R_NIN = 12;
 const R_ATTR = 16;
 const R_NATTR = 20;
+const R_KIND = 24; // 1 for a record made by a JVP rule (a tangent's computation), else 0
 
 let records: u32 = 0; let recLen: i32 = 0; let recCap: i32 = 0;
 let ints: u32 = 0; let intLen: i32 = 0; let intCap: i32 = 0;
@@ -66,6 +67,7 @@ export function recordOp(op: i32, out: i32): bool {
   store<i32>(current, 0, R_NIN);
   store<i32>(current, attrLen, R_ATTR);
   store<i32>(current, 0, R_NATTR);
+  store<i32>(current, inJvpRule() ? 1 : 0, R_KIND);
   recLen++;
   setFlags(out, flagsOf(out) | F_NEEDS_GRAD | F_ON_TAPE);
   noteRecord(recLen - 1);
@@ -128,6 +130,7 @@ export function tapeRecordNumInputs(i: i32): i32 { return recNumInputs(recordAt(
 export function tapeRecordInput(i: i32, k: i32): i32 { return recInput(recordAt(i), k); }
 export function tapeRecordNumAttrs(i: i32): i32 { return recNumAttrs(recordAt(i)); }
 export function tapeRecordAttr(i: i32, k: i32): f64 { return recAttr(recordAt(i), k); }
+export function tapeRecordIsTangent(i: i32): bool { return load<i32>(recordAt(i), R_KIND) != 0; }
 
 /** Opens a tape level; returns the mark that a sweep for this level stops at. */
 export function tapeBegin(): i32 { tapeDepth++; return recLen; }

@@ -7,7 +7,7 @@ export {
 } from './tensor.js';
 export { tidy, keep, dispose, memory, resetPeakMemory, setMemoryLimit, type MemoryInfo } from './scope.js';
 export {
-  valueAndGrad, grad, dlfeval, dlgradient, trace, Trace, type TraceNode, type GradOptions,
+  valueAndGrad, grad, dlfeval, dlgradient, trace, traceJvp, Trace, type TraceNode, type GradOptions,
   type DlgradientOptions,
 } from './autodiff.js';
 export {
