@@ -384,6 +384,15 @@ export function copy(x: i32): i32 {
   return out;
 }
 
+/** A copy that is never recorded and carries no tangent: the gradient stops here. */
+export function detach(x: i32): i32 {
+  if (x == 0) return 0;
+  const out = newLike(x, dtypeOf(x));
+  if (out == 0) return 0;
+  memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
+  return out;
+}
+
 // ————————————————————————————————————————————————————————— derivative rules
 //
 // One rule per op: `partial(op, r, k, g)` is g ⊙ ∂out/∂input_k, shaped like the output. The VJP

@@ -17,6 +17,8 @@ import { jvpElementwise } from "./elementwise";
 import { jvpReduce } from "./reduce";
 import { jvpMatmul } from "./matmul";
 import { jvpShape } from "./shape";
+import { jvpCustom } from "./custom";
+import { Op } from "./vocabulary";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -53,6 +55,7 @@ export function flushJvp(): void {
   else if (op < 110) jvpReduce(op, r);
   else if (op < 130) jvpMatmul(op, r);
   else if (op < 150) jvpShape(op, r);
+  else if (op == Op.custom) jvpCustom(op, r);
   else fail(E_NO_RULE, op);
   inRule = false;
 }
@@ -79,6 +82,7 @@ export function clearTangent(x: i32): void {
 }
 
 export function forwardDepthNow(): i32 { return forwardDepth; }
+export function inJvpRule(): bool { return inRule; }
 
 /** True when shapes of a and b agree exactly. */
 export function sameShape(a: i32, b: i32): bool {

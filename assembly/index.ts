@@ -13,7 +13,7 @@ export {
 export {
   tapeBegin, tapeEnd, tapeDepthNow, watch, unwatch, backward, clearAdjoints, tapeLength,
   tapeRecordOp, tapeRecordOut, tapeRecordNumInputs, tapeRecordInput, tapeRecordNumAttrs,
-  tapeRecordAttr, takeAdjoint,
+  tapeRecordAttr, takeAdjoint, tapeRecordIsTangent,
 } from "./tape";
 export { binary, binaryScalar, compare, compareScalarOp, unary, where, clamp, cast, copy, fillScalar } from "./elementwise";
 export { sum, reduce } from "./reduce";
@@ -31,3 +31,6 @@ export { matmul } from "./matmul";
 export { seed, randFill } from "./random";
 export { arangeFill, linspaceFill, eyeFill } from "./creation";
 export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clearTangent, flushJvp } from "./forward";
+export { recordCustom, accumulateInto } from "./custom";
+export { setPaused, recordingNow } from "./tape";
+export { detach } from "./elementwise";

@@ -12,17 +12,18 @@
 
 import { Op } from "./vocabulary";
 import {
-  rec, T_FLAGS, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
+  rec, T_FLAGS, T_SWEEP, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
   flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
   E_NO_RULE, errorCode, scopeBegin, scopeEnd, releaseAfter, arenaLength, newLike, dtypeOf,
   numelOf, dataOf, itemSize, E_NONE,
 } from "./tensor";
-import { realloc } from "./alloc";
+import { realloc, alloc, free } from "./alloc";
 import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
-import { flushJvp, noteRecord } from "./forward";
+import { flushJvp, noteRecord, inJvpRule } from "./forward";
+import { vjpCustom } from "./custom";
 
 const RECORD = 32;
 // record fields
@@ -32,6 +33,7 @@ const R_IN = 8;
 const R_NIN = 12;
 const R_ATTR = 16;
 const R_NATTR = 20;
+const R_KIND = 24; // 1 for a record made by a JVP rule (a tangent's computation), else 0
 
 let records: u32 = 0; let recLen: i32 = 0; let recCap: i32 = 0;
 let ints: u32 = 0; let intLen: i32 = 0; let intCap: i32 = 0;
@@ -65,6 +67,7 @@ export function recordOp(op: i32, out: i32): bool {
   store<i32>(current, 0, R_NIN);
   store<i32>(current, attrLen, R_ATTR);
   store<i32>(current, 0, R_NATTR);
+  store<i32>(current, inJvpRule() ? 1 : 0, R_KIND);
   recLen++;
   setFlags(out, flagsOf(out) | F_NEEDS_GRAD | F_ON_TAPE);
   noteRecord(recLen - 1);
@@ -117,12 +120,17 @@ export function record2(op: i32, out: i32, a: i32, b: i32): void {
 }
 
 export function tapeLength(): i32 { return recLen; }
+export function recordIndexOf(r: u32): i32 { return <i32>((r - records) / RECORD); }
+/** Pauses (or resumes) recording; returns whether it was paused. */
+export function setPaused(p: bool): bool { const was = paused; paused = p; return was; }
+export function recordingNow(): bool { return recording(); }
 export function tapeRecordOp(i: i32): i32 { return recOp(recordAt(i)); }
 export function tapeRecordOut(i: i32): i32 { return recOut(recordAt(i)); }
 export function tapeRecordNumInputs(i: i32): i32 { return recNumInputs(recordAt(i)); }
 export function tapeRecordInput(i: i32, k: i32): i32 { return recInput(recordAt(i), k); }
 export function tapeRecordNumAttrs(i: i32): i32 { return recNumAttrs(recordAt(i)); }
 export function tapeRecordAttr(i: i32, k: i32): f64 { return recAttr(recordAt(i), k); }
+export function tapeRecordIsTangent(i: i32): bool { return load<i32>(recordAt(i), R_KIND) != 0; }
 
 /** Opens a tape level; returns the mark that a sweep for this level stops at. */
 export function tapeBegin(): i32 { tapeDepth++; return recLen; }
@@ -160,7 +168,7 @@ export function unwatch(id: i32): void { setFlags(id, flagsOf(id) & ~F_NEEDS_GRA
  * added in place; with createGraph the sum is a recorded op.
  */
 export function accumulate(x: i32, contrib: i32): void {
-  if (contrib == 0 || !needsGrad(x)) return;
+  if (contrib == 0 || !needsGrad(x) || !inRegion(x)) return;
   const prev = adjointOf(x);
   if (prev == 0) {
     let a = contrib;
@@ -191,6 +199,7 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 110) vjpReduce(op, r, g);
   else if (op < 130) vjpMatmul(op, r, g);
   else if (op < 150) vjpShape(op, r, g);
+  else if (op == Op.custom) vjpCustom(op, r, g);
   else fail(E_NO_RULE, op);
 }
 
@@ -205,19 +214,42 @@ const F_TARGET: i32 = 64;
  * With MODE_RETAIN_ALL every record's output adjoint is kept too (for `trace`).
  * Returns 0, or an error code (the host raises the matching error).
  */
-export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32): i32 {
+export function backward(loss: i32, mark: i32, targetsIn: u32, n: i32, mode: i32): i32 {
+  // A rule may call back into the host, which may run a sweep of its own (checkpoint) and
+  // reuse the argument buffer: keep a private copy of the targets.
+  const targets = alloc(<u32>n << 2);
+  if (targets == 0 && n > 0) { fail(E_OOM, 0); return errorCode(); }
+  memory.copy(targets, targetsIn, <u32>n << 2);
+  const code = sweep(loss, mark, targets, n, mode);
+  free(targets);
+  return code;
+}
+
+// A sweep's region: the outputs of the records it walks and its targets. Adjoints flow only
+// into the region, so a sweep run inside another (a checkpoint's recomputation, a custom rule
+// taking a gradient) never touches the adjoint slots of the enclosing sweep.
+let sweepSerial: i32 = 0;
+let currentSweep: i32 = 0;
+@inline function inRegion(x: i32): bool { return load<i32>(rec(x), T_SWEEP) == currentSweep; }
+@inline function enterRegion(x: i32): void { store<i32>(rec(x), currentSweep, T_SWEEP); }
+
+function sweep(loss: i32, mark: i32, targets: u32, n: i32, mode: i32): i32 {
   flushJvp(); // the forward pass's last record gets its tangent before the sweep starts
   const createGraph = (mode & MODE_CREATE_GRAPH) != 0;
   const retainAll = (mode & MODE_RETAIN_ALL) != 0;
   const end = recLen;
   const wasPaused = paused;
+  const enclosingSweep = currentSweep;
+  currentSweep = ++sweepSerial;
   paused = !createGraph;
   for (let i = 0; i < n; i++) {
     const t = load<i32>(targets + (<u32>i << 2));
     setFlags(t, flagsOf(t) | F_TARGET);
+    enterRegion(t);
   }
+  for (let i = mark; i < end; i++) enterRegion(recOut(recordAt(i)));
   scopeBegin();
-  const seed = newLike(loss, dtypeOf(loss));
+  const seed = inRegion(loss) ? newLike(loss, dtypeOf(loss)) : 0;
   if (seed != 0) {
     fillScalar(seed, 1.0);
     setFlags(seed, flagsOf(seed) | F_ADJOINT);
@@ -257,10 +289,10 @@ export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32):
       const r = recordAt(i);
       for (let j = 0, m = recNumInputs(r); j < m; j++) {
         const x = recInput(r, j);
-        if ((flagsOf(x) & F_TARGET) == 0) clearAdjoint(x);
+        if ((flagsOf(x) & F_TARGET) == 0 && inRegion(x)) clearAdjoint(x);
       }
     }
-    if ((flagsOf(loss) & F_TARGET) == 0) clearAdjoint(loss);
+    if ((flagsOf(loss) & F_TARGET) == 0 && inRegion(loss)) clearAdjoint(loss);
   }
   for (let i = 0; i < n; i++) {
     const t = load<i32>(targets + (<u32>i << 2));
@@ -271,6 +303,7 @@ export function backward(loss: i32, mark: i32, targets: u32, n: i32, mode: i32):
     if (a != 0) setFlags(a, flagsOf(a) & ~F_ADJOINT);
   }
   scopeEnd(keep, k);
+  currentSweep = enclosingSweep;
   return errorCode();
 }
 

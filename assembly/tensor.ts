@@ -24,6 +24,7 @@ export const T_ADJ = 24; // adjoint tensor id during a reverse sweep, else 0
 export const T_SLOT = 28; // position in the arena, or -1
 export const T_SHAPE = 32; // MAX_RANK i32s
 export const T_TAN = 64; // tangent tensor id while forward mode runs, else 0
+export const T_SWEEP = 68; // the reverse sweep whose region this tensor was last in
 
 // flags
 export const F_LIVE: i32 = 1;
@@ -39,6 +40,7 @@ export const E_NONE = 0;
 export const E_OOM = 1;
 export const E_NO_RULE = 2;
 export const E_SCOPE = 3;
+export const E_HOST = 4; // a host (JS) rule threw; the host holds the error
 
 // Host-visible state at fixed addresses: [tableBase, tableCap, errorCode, errorOp]
 export const STATE = memory.data(32);
@@ -160,6 +162,7 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   store<i32>(r, 0, T_ADJ);
   store<i32>(r, -1, T_SLOT);
   store<i32>(r, 0, T_TAN);
+  store<i32>(r, 0, T_SWEEP);
   liveCount++;
   if (depth > 0 && !arenaPush(id)) { releaseTensor(id); fail(E_OOM, 0); return 0; }
   return id;

@@ -68,4 +68,6 @@ export enum Op {
   concat = 137,
   gather = 138,
   scatterAdd = 139,
+  // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
+  custom = 300,
 }

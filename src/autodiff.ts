@@ -201,6 +201,8 @@ export interface TraceNode {
   value: number | any[];
   /** ∂output/∂node */
   adjoint: number | any[];
+  /** the tangent u̇ (traceJvp only) */
+  tangent?: number | any[];
   shape: number[];
 }
 
@@ -220,7 +222,13 @@ export class Trace {
       adjRows.push([bar(n.index), rule, fmt(n.adjoint)]);
     }
     const rev = table(['adjoint', 'rule', 'value'], adjRows);
-    return `Forward trace\n${fwd}\n\nReverse sweep (adjoints ū = ∂f/∂u), seeded with ${bar(this.outputIndex)} = 1\n${rev}`;
+    let text = `Forward trace\n${fwd}\n\nReverse sweep (adjoints ū = ∂f/∂u), seeded with ${bar(this.outputIndex)} = 1\n${rev}`;
+    if (this.nodes.length > 0 && this.nodes[0].tangent !== undefined) {
+      const dot = (i: number) => `u̇${subscript(i)}`;
+      const seed = this.nodes.filter((n) => n.op === 'input').map((n) => `${dot(n.index)} = ${fmt(n.tangent)}`).join(', ');
+      text += `\n\nForward mode (tangents u̇), seeded with ${seed}\n${table(['tangent', 'value'], this.nodes.map((n) => [dot(n.index), fmt(n.tangent)]))}`;
+    }
+    return text;
   }
 }
 
@@ -288,15 +296,53 @@ function table(head: string[], rows: string[][]): string {
  * toString() prints the seed's forward trace and reverse-sweep tables.
  */
 export function trace(f: (...args: any[]) => Tensor, ...args: unknown[]): Trace {
-  requireInit('trace');
-  openScope('trace');
+  return record('trace', f, args, undefined);
+}
+
+/**
+ * traceJvp(f, primals, tangents): trace() with forward mode running beside it — every node
+ * also carries its tangent u̇ (the seed's forward-mode table for that input direction).
+ */
+export function traceJvp(f: (...args: Tensor[]) => Tensor, primals: Tensor[], tangents: Tensor[]): Trace {
+  if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
+    throw new ValueError('traceJvp: primals and tangents must be arrays of the same length');
+  }
+  return record('traceJvp', f, primals, tangents);
+}
+
+function record(op: string, f: (...args: any[]) => Tensor, args: unknown[], tangents: Tensor[] | undefined): Trace {
+  requireInit(op);
+  if (tangents && wasm.forwardDepthNow() > 0) throw new NotDifferentiableError(`${op}: cannot run inside forward mode`);
+  openScope(op);
   const mark = wasm.tapeBegin();
+  const forwardMark = tangents ? wasm.forwardBegin() : -1;
+  const inputs: Tensor[] = [];
   try {
-    const inputs: Tensor[] = [];
-    const callArgs = args.map((a, k) => mapTensors(a, (t) => { const c = watched(t, 'trace', `argument ${k}`); inputs.push(c); return c; }));
-    const y = checkScalarOutput('trace', f(...callArgs));
+    const callArgs = args.map((a, k) => mapTensors(a, (t) => { const c = watched(t, op, `argument ${k}`); inputs.push(c); return c; }));
+    tangents?.forEach((t, k) => {
+      const x = inputs[k];
+      if (!(t instanceof Tensor) || formatShape(t.dims) !== formatShape(x.dims) || t.dtype !== x.dtype) {
+        throw new ValueError(`${op}: tangents[${k}] must be a ${x.dtype} tensor of shape ${formatShape(x.dims)}`);
+      }
+      wasm.setTangent(x.id, checked(wasm.copy(t.use(`${op} (tangents[${k}])`)), op));
+    });
+    const y = checkScalarOutput(op, f(...callArgs));
+    if (tangents) wasm.flushJvp();
+    // The nodes: the inputs, then every record of the forward pass (not a tangent's computation).
+    const end = wasm.tapeLength();
+    const primalRecords: number[] = [];
+    for (let r = mark; r < end; r++) if (!wasm.tapeRecordIsTangent(r)) primalRecords.push(r);
+    const tangentValue = (id: number, like: Tensor) => {
+      const t = wasm.tangentOf(id);
+      return t !== 0 ? new Tensor(t).toArray() : zerosLike(like);
+    };
+    const tangentsOf = tangents ? new Map<number, any>() : undefined;
+    if (tangentsOf) {
+      for (const t of inputs) tangentsOf.set(t.id, tangentValue(t.id, t));
+      for (const r of primalRecords) { const out = wasm.tapeRecordOut(r); tangentsOf.set(out, tangentValue(out, new Tensor(out))); }
+    }
     const code = wasm.backward(y.id, mark, argsI32(inputs.map((t) => t.id)), inputs.length, MODE_RETAIN_ALL);
-    if (code !== 0) raise('trace');
+    if (code !== 0) raise(op);
     const index = new Map<number, number>();
     const nodes: TraceNode[] = [];
     const valueOf = (id: number) => new Tensor(id).toArray();
@@ -304,14 +350,18 @@ export function trace(f: (...args: any[]) => Tensor, ...args: unknown[]): Trace 
       const a = wasm.adjoint(id);
       return a !== 0 ? valueOf(a) : zerosLike(like);
     };
+    const node = (index: number, opName: string, ins: TraceNode['inputs'], attrs: number[], t: Tensor): TraceNode => {
+      const n: TraceNode = { index, op: opName, inputs: ins, attrs, value: t.toArray(), adjoint: adjointValue(t.id, t), shape: t.shape };
+      if (tangentsOf) n.tangent = tangentsOf.get(t.id);
+      return n;
+    };
     inputs.forEach((t, k) => {
       const i = k - inputs.length + 1;
       index.set(t.id, i);
-      nodes.push({ index: i, op: 'input', inputs: [], attrs: [], value: t.toArray(), adjoint: adjointValue(t.id, t), shape: t.shape });
+      nodes.push(node(i, 'input', [], [], t));
     });
-    const end = wasm.tapeLength();
     let next = 1;
-    for (let r = mark; r < end; r++) {
+    for (const r of primalRecords) {
       const out = wasm.tapeRecordOut(r);
       const ins: TraceNode['inputs'] = [];
       for (let k = 0; k < wasm.tapeRecordNumInputs(r); k++) {
@@ -320,13 +370,16 @@ export function trace(f: (...args: any[]) => Tensor, ...args: unknown[]): Trace 
       }
       const attrs: number[] = [];
       for (let k = 0; k < wasm.tapeRecordNumAttrs(r); k++) attrs.push(wasm.tapeRecordAttr(r, k));
-      const t = new Tensor(out);
       index.set(out, next);
-      nodes.push({ index: next++, op: Op[wasm.tapeRecordOp(r)] ?? `op${wasm.tapeRecordOp(r)}`, inputs: ins, attrs, value: t.toArray(), adjoint: adjointValue(out, t), shape: t.shape });
+      nodes.push(node(next++, Op[wasm.tapeRecordOp(r)] ?? `op${wasm.tapeRecordOp(r)}`, ins, attrs, new Tensor(out)));
     }
     wasm.clearAdjoints(mark, y.id);
     return new Trace(nodes, index.get(y.id) ?? 0);
   } finally {
+    if (tangents) {
+      for (const c of inputs) if (c.isAlive) wasm.clearTangent(c.id);
+      wasm.forwardEnd(forwardMark);
+    }
     wasm.tapeEnd();
     closeScope([]);
   }

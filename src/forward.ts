@@ -9,7 +9,7 @@ import { Tensor, wrap, zeros, tensor } from './tensor.js';
 import { wasm, checked, requireInit } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ShapeError, DTypeError, ValueError, formatShape } from './errors.js';
-import { isFloat } from './ops/common.js';
+import { isFloat, normAxis } from './ops/common.js';
 import { mapTensors, grad, dlfeval, dlgradient } from './autodiff.js';
 import { stack } from './ops/shape.js';
 
@@ -140,4 +140,89 @@ export function hvp(f: (x: Tensor) => Tensor) {
 /** The Hessian of scalar f at x (forward over reverse). Shape: x.shape + x.shape. */
 export function hessian(f: (x: Tensor) => Tensor) {
   return jacfwd(grad(f));
+}
+
+// ——————————————————————————————————— MATLAB: dljacobian, dldivergence, dllaplacian
+//
+// Inside dlfeval. `dim` is the axis (0-based; negative counts from the end) that holds the
+// components in both u and x; every other axis is a batch (observation) axis, on which u and x
+// must agree, and observations are taken to be independent (u's observation b depends only on
+// x's observation b), as in MATLAB. So one reverse sweep per component of u gives that
+// component's derivatives for every observation at once.
+
+export interface DlOperatorOptions {
+  /** record the sweeps so the result can be differentiated again (default true) */
+  EnableHigherDerivatives?: boolean;
+}
+
+function checkOperands(op: string, u: Tensor, x: Tensor, dim: number): number {
+  if (!(u instanceof Tensor) || !(x instanceof Tensor)) throw new ValueError(`${op}: u and x must be Tensors`);
+  u.use(`${op} (u)`);
+  x.use(`${op} (x)`);
+  const d = normAxis(op, dim, x.rank, 'dim');
+  if (u.rank !== x.rank) {
+    throw new ShapeError(`${op}: u (shape ${formatShape(u.dims)}) and x (shape ${formatShape(x.dims)}) must have the same rank: one component axis (dim ${dim}) and the same observation axes`);
+  }
+  u.dims.forEach((n, k) => {
+    if (k !== d && n !== x.dims[k]) {
+      throw new ShapeError(`${op}: u (shape ${formatShape(u.dims)}) and x (shape ${formatShape(x.dims)}) differ on observation axis ${k}; only dim ${dim} may differ`);
+    }
+  });
+  return d;
+}
+
+/** ∂u_i/∂x_j per observation: u.shape with the component axis replaced by (u components, x components). */
+export function dljacobian(u: Tensor, x: Tensor, dim: number, options: DlOperatorOptions = {}): Tensor {
+  requireInit('dljacobian');
+  const d = checkOperands('dljacobian', u, x, dim);
+  const higher = options.EnableHigherDerivatives ?? true;
+  const rows: Tensor[] = [];
+  for (let i = 0; i < u.dims[d]; i++) {
+    rows.push(dlgradient(u.select(d, i).sum(), x, { EnableHigherDerivatives: higher }));
+  }
+  if (rows.length === 0) {
+    const shape = [...u.dims];
+    shape.splice(d + 1, 0, x.dims[d]);
+    return zeros(shape, { dtype: x.dtype });
+  }
+  return stack(rows, d);
+}
+
+/** Σ_i ∂u_i/∂x_i per observation: u.shape with the component axis of size 1. */
+export function dldivergence(u: Tensor, x: Tensor, dim: number, options: DlOperatorOptions = {}): Tensor {
+  requireInit('dldivergence');
+  const d = checkOperands('dldivergence', u, x, dim);
+  if (u.dims[d] !== x.dims[d]) {
+    throw new ShapeError(`dldivergence: u has ${u.dims[d]} components and x has ${x.dims[d]} along dim ${dim}; the divergence needs as many of each`);
+  }
+  const higher = options.EnableHigherDerivatives ?? true;
+  let div: Tensor | undefined;
+  for (let i = 0; i < u.dims[d]; i++) {
+    const g = dlgradient(u.select(d, i).sum(), x, { EnableHigherDerivatives: higher });
+    const term = g.select(d, i);
+    div = div === undefined ? term : div.add(term);
+  }
+  const shape = [...u.dims];
+  shape[d] = 1;
+  return div === undefined ? zeros(shape, { dtype: x.dtype }) : div.reshape(shape);
+}
+
+/** Σ_j ∂²u_i/∂x_j² per observation and component of u: shaped like u. */
+export function dllaplacian(u: Tensor, x: Tensor, dim: number, options: DlOperatorOptions = {}): Tensor {
+  requireInit('dllaplacian');
+  const d = checkOperands('dllaplacian', u, x, dim);
+  const higher = options.EnableHigherDerivatives ?? true;
+  const comps: Tensor[] = [];
+  for (let i = 0; i < u.dims[d]; i++) {
+    // The first derivatives must be recorded to be differentiated again.
+    const g = dlgradient(u.select(d, i).sum(), x, { EnableHigherDerivatives: true });
+    let lap: Tensor | undefined;
+    for (let j = 0; j < x.dims[d]; j++) {
+      const h = dlgradient(g.select(d, j).sum(), x, { EnableHigherDerivatives: higher }).select(d, j);
+      lap = lap === undefined ? h : lap.add(h);
+    }
+    comps.push(lap ?? zeros(x.dims.filter((_, k) => k !== d), { dtype: x.dtype }));
+  }
+  if (comps.length === 0) return zeros(u.dims, { dtype: u.dtype });
+  return stack(comps, d);
 }

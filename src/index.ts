@@ -5,12 +5,19 @@ export {
   Tensor, tensor, zeros, ones, full, isTensor, type DTypeName, type NestedArray, type Shape,
   type TensorOptions, type CreateOptions,
 } from './tensor.js';
-export { tidy, keep, dispose, memory, setMemoryLimit, type MemoryInfo } from './scope.js';
+export { tidy, keep, dispose, memory, resetPeakMemory, setMemoryLimit, type MemoryInfo } from './scope.js';
 export {
-  valueAndGrad, grad, dlfeval, dlgradient, trace, Trace, type TraceNode, type GradOptions,
+  valueAndGrad, grad, dlfeval, dlgradient, trace, traceJvp, Trace, type TraceNode, type GradOptions,
   type DlgradientOptions,
 } from './autodiff.js';
-export { jvp, jacfwd, jacobian, jacrev, hvp, hessian } from './forward.js';
+export {
+  jvp, jacfwd, jacobian, jacrev, hvp, hessian, dljacobian, dldivergence, dllaplacian,
+  type DlOperatorOptions,
+} from './forward.js';
+export {
+  customGrad, customJvp, checkpoint, stopGradient, detach, vjp, type VjpRule, type JvpRule,
+  type CustomGradOptions,
+} from './custom.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';

@@ -48,6 +48,16 @@ export interface Exports {
 }
 
 export let wasm: Exports = undefined as unknown as Exports;
+
+/**
+ * Callbacks the module makes into JS (custom derivative rules; see src/custom.ts). A hook
+ * never throws into wasm: it returns nonzero and leaves the error in `pendingHostError`.
+ */
+export const hostHooks = {
+  customRule: (_kind: number, _handle: number, _record: number, _g: number): number => 1,
+};
+export let pendingHostError: unknown = undefined;
+export function setPendingHostError(e: unknown): void { pendingHostError = e; }
 let buffer: ArrayBuffer | undefined;
 export let I32 = new Int32Array(0);
 export let F32 = new Float32Array(0);
@@ -92,7 +102,7 @@ export async function init(source?: WasmSource): Promise<void> {
   const module = await compile(source);
   let instance: WebAssembly.Instance;
   try {
-    instance = await WebAssembly.instantiate(module, {});
+    instance = await WebAssembly.instantiate(module, { host: { customRule: (kind: number, handle: number, record: number, g: number) => hostHooks.customRule(kind, handle, record, g) } });
   } catch (e) {
     throw new InitError(`init: instantiating the wasm module failed: ${(e as Error).message}`);
   }
@@ -157,6 +167,7 @@ async function readBundledWasm(): Promise<Uint8Array<ArrayBuffer>> {
 const E_OOM = 1;
 const E_NO_RULE = 2;
 const E_SCOPE = 3;
+const E_HOST = 4;
 
 /** Throws the error the module recorded (and clears it); `op` names the caller. */
 export function raise(op: string): never {
@@ -172,6 +183,11 @@ export function raise(op: string): never {
       `(limit ${wasm.getPageLimit() * 65536} bytes)`, requested, available);
   }
   if (code === E_NO_RULE) throw new NotDifferentiableError(`${op}: op '${Op[ruleOp]}' has no derivative rule`);
+  if (code === E_HOST && pendingHostError !== undefined) {
+    const e = pendingHostError;
+    pendingHostError = undefined;
+    throw e;
+  }
   if (code === E_SCOPE) throw new WasmgradError(`${op}: scopes nested deeper than 1024`);
   throw new WasmgradError(`${op}: wasm call failed (code ${code})`);
 }

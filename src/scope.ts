@@ -136,6 +136,12 @@ export function memory(): MemoryInfo {
   };
 }
 
+/** Starts a new high-water mark: memory().peakBytes becomes the current liveBytes. */
+export function resetPeakMemory(): void {
+  requireInit('resetPeakMemory');
+  wasm.resetTensorPeak();
+}
+
 /** Sets the most wasm memory may grow to, in bytes (rounded down to 64 KiB pages). */
 export function setMemoryLimit(bytes: number): void {
   requireInit('setMemoryLimit');
