@@ -28,3 +28,4 @@ export function argsAddress(): usize { return ARGS; }
 export { matmul } from "./matmul";
 export { seed, randFill } from "./random";
 export { arangeFill, linspaceFill, eyeFill } from "./creation";
+export { setMatmulPath } from "./matmul";
