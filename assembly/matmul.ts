@@ -311,49 +311,77 @@ function directDots<T>(k: i32, px: usize, xRow: usize, py: usize, yK: usize, po:
   const size = <usize>sizeof<T>();
   const L = <i32>(16 / size);
   let r = 0;
-  for (; r + L <= count; r += L) {
-    const x0 = px + <usize>r * xRow, x1 = x0 + xRow;
-    let acc = i32x4.splat(0);
-    let y = py;
-    let q = 0;
-    if (sizeof<T>() == 4) {
-      const x2 = x1 + xRow, x3 = x2 + xRow;
-      for (; q + 4 <= k; q += 4) {
-        const o = <usize>q << 2;
-        const r0 = v128.load(x0 + o), r1 = v128.load(x1 + o), r2 = v128.load(x2 + o), r3 = v128.load(x3 + o);
-        const u0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const u2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        acc = madd<f32>(acc, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.load32_splat(y));
-        acc = madd<f32>(acc, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), v128.load32_splat(y + yK));
-        acc = madd<f32>(acc, v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), v128.load32_splat(y + 2 * yK));
-        acc = madd<f32>(acc, v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), v128.load32_splat(y + 3 * yK));
-        y += 4 * yK;
-      }
-      for (; q < k; q++) {
-        const o = <usize>q << 2;
-        let t = f32x4.splat(load<f32>(x0 + o));
-        t = f32x4.replace_lane(t, 1, load<f32>(x1 + o));
-        t = f32x4.replace_lane(t, 2, load<f32>(x2 + o));
-        t = f32x4.replace_lane(t, 3, load<f32>(x3 + o));
-        acc = madd<f32>(acc, t, v128.load32_splat(y));
-        y += yK;
-      }
-    } else {
-      for (; q + 2 <= k; q += 2) {
-        const o = <usize>q << 3;
-        const r0 = v128.load(x0 + o), r1 = v128.load(x1 + o);
-        acc = madd<f64>(acc, v128.shuffle<f64>(r0, r1, 0, 2), v128.load64_splat(y));
-        acc = madd<f64>(acc, v128.shuffle<f64>(r0, r1, 1, 3), v128.load64_splat(y + yK));
-        y += 2 * yK;
-      }
-      if (q < k) {
-        const o = <usize>q << 3;
-        acc = madd<f64>(acc, f64x2.replace_lane(f64x2.splat(load<f64>(x0 + o)), 1, load<f64>(x1 + o)), v128.load64_splat(y));
-      }
-    }
-    storeVec<T>(po + <usize>r * oStep, oStep, acc);
-  }
+  // two groups at once, so two independent add chains are in flight
+  for (; r + 2 * L <= count; r += 2 * L) dotGroups<T>(true, k, px + <usize>r * xRow, xRow, py, yK, po + <usize>r * oStep, oStep);
+  for (; r + L <= count; r += L) dotGroups<T>(false, k, px + <usize>r * xRow, xRow, py, yK, po + <usize>r * oStep, oStep);
   for (; r < count; r++) store<T>(po + <usize>r * oStep, chain<T>(k, px + <usize>r * xRow, size, py, yK));
+}
+
+/** L rows (two groups of L when `two`) of directDots. */
+@inline function dotGroups<T>(two: bool, k: i32, x: usize, xRow: usize, py: usize, yK: usize, po: usize, oStep: usize): void {
+  const L = <usize>(16 / sizeof<T>());
+  const x2 = x + L * xRow;
+  let acc = i32x4.splat(0), acc2 = acc;
+  let y = py;
+  let q = 0;
+  if (sizeof<T>() == 4) {
+    for (; q + 4 <= k; q += 4) {
+      const o = <usize>q << 2;
+      const y0 = v128.load32_splat(y), y1 = v128.load32_splat(y + yK);
+      const y2 = v128.load32_splat(y + 2 * yK), y3 = v128.load32_splat(y + 3 * yK);
+      acc = dotChunkF32(acc, x + o, xRow, y0, y1, y2, y3);
+      if (two) acc2 = dotChunkF32(acc2, x2 + o, xRow, y0, y1, y2, y3);
+      y += 4 * yK;
+    }
+    for (; q < k; q++) {
+      const o = <usize>q << 2;
+      const yq = v128.load32_splat(y);
+      acc = madd<f32>(acc, gatherF32(x + o, xRow), yq);
+      if (two) acc2 = madd<f32>(acc2, gatherF32(x2 + o, xRow), yq);
+      y += yK;
+    }
+  } else {
+    for (; q + 2 <= k; q += 2) {
+      const o = <usize>q << 3;
+      const y0 = v128.load64_splat(y), y1 = v128.load64_splat(y + yK);
+      acc = dotChunkF64(acc, x + o, xRow, y0, y1);
+      if (two) acc2 = dotChunkF64(acc2, x2 + o, xRow, y0, y1);
+      y += 2 * yK;
+    }
+    if (q < k) {
+      const o = <usize>q << 3;
+      const yq = v128.load64_splat(y);
+      acc = madd<f64>(acc, f64x2.replace_lane(f64x2.splat(load<f64>(x + o)), 1, load<f64>(x + o + xRow)), yq);
+      if (two) acc2 = madd<f64>(acc2, f64x2.replace_lane(f64x2.splat(load<f64>(x2 + o)), 1, load<f64>(x2 + o + xRow)), yq);
+    }
+  }
+  storeVec<T>(po, oStep, acc);
+  if (two) storeVec<T>(po + L * oStep, oStep, acc2);
+}
+
+/** acc + the 4×4 f32 block at p (rows xRow apart) transposed, column by column times y0..y3. */
+@inline function dotChunkF32(acc: v128, p: usize, xRow: usize, y0: v128, y1: v128, y2: v128, y3: v128): v128 {
+  const r0 = v128.load(p), r1 = v128.load(p + xRow), r2 = v128.load(p + 2 * xRow), r3 = v128.load(p + 3 * xRow);
+  const u0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const u2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  acc = madd<f32>(acc, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), y0);
+  acc = madd<f32>(acc, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), y1);
+  acc = madd<f32>(acc, v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), y2);
+  return madd<f32>(acc, v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), y3);
+}
+
+@inline function dotChunkF64(acc: v128, p: usize, xRow: usize, y0: v128, y1: v128): v128 {
+  const r0 = v128.load(p), r1 = v128.load(p + xRow);
+  acc = madd<f64>(acc, v128.shuffle<f64>(r0, r1, 0, 2), y0);
+  return madd<f64>(acc, v128.shuffle<f64>(r0, r1, 1, 3), y1);
+}
+
+/** The f32 at p from each of 4 rows xRow apart, as one vector. */
+@inline function gatherF32(p: usize, xRow: usize): v128 {
+  let t = f32x4.splat(load<f32>(p));
+  t = f32x4.replace_lane(t, 1, load<f32>(p + xRow));
+  t = f32x4.replace_lane(t, 2, load<f32>(p + 2 * xRow));
+  return f32x4.replace_lane(t, 3, load<f32>(p + 3 * xRow));
 }
 
 /**
