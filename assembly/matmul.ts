@@ -2,13 +2,14 @@
 // kernel, the recording op and its VJP rule.
 //
 // C[..., m, n] = op(A)[..., m, k] · op(B)[..., k, n], op(X) = Xᵀ (of the last two dims) when its
-// flag is set. Transposes are never materialised as tensors: the kernel reads a transposed A
-// with strides and packs a transposed B's rows into a scratch buffer. Each C[i, j] accumulates
-// over k in increasing order, so results are the same on every engine.
+// flag is set. Transposes are never materialised: operands are read through strides, by the
+// packing routines (large products) or in place (small and skinny ones). Each C[i, j] is one
+// chain over k in increasing order from 0, so results are the same bits on every engine,
+// whatever the blocking or the path.
 
 import { Op, DType } from "./vocabulary";
 import {
-  newTensor, dtypeOf, rankOf, dimOf, dataOf, MAX_RANK, needsGrad, releaseTensor, fail, E_NO_RULE,
+  newTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, MAX_RANK, needsGrad, releaseTensor, fail, E_NO_RULE,
   E_OOM,
 } from "./tensor";
 import { alloc, free } from "./alloc";
@@ -27,60 +28,443 @@ const BATCH_INDEX = memory.data(MAX_RANK * 4);
 @inline function getI(p: usize, k: i32): i32 { return load<i32>(p + (<usize>k << 2)); }
 @inline function setI(p: usize, k: i32, v: i32): void { store<i32>(p + (<usize>k << 2), v); }
 
+// ————————————————————————————————————————————————————————— kernels
+//
+// Operands are addressed by element strides, so every transposed form is just other strides:
+// op(A)[i, q] at pa + (i·sIa + q·sKa)·size and op(B)[q, j] at pb + (q·sKb + j·sJb)·size.
+// Every path computes each C element as ONE chain c = 0; c = c + a·b for q = 0, 1, …, k-1 (mul
+// then add, never fused), so the bits depend neither on the path nor on the blocking.
+
+// Register tile of the micro-kernel: MR rows × two v128 of T (4×8 f32, 4×4 f64).
+const MR = 4;
+// Cache blocks: KC deep; the packed A block (MC×KC) stays in L2, the packed B block (KC×NC) in
+// L2/L3, and one B micro-panel (KC×NR) in L1 while the A panels stream past it.
+const KC = 256;
+@inline function nr<T>(): i32 { return 32 / sizeof<T>(); }
+@inline function mcOf<T>(): i32 { return sizeof<T>() == 4 ? 128 : 64; }
+@inline function ncOf<T>(): i32 { return sizeof<T>() == 4 ? 1024 : 512; }
+
+@inline function splatAt<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return v128.load32_splat(p);
+  return v128.load64_splat(p);
+}
+@inline function madd<T>(c: v128, a: v128, b: v128): v128 { return v128.add<T>(c, v128.mul<T>(a, b)); }
+
+/** Stores v's lanes at p, p + step, … (a strided column of C). */
+@inline function storeLanes<T>(p: usize, step: usize, v: v128): void {
+  if (sizeof<T>() == 4) {
+    store<f32>(p, f32x4.extract_lane(v, 0));
+    store<f32>(p + step, f32x4.extract_lane(v, 1));
+    store<f32>(p + 2 * step, f32x4.extract_lane(v, 2));
+    store<f32>(p + 3 * step, f32x4.extract_lane(v, 3));
+  } else {
+    store<f64>(p, f64x2.extract_lane(v, 0));
+    store<f64>(p + step, f64x2.extract_lane(v, 1));
+  }
+}
+@inline function storeVec<T>(p: usize, cCol: usize, v: v128): void {
+  if (cCol == sizeof<T>()) v128.store(p, v);
+  else storeLanes<T>(p, cCol, v);
+}
+
 /**
- * One matrix product into `pc` (m×n, row-major): an i-k-j loop that broadcasts op(A)[i, kk]
- * against row kk of op(B), f32x4 / f64x2 over j with a scalar tail.
+ * The register-blocked micro-kernel: C[r, c] for r < 4 (rows4) or 1, and c < 2 or 1 vectors
+ * (vec2), C[r, c] (+)= Σ_q a(r, q)·b(q, c). a(r, q) at pa + r·aRow + q·aK is broadcast; b(q, ·)
+ * at pb + q·bK is loaded as vectors; C[r, ·] at pc + r·cRow, its lanes cCol apart. `first`
+ * starts from 0, otherwise from the partial sums in C (only with cCol == size). Inlined with
+ * constant flags, so each use compiles to a straight-line loop with its accumulators in registers.
  */
-function matmulBlock<T>(pa: usize, pb: usize, pc: usize, m: i32, k: i32, n: i32, transA: bool): void {
-  const size = sizeof<T>();
-  const lanes = <i32>(16 / size);
-  for (let i = 0; i < m; i++) {
-    const crow = pc + <usize>i * <usize>n * size;
-    memory.fill(crow, 0, <usize>n * size);
-    for (let kk = 0; kk < k; kk++) {
-      const a = load<T>(pa + (transA ? <usize>kk * <usize>m + <usize>i : <usize>i * <usize>k + <usize>kk) * size);
-      const va = v128.splat<T>(a);
-      const brow = pb + <usize>kk * <usize>n * size;
-      let j = 0;
-      for (; j + lanes <= n; j += lanes) {
-        const o = crow + <usize>j * size;
-        v128.store(o, v128.add<T>(v128.load(o), v128.mul<T>(va, v128.load(brow + <usize>j * size))));
+@inline function tile<T>(rows4: bool, vec2: bool, first: bool, k: i32, pa: usize, aRow: usize, aK: usize,
+                         pb: usize, bK: usize, pc: usize, cRow: usize, cCol: usize): void {
+  const half = <usize>16;
+  let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (!first) {
+    c00 = v128.load(pc);
+    if (vec2) c01 = v128.load(pc + half);
+    if (rows4) {
+      c10 = v128.load(pc + cRow); c20 = v128.load(pc + 2 * cRow); c30 = v128.load(pc + 3 * cRow);
+      if (vec2) { c11 = v128.load(pc + cRow + half); c21 = v128.load(pc + 2 * cRow + half); c31 = v128.load(pc + 3 * cRow + half); }
+    }
+  }
+  for (let q = 0; q < k; q++) {
+    const b0 = v128.load(pb);
+    let b1 = b0;
+    if (vec2) b1 = v128.load(pb + half);
+    let a = splatAt<T>(pa);
+    c00 = madd<T>(c00, a, b0);
+    if (vec2) c01 = madd<T>(c01, a, b1);
+    if (rows4) {
+      a = splatAt<T>(pa + aRow);
+      c10 = madd<T>(c10, a, b0);
+      if (vec2) c11 = madd<T>(c11, a, b1);
+      a = splatAt<T>(pa + 2 * aRow);
+      c20 = madd<T>(c20, a, b0);
+      if (vec2) c21 = madd<T>(c21, a, b1);
+      a = splatAt<T>(pa + 3 * aRow);
+      c30 = madd<T>(c30, a, b0);
+      if (vec2) c31 = madd<T>(c31, a, b1);
+    }
+    pa += aK; pb += bK;
+  }
+  const colStep = cCol * <usize>(16 / sizeof<T>());
+  storeVec<T>(pc, cCol, c00);
+  if (vec2) storeVec<T>(pc + colStep, cCol, c01);
+  if (rows4) {
+    storeVec<T>(pc + cRow, cCol, c10);
+    storeVec<T>(pc + 2 * cRow, cCol, c20);
+    storeVec<T>(pc + 3 * cRow, cCol, c30);
+    if (vec2) {
+      storeVec<T>(pc + cRow + colStep, cCol, c11);
+      storeVec<T>(pc + 2 * cRow + colStep, cCol, c21);
+      storeVec<T>(pc + 3 * cRow + colStep, cCol, c31);
+    }
+  }
+}
+
+/** One C element as a scalar chain: Σ_q a[q·aK]·b[q·bK] (byte strides). */
+@inline function chain<T>(k: i32, pa: usize, aK: usize, pb: usize, bK: usize): T {
+  let s: T = 0;
+  for (let q = 0; q < k; q++) { s = s + load<T>(pa) * load<T>(pb); pa += aK; pb += bK; }
+  return s;
+}
+
+// ——— the packed path
+
+/** Packs op(A)[0..mc, 0..kc] into MR-row panels (MR values per q, rows past mc zero). */
+function packA<T>(src: usize, sIa: usize, sKa: usize, mc: i32, kc: i32, dst: usize): void {
+  const size = <usize>sizeof<T>();
+  for (let i = 0; i < mc; i += MR) {
+    const rows = min(MR, mc - i);
+    const base = src + <usize>i * sIa * size;
+    if (sIa == 1 && rows == MR) {
+      // op(A) = Aᵀ: the MR values of one q are contiguous
+      for (let q = 0; q < kc; q++) {
+        const p = base + <usize>q * sKa * size;
+        v128.store(dst + <usize>q * MR * size, v128.load(p));
+        if (size == 8) v128.store(dst + <usize>q * MR * size, v128.load(p, 16), 16);
       }
-      for (; j < n; j++) {
-        const o = crow + <usize>j * size;
-        store<T>(o, load<T>(o) + a * load<T>(brow + <usize>j * size));
+    } else {
+      for (let r = 0; r < MR; r++) {
+        const row = base + <usize>r * sIa * size;
+        let d = dst + <usize>r * size;
+        if (r < rows) {
+          for (let q = 0; q < kc; q++) { store<T>(d, load<T>(row + <usize>q * sKa * size)); d += MR * size; }
+        } else {
+          for (let q = 0; q < kc; q++) { store<T>(d, 0); d += MR * size; }
+        }
+      }
+    }
+    dst += <usize>MR * <usize>kc * size;
+  }
+}
+
+/** Packs op(B)[0..kc, 0..nc] into NR-column panels (NR values per q, columns past nc zero). */
+function packB<T>(src: usize, sKb: usize, sJb: usize, kc: i32, nc: i32, dst: usize): void {
+  const size = <usize>sizeof<T>();
+  const NR = nr<T>();
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    const base = src + <usize>j * sJb * size;
+    if (sJb == 1 && cols == NR) {
+      for (let q = 0; q < kc; q++) {
+        const p = base + <usize>q * sKb * size;
+        v128.store(dst + (<usize>q << 5), v128.load(p));
+        v128.store(dst + (<usize>q << 5), v128.load(p, 16), 16);
+      }
+    } else {
+      for (let c = 0; c < NR; c++) {
+        const col = base + <usize>c * sJb * size;
+        let d = dst + <usize>c * size;
+        if (c < cols) {
+          for (let q = 0; q < kc; q++) { store<T>(d, load<T>(col + <usize>q * sKb * size)); d += 32; }
+        } else {
+          for (let q = 0; q < kc; q++) { store<T>(d, 0); d += 32; }
+        }
+      }
+    }
+    dst += <usize>kc << 5;
+  }
+}
+
+const EDGE_TILE = memory.data(MR * 32, 16);
+
+/** Scratch bytes the packed path needs for an m×k by k×n product. */
+function packedScratchBytes<T>(m: i32, k: i32, n: i32): usize {
+  const NR = nr<T>();
+  const kc = <usize>min(KC, k);
+  const mc = <usize>min(mcOf<T>(), (m + MR - 1) / MR * MR);
+  const nc = <usize>min(ncOf<T>(), (n + NR - 1) / NR * NR);
+  return (mc + nc) * kc * <usize>sizeof<T>();
+}
+
+/** C = op(A)·op(B) with packed panels, blocked over N, K and M (m, k, n > 0). */
+function gemmPacked<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize,
+                       m: i32, k: i32, n: i32, scratch: usize): void {
+  const size = <usize>sizeof<T>();
+  const NR = nr<T>(), MC = mcOf<T>(), NC = ncOf<T>();
+  const ldc = <usize>n * size;
+  const bufA = scratch;
+  const bufB = scratch + <usize>min(MC, (m + MR - 1) / MR * MR) * <usize>min(KC, k) * size;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pq = 0; pq < k; pq += KC) {
+      const kc = min(KC, k - pq);
+      const first = pq == 0;
+      packB<T>(pb + (<usize>pq * sKb + <usize>jc * sJb) * size, sKb, sJb, kc, nc, bufB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA<T>(pa + (<usize>ic * sIa + <usize>pq * sKa) * size, sIa, sKa, mc, kc, bufA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const panelB = bufB + <usize>jr * <usize>kc * size;
+          const cols = min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const panelA = bufA + <usize>ir * <usize>kc * size;
+            const rows = min(MR, mc - ir);
+            const c = pc + <usize>(ic + ir) * ldc + <usize>(jc + jr) * size;
+            if (rows == MR && cols == NR) {
+              if (first) tile<T>(true, true, true, kc, panelA, size, MR * size, panelB, 32, c, ldc, size);
+              else tile<T>(true, true, false, kc, panelA, size, MR * size, panelB, 32, c, ldc, size);
+            } else {
+              // A partial tile goes through a full-size buffer; padded lanes are dropped.
+              if (!first) {
+                for (let r = 0; r < rows; r++) memory.copy(EDGE_TILE + (<usize>r << 5), c + <usize>r * ldc, <usize>cols * size);
+              }
+              if (first) tile<T>(true, true, true, kc, panelA, size, MR * size, panelB, 32, EDGE_TILE, 32, size);
+              else tile<T>(true, true, false, kc, panelA, size, MR * size, panelB, 32, EDGE_TILE, 32, size);
+              for (let r = 0; r < rows; r++) memory.copy(c + <usize>r * ldc, EDGE_TILE + (<usize>r << 5), <usize>cols * size);
+            }
+          }
+        }
       }
     }
   }
 }
 
-/** Copies Bᵀ (B stored n×k) into `dst` as k×n row-major, so every row of op(B) is contiguous. */
-function packTransposed<T>(pb: usize, dst: usize, k: i32, n: i32): void {
-  const size = sizeof<T>();
-  for (let j = 0; j < n; j++) {
-    const src = pb + <usize>j * <usize>k * size;
-    for (let kk = 0; kk < k; kk++) {
-      store<T>(dst + (<usize>kk * <usize>n + <usize>j) * size, load<T>(src + <usize>kk * size));
+// ——— the direct path: small and skinny shapes, no packing
+
+/**
+ * C' = A'·B' where B' rows are contiguous: the micro-kernel run on the operands in place, 4 rows
+ * and 2 vectors at a time, then single rows / single vectors, then scalar chains for the last
+ * columns. A'(r, q) at pa + r·aRow + q·aK; B'(q, c) at pb + q·bK + c·size; C'(r, c) at
+ * pc + r·cRow + c·cCol.
+ */
+function directRows<T>(k: i32, pa: usize, aRow: usize, aK: usize, pb: usize, bK: usize,
+                       pc: usize, cRow: usize, cCol: usize, rows: i32, cols: i32): void {
+  const size = <usize>sizeof<T>();
+  const L = <i32>(16 / size), NR = L * 2;
+  let r = 0;
+  for (; r < rows; ) {
+    const four = r + MR <= rows;
+    if (!four && cCol == size) {
+      axpyRow<T>(k, pa + <usize>r * aRow, aK, pb, bK, pc + <usize>r * cRow, cols);
+      r++;
+      continue;
+    }
+    const a = pa + <usize>r * aRow, c = pc + <usize>r * cRow;
+    let j = 0;
+    for (; j + NR <= cols; j += NR) {
+      if (four) tile<T>(true, true, true, k, a, aRow, aK, pb + <usize>j * size, bK, c + <usize>j * cCol, cRow, cCol);
+      else tile<T>(false, true, true, k, a, aRow, aK, pb + <usize>j * size, bK, c + <usize>j * cCol, cRow, cCol);
+    }
+    if (j + L <= cols) {
+      if (four) tile<T>(true, false, true, k, a, aRow, aK, pb + <usize>j * size, bK, c + <usize>j * cCol, cRow, cCol);
+      else tile<T>(false, false, true, k, a, aRow, aK, pb + <usize>j * size, bK, c + <usize>j * cCol, cRow, cCol);
+      j += L;
+    }
+    const nrows = four ? MR : 1;
+    for (; j < cols; j++) {
+      for (let t = 0; t < nrows; t++) {
+        store<T>(c + <usize>t * cRow + <usize>j * cCol, chain<T>(k, a + <usize>t * aRow, aK, pb + <usize>j * size, bK));
+      }
+    }
+    r += nrows;
+  }
+}
+
+/**
+ * One contiguous row of C' accumulated in place, q outer: streams B' row by row (a single row
+ * gains nothing from register blocking, and walking B' down its columns defeats the caches).
+ */
+function axpyRow<T>(k: i32, pa: usize, aK: usize, pb: usize, bK: usize, pc: usize, cols: i32): void {
+  const size = <usize>sizeof<T>();
+  const L = <i32>(16 / size);
+  memory.fill(pc, 0, <usize>cols * size);
+  for (let q = 0; q < k; q++) {
+    const s = load<T>(pa), av = splatAt<T>(pa);
+    let j = 0;
+    for (; j + L <= cols; j += L) {
+      const o = <usize>j * size;
+      v128.store(pc + o, madd<T>(v128.load(pc + o), av, v128.load(pb + o)));
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j * size;
+      store<T>(pc + o, load<T>(pc + o) + s * load<T>(pb + o));
+    }
+    pa += aK; pb += bK;
+  }
+}
+
+/**
+ * out[r] = Σ_q X[r, q]·y[q] for r < count, where X rows are contiguous along q (at px + r·xRow)
+ * and y is strided (py + q·yK): L rows at a time, their L-element chunks transposed in registers
+ * so that each lane carries one row's chain in order. out[r] at po + r·oStep.
+ */
+function directDots<T>(k: i32, px: usize, xRow: usize, py: usize, yK: usize, po: usize, oStep: usize, count: i32): void {
+  const size = <usize>sizeof<T>();
+  const L = <i32>(16 / size);
+  let r = 0;
+  // two groups at once, so two independent add chains are in flight
+  for (; r + 2 * L <= count; r += 2 * L) dotGroups<T>(true, k, px + <usize>r * xRow, xRow, py, yK, po + <usize>r * oStep, oStep);
+  for (; r + L <= count; r += L) dotGroups<T>(false, k, px + <usize>r * xRow, xRow, py, yK, po + <usize>r * oStep, oStep);
+  for (; r < count; r++) store<T>(po + <usize>r * oStep, chain<T>(k, px + <usize>r * xRow, size, py, yK));
+}
+
+/** L rows (two groups of L when `two`) of directDots. */
+@inline function dotGroups<T>(two: bool, k: i32, x: usize, xRow: usize, py: usize, yK: usize, po: usize, oStep: usize): void {
+  const L = <usize>(16 / sizeof<T>());
+  const x2 = x + L * xRow;
+  let acc = i32x4.splat(0), acc2 = acc;
+  let y = py;
+  let q = 0;
+  if (sizeof<T>() == 4) {
+    for (; q + 4 <= k; q += 4) {
+      const o = <usize>q << 2;
+      const y0 = v128.load32_splat(y), y1 = v128.load32_splat(y + yK);
+      const y2 = v128.load32_splat(y + 2 * yK), y3 = v128.load32_splat(y + 3 * yK);
+      acc = dotChunkF32(acc, x + o, xRow, y0, y1, y2, y3);
+      if (two) acc2 = dotChunkF32(acc2, x2 + o, xRow, y0, y1, y2, y3);
+      y += 4 * yK;
+    }
+    for (; q < k; q++) {
+      const o = <usize>q << 2;
+      const yq = v128.load32_splat(y);
+      acc = madd<f32>(acc, gatherF32(x + o, xRow), yq);
+      if (two) acc2 = madd<f32>(acc2, gatherF32(x2 + o, xRow), yq);
+      y += yK;
+    }
+  } else {
+    for (; q + 2 <= k; q += 2) {
+      const o = <usize>q << 3;
+      const y0 = v128.load64_splat(y), y1 = v128.load64_splat(y + yK);
+      acc = dotChunkF64(acc, x + o, xRow, y0, y1);
+      if (two) acc2 = dotChunkF64(acc2, x2 + o, xRow, y0, y1);
+      y += 2 * yK;
+    }
+    if (q < k) {
+      const o = <usize>q << 3;
+      const yq = v128.load64_splat(y);
+      acc = madd<f64>(acc, f64x2.replace_lane(f64x2.splat(load<f64>(x + o)), 1, load<f64>(x + o + xRow)), yq);
+      if (two) acc2 = madd<f64>(acc2, f64x2.replace_lane(f64x2.splat(load<f64>(x2 + o)), 1, load<f64>(x2 + o + xRow)), yq);
     }
   }
+  storeVec<T>(po, oStep, acc);
+  if (two) storeVec<T>(po + L * oStep, oStep, acc2);
+}
+
+/** acc + the 4×4 f32 block at p (rows xRow apart) transposed, column by column times y0..y3. */
+@inline function dotChunkF32(acc: v128, p: usize, xRow: usize, y0: v128, y1: v128, y2: v128, y3: v128): v128 {
+  const r0 = v128.load(p), r1 = v128.load(p + xRow), r2 = v128.load(p + 2 * xRow), r3 = v128.load(p + 3 * xRow);
+  const u0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const u2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  acc = madd<f32>(acc, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), y0);
+  acc = madd<f32>(acc, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), y1);
+  acc = madd<f32>(acc, v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), y2);
+  return madd<f32>(acc, v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), y3);
+}
+
+@inline function dotChunkF64(acc: v128, p: usize, xRow: usize, y0: v128, y1: v128): v128 {
+  const r0 = v128.load(p), r1 = v128.load(p + xRow);
+  acc = madd<f64>(acc, v128.shuffle<f64>(r0, r1, 0, 2), y0);
+  return madd<f64>(acc, v128.shuffle<f64>(r0, r1, 1, 3), y1);
+}
+
+/** The f32 at p from each of 4 rows xRow apart, as one vector. */
+@inline function gatherF32(p: usize, xRow: usize): v128 {
+  let t = f32x4.splat(load<f32>(p));
+  t = f32x4.replace_lane(t, 1, load<f32>(p + xRow));
+  t = f32x4.replace_lane(t, 2, load<f32>(p + 2 * xRow));
+  return f32x4.replace_lane(t, 3, load<f32>(p + 3 * xRow));
+}
+
+/**
+ * C = op(A)·op(B) without packing (m, k, n > 0). Vectors run along whichever of i or j has
+ * contiguous operand data: op(B) rows (vectors along j), op(A) columns (Cᵀ = op(B)ᵀ·op(A)ᵀ,
+ * vectors along i), or rows contiguous along k (transposed dot products). Below one vector
+ * each way, plain chains.
+ */
+function gemmDirect<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize,
+                       m: i32, k: i32, n: i32): void {
+  const size = <usize>sizeof<T>();
+  const L = <i32>(16 / size);
+  const ldc = <usize>n * size;
+  if (sJb == 1 && n >= L) {
+    directRows<T>(k, pa, sIa * size, sKa * size, pb, sKb * size, pc, ldc, size, m, n);
+  } else if (sIa == 1 && m >= L) {
+    directRows<T>(k, pb, sJb * size, sKb * size, pa, sKa * size, pc, size, ldc, n, m);
+  } else if (sKa == 1 && m >= L) {
+    for (let j = 0; j < n; j++) {
+      directDots<T>(k, pa, sIa * size, pb + <usize>j * sJb * size, sKb * size, pc + <usize>j * size, ldc, m);
+    }
+  } else if (sKb == 1 && n >= L) {
+    for (let i = 0; i < m; i++) {
+      directDots<T>(k, pb, sJb * size, pa + <usize>i * sIa * size, sKa * size, pc + <usize>i * ldc, size, n);
+    }
+  } else {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        store<T>(pc + <usize>i * ldc + <usize>j * size,
+          chain<T>(k, pa + <usize>i * sIa * size, sKa * size, pb + <usize>j * sJb * size, sKb * size));
+      }
+    }
+  }
+}
+
+// ————————————————————————————————————————————————————————— driver
+
+// Packing scratch (both packed blocks), grown on demand and kept for the next product.
+let scratch: usize = 0;
+let scratchBytes: usize = 0;
+
+function ensureScratch(bytes: usize): bool {
+  if (bytes <= scratchBytes) return true;
+  free(<u32>scratch);
+  scratch = alloc(<u32>bytes);
+  scratchBytes = scratch == 0 ? 0 : bytes;
+  return scratch != 0;
+}
+
+// Products with at most this many multiply-adds, or a dimension thinner than this, skip packing.
+const PACK_MIN_DIM = 16;
+const PACK_MIN_MACS: i64 = 128 * 128 * 128;
+
+// 0: choose by shape; 1: always direct; 2: always packed (tests check both give the same bits).
+let forcedPath: i32 = 0;
+export function setMatmulPath(mode: i32): void { forcedPath = mode; }
+
+function usePacked(m: i32, k: i32, n: i32, transA: bool, transB: bool, lanes: i32): bool {
+  if (forcedPath != 0) return forcedPath == 2;
+  // Without a contiguous vector dimension the direct path needs in-register transposes, which
+  // only pay when one side is thinner than the register tile.
+  if (!((!transB && n >= lanes) || (transA && m >= lanes))) return m >= MR && n >= MR;
+  // The direct micro-kernel streams the other operand from cache: fine while it is small.
+  return m >= PACK_MIN_DIM && n >= PACK_MIN_DIM && <i64>m * <i64>k * <i64>n > PACK_MIN_MACS;
 }
 
 function matmulKernel<T>(a: i32, b: i32, out: i32, nb: i32, m: i32, k: i32, n: i32,
-                         transA: bool, transB: bool, pack: usize): void {
-  const size = sizeof<T>();
+                         transA: bool, transB: bool, packed: bool): void {
+  const size = <usize>sizeof<T>();
   const matA = <usize>m * <usize>k * size, matB = <usize>k * <usize>n * size, matC = <usize>m * <usize>n * size;
+  // element strides of op(A)[i, q] and op(B)[q, j]
+  const sIa: usize = transA ? 1 : <usize>k, sKa: usize = transA ? <usize>m : 1;
+  const sKb: usize = transB ? 1 : <usize>n, sJb: usize = transB ? <usize>k : 1;
   let batches: i64 = 1;
   for (let d = 0; d < nb; d++) { batches *= <i64>getI(BATCH_DIM, d); setI(BATCH_INDEX, d, 0); }
   let offA: usize = 0, offB: usize = 0;
-  let packedB: usize = <usize>-1;
   let pc = dataOf(out);
   for (let t: i64 = 0; t < batches; t++) {
-    let pb = dataOf(b) + offB * matB;
-    if (transB) {
-      if (packedB != offB) { packTransposed<T>(pb, pack, k, n); packedB = offB; }
-      pb = pack;
-    }
-    matmulBlock<T>(dataOf(a) + offA * matA, pb, pc, m, k, n, transA);
+    const pa = dataOf(a) + offA * matA, pb = dataOf(b) + offB * matB;
+    if (packed) gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
+    else gemmDirect<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n);
     pc += matC;
     // Odometer over the batch dims, moving both operands' offsets.
     for (let d = nb - 1; d >= 0; d--) {
@@ -130,15 +514,16 @@ export function matmul(a: i32, b: i32, transA: i32, transB: i32): i32 {
   if (out == 0) return 0;
   batchStrides(a, nb, BATCH_STRIDE_A);
   batchStrides(b, nb, BATCH_STRIDE_B);
-  const size: usize = dt == DType.float32 ? 4 : 8;
-  let pack: usize = 0;
-  if (transB && k > 0 && n > 0) {
-    pack = alloc(<u32>(<usize>k * <usize>n * size));
-    if (pack == 0) { releaseTensor(out); fail(E_OOM, Op.matmul); return 0; }
+  if (m > 0 && n > 0 && k == 0) memory.fill(dataOf(out), 0, <usize>numelOf(out) * (dt == DType.float32 ? 4 : 8));
+  if (m > 0 && n > 0 && k > 0 && numelOf(out) > 0) {
+    const packed = usePacked(m, k, n, transA != 0, transB != 0, dt == DType.float32 ? 4 : 2);
+    if (packed) {
+      const bytes = dt == DType.float32 ? packedScratchBytes<f32>(m, k, n) : packedScratchBytes<f64>(m, k, n);
+      if (!ensureScratch(bytes)) { releaseTensor(out); fail(E_OOM, Op.matmul); return 0; }
+    }
+    if (dt == DType.float32) matmulKernel<f32>(a, b, out, nb, m, k, n, transA != 0, transB != 0, packed);
+    else matmulKernel<f64>(a, b, out, nb, m, k, n, transA != 0, transB != 0, packed);
   }
-  if (dt == DType.float32) matmulKernel<f32>(a, b, out, nb, m, k, n, transA != 0, transB != 0, pack);
-  else matmulKernel<f64>(a, b, out, nb, m, k, n, transA != 0, transB != 0, pack);
-  if (pack != 0) free(pack);
   if (shouldRecord2(a, b) && recordOp(Op.matmul, out)) {
     recordInput(a); recordInput(b); recordAttr(<f64>transA); recordAttr(<f64>transB);
   }
