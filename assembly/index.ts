@@ -35,3 +35,7 @@ export { recordCustom, accumulateInto } from "./custom";
 export { setPaused, recordingNow } from "./tape";
 export { detach } from "./elementwise";
 export { setMatmulPath } from "./matmul";
+export {
+  optimStep, gradNorm, scaleInPlace, clampInPlace, flatten as flattenInto, addFlat, flatDot, flatAxpby,
+  lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum,
+} from "./optim";

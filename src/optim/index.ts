@@ -1,0 +1,13 @@
+// torch.optim and MATLAB's update functions: optimizers with fused wasm updates, L-BFGS,
+// learning-rate schedules and gradient clipping.
+
+export {
+  Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, type SGDOptions, type AdamOptions, type RMSpropOptions,
+  type AdagradOptions, type ParamsInput, type ParamGroupInput, type Grads, type OptimizerStateDict,
+} from './optimizer.js';
+export { LBFGS, type LBFGSOptions, type Closure } from './lbfgs.js';
+export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, linearWarmup } from './schedule.js';
+export { clipGradNorm, clipGradValue, type ClipNormOptions } from './clip.js';
+export {
+  adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState, LbfgsState, type LbfgsUpdateOptions,
+} from './matlab.js';

@@ -1,0 +1,340 @@
+// torch.optim.LBFGS: PyTorch's algorithm (minFunc's), step for step — the two-loop recursion
+// over the last historySize pairs, an initial step of min(1, 1/|g|₁)·lr, and the optional
+// strong-Wolfe line search with cubic interpolation. Parameters are viewed as one flat vector;
+// the vector work (gather, axpy, dot products, the two-loop recursion) runs in wasm
+// (assembly/optim.ts), the scalar control flow here. The history lives in wasm memory.
+
+import { Tensor, zeros, type DTypeName } from '../tensor.js';
+import { keep, openScope, closeScope } from '../scope.js';
+import { wasm, argsI32, views, F64, ARGS, requireInit } from '../runtime.js';
+import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
+import { Module } from '../nn/module.js';
+import type { Grads } from './optimizer.js';
+
+/** Evaluates the objective at the current parameters: [loss, gradients] (as Optimizer.step takes them). */
+export type Closure = () => readonly [Tensor | number, Grads];
+
+export interface LBFGSOptions {
+  lr?: number;
+  maxIter?: number;
+  /** default floor(maxIter·5/4) */
+  maxEval?: number;
+  toleranceGrad?: number;
+  toleranceChange?: number;
+  historySize?: number;
+  /** null (fixed steps of lr) or 'strong_wolfe' */
+  lineSearchFn?: 'strong_wolfe' | null;
+}
+
+/** The flat-vector toolkit over a fixed list of parameters. */
+export class FlatParams {
+  readonly numel: number;
+  readonly dtype: DTypeName;
+  constructor(readonly op: string, readonly source: Module | readonly Tensor[]) {
+    const ps = this.params();
+    if (ps.length === 0) throw new ValueError(`${op}: optimizer got an empty parameter list`);
+    this.dtype = ps[0].dtype;
+    for (const p of ps) {
+      p.use(`${op} (params)`);
+      if (p.dtype !== this.dtype || (p.dtype !== 'float32' && p.dtype !== 'float64')) throw new DTypeError(`${op}: parameters must all be float32 or all float64, got ${p.dtype} beside ${this.dtype}`);
+    }
+    this.numel = ps.reduce((n, p) => n + p.size, 0);
+  }
+  named(): [string, Tensor][] {
+    return this.source instanceof Module ? this.source.namedParameters() : (this.source as Tensor[]).map((t, i) => [String(i), t]);
+  }
+  params(): Tensor[] { return this.named().map(([, t]) => t); }
+  ids(at = 0): number { return argsI32(this.params().map((p) => p.use(`${this.op} (params)`)), at); }
+  vector(): Tensor { return keep(zeros([this.numel], { dtype: this.dtype })); }
+  /** p += t·d */
+  addTo(t: number, d: Tensor): void { const n = this.params().length; wasm.addFlat(this.ids(), n, d.id, t); }
+  /** the parameters into x (0) or back from x (1) */
+  copy(x: Tensor, mode: 0 | 1): void { const n = this.params().length; wasm.flattenInto(this.ids(), n, x.id, mode); }
+
+  static dot(a: Tensor, b: Tensor): number { return wasm.flatDot(a.id, b.id); }
+  dot(a: Tensor, b: Tensor): number { return wasm.flatDot(a.id, b.id); }
+  /** y ← a·x + b·y */
+  axpby(a: number, x: Tensor, b: number, y: Tensor): void { wasm.flatAxpby(a, x.id, b, y.id); }
+
+  /** d ← −H·g by the two-loop recursion over the pairs (s_i, y_i) with ro_i = 1/(y_i·s_i) (one wasm call). */
+  static direction(d: Tensor, g: Tensor, S: readonly Tensor[], Y: readonly Tensor[], ro: readonly number[], hDiag: number): void {
+    const k = S.length;
+    const hist = argsI32(S.flatMap((s, i) => [s.id, Y[i].id]), 0);
+    views();
+    const roAt = ARGS + 8 * 4096, alAt = roAt + 8 * Math.max(k, 1);
+    if (alAt + 8 * k > ARGS + 65536) throw new ValueError(`L-BFGS: a history of ${k} pairs is too long (at most 2000)`);
+    ro.forEach((r, i) => { F64[(roAt >> 3) + i] = r; });
+    wasm.lbfgsDirection(d.id, g.id, hist, roAt, k, hDiag, alAt);
+  }
+
+  /** Runs the closure in its own scope; writes the flat gradient into g; returns the loss. */
+  evaluate(closure: Closure, g: Tensor): number {
+    openScope(this.op);
+    try {
+      const out = closure();
+      if (!Array.isArray(out) || out.length !== 2) throw new ValueError(`${this.op}: the closure must return [loss, gradients]`);
+      const [loss, grads] = out;
+      const value = typeof loss === 'number' ? loss : loss instanceof Tensor ? Number(loss.item()) : NaN;
+      if (typeof loss !== 'number' && !(loss instanceof Tensor)) throw new ValueError(`${this.op}: the closure's loss must be a Tensor or a number`);
+      const named = this.named();
+      const list = named.map(([name, p], i) => {
+        let gi: Tensor | null | undefined;
+        if (grads instanceof Map) gi = grads.get(p);
+        else if (Array.isArray(grads)) gi = grads[i];
+        else if (grads !== null && typeof grads === 'object') gi = (grads as Record<string, Tensor>)[name];
+        else throw new ValueError(`${this.op}: the closure's gradients must be an array, an object by parameter name or a Map`);
+        if (gi === null || gi === undefined) return zeros(p.dims, { dtype: p.dtype });
+        if (!(gi instanceof Tensor)) throw new ValueError(`${this.op}: the gradient of '${name}' must be a Tensor`);
+        gi.use(`${this.op} (gradient '${name}')`);
+        if (formatShape(gi.dims) !== formatShape(p.dims) || gi.dtype !== p.dtype) {
+          throw new ShapeError(`${this.op}: the gradient of '${name}' is ${gi.dtype} ${formatShape(gi.dims)}, the parameter ${p.dtype} ${formatShape(p.dims)}`);
+        }
+        return gi;
+      });
+      wasm.flattenInto(argsI32(list.map((t) => t.id)), list.length, g.id, 0);
+      return value;
+    } finally {
+      closeScope([]);
+    }
+  }
+}
+
+const dot = (a: Tensor, b: Tensor): number => wasm.flatDot(a.id, b.id);
+const absMax = (a: Tensor): number => wasm.flatAbsMax(a.id);
+/** y ← a·x + b·y */
+const axpby = (a: number, x: Tensor, b: number, y: Tensor): void => wasm.flatAxpby(a, x.id, b, y.id);
+
+function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number]): number {
+  const [lo, hi] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
+  const d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
+  const d2Square = d1 * d1 - g1 * g2;
+  if (d2Square >= 0) {
+    const d2 = Math.sqrt(d2Square);
+    const minPos = x1 <= x2
+      ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+      : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+    return Math.min(Math.max(minPos, lo), hi);
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * PyTorch's _strong_wolfe. obj(t, gOut) evaluates at x + t·d, writing the gradient into gOut.
+ * Returns [f, g, t, evaluations]; `fresh` makes the flat vectors it needs (owned by the caller).
+ */
+function strongWolfe(obj: (t: number, g: Tensor) => number, fresh: () => Tensor, t: number, d: Tensor, f: number, g: Tensor, gtd: number,
+  c1 = 1e-4, c2 = 0.9, toleranceChange = 1e-9, maxLs = 25): [number, Tensor, number, number] {
+  const dNorm = absMax(d);
+  let gNew = fresh();
+  let fNew = obj(t, gNew);
+  let evals = 1;
+  let gtdNew = dot(gNew, d);
+  let tPrev = 0, fPrev = f, gPrev = g, gtdPrev = gtd;
+  let done = false;
+  let lsIter = 0;
+  let bracket: number[] = [], bracketF: number[] = [], bracketG: Tensor[] = [], bracketGtd: number[] = [];
+  while (lsIter < maxLs) {
+    if (fNew > f + c1 * t * gtd || (lsIter > 1 && fNew >= fPrev)) {
+      bracket = [tPrev, t]; bracketF = [fPrev, fNew]; bracketG = [gPrev, gNew]; bracketGtd = [gtdPrev, gtdNew];
+      break;
+    }
+    if (Math.abs(gtdNew) <= -c2 * gtd) {
+      bracket = [t]; bracketF = [fNew]; bracketG = [gNew]; done = true;
+      break;
+    }
+    if (gtdNew >= 0) {
+      bracket = [tPrev, t]; bracketF = [fPrev, fNew]; bracketG = [gPrev, gNew]; bracketGtd = [gtdPrev, gtdNew];
+      break;
+    }
+    const minStep = t + 0.01 * (t - tPrev);
+    const maxStep = t * 10;
+    const tmp = t;
+    t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, [minStep, maxStep]);
+    tPrev = tmp; fPrev = fNew; gPrev = gNew; gtdPrev = gtdNew;
+    gNew = fresh();
+    fNew = obj(t, gNew);
+    evals++;
+    gtdNew = dot(gNew, d);
+    lsIter++;
+  }
+  if (lsIter === maxLs) { bracket = [0, t]; bracketF = [f, fNew]; bracketG = [g, gNew]; }
+  let insufProgress = false;
+  let [low, high] = bracketF[0] <= bracketF[bracketF.length - 1] ? [0, 1] : [1, 0];
+  while (!done && lsIter < maxLs) {
+    if (Math.abs(bracket[1] - bracket[0]) * dNorm < toleranceChange) break;
+    t = cubicInterpolate(bracket[0], bracketF[0], bracketGtd[0], bracket[1], bracketF[1], bracketGtd[1]);
+    const bMax = Math.max(...bracket), bMin = Math.min(...bracket);
+    const eps = 0.1 * (bMax - bMin);
+    if (Math.min(bMax - t, t - bMin) < eps) {
+      if (insufProgress || t >= bMax || t <= bMin) {
+        t = Math.abs(t - bMax) < Math.abs(t - bMin) ? bMax - eps : bMin + eps;
+        insufProgress = false;
+      } else {
+        insufProgress = true;
+      }
+    } else {
+      insufProgress = false;
+    }
+    gNew = fresh();
+    fNew = obj(t, gNew);
+    evals++;
+    gtdNew = dot(gNew, d);
+    lsIter++;
+    if (fNew > f + c1 * t * gtd || fNew >= bracketF[low]) {
+      bracket[high] = t; bracketF[high] = fNew; bracketG[high] = gNew; bracketGtd[high] = gtdNew;
+      [low, high] = bracketF[0] <= bracketF[1] ? [0, 1] : [1, 0];
+    } else {
+      if (Math.abs(gtdNew) <= -c2 * gtd) done = true;
+      else if (gtdNew * (bracket[high] - bracket[low]) >= 0) {
+        bracket[high] = bracket[low]; bracketF[high] = bracketF[low]; bracketG[high] = bracketG[low]; bracketGtd[high] = bracketGtd[low];
+      }
+      bracket[low] = t; bracketF[low] = fNew; bracketG[low] = gNew; bracketGtd[low] = gtdNew;
+    }
+  }
+  return [bracketF[low], bracketG[low], bracket[low], evals];
+}
+
+interface History { s: Tensor; y: Tensor; ro: number }
+
+export class LBFGS {
+  readonly options: Required<Omit<LBFGSOptions, 'lineSearchFn'>> & { lineSearchFn: 'strong_wolfe' | null };
+  private readonly flat: FlatParams;
+  // PyTorch's state
+  funcEvals = 0;
+  nIter = 0;
+  private d?: Tensor;
+  private t = 0;
+  private history: History[] = [];
+  private hDiag = 1;
+  private prevFlatGrad?: Tensor;
+  private prevLoss = 0;
+
+  constructor(params: Module | readonly Tensor[], options: LBFGSOptions = {}) {
+    requireInit('LBFGS');
+    if (options === null || typeof options !== 'object') throw new ValueError('LBFGS: options must be an object');
+    const maxIter = options.maxIter ?? 20;
+    this.options = {
+      lr: options.lr ?? 1, maxIter, maxEval: options.maxEval ?? Math.floor(maxIter * 5 / 4),
+      toleranceGrad: options.toleranceGrad ?? 1e-7, toleranceChange: options.toleranceChange ?? 1e-9,
+      historySize: options.historySize ?? 100, lineSearchFn: options.lineSearchFn ?? null,
+    };
+    const o = this.options;
+    for (const k of ['maxIter', 'maxEval', 'historySize'] as const) {
+      if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError(`LBFGS: ${k} must be an integer >= 1, got ${String(o[k])}`);
+    }
+    for (const k of ['lr', 'toleranceGrad', 'toleranceChange'] as const) {
+      if (typeof o[k] !== 'number' || !(o[k] >= 0)) throw new ValueError(`LBFGS: ${k} must be a number >= 0, got ${String(o[k])}`);
+    }
+    if (o.lineSearchFn !== null && o.lineSearchFn !== 'strong_wolfe') throw new ValueError(`LBFGS: only 'strong_wolfe' is supported as lineSearchFn, got ${String(o.lineSearchFn)}`);
+    if (!(params instanceof Module) && !(Array.isArray(params) && params.every((p) => p instanceof Tensor))) {
+      throw new ValueError('LBFGS: params must be a Module or an array of tensors');
+    }
+    this.flat = new FlatParams('LBFGS', params);
+  }
+
+  /**
+   * One optimisation step (up to maxIter iterations) of PyTorch's LBFGS.step(closure); returns the
+   * loss at the starting point. The closure returns [loss, gradients] at the current parameters.
+   */
+  step(closure: Closure): number {
+    if (typeof closure !== 'function') throw new ValueError('LBFGS.step: closure must be a function returning [loss, gradients]');
+    const o = this.options, flat = this.flat;
+    const made: Tensor[] = [];
+    const fresh = (): Tensor => { const v = flat.vector(); made.push(v); return v; };
+    try {
+      let flatGrad = fresh();
+      const origLoss = flat.evaluate(closure, flatGrad);
+      let loss = origLoss;
+      let currentEvals = 1;
+      this.funcEvals++;
+      if (absMax(flatGrad) <= o.toleranceGrad) return origLoss;
+      let d = this.d, t = this.t;
+      let nIter = 0;
+      while (nIter < o.maxIter) {
+        nIter++;
+        this.nIter++;
+        if (this.nIter === 1) {
+          d = fresh();
+          axpby(-1, flatGrad, 0, d);
+          this.clearHistory();
+          this.hDiag = 1;
+        } else {
+          const y = fresh(), s = fresh();
+          axpby(1, flatGrad, 0, y);
+          axpby(-1, this.prevFlatGrad!, 1, y);
+          axpby(t, d!, 0, s);
+          const ys = this.round(dot(y, s));
+          if (ys > 1e-10) {
+            if (this.history.length === o.historySize) { const old = this.history.shift()!; old.s.dispose(); old.y.dispose(); }
+            made.splice(made.indexOf(y), 1);
+            made.splice(made.indexOf(s), 1);
+            this.history.push({ s, y, ro: this.round(1 / ys) });
+            this.hDiag = this.round(ys / this.round(dot(y, y)));
+          }
+          d = fresh();
+          this.direction(d, flatGrad);
+        }
+        if (!this.prevFlatGrad) { this.prevFlatGrad = fresh(); made.pop(); }
+        axpby(1, flatGrad, 0, this.prevFlatGrad);
+        this.prevLoss = loss;
+        t = this.nIter === 1 ? Math.min(1, this.round(1 / wasm.flatAbsSum(flatGrad.id))) * o.lr : o.lr;
+        const gtd = dot(flatGrad, d!);
+        if (gtd > -o.toleranceChange) break;
+        let lsEvals = 0;
+        let optCond = false;
+        if (o.lineSearchFn === 'strong_wolfe') {
+          const x = fresh();
+          flat.copy(x, 0);
+          const obj = (step: number, g: Tensor): number => {
+            flat.addTo(step, d!);
+            const f = flat.evaluate(closure, g);
+            flat.copy(x, 1);
+            return f;
+          };
+          [loss, flatGrad, t, lsEvals] = strongWolfe(obj, fresh, t, d!, loss, flatGrad, gtd, 1e-4, 0.9, o.toleranceChange);
+          flat.addTo(t, d!);
+          optCond = absMax(flatGrad) <= o.toleranceGrad;
+        } else {
+          flat.addTo(t, d!);
+          if (nIter !== o.maxIter) {
+            flatGrad = fresh();
+            loss = flat.evaluate(closure, flatGrad);
+            optCond = absMax(flatGrad) <= o.toleranceGrad;
+            lsEvals = 1;
+          }
+        }
+        currentEvals += lsEvals;
+        this.funcEvals += lsEvals;
+        if (nIter === o.maxIter || currentEvals >= o.maxEval || optCond) break;
+        if (absMax(d!) * Math.abs(t) <= o.toleranceChange) break;
+        if (Math.abs(loss - this.prevLoss) < o.toleranceChange) break;
+      }
+      if (d && d !== this.d) { made.splice(made.indexOf(d), 1); this.d?.dispose(); this.d = d; }
+      this.t = t;
+      return origLoss;
+    } finally {
+      for (const v of made) v.dispose();
+    }
+  }
+
+  private direction(d: Tensor, g: Tensor): void {
+    const h = this.history;
+    FlatParams.direction(d, g, h.map((p) => p.s), h.map((p) => p.y), h.map((p) => p.ro), this.hDiag);
+  }
+
+  /** A scalar as PyTorch keeps it: a 0-d tensor of the parameters' dtype. */
+  private round(v: number): number { return this.flat.dtype === 'float32' ? Math.fround(v) : v; }
+
+  private clearHistory(): void {
+    for (const h of this.history) { h.s.dispose(); h.y.dispose(); }
+    this.history = [];
+  }
+
+  /** Frees the history and the saved vectors. */
+  dispose(): void {
+    this.clearHistory();
+    this.d?.dispose();
+    this.prevFlatGrad?.dispose();
+    this.d = this.prevFlatGrad = undefined;
+  }
+}

@@ -1,0 +1,377 @@
+// torch.optim's first-order optimizers: SGD, Adam, AdamW, RMSprop, Adagrad, with PyTorch's
+// defaults and update formulas. A step validates everything on the host, then makes ONE wasm
+// call (assembly/optim.ts) that updates every parameter and its state in place. The state
+// (moment estimates, momentum buffers) lives in wasm memory as kept tensors; stateDict() /
+// loadStateDict() save and restore it.
+
+import { Tensor, zeros, full, type DTypeName } from '../tensor.js';
+import { keep } from '../scope.js';
+import { wasm, views, F64, I32, ARGS, requireInit, raise } from '../runtime.js';
+import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
+import { Module, copyInto } from '../nn/module.js';
+
+const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
+const H = { lr: 0, wd: 1, momentum: 2, dampening: 3, nesterov: 4, maximize: 5, beta1: 6, beta2: 7, eps: 8, amsgrad: 9, alpha: 10, centered: 11, lrDecay: 12 } as const;
+const H_WORDS = 16, R_WORDS = 7;
+// The argument buffer is 64 KiB: records from word 0, hyperparameters in its second half.
+const HYPER_WORD = 8192;
+const MAX_PARAMS = Math.floor(HYPER_WORD / R_WORDS);
+const MAX_GROUPS = Math.floor((16384 - HYPER_WORD) / 2 / H_WORDS);
+
+/** Options of a parameter group: a number per hyperparameter, lr at least. */
+export type GroupOptions = Record<string, number | boolean | [number, number]>;
+
+/** Parameters: a Module (its named parameters, looked up at every step), tensors, or groups of them. */
+export type ParamsInput = Module | readonly Tensor[] | readonly ParamGroupInput[];
+export interface ParamGroupInput { params: Module | readonly Tensor[]; [option: string]: unknown }
+
+/** Gradients: an array aligned with the parameters, an object by parameter name, or a Map from tensor. */
+export type Grads = readonly (Tensor | null | undefined)[] | Readonly<Record<string, Tensor | null | undefined>> | Map<Tensor, Tensor>;
+
+interface Group { source: Module | readonly Tensor[]; options: Record<string, any> }
+
+interface ParamState { step: number; buffers: Record<string, Tensor> }
+
+export interface OptimizerStateDict {
+  /** per parameter index (across groups, in order): its step and state tensors by PyTorch's names */
+  state: Record<number, { step: number; [buffer: string]: Tensor | number }>;
+  paramGroups: Record<string, unknown>[];
+}
+
+export abstract class Optimizer {
+  readonly paramGroups: Group[] = [];
+  /** @internal state per parameter index */
+  readonly state = new Map<number, ParamState>();
+  protected abstract readonly name: string;
+  protected abstract readonly defaults: Record<string, unknown>;
+
+  protected init(params: ParamsInput, options: Record<string, unknown>): void {
+    requireInit(this.name);
+    if (options === null || typeof options !== 'object') throw new ValueError(`${this.name}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    const merged = { ...this.defaults, ...options };
+    this.validate(merged);
+    const groups: ParamGroupInput[] = params instanceof Module || (Array.isArray(params) && params.every((p) => p instanceof Tensor))
+      ? [{ params: params as Module | Tensor[] }]
+      : Array.isArray(params) ? params as ParamGroupInput[] : [];
+    if (groups.length === 0 && !(Array.isArray(params) && params.length === 0)) {
+      throw new ValueError(`${this.name}: params must be a Module, an array of tensors or an array of parameter groups ({ params, ...options })`);
+    }
+    for (const g of groups) this.addParamGroup(g, merged);
+    if (this.tensors().length === 0) throw new ValueError(`${this.name}: optimizer got an empty parameter list`);
+  }
+
+  /** Adds a group of parameters with its own options (the others from the defaults). */
+  addParamGroup(group: ParamGroupInput, base: Record<string, unknown> = this.defaults): void {
+    if (group === null || typeof group !== 'object' || !('params' in group)) throw new ValueError(`${this.name}: a parameter group must be an object with 'params'`);
+    const { params, ...rest } = group;
+    if (!(params instanceof Module) && !(Array.isArray(params) && params.every((p) => p instanceof Tensor))) {
+      throw new ValueError(`${this.name}: a group's params must be a Module or an array of tensors`);
+    }
+    const options = { ...base, ...rest };
+    this.validate(options);
+    const seen = new Set(this.tensors());
+    for (const t of params instanceof Module ? params.parameters() : params as Tensor[]) {
+      if (seen.has(t)) throw new ValueError(`${this.name}: some parameters appear in more than one parameter group`);
+      t.use(`${this.name} (params)`);
+      if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${this.name}: can only optimize float32 or float64 tensors, got ${t.dtype} ${formatShape(t.dims)}`);
+    }
+    if (this.paramGroups.length >= MAX_GROUPS) throw new ValueError(`${this.name}: at most ${MAX_GROUPS} parameter groups`);
+    this.paramGroups.push({ source: params, options });
+  }
+
+  /** The learning rate of every group (what schedules change). */
+  get lr(): number { return this.paramGroups[0].options.lr; }
+  set lr(v: number) { for (const g of this.paramGroups) g.options.lr = v; }
+
+  protected abstract validate(options: Record<string, any>): void;
+  protected abstract kind(options: Record<string, any>): number;
+  /** State tensors (PyTorch's names) a parameter needs, in the kernel's slot order; null = slot unused. */
+  protected abstract stateNames(options: Record<string, any>): (string | null)[];
+  protected initialState(name: string, p: Tensor, _options: Record<string, any>): Tensor { return zeros(p.dims, { dtype: p.dtype }); }
+  protected abstract hyper(options: Record<string, any>): Partial<Record<keyof typeof H, number>>;
+
+  /** [name, tensor, group index] of every parameter, in order (a Module's looked up now). */
+  private entries(): [string, Tensor, number][] {
+    const out: [string, Tensor, number][] = [];
+    this.paramGroups.forEach((g, gi) => {
+      if (g.source instanceof Module) for (const [name, t] of g.source.namedParameters()) out.push([name, t, gi]);
+      else for (const t of g.source as Tensor[]) out.push([String(out.length), t, gi]);
+    });
+    return out;
+  }
+  private tensors(): Tensor[] { return this.entries().map(([, t]) => t); }
+
+  /**
+   * One update of every parameter with a gradient: `grads` aligned with the parameters, by
+   * parameter name (a Module's names, else '0', '1', …), or a Map from parameter to gradient. A
+   * parameter without a gradient (null / undefined / absent) is left alone, as PyTorch skips
+   * params whose .grad is None.
+   */
+  step(grads: Grads): void {
+    requireInit(`${this.name}.step`);
+    const entries = this.entries();
+    if (entries.length > MAX_PARAMS) throw new ValueError(`${this.name}.step: at most ${MAX_PARAMS} parameters in one optimizer`);
+    const work: { index: number; p: Tensor; g: Tensor; group: number }[] = [];
+    entries.forEach(([name, p, group], index) => {
+      const g = gradFor(this.name, grads, name, p, index);
+      if (g === undefined) return;
+      const what = `${this.name}.step (gradient '${name}')`;
+      g.use(what);
+      p.use(`${this.name}.step (parameter '${name}')`);
+      if (formatShape(g.dims) !== formatShape(p.dims)) throw new ShapeError(`${what}: shape ${formatShape(g.dims)} does not match the parameter's ${formatShape(p.dims)}`);
+      if (g.dtype !== p.dtype) throw new DTypeError(`${what}: dtype ${g.dtype} does not match the parameter's ${p.dtype}`);
+      work.push({ index, p, g, group });
+    });
+    if (grads !== null && typeof grads === 'object' && !Array.isArray(grads) && !(grads instanceof Map)) {
+      const names = new Set(entries.map(([n]) => n));
+      const unknown = Object.keys(grads).filter((k) => !names.has(k));
+      if (unknown.length) throw new ValueError(`${this.name}.step: gradients for unknown parameter(s) ${unknown.map((k) => `'${k}'`).join(', ')}`);
+    }
+    // State for parameters stepping for the first time; all state checked against its parameter.
+    for (const w of work) {
+      const options = this.paramGroups[w.group].options;
+      let s = this.state.get(w.index);
+      if (!s) {
+        s = { step: 0, buffers: {} };
+        for (const n of this.stateNames(options)) if (n) s.buffers[n] = keep(this.initialState(n, w.p, options));
+        this.state.set(w.index, s);
+      }
+      for (const [n, t] of Object.entries(s.buffers)) {
+        if (!t.isAlive || formatShape(t.dims) !== formatShape(w.p.dims) || t.dtype !== w.p.dtype) {
+          throw new ShapeError(`${this.name}.step: state '${n}' of parameter ${w.index} (${t.isAlive ? `${t.dtype} ${formatShape(t.dims)}` : 'disposed'}) does not match the parameter (${w.p.dtype} ${formatShape(w.p.dims)})`);
+        }
+      }
+    }
+    fusedUpdate(`${this.name}.step`, this.kind(this.paramGroups[0].options), work.map((w) => {
+      const s = this.state.get(w.index)!;
+      const slots = this.stateNames(this.paramGroups[w.group].options);
+      return { param: w.p, grad: w.g, state: slots.map((n) => (n ? s.buffers[n] : null)), step: s.step + 1, group: w.group };
+    }), this.paramGroups.map((g) => this.hyper(g.options)));
+    for (const w of work) this.state.get(w.index)!.step++;
+  }
+
+  /** The optimizer's state (step counts and state tensors by PyTorch's names) and its groups' options. */
+  stateDict(): OptimizerStateDict {
+    const state: OptimizerStateDict['state'] = {};
+    for (const [i, s] of [...this.state].sort((a, b) => a[0] - b[0])) state[i] = { step: s.step, ...s.buffers };
+    let next = 0;
+    const paramGroups = this.paramGroups.map((g) => {
+      const n = g.source instanceof Module ? g.source.parameters().length : g.source.length;
+      const params = Array.from({ length: n }, () => next++);
+      return { ...g.options, params };
+    });
+    return { state, paramGroups };
+  }
+
+  /** Restores a state dict saved by stateDict() (copying its tensors); everything is checked first. */
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (sd === null || typeof sd !== 'object' || typeof sd.state !== 'object' || !Array.isArray(sd.paramGroups)) {
+      throw new ValueError(`${this.name}.loadStateDict: expected { state, paramGroups } as stateDict() returns`);
+    }
+    if (sd.paramGroups.length !== this.paramGroups.length) {
+      throw new ValueError(`${this.name}.loadStateDict: the state dict has ${sd.paramGroups.length} parameter group(s), the optimizer ${this.paramGroups.length}`);
+    }
+    const entries = this.entries();
+    const plan: [number, number, Record<string, Tensor>][] = [];
+    for (const [key, s] of Object.entries(sd.state)) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= entries.length) throw new ValueError(`${this.name}.loadStateDict: state for parameter ${key}, but the optimizer has ${entries.length} parameters`);
+      const p = entries[i][1];
+      const names = this.stateNames(this.paramGroups[entries[i][2]].options).filter((n): n is string => !!n);
+      if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) throw new ValueError(`${this.name}.loadStateDict: parameter ${i}'s step must be an integer >= 0`);
+      const buffers: Record<string, Tensor> = {};
+      for (const n of names) {
+        const t = s[n];
+        if (!(t instanceof Tensor)) throw new ValueError(`${this.name}.loadStateDict: parameter ${i} lacks state '${n}'`);
+        t.use(`${this.name}.loadStateDict ('${n}')`);
+        if (formatShape(t.dims) !== formatShape(p.dims) || t.dtype !== p.dtype) {
+          throw new ShapeError(`${this.name}.loadStateDict: state '${n}' of parameter ${i} is ${t.dtype} ${formatShape(t.dims)}, the parameter ${p.dtype} ${formatShape(p.dims)}`);
+        }
+        buffers[n] = t;
+      }
+      plan.push([i, s.step, buffers]);
+    }
+    sd.paramGroups.forEach((g, gi) => {
+      const { params: _p, ...options } = g as Record<string, unknown>;
+      const merged = { ...this.paramGroups[gi].options, ...options };
+      this.validate(merged);
+    });
+    for (const s of this.state.values()) for (const t of Object.values(s.buffers)) t.dispose();
+    this.state.clear();
+    sd.paramGroups.forEach((g, gi) => {
+      const { params: _p, ...options } = g as Record<string, unknown>;
+      Object.assign(this.paramGroups[gi].options, options);
+    });
+    for (const [i, step, buffers] of plan) {
+      const own: Record<string, Tensor> = {};
+      for (const [n, t] of Object.entries(buffers)) {
+        const c = keep(zeros(t.dims, { dtype: t.dtype }));
+        copyInto(c, t);
+        own[n] = c;
+      }
+      this.state.set(i, { step, buffers: own });
+    }
+  }
+
+  /** Frees the optimizer's state tensors. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const t of Object.values(s.buffers)) t.dispose();
+    this.state.clear();
+  }
+}
+
+export interface UpdateRecord { param: Tensor; grad: Tensor; state: (Tensor | null)[]; step: number; group: number }
+
+/** @internal ONE wasm call updating every record's parameter and state in place (checked by the caller). */
+export function fusedUpdate(op: string, kind: number, records: UpdateRecord[], hypers: Partial<Record<keyof typeof H, number>>[]): void {
+  if (records.length > MAX_PARAMS) throw new ValueError(`${op}: at most ${MAX_PARAMS} parameters in one step`);
+  if (hypers.length > MAX_GROUPS) throw new ValueError(`${op}: at most ${MAX_GROUPS} parameter groups`);
+  views();
+  const base = ARGS >> 2;
+  records.forEach((w, i) => {
+    const r = base + i * R_WORDS;
+    I32[r] = w.param.id;
+    I32[r + 1] = w.grad.id;
+    for (let k = 0; k < 3; k++) I32[r + 2 + k] = w.state[k]?.id ?? 0;
+    I32[r + 5] = w.step;
+    I32[r + 6] = w.group;
+  });
+  hypers.forEach((hyper, gi) => {
+    const at = (ARGS >> 3) + HYPER_WORD / 2 + gi * H_WORDS;
+    F64.fill(0, at, at + H_WORDS);
+    for (const [k, v] of Object.entries(hyper)) F64[at + H[k as keyof typeof H]] = v as number;
+  });
+  const code = wasm.optimStep(kind, records.length, ARGS, ARGS + HYPER_WORD * 4);
+  if (code !== 0 || wasm.errorCode() !== 0) raise(op);
+}
+
+export const KINDS = { ...KIND, matlabAdam: 5, matlabSgdm: 6, matlabRmsprop: 7 } as const;
+
+function gradFor(op: string, grads: Grads, name: string, p: Tensor, index: number): Tensor | undefined {
+  let g: Tensor | null | undefined;
+  if (grads instanceof Map) g = grads.get(p);
+  else if (Array.isArray(grads)) g = grads[index];
+  else if (grads !== null && typeof grads === 'object') g = (grads as Record<string, Tensor | null | undefined>)[name];
+  else throw new ValueError(`${op}.step: grads must be an array of tensors, an object of tensors by parameter name, or a Map, got ${grads === null ? 'null' : typeof grads}`);
+  if (g === null || g === undefined) return undefined;
+  if (!(g instanceof Tensor)) throw new ValueError(`${op}.step: the gradient of '${name}' must be a Tensor, got ${typeof g}`);
+  return g;
+}
+
+function num(op: string, options: Record<string, any>, key: string, check: (v: number) => boolean, rule: string): number {
+  const v = options[key];
+  if (typeof v !== 'number' || !check(v)) throw new ValueError(`${op}: invalid ${key} value: ${String(v)} (${rule})`);
+  return v;
+}
+function bool(op: string, options: Record<string, any>, key: string): boolean {
+  const v = options[key];
+  if (typeof v !== 'boolean') throw new ValueError(`${op}: ${key} must be a boolean, got ${typeof v}`);
+  return v;
+}
+const nonNeg = (v: number) => v >= 0;
+
+export interface SGDOptions { lr?: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean; maximize?: boolean }
+
+/** torch.optim.SGD (lr default 1e-3 as in torch ≥ 2.0; 1.13 required it). */
+export class SGD extends Optimizer {
+  protected readonly name = 'SGD';
+  protected readonly defaults = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+  constructor(params: ParamsInput, options: SGDOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected validate(o: Record<string, any>): void {
+    num('SGD', o, 'lr', nonNeg, 'lr >= 0');
+    num('SGD', o, 'momentum', nonNeg, 'momentum >= 0');
+    num('SGD', o, 'dampening', Number.isFinite, 'a finite number');
+    num('SGD', o, 'weightDecay', nonNeg, 'weightDecay >= 0');
+    bool('SGD', o, 'maximize');
+    if (bool('SGD', o, 'nesterov') && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new ValueError('SGD: Nesterov momentum requires a momentum and zero dampening');
+    }
+  }
+  protected kind(): number { return KIND.sgd; }
+  protected stateNames(o: Record<string, any>): (string | null)[] { return o.momentum !== 0 ? ['momentum_buffer'] : []; }
+  protected hyper(o: Record<string, any>) {
+    return { lr: o.lr, wd: o.weightDecay, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov ? 1 : 0, maximize: o.maximize ? 1 : 0 };
+  }
+}
+
+export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number; amsgrad?: boolean; maximize?: boolean }
+
+function adamValidate(op: string, o: Record<string, any>): void {
+  num(op, o, 'lr', nonNeg, 'lr >= 0');
+  num(op, o, 'eps', nonNeg, 'eps >= 0');
+  const b = o.betas;
+  if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => typeof x === 'number' && x >= 0 && x < 1)) {
+    throw new ValueError(`${op}: invalid betas ${JSON.stringify(b)}: expected two numbers in [0, 1)`);
+  }
+  num(op, o, 'weightDecay', nonNeg, 'weightDecay >= 0');
+  bool(op, o, 'amsgrad');
+  bool(op, o, 'maximize');
+}
+const adamHyper = (o: Record<string, any>) => ({ lr: o.lr, wd: o.weightDecay, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad ? 1 : 0, maximize: o.maximize ? 1 : 0 });
+const adamState = (o: Record<string, any>) => ['exp_avg', 'exp_avg_sq', o.amsgrad ? 'max_exp_avg_sq' : null];
+
+/** torch.optim.Adam: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (L2, added to the gradient). */
+export class Adam extends Optimizer {
+  protected readonly name: string = 'Adam';
+  protected readonly defaults: Record<string, unknown> = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+  constructor(params: ParamsInput, options: AdamOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected validate(o: Record<string, any>): void { adamValidate(this.name, o); }
+  protected kind(): number { return KIND.adam; }
+  protected stateNames(o: Record<string, any>) { return adamState(o); }
+  protected hyper(o: Record<string, any>) { return adamHyper(o); }
+}
+
+/** torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2): p ← p·(1 − lr·wd) first. */
+export class AdamW extends Optimizer {
+  protected readonly name = 'AdamW';
+  protected readonly defaults = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false };
+  constructor(params: ParamsInput, options: AdamOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected validate(o: Record<string, any>): void { adamValidate(this.name, o); }
+  protected kind(): number { return KIND.adamw; }
+  protected stateNames(o: Record<string, any>) { return adamState(o); }
+  protected hyper(o: Record<string, any>) { return adamHyper(o); }
+}
+
+export interface RMSpropOptions { lr?: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean; maximize?: boolean }
+
+/** torch.optim.RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, momentum 0, centered false. */
+export class RMSprop extends Optimizer {
+  protected readonly name = 'RMSprop';
+  protected readonly defaults = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
+  constructor(params: ParamsInput, options: RMSpropOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected validate(o: Record<string, any>): void {
+    num('RMSprop', o, 'lr', nonNeg, 'lr >= 0');
+    num('RMSprop', o, 'eps', nonNeg, 'eps >= 0');
+    num('RMSprop', o, 'momentum', nonNeg, 'momentum >= 0');
+    num('RMSprop', o, 'weightDecay', nonNeg, 'weightDecay >= 0');
+    num('RMSprop', o, 'alpha', nonNeg, 'alpha >= 0');
+    bool('RMSprop', o, 'centered');
+    bool('RMSprop', o, 'maximize');
+  }
+  protected kind(): number { return KIND.rmsprop; }
+  protected stateNames(o: Record<string, any>) { return ['square_avg', o.momentum > 0 ? 'momentum_buffer' : null, o.centered ? 'grad_avg' : null]; }
+  protected hyper(o: Record<string, any>) {
+    return { lr: o.lr, wd: o.weightDecay, alpha: o.alpha, eps: o.eps, momentum: o.momentum, centered: o.centered ? 1 : 0, maximize: o.maximize ? 1 : 0 };
+  }
+}
+
+export interface AdagradOptions { lr?: number; lrDecay?: number; weightDecay?: number; initialAccumulatorValue?: number; eps?: number; maximize?: boolean }
+
+/** torch.optim.Adagrad: lr 1e-2, lrDecay 0, eps 1e-10, the sum starting at initialAccumulatorValue. */
+export class Adagrad extends Optimizer {
+  protected readonly name = 'Adagrad';
+  protected readonly defaults = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
+  constructor(params: ParamsInput, options: AdagradOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected validate(o: Record<string, any>): void {
+    num('Adagrad', o, 'lr', nonNeg, 'lr >= 0');
+    num('Adagrad', o, 'lrDecay', nonNeg, 'lrDecay >= 0');
+    num('Adagrad', o, 'weightDecay', nonNeg, 'weightDecay >= 0');
+    num('Adagrad', o, 'initialAccumulatorValue', nonNeg, 'initialAccumulatorValue >= 0');
+    num('Adagrad', o, 'eps', nonNeg, 'eps >= 0');
+    bool('Adagrad', o, 'maximize');
+  }
+  protected kind(): number { return KIND.adagrad; }
+  protected stateNames(): (string | null)[] { return ['sum']; }
+  protected initialState(_n: string, p: Tensor, o: Record<string, any>): Tensor { return full(p.dims, o.initialAccumulatorValue, { dtype: p.dtype as DTypeName }); }
+  protected hyper(o: Record<string, any>) { return { lr: o.lr, wd: o.weightDecay, lrDecay: o.lrDecay, eps: o.eps, maximize: o.maximize ? 1 : 0 }; }
+}

@@ -1,0 +1,128 @@
+// Learning-rate schedules (torch.optim.lr_scheduler), with PyTorch's recursive ("chainable")
+// update formulas so the rates match it step for step. Construction takes the initial step, as
+// PyTorch does (LinearLR's warm-up starts at startFactor·lr). cos runs in wasm for determinism.
+
+import { wasm, requireInit } from '../runtime.js';
+import { ValueError } from '../errors.js';
+import type { Optimizer } from './optimizer.js';
+
+export abstract class LRScheduler {
+  /** the epoch count: 0 after construction, +1 per step() */
+  lastEpoch = -1;
+  readonly baseLrs: number[];
+  protected lastLrs: number[] = [];
+
+  constructor(readonly optimizer: Optimizer) {
+    requireInit('LRScheduler');
+    if (!optimizer || !Array.isArray((optimizer as Optimizer).paramGroups)) throw new ValueError(`${this.constructor.name}: expected an optimizer`);
+    for (const g of optimizer.paramGroups) if (g.options.initialLr === undefined) g.options.initialLr = g.options.lr;
+    this.baseLrs = optimizer.paramGroups.map((g) => g.options.initialLr);
+  }
+
+  /** The rates for lastEpoch from the groups' current rates. */
+  protected abstract getLr(): number[];
+
+  /** Advances one epoch (or step) and sets the groups' learning rates. */
+  step(): void {
+    this.lastEpoch++;
+    const lrs = this.getLr();
+    this.optimizer.paramGroups.forEach((g, i) => { g.options.lr = lrs[i]; });
+    this.lastLrs = lrs;
+  }
+
+  /** The rates the last step() set (PyTorch's get_last_lr). */
+  getLastLr(): number[] { return this.lastLrs.slice(); }
+
+  protected groupLrs(): number[] { return this.optimizer.paramGroups.map((g) => g.options.lr); }
+}
+
+function positiveInt(op: string, v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ValueError(`${op}: ${name} must be an integer > 0, got ${String(v)}`);
+  return v;
+}
+function finite(op: string, v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+/** Multiplies the rate by gamma every stepSize epochs. */
+export class StepLR extends LRScheduler {
+  readonly stepSize: number;
+  readonly gamma: number;
+  constructor(optimizer: Optimizer, stepSize: number, gamma = 0.1) {
+    super(optimizer);
+    this.stepSize = positiveInt('StepLR', stepSize, 'stepSize');
+    this.gamma = finite('StepLR', gamma, 'gamma');
+    this.step();
+  }
+  protected getLr(): number[] {
+    const lrs = this.groupLrs();
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return lrs;
+    return lrs.map((lr) => lr * this.gamma);
+  }
+}
+
+/** Multiplies the rate by gamma every epoch. */
+export class ExponentialLR extends LRScheduler {
+  readonly gamma: number;
+  constructor(optimizer: Optimizer, gamma: number) {
+    super(optimizer);
+    this.gamma = finite('ExponentialLR', gamma, 'gamma');
+    this.step();
+  }
+  protected getLr(): number[] {
+    const lrs = this.groupLrs();
+    return this.lastEpoch === 0 ? lrs : lrs.map((lr) => lr * this.gamma);
+  }
+}
+
+/** Cosine annealing from the base rate to etaMin over tMax epochs (SGDR without restarts). */
+export class CosineAnnealingLR extends LRScheduler {
+  readonly tMax: number;
+  readonly etaMin: number;
+  constructor(optimizer: Optimizer, tMax: number, etaMin = 0) {
+    super(optimizer);
+    this.tMax = positiveInt('CosineAnnealingLR', tMax, 'tMax');
+    this.etaMin = finite('CosineAnnealingLR', etaMin, 'etaMin');
+    this.step();
+  }
+  protected getLr(): number[] {
+    const lrs = this.groupLrs(), T = this.tMax, e = this.lastEpoch, min = this.etaMin;
+    if (e === 0) return lrs;
+    if ((e - 1 - T) % (2 * T) === 0) {
+      return lrs.map((lr, i) => lr + (this.baseLrs[i] - min) * (1 - wasm.scalarCos(Math.PI / T)) / 2);
+    }
+    return lrs.map((lr) => (1 + wasm.scalarCos(Math.PI * e / T)) / (1 + wasm.scalarCos(Math.PI * (e - 1) / T)) * (lr - min) + min);
+  }
+}
+
+/**
+ * Linear warm-up (torch.optim.lr_scheduler.LinearLR): the rate goes from startFactor·lr to
+ * endFactor·lr over totalIters steps, then stays.
+ */
+export class LinearLR extends LRScheduler {
+  readonly startFactor: number;
+  readonly endFactor: number;
+  readonly totalIters: number;
+  constructor(optimizer: Optimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+    super(optimizer);
+    this.startFactor = finite('LinearLR', options.startFactor ?? 1 / 3, 'startFactor');
+    this.endFactor = finite('LinearLR', options.endFactor ?? 1, 'endFactor');
+    this.totalIters = positiveInt('LinearLR', options.totalIters ?? 5, 'totalIters');
+    if (!(this.startFactor > 0 && this.startFactor <= 1)) throw new ValueError(`LinearLR: startFactor must be in (0, 1], got ${this.startFactor}`);
+    if (!(this.endFactor >= 0 && this.endFactor <= 1)) throw new ValueError(`LinearLR: endFactor must be in [0, 1], got ${this.endFactor}`);
+    this.step();
+  }
+  protected getLr(): number[] {
+    const lrs = this.groupLrs(), s = this.startFactor, f = this.endFactor, e = this.lastEpoch;
+    if (e === 0) return lrs.map((lr) => lr * s);
+    if (e > this.totalIters) return lrs;
+    return lrs.map((lr) => lr * (1 + (f - s) / (this.totalIters * s + (e - 1) * (f - s))));
+  }
+}
+
+/** A linear warm-up over `steps` steps from lr/steps to lr (LinearLR with startFactor 1/steps). */
+export function linearWarmup(optimizer: Optimizer, steps: number): LinearLR {
+  positiveInt('linearWarmup', steps, 'steps');
+  return new LinearLR(optimizer, { startFactor: 1 / steps, endFactor: 1, totalIters: steps });
+}
