@@ -31,3 +31,4 @@ export { matmul } from "./matmul";
 export { seed, randFill } from "./random";
 export { arangeFill, linspaceFill, eyeFill } from "./creation";
 export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clearTangent, flushJvp } from "./forward";
+export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./indexing";
