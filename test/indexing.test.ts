@@ -498,6 +498,8 @@ describe('tile, repeat and repeatInterleave', () => {
     expect(y.repeatInterleave(3, 1).toArray()).toEqual([[1, 1, 1, 2, 2, 2], [3, 3, 3, 4, 4, 4]]);
     expect(y.repeatInterleave([1, 2], 0).toArray()).toEqual([[1, 2], [3, 4], [3, 4]]);
     expect(y.repeatInterleave(wg.tensor([0, 2], { dtype: 'int32' }), 1).toArray()).toEqual([[2, 2], [4, 4]]);
+    expect(t64(7).repeatInterleave(3, 0).toArray()).toEqual([7, 7, 7]);
+    expect(t64(7).repeatInterleave(2).toArray()).toEqual([7, 7]);
   });
 
   it('gradients, JVP vs VJP, second derivatives, float32', () => {

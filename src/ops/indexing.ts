@@ -347,9 +347,11 @@ export function tile(x: Tensor, ...reps: (number | readonly number[])[]): Tensor
 export function repeatInterleave(x: Tensor, repeats: number | IndexInput, axis?: number | null): Tensor {
   requireInit('repeatInterleave');
   idOf(x, 'repeatInterleave (x)');
-  const flatten = axis === undefined || axis === null;
+  if (axis !== undefined && axis !== null) normAxis('repeatInterleave', axis, x.rank);
+  // A rank-0 x is repeated as a 1-element vector, as PyTorch does along its dim 0.
+  const flatten = axis === undefined || axis === null || x.rank === 0;
   const k = flatten ? 0 : normAxis('repeatInterleave', axis, x.rank);
-  const n = flatten ? x.size : x.rank === 0 ? 1 : x.dims[k];
+  const n = flatten ? x.size : x.dims[k];
   let counts: number[];
   if (typeof repeats === 'number') {
     checkInt('repeatInterleave', repeats, 'repeats');
