@@ -24,6 +24,7 @@ import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
 import { flushJvp, noteRecord, inJvpRule } from "./forward";
 import { vjpCustom } from "./custom";
+import { vjpIndexing } from "./indexing";
 
 const RECORD = 32;
 // record fields
@@ -200,6 +201,7 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 130) vjpMatmul(op, r, g);
   else if (op < 150) vjpShape(op, r, g);
   else if (op == Op.custom) vjpCustom(op, r, g);
+  else if (op >= 230 && op < 250) vjpIndexing(op, r, g);
   else fail(E_NO_RULE, op);
 }
 

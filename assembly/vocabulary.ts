@@ -68,6 +68,10 @@ export enum Op {
   concat = 137,
   gather = 138,
   scatterAdd = 139,
+  // — scans and index computations (assembly/indexing.ts); sort/topk/argmax/masks are not recorded
+  cumsum = 230,
+  cumprod = 231,
+  linrec = 232, // h_k = a_k·h_(k∓1) + b_k along an axis: the scan that cumprod's derivatives need
   // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   custom = 300,
 }

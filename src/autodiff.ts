@@ -128,7 +128,8 @@ export function valueAndGrad<A extends unknown[]>(f: (...args: A) => any, option
 export function grad<A extends unknown[]>(f: (...args: A) => any, options: GradOptions = {}) {
   const vg = valueAndGrad(f, options);
   return (...args: A): any => {
-    const [, g] = vg(...args);
+    const [value, g] = vg(...args);
+    (options.hasAux ? tensorsIn(value) : [value]).forEach((t: Tensor) => t.dispose());
     return g;
   };
 }
