@@ -31,3 +31,5 @@ export { matmul } from "./matmul";
 export { seed, randFill } from "./random";
 export { arangeFill, linspaceFill, eyeFill } from "./creation";
 export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clearTangent, flushJvp } from "./forward";
+export { convFamily } from "./conv";
+export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./pool";

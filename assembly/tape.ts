@@ -23,6 +23,8 @@ import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
 import { flushJvp, noteRecord } from "./forward";
+import { vjpConv } from "./conv";
+import { vjpPool } from "./pool";
 
 const RECORD = 32;
 // record fields
@@ -191,6 +193,8 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 110) vjpReduce(op, r, g);
   else if (op < 130) vjpMatmul(op, r, g);
   else if (op < 150) vjpShape(op, r, g);
+  else if (op < 170) vjpConv(op, r, g);
+  else if (op < 190) vjpPool(op, r, g);
   else fail(E_NO_RULE, op);
 }
 
