@@ -60,6 +60,8 @@ function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
         let w0 = ow * sW - pW;
         const w1 = min(w0 + (kW - 1) * dW + 1, W);
         while (w0 < 0) w0 += dW;
+        // A window whose dilated taps all fall in the padding has no element: index -1, value -inf.
+        if (h0 >= h1 || w0 >= w1) { store<i32>(po, -1); po += 4; continue; }
         // PyTorch's scan: start at the first in-range element with -inf, take larger or NaN.
         let best = h0 * W + w0;
         let bestVal: T = <T>-Infinity;
@@ -78,7 +80,7 @@ function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
 
 // ————————————————————————————————————————————————————————— gather / scatter at plane indices
 
-/** out[p, j] = x[p, idx[p, j]]: idx's shape, x's dtype. A recording op (max pooling's values). */
+/** out[p, j] = x[p, idx[p, j]] (-inf where idx is -1): idx's shape, x's dtype. A recording op (max pooling's values). */
 export function poolGather(x: i32, idx: i32, planes: i32, xPlane: i32, idxPlane: i32): i32 {
   if (x == 0 || idx == 0) return 0;
   flushJvp();
@@ -99,7 +101,8 @@ function gatherKernel<T>(px: usize, pi: usize, po: usize, planes: i32, xPlane: i
   for (let p = 0; p < planes; p++) {
     const base = px + <usize>p * <usize>xPlane * size;
     for (let j = 0; j < idxPlane; j++) {
-      store<T>(po, load<T>(base + <usize>load<i32>(pi) * size));
+      const k = load<i32>(pi);
+      store<T>(po, k < 0 ? <T>-Infinity : load<T>(base + <usize>k * size));
       po += size; pi += 4;
     }
   }
@@ -107,7 +110,8 @@ function gatherKernel<T>(px: usize, pi: usize, po: usize, planes: i32, xPlane: i
 
 /**
  * Zeros of `rank` dims at `shape` with src[p, j] written to out[p, idx[p, j]]: summed where
- * `accumulate` (max pooling's adjoint), else assigned, a later entry winning (maxUnpool).
+ * `accumulate` (max pooling's adjoint), else assigned, a later entry winning (maxUnpool);
+ * index -1 (an empty window) writes nothing.
  * A recording op.
  */
 export function poolScatter(src: i32, idx: i32, rank: i32, shape: usize, planes: i32, outPlane: i32,
@@ -133,9 +137,12 @@ function scatterKernel<T>(ps: usize, pi: usize, po: usize, n: i32, planes: i32, 
   for (let p = 0; p < planes; p++) {
     const base = po + <usize>p * <usize>outPlane * size;
     for (let j = 0; j < idxPlane; j++) {
-      const o = base + <usize>load<i32>(pi) * size;
-      const v = load<T>(ps);
-      store<T>(o, add ? load<T>(o) + v : v);
+      const k = load<i32>(pi);
+      if (k >= 0) {
+        const o = base + <usize>k * size;
+        const v = load<T>(ps);
+        store<T>(o, add ? load<T>(o) + v : v);
+      }
       ps += size; pi += 4;
     }
   }
