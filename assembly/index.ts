@@ -39,3 +39,6 @@ export {
   optimStep, gradNorm, scaleInPlace, clampInPlace, flatten as flattenInto, addFlat, flatDot, flatAxpby,
   lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum,
 } from "./optim";
+export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./indexing";
+export { convFamily } from "./conv";
+export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./pool";
