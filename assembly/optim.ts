@@ -83,7 +83,7 @@ function effectiveGrad<T>(pg: usize, pp: usize, work: usize, n: i32, wd: T, maxi
 const CHUNK = 4096;
 const WORK = memory.data(CHUNK * 8, 16);
 
-function sgdRun<T>(pp: usize, pg: usize, pb: usize, n: i32, hyper: usize, first: bool): void {
+function sgdRun<T>(pp: usize, pb: usize, n: i32, hyper: usize, first: bool): void {
   const size = sizeof<T>();
   const lanes = <i32>(16 / size);
   const lr = <T>h(hyper, H_LR), momentum = <T>h(hyper, H_MOMENTUM);
@@ -306,7 +306,7 @@ function stepTensor<T>(kind: i32, list: usize, i: i32, hyper: usize): void {
     const off = <usize>start * size;
     effectiveGrad<T>(dataOf(g) + off, dataOf(p) + off, WORK, len, <T>wd, maximize);
     const pp = dataOf(p) + off;
-    if (kind == SGD) sgdRun<T>(pp, at(s0, off), 0, len, hyper, step == 1);
+    if (kind == SGD) sgdRun<T>(pp, at(s0, off), len, hyper, step == 1);
     else if (kind == ADAM || kind == ADAMW) adamRun<T>(pp, at(s0, off), at(s1, off), at(s2, off), len, hyper, step);
     else if (kind == RMSPROP) rmspropRun<T>(pp, at(s0, off), at(s1, off), at(s2, off), len, hyper);
     else if (kind == ADAGRAD) adagradRun<T>(pp, at(s0, off), len, hyper, step);

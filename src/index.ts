@@ -46,3 +46,12 @@ import type { Tensor } from './tensor.js';
 export const dlarray = (data: Parameters<typeof tensor>[0], options?: Parameters<typeof tensor>[1]): Tensor => tensor(data, options);
 /** MATLAB's extractdata: the values as (nested) JS arrays. */
 export const extractdata = (x: Tensor): any => x.toArray();
+
+// Networks, optimizers, safetensors, training.
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as io from './io/index.js';
+export { functionalCall } from './nn/module.js';
+export { adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState } from './optim/matlab.js';
+export { minibatches, Minibatches, type MinibatchOptions } from './train/data.js';
+export { fit, trainStep, type FitOptions, type FitResult, type ProgressInfo, type LossFn } from './train/fit.js';

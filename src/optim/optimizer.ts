@@ -131,11 +131,8 @@ export abstract class Optimizer {
     for (const w of work) {
       const options = this.paramGroups[w.group].options;
       let s = this.state.get(w.index);
-      if (!s) {
-        s = { step: 0, buffers: {} };
-        for (const n of this.stateNames(options)) if (n) s.buffers[n] = keep(this.initialState(n, w.p, options));
-        this.state.set(w.index, s);
-      }
+      if (!s) this.state.set(w.index, (s = { step: 0, buffers: {} }));
+      for (const n of this.stateNames(options)) if (n && !s.buffers[n]) s.buffers[n] = keep(this.initialState(n, w.p, options));
       for (const [n, t] of Object.entries(s.buffers)) {
         if (!t.isAlive || formatShape(t.dims) !== formatShape(w.p.dims) || t.dtype !== w.p.dtype) {
           throw new ShapeError(`${this.name}.step: state '${n}' of parameter ${w.index} (${t.isAlive ? `${t.dtype} ${formatShape(t.dims)}` : 'disposed'}) does not match the parameter (${w.p.dtype} ${formatShape(w.p.dims)})`);
@@ -172,12 +169,19 @@ export abstract class Optimizer {
       throw new ValueError(`${this.name}.loadStateDict: the state dict has ${sd.paramGroups.length} parameter group(s), the optimizer ${this.paramGroups.length}`);
     }
     const entries = this.entries();
+    // The groups' options as they will be after loading: they decide which state tensors exist.
+    const merged = sd.paramGroups.map((g, gi) => {
+      const { params: _p, ...options } = g as Record<string, unknown>;
+      const o = { ...this.paramGroups[gi].options, ...options };
+      this.validate(o);
+      return o;
+    });
     const plan: [number, number, Record<string, Tensor>][] = [];
     for (const [key, s] of Object.entries(sd.state)) {
       const i = Number(key);
       if (!Number.isInteger(i) || i < 0 || i >= entries.length) throw new ValueError(`${this.name}.loadStateDict: state for parameter ${key}, but the optimizer has ${entries.length} parameters`);
       const p = entries[i][1];
-      const names = this.stateNames(this.paramGroups[entries[i][2]].options).filter((n): n is string => !!n);
+      const names = this.stateNames(merged[entries[i][2]]).filter((n): n is string => !!n);
       if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) throw new ValueError(`${this.name}.loadStateDict: parameter ${i}'s step must be an integer >= 0`);
       const buffers: Record<string, Tensor> = {};
       for (const n of names) {
@@ -191,11 +195,6 @@ export abstract class Optimizer {
       }
       plan.push([i, s.step, buffers]);
     }
-    sd.paramGroups.forEach((g, gi) => {
-      const { params: _p, ...options } = g as Record<string, unknown>;
-      const merged = { ...this.paramGroups[gi].options, ...options };
-      this.validate(merged);
-    });
     for (const s of this.state.values()) for (const t of Object.values(s.buffers)) t.dispose();
     this.state.clear();
     sd.paramGroups.forEach((g, gi) => {

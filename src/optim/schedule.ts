@@ -121,8 +121,8 @@ export class LinearLR extends LRScheduler {
   }
 }
 
-/** A linear warm-up over `steps` steps from lr/steps to lr (LinearLR with startFactor 1/steps). */
+/** A linear warm-up: lr·1/steps, lr·2/steps, …, lr over the first `steps` steps, then lr (a LinearLR). */
 export function linearWarmup(optimizer: Optimizer, steps: number): LinearLR {
   positiveInt('linearWarmup', steps, 'steps');
-  return new LinearLR(optimizer, { startFactor: 1 / steps, endFactor: 1, totalIters: steps });
+  return new LinearLR(optimizer, { startFactor: 1 / steps, endFactor: 1, totalIters: Math.max(steps - 1, 1) });
 }

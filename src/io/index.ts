@@ -1,0 +1,3 @@
+// Saving and loading parameters and state: the safetensors format.
+
+export { save, load, serialize, deserialize, loadInto, SafetensorsError, type SaveOptions, type Loaded } from './safetensors.js';

@@ -1,0 +1,243 @@
+// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+// ({ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__: { string: string } }),
+// then the tensors' bytes, little-endian, row-major. Bytes work in every runtime; file paths in
+// Node, Deno and Bun. Loading checks the whole file — and, into a module, every name, dtype and
+// shape — before it assigns anything, so a bad file changes nothing.
+
+import { Tensor, tensor, type DTypeName } from '../tensor.js';
+import { requireInit } from '../runtime.js';
+import { tidy } from '../scope.js';
+import { WasmgradError, ValueError } from '../errors.js';
+import { Module, type StateDict } from '../nn/module.js';
+
+/** A malformed or truncated file, or one that does not fit the network it is loaded into. */
+export class SafetensorsError extends WasmgradError {}
+
+const DTYPES: Record<string, { bytes: number; to: DTypeName }> = {
+  F32: { bytes: 4, to: 'float32' },
+  F64: { bytes: 8, to: 'float64' },
+  I32: { bytes: 4, to: 'int32' },
+  I64: { bytes: 8, to: 'int32' }, // PyTorch's int64 buffers (num_batches_tracked), when they fit
+  BOOL: { bytes: 1, to: 'bool' },
+};
+const WRITE: Record<DTypeName, string> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
+const MAX_HEADER = 100_000_000; // the reference implementation's limit
+
+export interface SaveOptions { metadata?: Record<string, string> }
+
+export interface Loaded { tensors: StateDict; metadata: Record<string, string> }
+
+type Source = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+function bytesOf(source: Source): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  throw new ValueError(`safetensors: expected bytes (Uint8Array or ArrayBuffer), got ${source === null ? 'null' : typeof source}`);
+}
+
+/** The state dict (a Module's, or tensors by name) as safetensors bytes; names sorted, as the reference writer does. */
+export function serialize(target: Module | StateDict, options: SaveOptions = {}): Uint8Array {
+  requireInit('io.save');
+  const dict = target instanceof Module ? target.stateDict() : target;
+  if (dict === null || typeof dict !== 'object') throw new ValueError(`io.save: expected a Module or an object of tensors by name, got ${dict === null ? 'null' : typeof dict}`);
+  const metadata = options.metadata;
+  if (metadata !== undefined) {
+    if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
+      throw new ValueError('io.save: metadata must be an object of strings');
+    }
+  }
+  const names = Object.keys(dict).sort();
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of names) {
+    if (name === '__metadata__') throw new ValueError("io.save: '__metadata__' cannot name a tensor");
+    const t = dict[name];
+    if (!(t instanceof Tensor)) throw new ValueError(`io.save: '${name}' is not a Tensor`);
+    t.use(`io.save ('${name}')`);
+    const data = t.data();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    header[name] = { dtype: WRITE[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    chunks.push(bytes);
+    offset += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  // Pad the header with spaces so the data starts 8-byte aligned (as the reference writer does).
+  const encoder = new TextEncoder();
+  let head = encoder.encode(json);
+  const pad = (8 - ((8 + head.length) % 8)) % 8;
+  if (pad) { json += ' '.repeat(pad); head = encoder.encode(json); }
+  const out = new Uint8Array(8 + head.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let at = 8 + head.length;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+interface Entry { name: string; dtype: string; shape: number[]; begin: number; end: number }
+
+/** Parses and checks a safetensors file completely; throws SafetensorsError naming the problem. */
+function parse(buf: Uint8Array): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+  if (buf.length < 8) throw new SafetensorsError(`io.load: the file is truncated: ${buf.length} bytes, fewer than the 8-byte header length`);
+  const n = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER)) throw new SafetensorsError(`io.load: header length ${n} is larger than the limit (${MAX_HEADER} bytes)`);
+  const headerLength = Number(n);
+  if (8 + headerLength > buf.length) throw new SafetensorsError(`io.load: the file is truncated: the header claims ${headerLength} bytes but only ${buf.length - 8} follow the length`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw new SafetensorsError(`io.load: the header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new SafetensorsError('io.load: the header must be a JSON object');
+  const dataStart = 8 + headerLength;
+  const dataLength = buf.length - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+        throw new SafetensorsError('io.load: __metadata__ must be an object of strings');
+      }
+      metadata = v as Record<string, string>;
+      continue;
+    }
+    const info = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (info === null || typeof info !== 'object') throw new SafetensorsError(`io.load: the entry for '${name}' must be an object with dtype, shape and data_offsets`);
+    const { dtype, shape, data_offsets: offsets } = info;
+    if (typeof dtype !== 'string') throw new SafetensorsError(`io.load: '${name}' has no dtype`);
+    if (!(dtype in DTYPES)) throw new SafetensorsError(`io.load: '${name}' has dtype ${dtype}; wasmgrad reads F32, F64, I32, I64 and BOOL`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new SafetensorsError(`io.load: '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (shape.length > 8) throw new SafetensorsError(`io.load: '${name}' has rank ${shape.length}; at most 8 dims are supported`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isInteger(o) || o < 0) || offsets[0] > offsets[1]) {
+      throw new SafetensorsError(`io.load: '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (end - begin !== numel * DTYPES[dtype].bytes) {
+      throw new SafetensorsError(`io.load: '${name}' (${dtype} [${(shape as number[]).join(', ')}]) needs ${numel * DTYPES[dtype].bytes} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+    }
+    if (end > dataLength) throw new SafetensorsError(`io.load: the file is truncated: '${name}' ends at byte ${end} of the data, which has ${dataLength} bytes`);
+    entries.push({ name, dtype, shape: shape as number[], begin, end });
+  }
+  // The data must be covered exactly, without holes or overlaps (the format's own rule).
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const e of sorted) {
+    if (e.begin !== covered) throw new SafetensorsError(`io.load: data_offsets of '${e.name}' start at ${e.begin}, expected ${covered} (tensors must tile the data without holes or overlaps)`);
+    covered = e.end;
+  }
+  if (covered !== dataLength) throw new SafetensorsError(`io.load: the data has ${dataLength} bytes but the tensors cover ${covered}`);
+  return { entries, metadata, dataStart };
+}
+
+function values(buf: Uint8Array, at: number, e: Entry): Float32Array | Float64Array | Int32Array | Uint8Array {
+  const n = (e.end - e.begin) / DTYPES[e.dtype].bytes;
+  const bytes = buf.slice(at + e.begin, at + e.end); // a copy: aligned, and little-endian as all wasm hosts are
+  switch (e.dtype) {
+    case 'F32': return new Float32Array(bytes.buffer, 0, n);
+    case 'F64': return new Float64Array(bytes.buffer, 0, n);
+    case 'I32': return new Int32Array(bytes.buffer, 0, n);
+    case 'I64': {
+      const big = new BigInt64Array(bytes.buffer, 0, n);
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (big[i] > 2147483647n || big[i] < -2147483648n) throw new SafetensorsError(`io.load: '${e.name}' holds ${big[i]}, which does not fit wasmgrad's int32`);
+        out[i] = Number(big[i]);
+      }
+      return out;
+    }
+    default: {
+      for (const b of bytes) if (b > 1) throw new SafetensorsError(`io.load: '${e.name}' is BOOL but holds the byte ${b}`);
+      return bytes;
+    }
+  }
+}
+
+/** Reads safetensors bytes into new tensors by name (and the metadata). */
+export function deserialize(source: Source): Loaded {
+  requireInit('io.load');
+  const buf = bytesOf(source);
+  const { entries, metadata, dataStart } = parse(buf);
+  const arrays = entries.map((e) => values(buf, dataStart, e)); // all checked before any tensor exists
+  const tensors = tidy(() => Object.fromEntries(entries.map((e, i) => [e.name, tensor(arrays[i], { shape: e.shape, dtype: DTYPES[e.dtype].to })])));
+  return { tensors, metadata };
+}
+
+/**
+ * Loads safetensors bytes into a module: every name must match (no missing, no unknown), every
+ * dtype and shape fit, and the file be well formed — all checked before anything is assigned.
+ */
+export function loadInto(module: Module, source: Source): Module {
+  requireInit('io.load');
+  const buf = bytesOf(source);
+  const { entries, dataStart } = parse(buf);
+  const own = module.stateDict();
+  const names = new Set(entries.map((e) => e.name));
+  const missing = Object.keys(own).filter((k) => !names.has(k));
+  const unknown = entries.map((e) => e.name).filter((k) => !(k in own));
+  if (missing.length || unknown.length) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing ${missing.map((k) => `'${k}'`).join(', ')}`);
+    if (unknown.length) parts.push(`unknown ${unknown.map((k) => `'${k}'`).join(', ')}`);
+    throw new SafetensorsError(`io.load: the file does not match the network (${parts.join('; ')}); nothing was loaded`);
+  }
+  for (const e of entries) {
+    const t = own[e.name];
+    const to = DTYPES[e.dtype].to;
+    if (to !== t.dtype) throw new SafetensorsError(`io.load: '${e.name}' is ${e.dtype} in the file but ${t.dtype} in the network; nothing was loaded`);
+    if (e.shape.length !== t.rank || e.shape.some((d, k) => d !== t.dims[k])) {
+      throw new SafetensorsError(`io.load: '${e.name}' has shape [${e.shape.join(', ')}] in the file but [${t.dims.join(', ')}] in the network; nothing was loaded`);
+    }
+  }
+  const arrays = entries.map((e) => values(buf, dataStart, e));
+  tidy(() => {
+    const dict = Object.fromEntries(entries.map((e, i) => [e.name, tensor(arrays[i], { shape: e.shape, dtype: DTYPES[e.dtype].to })]));
+    module.loadStateDict(dict);
+  });
+  return module;
+}
+
+const isPath = (x: unknown): x is string | URL => typeof x === 'string' || x instanceof URL;
+
+async function readFile(path: string | URL): Promise<Uint8Array> {
+  const g = globalThis as any;
+  if (g.Deno?.readFile) return g.Deno.readFile(path);
+  const fs = await import('node:fs/promises');
+  return new Uint8Array(await fs.readFile(path));
+}
+
+async function writeFile(path: string | URL, bytes: Uint8Array): Promise<void> {
+  const g = globalThis as any;
+  if (g.Deno?.writeFile) return g.Deno.writeFile(path, bytes);
+  const fs = await import('node:fs/promises');
+  await fs.writeFile(path, bytes);
+}
+
+/** io.save(net | tensors) → safetensors bytes; io.save(net | tensors, path) writes the file (Node, Deno, Bun). */
+export function save(target: Module | StateDict, options?: SaveOptions): Uint8Array;
+export function save(target: Module | StateDict, path: string | URL, options?: SaveOptions): Promise<void>;
+export function save(target: Module | StateDict, pathOrOptions?: string | URL | SaveOptions, options: SaveOptions = {}): Uint8Array | Promise<void> {
+  if (isPath(pathOrOptions)) {
+    const bytes = serialize(target, options);
+    return writeFile(pathOrOptions, bytes);
+  }
+  return serialize(target, pathOrOptions ?? {});
+}
+
+/**
+ * io.load(bytes) → { tensors, metadata }; io.load(bytes, net) loads into the network (all or
+ * nothing) and returns it. With a path instead of bytes, the same as a Promise (Node, Deno, Bun).
+ */
+export function load(source: Source): Loaded;
+export function load<M extends Module>(source: Source, into: M): M;
+export function load(source: string | URL): Promise<Loaded>;
+export function load<M extends Module>(source: string | URL, into: M): Promise<M>;
+export function load(source: Source | string | URL, into?: Module): Loaded | Module | Promise<Loaded | Module> {
+  if (into !== undefined && !(into instanceof Module)) throw new ValueError(`io.load: the second argument must be a Module, got ${into === null ? 'null' : typeof into}`);
+  if (isPath(source)) return readFile(source).then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)));
+  return into ? loadInto(into, source) : deserialize(source);
+}

@@ -1,0 +1,9 @@
+// torch.nn for wasmgrad: the module system, layers and initialisers.
+
+export { Module, functionalCall, type StateDict, type LoadOptions } from './module.js';
+export * as init from './init.js';
+export {
+  Identity, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Embedding,
+  LSTM, GRU, MultiheadAttention, Sequential, type LinearOptions, type ConvLayerOptions, type ConvTransposeLayerOptions,
+  type RnnLayerOptions, type MultiheadAttentionLayerOptions, type FactoryOptions,
+} from './layers.js';

@@ -1,0 +1,363 @@
+// Layers with torch.nn's constructor arguments, parameter names, shapes and default
+// initialisation, computing with the op library (linear, conv2d, maxPool2d, lstm, …) so that a
+// layer's output and gradients are exactly the op's.
+
+import { Tensor, tensor, type DTypeName } from '../tensor.js';
+import { ValueError } from '../errors.js';
+import { Module } from './module.js';
+import * as init from './init.js';
+import { linear } from '../ops/nn-linear.js';
+import { conv1d, conv2d, convTranspose2d, type Spatial } from '../ops/conv.js';
+import { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
+import { embedding } from '../ops/indexing.js';
+import { flatten } from '../ops/shape.js';
+import { lstm, gru } from '../ops/recurrent.js';
+import { multiHeadAttention } from '../ops/attention.js';
+
+export interface FactoryOptions { dtype?: DTypeName }
+
+function positiveInt(layer: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${layer}: ${name} must be an integer >= 1, got ${String(v)}`);
+  return v;
+}
+function dtypeOf(layer: string, options: FactoryOptions): DTypeName {
+  const d = options.dtype ?? 'float32';
+  if (d !== 'float32' && d !== 'float64') throw new ValueError(`${layer}: dtype must be 'float32' or 'float64', got '${String(d)}'`);
+  return d;
+}
+const tuple = (v: Spatial, n: number): number[] => (typeof v === 'number' ? new Array(n).fill(v) : [...v]);
+const show = (v: Spatial): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
+
+/** PyTorch's default for weights and biases: U(−1/√fan_in, 1/√fan_in) (kaiming_uniform with a = √5). */
+function defaultWeight(shape: number[], dtype: DTypeName): Tensor {
+  return init.kaimingUniform(shape, { a: Math.sqrt(5), dtype });
+}
+function defaultBias(n: number, fanIn: number, dtype: DTypeName): Tensor {
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  return init.uniformInit([n], -bound, bound, { dtype });
+}
+
+/** Returns its input. */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor { return x; }
+}
+
+export interface LinearOptions extends FactoryOptions { bias?: boolean }
+
+/** y = x·Wᵀ + b; weight [out, in], bias [out]. */
+export class Linear extends Module {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+    super();
+    positiveInt('Linear', 'inFeatures', inFeatures);
+    positiveInt('Linear', 'outFeatures', outFeatures);
+    const dtype = dtypeOf('Linear', options);
+    this.registerParameter('weight', defaultWeight([outFeatures, inFeatures], dtype));
+    this.registerParameter('bias', options.bias ?? true ? defaultBias(outFeatures, inFeatures, dtype) : null);
+  }
+  get weight(): Tensor { return this.param('weight')!; }
+  get bias(): Tensor | undefined { return this.param('bias'); }
+  forward(x: Tensor): Tensor { return linear(x, this.weight, this.bias); }
+  extraRepr(): string { return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this._parameters.get('bias') !== null}`; }
+}
+
+export interface ConvLayerOptions extends FactoryOptions {
+  stride?: Spatial;
+  padding?: Spatial | 'same' | 'valid';
+  dilation?: Spatial;
+  groups?: number;
+  bias?: boolean;
+}
+
+abstract class ConvNd extends Module {
+  readonly groups: number;
+  constructor(layer: string, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Spatial, nd: number,
+    readonly options: ConvLayerOptions, transposed: boolean) {
+    super();
+    positiveInt(layer, 'inChannels', inChannels);
+    positiveInt(layer, 'outChannels', outChannels);
+    this.groups = positiveInt(layer, 'groups', options.groups ?? 1);
+    if (inChannels % this.groups !== 0) throw new ValueError(`${layer}: inChannels (${inChannels}) must be divisible by groups (${this.groups})`);
+    if (outChannels % this.groups !== 0) throw new ValueError(`${layer}: outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
+    const k = tuple(kernelSize, nd);
+    if (k.length !== nd || k.some((v) => !Number.isInteger(v) || v < 1)) throw new ValueError(`${layer}: kernelSize must be an integer >= 1 or ${nd} of them, got ${JSON.stringify(kernelSize)}`);
+    const dtype = dtypeOf(layer, options);
+    // weight [out, in/groups, *k] (transposed: [in, out/groups, *k]); fan_in from dims 1…
+    const shape = transposed ? [inChannels, outChannels / this.groups, ...k] : [outChannels, inChannels / this.groups, ...k];
+    this.registerParameter('weight', defaultWeight(shape, dtype));
+    const [fanIn] = init.fanInAndOut(layer, shape);
+    this.registerParameter('bias', options.bias ?? true ? defaultBias(outChannels, fanIn, dtype) : null);
+  }
+  get weight(): Tensor { return this.param('weight')!; }
+  get bias(): Tensor | undefined { return this.param('bias'); }
+  extraRepr(): string {
+    const o = this.options;
+    const parts = [`${this.inChannels}`, `${this.outChannels}`, `kernelSize=${show(this.kernelSize)}`];
+    if (o.stride !== undefined) parts.push(`stride=${show(o.stride)}`);
+    if (o.padding !== undefined) parts.push(`padding=${typeof o.padding === 'string' ? o.padding : show(o.padding)}`);
+    if (o.dilation !== undefined) parts.push(`dilation=${show(o.dilation)}`);
+    if (this.groups !== 1) parts.push(`groups=${this.groups}`);
+    if (this._parameters.get('bias') === null) parts.push('bias=false');
+    return parts.join(', ');
+  }
+}
+
+/** 1-D convolution over [N, C, L] (or unbatched [C, L]). */
+export class Conv1d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
+    super('Conv1d', inChannels, outChannels, kernelSize, 1, options, false);
+  }
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation } = this.options;
+    return conv1d(x, this.weight, this.bias, { stride, padding, dilation, groups: this.groups });
+  }
+}
+
+/** 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]). */
+export class Conv2d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
+    super('Conv2d', inChannels, outChannels, kernelSize, 2, options, false);
+  }
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation } = this.options;
+    return conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups: this.groups });
+  }
+}
+
+export interface ConvTransposeLayerOptions extends FactoryOptions {
+  stride?: Spatial;
+  padding?: Spatial;
+  outputPadding?: Spatial;
+  dilation?: Spatial;
+  groups?: number;
+  bias?: boolean;
+}
+
+/** 2-D transposed convolution; weight [in, out/groups, kH, kW]. */
+export class ConvTranspose2d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, readonly transposeOptions: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose2d', inChannels, outChannels, kernelSize, 2, transposeOptions as ConvLayerOptions, true);
+  }
+  forward(x: Tensor): Tensor {
+    const { stride, padding, outputPadding, dilation } = this.transposeOptions;
+    return convTranspose2d(x, this.weight, this.bias, { stride, padding, outputPadding, dilation, groups: this.groups });
+  }
+}
+
+export interface MaxPoolLayerOptions { stride?: Spatial; padding?: Spatial; dilation?: Spatial; ceilMode?: boolean }
+
+/** 2-D max pooling (stride defaults to the kernel size). */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions = {}) { super(); }
+  forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, { ...this.options }); }
+  extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
+}
+
+export interface AvgPoolLayerOptions { stride?: Spatial; padding?: Spatial; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number }
+
+/** 2-D average pooling. */
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions = {}) { super(); }
+  forward(x: Tensor): Tensor { return avgPool2d(x, this.kernelSize, { ...this.options }); }
+  extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
+}
+
+/** Average pooling to a fixed output size (null keeps that dim). */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
+  forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }
+  extraRepr(): string { return `outputSize=${JSON.stringify(this.outputSize)}`; }
+}
+
+/** Flattens dims startDim…endDim (default 1…−1, keeping the batch). */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  forward(x: Tensor): Tensor { return flatten(x, this.startDim, this.endDim); }
+  extraRepr(): string { return `startDim=${this.startDim}, endDim=${this.endDim}`; }
+}
+
+export interface EmbeddingLayerOptions extends FactoryOptions { paddingIdx?: number | null }
+
+/** A lookup table [numEmbeddings, embeddingDim] ~ N(0, 1), the paddingIdx row zero. */
+export class Embedding extends Module {
+  readonly paddingIdx: number | null;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingLayerOptions = {}) {
+    super();
+    positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
+    positiveInt('Embedding', 'embeddingDim', embeddingDim);
+    let p = options.paddingIdx ?? null;
+    if (p !== null) {
+      if (!Number.isInteger(p) || p < -numEmbeddings || p >= numEmbeddings) throw new ValueError(`Embedding: paddingIdx must be within [${-numEmbeddings}, ${numEmbeddings - 1}], got ${p}`);
+      if (p < 0) p += numEmbeddings;
+    }
+    this.paddingIdx = p;
+    const dtype = dtypeOf('Embedding', options);
+    const w = init.normalInit([numEmbeddings, embeddingDim], 0, 1, { dtype });
+    if (p !== null) {
+      const data = w.data() as Float32Array | Float64Array;
+      data.fill(0, p * embeddingDim, (p + 1) * embeddingDim);
+      w.dispose();
+      this.registerParameter('weight', tensor(data, { shape: [numEmbeddings, embeddingDim], dtype }));
+    } else {
+      this.registerParameter('weight', w);
+    }
+  }
+  get weight(): Tensor { return this.param('weight')!; }
+  forward(indices: Tensor): Tensor { return embedding(indices, this.weight, { paddingIdx: this.paddingIdx }); }
+  extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`; }
+}
+
+export interface RnnLayerOptions extends FactoryOptions {
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  dropout?: number;
+  bidirectional?: boolean;
+}
+
+abstract class RNNBase extends Module {
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  protected readonly names: string[] = [];
+  constructor(layer: string, gates: number, readonly inputSize: number, readonly hiddenSize: number, options: RnnLayerOptions) {
+    super();
+    positiveInt(layer, 'inputSize', inputSize);
+    positiveInt(layer, 'hiddenSize', hiddenSize);
+    this.numLayers = positiveInt(layer, 'numLayers', options.numLayers ?? 1);
+    this.bidirectional = !!options.bidirectional;
+    this.batchFirst = !!options.batchFirst;
+    this.dropout = options.dropout ?? 0;
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout <= 1)) throw new ValueError(`${layer}: dropout must be a probability in [0, 1], got ${String(options.dropout)}`);
+    const dtype = dtypeOf(layer, options);
+    const dirs = this.bidirectional ? 2 : 1;
+    const bound = 1 / Math.sqrt(hiddenSize);
+    // PyTorch: every weight and bias ~ U(−1/√hidden, 1/√hidden), in flat-weights order.
+    for (let k = 0; k < this.numLayers; k++) {
+      for (let d = 0; d < dirs; d++) {
+        const sfx = `l${k}${d === 1 ? '_reverse' : ''}`;
+        const inSize = k === 0 ? inputSize : hiddenSize * dirs;
+        const shapes: [string, number[]][] = [[`weight_ih_${sfx}`, [gates * hiddenSize, inSize]], [`weight_hh_${sfx}`, [gates * hiddenSize, hiddenSize]]];
+        if (options.bias ?? true) shapes.push([`bias_ih_${sfx}`, [gates * hiddenSize]], [`bias_hh_${sfx}`, [gates * hiddenSize]]);
+        for (const [name, shape] of shapes) {
+          this.registerParameter(name, init.uniformInit(shape, -bound, bound, { dtype }));
+          this.names.push(name);
+        }
+      }
+    }
+  }
+  protected params(): Record<string, Tensor> {
+    return Object.fromEntries(this.names.map((n) => [n, this.param(n)!]));
+  }
+  protected rnnOptions() {
+    return { numLayers: this.numLayers, bidirectional: this.bidirectional, batchFirst: this.batchFirst, dropout: this.dropout, training: this.training };
+  }
+  extraRepr(): string {
+    return `${this.inputSize}, ${this.hiddenSize}` + (this.numLayers !== 1 ? `, numLayers=${this.numLayers}` : '') +
+      (this.batchFirst ? ', batchFirst=true' : '') + (this.dropout ? `, dropout=${this.dropout}` : '') + (this.bidirectional ? ', bidirectional=true' : '');
+  }
+}
+
+/** torch.nn.LSTM: forward(x, [h0, c0]?) → [output, [hN, cN]]. */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) { super('LSTM', 4, inputSize, hiddenSize, options); }
+  forward(x: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] { return lstm(x, hx, this.params(), this.rnnOptions()); }
+}
+
+/** torch.nn.GRU: forward(x, h0?) → [output, hN]. */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) { super('GRU', 3, inputSize, hiddenSize, options); }
+  forward(x: Tensor, h0?: Tensor | null): [Tensor, Tensor] { return gru(x, h0, this.params(), this.rnnOptions()); }
+}
+
+export interface MultiheadAttentionLayerOptions extends FactoryOptions {
+  dropout?: number;
+  bias?: boolean;
+  kdim?: number;
+  vdim?: number;
+  batchFirst?: boolean;
+}
+
+export interface MultiheadAttentionCallOptions {
+  keyPaddingMask?: Tensor | null;
+  needWeights?: boolean;
+  attnMask?: Tensor | null;
+  averageAttnWeights?: boolean;
+}
+
+/**
+ * torch.nn.MultiheadAttention: in_proj_weight [3E, E] (xavier_uniform) or q/k/v_proj_weight when
+ * kdim / vdim differ, in_proj_bias [3E] (zeros), out_proj (a Linear, bias zeroed).
+ * forward(query, key, value, options) → [output, weights | null].
+ */
+export class MultiheadAttention extends Module {
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly dropout: number;
+  readonly batchFirst: boolean;
+  readonly outProj: Linear;
+  private readonly sameDim: boolean;
+  constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionLayerOptions = {}) {
+    super();
+    positiveInt('MultiheadAttention', 'embedDim', embedDim);
+    positiveInt('MultiheadAttention', 'numHeads', numHeads);
+    if (embedDim % numHeads !== 0) throw new ValueError(`MultiheadAttention: embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
+    this.kdim = options.kdim ?? embedDim;
+    this.vdim = options.vdim ?? embedDim;
+    this.dropout = options.dropout ?? 0;
+    this.batchFirst = !!options.batchFirst;
+    this.sameDim = this.kdim === embedDim && this.vdim === embedDim;
+    const dtype = dtypeOf('MultiheadAttention', options);
+    const bias = options.bias ?? true;
+    if (this.sameDim) {
+      this.registerParameter('in_proj_weight', init.xavierUniform([3 * embedDim, embedDim], 1, { dtype }));
+    } else {
+      this.registerParameter('q_proj_weight', init.xavierUniform([embedDim, embedDim], 1, { dtype }));
+      this.registerParameter('k_proj_weight', init.xavierUniform([embedDim, this.kdim], 1, { dtype }));
+      this.registerParameter('v_proj_weight', init.xavierUniform([embedDim, this.vdim], 1, { dtype }));
+    }
+    this.registerParameter('in_proj_bias', bias ? init.zeros([3 * embedDim], { dtype }) : null);
+    this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias, dtype }));
+    if (bias) this.outProj.registerParameter('bias', init.zeros([embedDim], { dtype }));
+  }
+  forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionCallOptions = {}): [Tensor, Tensor | null] {
+    const params: Record<string, Tensor> = { 'out_proj.weight': this.outProj.weight };
+    for (const n of ['in_proj_weight', 'q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias']) {
+      const t = this.param(n);
+      if (t) params[n] = t;
+    }
+    if (this.outProj.bias) params['out_proj.bias'] = this.outProj.bias;
+    return multiHeadAttention(query, key, value, params as any, {
+      numHeads: this.numHeads, batchFirst: this.batchFirst, dropout: this.dropout, training: this.training, ...options,
+    });
+  }
+  extraRepr(): string { return `embedDim=${this.embedDim}, numHeads=${this.numHeads}` + (this.dropout ? `, dropout=${this.dropout}` : ''); }
+}
+
+/** Modules run one after another; children are named '0', '1', … (or by the object's keys). */
+export class Sequential extends Module {
+  constructor(...modules: (Module | Record<string, Module>)[]) {
+    super();
+    if (modules.length === 1 && !(modules[0] instanceof Module) && modules[0] !== null && typeof modules[0] === 'object') {
+      for (const [name, m] of Object.entries(modules[0])) this.registerModule(name, m);
+    } else {
+      modules.forEach((m, i) => {
+        if (!(m instanceof Module)) throw new ValueError(`Sequential: argument ${i} is not a Module`);
+        this.registerModule(String(i), m);
+      });
+    }
+  }
+  /** Appends a module (named by its position). */
+  append(m: Module): this { this.registerModule(String(this._modules.size), m); return this; }
+  get length(): number { return this._modules.size; }
+  at(i: number): Module {
+    const list = this.children();
+    const m = list[i < 0 ? i + list.length : i];
+    if (!m) throw new ValueError(`Sequential: index ${i} is out of range for ${list.length} modules`);
+    return m;
+  }
+  forward(x: any): any {
+    for (const m of this._modules.values()) x = m.forward(x);
+    return x;
+  }
+}

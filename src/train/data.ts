@@ -1,0 +1,122 @@
+// Minibatches over tensors (rows of dim 0) or JS arrays, with a seeded shuffle that is the same
+// on every engine (an integer PRNG, never the host's Math.random) and a drop-last option.
+// Prefetch-free: a batch is cut when it is asked for.
+
+import { Tensor, tensor } from '../tensor.js';
+import { indexSelect } from '../ops/shape.js';
+import { ValueError, ShapeError, formatShape } from '../errors.js';
+import { requireInit } from '../runtime.js';
+
+export interface MinibatchOptions {
+  /** rows per batch (default 64) */
+  batchSize?: number;
+  /** a new seeded order every epoch (default true) */
+  shuffle?: boolean;
+  /** the shuffle's seed (default 0) */
+  seed?: number;
+  /** drop the last batch when it is smaller than batchSize (default false) */
+  dropLast?: boolean;
+  /** free the previous batch's tensors when the next one is cut (default true) */
+  disposePrevious?: boolean;
+}
+
+type Column = Tensor | readonly unknown[];
+type Batch<T> = T extends Tensor ? Tensor : T extends readonly (infer E)[] ? E[] : never;
+
+/** A seeded 32-bit generator (mulberry32): integer arithmetic only, so identical everywhere. */
+export function seededRandom(seed: number): () => number {
+  let a = (seed | 0) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded Fisher–Yates permutation of 0…n−1. */
+export function permutation(n: number, random: () => number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = p[i]; p[i] = p[j]; p[j] = t;
+  }
+  return p;
+}
+
+/**
+ * Minibatches of one or more aligned columns (tensors split on dim 0, or arrays): iterate it once
+ * per epoch; each epoch draws the next seeded order. Each batch is an array with one entry per column.
+ */
+export class Minibatches<C extends readonly Column[]> implements Iterable<{ [K in keyof C]: Batch<C[K]> }> {
+  readonly length: number;
+  readonly batchSize: number;
+  readonly numBatches: number;
+  private readonly random: () => number;
+  private readonly options: Required<MinibatchOptions>;
+  epoch = 0;
+
+  constructor(readonly columns: C, options: MinibatchOptions = {}) {
+    requireInit('minibatches');
+    if (!Array.isArray(columns) || columns.length === 0) throw new ValueError('minibatches: give one or more columns (tensors or arrays) of equal length');
+    const lengths = columns.map((c, i) => {
+      if (c instanceof Tensor) {
+        c.use(`minibatches (column ${i})`);
+        if (c.rank === 0) throw new ShapeError(`minibatches: column ${i} is a rank-0 tensor; batches are cut along dim 0`);
+        return c.dims[0];
+      }
+      if (Array.isArray(c)) return c.length;
+      throw new ValueError(`minibatches: column ${i} must be a Tensor or an array, got ${c === null ? 'null' : typeof c}`);
+    });
+    if (lengths.some((n) => n !== lengths[0])) {
+      throw new ShapeError(`minibatches: columns have different lengths ${formatShape(lengths)}; they must align row for row`);
+    }
+    this.length = lengths[0];
+    this.options = {
+      batchSize: options.batchSize ?? 64, shuffle: options.shuffle ?? true, seed: options.seed ?? 0,
+      dropLast: options.dropLast ?? false, disposePrevious: options.disposePrevious ?? true,
+    };
+    const b = this.options.batchSize;
+    if (!Number.isInteger(b) || b < 1) throw new ValueError(`minibatches: batchSize must be an integer >= 1, got ${String(options.batchSize)}`);
+    if (!Number.isSafeInteger(this.options.seed)) throw new ValueError(`minibatches: seed must be an integer, got ${String(options.seed)}`);
+    this.batchSize = b;
+    this.numBatches = this.options.dropLast ? Math.floor(this.length / b) : Math.ceil(this.length / b);
+    this.random = seededRandom(this.options.seed);
+  }
+
+  /** The row order of the next epoch. */
+  private order(): Int32Array {
+    if (this.options.shuffle) return permutation(this.length, this.random);
+    return Int32Array.from({ length: this.length }, (_, i) => i);
+  }
+
+  *[Symbol.iterator](): Iterator<{ [K in keyof C]: Batch<C[K]> }> {
+    const order = this.order();
+    this.epoch++;
+    let previous: Tensor[] = [];
+    try {
+      for (let k = 0; k < this.numBatches; k++) {
+        const rows = order.subarray(k * this.batchSize, Math.min((k + 1) * this.batchSize, this.length));
+        if (this.options.disposePrevious) for (const t of previous) t.dispose();
+        const batch = this.columns.map((c) => {
+          if (c instanceof Tensor) {
+            const index = tensor(rows, { dtype: 'int32' });
+            try { return indexSelect(c, 0, index); } finally { index.dispose(); }
+          }
+          return Array.from(rows, (i) => (c as readonly unknown[])[i]);
+        });
+        previous = batch.filter((b): b is Tensor => b instanceof Tensor);
+        yield batch as any;
+      }
+    } finally {
+      if (this.options.disposePrevious) for (const t of previous) t.dispose();
+    }
+  }
+}
+
+/** minibatches([x, y], { batchSize, shuffle, seed, dropLast }): see Minibatches. */
+export function minibatches<C extends readonly Column[]>(columns: C, options: MinibatchOptions = {}): Minibatches<C> {
+  return new Minibatches(columns, options);
+}

@@ -1,0 +1,137 @@
+// A training loop helper: minibatches → loss → gradients → optimizer step, every step in its own
+// scope so the loop holds a constant set of tensors. It reports through a callback (a browser
+// page draws its own progress) and, in a terminal, shows a cli-progress bar with the loss and
+// the throughput. Users can always write the loop themselves with trainStep or valueAndGrad.
+
+import { Tensor } from '../tensor.js';
+import { tidy } from '../scope.js';
+import { valueAndGrad } from '../autodiff.js';
+import { ValueError } from '../errors.js';
+import { requireInit } from '../runtime.js';
+import { Module, functionalCall } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { LRScheduler } from '../optim/schedule.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { Minibatches } from './data.js';
+
+/** loss(output, target) → a scalar tensor, e.g. crossEntropy. */
+export type LossFn = (output: any, target: any) => Tensor;
+
+/**
+ * One training step: the loss of model(x) against y, its gradients with respect to every
+ * parameter (through functionalCall), optional clipping, one optimizer update. Returns the loss.
+ * Everything it makes is freed (running statistics are updated in place).
+ */
+export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: unknown, y: unknown, options: { clipGradNorm?: number } = {}): number {
+  requireInit('trainStep');
+  return tidy(() => {
+    const [value, grads] = valueAndGrad((params: Record<string, Tensor>) => loss(functionalCall(model, params, x), y))(model.parameterDict());
+    if (options.clipGradNorm !== undefined) clipGradNorm(grads, options.clipGradNorm);
+    optimizer.step(grads);
+    return Number(value.item());
+  });
+}
+
+export interface ProgressInfo {
+  epoch: number;
+  epochs: number;
+  /** batch within the epoch (1-based) */
+  batch: number;
+  batches: number;
+  /** this batch's loss and the epoch's running mean */
+  loss: number;
+  meanLoss: number;
+  /** samples per second since the epoch began */
+  samplesPerSecond: number;
+  seconds: number;
+}
+
+export interface FitOptions {
+  optimizer: Optimizer;
+  loss: LossFn;
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  /** stepped once per epoch */
+  scheduler?: LRScheduler;
+  clipGradNorm?: number;
+  /** called after every batch (for a page's own progress display) */
+  onBatch?: (info: ProgressInfo) => void;
+  /** called after every epoch */
+  onEpoch?: (info: ProgressInfo) => void;
+  /** the terminal progress bar: 'auto' (default: when stdout is a terminal), true or false */
+  progress?: boolean | 'auto';
+}
+
+export interface FitResult { epochLosses: number[]; seconds: number; steps: number }
+
+interface Bar { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void }
+
+const now = (): number => (globalThis.performance?.now?.() ?? Date.now()) / 1000;
+
+async function terminalBar(setting: boolean | 'auto'): Promise<Bar | undefined> {
+  const proc = (globalThis as any).process;
+  const tty = !!proc?.stdout?.isTTY;
+  if (setting === false || (setting === 'auto' && !tty) || !proc?.stdout) return undefined;
+  // A computed specifier: bundlers leave it alone, so browser bundles never pull the terminal library in.
+  const specifier = 'cli-progress';
+  const mod: any = await import(/* @vite-ignore */ specifier);
+  const cli = mod.default ?? mod;
+  return new cli.SingleBar({
+    format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} batches | loss {loss} | {speed} samples/s | {elapsed}s',
+    barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, noTTYOutput: !tty, notTTYSchedule: 1000,
+    stopOnComplete: false, clearOnComplete: false,
+  });
+}
+
+/**
+ * Trains model on (inputs, targets) for `epochs` epochs of seeded minibatches. Resolves with the
+ * mean loss of every epoch and the time taken. Async only so that a browser can repaint between
+ * batches' callbacks and the terminal bar can load; the work itself is synchronous.
+ */
+export async function fit(model: Module, inputs: Tensor | readonly unknown[], targets: Tensor | readonly unknown[], options: FitOptions): Promise<FitResult> {
+  requireInit('fit');
+  if (!(model instanceof Module)) throw new ValueError('fit: model must be a Module');
+  if (!options || typeof options !== 'object' || !options.optimizer || typeof options.loss !== 'function') {
+    throw new ValueError('fit: options must give an optimizer and a loss function');
+  }
+  const epochs = options.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`fit: epochs must be an integer >= 1, got ${String(options.epochs)}`);
+  const data = new Minibatches([inputs, targets] as const, {
+    batchSize: options.batchSize, shuffle: options.shuffle, seed: options.seed, dropLast: options.dropLast,
+  });
+  const bar = await terminalBar(options.progress ?? 'auto');
+  const epochLosses: number[] = [];
+  const t0 = now();
+  let steps = 0;
+  model.train();
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const start = now();
+      let sum = 0, seen = 0, batch = 0;
+      bar?.start(data.numBatches, 0, { epoch, epochs, loss: '-', speed: '-', elapsed: '0.0' });
+      let info: ProgressInfo | undefined;
+      for (const [x, y] of data) {
+        const loss = trainStep(model, options.optimizer, options.loss, x, y, { clipGradNorm: options.clipGradNorm });
+        batch++;
+        steps++;
+        const rows = x instanceof Tensor ? x.dims[0] : (x as unknown[]).length;
+        sum += loss * rows;
+        seen += rows;
+        const seconds = now() - start;
+        info = { epoch, epochs, batch, batches: data.numBatches, loss, meanLoss: sum / seen, samplesPerSecond: seen / Math.max(seconds, 1e-9), seconds };
+        bar?.update(batch, { epoch, epochs, loss: info.meanLoss.toFixed(4), speed: Math.round(info.samplesPerSecond), elapsed: (now() - t0).toFixed(1) });
+        options.onBatch?.(info);
+      }
+      epochLosses.push(sum / Math.max(seen, 1));
+      options.scheduler?.step();
+      if (info) options.onEpoch?.(info);
+      bar?.stop();
+    }
+  } finally {
+    bar?.stop();
+  }
+  return { epochLosses, seconds: now() - t0, steps };
+}
