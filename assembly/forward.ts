@@ -17,6 +17,8 @@ import { jvpElementwise } from "./elementwise";
 import { jvpReduce } from "./reduce";
 import { jvpMatmul } from "./matmul";
 import { jvpShape } from "./shape";
+import { jvpNorm } from "./norm";
+import { jvpActivation } from "./activation";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -53,6 +55,8 @@ export function flushJvp(): void {
   else if (op < 110) jvpReduce(op, r);
   else if (op < 130) jvpMatmul(op, r);
   else if (op < 150) jvpShape(op, r);
+  else if (op >= 190 && op < 210) jvpNorm(op, r);
+  else if (op >= 210 && op < 230) jvpActivation(op, r);
   else fail(E_NO_RULE, op);
   inRule = false;
 }

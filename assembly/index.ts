@@ -31,3 +31,6 @@ export { matmul } from "./matmul";
 export { seed, randFill } from "./random";
 export { arangeFill, linspaceFill, eyeFill } from "./creation";
 export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clearTangent, flushJvp } from "./forward";
+export { normalize, runningStatsUpdate } from "./norm";
+export { softmax } from "./activation";
+export { ctcLoss } from "./loss";

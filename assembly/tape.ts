@@ -22,6 +22,8 @@ import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
+import { vjpNorm } from "./norm";
+import { vjpActivation } from "./activation";
 import { flushJvp, noteRecord } from "./forward";
 
 const RECORD = 32;
@@ -191,6 +193,8 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 110) vjpReduce(op, r, g);
   else if (op < 130) vjpMatmul(op, r, g);
   else if (op < 150) vjpShape(op, r, g);
+  else if (op >= 190 && op < 210) vjpNorm(op, r, g);
+  else if (op >= 210 && op < 230) vjpActivation(op, r, g);
   else fail(E_NO_RULE, op);
 }
 

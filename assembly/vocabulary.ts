@@ -68,4 +68,11 @@ export enum Op {
   concat = 137,
   gather = 138,
   scatterAdd = 139,
+  // — normalisation (assembly/norm.ts): x standardised over dims 0 and 2 of an [a, b, c] view
+  normalize = 190,
+  // — activations and losses (assembly/activation.ts, assembly/loss.ts)
+  softmax = 210,
+  logSoftmax = 211,
+  ctcLoss = 212, // per-sample negative log-likelihood [N] of log-probabilities [T, N, C]
+  ctcLossGrad = 213, // its gradient (PyTorch's formula), an op so that it has no derivative of its own
 }

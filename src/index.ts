@@ -15,6 +15,12 @@ export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linalg.js';
+export * from './ops/activation.js';
+// softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults)
+export { softplus } from './ops/activation.js';
+export * from './ops/norm.js';
+export * from './ops/loss.js';
+export * from './ops/dropout.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
