@@ -8,7 +8,7 @@ import { ValueError } from '../errors.js';
 import { tidy } from '../scope.js';
 import { rand } from '../random.js';
 import { idOf, floatOperand, disposeAll, requireInit } from './common.js';
-import { where } from './elementwise.js';
+import './elementwise.js';
 import { checkOptionsObject } from './options.js';
 
 export interface DropoutOptions {
@@ -34,8 +34,9 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   try {
     if (p === 1) return y.mul(0);
     return tidy(() => {
-      const keep = rand(y.dims, { dtype: y.dtype }).lt(1 - p);
-      return y.mul(where(keep, 1 / (1 - p), 0));
+      // PyTorch's noise: bernoulli(1 − p), then divided by 1 − p in the input's dtype
+      const noise = rand(y.dims, { dtype: y.dtype }).lt(1 - p).to(y.dtype).div(1 - p);
+      return y.mul(noise);
     });
   } finally {
     disposeAll(temps);
