@@ -6,13 +6,13 @@
 // primitives share this op range; their rules live in loss.ts.
 
 import { Op, DType } from "./vocabulary";
-import { newLike, dtypeOf, dataOf, rankOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM } from "./tensor";
+import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM } from "./tensor";
 import { alloc, free } from "./alloc";
 import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
 import { tangentOf, setTangent } from "./forward";
 import { sum } from "./reduce";
 import { unary, mul, sub } from "./elementwise";
-import { expT, logT } from "./math";
+import { expT } from "./math";
 import { vjpLoss, jvpLoss } from "./loss";
 
 /**
@@ -66,7 +66,7 @@ function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
     s += <f64>e;
   }
   if (isLog) {
-    const shift = mt + <T>logT<f64>(s);
+    const shift = mt + <T>Math.log(s);
     for (let i = 0; i < n; i++) store<T>(po + <usize>i * size, load<T>(px + <usize>i * size) - shift);
   } else {
     for (let i = 0; i < n; i++) store<T>(po + <usize>i * size, <T>(<f64>load<T>(po + <usize>i * size) / s));
@@ -96,7 +96,7 @@ export function softmax(op: i32, x: i32, axis: i32): i32 {
   let scratch: usize = 0;
   if (inner > 1 && n > 0 && outer > 0) {
     scratch = alloc(<u32>inner << 4);
-    if (scratch == 0) { fail(E_OOM, op); return 0; }
+    if (scratch == 0) { releaseTensor(out); fail(E_OOM, op); return 0; }
   }
   const isLog = op == Op.logSoftmax;
   if (dt == DType.float32) softmaxKernel<f32>(dataOf(x), dataOf(out), outer, n, inner, isLog, scratch);

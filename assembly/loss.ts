@@ -11,7 +11,7 @@
 
 import { Op, DType } from "./vocabulary";
 import {
-  newTensor, dtypeOf, dataOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM, MAX_RANK, shapePtr, rankOf,
+  newTensor, releaseTensor, dtypeOf, dataOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM, MAX_RANK, shapePtr, rankOf,
 } from "./tensor";
 import { alloc, free } from "./alloc";
 import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
@@ -68,16 +68,17 @@ let bufAlpha: usize = 0, bufBeta: usize = 0, bufCollect: usize = 0;
 function allocBuffers(T: i32, S: i32, C: i32, withGrad: bool): bool {
   const rows = <u32>max(T, 1) * <u32>(2 * S + 1) * 8;
   bufAlpha = alloc(rows);
-  bufBeta = withGrad ? alloc(rows) : 1;
-  bufCollect = withGrad ? alloc(<u32>max(T, 1) * <u32>max(C, 1) * 8) : 1;
-  if (bufAlpha != 0 && bufBeta != 0 && bufCollect != 0) return true;
-  freeBuffers(withGrad);
+  if (withGrad) {
+    bufBeta = alloc(rows);
+    bufCollect = alloc(<u32>max(T, 1) * <u32>max(C, 1) * 8);
+  }
+  if (bufAlpha != 0 && (!withGrad || (bufBeta != 0 && bufCollect != 0))) return true;
+  freeBuffers();
   return false;
 }
 
-function freeBuffers(withGrad: bool): void {
-  free(bufAlpha);
-  if (withGrad) { free(bufBeta); free(bufCollect); }
+function freeBuffers(): void {
+  free(bufAlpha); free(bufBeta); free(bufCollect);
   bufAlpha = 0; bufBeta = 0; bufCollect = 0;
 }
 
@@ -161,10 +162,10 @@ export function ctcLoss(lp: i32, targets: i32, inputLengths: i32, targetLengths:
   const dt = dtypeOf(lp);
   const out = newTensor(dt, 1, SHAPE3);
   if (out == 0) return 0;
-  if (!allocBuffers(dimOf(lp, 0), dimOf(targets, 1), dimOf(lp, 2), false)) { fail(E_OOM, Op.ctcLoss); return 0; }
+  if (!allocBuffers(dimOf(lp, 0), dimOf(targets, 1), dimOf(lp, 2), false)) { releaseTensor(out); fail(E_OOM, Op.ctcLoss); return 0; }
   if (dt == DType.float32) ctcForward<f32>(lp, targets, inputLengths, targetLengths, blank, zeroInfinity, out);
   else ctcForward<f64>(lp, targets, inputLengths, targetLengths, blank, zeroInfinity, out);
-  freeBuffers(false);
+  freeBuffers();
   recordCtc(Op.ctcLoss, out, lp, targets, inputLengths, targetLengths, blank, zeroInfinity);
   return out;
 }
@@ -175,10 +176,10 @@ export function ctcLossGrad(lp: i32, targets: i32, inputLengths: i32, targetLeng
   const dt = dtypeOf(lp);
   const grad = newTensor(dt, 3, shapePtr(lp));
   if (grad == 0) return 0;
-  if (!allocBuffers(dimOf(lp, 0), dimOf(targets, 1), dimOf(lp, 2), true)) { fail(E_OOM, Op.ctcLossGrad); return 0; }
+  if (!allocBuffers(dimOf(lp, 0), dimOf(targets, 1), dimOf(lp, 2), true)) { releaseTensor(grad); fail(E_OOM, Op.ctcLossGrad); return 0; }
   if (dt == DType.float32) ctcBackward<f32>(lp, targets, inputLengths, targetLengths, blank, zeroInfinity, grad);
   else ctcBackward<f64>(lp, targets, inputLengths, targetLengths, blank, zeroInfinity, grad);
-  freeBuffers(true);
+  freeBuffers();
   recordCtc(Op.ctcLossGrad, grad, lp, targets, inputLengths, targetLengths, blank, zeroInfinity);
   return grad;
 }

@@ -151,6 +151,8 @@ describe('crossEntropy and nllLoss', () => {
     checkGrad((v) => wg.nllLoss(v, [1, 1, 0, 4], { weight: w }), [xt]);
     checkJvpVjp((v) => wg.crossEntropy(v, target, { reduction: 'none', weight: w, labelSmoothing: 0.1 }), xt);
     checkJvpVjp((v) => wg.crossEntropy(xt, v), probs);
+    checkJvpVjp((v) => wg.nllLoss(v, [1, -100, 0, 4], { weight: w, reduction: 'none' }), xt);
+    checkFloat32((v) => wg.nllLoss(v, [1, 3, 0, 4], { weight: w.to(v.dtype) }), xt, 1e-5, 1e-6);
     checkSecondOrder((v) => wg.crossEntropy(v, target, { weight: w }), xt);
     checkSecondOrder((v) => wg.crossEntropy(v, probs, { labelSmoothing: 0.3 }), xt);
     checkFloat32((v) => wg.crossEntropy(v, target, { reduction: 'none' }), xt, 1e-5, 1e-6);
@@ -265,6 +267,7 @@ describe('pointwise losses', () => {
       expectClose(wg.halfMse(t64(xv, [4, 3]), t64(tv, [4, 3])).item(), xv.reduce((a, v, i) => a + (v - tv[i]) ** 2, 0) / 8, 1e-14, 0);
       const x = t64(xv, [4, 3]), t = t64(tv, [4, 3]);
       checkGrad((a, b) => wg.halfMse(a, b), [x, t]);
+      checkJvpVjp((a) => wg.halfMse(a, t), x);
     });
   });
 

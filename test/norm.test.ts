@@ -129,9 +129,12 @@ describe('batchNorm', () => {
     const k = rand64([3, 2, 4], -1, 1, 17);
     checkJvpVjp((v) => wg.batchNorm(v, null, null, w, b, { training: true }), x);
     checkJvpVjp((v) => wg.batchNorm(x, null, null, v, b, { training: true }), w);
+    const rm = rand64([2], -1, 1, 18), rv = rand64([2], 0.5, 2, 19);
+    checkJvpVjp((v) => wg.batchNorm(v, rm, rv, w, b), x);
+    checkJvpVjp((v) => wg.batchNorm(x, rm, rv, v, b), w);
     checkSecondOrder((v) => wg.batchNorm(v, null, null, w, b, { training: true }).mul(k).sum(), x);
     checkFloat32((v) => wg.batchNorm(v, null, null, null, null, { training: true }), x, 1e-5, 1e-5);
-    wg.dispose([x, w, b, k]);
+    wg.dispose([x, w, b, k, rm, rv]);
   });
 
   it('rejects bad input', () => {
