@@ -31,6 +31,12 @@ export * from './ops/indexing.js';
 export * from './ops/nn-linear.js';
 export * from './ops/conv.js';
 export * from './ops/pool.js';
+export * from './ops/activation.js';
+// softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults)
+export { softplus } from './ops/activation.js';
+export * from './ops/norm.js';
+export * from './ops/loss.js';
+export * from './ops/dropout.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
