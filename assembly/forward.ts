@@ -17,6 +17,7 @@ import { jvpElementwise } from "./elementwise";
 import { jvpReduce } from "./reduce";
 import { jvpMatmul } from "./matmul";
 import { jvpShape } from "./shape";
+import { jvpLinalg } from "./linalg";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -53,6 +54,7 @@ export function flushJvp(): void {
   else if (op < 110) jvpReduce(op, r);
   else if (op < 130) jvpMatmul(op, r);
   else if (op < 150) jvpShape(op, r);
+  else if (op >= 250 && op < 270) jvpLinalg(op, r);
   else fail(E_NO_RULE, op);
   inRule = false;
 }

@@ -31,3 +31,6 @@ export { matmul } from "./matmul";
 export { seed, randFill } from "./random";
 export { arangeFill, linspaceFill, eyeFill } from "./creation";
 export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clearTangent, flushJvp } from "./forward";
+export {
+  solve, determinant, cholesky, solveTriangular, qr, linalgFailedBatch, linalgFailedIndex,
+} from "./linalg";

@@ -22,6 +22,7 @@ import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
+import { vjpLinalg } from "./linalg";
 import { flushJvp, noteRecord } from "./forward";
 
 const RECORD = 32;
@@ -191,6 +192,7 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 110) vjpReduce(op, r, g);
   else if (op < 130) vjpMatmul(op, r, g);
   else if (op < 150) vjpShape(op, r, g);
+  else if (op >= 250 && op < 270) vjpLinalg(op, r, g);
   else fail(E_NO_RULE, op);
 }
 

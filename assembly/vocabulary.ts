@@ -68,4 +68,11 @@ export enum Op {
   concat = 137,
   gather = 138,
   scatterAdd = 139,
+  // — linear algebra (assembly/linalg.ts); batched over leading dims
+  solve = 250, // op(A)⁻¹·B with LU and partial pivoting; attr: A transposed
+  det = 251,
+  logabsdet = 252, // log|det A| (slogdet's differentiable half)
+  cholesky = 253, // lower factor
+  solveTriangular = 254, // attrs: upper, left, unitriangular, A transposed
+  qr = 255, // Q and R packed in one output; attr: complete
 }

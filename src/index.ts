@@ -15,11 +15,13 @@ export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linalg.js';
+export * from './ops/linalg-decomp.js';
+export * from './ops/linalg-composite.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
   WasmgradError, ShapeError, AxisError, DTypeError, ValueError, DisposedError, OutOfMemoryError,
-  NotDifferentiableError, InitError,
+  NotDifferentiableError, InitError, LinAlgError,
 } from './errors.js';
 export { Op, DType } from '../assembly/vocabulary.js';
 
