@@ -24,6 +24,7 @@ import { jvpConv } from "./conv";
 import { jvpPool } from "./pool";
 import { jvpNorm } from "./norm";
 import { jvpActivation } from "./activation";
+import { jvpLinalg } from "./linalg";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -65,6 +66,7 @@ export function flushJvp(): void {
   else if (op < 210) jvpNorm(op, r);
   else if (op < 230) jvpActivation(op, r);
   else if (op < 250) jvpIndexing(op, r);
+  else if (op < 270) jvpLinalg(op, r);
   else if (op == Op.custom) jvpCustom(op, r);
   else fail(E_NO_RULE, op);
   inRule = false;

@@ -41,3 +41,6 @@ export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./pool";
 export { normalize, runningStatsUpdate } from "./norm";
 export { softmax } from "./activation";
 export { ctcLoss } from "./loss";
+export {
+  solve, determinant, cholesky, solveTriangular, qr, linalgFailedBatch, linalgFailedIndex,
+} from "./linalg";

@@ -88,6 +88,13 @@ export enum Op {
   cumsum = 230,
   cumprod = 231,
   linrec = 232, // h_k = a_k·h_(k∓1) + b_k along an axis: the scan that cumprod's derivatives need
+  // — linear algebra (assembly/linalg.ts); batched over leading dims
+  solve = 250, // op(A)⁻¹·B with LU and partial pivoting; attr: A transposed
+  det = 251,
+  logabsdet = 252, // log|det A| (slogdet's differentiable half)
+  cholesky = 253, // lower factor
+  solveTriangular = 254, // attrs: upper, left, unitriangular, A transposed
+  qr = 255, // Q and R packed in one output; attr: complete
   // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   custom = 300,
 }

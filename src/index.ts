@@ -37,11 +37,13 @@ export { softplus } from './ops/activation.js';
 export * from './ops/norm.js';
 export * from './ops/loss.js';
 export * from './ops/dropout.js';
+export * from './ops/linalg-decomp.js';
+export * from './ops/linalg-composite.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
   WasmgradError, ShapeError, AxisError, DTypeError, ValueError, DisposedError, OutOfMemoryError,
-  NotDifferentiableError, InitError,
+  NotDifferentiableError, InitError, LinAlgError,
 } from './errors.js';
 export { Op, DType } from '../assembly/vocabulary.js';
 
