@@ -4,6 +4,10 @@ export { Module, functionalCall, type StateDict, type LoadOptions } from './modu
 export * as init from './init.js';
 export {
   Identity, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Embedding,
-  LSTM, GRU, MultiheadAttention, Sequential, type LinearOptions, type ConvLayerOptions, type ConvTransposeLayerOptions,
+  LSTM, GRU, MultiheadAttention, Sequential, BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, Dropout,
+  type BatchNormLayerOptions, type LayerNormLayerOptions, type GroupNormLayerOptions, type LinearOptions, type ConvLayerOptions, type ConvTransposeLayerOptions,
   type RnnLayerOptions, type MultiheadAttentionLayerOptions, type FactoryOptions,
 } from './layers.js';
+export {
+  ReLU, Sigmoid, Tanh, SELU, SiLU, Swish, Mish, Hardsigmoid, LeakyReLU, ELU, GELU, Hardtanh, Softplus, Softmax, LogSoftmax,
+} from './activations.js';

@@ -13,6 +13,10 @@ import { embedding } from '../ops/indexing.js';
 import { flatten } from '../ops/shape.js';
 import { lstm, gru } from '../ops/recurrent.js';
 import { multiHeadAttention } from '../ops/attention.js';
+import { batchNorm, layerNorm, groupNorm } from '../ops/norm.js';
+import { dropout } from '../ops/dropout.js';
+import { ShapeError, formatShape } from '../errors.js';
+import { writeData } from '../tensor.js';
 
 export interface FactoryOptions { dtype?: DTypeName }
 
@@ -332,6 +336,113 @@ export class MultiheadAttention extends Module {
     });
   }
   extraRepr(): string { return `embedDim=${this.embedDim}, numHeads=${this.numHeads}` + (this.dropout ? `, dropout=${this.dropout}` : ''); }
+}
+
+export interface BatchNormLayerOptions extends FactoryOptions {
+  eps?: number;
+  /** weight of the batch statistic in the running average (default 0.1); null: a cumulative average */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+abstract class BatchNormBase extends Module {
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  constructor(private readonly layer: string, private readonly ranks: number[], readonly numFeatures: number, options: BatchNormLayerOptions) {
+    super();
+    positiveInt(layer, 'numFeatures', numFeatures);
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    const dtype = dtypeOf(layer, options);
+    this.registerParameter('weight', this.affine ? init.ones([numFeatures], { dtype }) : null);
+    this.registerParameter('bias', this.affine ? init.zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_mean', this.trackRunningStats ? init.zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_var', this.trackRunningStats ? init.ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? init.zeros([], { dtype: 'int32' }) : null);
+  }
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor) || !this.ranks.includes(x.rank)) {
+      throw new ShapeError(`${this.layer}: expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input, got ${x instanceof Tensor ? `shape ${formatShape(x.dims)}` : typeof x}`);
+    }
+    const mean = this.buffer('running_mean'), variance = this.buffer('running_var');
+    let momentum = this.momentum ?? 0;
+    if (this.training && this.trackRunningStats) {
+      const count = this.buffer('num_batches_tracked')!;
+      const n = (count.item() as number) + 1;
+      writeData(count, [n]);
+      if (this.momentum === null) momentum = 1 / n; // a cumulative moving average
+    }
+    const useBatch = this.training || (!mean && !variance);
+    return batchNorm(x, mean, variance, this.param('weight'), this.param('bias'), { training: useBatch, momentum, eps: this.eps });
+  }
+  extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+  }
+}
+
+/** Batch normalisation over [N, C] or [N, C, L]. */
+export class BatchNorm1d extends BatchNormBase {
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) { super('BatchNorm1d', [2, 3], numFeatures, options); }
+}
+
+/** Batch normalisation over [N, C, H, W]. */
+export class BatchNorm2d extends BatchNormBase {
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) { super('BatchNorm2d', [4], numFeatures, options); }
+}
+
+export interface LayerNormLayerOptions extends FactoryOptions { eps?: number; elementwiseAffine?: boolean; bias?: boolean }
+
+/** Normalises over the trailing normalizedShape dims; weight (ones) and bias (zeros) of that shape. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.normalizedShape.forEach((d) => positiveInt('LayerNorm', 'normalizedShape', d));
+    this.eps = options.eps ?? 1e-5;
+    const dtype = dtypeOf('LayerNorm', options);
+    const affine = options.elementwiseAffine ?? true;
+    this.registerParameter('weight', affine ? init.ones(this.normalizedShape, { dtype }) : null);
+    this.registerParameter('bias', affine && (options.bias ?? true) ? init.zeros(this.normalizedShape, { dtype }) : null);
+  }
+  forward(x: Tensor): Tensor { return layerNorm(x, this.normalizedShape, this.param('weight'), this.param('bias'), { eps: this.eps }); }
+  extraRepr(): string { return `[${this.normalizedShape.join(', ')}], eps=${this.eps}, elementwiseAffine=${this._parameters.get('weight') !== null}`; }
+}
+
+export interface GroupNormLayerOptions extends FactoryOptions { eps?: number; affine?: boolean }
+
+/** Normalises numGroups groups of channels per sample; weight (ones) and bias (zeros) [C]. */
+export class GroupNorm extends Module {
+  readonly eps: number;
+  constructor(readonly numGroups: number, readonly numChannels: number, options: GroupNormLayerOptions = {}) {
+    super();
+    positiveInt('GroupNorm', 'numGroups', numGroups);
+    positiveInt('GroupNorm', 'numChannels', numChannels);
+    if (numChannels % numGroups !== 0) throw new ValueError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    this.eps = options.eps ?? 1e-5;
+    const dtype = dtypeOf('GroupNorm', options);
+    const affine = options.affine ?? true;
+    this.registerParameter('weight', affine ? init.ones([numChannels], { dtype }) : null);
+    this.registerParameter('bias', affine ? init.zeros([numChannels], { dtype }) : null);
+  }
+  forward(x: Tensor): Tensor { return groupNorm(x, this.numGroups, this.param('weight'), this.param('bias'), { eps: this.eps }); }
+  extraRepr(): string { return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}`; }
+}
+
+/** Zeroes elements with probability p and scales the rest by 1/(1 − p) while training; identity in eval. */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout: dropout probability has to be between 0 and 1, but got ${String(p)}`);
+  }
+  forward(x: Tensor): Tensor { return dropout(x, this.p, { training: this.training }); }
+  extraRepr(): string { return `p=${this.p}`; }
 }
 
 /** Modules run one after another; children are named '0', '1', … (or by the object's keys). */

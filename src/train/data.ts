@@ -6,6 +6,7 @@ import { Tensor, tensor } from '../tensor.js';
 import { indexSelect } from '../ops/shape.js';
 import { ValueError, ShapeError, formatShape } from '../errors.js';
 import { requireInit } from '../runtime.js';
+import { rand } from '../random.js';
 
 export interface MinibatchOptions {
   /** rows per batch (default 64) */
@@ -44,6 +45,24 @@ export function permutation(n: number, random: () => number): Int32Array {
     const t = p[i]; p[i] = p[j]; p[j] = t;
   }
   return p;
+}
+
+/**
+ * torch.randperm: 0…n−1 in a random order, as an int32 tensor. With `seed`, from a generator of
+ * its own (the global stream untouched); otherwise seeded from the global generator (wg.seed).
+ */
+export function randperm(n: number, options: { seed?: number } = {}): Tensor {
+  requireInit('randperm');
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new ValueError(`randperm: n must be an integer >= 0, got ${String(n)}`);
+  let seed = options.seed;
+  if (seed === undefined) {
+    const u = rand([1], { dtype: 'float64' });
+    seed = Math.floor((u.data()[0] as number) * 4294967296);
+    u.dispose();
+  } else if (!Number.isSafeInteger(seed)) {
+    throw new ValueError(`randperm: seed must be an integer, got ${String(seed)}`);
+  }
+  return tensor(permutation(n, seededRandom(seed)), { dtype: 'int32' });
 }
 
 /**

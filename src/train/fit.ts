@@ -54,6 +54,8 @@ export interface FitOptions {
   shuffle?: boolean;
   seed?: number;
   dropLast?: boolean;
+  /** applied to every batch before the step (augmentation): (x, y) → [x, y]; what it makes is freed after the step */
+  transform?: (x: any, y: any) => readonly [any, any];
   /** stepped once per epoch */
   scheduler?: LRScheduler;
   clipGradNorm?: number;
@@ -114,7 +116,9 @@ export async function fit(model: Module, inputs: Tensor | readonly unknown[], ta
       bar?.start(data.numBatches, 0, { epoch, epochs, loss: '-', speed: '-', elapsed: '0.0' });
       let info: ProgressInfo | undefined;
       for (const [x, y] of data) {
-        const loss = trainStep(model, options.optimizer, options.loss, x, y, { clipGradNorm: options.clipGradNorm });
+        const loss = options.transform
+          ? tidy(() => { const [tx, ty] = options.transform!(x, y); return trainStep(model, options.optimizer, options.loss, tx, ty, { clipGradNorm: options.clipGradNorm }); })
+          : trainStep(model, options.optimizer, options.loss, x, y, { clipGradNorm: options.clipGradNorm });
         batch++;
         steps++;
         const rows = x instanceof Tensor ? x.dims[0] : (x as unknown[]).length;
