@@ -1,6 +1,8 @@
-// The tests build what they need: the wasm module, when assembly/ changed since the last build.
-import { buildWasm, wasmIsStale } from '../../build/build.mjs';
+// The tests build what they need: the wasm module, when assembly/ changed since the last build,
+// and the dist/ bundles (for the cross-runtime tests), when src/ or the module changed.
+import { buildWasm, wasmIsStale, buildBundles, bundlesAreStale } from '../../build/build.mjs';
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   if (wasmIsStale()) buildWasm();
+  if (bundlesAreStale()) await buildBundles({ types: false });
 }
