@@ -19,6 +19,9 @@ import { jvpMatmul } from "./matmul";
 import { jvpShape } from "./shape";
 import { jvpCustom } from "./custom";
 import { Op } from "./vocabulary";
+import { jvpIndexing } from "./indexing";
+import { jvpConv } from "./conv";
+import { jvpPool } from "./pool";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -55,6 +58,9 @@ export function flushJvp(): void {
   else if (op < 110) jvpReduce(op, r);
   else if (op < 130) jvpMatmul(op, r);
   else if (op < 150) jvpShape(op, r);
+  else if (op < 170) jvpConv(op, r);
+  else if (op < 190) jvpPool(op, r);
+  else if (op >= 230 && op < 250) jvpIndexing(op, r);
   else if (op == Op.custom) jvpCustom(op, r);
   else fail(E_NO_RULE, op);
   inRule = false;

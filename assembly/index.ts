@@ -35,3 +35,6 @@ export { recordCustom, accumulateInto } from "./custom";
 export { setPaused, recordingNow } from "./tape";
 export { detach } from "./elementwise";
 export { setMatmulPath } from "./matmul";
+export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./indexing";
+export { convFamily } from "./conv";
+export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./pool";

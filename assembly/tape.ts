@@ -24,6 +24,9 @@ import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
 import { flushJvp, noteRecord, inJvpRule } from "./forward";
 import { vjpCustom } from "./custom";
+import { vjpIndexing } from "./indexing";
+import { vjpConv } from "./conv";
+import { vjpPool } from "./pool";
 
 const RECORD = 32;
 // record fields
@@ -199,6 +202,9 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 110) vjpReduce(op, r, g);
   else if (op < 130) vjpMatmul(op, r, g);
   else if (op < 150) vjpShape(op, r, g);
+  else if (op < 170) vjpConv(op, r, g);
+  else if (op < 190) vjpPool(op, r, g);
+  else if (op >= 230 && op < 250) vjpIndexing(op, r, g);
   else if (op == Op.custom) vjpCustom(op, r, g);
   else fail(E_NO_RULE, op);
 }

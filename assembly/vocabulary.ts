@@ -68,6 +68,19 @@ export enum Op {
   concat = 137,
   gather = 138,
   scatterAdd = 139,
+  // — convolution (assembly/conv.ts): the three partial maps of one trilinear form
+  conv = 150, // y = x ⋆ w (cross-correlation, groups, stride, padding, dilation)
+  convTranspose = 151, // x-shaped from y and w: ConvTranspose, and conv's input gradient
+  convWeight = 152, // w-shaped from x and y: conv's weight gradient
+  // — pooling (assembly/pool.ts)
+  poolGather = 170, // values at per-plane indices: max pooling's output
+  poolScatter = 171, // values written (or summed) at per-plane indices: maxUnpool, max pooling's adjoint
+  avgPool = 172, // windowed means, fixed or adaptive windows
+  avgPoolAdjoint = 173, // each mean's gradient spread over its window
+  // — scans and index computations (assembly/indexing.ts); sort/topk/argmax/masks are not recorded
+  cumsum = 230,
+  cumprod = 231,
+  linrec = 232, // h_k = a_k·h_(k∓1) + b_k along an axis: the scan that cumprod's derivatives need
   // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   custom = 300,
 }

@@ -124,12 +124,15 @@ export function valueAndGrad<A extends unknown[]>(f: (...args: A) => any, option
   };
 }
 
-/** grad(f)(...args) → ∂f/∂args[argnums] (see valueAndGrad). */
+/** grad(f)(...args) → ∂f/∂args[argnums] (see valueAndGrad); with hasAux, [gradient, aux]. */
 export function grad<A extends unknown[]>(f: (...args: A) => any, options: GradOptions = {}) {
   const vg = valueAndGrad(f, options);
   return (...args: A): any => {
-    const [, g] = vg(...args);
-    return g;
+    const [value, g] = vg(...args);
+    if (!options.hasAux) { value.dispose(); return g; }
+    const [y, aux] = value; // JAX's order with has_aux: (gradient, aux)
+    y.dispose();
+    return [g, aux];
   };
 }
 

@@ -27,6 +27,10 @@ export {
   scaledDotProductAttention, multiHeadAttention, type SdpaOptions, type MultiHeadAttentionParams,
   type MultiHeadAttentionOptions,
 } from './ops/attention.js';
+export * from './ops/indexing.js';
+export * from './ops/nn-linear.js';
+export * from './ops/conv.js';
+export * from './ops/pool.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {

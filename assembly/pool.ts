@@ -1,0 +1,306 @@
+// Pooling: max pooling as a gather at argmax indices, average pooling (fixed and adaptive
+// windows) — kernels, recording ops, VJP and JVP rules.
+//
+// A tensor is seen as `planes` contiguous planes (N·C of them); a plane is H·W (or L) values.
+// Max pooling finds, per window, the flat in-plane index of its maximum (PyTorch's scan: the
+// first maximal element in row-major window order, a NaN wins), then its values are
+// poolGather(x, indices). The pairs of ops are each other's adjoints:
+//   poolGather(x, idx)   ↔ poolScatter(ȳ, idx)    (max pooling's gradient, maxUnpool)
+//   avgPool(x)           ↔ avgPoolAdjoint(ȳ)
+// so rules of every order close over these four linear ops.
+
+import { Op, DType } from "./vocabulary";
+import {
+  newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, MAX_RANK, fail,
+  E_NO_RULE,
+} from "./tensor";
+import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
+import { tangentOf, setTangent, flushJvp } from "./forward";
+
+const OUT_SHAPE = memory.data(MAX_RANK * 4);
+const POOL_LEN = 14;
+const RULE_GEO = memory.data(POOL_LEN * 4);
+
+@inline function word(p: usize, k: i32): i32 { return load<i32>(p + (<usize>k << 2)); }
+
+function copyShape(rank: i32, shape: usize): void {
+  for (let k = 0; k < rank; k++) store<i32>(OUT_SHAPE + (<usize>k << 2), word(shape, k));
+}
+
+// ————————————————————————————————————————————————————————— max pooling: indices
+
+/**
+ * The flat in-plane index of each window's maximum, as an int32 tensor of `rank` dims at
+ * `shape` (not recorded: indices have no derivative). geo: [planes, H, W, oH, oW, kH, kW, sH,
+ * sW, pH, pW, dH, dW].
+ */
+export function maxPoolIndices(x: i32, rank: i32, shape: usize, geo: usize): i32 {
+  if (x == 0) return 0;
+  copyShape(rank, shape);
+  const out = newTensor(DType.int32, rank, OUT_SHAPE);
+  if (out == 0) return 0;
+  if (dtypeOf(x) == DType.float32) maxPoolIndicesKernel<f32>(x, out, geo);
+  else maxPoolIndicesKernel<f64>(x, out, geo);
+  return out;
+}
+
+function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
+  const size = sizeof<T>();
+  const planes = word(geo, 0), H = word(geo, 1), W = word(geo, 2), oH = word(geo, 3), oW = word(geo, 4);
+  const kH = word(geo, 5), kW = word(geo, 6), sH = word(geo, 7), sW = word(geo, 8);
+  const pH = word(geo, 9), pW = word(geo, 10), dH = word(geo, 11), dW = word(geo, 12);
+  let po = dataOf(out);
+  for (let p = 0; p < planes; p++) {
+    const px = dataOf(x) + <usize>p * <usize>H * <usize>W * size;
+    for (let oh = 0; oh < oH; oh++) {
+      let h0 = oh * sH - pH;
+      const h1 = min(h0 + (kH - 1) * dH + 1, H);
+      while (h0 < 0) h0 += dH;
+      for (let ow = 0; ow < oW; ow++) {
+        let w0 = ow * sW - pW;
+        const w1 = min(w0 + (kW - 1) * dW + 1, W);
+        while (w0 < 0) w0 += dW;
+        // A window whose dilated taps all fall in the padding has no element: index -1, value -inf.
+        if (h0 >= h1 || w0 >= w1) { store<i32>(po, -1); po += 4; continue; }
+        // PyTorch's scan: start at the first in-range element with -inf, take larger or NaN.
+        let best = h0 * W + w0;
+        let bestVal: T = <T>-Infinity;
+        for (let h = h0; h < h1; h += dH) {
+          for (let w = w0; w < w1; w += dW) {
+            const v = load<T>(px + <usize>(h * W + w) * size);
+            if (v > bestVal || v != v) { bestVal = v; best = h * W + w; }
+          }
+        }
+        store<i32>(po, best);
+        po += 4;
+      }
+    }
+  }
+}
+
+// ————————————————————————————————————————————————————————— gather / scatter at plane indices
+
+/** out[p, j] = x[p, idx[p, j]] (-inf where idx is -1): idx's shape, x's dtype. A recording op (max pooling's values). */
+export function poolGather(x: i32, idx: i32, planes: i32, xPlane: i32, idxPlane: i32): i32 {
+  if (x == 0 || idx == 0) return 0;
+  flushJvp();
+  const out = newTensor(dtypeOf(x), rankOf(idx), shapePtr(idx));
+  if (out == 0) return 0;
+  const pi = dataOf(idx);
+  if (dtypeOf(x) == DType.float32) gatherKernel<f32>(dataOf(x), pi, dataOf(out), planes, xPlane, idxPlane);
+  else gatherKernel<f64>(dataOf(x), pi, dataOf(out), planes, xPlane, idxPlane);
+  if (shouldRecord1(x) && recordOp(Op.poolGather, out)) {
+    recordInput(x); recordInput(idx);
+    recordAttr(<f64>planes); recordAttr(<f64>xPlane); recordAttr(<f64>idxPlane);
+  }
+  return out;
+}
+
+function gatherKernel<T>(px: usize, pi: usize, po: usize, planes: i32, xPlane: i32, idxPlane: i32): void {
+  const size = sizeof<T>();
+  for (let p = 0; p < planes; p++) {
+    const base = px + <usize>p * <usize>xPlane * size;
+    for (let j = 0; j < idxPlane; j++) {
+      const k = load<i32>(pi);
+      store<T>(po, k < 0 ? <T>-Infinity : load<T>(base + <usize>k * size));
+      po += size; pi += 4;
+    }
+  }
+}
+
+/**
+ * Zeros of `rank` dims at `shape` with src[p, j] written to out[p, idx[p, j]]: summed where
+ * `accumulate` (max pooling's adjoint), else assigned, a later entry winning (maxUnpool);
+ * index -1 (an empty window) writes nothing.
+ * A recording op.
+ */
+export function poolScatter(src: i32, idx: i32, rank: i32, shape: usize, planes: i32, outPlane: i32,
+                            idxPlane: i32, accumulate: i32): i32 {
+  if (src == 0 || idx == 0) return 0;
+  flushJvp();
+  copyShape(rank, shape);
+  const dt = dtypeOf(src);
+  const out = newTensor(dt, rank, OUT_SHAPE);
+  if (out == 0) return 0;
+  if (dt == DType.float32) scatterKernel<f32>(dataOf(src), dataOf(idx), dataOf(out), numelOf(out), planes, outPlane, idxPlane, accumulate != 0);
+  else scatterKernel<f64>(dataOf(src), dataOf(idx), dataOf(out), numelOf(out), planes, outPlane, idxPlane, accumulate != 0);
+  if (shouldRecord1(src) && recordOp(Op.poolScatter, out)) {
+    recordInput(src); recordInput(idx);
+    recordAttr(<f64>planes); recordAttr(<f64>outPlane); recordAttr(<f64>idxPlane); recordAttr(<f64>accumulate);
+  }
+  return out;
+}
+
+function scatterKernel<T>(ps: usize, pi: usize, po: usize, n: i32, planes: i32, outPlane: i32, idxPlane: i32, add: bool): void {
+  const size = sizeof<T>();
+  memory.fill(po, 0, <usize>n * size);
+  for (let p = 0; p < planes; p++) {
+    const base = po + <usize>p * <usize>outPlane * size;
+    for (let j = 0; j < idxPlane; j++) {
+      const k = load<i32>(pi);
+      if (k >= 0) {
+        const o = base + <usize>k * size;
+        const v = load<T>(ps);
+        store<T>(o, add ? load<T>(o) + v : v);
+      }
+      ps += size; pi += 4;
+    }
+  }
+}
+
+// ————————————————————————————————————————————————————————— average pooling
+
+// geo: [planes, H, W, oH, oW, kH, kW, sH, sW, pH, pW, countIncludePad, divisorOverride (0: none),
+// adaptive]. Adaptive windows are PyTorch's [floor(i·In/Out), ceil((i+1)·In/Out)).
+let gPlanes = 0; let gH = 0; let gW = 0; let gOH = 0; let gOW = 0; let gKH = 0; let gKW = 0;
+let gSH = 1; let gSW = 1; let gPH = 0; let gPW = 0; let gInclude = 1; let gDivisor = 0; let gAdaptive = 0;
+
+function loadAvgGeo(geo: usize): void {
+  gPlanes = word(geo, 0); gH = word(geo, 1); gW = word(geo, 2); gOH = word(geo, 3); gOW = word(geo, 4);
+  gKH = word(geo, 5); gKW = word(geo, 6); gSH = word(geo, 7); gSW = word(geo, 8); gPH = word(geo, 9);
+  gPW = word(geo, 10); gInclude = word(geo, 11); gDivisor = word(geo, 12); gAdaptive = word(geo, 13);
+}
+
+function recordAvgGeo(): void {
+  recordAttr(<f64>gPlanes); recordAttr(<f64>gH); recordAttr(<f64>gW); recordAttr(<f64>gOH); recordAttr(<f64>gOW);
+  recordAttr(<f64>gKH); recordAttr(<f64>gKW); recordAttr(<f64>gSH); recordAttr(<f64>gSW); recordAttr(<f64>gPH);
+  recordAttr(<f64>gPW); recordAttr(<f64>gInclude); recordAttr(<f64>gDivisor); recordAttr(<f64>gAdaptive);
+}
+
+// The window of the output element in progress: rows [wh0, wh1), columns [ww0, ww1), divisor.
+let wh0 = 0; let wh1 = 0; let ww0 = 0; let ww1 = 0; let wDiv = 1;
+
+/** PyTorch's avg_pool2d window (cpu_avg_pool) or adaptive_avg_pool2d window. */
+function window(oh: i32, ow: i32): void {
+  if (gAdaptive != 0) {
+    wh0 = oh * gH / gOH; wh1 = ((oh + 1) * gH + gOH - 1) / gOH;
+    ww0 = ow * gW / gOW; ww1 = ((ow + 1) * gW + gOW - 1) / gOW;
+    wDiv = (wh1 - wh0) * (ww1 - ww0);
+    return;
+  }
+  wh0 = oh * gSH - gPH; ww0 = ow * gSW - gPW;
+  wh1 = min(wh0 + gKH, gH + gPH); ww1 = min(ww0 + gKW, gW + gPW);
+  const padded = (wh1 - wh0) * (ww1 - ww0);
+  wh0 = max(wh0, 0); ww0 = max(ww0, 0);
+  wh1 = min(wh1, gH); ww1 = min(ww1, gW);
+  wDiv = gDivisor != 0 ? gDivisor : gInclude != 0 ? padded : (wh1 - wh0) * (ww1 - ww0);
+}
+
+function avgPoolKernel<T>(px: usize, po: usize): void {
+  const size = sizeof<T>();
+  for (let p = 0; p < gPlanes; p++) {
+    const plane = px + <usize>p * <usize>gH * <usize>gW * size;
+    for (let oh = 0; oh < gOH; oh++) {
+      for (let ow = 0; ow < gOW; ow++) {
+        window(oh, ow);
+        let s: T = <T>0;
+        for (let h = wh0; h < wh1; h++) {
+          for (let w = ww0; w < ww1; w++) s += load<T>(plane + <usize>(h * gW + w) * size);
+        }
+        // An empty window (possible with ceil mode) gives 0, as in PyTorch.
+        store<T>(po, wh0 >= wh1 || ww0 >= ww1 ? <T>0 : s / <T>wDiv);
+        po += size;
+      }
+    }
+  }
+}
+
+function avgPoolAdjointKernel<T>(pg: usize, px: usize, n: i32): void {
+  const size = sizeof<T>();
+  memory.fill(px, 0, <usize>n * size);
+  for (let p = 0; p < gPlanes; p++) {
+    const plane = px + <usize>p * <usize>gH * <usize>gW * size;
+    for (let oh = 0; oh < gOH; oh++) {
+      for (let ow = 0; ow < gOW; ow++) {
+        window(oh, ow);
+        const d = load<T>(pg) / <T>wDiv;
+        pg += size;
+        for (let h = wh0; h < wh1; h++) {
+          for (let w = ww0; w < ww1; w++) {
+            const o = plane + <usize>(h * gW + w) * size;
+            store<T>(o, load<T>(o) + d);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Op.avgPool (x → pooled, `rank` dims at `shape`) or Op.avgPoolAdjoint (pooled-shaped ȳ →
+ * x-shaped). Recording ops; geo as above, validated by the host.
+ */
+export function avgPoolFamily(op: i32, x: i32, rank: i32, shape: usize, geo: usize): i32 {
+  if (x == 0) return 0;
+  flushJvp(); // a pending JVP may run these kernels, which set the geometry statics
+  loadAvgGeo(geo);
+  copyShape(rank, shape);
+  const dt = dtypeOf(x);
+  const out = newTensor(dt, rank, OUT_SHAPE);
+  if (out == 0) return 0;
+  if (op == Op.avgPool) {
+    if (dt == DType.float32) avgPoolKernel<f32>(dataOf(x), dataOf(out));
+    else avgPoolKernel<f64>(dataOf(x), dataOf(out));
+  } else {
+    if (dt == DType.float32) avgPoolAdjointKernel<f32>(dataOf(x), dataOf(out), numelOf(out));
+    else avgPoolAdjointKernel<f64>(dataOf(x), dataOf(out), numelOf(out));
+  }
+  if (shouldRecord1(x) && recordOp(op, out)) { recordInput(x); recordAvgGeo(); }
+  return out;
+}
+
+// ————————————————————————————————————————————————————————— VJP and JVP rules
+
+function avgApply(op: i32, x: i32, like: i32): i32 {
+  if (x == 0) return 0;
+  flushJvp(); // may create tensors, moving the table that like's shape lives in
+  return avgPoolFamily(op, x, rankOf(like), shapePtr(like), RULE_GEO);
+}
+
+function loadRuleGeo(r: u32): void {
+  flushJvp(); // a pending pooling JVP would overwrite RULE_GEO
+  for (let k = 0; k < POOL_LEN; k++) store<i32>(RULE_GEO + (<usize>k << 2), <i32>recAttr(r, k));
+}
+
+/** Each op's adjoint is its partner op: gather ↔ scatter-add, avgPool ↔ avgPoolAdjoint. */
+export function vjpPool(op: i32, r: u32, g: i32): void {
+  const x = recInput(r, 0);
+  if (!needsGrad(x)) return;
+  switch (op) {
+    case Op.poolGather: {
+      const idx = recInput(r, 1);
+      const planes = <i32>recAttr(r, 0), xPlane = <i32>recAttr(r, 1), idxPlane = <i32>recAttr(r, 2);
+      flushJvp();
+      accumulate(x, poolScatter(g, idx, rankOf(x), shapePtr(x), planes, xPlane, idxPlane, 1));
+      return;
+    }
+    case Op.poolScatter: {
+      // PyTorch's max_unpool backward: the gather, also where indices repeat.
+      accumulate(x, poolGather(g, recInput(r, 1), <i32>recAttr(r, 0), <i32>recAttr(r, 1), <i32>recAttr(r, 2)));
+      return;
+    }
+    case Op.avgPool: { loadRuleGeo(r); accumulate(x, avgApply(Op.avgPoolAdjoint, g, x)); return; }
+    case Op.avgPoolAdjoint: { loadRuleGeo(r); accumulate(x, avgApply(Op.avgPool, g, x)); return; }
+    default: fail(E_NO_RULE, op);
+  }
+}
+
+/** All four ops are linear: the tangent goes through the same op. */
+export function jvpPool(op: i32, r: u32): void {
+  const out = recOut(r), tx = tangentOf(recInput(r, 0));
+  if (tx == 0) return;
+  switch (op) {
+    case Op.poolGather: {
+      setTangent(out, poolGather(tx, recInput(r, 1), <i32>recAttr(r, 0), <i32>recAttr(r, 1), <i32>recAttr(r, 2)));
+      return;
+    }
+    case Op.poolScatter: {
+      setTangent(out, poolScatter(tx, recInput(r, 1), rankOf(out), shapePtr(out), <i32>recAttr(r, 0),
+        <i32>recAttr(r, 1), <i32>recAttr(r, 2), <i32>recAttr(r, 3)));
+      return;
+    }
+    case Op.avgPool:
+    case Op.avgPoolAdjoint: { loadRuleGeo(r); setTangent(out, avgApply(op, tx, out)); return; }
+    default: fail(E_NO_RULE, op);
+  }
+}

@@ -1,0 +1,258 @@
+// Convolution (kernels and rules in assembly/conv.ts): conv1d, conv2d, convTranspose1d,
+// convTranspose2d with PyTorch's semantics — NCL / NCHW inputs (or unbatched CL / CHW), weights
+// [out, in/groups, k…] for conv and [in, out/groups, k…] for the transposed forms, stride,
+// padding (numbers, pairs, 'same', 'valid'), dilation, groups, outputPadding. The bias is added
+// by the ordinary broadcasting add, so its gradient comes from add's rule.
+//
+// Every call is one primitive on a geometry of 16 words: [N, C, O, G, xH, xW, yH, yW, kH, kW,
+// sH, sW, pT, pL, dH, dW] where x is the convolution's input side and y its output side (for a
+// transposed convolution, y is the given input). 1-D forms are the case xH = yH = kH = 1.
+
+import { Tensor } from '../tensor.js';
+import { wasm, argsI32 } from '../runtime.js';
+import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
+import { Op, idOf, call, requireInit, isFloat, disposeAll } from './common.js';
+import { add } from './elementwise.js';
+import { reshape } from './shape.js';
+
+export type Spatial = number | readonly number[];
+
+export interface ConvOptions {
+  /** step between windows: one number or one per spatial dim (default 1) */
+  stride?: Spatial;
+  /** zeros added on both sides per spatial dim, or 'valid' (none) or 'same' (output as large as the input; stride 1 only) */
+  padding?: Spatial | 'same' | 'valid';
+  /** spacing between kernel taps (default 1) */
+  dilation?: Spatial;
+  /** channel groups: input and output channels split into `groups` independent convolutions (default 1) */
+  groups?: number;
+}
+
+export interface ConvTransposeOptions {
+  stride?: Spatial;
+  /** removes dilation·(k−1)−padding… from both sides of the output, as PyTorch's padding */
+  padding?: Spatial;
+  /** extra size on one side of the output (smaller than stride or dilation) */
+  outputPadding?: Spatial;
+  groups?: number;
+  dilation?: Spatial;
+}
+
+/** A per-dim integer option as `nd` numbers, checked against a lower bound. */
+export function spatial(op: string, name: string, v: Spatial | undefined, nd: number, fallback: number, min: number): number[] {
+  if (!Array.isArray(v) && typeof v !== 'number' && v !== undefined) {
+    throw new ValueError(`${op}: ${name} must be a number or ${nd === 1 ? 'a list of 1 number' : `a list of ${nd} numbers`}, got ${v === null ? 'null' : typeof v}`);
+  }
+  const list = v === undefined ? new Array<number>(nd).fill(fallback) : typeof v === 'number' ? new Array<number>(nd).fill(v) : [...v];
+  if (list.length !== nd) {
+    throw new ValueError(`${op}: ${name} needs ${nd} value${nd === 1 ? '' : 's'} (one per spatial dim), got [${list.join(', ')}]`);
+  }
+  if (list.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < min)) {
+    const what = min === 1 ? 'positive integers' : 'non-negative integers';
+    throw new ValueError(`${op}: ${name} must be ${what}, got ${formatSpatial(v)}`);
+  }
+  return list;
+}
+
+const formatSpatial = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+
+function checkFloatPair(op: string, x: Tensor, w: Tensor): void {
+  idOf(x, `${op} (x)`);
+  idOf(w, `${op} (weight)`);
+  for (const [t, name] of [[x, 'x'], [w, 'weight']] as const) {
+    if (!isFloat(t.dtype)) {
+      throw new DTypeError(`${op}: ${name} is a ${t.dtype} tensor of shape ${formatShape(t.dims)}; convolution takes float32 or float64 tensors`);
+    }
+  }
+  if (x.dtype !== w.dtype) {
+    throw new DTypeError(`${op}: cannot mix float32 and float64 (x is ${x.dtype} ${formatShape(x.dims)}, weight is ${w.dtype} ${formatShape(w.dims)}); ` +
+      "cast one with .to('float32') or .to('float64')");
+  }
+}
+
+function checkGroups(op: string, groups: number | undefined): number {
+  const g = groups ?? 1;
+  if (typeof g !== 'number' || !Number.isInteger(g) || g < 1) throw new ValueError(`${op}: groups must be a positive integer, got ${String(groups)}`);
+  return g;
+}
+
+/** The input's batch size and spatial dims; a rank nd+1 input is unbatched. */
+function inputLayout(op: string, x: Tensor, nd: number): { batched: boolean; n: number; c: number; space: number[] } {
+  const r = x.rank;
+  if (r !== nd + 1 && r !== nd + 2) {
+    const names = nd === 1 ? ['(C, L)', '(N, C, L)'] : ['(C, H, W)', '(N, C, H, W)'];
+    throw new ShapeError(`${op}: x must have rank ${nd + 1} ${names[0]} or ${nd + 2} ${names[1]}, got shape ${formatShape(x.dims)}`);
+  }
+  const batched = r === nd + 2;
+  const d = x.dims;
+  return { batched, n: batched ? d[0] : 1, c: d[batched ? 1 : 0], space: d.slice(r - nd) };
+}
+
+function checkWeightRank(op: string, w: Tensor, nd: number, layout: string): void {
+  if (w.rank !== nd + 2) {
+    throw new ShapeError(`${op}: weight must have rank ${nd + 2} ${layout}, got shape ${formatShape(w.dims)}`);
+  }
+}
+
+function checkBias(op: string, bias: Tensor | null | undefined, channels: number, x: Tensor): Tensor | undefined {
+  if (bias === undefined || bias === null) return undefined;
+  idOf(bias, `${op} (bias)`);
+  if (bias.rank !== 1 || bias.dims[0] !== channels) {
+    throw new ShapeError(`${op}: bias must have shape [${channels}] (one value per output channel), got ${formatShape(bias.dims)}`);
+  }
+  if (bias.dtype !== x.dtype) {
+    throw new DTypeError(`${op}: bias is ${bias.dtype} but x is ${x.dtype}; cast one with .to('float32') or .to('float64')`);
+  }
+  return bias;
+}
+
+/** Runs one primitive, then adds the bias broadcast over the spatial dims. */
+function run(op: string, code: Op, a: Tensor, b: Tensor, outShape: number[], geo: number[], bias: Tensor | undefined, nd: number): Tensor {
+  const y = call(op, wasm.convFamily(code, a.id, b.id, outShape.length, argsI32(outShape, 32), argsI32(geo, 0)));
+  if (bias === undefined) return y;
+  const temps = [y];
+  try {
+    const b2 = reshape(bias, [bias.dims[0], ...new Array<number>(nd).fill(1)]);
+    temps.push(b2);
+    return add(y, b2);
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  requireInit(op);
+  checkFloatPair(op, x, weight);
+  const layout = nd === 1 ? '(out, in/groups, k)' : '(out, in/groups, kH, kW)';
+  const { batched, n, c, space } = inputLayout(op, x, nd);
+  checkWeightRank(op, weight, nd, layout);
+  const groups = checkGroups(op, options.groups);
+  const [o, cg] = weight.dims;
+  const kernel = weight.dims.slice(2);
+  if (c % groups !== 0) {
+    throw new ShapeError(`${op}: groups ${groups} must divide the input channels, but x ${formatShape(x.dims)} has ${c}`);
+  }
+  if (o % groups !== 0) {
+    throw new ShapeError(`${op}: groups ${groups} must divide the output channels, but weight ${formatShape(weight.dims)} has ${o}`);
+  }
+  if (cg * groups !== c) {
+    throw new ShapeError(`${op}: x ${formatShape(x.dims)} has ${c} channels, but weight ${formatShape(weight.dims)} with groups ${groups} ` +
+      `expects ${cg * groups} (weight dim 1 × groups = ${cg} × ${groups})`);
+  }
+  const b = checkBias(op, bias, o, x);
+  const stride = spatial(op, 'stride', options.stride, nd, 1, 1);
+  const dilation = spatial(op, 'dilation', options.dilation, nd, 1, 1);
+  const padding = options.padding ?? 0;
+  let before: number[], after: number[];
+  if (padding === 'valid') {
+    before = after = new Array<number>(nd).fill(0);
+  } else if (padding === 'same') {
+    if (stride.some((s) => s !== 1)) {
+      throw new ValueError(`${op}: padding 'same' needs stride 1 (as in PyTorch), got stride ${formatSpatial(options.stride)}`);
+    }
+    // PyTorch: the total dilation·(k−1) is split with the odd one out on the right/bottom.
+    const total = kernel.map((k, i) => dilation[i] * (k - 1));
+    before = total.map((t) => Math.floor(t / 2));
+    after = total.map((t, i) => t - before[i]);
+  } else if (typeof padding === 'string') {
+    throw new ValueError(`${op}: padding must be a number, a list of numbers, 'same' or 'valid', got '${padding}'`);
+  } else {
+    before = after = spatial(op, 'padding', padding, nd, 0, 0);
+  }
+  const out = space.map((s, i) => {
+    const padded = s + before[i] + after[i], reach = dilation[i] * (kernel[i] - 1) + 1;
+    if (reach > padded) {
+      throw new ShapeError(`${op}: kernel ${kernel.join('×')} (dilated ${kernel.map((k, j) => dilation[j] * (k - 1) + 1).join('×')}) is larger than ` +
+        `the padded input ${space.map((t, j) => t + before[j] + after[j]).join('×')} (x ${formatShape(x.dims)}, padding ${formatSpatial(options.padding ?? 0)})`);
+    }
+    return Math.floor((padded - reach) / stride[i]) + 1;
+  });
+  const outShape = [...(batched ? [n] : []), o, ...out];
+  const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
+  const geo = [n, c, o, groups, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1),
+    ...two(before, 0), ...two(dilation, 1)];
+  return run(op, Op.conv, x, weight, outShape, geo, b, nd);
+}
+
+function convTransposeNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions): Tensor {
+  requireInit(op);
+  checkFloatPair(op, x, weight);
+  const layout = nd === 1 ? '(in, out/groups, k)' : '(in, out/groups, kH, kW)';
+  const { batched, n, c, space } = inputLayout(op, x, nd);
+  checkWeightRank(op, weight, nd, layout);
+  const groups = checkGroups(op, options.groups);
+  const [cin, cgOut] = weight.dims;
+  const kernel = weight.dims.slice(2);
+  if (c !== cin) {
+    throw new ShapeError(`${op}: x ${formatShape(x.dims)} has ${c} channels, but weight ${formatShape(weight.dims)} expects ${cin} (weight dim 0)`);
+  }
+  if (c % groups !== 0) {
+    throw new ShapeError(`${op}: groups ${groups} must divide the input channels, but x ${formatShape(x.dims)} has ${c}`);
+  }
+  const cout = cgOut * groups;
+  const b = checkBias(op, bias, cout, x);
+  const stride = spatial(op, 'stride', options.stride, nd, 1, 1);
+  const dilation = spatial(op, 'dilation', options.dilation, nd, 1, 1);
+  if (typeof options.padding === 'string') {
+    throw new ValueError(`${op}: padding must be a number or a list of numbers, got '${options.padding}'`);
+  }
+  const padding = spatial(op, 'padding', options.padding, nd, 0, 0);
+  const outputPadding = spatial(op, 'outputPadding', options.outputPadding, nd, 0, 0);
+  outputPadding.forEach((p, i) => {
+    if (p >= stride[i] && p >= dilation[i]) {
+      throw new ValueError(`${op}: outputPadding ${formatSpatial(options.outputPadding)} must be smaller than stride ${formatSpatial(stride)} ` +
+        `or dilation ${formatSpatial(dilation)} in each dim`);
+    }
+  });
+  const out = space.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1);
+  if (out.some((s) => s < 1)) {
+    throw new ShapeError(`${op}: the output size ${out.join('×')} is not positive (x ${formatShape(x.dims)}, weight ${formatShape(weight.dims)}, ` +
+      `stride ${formatSpatial(stride)}, padding ${formatSpatial(padding)}, dilation ${formatSpatial(dilation)})`);
+  }
+  const outShape = [...(batched ? [n] : []), cout, ...out];
+  const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
+  // The transposed convolution is conv's input-side map: its output is the geometry's x side.
+  const geo = [n, cout, c, groups, ...two(out, 1), ...two(space, 1), ...two(kernel, 1), ...two(stride, 1),
+    ...two(padding, 0), ...two(dilation, 1)];
+  return run(op, Op.convTranspose, x, weight, outShape, geo, b, nd);
+}
+
+/** torch.nn.functional.conv1d: x [N, C, L] or [C, L], weight [out, C/groups, k]. */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd('conv1d', 1, x, weight, bias, options);
+}
+
+/** torch.nn.functional.conv2d: x [N, C, H, W] or [C, H, W], weight [out, C/groups, kH, kW]. */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd('conv2d', 2, x, weight, bias, options);
+}
+
+/** torch.nn.functional.conv_transpose1d: x [N, C, L] or [C, L], weight [C, out/groups, k]. */
+export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd('convTranspose1d', 1, x, weight, bias, options);
+}
+
+/** torch.nn.functional.conv_transpose2d: x [N, C, H, W] or [C, H, W], weight [C, out/groups, kH, kW]. */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd('convTranspose2d', 2, x, weight, bias, options);
+}
+
+/** MATLAB's dltranspconv, with PyTorch's layouts (see convTranspose2d). */
+export function dltranspconv(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd('dltranspconv', 2, x, weight, bias, options);
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    conv1d(weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor;
+    conv2d(weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor;
+    convTranspose1d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor;
+    convTranspose2d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor;
+  }
+}
+
+const P = Tensor.prototype;
+P.conv1d = function (weight, bias, options) { return conv1d(this, weight, bias, options); };
+P.conv2d = function (weight, bias, options) { return conv2d(this, weight, bias, options); };
+P.convTranspose1d = function (weight, bias, options) { return convTranspose1d(this, weight, bias, options); };
+P.convTranspose2d = function (weight, bias, options) { return convTranspose2d(this, weight, bias, options); };

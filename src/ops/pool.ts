@@ -1,0 +1,282 @@
+// Pooling (kernels and rules in assembly/pool.ts) with PyTorch's semantics: maxPool1d/2d
+// (stride, padding, dilation, ceil mode, indices), avgPool1d/2d (ceil mode, countIncludePad,
+// divisorOverride), adaptiveAvgPool1d/2d, global pooling, maxUnpool2d. Inputs are NCL / NCHW or
+// unbatched CL / CHW; every leading dim is a plane of its own.
+//
+// Max pooling is a gather at the windows' argmax indices (flat per plane, int32), so its
+// gradient reaches the first maximal element of each window, as in PyTorch.
+
+import { Tensor, dataPointer } from '../tensor.js';
+import { wasm, argsI32, views, I32 } from '../runtime.js';
+import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
+import { Op, idOf, call, requireInit, isFloat } from './common.js';
+import { spatial, type Spatial } from './conv.js';
+
+export interface MaxPoolOptions {
+  /** default: the kernel size */
+  stride?: Spatial;
+  /** implicit -inf on both sides, at most half the kernel */
+  padding?: Spatial;
+  dilation?: Spatial;
+  /** ceil instead of floor for the output size (a window must start inside the input or left padding) */
+  ceilMode?: boolean;
+  /** also return the flat in-plane index (int32) of each maximum, for maxUnpool */
+  returnIndices?: boolean;
+}
+
+export interface AvgPoolOptions {
+  stride?: Spatial;
+  /** implicit zeros on both sides, at most half the kernel */
+  padding?: Spatial;
+  ceilMode?: boolean;
+  /** count the padding zeros in the divisor (default true, as PyTorch) */
+  countIncludePad?: boolean;
+  /** divide every window sum by this instead (2-D only, as PyTorch) */
+  divisorOverride?: number;
+}
+
+export interface MaxUnpoolOptions {
+  stride?: Spatial;
+  padding?: Spatial;
+  /** the spatial output size [H, W] (or the full shape); default (in−1)·stride − 2·padding + kernel */
+  outputSize?: readonly number[];
+}
+
+interface Layout { lead: number[]; planes: number; space: number[] }
+
+function layout(op: string, x: Tensor, nd: number, arg = 'x'): Layout {
+  const r = x.rank;
+  if (r !== nd + 1 && r !== nd + 2) {
+    const names = nd === 1 ? ['(C, L)', '(N, C, L)'] : ['(C, H, W)', '(N, C, H, W)'];
+    throw new ShapeError(`${op}: ${arg} must have rank ${nd + 1} ${names[0]} or ${nd + 2} ${names[1]}, got shape ${formatShape(x.dims)}`);
+  }
+  const lead = x.dims.slice(0, r - nd);
+  return { lead, planes: lead.reduce((a, b) => a * b, 1), space: x.dims.slice(r - nd) };
+}
+
+function checkFloat(op: string, x: Tensor): void {
+  idOf(x, `${op} (x)`);
+  if (!isFloat(x.dtype)) {
+    throw new DTypeError(`${op}: x is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; pooling takes float32 or float64 tensors`);
+  }
+}
+
+const fmt = (v: number[]): string => `[${v.join(', ')}]`;
+
+/** PyTorch's pooling_output_shape, with its checks (pad ≤ kernel/2, output size ≥ 1). */
+function outputSizes(op: string, x: Tensor, space: number[], kernel: number[], stride: number[], padding: number[],
+                     dilation: number[], ceil: boolean): number[] {
+  padding.forEach((p, i) => {
+    if (p > Math.floor(kernel[i] / 2)) {
+      throw new ValueError(`${op}: padding ${fmt(padding)} must be at most half the kernel size ${fmt(kernel)}`);
+    }
+  });
+  const out = space.map((s, i) => {
+    const k = kernel[i], st = stride[i], p = padding[i], d = dilation[i];
+    let o = Math.floor((s + 2 * p - d * (k - 1) - 1 + (ceil ? st - 1 : 0)) / st) + 1;
+    if (ceil && (o - 1) * st >= s + p) o--;
+    return o;
+  });
+  if (out.some((o) => o < 1)) {
+    throw new ShapeError(`${op}: kernel ${fmt(kernel)}${dilation.some((d) => d > 1) ? ` with dilation ${fmt(dilation)}` : ''} is larger than ` +
+      `the padded input: x ${formatShape(x.dims)}, padding ${fmt(padding)} give output size ${fmt(out)}`);
+  }
+  return out;
+}
+
+/** Spatial values as the kernels' 2-D words: a 1-D value is [fill, v]. */
+const two = (v: number[], fill: number): number[] => (v.length === 1 ? [fill, v[0]] : v);
+
+function maxPoolNd(op: string, nd: number, x: Tensor, kernelSize: Spatial, options: MaxPoolOptions): Tensor | [Tensor, Tensor] {
+  requireInit(op);
+  checkFloat(op, x);
+  const { lead, planes, space } = layout(op, x, nd);
+  const kernel = spatial(op, 'kernelSize', kernelSize, nd, 1, 1);
+  const stride = options.stride === undefined ? kernel : spatial(op, 'stride', options.stride, nd, 1, 1);
+  const padding = spatial(op, 'padding', options.padding, nd, 0, 0);
+  const dilation = spatial(op, 'dilation', options.dilation, nd, 1, 1);
+  const out = outputSizes(op, x, space, kernel, stride, padding, dilation, options.ceilMode ?? false);
+  const outShape = [...lead, ...out];
+  const geo = [planes, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1), ...two(padding, 0), ...two(dilation, 1)];
+  const idx = call(op, wasm.maxPoolIndices(x.id, outShape.length, argsI32(outShape, 32), argsI32(geo)));
+  const inPlane = space.reduce((a, b) => a * b, 1), outPlane = out.reduce((a, b) => a * b, 1);
+  try {
+    const values = call(op, wasm.poolGather(x.id, idx.id, planes, inPlane, outPlane));
+    if (options.returnIndices) return [values, idx];
+    idx.dispose();
+    return values;
+  } catch (e) {
+    idx.dispose();
+    throw e;
+  }
+}
+
+function avgPoolNd(op: string, nd: number, x: Tensor, kernelSize: Spatial, options: AvgPoolOptions): Tensor {
+  requireInit(op);
+  checkFloat(op, x);
+  const { lead, planes, space } = layout(op, x, nd);
+  const kernel = spatial(op, 'kernelSize', kernelSize, nd, 1, 1);
+  const stride = options.stride === undefined ? kernel : spatial(op, 'stride', options.stride, nd, 1, 1);
+  const padding = spatial(op, 'padding', options.padding, nd, 0, 0);
+  const divisor = options.divisorOverride;
+  if (divisor !== undefined && (typeof divisor !== 'number' || !Number.isInteger(divisor) || divisor === 0)) {
+    throw new ValueError(`${op}: divisorOverride must be a non-zero integer, got ${String(divisor)}`);
+  }
+  const out = outputSizes(op, x, space, kernel, stride, padding, kernel.map(() => 1), options.ceilMode ?? false);
+  const geo = [planes, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1), ...two(padding, 0),
+    options.countIncludePad === false ? 0 : 1, divisor ?? 0, 0];
+  return avgCall(op, x, [...lead, ...out], geo);
+}
+
+function avgCall(op: string, x: Tensor, outShape: number[], geo: number[]): Tensor {
+  return call(op, wasm.avgPoolFamily(Op.avgPool, x.id, outShape.length, argsI32(outShape, 32), argsI32(geo)));
+}
+
+function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  requireInit(op);
+  checkFloat(op, x);
+  const { lead, planes, space } = layout(op, x, nd);
+  const list = typeof outputSize === 'number' ? new Array<number>(nd).fill(outputSize) : Array.isArray(outputSize) ? [...outputSize] : null;
+  if (list === null || list.length !== nd) {
+    throw new ValueError(`${op}: outputSize must be a number or a list of ${nd} numbers (null keeps the input size), got ${formatSpatial(outputSize)}`);
+  }
+  // null keeps that dim's input size, as PyTorch's None.
+  const out = list.map((o, i) => (o === null ? space[i] : o));
+  if (out.some((o) => typeof o !== 'number' || !Number.isInteger(o) || o < 1)) {
+    throw new ValueError(`${op}: outputSize must be positive integers, got ${formatSpatial(outputSize)}`);
+  }
+  if (space.some((s) => s === 0)) {
+    throw new ShapeError(`${op}: x ${formatShape(x.dims)} has an empty spatial dim; there is nothing to average`);
+  }
+  const geo = [planes, ...two(space, 1), ...two(out as number[], 1), 1, 1, 1, 1, 0, 0, 1, 0, 1];
+  return avgCall(op, x, [...lead, ...(out as number[])], geo);
+}
+
+const formatSpatial = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+
+/** torch.nn.functional.max_pool1d on [N, C, L] or [C, L]. */
+export function maxPool1d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
+export function maxPool1d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
+  return maxPoolNd('maxPool1d', 1, x, kernelSize, options);
+}
+
+/** torch.nn.functional.max_pool2d on [N, C, H, W] or [C, H, W]; { returnIndices: true } → [values, indices]. */
+export function maxPool2d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
+export function maxPool2d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool2d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
+  return maxPoolNd('maxPool2d', 2, x, kernelSize, options);
+}
+
+/** torch.nn.functional.avg_pool1d on [N, C, L] or [C, L]. */
+export function avgPool1d(x: Tensor, kernelSize: Spatial, options: Omit<AvgPoolOptions, 'divisorOverride'> = {}): Tensor {
+  return avgPoolNd('avgPool1d', 1, x, kernelSize, options);
+}
+
+/** torch.nn.functional.avg_pool2d on [N, C, H, W] or [C, H, W]. */
+export function avgPool2d(x: Tensor, kernelSize: Spatial, options: AvgPoolOptions = {}): Tensor {
+  return avgPoolNd('avgPool2d', 2, x, kernelSize, options);
+}
+
+/** torch.nn.functional.adaptive_avg_pool1d: windows [floor(i·L/out), ceil((i+1)·L/out)). */
+export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  return adaptiveAvgPoolNd('adaptiveAvgPool1d', 1, x, outputSize);
+}
+
+/** torch.nn.functional.adaptive_avg_pool2d; a null size keeps that input dim. */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  return adaptiveAvgPoolNd('adaptiveAvgPool2d', 2, x, outputSize);
+}
+
+/** The mean of each H×W plane, shaped [N, C, 1, 1] (adaptive_avg_pool2d(x, 1); MATLAB's avgpool 'global'). */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  return adaptiveAvgPoolNd('globalAvgPool2d', 2, x, 1);
+}
+
+/** The maximum of each H×W plane, shaped [N, C, 1, 1]; its gradient goes to the first maximum. */
+export function globalMaxPool2d(x: Tensor): Tensor {
+  requireInit('globalMaxPool2d');
+  checkFloat('globalMaxPool2d', x);
+  const { space } = layout('globalMaxPool2d', x, 2);
+  return maxPoolNd('globalMaxPool2d', 2, x, space, {}) as Tensor;
+}
+
+/**
+ * torch.nn.functional.max_unpool2d: zeros of the unpooled size with each value of x written at
+ * its index (flat per H×W plane, from maxPool2d with returnIndices).
+ */
+export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Spatial, options: MaxUnpoolOptions = {}): Tensor {
+  const op = 'maxUnpool2d';
+  requireInit(op);
+  checkFloat(op, x);
+  idOf(indices, `${op} (indices)`);
+  const { lead, planes, space } = layout(op, x, 2);
+  if (indices.dtype !== 'int32') {
+    throw new DTypeError(`${op}: indices must be an int32 tensor (as maxPool2d returns), got ${indices.dtype}`);
+  }
+  if (formatShape(indices.dims) !== formatShape(x.dims)) {
+    throw new ShapeError(`${op}: indices ${formatShape(indices.dims)} must have the shape of x ${formatShape(x.dims)}`);
+  }
+  const kernel = spatial(op, 'kernelSize', kernelSize, 2, 1, 1);
+  const stride = options.stride === undefined ? kernel : spatial(op, 'stride', options.stride, 2, 1, 1);
+  const padding = spatial(op, 'padding', options.padding, 2, 0, 0);
+  const defaults = space.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + kernel[i]);
+  let out = defaults;
+  if (options.outputSize !== undefined) {
+    const given = [...options.outputSize];
+    if (given.length !== 2 && given.length !== x.rank) {
+      throw new ValueError(`${op}: outputSize must have 2 or ${x.rank} entries, got ${formatSpatial(given)}`);
+    }
+    out = given.slice(given.length - 2);
+    out.forEach((o, i) => {
+      // PyTorch accepts sizes strictly between default − stride and default + stride.
+      const lo = defaults[i] - stride[i], hi = defaults[i] + stride[i];
+      if (!Number.isInteger(o) || o <= lo || o >= hi) {
+        throw new ValueError(`${op}: invalid outputSize ${formatSpatial(given)}: dim ${i} must be between ${lo} and ${hi} (exclusive), got ${o}`);
+      }
+    });
+  }
+  if (out.some((o) => o < 1)) throw new ShapeError(`${op}: the output size ${fmt(out)} is not positive (x ${formatShape(x.dims)})`);
+  const outPlane = out[0] * out[1], inPlane = space[0] * space[1];
+  checkIndices(op, indices, outPlane, out);
+  const outShape = [...lead, ...out];
+  return call(op, wasm.poolScatter(x.id, indices.id, outShape.length, argsI32(outShape), planes, outPlane, inPlane, 0));
+}
+
+function checkIndices(op: string, indices: Tensor, outPlane: number, out: number[]): void {
+  const base = dataPointer(indices);
+  views();
+  for (let i = 0, n = indices.size; i < n; i++) {
+    const v = I32[(base >> 2) + i];
+    if (v < 0 || v >= outPlane) {
+      throw new ValueError(`${op}: index ${v} (indices element ${i}) is outside the output plane of ${out.join('×')} = ${outPlane} values`);
+    }
+  }
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    maxPool1d(kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
+    maxPool1d(kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+    maxPool2d(kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
+    maxPool2d(kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+    avgPool1d(kernelSize: Spatial, options?: Omit<AvgPoolOptions, 'divisorOverride'>): Tensor;
+    avgPool2d(kernelSize: Spatial, options?: AvgPoolOptions): Tensor;
+    adaptiveAvgPool1d(outputSize: number | readonly (number | null)[]): Tensor;
+    adaptiveAvgPool2d(outputSize: number | readonly (number | null)[]): Tensor;
+    globalAvgPool2d(): Tensor;
+    globalMaxPool2d(): Tensor;
+    maxUnpool2d(indices: Tensor, kernelSize: Spatial, options?: MaxUnpoolOptions): Tensor;
+  }
+}
+
+const P = Tensor.prototype as any;
+P.maxPool1d = function (this: Tensor, kernelSize: Spatial, options?: MaxPoolOptions) { return maxPoolNd('maxPool1d', 1, this, kernelSize, options ?? {}); };
+P.maxPool2d = function (this: Tensor, kernelSize: Spatial, options?: MaxPoolOptions) { return maxPoolNd('maxPool2d', 2, this, kernelSize, options ?? {}); };
+P.avgPool1d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOptions) { return avgPool1d(this, kernelSize, options); };
+P.avgPool2d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOptions) { return avgPool2d(this, kernelSize, options); };
+P.adaptiveAvgPool1d = function (this: Tensor, outputSize: number | (number | null)[]) { return adaptiveAvgPool1d(this, outputSize); };
+P.adaptiveAvgPool2d = function (this: Tensor, outputSize: number | (number | null)[]) { return adaptiveAvgPool2d(this, outputSize); };
+P.globalAvgPool2d = function (this: Tensor) { return globalAvgPool2d(this); };
+P.globalMaxPool2d = function (this: Tensor) { return globalMaxPool2d(this); };
+P.maxUnpool2d = function (this: Tensor, indices: Tensor, kernelSize: Spatial, options?: MaxUnpoolOptions) { return maxUnpool2d(this, indices, kernelSize, options); };
