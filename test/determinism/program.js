@@ -197,6 +197,53 @@ function creationAndRandom(wg, h) {
   }
 }
 
+function convolutions(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(2 * 3 * 11 * 9, -1, 1, 71), { shape: [2, 3, 11, 9], dtype });
+    const w = wg.tensor(values(4 * 3 * 3 * 3, -0.5, 0.5, 72), { shape: [4, 3, 3, 3], dtype });
+    const b = wg.tensor(values(4, -0.1, 0.1, 73), { shape: [4], dtype });
+    const wg2 = wg.tensor(values(6 * 1 * 2 * 3, -0.5, 0.5, 74), { shape: [6, 1, 2, 3], dtype });
+    h.put(`conv.conv2d.${dtype}`, [wg.conv2d(x, w, b), wg.conv2d(x, w, null, { stride: 2, padding: 1 }),
+      wg.conv2d(x, w, b, { padding: 'same', dilation: [2, 1] }), wg.conv2d(x, wg2, null, { groups: 3, stride: [1, 2] })]);
+    const x1 = wg.tensor(values(2 * 3 * 17, -1, 1, 75), { shape: [2, 3, 17], dtype });
+    const w1 = wg.tensor(values(5 * 3 * 4, -0.5, 0.5, 76), { shape: [5, 3, 4], dtype });
+    h.put(`conv.conv1d.${dtype}`, [wg.conv1d(x1, w1), wg.conv1d(x1, w1, null, { stride: 3, padding: 2 })]);
+    const wt = wg.tensor(values(3 * 2 * 3 * 3, -0.5, 0.5, 77), { shape: [3, 2, 3, 3], dtype });
+    h.put(`conv.convTranspose.${dtype}`, [wg.convTranspose2d(x, wt, null, { stride: 2, padding: 1, outputPadding: 1 }),
+      wg.convTranspose1d(x1, wg.tensor(values(3 * 2 * 4, -0.5, 0.5, 78), { shape: [3, 2, 4], dtype }), null, { stride: 2 })]);
+    const [, grads] = wg.valueAndGrad((p, q, r) => wg.conv2d(p, q, r, { stride: 2, padding: 1 }).tanh().sum(), { argnums: [0, 1, 2] })(x, w, b);
+    h.put(`grad.conv.conv2d.${dtype}`, grads);
+    h.put(`grad.conv.convTranspose.${dtype}`, wg.grad((q) => wg.convTranspose2d(x, q, null, { stride: 2 }).square().sum())(wt));
+    h.put(`pool.${dtype}`, [wg.maxPool2d(x, 2), wg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }),
+      wg.avgPool2d(x, [2, 3], { padding: [1, 1], countIncludePad: false }), wg.adaptiveAvgPool2d(x, [4, 3]),
+      wg.maxPool1d(x1, 3), wg.avgPool1d(x1, 4, { stride: 2 }), wg.globalAvgPool2d(x), wg.globalMaxPool2d(x)]);
+    h.put(`grad.pool.${dtype}`, wg.grad((p) => wg.maxPool2d(p, 3, { stride: 2 }).sum().add(wg.avgPool2d(p, 2).square().sum()))(x));
+  }
+}
+
+function indexing(wg, h) {
+  for (const dtype of DTYPES) {
+    // Ties on purpose (values rounded to a grid): stable sorting and first-index arg-extrema.
+    const x = wg.tensor(values(4 * 13, -3, 3, 81).map((v) => Math.round(v * 2) / 2), { shape: [4, 13], dtype });
+    const [sv, si] = wg.sort(x);
+    const [tv, ti] = wg.topk(x, 5, { axis: 1 });
+    h.put(`indexing.sort.${dtype}`, [sv, si, wg.argsort(x, { axis: 0, descending: true }), tv, ti,
+      ...wg.topk(x, 2, { axis: 0, largest: false }), wg.argmax(x, 1), wg.argmin(x, 0), wg.argmax(x)]);
+    h.put(`indexing.scan.${dtype}`, [wg.cumsum(x, 1), wg.cumprod(x.mul(0.5), 0), wg.cumsum(x.gt(0), 1)]);
+    h.put(`indexing.layout.${dtype}`, [wg.tril(x, 1), wg.triu(x, -2), wg.flip(x, [0, 1]), wg.roll(x, [3, -1], [1, 0]),
+      wg.roll(x, 5), wg.tile(x, 2, 1), wg.repeat(x, 1, 2, 1), wg.repeatInterleave(x, 2, 0)]);
+    const table = wg.tensor(values(10 * 4, -1, 1, 82), { shape: [10, 4], dtype });
+    const ids = wg.tensor([[1, 9, 1], [0, 3, 3]], { dtype: 'int32' });
+    h.put(`indexing.embedding.${dtype}`, [wg.embedding(ids, table), wg.oneHot(ids, 10)]);
+    h.put(`grad.indexing.${dtype}`, [wg.grad((t) => wg.embedding(ids, t, { paddingIdx: 3 }).square().sum())(table),
+      wg.grad((y) => wg.cumprod(y.mul(0.5), 1).sum().add(wg.sort(y)[0].mul(wg.arange(13, { dtype })).sum()))(x)]);
+    const a = wg.tensor(values(3 * 4 * 5, -1, 1, 83), { shape: [3, 4, 5], dtype });
+    const wl = wg.tensor(values(6 * 5, -1, 1, 84), { shape: [6, 5], dtype });
+    h.put(`linear.${dtype}`, [wg.linear(a, wl, wg.ones([6], { dtype })), wg.einsum('bij,kj->bik', a, wl),
+      wg.einsum('bii->b', a.narrow(2, 0, 4)), wg.einsum('ij,ij->', wl, wl)]);
+  }
+}
+
 /** log-softmax and cross-entropy from plain ops (logsumexp) until the activation family lands. */
 function softmaxFromOps(wg, h) {
   for (const dtype of DTYPES) {
@@ -289,6 +336,8 @@ export function runProgram(wg) {
     matmuls(wg, h);
     shapeOps(wg, h);
     creationAndRandom(wg, h);
+    convolutions(wg, h);
+    indexing(wg, h);
     softmaxFromOps(wg, h);
     autodiffModes(wg, h);
     sequenceModels(wg, h);
