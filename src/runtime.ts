@@ -210,7 +210,7 @@ async function compileBytes(source: BufferSource, what: string): Promise<WebAsse
   const bytes = ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) :
     new Uint8Array(source);
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
-    throw new InitError(`init: ${what} is not a WebAssembly module: ${bytes.length} bytes starting with ` +
+    throw new InitError(`init: not a WebAssembly module (${what}): ${bytes.length} bytes starting with ` +
       `${describeStart(bytes)}, not the wasm magic '\\0asm' (an HTML error page or the wrong file?)`);
   }
   try {
