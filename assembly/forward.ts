@@ -22,6 +22,9 @@ import { Op } from "./vocabulary";
 import { jvpIndexing } from "./indexing";
 import { jvpConv } from "./conv";
 import { jvpPool } from "./pool";
+import { jvpNorm } from "./norm";
+import { jvpActivation } from "./activation";
+import { jvpLinalg } from "./linalg";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -60,7 +63,10 @@ export function flushJvp(): void {
   else if (op < 150) jvpShape(op, r);
   else if (op < 170) jvpConv(op, r);
   else if (op < 190) jvpPool(op, r);
-  else if (op >= 230 && op < 250) jvpIndexing(op, r);
+  else if (op < 210) jvpNorm(op, r);
+  else if (op < 230) jvpActivation(op, r);
+  else if (op < 250) jvpIndexing(op, r);
+  else if (op < 270) jvpLinalg(op, r);
   else if (op == Op.custom) jvpCustom(op, r);
   else fail(E_NO_RULE, op);
   inRule = false;

@@ -38,3 +38,9 @@ export { setMatmulPath } from "./matmul";
 export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./indexing";
 export { convFamily } from "./conv";
 export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./pool";
+export { normalize, runningStatsUpdate } from "./norm";
+export { softmax } from "./activation";
+export { ctcLoss } from "./loss";
+export {
+  solve, determinant, cholesky, solveTriangular, qr, linalgFailedBatch, linalgFailedIndex,
+} from "./linalg";

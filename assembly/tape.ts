@@ -27,6 +27,9 @@ import { vjpCustom } from "./custom";
 import { vjpIndexing } from "./indexing";
 import { vjpConv } from "./conv";
 import { vjpPool } from "./pool";
+import { vjpNorm } from "./norm";
+import { vjpActivation } from "./activation";
+import { vjpLinalg } from "./linalg";
 
 const RECORD = 32;
 // record fields
@@ -204,7 +207,10 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else if (op < 150) vjpShape(op, r, g);
   else if (op < 170) vjpConv(op, r, g);
   else if (op < 190) vjpPool(op, r, g);
-  else if (op >= 230 && op < 250) vjpIndexing(op, r, g);
+  else if (op < 210) vjpNorm(op, r, g);
+  else if (op < 230) vjpActivation(op, r, g);
+  else if (op < 250) vjpIndexing(op, r, g);
+  else if (op < 270) vjpLinalg(op, r, g);
   else if (op == Op.custom) vjpCustom(op, r, g);
   else fail(E_NO_RULE, op);
 }

@@ -77,10 +77,24 @@ export enum Op {
   poolScatter = 171, // values written (or summed) at per-plane indices: maxUnpool, max pooling's adjoint
   avgPool = 172, // windowed means, fixed or adaptive windows
   avgPoolAdjoint = 173, // each mean's gradient spread over its window
+  // — normalisation (assembly/norm.ts): x standardised over dims 0 and 2 of an [a, b, c] view
+  normalize = 190,
+  // — activations and losses (assembly/activation.ts, assembly/loss.ts)
+  softmax = 210,
+  logSoftmax = 211,
+  ctcLoss = 212, // per-sample negative log-likelihood [N] of log-probabilities [T, N, C]
+  ctcLossGrad = 213, // its gradient (PyTorch's formula), an op so that it has no derivative of its own
   // — scans and index computations (assembly/indexing.ts); sort/topk/argmax/masks are not recorded
   cumsum = 230,
   cumprod = 231,
   linrec = 232, // h_k = a_k·h_(k∓1) + b_k along an axis: the scan that cumprod's derivatives need
+  // — linear algebra (assembly/linalg.ts); batched over leading dims
+  solve = 250, // op(A)⁻¹·B with LU and partial pivoting; attr: A transposed
+  det = 251,
+  logabsdet = 252, // log|det A| (slogdet's differentiable half)
+  cholesky = 253, // lower factor
+  solveTriangular = 254, // attrs: upper, left, unitriangular, A transposed
+  qr = 255, // Q and R packed in one output; attr: complete
   // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   custom = 300,
 }

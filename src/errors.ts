@@ -25,6 +25,16 @@ export class OutOfMemoryError extends WasmgradError {
 }
 /** Differentiating something that has no derivative here (non-scalar output, int tensors, …). */
 export class NotDifferentiableError extends WasmgradError {}
+/**
+ * A linear-algebra routine failed on its input: a singular matrix to solve or inv, a matrix that
+ * is not positive-definite to cholesky. `batch` is the failing matrix's index in the (broadcast)
+ * batch, `index` the 1-based pivot or leading-minor order, as LAPACK's info reports it.
+ */
+export class LinAlgError extends WasmgradError {
+  constructor(message: string, readonly batch: number, readonly index: number) {
+    super(message);
+  }
+}
 /** init() failed or a function was called before init(). */
 export class InitError extends WasmgradError {}
 

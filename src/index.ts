@@ -31,11 +31,19 @@ export * from './ops/indexing.js';
 export * from './ops/nn-linear.js';
 export * from './ops/conv.js';
 export * from './ops/pool.js';
+export * from './ops/activation.js';
+// softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults)
+export { softplus } from './ops/activation.js';
+export * from './ops/norm.js';
+export * from './ops/loss.js';
+export * from './ops/dropout.js';
+export * from './ops/linalg-decomp.js';
+export * from './ops/linalg-composite.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
   WasmgradError, ShapeError, AxisError, DTypeError, ValueError, DisposedError, OutOfMemoryError,
-  NotDifferentiableError, InitError,
+  NotDifferentiableError, InitError, LinAlgError,
 } from './errors.js';
 export { Op, DType } from '../assembly/vocabulary.js';
 

@@ -1,0 +1,151 @@
+// Activations, PyTorch's torch.nn.functional semantics. softmax and logSoftmax are fused wasm
+// primitives (assembly/activation.ts); the others are composites of differentiable elementwise
+// ops, so their VJP, JVP and higher derivatives come for free. Where PyTorch's gradient differs
+// from the composite's at a kink (hardtanh and hardsigmoid give 0 at the bounds), the composite
+// is built so that they agree. relu, sigmoid and tanh live in src/ops/elementwise.ts.
+
+import { Tensor } from '../tensor.js';
+import { wasm } from '../runtime.js';
+import { ValueError } from '../errors.js';
+import { finiteNumber, checkOptionsObject } from './options.js';
+import { tidy } from '../scope.js';
+import { floatOperand, normAxis, disposeAll, call, requireInit, Op } from './common.js';
+import { where, erf, tanh, sigmoid, softplus as softplusUnit, log1p, exp, expm1 } from './elementwise.js';
+
+/** Runs a composite on x (made float) and frees its temporaries. */
+function composite(op: string, x: Tensor, fn: (x: Tensor) => Tensor): Tensor {
+  requireInit(op);
+  const [y, temps] = floatOperand(op, x);
+  try {
+    return tidy(() => fn(y));
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+function softmaxOp(op: Op, name: string, x: Tensor, axis: number): Tensor {
+  requireInit(name);
+  const [y, temps] = floatOperand(name, x);
+  try {
+    const k = normAxis(name, axis, y.rank);
+    return call(name, wasm.softmax(op, y.id, k));
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+/**
+ * exp(x) / Σ exp(x) along `axis` (default: the last), stable for any magnitude (the slice's
+ * max is subtracted first). A slice holding NaN or +inf gives NaN, as in PyTorch.
+ */
+export function softmax(x: Tensor, axis = -1): Tensor { return softmaxOp(Op.softmax, 'softmax', x, axis); }
+
+/** x − logsumexp(x) along `axis` (default: the last), computed in one stable pass. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor { return softmaxOp(Op.logSoftmax, 'logSoftmax', x, axis); }
+
+/** x where x > 0, else negativeSlope·x (PyTorch's default slope 0.01). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  finiteNumber('leakyRelu', negativeSlope, 'negativeSlope');
+  return composite('leakyRelu', x, (v) => where(v.gt(0), v, v.mul(negativeSlope)));
+}
+
+/** x where x > 0, else alpha·(exp(x) − 1). */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  finiteNumber('elu', alpha, 'alpha');
+  return composite('elu', x, (v) => where(v.gt(0), v, expm1(v).mul(alpha)));
+}
+
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/** scale·elu(x, alpha) with PyTorch's constants (alpha ≈ 1.6733, scale ≈ 1.0507). */
+export function selu(x: Tensor): Tensor {
+  return composite('selu', x, (v) => where(v.gt(0), v, expm1(v).mul(SELU_ALPHA)).mul(SELU_SCALE));
+}
+
+export interface GeluOptions { approximate?: 'none' | 'tanh' }
+
+const SQRT1_2 = 0.7071067811865476;
+const SQRT_2_OVER_PI = 0.7978845608028654;
+
+/**
+ * x·Φ(x) = x/2·(1 + erf(x/√2)); with { approximate: 'tanh' } PyTorch's
+ * x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+ */
+export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+  checkOptionsObject('gelu', options);
+  const approximate = options.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  }
+  return composite('gelu', x, (v) => {
+    const inner = approximate === 'none'
+      ? erf(v.mul(SQRT1_2))
+      : tanh(v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI));
+    return v.mul(0.5).mul(inner.add(1));
+  });
+}
+
+/** x·sigmoid(x) (alias swish). */
+export function silu(x: Tensor): Tensor { return composite('silu', x, (v) => v.mul(sigmoid(v))); }
+export const swish = (x: Tensor): Tensor => composite('swish', x, (v) => v.mul(sigmoid(v)));
+
+/** x·tanh(softplus(x)). */
+export function mish(x: Tensor): Tensor { return composite('mish', x, (v) => v.mul(tanh(softplusUnit(v)))); }
+
+/** clamp(x, minVal, maxVal) with PyTorch's gradient: 0 at and beyond the bounds. */
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  finiteNumber('hardtanh', minVal, 'minVal');
+  finiteNumber('hardtanh', maxVal, 'maxVal');
+  if (minVal > maxVal) throw new ValueError(`hardtanh: minVal (${minVal}) must not exceed maxVal (${maxVal})`);
+  return composite('hardtanh', x, (v) => where(v.le(minVal), minVal, where(v.ge(maxVal), maxVal, v)));
+}
+
+/** min(max(x + 3, 0), 6) / 6 — 0 below −3, 1 above 3; gradient 1/6 strictly inside. */
+export function hardsigmoid(x: Tensor): Tensor {
+  return composite('hardsigmoid', x, (v) => where(v.le(-3), 0, where(v.ge(3), 1, v.add(3).div(6))));
+}
+
+export interface SoftplusOptions { beta?: number; threshold?: number }
+
+/**
+ * log(1 + exp(beta·x)) / beta, reverting to x where beta·x > threshold (PyTorch's defaults
+ * beta = 1, threshold = 20).
+ */
+export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
+  checkOptionsObject('softplus', options);
+  const beta = finiteNumber('softplus', options.beta ?? 1, 'beta');
+  const threshold = finiteNumber('softplus', options.threshold ?? 20, 'threshold');
+  if (beta === 1 && threshold === 20) return softplusUnit(x);
+  return composite('softplus', x, (v) => {
+    const scaled = v.mul(beta);
+    const linear = scaled.gt(threshold);
+    // exp never sees the linear region, so its gradient there is 0, not 0·inf.
+    const safe = where(linear, 0, scaled);
+    return where(linear, v, log1p(exp(safe)).div(beta));
+  });
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    softmax(axis?: number): Tensor; logSoftmax(axis?: number): Tensor;
+    leakyRelu(negativeSlope?: number): Tensor; elu(alpha?: number): Tensor; selu(): Tensor;
+    gelu(options?: GeluOptions): Tensor; silu(): Tensor; swish(): Tensor; mish(): Tensor;
+    hardtanh(minVal?: number, maxVal?: number): Tensor; hardsigmoid(): Tensor;
+    softplus(options?: SoftplusOptions): Tensor;
+  }
+}
+
+const P = Tensor.prototype;
+P.softmax = function (axis) { return softmax(this, axis); };
+P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
+P.leakyRelu = function (negativeSlope) { return leakyRelu(this, negativeSlope); };
+P.elu = function (alpha) { return elu(this, alpha); };
+P.selu = function () { return selu(this); };
+P.gelu = function (options) { return gelu(this, options); };
+P.silu = function () { return silu(this); };
+P.swish = function () { return swish(this); };
+P.mish = function () { return mish(this); };
+P.hardtanh = function (minVal, maxVal) { return hardtanh(this, minVal, maxVal); };
+P.hardsigmoid = function () { return hardsigmoid(this); };
+P.softplus = function (options?: SoftplusOptions) { return softplus(this, options); };

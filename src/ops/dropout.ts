@@ -1,0 +1,52 @@
+// Dropout, driven by wasmgrad's seeded generator (assembly/random.ts): in training each element
+// is kept with probability 1 − p and scaled by 1 / (1 − p) (inverted dropout, as PyTorch), so
+// the same seed gives the same mask on every engine. A composite: x times a constant mask, so
+// the gradient is the mask and JVP and higher derivatives come for free.
+
+import { Tensor } from '../tensor.js';
+import { ValueError } from '../errors.js';
+import { tidy } from '../scope.js';
+import { rand } from '../random.js';
+import { idOf, floatOperand, disposeAll, requireInit } from './common.js';
+import './elementwise.js';
+import { checkOptionsObject } from './options.js';
+
+export interface DropoutOptions {
+  /** drop elements (default true); false is the identity */
+  training?: boolean;
+}
+
+/**
+ * Zeroes each element with probability p and scales the rest by 1/(1 − p) while training
+ * (PyTorch's F.dropout; p = 1 gives x·0). Not training, p = 0 or an empty x: x itself.
+ */
+export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  requireInit('dropout');
+  checkOptionsObject('dropout', options);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new ValueError(`dropout: dropout probability has to be between 0 and 1, but got ${String(p)}`);
+  }
+  const training = options.training ?? true;
+  if (typeof training !== 'boolean') throw new ValueError(`dropout: training must be a boolean, got ${typeof training}`);
+  idOf(x, 'dropout (x)');
+  if (!training || p === 0 || x.size === 0) return x;
+  const [y, temps] = floatOperand('dropout', x, 'x');
+  try {
+    if (p === 1) return y.mul(0);
+    return tidy(() => {
+      // PyTorch's noise: bernoulli(1 − p), then divided by 1 − p in the input's dtype
+      const noise = rand(y.dims, { dtype: y.dtype }).lt(1 - p).to(y.dtype).div(1 - p);
+      return y.mul(noise);
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    dropout(p?: number, options?: DropoutOptions): Tensor;
+  }
+}
+
+Tensor.prototype.dropout = function (p, options) { return dropout(this, p, options); };

@@ -1,0 +1,549 @@
+// Losses, PyTorch's torch.nn.functional semantics, each with reduction 'mean' | 'sum' | 'none'.
+//
+// crossEntropy (class indices or class probabilities, class weights, ignoreIndex, label
+// smoothing), nllLoss, binaryCrossEntropy and its with-logits form, mse, l1Loss, huberLoss,
+// smoothL1Loss and klDiv are composites of differentiable ops (logSoftmax, the fused wasm
+// primitive, does the heavy part of crossEntropy), so their VJP, JVP and higher derivatives come
+// for free. ctcLoss is a wasm primitive (assembly/loss.ts). MATLAB names: indexcrossentropy,
+// halfMse (MATLAB's mse), mseLoss.
+
+import { Tensor, tensor, type NestedArray } from '../tensor.js';
+import { wasm } from '../runtime.js';
+import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
+import { tidy } from '../scope.js';
+import { idOf, floatOperand, disposeAll, call, requireInit, isFloat, broadcastShapes } from './common.js';
+import { where, log, log1p, abs, exp, minimum, clamp } from './elementwise.js';
+import { sum } from './reduce.js';
+import { reshape, gather, indexSelect } from './shape.js';
+import { logSoftmax } from './activation.js';
+import { finiteNumber, checkOptionsObject } from './options.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+/** Class indices: an int32 tensor, an Int32Array, nested JS arrays of integers, or one integer. */
+export type TargetLike = Tensor | Int32Array | NestedArray;
+
+const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
+
+function reductionOf(op: string, r: unknown, extra: readonly string[] = []): string {
+  const allowed = ['mean', 'sum', 'none', ...extra];
+  if (typeof r !== 'string' || !allowed.includes(r)) {
+    const list = allowed.map((a) => `'${a}'`);
+    throw new ValueError(`${op}: reduction must be ${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}, got ${typeof r === 'string' ? `'${r}'` : String(r)}`);
+  }
+  return r;
+}
+
+function reduce(loss: Tensor, reduction: string): Tensor {
+  return reduction === 'none' ? loss : reduction === 'sum' ? loss.sum() : loss.mean();
+}
+
+/** The float input (int and bool tensors become float32) and the temporaries to dispose. */
+function floatInput(op: string, x: Tensor, arg: string): [Tensor, Tensor[]] {
+  requireInit(op);
+  return floatOperand(op, x, arg);
+}
+
+/** A float tensor operand of the input's dtype (JS numbers allowed where a scalar fits). */
+function sameDtype(op: string, t: Tensor | number, arg: string, x: Tensor): Tensor {
+  if (typeof t === 'number') return tensor(t, { dtype: x.dtype });
+  idOf(t, `${op} (${arg})`);
+  if (t.dtype !== x.dtype) throw new DTypeError(`${op}: ${arg} is ${t.dtype} but input is ${x.dtype}; they must have the same dtype`);
+  return t;
+}
+
+/** A pointwise loss of input and target (same shape as PyTorch requires, or broadcast when `broadcast`). */
+function pointwise(op: string, input: Tensor, target: Tensor | number, reduction: string, broadcast: boolean,
+  fn: (x: Tensor, t: Tensor) => Tensor): Tensor {
+  const [x, temps] = floatInput(op, input, 'input');
+  try {
+    return tidy(() => {
+      const t = sameDtype(op, target, 'target', x);
+      if (broadcast) broadcastShapes(op, x.dims, t.dims, ['input', 'target']);
+      else if (formatShape(t.dims) !== formatShape(x.dims)) {
+        throw new ShapeError(`${op}: target has shape ${formatShape(t.dims)} but input has shape ${formatShape(x.dims)}; they must be the same`);
+      }
+      return reduce(fn(x, t), reduction);
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+export interface ReductionOptions { reduction?: Reduction }
+
+/** Mean squared error (x − t)², broadcast as PyTorch's mse_loss. Alias mseLoss. */
+export function mse(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
+  checkOptionsObject('mse', options);
+  const reduction = reductionOf('mse', options.reduction ?? 'mean');
+  return pointwise('mse', input, target, reduction, true, (x, t) => x.sub(t).square());
+}
+export const mseLoss = (input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor => mse(input, target, options);
+
+/**
+ * MATLAB's mse (half mean squared error): Σ (x − t)² / (2·N) with N the number of observations,
+ * here the size of dim 0 (PyTorch's batch-first layout; 1 for a rank-0 input). Same shapes only.
+ */
+export function halfMse(input: Tensor, target: Tensor | number): Tensor {
+  return pointwise('halfMse', input, target, 'sum', false, (x, t) => x.sub(t).square().div(2 * (x.rank === 0 ? 1 : x.dims[0])));
+}
+
+/** Mean absolute error |x − t| (gradient sign(x − t), 0 at a tie). */
+export function l1Loss(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
+  checkOptionsObject('l1Loss', options);
+  const reduction = reductionOf('l1Loss', options.reduction ?? 'mean');
+  return pointwise('l1Loss', input, target, reduction, true, (x, t) => abs(x.sub(t)));
+}
+
+export interface HuberOptions extends ReductionOptions { delta?: number }
+
+/** ½d² where |d| < delta, else delta·(|d| − ½delta), d = x − t (PyTorch's huber_loss, delta = 1). */
+export function huberLoss(input: Tensor, target: Tensor | number, options: HuberOptions = {}): Tensor {
+  checkOptionsObject('huberLoss', options);
+  const reduction = reductionOf('huberLoss', options.reduction ?? 'mean');
+  const delta = finiteNumber('huberLoss', options.delta ?? 1, 'delta');
+  if (delta <= 0) throw new ValueError(`huberLoss: delta must be positive, got ${delta}`);
+  return pointwise('huberLoss', input, target, reduction, true, (x, t) => {
+    const d = x.sub(t), z = abs(d);
+    return where(z.lt(delta), d.square().mul(0.5), z.sub(0.5 * delta).mul(delta));
+  });
+}
+
+export interface SmoothL1Options extends ReductionOptions { beta?: number }
+
+/** ½d²/beta where |d| < beta, else |d| − ½beta (PyTorch's smooth_l1_loss, beta = 1; beta = 0 is l1). */
+export function smoothL1Loss(input: Tensor, target: Tensor | number, options: SmoothL1Options = {}): Tensor {
+  checkOptionsObject('smoothL1Loss', options);
+  const reduction = reductionOf('smoothL1Loss', options.reduction ?? 'mean');
+  const beta = finiteNumber('smoothL1Loss', options.beta ?? 1, 'beta');
+  if (beta < 0) throw new ValueError(`smoothL1Loss: beta must be >= 0, got ${beta}`);
+  return pointwise('smoothL1Loss', input, target, reduction, true, (x, t) => {
+    const d = x.sub(t), z = abs(d);
+    if (beta === 0) return z;
+    return where(z.lt(beta), d.square().mul(0.5 / beta), z.sub(0.5 * beta));
+  });
+}
+
+export interface KlDivOptions { reduction?: Reduction | 'batchmean'; logTarget?: boolean }
+
+/**
+ * PyTorch's kl_div(input, target): input holds log-probabilities; pointwise
+ * target·(log target − input) (0 where target = 0), or exp(target)·(target − input) with
+ * logTarget. Reductions: 'mean' (over every element, PyTorch's default), 'batchmean'
+ * (sum / size of dim 0 — the true KL divergence), 'sum', 'none'.
+ */
+export function klDiv(input: Tensor, target: Tensor | number, options: KlDivOptions = {}): Tensor {
+  checkOptionsObject('klDiv', options);
+  const reduction = reductionOf('klDiv', options.reduction ?? 'mean', ['batchmean']);
+  const logTarget = options.logTarget ?? false;
+  if (typeof logTarget !== 'boolean') throw new ValueError(`klDiv: logTarget must be a boolean, got ${typeof logTarget}`);
+  const out = pointwise('klDiv', input, target, reduction === 'batchmean' ? 'sum' : reduction, true, (x, t) => {
+    if (logTarget) return exp(t).mul(t.sub(x));
+    const xlogy = where(t.eq(0), 0, t.mul(log(t))); // PyTorch's xlogy(t, t)
+    return xlogy.sub(t.mul(x));
+  });
+  if (reduction !== 'batchmean' || input.rank === 0) return out;
+  const r = out.div(input.dims[0]);
+  out.dispose();
+  return r;
+}
+
+// ————————————————————————————————————————————————————————— binary cross-entropy
+
+export interface BceOptions extends ReductionOptions { weight?: Tensor | number | null }
+
+/** Every element of `t` lies in [0, 1] (NaN does not), as PyTorch checks. */
+function checkProbabilities(op: string, t: Tensor, arg: string): void {
+  const values = t.data();
+  for (let i = 0; i < values.length; i++) {
+    if (!(values[i] >= 0 && values[i] <= 1)) {
+      throw new ValueError(`${op}: all elements of ${arg} should be between 0 and 1, got ${values[i]} at flat index ${i} (${arg} has shape ${formatShape(t.dims)})`);
+    }
+  }
+}
+
+/**
+ * −w·(t·log x + (1 − t)·log(1 − x)) with each log clamped at −100 as PyTorch does, so x = 0 or 1
+ * gives a finite loss. input and target hold probabilities and have the same shape.
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor | number, options: BceOptions = {}): Tensor {
+  const op = 'binaryCrossEntropy';
+  checkOptionsObject(op, options);
+  const reduction = reductionOf(op, options.reduction ?? 'mean');
+  const [x, temps] = floatInput(op, input, 'input');
+  try {
+    checkProbabilities(op, x, 'input');
+    return tidy(() => {
+      const t = sameDtype(op, target, 'target', x);
+      if (formatShape(t.dims) !== formatShape(x.dims)) {
+        throw new ShapeError(`${op}: target has shape ${formatShape(t.dims)} but input has shape ${formatShape(x.dims)}; they must be the same`);
+      }
+      checkProbabilities(op, t, 'target');
+      const w = options.weight === undefined || options.weight === null ? undefined : sameDtype(op, options.weight, 'weight', x);
+      if (w) broadcastShapes(op, w.dims, x.dims, ['weight', 'input']);
+      const logX = clamp(log(x), -100), log1mX = clamp(log1p(x.neg()), -100);
+      let loss = t.sub(1).mul(log1mX).sub(t.mul(logX));
+      if (w) loss = loss.mul(w);
+      return reduce(loss, reduction);
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+export interface BceWithLogitsOptions extends BceOptions { posWeight?: Tensor | number | null }
+
+/**
+ * binaryCrossEntropy(sigmoid(x), t) computed stably from logits:
+ * (1 − t)·x − (1 + (posWeight − 1)·t)·logsigmoid(x), times weight.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor | number, options: BceWithLogitsOptions = {}): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  checkOptionsObject(op, options);
+  const reduction = reductionOf(op, options.reduction ?? 'mean');
+  const [x, temps] = floatInput(op, input, 'input');
+  try {
+    return tidy(() => {
+      const t = sameDtype(op, target, 'target', x);
+      if (formatShape(t.dims) !== formatShape(x.dims)) {
+        throw new ShapeError(`${op}: target size ${formatShape(t.dims)} must be the same as input size ${formatShape(x.dims)}`);
+      }
+      const w = options.weight === undefined || options.weight === null ? undefined : sameDtype(op, options.weight, 'weight', x);
+      if (w) broadcastShapes(op, w.dims, x.dims, ['weight', 'input']);
+      const pw = options.posWeight === undefined || options.posWeight === null ? undefined : sameDtype(op, options.posWeight, 'posWeight', x);
+      if (pw) broadcastShapes(op, pw.dims, x.dims, ['posWeight', 'input']);
+      // logsigmoid(x) = min(x, 0) − log1p(exp(−|x|)), exact for every x
+      let logSigmoid = minimum(x, 0).sub(log1p(exp(abs(x).neg())));
+      if (pw) logSigmoid = logSigmoid.mul(pw.sub(1).mul(t).add(1));
+      let loss = t.neg().add(1).mul(x).sub(logSigmoid);
+      if (w) loss = loss.mul(w);
+      return reduce(loss, reduction);
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+// ————————————————————————————————————————————————————————— nllLoss, crossEntropy
+
+/** Class-index targets read on the host: values, shape, and whether any equals ignoreIndex. */
+interface ClassTargets { values: Int32Array; shape: number[]; ignored: boolean }
+
+function readClassTargets(op: string, target: TargetLike, x: Tensor, ignoreIndex: number): ClassTargets {
+  const classDim = x.rank === 1 ? 0 : 1;
+  const C = x.dims[classDim];
+  const expected = x.rank === 1 ? [] : [x.dims[0], ...x.dims.slice(2)];
+  let values: Int32Array, shape: number[];
+  if (target instanceof Tensor) {
+    idOf(target, `${op} (target)`);
+    if (target.dtype !== 'int32') {
+      throw new DTypeError(`${op}: class-index target must be an int32 tensor, got ${target.dtype} ${formatShape(target.dims)}` +
+        (isFloat(target.dtype) ? ` (float targets are class probabilities and must have the input's shape ${formatShape(x.dims)})` : ''));
+    }
+    values = target.data() as Int32Array;
+    shape = target.shape;
+  } else if (target instanceof Int32Array) {
+    values = target;
+    shape = [target.length];
+  } else {
+    const bad = (v: unknown): boolean => (Array.isArray(v) ? v.some(bad) : typeof v !== 'number' || !Number.isInteger(v));
+    if (!Array.isArray(target) && typeof target !== 'number') {
+      throw new ValueError(`${op}: target must be a Tensor, an Int32Array, an integer or an array of integers, got ${target === null ? 'null' : typeof target}`);
+    }
+    if (bad(target)) throw new ValueError(`${op}: class-index targets must be integers`);
+    const t = tensor(target as NestedArray, { dtype: 'int32' });
+    values = t.data() as Int32Array;
+    shape = t.shape;
+    t.dispose();
+  }
+  if (formatShape(shape) !== formatShape(expected)) {
+    throw new ShapeError(`${op}: target has shape ${formatShape(shape)} but input of shape ${formatShape(x.dims)} needs a target of shape ${formatShape(expected)}`);
+  }
+  let ignored = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === ignoreIndex) { ignored = true; continue; }
+    if (v < 0 || v >= C) {
+      throw new ValueError(`${op}: target ${v} (at flat index ${i}) is out of range for ${C} classes; expected 0 <= target < ${C} or ignoreIndex (${ignoreIndex})`);
+    }
+  }
+  return { values, shape, ignored };
+}
+
+function classWeight(op: string, weight: Tensor | null | undefined, x: Tensor, C: number): Tensor | undefined {
+  if (weight === undefined || weight === null) return undefined;
+  idOf(weight, `${op} (weight)`);
+  if (weight.dtype !== x.dtype) throw new DTypeError(`${op}: weight is ${weight.dtype} but input is ${x.dtype}; they must have the same dtype`);
+  if (weight.rank !== 1 || weight.dims[0] !== C) {
+    throw new ShapeError(`${op}: weight must have shape [${C}] (one entry per class), got ${formatShape(weight.dims)}`);
+  }
+  return weight;
+}
+
+/**
+ * The per-element NLL −w[y]·logp[y] (0 where ignored) and the per-element weights w[y] (0 where
+ * ignored), both shaped like the target.
+ */
+function nllTerms(logp: Tensor, t: ClassTargets, weight: Tensor | undefined, ignoreIndex: number): [Tensor, Tensor | undefined] {
+  const classDim = logp.rank === 1 ? 0 : 1;
+  const safe = t.ignored ? t.values.map((v) => (v === ignoreIndex ? 0 : v)) : t.values;
+  const indexShape = logp.rank === 1 ? [1] : [t.shape[0], 1, ...t.shape.slice(1)];
+  const picked = reshape(gather(logp, classDim, tensor(safe, { shape: indexShape, dtype: 'int32' })), t.shape);
+  const mask = t.ignored ? tensor(Array.from(t.values, (v) => (v === ignoreIndex ? 0 : 1)), { shape: t.shape, dtype: logp.dtype }) : undefined;
+  let w: Tensor | undefined;
+  if (weight) {
+    w = reshape(indexSelect(weight, 0, tensor(safe, { dtype: 'int32' })), t.shape);
+    if (mask) w = w.mul(mask);
+  } else {
+    w = mask;
+  }
+  return [(w ? picked.mul(w) : picked).neg(), w];
+}
+
+/** Σ of the per-element weights: the denominator of a weighted mean (the count when unweighted). */
+const weightTotal = (w: Tensor | undefined, count: number): Tensor | number => (w ? w.sum() : count);
+
+function reduceClassLoss(perElement: Tensor, w: Tensor | undefined, reduction: string): Tensor {
+  if (reduction === 'none') return perElement;
+  const total = perElement.sum();
+  return reduction === 'sum' ? total : total.div(weightTotal(w, perElement.size));
+}
+
+export interface NllOptions extends ReductionOptions { weight?: Tensor | null; ignoreIndex?: number }
+
+function checkIgnoreIndex(op: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${op}: ignoreIndex must be an integer, got ${String(v)}`);
+  return v;
+}
+
+/** The input's class dim and size: [N, C], [C] or [N, C, d1, ...]. */
+function classesOf(op: string, x: Tensor): number {
+  if (x.rank === 0) throw new ShapeError(`${op}: input must have shape [C], [N, C] or [N, C, d1, ...], got a rank-0 tensor`);
+  return x.dims[x.rank === 1 ? 0 : 1];
+}
+
+/**
+ * Negative log-likelihood of log-probabilities input ([N, C], [C] or [N, C, d1, ...]) at
+ * class-index targets. 'mean' divides by Σ weight[target] over non-ignored targets (the count
+ * without weights), so an all-ignored batch gives NaN, as in PyTorch.
+ */
+export function nllLoss(input: Tensor, target: TargetLike, options: NllOptions = {}): Tensor {
+  const op = 'nllLoss';
+  checkOptionsObject(op, options);
+  const reduction = reductionOf(op, options.reduction ?? 'mean');
+  const ignoreIndex = checkIgnoreIndex(op, options.ignoreIndex ?? -100);
+  const [x, temps] = floatInput(op, input, 'input');
+  try {
+    const C = classesOf(op, x);
+    const weight = classWeight(op, options.weight, x, C);
+    const t = readClassTargets(op, target, x, ignoreIndex);
+    return tidy(() => {
+      const [perElement, w] = nllTerms(x, t, weight, ignoreIndex);
+      return reduceClassLoss(perElement, w, reduction);
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+export interface CrossEntropyOptions extends NllOptions { labelSmoothing?: number }
+
+/**
+ * Cross-entropy of logits input ([N, C], [C] or [N, C, d1, ...]) against class indices (int32
+ * tensor or JS integers, shape [N, d1, ...]) or class probabilities (a float tensor of the
+ * input's shape). logSoftmax over the class dim, then PyTorch's weighting, ignoreIndex (class
+ * indices only) and label smoothing:
+ *   indices: (1 − ε)·nll + ε/C·Σ_c −w_c·logp_c, both 'mean'-reduced by Σ w[target]
+ *   probabilities: −Σ_c w_c·logp_c·((1 − ε)·t_c + ε/C), 'mean' divides by N·d1·…
+ */
+export function crossEntropy(input: Tensor, target: TargetLike, options: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  checkOptionsObject(op, options);
+  const reduction = reductionOf(op, options.reduction ?? 'mean');
+  const ignoreIndex = checkIgnoreIndex(op, options.ignoreIndex ?? -100);
+  const eps = finiteNumber(op, options.labelSmoothing ?? 0, 'labelSmoothing');
+  if (eps < 0 || eps > 1) throw new ValueError(`${op}: labelSmoothing must be between 0.0 and 1.0, got ${eps}`);
+  const [x, temps] = floatInput(op, input, 'input');
+  try {
+    const C = classesOf(op, x);
+    const classDim = x.rank === 1 ? 0 : 1;
+    const weight = classWeight(op, options.weight, x, C);
+    const weightView = (w: Tensor): Tensor => (x.rank <= 2 ? w : reshape(w, [C, ...new Array(x.rank - 2).fill(1)]));
+    if (target instanceof Tensor && isFloat(target.dtype)) {
+      idOf(target, `${op} (target)`);
+      if (target.dtype !== x.dtype) throw new DTypeError(`${op}: target is ${target.dtype} but input is ${x.dtype}; they must have the same dtype`);
+      if (formatShape(target.dims) !== formatShape(x.dims)) {
+        throw new ShapeError(`${op}: probability target has shape ${formatShape(target.dims)} but input has shape ${formatShape(x.dims)}; ` +
+          'they must be the same (class-index targets are int32)');
+      }
+      return tidy(() => {
+        const logp = logSoftmax(x, classDim);
+        const t = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
+        let terms = logp.mul(t);
+        if (weight) terms = terms.mul(weightView(weight));
+        if (reduction === 'none') return sum(terms, classDim).neg();
+        const total = terms.sum().neg();
+        return reduction === 'sum' ? total : total.div(x.size / C);
+      });
+    }
+    const t = readClassTargets(op, target, x, ignoreIndex);
+    return tidy(() => {
+      const logp = logSoftmax(x, classDim);
+      const [nll, w] = nllTerms(logp, t, weight, ignoreIndex);
+      if (eps === 0) return reduceClassLoss(nll, w, reduction);
+      let smooth = sum(weight ? logp.mul(weightView(weight)) : logp, classDim).neg();
+      if (t.ignored) smooth = smooth.mul(tensor(Array.from(t.values, (v) => (v === ignoreIndex ? 0 : 1)), { shape: t.shape, dtype: x.dtype }));
+      if (reduction === 'none') return nll.mul(1 - eps).add(smooth.mul(eps / C));
+      const denominator = reduction === 'mean' ? weightTotal(w, nll.size) : 1;
+      return nll.sum().div(denominator).mul(1 - eps).add(smooth.sum().div(denominator).mul(eps / C));
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+/**
+ * MATLAB's name for cross-entropy with integer class indices. Unlike MATLAB's indexcrossentropy
+ * (softmax probabilities, 1-based indices) it takes logits and 0-based indices, as crossEntropy.
+ */
+export function indexcrossentropy(input: Tensor, target: TargetLike, options: CrossEntropyOptions = {}): Tensor {
+  if (target instanceof Tensor && target.isAlive && isFloat(target.dtype)) {
+    throw new DTypeError(`indexcrossentropy: targets must be class indices (int32), got a ${target.dtype} tensor; use crossEntropy for probability targets`);
+  }
+  return crossEntropy(input, target, options);
+}
+
+// ————————————————————————————————————————————————————————— ctcLoss
+
+export interface CtcOptions extends ReductionOptions { blank?: number; zeroInfinity?: boolean }
+
+type LengthsLike = Tensor | Int32Array | readonly number[] | number;
+
+function readInts(op: string, v: LengthsLike | TargetLike, arg: string): { values: Int32Array; shape: number[] } {
+  if (v instanceof Tensor) {
+    idOf(v, `${op} (${arg})`);
+    if (v.dtype !== 'int32') throw new DTypeError(`${op}: ${arg} must be int32, got ${v.dtype} ${formatShape(v.dims)}`);
+    return { values: v.data() as Int32Array, shape: v.shape };
+  }
+  if (v instanceof Int32Array) return { values: v, shape: [v.length] };
+  const bad = (u: unknown): boolean => (Array.isArray(u) ? u.some(bad) : typeof u !== 'number' || !Number.isInteger(u));
+  if ((!Array.isArray(v) && typeof v !== 'number') || bad(v)) {
+    throw new ValueError(`${op}: ${arg} must be an int32 tensor, an Int32Array, an integer or an array of integers`);
+  }
+  const t = tensor(v as NestedArray, { dtype: 'int32' });
+  const out = { values: t.data() as Int32Array, shape: t.shape };
+  t.dispose();
+  return out;
+}
+
+/**
+ * The CTC loss of log-probabilities [T, N, C] (or [T, C] unbatched; normally logSoftmax output)
+ * for targets [N, S] (padded) or 1-D (concatenated, Σ targetLengths long), with per-sample input
+ * and target lengths. 'mean' divides each loss by its target length (at least 1) and averages
+ * over the batch, as PyTorch. zeroInfinity turns impossible alignments' infinite losses (and
+ * their gradients) into zeros. Its gradient is PyTorch's, which assumes logProbs are
+ * log-softmax outputs; CTC has no second derivative (as in PyTorch).
+ */
+export function ctcLoss(logProbs: Tensor, targets: TargetLike, inputLengths: LengthsLike, targetLengths: LengthsLike,
+  options: CtcOptions = {}): Tensor {
+  const op = 'ctcLoss';
+  checkOptionsObject(op, options);
+  const reduction = reductionOf(op, options.reduction ?? 'mean');
+  const blank = options.blank ?? 0;
+  const zeroInfinity = options.zeroInfinity ?? false;
+  if (typeof zeroInfinity !== 'boolean') throw new ValueError(`${op}: zeroInfinity must be a boolean, got ${typeof zeroInfinity}`);
+  const [lp, temps] = floatInput(op, logProbs, 'logProbs');
+  try {
+    if (lp.rank !== 3 && lp.rank !== 2) {
+      throw new ShapeError(`${op}: logProbs must have shape [T, N, C] or [T, C], got ${formatShape(lp.dims)}`);
+    }
+    const batched = lp.rank === 3;
+    const [T, N, C] = batched ? lp.dims : [lp.dims[0], 1, lp.dims[1]];
+    if (!Number.isInteger(blank) || blank < 0 || blank >= C) {
+      throw new ValueError(`${op}: blank ${String(blank)} is out of range for ${C} classes (expected 0 <= blank < ${C})`);
+    }
+    const il = readInts(op, inputLengths, 'inputLengths');
+    const tl = readInts(op, targetLengths, 'targetLengths');
+    const tg = readInts(op, targets, 'targets');
+    for (const [name, l] of [['inputLengths', il], ['targetLengths', tl]] as const) {
+      if (l.values.length !== N || (batched ? l.shape.length !== 1 : l.shape.length > 1)) {
+        throw new ShapeError(`${op}: ${name} has shape ${formatShape(l.shape)} but logProbs ${formatShape(lp.dims)} needs ` +
+          (batched ? `[${N}] (one length per sample)` : 'one length'));
+      }
+    }
+    il.values.forEach((v, b) => {
+      if (v < 0 || v > T) throw new ValueError(`${op}: inputLengths[${b}] = ${v} is out of range: expected 0 <= length <= ${T} (the T of logProbs ${formatShape(lp.dims)})`);
+    });
+    // Targets as [N, S], padded.
+    let padded: Int32Array, S: number;
+    const total = tl.values.reduce((a, v) => a + v, 0);
+    if (batched && tg.shape.length === 2) {
+      if (tg.shape[0] !== N) throw new ShapeError(`${op}: targets has shape ${formatShape(tg.shape)} but the batch size is ${N}`);
+      S = tg.shape[1];
+      padded = tg.values;
+    } else if (tg.shape.length === 1) {
+      if (tg.values.length !== total && !(!batched && tg.values.length >= total)) {
+        throw new ShapeError(`${op}: concatenated targets have ${tg.values.length} entries but targetLengths sum to ${total}`);
+      }
+      S = Math.max(0, ...tl.values);
+      padded = new Int32Array(N * S);
+      let pos = 0;
+      tl.values.forEach((len, b) => { padded.set(tg.values.subarray(pos, pos + Math.max(len, 0)), b * S); pos += len; });
+    } else {
+      throw new ShapeError(`${op}: targets must be ${batched ? '[N, S] (padded) or 1-D (concatenated)' : '1-D'}, got shape ${formatShape(tg.shape)}`);
+    }
+    tl.values.forEach((len, b) => {
+      if (len < 0 || len > S) throw new ValueError(`${op}: targetLengths[${b}] = ${len} is out of range: expected 0 <= length <= ${S} (the target length available)`);
+      for (let s = 0; s < len; s++) {
+        const v = padded[b * S + s];
+        if (v < 0 || v >= C || v === blank) {
+          throw new ValueError(`${op}: target ${v} (sample ${b}, position ${s}) is out of range for ${C} classes: expected 0 <= target < ${C} and target != blank (${blank})`);
+        }
+      }
+    });
+    return tidy(() => {
+      const lp3 = batched ? lp : reshape(lp, [T, 1, C]);
+      const targetsT = tensor(padded, { shape: [N, S], dtype: 'int32' });
+      const loss = call(op, wasm.ctcLoss(lp3.id, targetsT.id, tensor(il.values).id, tensor(tl.values).id, blank, zeroInfinity ? 1 : 0));
+      const perSample = batched ? loss : reshape(loss, []);
+      if (reduction === 'none') return perSample;
+      if (reduction === 'sum') return perSample.sum();
+      const lengths = tensor(Array.from(tl.values, (v) => Math.max(v, 1)), { shape: batched ? [N] : [], dtype: lp.dtype });
+      return perSample.div(lengths).mean();
+    });
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    crossEntropy(target: TargetLike, options?: CrossEntropyOptions): Tensor;
+    indexcrossentropy(target: TargetLike, options?: CrossEntropyOptions): Tensor;
+    nllLoss(target: TargetLike, options?: NllOptions): Tensor;
+    binaryCrossEntropy(target: Tensor | number, options?: BceOptions): Tensor;
+    binaryCrossEntropyWithLogits(target: Tensor | number, options?: BceWithLogitsOptions): Tensor;
+    mse(target: Tensor | number, options?: ReductionOptions): Tensor;
+    mseLoss(target: Tensor | number, options?: ReductionOptions): Tensor;
+    halfMse(target: Tensor | number): Tensor;
+    l1Loss(target: Tensor | number, options?: ReductionOptions): Tensor;
+    huberLoss(target: Tensor | number, options?: HuberOptions): Tensor;
+    smoothL1Loss(target: Tensor | number, options?: SmoothL1Options): Tensor;
+    klDiv(target: Tensor | number, options?: KlDivOptions): Tensor;
+    ctcLoss(targets: TargetLike, inputLengths: LengthsLike, targetLengths: LengthsLike, options?: CtcOptions): Tensor;
+  }
+}
+
+const P = Tensor.prototype;
+P.crossEntropy = function (target, options) { return crossEntropy(this, target, options); };
+P.indexcrossentropy = function (target, options) { return indexcrossentropy(this, target, options); };
+P.nllLoss = function (target, options) { return nllLoss(this, target, options); };
+P.binaryCrossEntropy = function (target, options) { return binaryCrossEntropy(this, target, options); };
+P.binaryCrossEntropyWithLogits = function (target, options) { return binaryCrossEntropyWithLogits(this, target, options); };
+P.mse = function (target, options) { return mse(this, target, options); };
+P.mseLoss = function (target, options) { return mse(this, target, options); };
+P.halfMse = function (target) { return halfMse(this, target); };
+P.l1Loss = function (target, options) { return l1Loss(this, target, options); };
+P.huberLoss = function (target, options) { return huberLoss(this, target, options); };
+P.smoothL1Loss = function (target, options) { return smoothL1Loss(this, target, options); };
+P.klDiv = function (target, options) { return klDiv(this, target, options); };
+P.ctcLoss = function (targets, inputLengths, targetLengths, options) { return ctcLoss(this, targets, inputLengths, targetLengths, options); };
