@@ -244,6 +244,74 @@ function indexing(wg, h) {
   }
 }
 
+function activations(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor([...SPECIALS, ...values(997, -8, 8, 91)], { dtype });
+    h.put(`activation.${dtype}`, [wg.leakyRelu(x, 0.1), wg.elu(x), wg.selu(x), wg.gelu(x), wg.gelu(x, { approximate: 'tanh' }),
+      wg.silu(x), wg.mish(x), wg.hardtanh(x, -2, 3), wg.hardsigmoid(x), wg.softplus(x, { beta: 2, threshold: 10 })]);
+    const z = wg.tensor(values(6 * 10, -30, 30, 92), { shape: [6, 10], dtype });
+    h.put(`softmax.${dtype}`, [wg.softmax(z), wg.logSoftmax(z), wg.softmax(z, 0), wg.logSoftmax(z.reshape([3, 2, 10]), 1)]);
+    const g = wg.tensor(values(3 * 7, -2, 2, 93), { shape: [3, 7], dtype });
+    h.put(`grad.activation.${dtype}`, ['gelu', 'silu', 'mish', 'elu', 'selu', 'softmax', 'logSoftmax']
+      .map((op) => wg.grad((y) => wg[op](y).mul(wg.arange(7, { dtype })).sum())(g)));
+  }
+}
+
+function normalisation(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(4 * 6 * 5 * 3, -2, 3, 101), { shape: [4, 6, 5, 3], dtype });
+    const w = wg.tensor(values(6, 0.5, 1.5, 102), { dtype }), b = wg.tensor(values(6, -0.5, 0.5, 103), { dtype });
+    const rm = wg.zeros([6], { dtype }), rv = wg.ones([6], { dtype });
+    const train = wg.batchNorm(x, rm, rv, w, b, { training: true, momentum: 0.2 });
+    h.put(`norm.batchNorm.${dtype}`, [train, rm, rv, wg.batchNorm(x, rm, rv, w, b)]);
+    const ln = wg.tensor(values(5 * 3, 0.5, 1.5, 104), { shape: [5, 3], dtype });
+    h.put(`norm.others.${dtype}`, [wg.layerNorm(x, [5, 3], ln, ln.neg()), wg.groupNorm(x, 3, w, b), wg.instanceNorm(x),
+      wg.localResponseNorm(x, 3)]);
+    h.put(`grad.norm.${dtype}`, [
+      wg.grad((y) => wg.batchNorm(y, null, null, w, b, { training: true }).square().sum())(x),
+      wg.grad((y) => wg.layerNorm(y, 3).mul(y).sum())(x),
+      wg.grad((y) => wg.groupNorm(y, 2, w, b).tanh().sum())(x)]);
+  }
+}
+
+function losses(wg, h) {
+  for (const dtype of DTYPES) {
+    const logits = wg.tensor(values(8 * 5, -4, 4, 111), { shape: [8, 5], dtype });
+    const labels = wg.tensor([0, 4, 2, 2, 1, 3, 0, 4], { dtype: 'int32' });
+    const probs = wg.softmax(wg.tensor(values(8 * 5, -1, 1, 112), { shape: [8, 5], dtype }));
+    const weight = wg.tensor([1, 2, 0.5, 1, 1.5], { dtype });
+    h.put(`crossEntropy.${dtype}`, [wg.crossEntropy(logits, labels), wg.crossEntropy(logits, labels, { weight, labelSmoothing: 0.1 }),
+      wg.crossEntropy(logits, probs), wg.crossEntropy(logits, labels, { reduction: 'none', ignoreIndex: 2 }),
+      wg.nllLoss(wg.logSoftmax(logits), labels, { reduction: 'sum' })]);
+    h.put(`grad.crossEntropy.${dtype}`, wg.grad((z) => wg.crossEntropy(z, labels, { weight, labelSmoothing: 0.1 }))(logits));
+    const p = wg.sigmoid(logits), t = wg.tensor(values(8 * 5, 0, 1, 113), { shape: [8, 5], dtype });
+    h.put(`loss.${dtype}`, [wg.mse(logits, t), wg.halfMse(logits, t), wg.l1Loss(logits, t, { reduction: 'sum' }),
+      wg.huberLoss(logits, t, { delta: 0.5 }), wg.smoothL1Loss(logits, t, { beta: 2 }),
+      wg.klDiv(wg.logSoftmax(logits), probs, { reduction: 'batchmean' }), wg.binaryCrossEntropy(p, t),
+      wg.binaryCrossEntropyWithLogits(logits, t, { reduction: 'none' })]);
+    h.put(`grad.loss.${dtype}`, [wg.grad((z) => wg.binaryCrossEntropyWithLogits(z, t))(logits),
+      wg.grad((z) => wg.huberLoss(z, t, { delta: 0.5 }).add(wg.klDiv(wg.logSoftmax(z), probs)))(logits)]);
+    wg.seed(5);
+    h.put(`dropout.${dtype}`, [wg.dropout(logits, 0.3), wg.dropout(logits, 0.5, { training: false })]);
+  }
+}
+
+function linearAlgebra(wg, h) {
+  for (const dtype of DTYPES) {
+    const n = 6;
+    const m = wg.tensor(values(n * n, -1, 1, 121), { shape: [n, n], dtype });
+    const spd = wg.matmulT(m, m, { transB: true }).add(wg.eye(n, { dtype }).mul(0.5));
+    const rhs = wg.tensor(values(n * 2, -1, 1, 122), { shape: [n, 2], dtype });
+    const [sign, logabs] = wg.slogdet(m);
+    const [q, r] = wg.qr(wg.tensor(values(7 * 4, -1, 1, 123), { shape: [7, 4], dtype }));
+    h.put(`linalg.${dtype}`, [wg.solve(m, rhs), wg.inv(m), wg.det(m), sign, logabs, wg.logdet(spd), wg.cholesky(spd), q, r,
+      wg.solveTriangular(wg.triu(m).add(wg.eye(n, { dtype }).mul(2)), rhs, { upper: true }), wg.diag(m, 1), wg.matrixTrace(m),
+      wg.vectorNorm(rhs, 3), wg.matrixNorm(m), wg.norm(m)]);
+    h.put(`grad.linalg.${dtype}`, [wg.grad((a) => wg.solve(a, rhs).square().sum())(m), wg.grad((a) => wg.logdet(a))(spd),
+      wg.grad((a) => wg.cholesky(a).sum())(spd), wg.grad((a) => wg.qr(a)[1].abs().sum())(m)]);
+  }
+}
+
 /** log-softmax and cross-entropy from plain ops (logsumexp) until the activation family lands. */
 function softmaxFromOps(wg, h) {
   for (const dtype of DTYPES) {
@@ -338,6 +406,10 @@ export function runProgram(wg) {
     creationAndRandom(wg, h);
     convolutions(wg, h);
     indexing(wg, h);
+    activations(wg, h);
+    normalisation(wg, h);
+    losses(wg, h);
+    linearAlgebra(wg, h);
     softmaxFromOps(wg, h);
     autodiffModes(wg, h);
     sequenceModels(wg, h);
