@@ -11,18 +11,33 @@ import weights from './weights.json';
 import { INPUT, loadParams, predict } from './model.js';
 
 const MAX_BODY = 16 * 1024;
+// An oversized body up to this size is read and thrown away before the 400 goes out, so that the
+// client, still sending, reads the answer instead of a reset connection; beyond it, we just stop.
+const DRAIN_LIMIT = 1024 * 1024;
 let params;
 
 class BadRequest extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
+async function drain(reader, size) {
+  while (size <= DRAIN_LIMIT) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.length;
+  }
+  await reader.cancel();
+}
+
 async function readBody(request) {
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY) throw new BadRequest(400, `body too large: ${declared} bytes, at most ${MAX_BODY}`);
   if (request.body === null) throw new BadRequest(400, 'empty body: send {"input": [64 numbers]}');
-  // The declared length may be absent (chunked) or wrong: count while reading.
   const reader = request.body.getReader();
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > MAX_BODY) {
+    await drain(reader, 0);
+    throw new BadRequest(400, `body too large: ${declared} bytes, at most ${MAX_BODY}`);
+  }
+  // The declared length may be absent (chunked): count while reading.
   const chunks = [];
   let size = 0;
   for (;;) {
@@ -30,7 +45,7 @@ async function readBody(request) {
     if (done) break;
     size += value.length;
     if (size > MAX_BODY) {
-      await reader.cancel();
+      await drain(reader, size);
       throw new BadRequest(400, `body too large: more than ${MAX_BODY} bytes`);
     }
     chunks.push(value);
