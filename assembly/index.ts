@@ -34,3 +34,4 @@ export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clear
 export { recordCustom, accumulateInto } from "./custom";
 export { setPaused, recordingNow } from "./tape";
 export { detach } from "./elementwise";
+export { tapeDiscard } from "./tape";
