@@ -29,6 +29,10 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** Called from wasm in the middle of a sweep or a forward pass: never throws back into wasm. */
 hostHooks.customRule = (kind: number, handle: number, record: number, g: number): number => {
+  // In a first-order sweep nothing walks the records the rule's own levels leave (a gradient it
+  // takes, a checkpoint's recomputation), and the sweep frees their tensors after the rule:
+  // drop those records when the rule is done.
+  const discardFrom = kind === KIND_VJP && !wasm.recordingNow() && wasm.forwardDepthNow() === 0 ? wasm.tapeLength() : -1;
   try {
     const rule = rules.get(handle);
     if (rule === undefined) throw new NotDifferentiableError(`custom rule ${handle} is unknown`);
@@ -71,6 +75,8 @@ hostHooks.customRule = (kind: number, handle: number, record: number, g: number)
   } catch (e) {
     setPendingHostError(e);
     return 1;
+  } finally {
+    if (discardFrom >= 0) wasm.tapeDiscard(discardFrom);
   }
 };
 
