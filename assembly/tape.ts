@@ -191,8 +191,8 @@ export function tapeDiscard(mark: i32): void {
   for (let i = 0; i < mark; i++) markRecord(recordAt(i), false);
   for (let i = mark; i < recLen; i++) {
     const r = recordAt(i);
-    releaseIfDiscarded(recOut(r));
-    for (let k = 0, n = recNumInputs(r); k < n; k++) releaseIfDiscarded(recInput(r, k));
+    releaseIfDiscarded(recOut(r), true);
+    for (let k = 0, n = recNumInputs(r); k < n; k++) releaseIfDiscarded(recInput(r, k), false);
   }
   const first = recordAt(mark);
   intLen = load<i32>(first, R_IN);
@@ -211,10 +211,16 @@ function markTensor(id: i32, on: bool): void {
   setFlags(id, on ? f | F_DISCARD : f & ~F_DISCARD);
 }
 
-function releaseIfDiscarded(id: i32): void {
+/**
+ * An output of a discarded record is an ordinary tensor again. An input keeps F_NEEDS_GRAD:
+ * made before the discarded records, it may be a watched input that a sweep still differentiates.
+ */
+function releaseIfDiscarded(id: i32, isOutput: bool): void {
   if (!isLive(id) || (flagsOf(id) & F_DISCARD) == 0) return;
   setFlags(id, flagsOf(id) & ~F_DISCARD);
-  clearTapeFlags(id);
+  if (isOutput) { clearTapeFlags(id); return; }
+  if ((flagsOf(id) & F_DISPOSE_PENDING) != 0) { releaseTensor(id); return; }
+  setFlags(id, flagsOf(id) & ~F_ON_TAPE);
 }
 
 /** Marks a tensor as a differentiated input of the innermost tape level. */
@@ -282,10 +288,24 @@ const F_TARGET: i32 = 64;
 export function backward(loss: i32, mark: i32, targetsIn: u32, n: i32, mode: i32): i32 {
   // A rule may call back into the host, which may run a sweep of its own (checkpoint) and
   // reuse the argument buffer: keep a private copy of the targets.
-  const targets = alloc(<u32>n << 2);
+  // A target may belong to an enclosing sweep too (a parameter captured by a checkpointed
+  // function): remember its region and target mark, and give them back afterwards.
+  const targets = alloc(<u32>n * 12);
   if (targets == 0 && n > 0) { fail(E_OOM, 0); return errorCode(); }
   memory.copy(targets, targetsIn, <u32>n << 2);
+  const saved = targets + (<u32>n << 2);
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    store<i32>(saved + (<u32>i << 3), load<i32>(rec(t), T_SWEEP));
+    store<i32>(saved + (<u32>i << 3), flagsOf(t) & F_TARGET, 4);
+  }
   const code = sweep(loss, mark, targets, n, mode);
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    if (!isLive(t)) continue;
+    store<i32>(rec(t), load<i32>(saved + (<u32>i << 3)), T_SWEEP);
+    setFlags(t, flagsOf(t) | load<i32>(saved + (<u32>i << 3), 4));
+  }
   free(targets);
   return code;
 }
