@@ -44,3 +44,4 @@ export { ctcLoss } from "./loss";
 export {
   solve, determinant, cholesky, solveTriangular, qr, linalgFailedBatch, linalgFailedIndex,
 } from "./linalg";
+export { tapeDiscard } from "./tape";

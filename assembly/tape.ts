@@ -138,13 +138,25 @@ export function tapeRecordNumAttrs(i: i32): i32 { return recNumAttrs(recordAt(i)
 export function tapeRecordAttr(i: i32, k: i32): f64 { return recAttr(recordAt(i), k); }
 export function tapeRecordIsTangent(i: i32): bool { return load<i32>(recordAt(i), R_KIND) != 0; }
 
+// Whether recording was paused when each level opened. A level records its own computation
+// even when opened where recording is paused (a custom rule's gradient inside a first-order
+// sweep, a custom function's forward pass); the pause resumes when the level ends.
+const MAX_LEVELS = 4096;
+const pausedAtLevel = memory.data(MAX_LEVELS);
+
 /** Opens a tape level; returns the mark that a sweep for this level stops at. */
-export function tapeBegin(): i32 { tapeDepth++; return recLen; }
+export function tapeBegin(): i32 {
+  if (tapeDepth < MAX_LEVELS) store<u8>(pausedAtLevel + <u32>tapeDepth, paused ? 1 : 0);
+  paused = false;
+  tapeDepth++;
+  return recLen;
+}
 
 /** Closes a tape level. Closing the outermost level empties the tape. */
 export function tapeEnd(): void {
   if (tapeDepth == 0) return;
   tapeDepth--;
+  if (tapeDepth < MAX_LEVELS) paused = load<u8>(pausedAtLevel + <u32>tapeDepth) != 0;
   if (tapeDepth > 0) return;
   // Every tensor the tape referred to is an ordinary tensor again.
   for (let i = 0; i < recLen; i++) {
@@ -163,6 +175,53 @@ function clearTapeFlags(id: i32): void {
 }
 
 export function tapeDepthNow(): i32 { return tapeDepth; }
+
+const F_DISCARD: i32 = 256;
+
+/**
+ * Drops the records from `mark` on, made by finished nested levels that no sweep will walk
+ * (a custom rule's own gradient or a checkpoint's recomputation inside a first-order sweep).
+ * Tensors only those records refer to become ordinary again — freed if disposed meanwhile — so
+ * that their scope frees them now instead of when the outermost level ends, and no record is
+ * left naming a tensor the sweep has freed. Tensors that earlier records use are untouched.
+ */
+export function tapeDiscard(mark: i32): void {
+  if (mark < 0 || mark >= recLen) return;
+  for (let i = mark; i < recLen; i++) markRecord(recordAt(i), true);
+  for (let i = 0; i < mark; i++) markRecord(recordAt(i), false);
+  for (let i = mark; i < recLen; i++) {
+    const r = recordAt(i);
+    releaseIfDiscarded(recOut(r), true);
+    for (let k = 0, n = recNumInputs(r); k < n; k++) releaseIfDiscarded(recInput(r, k), false);
+  }
+  const first = recordAt(mark);
+  intLen = load<i32>(first, R_IN);
+  attrLen = load<i32>(first, R_ATTR);
+  recLen = mark;
+}
+
+function markRecord(r: u32, on: bool): void {
+  markTensor(recOut(r), on);
+  for (let k = 0, n = recNumInputs(r); k < n; k++) markTensor(recInput(r, k), on);
+}
+
+function markTensor(id: i32, on: bool): void {
+  if (!isLive(id)) return;
+  const f = flagsOf(id);
+  setFlags(id, on ? f | F_DISCARD : f & ~F_DISCARD);
+}
+
+/**
+ * An output of a discarded record is an ordinary tensor again. An input keeps F_NEEDS_GRAD:
+ * made before the discarded records, it may be a watched input that a sweep still differentiates.
+ */
+function releaseIfDiscarded(id: i32, isOutput: bool): void {
+  if (!isLive(id) || (flagsOf(id) & F_DISCARD) == 0) return;
+  setFlags(id, flagsOf(id) & ~F_DISCARD);
+  if (isOutput) { clearTapeFlags(id); return; }
+  if ((flagsOf(id) & F_DISPOSE_PENDING) != 0) { releaseTensor(id); return; }
+  setFlags(id, flagsOf(id) & ~F_ON_TAPE);
+}
 
 /** Marks a tensor as a differentiated input of the innermost tape level. */
 export function watch(id: i32): void { setFlags(id, flagsOf(id) | F_NEEDS_GRAD); }
@@ -229,10 +288,24 @@ const F_TARGET: i32 = 64;
 export function backward(loss: i32, mark: i32, targetsIn: u32, n: i32, mode: i32): i32 {
   // A rule may call back into the host, which may run a sweep of its own (checkpoint) and
   // reuse the argument buffer: keep a private copy of the targets.
-  const targets = alloc(<u32>n << 2);
+  // A target may belong to an enclosing sweep too (a parameter captured by a checkpointed
+  // function): remember its region and target mark, and give them back afterwards.
+  const targets = alloc(<u32>n * 12);
   if (targets == 0 && n > 0) { fail(E_OOM, 0); return errorCode(); }
   memory.copy(targets, targetsIn, <u32>n << 2);
+  const saved = targets + (<u32>n << 2);
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    store<i32>(saved + (<u32>i << 3), load<i32>(rec(t), T_SWEEP));
+    store<i32>(saved + (<u32>i << 3), flagsOf(t) & F_TARGET, 4);
+  }
   const code = sweep(loss, mark, targets, n, mode);
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    if (!isLive(t)) continue;
+    store<i32>(rec(t), load<i32>(saved + (<u32>i << 3)), T_SWEEP);
+    setFlags(t, flagsOf(t) | load<i32>(saved + (<u32>i << 3), 4));
+  }
   free(targets);
   return code;
 }
