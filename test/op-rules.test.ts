@@ -32,7 +32,6 @@ const NOT_OPS: Record<string, string> = {
   DisposedError: 'error class', OutOfMemoryError: 'error class', NotDifferentiableError: 'error class',
   InitError: 'error class', LinAlgError: 'error class',
   // argument helpers, not ops
-  spatial: "conv/pool options helper (normalises a per-dim option such as stride)",
   // differentiation itself (test/forward.test.ts, test/custom.test.ts, test/autodiff.test.ts)
   valueAndGrad: 'transformation', grad: 'transformation', dlfeval: 'transformation',
   dlgradient: 'transformation', trace: 'transformation', traceJvp: 'transformation',
