@@ -88,13 +88,19 @@ function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize
 
 function binaryKernel<T>(op: i32, a: i32, b: i32, out: i32): void {
   const size = sizeof<T>();
+  // One contiguous run when neither operand broadcasts, or one of them is a single value.
+  const n = numelOf(out), na = numelOf(a), nb = numelOf(b);
+  if ((na == n || na == 1) && (nb == n || nb == 1) && n > 0) {
+    binaryRun<T>(op, dataOf(a), na == n ? 1 : 0, dataOf(b), nb == n ? 1 : 0, dataOf(out), n);
+    return;
+  }
   prepare(rankOf(out), shapePtr(out), a, b, 0);
   const pa = dataOf(a), pb = dataOf(b);
   let po = dataOf(out);
-  const sa = itStride(0), sb = itStride(1), n = itInner;
+  const sa = itStride(0), sb = itStride(1), inner = itInner;
   for (let r = 0; r < itOuter; r++) {
-    binaryRun<T>(op, pa + <usize>itOffset(0) * size, sa, pb + <usize>itOffset(1) * size, sb, po, n);
-    po += <usize>n * size;
+    binaryRun<T>(op, pa + <usize>itOffset(0) * size, sa, pb + <usize>itOffset(1) * size, sb, po, inner);
+    po += <usize>inner * size;
     advance();
   }
 }

@@ -30,7 +30,8 @@ const NOT_OPS: Record<string, string> = {
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
   AxisError: 'error class', DTypeError: 'error class', ValueError: 'error class',
   DisposedError: 'error class', OutOfMemoryError: 'error class', NotDifferentiableError: 'error class',
-  InitError: 'error class',
+  InitError: 'error class', LinAlgError: 'error class',
+  // argument helpers, not ops
   // differentiation itself (test/forward.test.ts, test/custom.test.ts, test/autodiff.test.ts)
   valueAndGrad: 'transformation', grad: 'transformation', dlfeval: 'transformation',
   dlgradient: 'transformation', trace: 'transformation', traceJvp: 'transformation',
@@ -46,11 +47,12 @@ interface Loaded { file: string; label: string; entry?: OpCase; problem?: string
 
 /** Reads every registry file, accepting the variations README.md lists. */
 function loadRegistry(): Loaded[] {
-  const modules = import.meta.glob(['./registry/*.ts', '!./registry/types.ts'], { eager: true }) as Record<string, Record<string, unknown>>;
+  const modules = import.meta.glob(['./registry/*.ts', '!./registry/types.ts', '!./registry/inputs.ts'], { eager: true }) as Record<string, Record<string, unknown>>;
   const out: Loaded[] = [];
   for (const [path, mod] of Object.entries(modules)) {
     const file = path.replace('./registry/', '');
-    for (const list of Object.values(mod)) {
+    // one array exported under two names (say `ops` and `default`) is read once
+    for (const list of new Set(Object.values(mod))) {
       if (!Array.isArray(list)) continue;
       for (const raw of list as Record<string, any>[]) {
         if (raw === null || typeof raw !== 'object' || typeof raw.name !== 'string') continue;
@@ -63,7 +65,8 @@ function loadRegistry(): Loaded[] {
         out.push({
           file, label,
           entry: {
-            name: raw.name, kind: raw.kind ?? 'primitive', fdStep: raw.fdStep,
+            name: raw.name, kind: raw.kind ?? 'primitive', fdStep: raw.fdStep, aliasOf: raw.aliasOf,
+            differentiable: raw.differentiable, secondOrder: raw.secondOrder,
             make: () => {
               const m = make();
               return { f: m.f ?? m.fn ?? m.fun, inputs: m.inputs ?? m.args ?? m.xs };
@@ -88,11 +91,26 @@ const values = (t: Tensor) => Array.from(t.data() as Float64Array);
 const dotWith = (a: Tensor, b: Tensor) => values(a).reduce((s, x, i) => s + x * values(b)[i], 0);
 const absDot = (a: Tensor, b: Tensor) => values(a).reduce((s, x, i) => s + Math.abs(x * values(b)[i]), 0);
 
+/**
+ * An op without a derivative (differentiable: false) runs, and no gradient reaches its float
+ * inputs, even through a cast of its output to float64.
+ */
+function checkNotDifferentiable(c: OpCase, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], r: () => number): void {
+  const y = f(...inputs);
+  expect(['int32', 'bool'], `${c.name}: an op marked differentiable: false must give integer or bool output`).toContain(y.dtype);
+  const floats = inputs.map((_, k) => k).filter((k) => inputs[k].dtype === 'float64');
+  if (floats.length === 0) return;
+  const v = direction(y, r);
+  const [, grads] = wg.valueAndGrad((...xs: Tensor[]) => f(...xs).to('float64').mul(v).sum(), { argnums: floats })(...inputs) as [Tensor, Tensor[]];
+  grads.forEach((g, k) => expect(values(g).every((e) => e === 0), `${c.name}: gradient reached input ${floats[k]}`).toBe(true));
+}
+
 function checkCase(c: OpCase, caseSeed: number): void {
   const r = rng(caseSeed);
   const { f, inputs } = c.make();
   expect(typeof f, `${c.name}: make() must give a function`).toBe('function');
   expect(inputs.length).toBeGreaterThan(0);
+  if (c.differentiable === false) { checkNotDifferentiable(c, f, inputs, r); return; }
   inputs.forEach((x, k) => expect(x.dtype, `${c.name}: input ${k} must be float64`).toBe('float64'));
   const argnums = inputs.map((_, k) => k);
   const y = f(...inputs);
@@ -118,9 +136,17 @@ function checkCase(c: OpCase, caseSeed: number): void {
   const w = direction(y, r);
   const L = (...xs: Tensor[]) => { const z = f(...xs); return z.mul(w).sum().add(z.square().sum().mul(0.5)); };
   const gradL = (...xs: Tensor[]) => wg.grad(L, { argnums })(...xs) as Tensor[];
-  const [, fwdOverRev] = wg.jvp((...xs: Tensor[]) => gradL(...xs), inputs, us) as [Tensor[], Tensor[]];
-  const revOverRev = wg.grad((...xs: Tensor[]) => gradL(...xs).map((g, k) => g.mul(us[k]).sum()).reduce((a, b) => a.add(b)),
+  const hvpFwdOverRev = () => (wg.jvp((...xs: Tensor[]) => gradL(...xs), inputs, us) as [Tensor[], Tensor[]])[1];
+  const hvpRevOverRev = () => wg.grad((...xs: Tensor[]) => gradL(...xs).map((g, k) => g.mul(us[k]).sum()).reduce((a, b) => a.add(b)),
     { argnums })(...inputs) as Tensor[];
+  if (c.secondOrder === false) {
+    // first-order rules only, by design: a second derivative must be refused, never silently wrong
+    expect(hvpFwdOverRev, `${c.name}: forward-over-reverse`).toThrow(wg.NotDifferentiableError);
+    expect(hvpRevOverRev, `${c.name}: reverse-over-reverse`).toThrow(wg.NotDifferentiableError);
+    return;
+  }
+  const fwdOverRev = hvpFwdOverRev();
+  const revOverRev = hvpRevOverRev();
   const h = c.fdStep ?? 1e-5;
   const plus = gradL(...inputs.map((x, k) => x.add(us[k].mul(h))));
   const minus = gradL(...inputs.map((x, k) => x.sub(us[k].mul(h))));
@@ -158,12 +184,13 @@ describe('op-rules registry', () => {
   it('every entry names an export, with a known kind, and the allow-list holds only exports', () => {
     expect(registry.length).toBeGreaterThan(0);
     expect(registry.filter((l) => l.entry && !exported.includes(l.entry.name)).map((l) => l.label)).toEqual([]);
+    expect(registry.filter((l) => l.entry?.aliasOf !== undefined && !exported.includes(l.entry.aliasOf)).map((l) => l.label)).toEqual([]);
     expect(registry.filter((l) => l.entry && !['primitive', 'composite'].includes(l.entry.kind)).map((l) => l.label)).toEqual([]);
     expect(Object.keys(NOT_OPS).filter((n) => !exported.includes(n))).toEqual([]);
     expect(Object.keys(NOT_OPS).filter((n) => covered.has(n))).toEqual([]);
   });
 
-  it('the checks can fail: a rule pair that disagrees, and a wrong second derivative, are caught', () => {
+  it('the checks can fail: a rule pair that disagrees, a wrong second derivative, and a wrong differentiable or secondOrder flag are caught', () => {
     // sin with a VJP that says cos but a JVP that says 2·cos: the identity must catch it
     const skewed = wg.customGrad((x: Tensor) => x.sin(), (g: Tensor, _y: Tensor, x: Tensor) => g.mul(x.cos()),
       { jvp: ([t]: (Tensor | null)[], _y: Tensor, x: Tensor) => t!.mul(x.cos()).mul(2), name: 'skewed' });
@@ -178,5 +205,11 @@ describe('op-rules registry', () => {
     const good = wg.customGrad((t: Tensor) => t.sin(), (g: Tensor, _y: Tensor, t: Tensor) => g.mul(t.cos()),
       { jvp: ([t]: (Tensor | null)[], _y: Tensor, s: Tensor) => t!.mul(s.cos()), name: 'good' });
     wg.tidy(() => checkCase({ name: 'good', kind: 'composite', make: () => ({ f: good, inputs: [x()] }) }, 1));
+    // secondOrder: false claims a refusal: an op whose second derivative works contradicts it
+    expect(() => wg.tidy(() => checkCase({ name: 'twice', kind: 'composite', secondOrder: false, make: () => ({ f: good, inputs: [x()] }) }, 1)))
+      .toThrow('twice: forward-over-reverse');
+    // differentiable: false claims integer output: a float op contradicts it
+    expect(() => wg.tidy(() => checkCase({ name: 'floaty', kind: 'composite', differentiable: false, make: () => ({ f: good, inputs: [x()] }) }, 1)))
+      .toThrow('floaty: an op marked differentiable: false');
   });
 });

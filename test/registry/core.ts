@@ -2,38 +2,13 @@
 
 import * as wg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { uniform } from '../helpers.js';
 import type { OpCase } from './types.js';
+import { inputMaker, weighted } from './inputs.js';
 
-let seedCounter = 100;
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-/** A float64 tensor with seeded uniform values in [lo, hi). */
-const x64 = (shape: number[], lo = -1, hi = 1) => wg.tensor(uniform(size(shape), lo, hi, seedCounter++), { shape, dtype: 'float64' });
-/** Values with |v| in [0.2, 1) and random signs: away from the kink at 0. */
-const offZero = (shape: number[]) => {
-  const mag = uniform(size(shape), 0.2, 1, seedCounter++), sgn = uniform(size(shape), -1, 1, seedCounter++);
-  return wg.tensor(mag.map((m, i) => (sgn[i] < 0 ? -m : m)), { shape, dtype: 'float64' });
-};
-/** a and b = a ± [0.2, 0.8): no ties between them. */
-const apart = (shape: number[]): [Tensor, Tensor] => {
-  const a = uniform(size(shape), -1, 1, seedCounter++), d = uniform(size(shape), -0.8, 0.8, seedCounter++);
-  return [wg.tensor(a, { shape, dtype: 'float64' }),
-    wg.tensor(a.map((v, i) => v + (d[i] < 0 ? d[i] - 0.2 : d[i] + 0.2)), { shape, dtype: 'float64' })];
-};
-/** Distinct values along every row (a permutation of spread-out levels plus small noise): no ties. */
-const distinct = (shape: number[]) => {
-  const n = size(shape), noise = uniform(n, 0, 0.05, seedCounter++);
-  const order = uniform(n, 0, 1, seedCounter++).map((v, i) => [v, i]).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
-  const values = new Array<number>(n);
-  order.forEach((i, rank) => { values[i] = -1 + (2 * rank) / n + noise[i]; });
-  return wg.tensor(values, { shape, dtype: 'float64' });
-};
+const { x64, offZero, apart, distinct } = inputMaker(100);
 
 const unary = (name: string, f: (x: Tensor) => Tensor, input: () => Tensor): OpCase =>
   ({ name, kind: 'primitive', make: () => ({ f, inputs: [input()] }) });
-
-/** Weights telling the pieces of a multi-output op apart when they are joined again. */
-const weighted = (parts: Tensor[]) => parts.map((p, i) => p.mul(i + 1));
 
 export const ops: OpCase[] = [
   // — elementwise binary, with broadcasting (their rules reduce back with sumTo)
@@ -44,18 +19,15 @@ export const ops: OpCase[] = [
   { name: 'pow', kind: 'primitive', make: () => ({ f: (a, b) => wg.pow(a, b), inputs: [x64([2, 3], 0.5, 2), x64([2, 3], -1.5, 1.5)] }) },
   { name: 'maximum', kind: 'primitive', make: () => ({ f: (a, b) => wg.maximum(a, b), inputs: apart([2, 3]) }) },
   { name: 'minimum', kind: 'primitive', make: () => ({ f: (a, b) => wg.minimum(a, b), inputs: apart([2, 3]) }) },
-  // — comparisons give bool masks with no derivative; a mask choosing between branches must
-  //   leave both modes' derivatives those of the chosen branch
+  // — comparisons give bool masks with no derivative (a mask choosing between branches is
+  //   checked in test/elementwise.test.ts)
   ...(['lt', 'le', 'gt', 'ge'] as const).map((name): OpCase => ({
-    name, kind: 'primitive',
-    make: () => ({ f: (a, b) => wg.where(wg[name](a, b), a.mul(b), a.sub(b).sin()), inputs: apart([2, 3]) }),
+    name, kind: 'primitive', differentiable: false, notes: 'bool mask',
+    make: () => ({ f: (a, b) => wg[name](a, b), inputs: apart([2, 3]) }),
   })),
   ...(['eq', 'ne'] as const).map((name): OpCase => ({
-    name, kind: 'primitive',
-    make: () => {
-      const labels = wg.tensor([[0, 1, 2], [1, 1, 0]], { dtype: 'int32' });
-      return { f: (a) => wg.where(wg[name](labels, 1), a.square(), a.exp()), inputs: [x64([2, 3])] };
-    },
+    name, kind: 'primitive', differentiable: false, notes: 'bool mask',
+    make: () => ({ f: (a) => wg[name](a, a.mul(0.5).add(1)), inputs: [x64([2, 3])] }),
   })),
   // — elementwise unary, in their domains and away from their kinks
   unary('neg', wg.neg, () => x64([2, 3])),
