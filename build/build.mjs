@@ -78,7 +78,7 @@ export async function buildBundles({ types = true } = {}) {
 }
 
 /** Raw and gzipped (level 9) sizes of the shipped files, into build/out/sizes.json and stdout. */
-function report() {
+export function report() {
   const sizes = {};
   for (const f of ['wasmgrad.wasm', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
     const p = path.join(dist, f);
