@@ -41,6 +41,8 @@ import { ctcLoss, ctcLossGrad } from "./loss";
 import { cumsum, cumprod, linrec, sortIndices, argExtremum } from "./indexing";
 import { solve, determinant, cholesky, solveTriangular, qr } from "./linalg";
 import { randFill } from "./random";
+import { tapeDepthNow } from "./tape";
+import { forwardDepthNow } from "./forward";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
 export const E_REPLAY = 10; // a record's function did not recompute into its output
@@ -48,6 +50,7 @@ export const E_GUARD = 11; // a value-dependent branch went the other way on rep
 export const E_UNSUPPORTED = 12; // a record no replay can repeat (errorOp: the op)
 export const E_CONSTANT_MUTATED = 13; // an in-place kernel changed a tensor the program does not define
 export const E_STALE = 14; // a tensor from outside the program was freed since the capture
+export const E_EAGER = 15; // called inside a differentiation level: not replayed
 
 // ————————————————————————————————————————————————————————— capture buffers
 
@@ -144,6 +147,18 @@ export function captureInputCopy(src: i32): i32 {
   store<i32>(inputs + (<u32>inputLen << 2), c);
   inputLen++;
   return c;
+}
+
+/**
+ * Whether reading x's values on the host during the capture would bake in a decision that a
+ * replay cannot repeat: x is an input, the output of a record so far, or from outside the
+ * capture (it may change). A constant the host made during the capture is safe to read.
+ */
+export function captureDependsOn(x: i32): bool {
+  if ((flagsOf(x) & F_CAPTURED) == 0) return true;
+  for (let i = 0; i < inputLen; i++) if (ld(inputs, i) == x) return true;
+  for (let i = 0; i < pLen; i++) if (load<i32>(pRec + <u32>i * PREC, 4) == x) return true;
+  return false;
 }
 
 /** Ends a failed capture: everything it held is freed, nothing is kept. */
@@ -255,9 +270,11 @@ function note(id: i32, i: i32, isOut: bool, defines: bool): i32 {
     st(first, k, i);
     // A tensor first seen as a fully written output is the program's own: a temporary.
     st(kind, k, isOut && defines ? K_TEMP : K_PINNED);
+    st(offs, k, 0); // until the arena is planned: how many records write the tensor
     st(slotOf, id, k);
   }
   st(last, k, i);
+  if (isOut) st(offs, k, ld(offs, k) + 1);
   return k;
 }
 
@@ -297,6 +314,13 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
     if (k >= 0) st(kind, k, K_PINNED);
   }
   if (errorCode() != E_NONE) { captureAbort(); return 0; }
+  // A constant filled once and never written again keeps its own buffer and needs no replay.
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    if (load<i32>(r, 0) != Op.fill) continue;
+    const k = ld(slotOf, load<i32>(r, 4));
+    if (ld(offs, k) == 1) st(kind, k, K_PINNED);
+  }
   // Owned or external; inputs are pinned already.
   for (let k = 0; k < nIds; k++) {
     const id = ld(ids, k);
@@ -435,13 +459,15 @@ function buildInstructions(e: u32): void {
   setEw(e, E_INSTR, p);
   setEw(e, E_NINSTR, n);
   const recs = <u32>ew(e, E_REC), ints = <u32>ew(e, E_INTS), attrs = <u32>ew(e, E_ATTRS);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const r = recs + <u32>i * PREC;
     const op = load<i32>(r, 0), out = load<i32>(r, 4);
+    if (op == Op.fill && ld(kind, ld(slotOf, out)) == K_PINNED && ld(offs, ld(slotOf, out)) == 1) continue;
     const nin = load<i32>(r, 12);
     const a = nin > 0 ? ld(ints, load<i32>(r, 8)) : 0;
     const b = nin > 1 ? ld(ints, load<i32>(r, 8) + 1) : 0;
-    const q = p + <u32>i * INSTR;
+    const q = p + <u32>(m++) * INSTR;
     const dt = dtypeOf(out);
     const f64 = dt == DType.float64;
     let k = I_GENERIC;
@@ -458,6 +484,11 @@ function buildInstructions(e: u32): void {
         k = f64 ? I_COPY64 : I_COPY32;
       }
     }
+    const sop = op == Op.accumulateAdd ? Op.add : op;
+    if (k == I_BIN64) k = K_BIN64 + sop;
+    else if (k == I_BIN32) k = K_BIN32 + sop;
+    else if (k == I_UN64) k = K_UN64 + sop;
+    else if (k == I_UN32) k = K_UN32 + sop;
     store<i32>(q, k, 0);
     if (k == I_GENERIC) {
       store<i32>(q, i, 4);
@@ -468,9 +499,10 @@ function buildInstructions(e: u32): void {
       store<u32>(q, dataOf(a), 4);
       store<u32>(q, b != 0 ? dataOf(b) : 0, 8);
       store<u32>(q, dataOf(out), 12);
-      store<i32>(q, op == Op.accumulateAdd ? Op.add : op, 16);
+      store<i32>(q, sop, 16);
     }
   }
+  setEw(e, E_NINSTR, m);
 }
 
 // ————————————————————————————————————————————————————————— replay
@@ -581,6 +613,8 @@ function replayRecord(r: u32): void {
  * runs the instructions. Returns 0, E_STALE (an outside tensor is gone: capture again) or an error.
  */
 export function replay(h: i32, src: u32, n: i32): i32 {
+  // Inside a gradient or a jvp the results must be differentiable: the host runs f as written.
+  if (tapeDepthNow() > 0 || forwardDepthNow() > 0) return E_EAGER;
   const e = entryAt(h);
   if (e == 0) return E_STALE;
   const ext = <u32>ew(e, E_EXT);
@@ -591,10 +625,18 @@ export function replay(h: i32, src: u32, n: i32): i32 {
   const ins = <u32>ew(e, E_IN);
   for (let i = 0; i < n; i++) {
     const s = ld(src, i), d = ld(ins, i);
-    if (s != d) memory.copy(dataOf(d), dataOf(s), <u32>numelOf(d) * itemSize(dtypeOf(d)));
+    if (s == d) continue;
+    const bytes = <u32>numelOf(d) * itemSize(dtypeOf(d));
+    // Scalars are the common small case: a bulk copy costs more than the value.
+    if (bytes == 8) store<u64>(dataOf(d), load<u64>(dataOf(s)));
+    else if (bytes == 4) store<u32>(dataOf(d), load<u32>(dataOf(s)));
+    else memory.copy(dataOf(d), dataOf(s), bytes);
   }
   return run(e);
 }
+
+// Scalar kinds carry their op: one dense switch picks the operation, the common ones spelled out.
+const K_BIN64 = 100, K_BIN32 = 200, K_UN64 = 300, K_UN32 = 400;
 
 function run(e: u32): i32 {
   curInts = <u32>ew(e, E_INTS);
@@ -603,26 +645,36 @@ function run(e: u32): i32 {
   let q = <u32>ew(e, E_INSTR);
   const end = q + <u32>ew(e, E_NINSTR) * INSTR;
   for (; q < end; q += INSTR) {
-    switch (load<i32>(q)) {
-      case I_BIN64:
-        store<f64>(load<u32>(q, 12), binaryScalarOp<f64>(load<i32>(q, 16), load<f64>(load<u32>(q, 4)), load<f64>(load<u32>(q, 8))));
-        break;
-      case I_BIN32:
-        store<f32>(load<u32>(q, 12), binaryScalarOp<f32>(load<i32>(q, 16), load<f32>(load<u32>(q, 4)), load<f32>(load<u32>(q, 8))));
-        break;
-      case I_UN64:
-        store<f64>(load<u32>(q, 12), unaryScalar<f64>(load<i32>(q, 16), load<f64>(load<u32>(q, 4))));
-        break;
-      case I_UN32:
-        store<f32>(load<u32>(q, 12), unaryScalar<f32>(load<i32>(q, 16), load<f32>(load<u32>(q, 4))));
-        break;
-      case I_FILL64: store<f64>(load<u32>(q, 12), load<f64>(load<u32>(q, 4))); break;
-      case I_FILL32: store<f32>(load<u32>(q, 12), <f32>load<f64>(load<u32>(q, 4))); break;
-      case I_COPY64: store<u64>(load<u32>(q, 12), load<u64>(load<u32>(q, 4))); break;
-      case I_COPY32: store<u32>(load<u32>(q, 12), load<u32>(load<u32>(q, 4))); break;
-      default:
+    const k = load<i32>(q);
+    const pa = load<u32>(q, 4), pb = load<u32>(q, 8), po = load<u32>(q, 12);
+    switch (k) {
+      case K_BIN64 + Op.add: store<f64>(po, load<f64>(pa) + load<f64>(pb)); break;
+      case K_BIN64 + Op.sub: store<f64>(po, load<f64>(pa) - load<f64>(pb)); break;
+      case K_BIN64 + Op.mul: store<f64>(po, load<f64>(pa) * load<f64>(pb)); break;
+      case K_BIN64 + Op.div: store<f64>(po, load<f64>(pa) / load<f64>(pb)); break;
+      case K_BIN32 + Op.add: store<f32>(po, load<f32>(pa) + load<f32>(pb)); break;
+      case K_BIN32 + Op.sub: store<f32>(po, load<f32>(pa) - load<f32>(pb)); break;
+      case K_BIN32 + Op.mul: store<f32>(po, load<f32>(pa) * load<f32>(pb)); break;
+      case K_BIN32 + Op.div: store<f32>(po, load<f32>(pa) / load<f32>(pb)); break;
+      case K_UN64 + Op.neg: store<f64>(po, -load<f64>(pa)); break;
+      case K_UN64 + Op.square: { const v = load<f64>(pa); store<f64>(po, v * v); break; }
+      case K_UN32 + Op.neg: store<f32>(po, -load<f32>(pa)); break;
+      case K_UN32 + Op.square: { const v = load<f32>(pa); store<f32>(po, v * v); break; }
+      case I_FILL64: store<f64>(po, load<f64>(pa)); break;
+      case I_FILL32: store<f32>(po, <f32>load<f64>(pa)); break;
+      case I_COPY64: store<u64>(po, load<u64>(pa)); break;
+      case I_COPY32: store<u32>(po, load<u32>(pa)); break;
+      case I_GENERIC:
         replayRecord(recs + <u32>load<i32>(q, 4) * PREC);
         if (errorCode() != E_NONE) return errorCode();
+        break;
+      default: {
+        const op = load<i32>(q, 16);
+        if (k >= K_UN32) store<f32>(po, unaryScalar<f32>(op, load<f32>(pa)));
+        else if (k >= K_UN64) store<f64>(po, unaryScalar<f64>(op, load<f64>(pa)));
+        else if (k >= K_BIN32) store<f32>(po, binaryScalarOp<f32>(op, load<f32>(pa), load<f32>(pb)));
+        else store<f64>(po, binaryScalarOp<f64>(op, load<f64>(pa), load<f64>(pb)));
+      }
     }
   }
   return errorCode();

@@ -48,5 +48,5 @@ export { tapeDiscard } from "./tape";
 export {
   captureStart, captureInputCopy, captureEnd, captureAbort, replay, releaseEntry, entryInput,
   entryOutput, entryRecords, entryRecordOp, entryArenaBytes, entrySharedBytes, entryOwned,
-  entryExternals,
+  entryExternals, captureDependsOn,
 } from "./accelerate";

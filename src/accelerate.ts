@@ -6,7 +6,7 @@
 // next call with the same pattern (copy them to keep them).
 
 import { Tensor, setValueReadHook } from './tensor.js';
-import { wasm, views, I32, ARGS, requireInit, raise } from './runtime.js';
+import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { WasmgradError, ValueError, formatShape } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
@@ -15,7 +15,7 @@ import { Op } from '../assembly/vocabulary.js';
 export class NotAcceleratableError extends WasmgradError {}
 
 // Error codes of assembly/accelerate.ts
-const E_REPLAY = 10, E_GUARD = 11, E_UNSUPPORTED = 12, E_CONSTANT_MUTATED = 13, E_STALE = 14;
+const E_GUARD = 11, E_UNSUPPORTED = 12, E_CONSTANT_MUTATED = 13, E_STALE = 14, E_EAGER = 15;
 
 export interface AccelerateOptions {
   /** how many input patterns to keep (least recently used dropped first); default 50, MATLAB's */
@@ -34,6 +34,10 @@ interface Entry {
   handles: Tensor[];
   /** f's result with each tensor replaced by its output index */
   template: unknown;
+  /** the argument pattern when every argument is a tensor: dtype and dims per argument */
+  flat?: { dtype: string; dims: readonly number[] }[];
+  /** makes the result from the output handles */
+  make: () => any;
 }
 
 export interface AcceleratedFunction<F extends (...args: any[]) => any> {
@@ -134,6 +138,28 @@ function quickMatch(args: unknown[], leaves: unknown[], n: number): boolean {
   return i === leaves.length && t === n;
 }
 
+/** quickMatch for an argument list of distinct tensors. */
+function flatMatch(args: unknown[], flat: { dtype: string; dims: readonly number[] }[]): boolean {
+  if (args.length !== flat.length) return false;
+  views();
+  const base = ARGS >> 2;
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i];
+    if (!(t instanceof Tensor)) return false;
+    const p = flat[i];
+    if (t.dtype !== p.dtype) return false;
+    const dims = t.dims, want = p.dims;
+    if (dims !== want) {
+      if (dims.length !== want.length) return false;
+      for (let k = 0; k < dims.length; k++) if (dims[k] !== want[k]) return false;
+    }
+    const r = recordWord(t.id);
+    if (t.disposed || I32[r] !== t.gen || (I32[r + 5] & 1) === 0) t.use('accelerate (argument)');
+    I32[base + i] = t.id;
+  }
+  return true;
+}
+
 function replaceTensors(v: unknown, fn: (t: Tensor) => unknown): unknown {
   if (v instanceof Tensor) return fn(v);
   if (Array.isArray(v)) return v.map((x) => replaceTensors(x, fn));
@@ -152,21 +178,26 @@ function handleOf(e: Entry, k: number): Tensor {
   return h;
 }
 
-function build(e: Entry, v: unknown): any {
-  if (typeof v === 'number' && v < 0) return handleOf(e, -v - 1);
+/** A function making the result from a template, compiled once per entry. */
+function builder(e: Entry, v: unknown): () => any {
+  if (typeof v === 'number' && v < 0) {
+    const k = -v - 1;
+    return () => { const h = e.handles[k]; return h.disposed ? handleOf(e, k) : h; };
+  }
   if (Array.isArray(v)) {
-    const out = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = build(e, v[i]);
-    return out;
+    const parts = v.map((x) => builder(e, x));
+    if (parts.length === 1) { const [a] = parts; return () => [a()]; }
+    if (parts.length === 2) { const [a, b] = parts; return () => [a(), b()]; }
+    if (parts.length === 3) { const [a, b, c] = parts; return () => [a(), b(), c()]; }
+    return () => parts.map((p) => p());
   }
   if (v !== null && typeof v === 'object') {
     const t = v as { s?: Record<string, unknown>; c?: unknown };
-    if ('c' in t) return t.c;
-    const out: Record<string, unknown> = {};
-    for (const k in t.s) out[k] = build(e, t.s[k]);
-    return out;
+    if ('c' in t) { const c = t.c; return () => c; }
+    const keys = Object.keys(t.s!), parts = keys.map((k) => builder(e, t.s![k]));
+    return () => { const out: Record<string, unknown> = {}; for (let i = 0; i < keys.length; i++) out[keys[i]] = parts[i](); return out; };
   }
-  return v;
+  return () => v;
 }
 
 /** f's result as a template: tensors become -(k+1), other values are kept as constants. */
@@ -216,6 +247,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     let reading: Tensor | undefined;
     try {
       setValueReadHook((t) => {
+        if (!wasm.captureDependsOn(t.id)) return; // a constant made inside f: reading it decides nothing
         reading = t;
         throw new NotAcceleratableError(`accelerate: f ${READ_MESSAGE} (a ${t.dtype} tensor of shape ${formatShape(t.dims)} was read)`);
       });
@@ -251,30 +283,37 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     const index = new Map<Tensor, number>(unique.map((t, k) => [t, k]));
     const e: Entry = {
       handle, key, leaves, nInputs: inputIds.length, outIds,
-      handles: unique, template: templateOf(result, index),
+      handles: unique, template: templateOf(result, index), make: () => undefined,
     };
+    e.make = builder(e, e.template);
+    if (args.every((a) => a instanceof Tensor) && new Set(args).size === args.length) {
+      e.flat = (args as Tensor[]).map((t) => ({ dtype: t.dtype, dims: t.dims }));
+    }
     // Repeated argument tensors are copied once: replays must name each distinct input once too.
     e.nInputs = new Set(tensors).size;
     if (e.nInputs !== tensors.length) e.leaves = []; // quick match assumes one input per leaf
     cache.set(key, e);
     last = e;
     while (cache.size > cacheSize) drop(cache.values().next().value!);
-    return build(e, e.template);
+    return e.make();
   };
 
+  let enabled = true, checkMode = options.check ?? false;
   const run = (...args: unknown[]): any => {
-    requireInit('accelerate');
-    if (!fn.enabled || wasm.tapeDepthNow() > 0 || wasm.forwardDepthNow() > 0) {
-      // Inside a gradient or a jvp the results must be differentiable: run f as written.
-      return f(...args);
-    }
+    if (!enabled) return f(...args);
     let e = last;
-    if (e === undefined || e.leaves.length === 0 || !quickMatch(args, e.leaves, e.nInputs)) {
+    if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
       const tensors: Tensor[] = [];
       const leaves: unknown[] = [];
+      requireInit('accelerate');
       const key = pattern(args, tensors, leaves);
       e = cache.get(key);
-      if (e === undefined) { misses++; return capture(args, key, tensors, leaves); }
+      if (e === undefined) {
+        // Inside a gradient or a jvp the results must be differentiable: run f as written.
+        if (wasm.tapeDepthNow() > 0 || wasm.forwardDepthNow() > 0) return f(...args);
+        misses++;
+        return capture(args, key, tensors, leaves);
+      }
       const distinct = [...new Set(tensors)];
       views();
       distinct.forEach((t, k) => { I32[(ARGS >> 2) + k] = t.id; });
@@ -284,6 +323,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     }
     const code = wasm.replay(e.handle, ARGS, e.nInputs);
     if (code !== 0) {
+      if (code === E_EAGER) return f(...args);
       if (code === E_STALE || code === E_GUARD) {
         // A tensor f uses from outside is gone, or a value-dependent branch inside a rule went the
         // other way: capture afresh (the capture run is an eager run, so this call is right).
@@ -299,13 +339,15 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       raise('accelerate (replay)');
     }
     hits++;
-    const result = build(e, e.template);
-    if (fn.checkMode) check(f, args, e, result);
+    const result = e.make();
+    if (checkMode) check(f, args, e, result);
     return result;
   };
 
-  const fn = run as unknown as AcceleratedFunction<F> & { enabled: boolean; checkMode: boolean };
+  const fn = run as unknown as AcceleratedFunction<F>;
   Object.defineProperties(fn, {
+    enabled: { get: () => enabled, set: (v: boolean) => { enabled = !!v; } },
+    checkMode: { get: () => checkMode, set: (v: boolean) => { checkMode = !!v; } },
     function: { value: f },
     cacheSize: { value: cacheSize },
     hits: { get: () => hits },
@@ -327,8 +369,6 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       },
     },
   });
-  fn.enabled = true;
-  fn.checkMode = options.check ?? false;
   return fn;
 }
 
