@@ -73,11 +73,13 @@ let writeProgram = false;
 export function recordOp(op: i32, out: i32): bool {
   const toTape = tapeNext;
   tapeNext = true;
+  // The previous record is complete: its tangent can be computed now (its rule records too, so
+  // the state of the record being written is set only afterwards).
+  if (toTape) flushJvp();
   // A custom record's forward value was computed by recorded ops: the program skips it.
   writeProgram = capturingNow() && op != Op.custom && progBegin(op, out);
   writeTape = toTape;
   if (!toTape) return writeProgram;
-  flushJvp(); // the previous record is complete: its tangent can be computed now
   if (recLen == recCap) {
     const cap = recCap == 0 ? 1024 : recCap * 2;
     const p = realloc(records, <u32>recCap * RECORD, <u32>cap * RECORD);
