@@ -15,8 +15,9 @@ import {
   rec, T_FLAGS, T_SWEEP, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
   flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
   E_NO_RULE, errorCode, scopeBegin, scopeEnd, releaseAfter, arenaLength, newLike, dtypeOf,
-  numelOf, dataOf, itemSize, E_NONE,
+  numelOf, dataOf, itemSize, E_NONE, capturingNow,
 } from "./tensor";
+import { progBegin, progInput, progAttr, captureOp1, captureOp2 } from "./accelerate";
 import { realloc, alloc, free } from "./alloc";
 import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
@@ -50,16 +51,35 @@ let paused: bool = false;
 /** True while ops should record: a tape is open and no sweep without createGraph runs. */
 @inline export function recording(): bool { return tapeDepth > 0 && !paused; }
 
-export function shouldRecord1(a: i32): bool { return recording() && needsGrad(a); }
-export function shouldRecord2(a: i32, b: i32): bool {
-  return recording() && (needsGrad(a) || needsGrad(b));
+export function shouldRecord1(a: i32): bool { return shouldRecordIf(needsGrad(a)); }
+export function shouldRecord2(a: i32, b: i32): bool { return shouldRecordIf(needsGrad(a) || needsGrad(b)); }
+
+/**
+ * Whether an op whose inputs `wanted` a tape record should record: on the tape as before, or,
+ * while `accelerate` captures a program, into the program alone (every op is part of it).
+ */
+export function shouldRecordIf(wanted: bool): bool {
+  if (recording() && wanted) return true;
+  if (capturingNow()) { tapeNext = false; return true; }
+  return false;
 }
 
 let current: u32 = 0; // the record being written
+let tapeNext = true; // whether the next recordOp writes the tape (false: the captured program only)
+let writeTape = false;
+let writeProgram = false;
 
 /** Starts a record for `op` producing `out`; inputs and attributes follow. */
 export function recordOp(op: i32, out: i32): bool {
-  flushJvp(); // the previous record is complete: its tangent can be computed now
+  const toTape = tapeNext;
+  tapeNext = true;
+  // The previous record is complete: its tangent can be computed now (its rule records too, so
+  // the state of the record being written is set only afterwards).
+  if (toTape) flushJvp();
+  // A custom record's forward value was computed by recorded ops: the program skips it.
+  writeProgram = capturingNow() && op != Op.custom && progBegin(op, out);
+  writeTape = toTape;
+  if (!toTape) return writeProgram;
   if (recLen == recCap) {
     const cap = recCap == 0 ? 1024 : recCap * 2;
     const p = realloc(records, <u32>recCap * RECORD, <u32>cap * RECORD);
@@ -81,6 +101,8 @@ export function recordOp(op: i32, out: i32): bool {
 }
 
 export function recordInput(id: i32): void {
+  if (writeProgram) progInput(id);
+  if (!writeTape) return;
   if (intLen == intCap) {
     const cap = intCap == 0 ? 4096 : intCap * 2;
     const p = realloc(ints, <u32>intCap * 4, <u32>cap * 4);
@@ -94,6 +116,8 @@ export function recordInput(id: i32): void {
 }
 
 export function recordAttr(v: f64): void {
+  if (writeProgram) progAttr(v);
+  if (!writeTape) return;
   if (attrLen == attrCap) {
     const cap = attrCap == 0 ? 4096 : attrCap * 2;
     const p = realloc(attrs, <u32>attrCap * 8, <u32>cap * 8);
@@ -242,11 +266,13 @@ export function accumulate(x: i32, contrib: i32): void {
       if (a == 0) return;
       memory.copy(dataOf(a), dataOf(contrib), <u32>numelOf(contrib) * itemSize(dtypeOf(contrib)));
       if (recording()) record1(Op.copy, a, contrib);
+      else captureOp1(Op.copy, a, contrib);
     }
     setFlags(a, flagsOf(a) | F_ADJOINT);
     setAdjoint(x, a);
   } else if (!recording()) {
     addInPlace(prev, contrib);
+    captureOp2(Op.accumulateAdd, prev, prev, contrib);
   } else {
     const sum = addRecorded(prev, contrib);
     if (sum == 0) return;

@@ -57,3 +57,4 @@ import type { Tensor } from './tensor.js';
 export const dlarray = (data: Parameters<typeof tensor>[0], options?: Parameters<typeof tensor>[1]): Tensor => tensor(data, options);
 /** MATLAB's extractdata: the values as (nested) JS arrays. */
 export const extractdata = (x: Tensor): any => x.toArray();
+export { accelerate, NotAcceleratableError, type AccelerateOptions, type AcceleratedFunction } from './accelerate.js';
