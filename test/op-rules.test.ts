@@ -30,7 +30,7 @@ const NOT_OPS: Record<string, string> = {
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
   AxisError: 'error class', DTypeError: 'error class', ValueError: 'error class',
   DisposedError: 'error class', OutOfMemoryError: 'error class', NotDifferentiableError: 'error class',
-  InitError: 'error class', LinAlgError: 'error class',
+  InitError: 'error class', LinAlgError: 'error class', NotAcceleratableError: 'error class',
   // argument helpers, not ops
   // differentiation itself (test/forward.test.ts, test/custom.test.ts, test/autodiff.test.ts)
   valueAndGrad: 'transformation', grad: 'transformation', dlfeval: 'transformation',
@@ -39,6 +39,7 @@ const NOT_OPS: Record<string, string> = {
   hvp: 'transformation', hessian: 'transformation', dljacobian: 'transformation',
   dldivergence: 'transformation', dllaplacian: 'transformation', vjp: 'transformation',
   customGrad: 'transformation', customJvp: 'transformation', checkpoint: 'transformation',
+  accelerate: 'transformation (test/accelerate.test.ts)',
   // no derivative by definition, so the finite-difference check does not apply to it
   stopGradient: 'cuts the derivative (test/custom.test.ts)', detach: 'cuts the derivative (test/custom.test.ts)',
 };
