@@ -11,9 +11,10 @@ import {
   fail, E_NO_RULE, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
 } from "./tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
-import { recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, record1, recNumInputs,
+import { recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, record1, recNumInputs,
   record2, recInput, recAttr, recOut, accumulate } from "./tape";
 import { sumTo } from "./reduce";
+import { captureOp1, captureOp2, captureFill } from "./accelerate";
 import { expandLike } from "./shape";
 import { tangentOf, setTangent, sameShape } from "./forward";
 import {
@@ -42,7 +43,7 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
 
 // ————————————————————————————————————————————————————————— binary
 
-@inline function binaryScalarOp<T>(op: i32, x: T, y: T): T {
+@inline export function binaryScalarOp<T>(op: i32, x: T, y: T): T {
   switch (op) {
     case Op.add: return x + y;
     case Op.sub: return x - y;
@@ -88,13 +89,19 @@ function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize
 
 function binaryKernel<T>(op: i32, a: i32, b: i32, out: i32): void {
   const size = sizeof<T>();
+  // One contiguous run when neither operand broadcasts, or one of them is a single value.
+  const n = numelOf(out), na = numelOf(a), nb = numelOf(b);
+  if ((na == n || na == 1) && (nb == n || nb == 1) && n > 0) {
+    binaryRun<T>(op, dataOf(a), na == n ? 1 : 0, dataOf(b), nb == n ? 1 : 0, dataOf(out), n);
+    return;
+  }
   prepare(rankOf(out), shapePtr(out), a, b, 0);
   const pa = dataOf(a), pb = dataOf(b);
   let po = dataOf(out);
-  const sa = itStride(0), sb = itStride(1), n = itInner;
+  const sa = itStride(0), sb = itStride(1), inner = itInner;
   for (let r = 0; r < itOuter; r++) {
-    binaryRun<T>(op, pa + <usize>itOffset(0) * size, sa, pb + <usize>itOffset(1) * size, sb, po, n);
-    po += <usize>n * size;
+    binaryRun<T>(op, pa + <usize>itOffset(0) * size, sa, pb + <usize>itOffset(1) * size, sb, po, inner);
+    po += <usize>inner * size;
     advance();
   }
 }
@@ -120,6 +127,7 @@ export function scalar(dtype: i32, v: f64): i32 {
   else if (dtype == DType.float64) store<f64>(dataOf(t), v);
   else if (dtype == DType.int32) store<i32>(dataOf(t), <i32>v);
   else store<u8>(dataOf(t), v != 0 ? 1 : 0);
+  captureFill(t, v);
   return t;
 }
 
@@ -158,6 +166,7 @@ export function fillScalar(t: i32, v: f64): void {
   else if (dt == DType.float64) { for (let i = 0; i < n; i++) store<f64>(p + (<usize>i << 3), v); }
   else if (dt == DType.int32) { for (let i = 0; i < n; i++) store<i32>(p + (<usize>i << 2), <i32>v); }
   else memory.fill(p, v != 0 ? 1 : 0, n);
+  captureFill(t, v);
 }
 
 // ————————————————————————————————————————————————————————— comparisons
@@ -200,6 +209,7 @@ export function compare(op: i32, a: i32, b: i32): i32 {
   else if (dt == DType.float64) compareKernel<f64>(op, a, b, out);
   else if (dt == DType.int32) compareKernel<i32>(op, a, b, out);
   else compareKernel<u8>(op, a, b, out);
+  captureOp2(op, out, a, b);
   return out;
 }
 
@@ -213,7 +223,7 @@ export function compareScalarOp(op: i32, a: i32, s: f64): i32 {
 
 // ————————————————————————————————————————————————————————— unary
 
-@inline function unaryScalar<T>(op: i32, x: T): T {
+@inline export function unaryScalar<T>(op: i32, x: T): T {
   switch (op) {
     case Op.neg: return -x;
     case Op.abs: return abs<T>(x);
@@ -368,7 +378,7 @@ export function cast(x: i32, dtype: i32): i32 {
       else store<u8>(po + <usize>i, v != 0 ? 1 : 0);
     }
   }
-  if (shouldRecord1(x) && (dtype == DType.float32 || dtype == DType.float64) && recordOp(Op.cast, out)) {
+  if (shouldRecordIf(needsGrad(x) && (dtype == DType.float32 || dtype == DType.float64)) && recordOp(Op.cast, out)) {
     recordInput(x); recordAttr(<f64>dtype);
   }
   return out;
@@ -390,6 +400,7 @@ export function detach(x: i32): i32 {
   const out = newLike(x, dtypeOf(x));
   if (out == 0) return 0;
   memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
+  captureOp1(Op.detach, out, x);
   return out;
 }
 

@@ -48,3 +48,9 @@ export { ctcLoss } from "./loss";
 export {
   solve, determinant, cholesky, solveTriangular, qr, linalgFailedBatch, linalgFailedIndex,
 } from "./linalg";
+export { tapeDiscard } from "./tape";
+export {
+  captureStart, captureInputCopy, captureEnd, captureAbort, replay, releaseEntry, entryInput,
+  entryOutput, entryRecords, entryRecordOp, entryArenaBytes, entrySharedBytes, entryOwned,
+  entryExternals, captureDependsOn,
+} from "./accelerate";

@@ -26,6 +26,7 @@ import {
   shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recAttr, recInput, recOut,
   accumulate,
 } from "./tape";
+import { captureBegin, captureInput, captureAttr } from "./accelerate";
 import { tangentOf, setTangent } from "./forward";
 import { mul, add } from "./elementwise";
 import { slice, pad } from "./shape";
@@ -232,6 +233,9 @@ export function sortIndices(x: i32, axis: i32, descending: i32, k: i32): i32 {
   if (rankOf(x) == 0) k = 1; // a rank-0 tensor is its own single-element line
   const out = newAlong(x, DType.int32, rankOf(x) == 0 ? -1 : axis, k);
   if (out == 0) return 0;
+  if (captureBegin(Op.sortIndices, out)) {
+    captureInput(x); captureAttr(<f64>axis); captureAttr(<f64>descending); captureAttr(<f64>k);
+  }
   const outer = outerOf(x, axis), n = lengthOf(x, axis), inner = innerOf(x, axis);
   if (numelOf(out) == 0) return out;
   const buf = alloc(<u32>n * 16);
@@ -268,6 +272,9 @@ export function argExtremum(x: i32, axis: i32, largest: i32, keepdims: i32): i32
   }
   const out = newTensor(DType.int32, w, SHAPE_TMP);
   if (out == 0) return 0;
+  if (captureBegin(Op.argExtremum, out)) {
+    captureInput(x); captureAttr(<f64>axis); captureAttr(<f64>largest); captureAttr(<f64>keepdims);
+  }
   const outer = flat ? 1 : outerOf(x, axis), n = flat ? numelOf(x) : lengthOf(x, axis);
   const inner = flat ? 1 : innerOf(x, axis);
   const dt = dtypeOf(x), px = dataOf(x), po = dataOf(out);

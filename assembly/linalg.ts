@@ -20,6 +20,7 @@ import { alloc, free } from "./alloc";
 import {
   shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate,
 } from "./tape";
+import { captureGuard, captureOp1 } from "./accelerate";
 import { sumTo, sum } from "./reduce";
 import { tangentOf, setTangent } from "./forward";
 import { add, sub, mul, neg, where, scalar, mulScalar, compareScalarOp } from "./elementwise";
@@ -350,6 +351,7 @@ export function determinant(a: i32, mode: i32): i32 {
   if (dt == DType.float32) detKernel<f32>(a, out, mode, work);
   else detKernel<f64>(a, out, mode, work);
   free(work);
+  if (mode == MODE_SIGN) captureOp1(Op.detSign, out, a);
   if (mode != MODE_SIGN && shouldRecord1(a)) {
     if (recordOp(mode == MODE_DET ? Op.det : Op.logabsdet, out)) recordInput(a);
   }
@@ -608,8 +610,10 @@ function invT(a: i32): i32 { return solve(a, identity(dtypeOf(a), dimOf(a, rankO
 /** True when some element of a bool mask is set. */
 function anySet(mask: i32): bool {
   const p = dataOf(mask);
-  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) return true;
-  return false;
+  let set = false;
+  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) { set = true; break; }
+  captureGuard(mask, set); // a branch on values: a replay must check it goes the same way
+  return set;
 }
 
 const MINOR_SHAPE = memory.data(MAX_RANK * 4);

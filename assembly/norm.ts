@@ -13,6 +13,7 @@ import { Op, DType } from "./vocabulary";
 import { newLike, dtypeOf, dataOf, numelOf, needsGrad, fail, E_NO_RULE, E_OOM } from "./tensor";
 import { alloc, free } from "./alloc";
 import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
+import { captureBegin, captureInput, captureAttr } from "./accelerate";
 import { tangentOf, setTangent } from "./forward";
 import { sum } from "./reduce";
 import { unary, mul, sub, mulScalar, addScalar } from "./elementwise";
@@ -152,6 +153,14 @@ export function runningStatsUpdate(x: i32, a: i32, b: i32, c: i32, runningMean: 
   if (x == 0) return;
   const channels = numelOf(runningMean != 0 ? runningMean : runningVar);
   if (channels == 0) return;
+  // In place on the running tensors: a program repeats it (inputs x, then the updated tensors).
+  if (captureBegin(Op.runningStats, runningMean != 0 ? runningMean : runningVar)) {
+    captureInput(x);
+    if (runningMean != 0) captureInput(runningMean);
+    if (runningVar != 0) captureInput(runningVar);
+    captureAttr(<f64>a); captureAttr(<f64>b); captureAttr(<f64>c); captureAttr(momentum);
+    captureAttr(runningMean != 0 ? 1 : 0); captureAttr(runningVar != 0 ? 1 : 0);
+  }
   const acc = alloc(<u32>channels << 4);
   if (acc == 0) { fail(E_OOM, Op.normalize); return; }
   const pm = runningMean != 0 ? dataOf(runningMean) : 0;

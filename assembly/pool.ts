@@ -15,6 +15,7 @@ import {
   E_NO_RULE,
 } from "./tensor";
 import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
+import { captureBegin, captureInput, captureAttr } from "./accelerate";
 import { tangentOf, setTangent, flushJvp } from "./forward";
 
 const OUT_SHAPE = memory.data(MAX_RANK * 4);
@@ -34,11 +35,16 @@ function copyShape(rank: i32, shape: usize): void {
  * `shape` (not recorded: indices have no derivative). geo: [planes, H, W, oH, oW, kH, kW, sH,
  * sW, pH, pW, dH, dW].
  */
+export const MAX_POOL_GEO = 13;
 export function maxPoolIndices(x: i32, rank: i32, shape: usize, geo: usize): i32 {
   if (x == 0) return 0;
   copyShape(rank, shape);
   const out = newTensor(DType.int32, rank, OUT_SHAPE);
   if (out == 0) return 0;
+  if (captureBegin(Op.maxPoolIndices, out)) {
+    captureInput(x);
+    for (let k = 0; k < MAX_POOL_GEO; k++) captureAttr(<f64>load<i32>(geo + (<usize>k << 2)));
+  }
   if (dtypeOf(x) == DType.float32) maxPoolIndicesKernel<f32>(x, out, geo);
   else maxPoolIndicesKernel<f64>(x, out, geo);
   return out;

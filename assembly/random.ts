@@ -6,8 +6,9 @@
 // 2^-24 / 2^-53 in [0, 1). Normals use Box–Muller on 53-bit uniforms with AssemblyScript's own
 // log/cos/sin/sqrt (pure wasm), so a float32 normal is the float64 one rounded.
 
-import { DType } from "./vocabulary";
+import { DType, Op } from "./vocabulary";
 import { dataOf, numelOf, dtypeOf } from "./tensor";
+import { captureBegin, captureAttr } from "./accelerate";
 
 // PyTorch's default CPU seed: a program that never seeds still gets a fixed stream.
 const DEFAULT_SEED: u64 = 67280421310721;
@@ -93,6 +94,10 @@ function fillNormal(t: i32, dtype: i32, mean: f64, std: f64): void {
  */
 export function randFill(t: i32, kind: i32, p: f64, q: f64, useSeed: i32, seedValue: f64): void {
   const dtype = dtypeOf(t);
+  // A program draws again on every replay, advancing the generator as the eager call would.
+  if (captureBegin(Op.randFill, t)) {
+    captureAttr(<f64>kind); captureAttr(p); captureAttr(q); captureAttr(<f64>useSeed); captureAttr(seedValue);
+  }
   if (!seeded) seedState(DEFAULT_SEED);
   const a = s0, b = s1, c = s2, d = s3;
   if (useSeed) seed(seedValue);

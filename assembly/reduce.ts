@@ -19,6 +19,7 @@ import {
 } from "./elementwise";
 import { expT, logT } from "./math";
 import { tangentOf, setTangent } from "./forward";
+import { captureGuard } from "./accelerate";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
 
@@ -287,8 +288,10 @@ export function reduce(op: i32, x: i32, axes: i32, keepdims: bool): i32 {
 /** True when any element of a bool mask is set. */
 function anySet(mask: i32): bool {
   const p = dataOf(mask);
-  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) return true;
-  return false;
+  let set = false;
+  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) { set = true; break; }
+  captureGuard(mask, set); // a branch on values: a replay must check it goes the same way
+  return set;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 } from "./tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
 import {
-  recording, shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recAttr, recInput,
+  recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, recAttr, recInput,
   recNumInputs, recOut, accumulate, scratch,
 } from "./tape";
 import { tangentOf, setTangent } from "./forward";
@@ -515,7 +515,7 @@ export function concat(ids: u32, n: i32, axis: i32, rank: i32, shape: u32): i32 
   }
   let record = false;
   for (let t = 0; t < n; t++) if (needsGrad(ld(ids, t))) record = true;
-  if (recording() && record && recordOp(Op.concat, out)) {
+  if (shouldRecordIf(record) && recordOp(Op.concat, out)) {
     for (let t = 0; t < n; t++) recordInput(ld(ids, t));
     recordAttr(<f64>axis);
   }

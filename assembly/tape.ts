@@ -15,8 +15,9 @@ import {
   rec, T_FLAGS, T_SWEEP, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
   flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
   E_NO_RULE, errorCode, scopeBegin, scopeEnd, releaseAfter, arenaLength, newLike, dtypeOf,
-  numelOf, dataOf, itemSize, E_NONE,
+  numelOf, dataOf, itemSize, E_NONE, capturingNow,
 } from "./tensor";
+import { progBegin, progInput, progAttr, captureOp1, captureOp2 } from "./accelerate";
 import { realloc, alloc, free } from "./alloc";
 import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
 import { vjpReduce } from "./reduce";
@@ -50,16 +51,35 @@ let paused: bool = false;
 /** True while ops should record: a tape is open and no sweep without createGraph runs. */
 @inline export function recording(): bool { return tapeDepth > 0 && !paused; }
 
-export function shouldRecord1(a: i32): bool { return recording() && needsGrad(a); }
-export function shouldRecord2(a: i32, b: i32): bool {
-  return recording() && (needsGrad(a) || needsGrad(b));
+export function shouldRecord1(a: i32): bool { return shouldRecordIf(needsGrad(a)); }
+export function shouldRecord2(a: i32, b: i32): bool { return shouldRecordIf(needsGrad(a) || needsGrad(b)); }
+
+/**
+ * Whether an op whose inputs `wanted` a tape record should record: on the tape as before, or,
+ * while `accelerate` captures a program, into the program alone (every op is part of it).
+ */
+export function shouldRecordIf(wanted: bool): bool {
+  if (recording() && wanted) return true;
+  if (capturingNow()) { tapeNext = false; return true; }
+  return false;
 }
 
 let current: u32 = 0; // the record being written
+let tapeNext = true; // whether the next recordOp writes the tape (false: the captured program only)
+let writeTape = false;
+let writeProgram = false;
 
 /** Starts a record for `op` producing `out`; inputs and attributes follow. */
 export function recordOp(op: i32, out: i32): bool {
-  flushJvp(); // the previous record is complete: its tangent can be computed now
+  const toTape = tapeNext;
+  tapeNext = true;
+  // The previous record is complete: its tangent can be computed now (its rule records too, so
+  // the state of the record being written is set only afterwards).
+  if (toTape) flushJvp();
+  // A custom record's forward value was computed by recorded ops: the program skips it.
+  writeProgram = capturingNow() && op != Op.custom && progBegin(op, out);
+  writeTape = toTape;
+  if (!toTape) return writeProgram;
   if (recLen == recCap) {
     const cap = recCap == 0 ? 1024 : recCap * 2;
     const p = realloc(records, <u32>recCap * RECORD, <u32>cap * RECORD);
@@ -81,6 +101,8 @@ export function recordOp(op: i32, out: i32): bool {
 }
 
 export function recordInput(id: i32): void {
+  if (writeProgram) progInput(id);
+  if (!writeTape) return;
   if (intLen == intCap) {
     const cap = intCap == 0 ? 4096 : intCap * 2;
     const p = realloc(ints, <u32>intCap * 4, <u32>cap * 4);
@@ -94,6 +116,8 @@ export function recordInput(id: i32): void {
 }
 
 export function recordAttr(v: f64): void {
+  if (writeProgram) progAttr(v);
+  if (!writeTape) return;
   if (attrLen == attrCap) {
     const cap = attrCap == 0 ? 4096 : attrCap * 2;
     const p = realloc(attrs, <u32>attrCap * 8, <u32>cap * 8);
@@ -138,13 +162,25 @@ export function tapeRecordNumAttrs(i: i32): i32 { return recNumAttrs(recordAt(i)
 export function tapeRecordAttr(i: i32, k: i32): f64 { return recAttr(recordAt(i), k); }
 export function tapeRecordIsTangent(i: i32): bool { return load<i32>(recordAt(i), R_KIND) != 0; }
 
+// Whether recording was paused when each level opened. A level records its own computation
+// even when opened where recording is paused (a custom rule's gradient inside a first-order
+// sweep, a custom function's forward pass); the pause resumes when the level ends.
+const MAX_LEVELS = 4096;
+const pausedAtLevel = memory.data(MAX_LEVELS);
+
 /** Opens a tape level; returns the mark that a sweep for this level stops at. */
-export function tapeBegin(): i32 { tapeDepth++; return recLen; }
+export function tapeBegin(): i32 {
+  if (tapeDepth < MAX_LEVELS) store<u8>(pausedAtLevel + <u32>tapeDepth, paused ? 1 : 0);
+  paused = false;
+  tapeDepth++;
+  return recLen;
+}
 
 /** Closes a tape level. Closing the outermost level empties the tape. */
 export function tapeEnd(): void {
   if (tapeDepth == 0) return;
   tapeDepth--;
+  if (tapeDepth < MAX_LEVELS) paused = load<u8>(pausedAtLevel + <u32>tapeDepth) != 0;
   if (tapeDepth > 0) return;
   // Every tensor the tape referred to is an ordinary tensor again.
   for (let i = 0; i < recLen; i++) {
@@ -163,6 +199,53 @@ function clearTapeFlags(id: i32): void {
 }
 
 export function tapeDepthNow(): i32 { return tapeDepth; }
+
+const F_DISCARD: i32 = 256;
+
+/**
+ * Drops the records from `mark` on, made by finished nested levels that no sweep will walk
+ * (a custom rule's own gradient or a checkpoint's recomputation inside a first-order sweep).
+ * Tensors only those records refer to become ordinary again — freed if disposed meanwhile — so
+ * that their scope frees them now instead of when the outermost level ends, and no record is
+ * left naming a tensor the sweep has freed. Tensors that earlier records use are untouched.
+ */
+export function tapeDiscard(mark: i32): void {
+  if (mark < 0 || mark >= recLen) return;
+  for (let i = mark; i < recLen; i++) markRecord(recordAt(i), true);
+  for (let i = 0; i < mark; i++) markRecord(recordAt(i), false);
+  for (let i = mark; i < recLen; i++) {
+    const r = recordAt(i);
+    releaseIfDiscarded(recOut(r), true);
+    for (let k = 0, n = recNumInputs(r); k < n; k++) releaseIfDiscarded(recInput(r, k), false);
+  }
+  const first = recordAt(mark);
+  intLen = load<i32>(first, R_IN);
+  attrLen = load<i32>(first, R_ATTR);
+  recLen = mark;
+}
+
+function markRecord(r: u32, on: bool): void {
+  markTensor(recOut(r), on);
+  for (let k = 0, n = recNumInputs(r); k < n; k++) markTensor(recInput(r, k), on);
+}
+
+function markTensor(id: i32, on: bool): void {
+  if (!isLive(id)) return;
+  const f = flagsOf(id);
+  setFlags(id, on ? f | F_DISCARD : f & ~F_DISCARD);
+}
+
+/**
+ * An output of a discarded record is an ordinary tensor again. An input keeps F_NEEDS_GRAD:
+ * made before the discarded records, it may be a watched input that a sweep still differentiates.
+ */
+function releaseIfDiscarded(id: i32, isOutput: bool): void {
+  if (!isLive(id) || (flagsOf(id) & F_DISCARD) == 0) return;
+  setFlags(id, flagsOf(id) & ~F_DISCARD);
+  if (isOutput) { clearTapeFlags(id); return; }
+  if ((flagsOf(id) & F_DISPOSE_PENDING) != 0) { releaseTensor(id); return; }
+  setFlags(id, flagsOf(id) & ~F_ON_TAPE);
+}
 
 /** Marks a tensor as a differentiated input of the innermost tape level. */
 export function watch(id: i32): void { setFlags(id, flagsOf(id) | F_NEEDS_GRAD); }
@@ -183,11 +266,13 @@ export function accumulate(x: i32, contrib: i32): void {
       if (a == 0) return;
       memory.copy(dataOf(a), dataOf(contrib), <u32>numelOf(contrib) * itemSize(dtypeOf(contrib)));
       if (recording()) record1(Op.copy, a, contrib);
+      else captureOp1(Op.copy, a, contrib);
     }
     setFlags(a, flagsOf(a) | F_ADJOINT);
     setAdjoint(x, a);
   } else if (!recording()) {
     addInPlace(prev, contrib);
+    captureOp2(Op.accumulateAdd, prev, prev, contrib);
   } else {
     const sum = addRecorded(prev, contrib);
     if (sum == 0) return;
@@ -229,10 +314,24 @@ const F_TARGET: i32 = 64;
 export function backward(loss: i32, mark: i32, targetsIn: u32, n: i32, mode: i32): i32 {
   // A rule may call back into the host, which may run a sweep of its own (checkpoint) and
   // reuse the argument buffer: keep a private copy of the targets.
-  const targets = alloc(<u32>n << 2);
+  // A target may belong to an enclosing sweep too (a parameter captured by a checkpointed
+  // function): remember its region and target mark, and give them back afterwards.
+  const targets = alloc(<u32>n * 12);
   if (targets == 0 && n > 0) { fail(E_OOM, 0); return errorCode(); }
   memory.copy(targets, targetsIn, <u32>n << 2);
+  const saved = targets + (<u32>n << 2);
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    store<i32>(saved + (<u32>i << 3), load<i32>(rec(t), T_SWEEP));
+    store<i32>(saved + (<u32>i << 3), flagsOf(t) & F_TARGET, 4);
+  }
   const code = sweep(loss, mark, targets, n, mode);
+  for (let i = 0; i < n; i++) {
+    const t = load<i32>(targets + (<u32>i << 2));
+    if (!isLive(t)) continue;
+    store<i32>(rec(t), load<i32>(saved + (<u32>i << 3)), T_SWEEP);
+    setFlags(t, flagsOf(t) | load<i32>(saved + (<u32>i << 3), 4));
+  }
   free(targets);
   return code;
 }

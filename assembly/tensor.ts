@@ -34,6 +34,9 @@ export const F_RETURNING: i32 = 8; // being handed out of the closing scope
 export const F_DISPOSE_PENDING: i32 = 16; // disposed by the user while a tape still needed it
 export const F_ADJOINT: i32 = 32; // holds an adjoint during a sweep
 export const F_TANGENT: i32 = 128; // some tensor's tangent: lives as long as forward mode runs
+export const F_CAPTURED: i32 = 512; // made while `accelerate` captured a program
+export const F_HELD: i32 = 1024; // freed during a capture: kept (as dead to the host) in case the program uses it
+export const F_PROGRAM: i32 = 2048; // owned by an accelerated program: dispose() leaves it alone
 
 // Error codes reported to the host (see src/errors.ts).
 export const E_NONE = 0;
@@ -122,6 +125,7 @@ function arenaPush(id: i32): bool {
  * Returns 0 (and records the error) when memory runs out. Data is uninitialised.
  */
 export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
+  if (redirectTarget != 0) return redirected(dtype, rank, shapeIn);
   // Copy the shape first: it may point into this very table (a tensor's own dims), which
   // moves if the table has to grow below.
   const shape = SHAPE_COPY;
@@ -156,7 +160,7 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   store<i32>(r, rank, T_RANK);
   store<i32>(r, <i32>numel, T_NUMEL);
   store<u32>(r, data, T_DATA);
-  store<i32>(r, F_LIVE, T_FLAGS);
+  store<i32>(r, captureMode ? F_LIVE | F_CAPTURED : F_LIVE, T_FLAGS);
   tensorBytes += <f64>bytes;
   if (tensorBytes > tensorPeak) tensorPeak = tensorBytes;
   store<i32>(r, 0, T_ADJ);
@@ -175,6 +179,7 @@ export function newLike(like: i32, dtype: i32): i32 {
 
 /** Frees a tensor's data and its id, whatever scope it is in. */
 export function releaseTensor(id: i32): void {
+  if (captureMode) { holdTensor(id); return; }
   const r = rec(id);
   tensorBytes -= <f64>load<i32>(r, T_NUMEL) * <f64>itemSize(load<i32>(r, T_DTYPE));
   free(load<u32>(r, T_DATA));
@@ -190,6 +195,7 @@ export function releaseTensor(id: i32): void {
 export function disposeTensor(id: i32): void {
   if (!isLive(id)) return;
   const f = flagsOf(id);
+  if ((f & F_PROGRAM) != 0) return;
   if ((f & F_ON_TAPE) != 0) setFlags(id, f | F_DISPOSE_PENDING);
   else releaseTensor(id);
 }
@@ -260,3 +266,63 @@ export function keepTensor(id: i32): void {
 }
 
 export function arenaLength(): i32 { return arenaLen; }
+
+// ————————————————————————————————————————————————————————— capture support (assembly/accelerate.ts)
+//
+// While a program is captured every new tensor is marked F_CAPTURED and nothing is freed: a
+// released tensor becomes dead to the host (its generation moves on) but keeps its id and data,
+// because the program may still name it. The capture's end frees the held tensors it does not use.
+// During a replay `redirectTarget` makes the next newTensor return an existing tensor (the
+// record's output), so an op's own function recomputes into it.
+
+let captureMode = false;
+let held: u32 = 0;
+let heldLen: i32 = 0;
+let heldCap: i32 = 0;
+let redirectTarget: i32 = 0;
+
+@inline export function capturingNow(): bool { return captureMode; }
+export function setCaptureMode(on: bool): void { captureMode = on; }
+export function heldCount(): i32 { return heldLen; }
+export function heldAt(i: i32): i32 { return load<i32>(held + (<u32>i << 2)); }
+export function clearHeld(): void { heldLen = 0; }
+
+function holdTensor(id: i32): void {
+  const r = rec(id);
+  if ((load<i32>(r, T_FLAGS) & F_HELD) != 0) return;
+  if (heldLen == heldCap) {
+    const cap = heldCap == 0 ? 1024 : heldCap * 2;
+    const p = realloc(held, <u32>heldCap * 4, <u32>cap * 4);
+    if (p == 0) { fail(E_OOM, 0); return; }
+    held = p; heldCap = cap;
+  }
+  store<i32>(held + (<u32>heldLen << 2), id);
+  heldLen++;
+  store<i32>(r, load<i32>(r, T_GEN) + 1, T_GEN);
+  store<i32>(r, F_LIVE | F_HELD | (load<i32>(r, T_FLAGS) & F_CAPTURED), T_FLAGS);
+  store<i32>(r, -1, T_SLOT);
+  store<i32>(r, 0, T_ADJ);
+}
+
+/** The next newTensor returns `id` (reshaped as asked) instead of allocating. */
+export function redirectNext(id: i32): void { redirectTarget = id; }
+export function redirectPending(): bool { return redirectTarget != 0; }
+
+function redirected(dtype: i32, rank: i32, shapeIn: u32): i32 {
+  const id = redirectTarget;
+  redirectTarget = 0;
+  let numel: i64 = 1;
+  for (let k = 0; k < rank; k++) numel *= <i64>load<i32>(shapeIn + (<u32>k << 2));
+  const r = rec(id);
+  if (dtype != load<i32>(r, T_DTYPE) || numel != <i64>load<i32>(r, T_NUMEL)) return 0;
+  memory.copy(SHAPE_COPY, shapeIn, <u32>rank << 2);
+  for (let k = 0; k < MAX_RANK; k++) {
+    store<i32>(r + (<u32>k << 2), k < rank ? load<i32>(SHAPE_COPY + (<u32>k << 2)) : 1, T_SHAPE);
+  }
+  store<i32>(r, rank, T_RANK);
+  return id;
+}
+
+/** Corrects the live-bytes count when a program moves tensors into one shared arena. */
+export function adjustTensorBytes(delta: f64): void { tensorBytes += delta; }
+export function tableCapacity(): i32 { return tableCap; }

@@ -97,4 +97,16 @@ export enum Op {
   qr = 255, // Q and R packed in one output; attr: complete
   // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   custom = 300,
+  // — program-only records (assembly/accelerate.ts): kernels that never go on the tape but that an
+  // accelerated program must repeat; compare ops reuse their own codes (eq … ge)
+  fill = 320, // out := attr 0 everywhere (constants, the sweep's seed)
+  accumulateAdd = 321, // out += input 1 in place (a reverse sweep's adjoint accumulation)
+  detach = 322,
+  sortIndices = 323,
+  argExtremum = 324,
+  maxPoolIndices = 325,
+  runningStats = 326, // batch/instance norm's running mean / variance, updated in place
+  randFill = 327, // draws from the seeded generator into out, advancing it as eager code does
+  detSign = 328,
+  valueGuard = 329, // a value-dependent branch inside wasm: replay checks it would go the same way
 }

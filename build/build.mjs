@@ -1,7 +1,7 @@
 // The one build: asc (SIMD, optimised) → wasm-opt (binaryen) → esbuild bundles → .d.ts types.
 //   node build/build.mjs          everything (wasm, dist/ bundles, types)
 //   node build/build.mjs --wasm   only build/out/wasmgrad.wasm (what the tests need)
-// Reports the gzipped sizes of the .wasm and the JS bundle.
+// Reports the raw and gzipped sizes of the .wasm and the JS bundles (build/out/sizes.json).
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, copyFileSync, readFileSync, writeFileSync, statSync, readdirSync, existsSync, rmSync } from 'node:fs';
@@ -33,23 +33,54 @@ export function wasmIsStale() {
   return [...sources, path.join(root, 'asconfig.json')].some((f) => statSync(f).mtimeMs > built);
 }
 
-async function buildBundles() {
+/** True when a dist/ bundle is missing or older than the .wasm or any file under src/. */
+export function bundlesAreStale() {
+  const bundles = ['index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js', 'wasmgrad.wasm'].map((f) => path.join(dist, f));
+  if (bundles.some((f) => !existsSync(f))) return true;
+  const built = Math.min(...bundles.map((f) => statSync(f).mtimeMs));
+  const sources = readdirSync(path.join(root, 'src'), { recursive: true }).map((f) => path.join(root, 'src', f));
+  return [...sources, path.join(out, 'wasmgrad.wasm')].some((f) => statSync(f).mtimeMs > built);
+}
+
+// Browser and edge bundles load the .wasm over fetch (or get it handed to init); this swaps the
+// Node file reader for a stub, so that no `node:` import reaches a browser or edge bundler.
+const browserPlatform = {
+  name: 'wasmgrad-browser',
+  setup(build) {
+    build.onResolve({ filter: /\/platform\/read-file\.js$/ }, (args) =>
+      ({ path: path.join(args.resolveDir, 'platform', 'read-file.browser.ts') }));
+  },
+};
+
+// The bundles the package ships, with what goes into each (sizes are reported for all of them).
+//   index.js             ESM for Node, Deno and Bun (reads the .wasm beside it)
+//   index.cjs            CommonJS for Node's require
+//   wasmgrad.browser.js  ESM for browsers, workers and bundlers (fetches the .wasm beside it)
+//   wasmgrad.inline.js   the browser bundle with the .wasm inlined as base64: one file, no asset
+export async function buildBundles({ types = true } = {}) {
   const esbuild = await import('esbuild');
-  rmSync(dist, { recursive: true, force: true });
+  if (types) rmSync(dist, { recursive: true, force: true }); // a full build starts clean
   mkdirSync(dist, { recursive: true });
-  copyFileSync(path.join(out, 'wasmgrad.wasm'), path.join(dist, 'wasmgrad.wasm'));
+  const wasmPath = path.join(out, 'wasmgrad.wasm');
+  copyFileSync(wasmPath, path.join(dist, 'wasmgrad.wasm'));
   const common = { entryPoints: [path.join(root, 'src/index.ts')], bundle: true, target: 'es2022', sourcemap: true, logLevel: 'warning' };
   await esbuild.build({ ...common, format: 'esm', platform: 'neutral', outfile: path.join(dist, 'index.js'),
     external: ['node:fs/promises'] });
   await esbuild.build({ ...common, format: 'cjs', platform: 'node', outfile: path.join(dist, 'index.cjs'),
     define: { 'import.meta.url': '__wasmgradModuleUrl' },
     banner: { js: "const __wasmgradModuleUrl = require('node:url').pathToFileURL(__filename).href;" } });
-  run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  await esbuild.build({ ...common, format: 'esm', platform: 'browser', outfile: path.join(dist, 'wasmgrad.browser.js'),
+    plugins: [browserPlatform] });
+  await esbuild.build({ ...common, entryPoints: [path.join(root, 'src/inline.ts')], format: 'esm', platform: 'browser',
+    outfile: path.join(dist, 'wasmgrad.inline.js'), plugins: [browserPlatform], sourcemap: false,
+    define: { __WASMGRAD_WASM_BASE64__: JSON.stringify(readFileSync(wasmPath).toString('base64')) } });
+  if (types) run(bin('tsc'), ['-p', 'tsconfig.build.json']);
 }
 
-function report() {
+/** Raw and gzipped (level 9) sizes of the shipped files, into build/out/sizes.json and stdout. */
+export function report() {
   const sizes = {};
-  for (const f of ['wasmgrad.wasm', 'index.js']) {
+  for (const f of ['wasmgrad.wasm', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
     const p = path.join(dist, f);
     if (!existsSync(p)) continue;
     const raw = readFileSync(p);

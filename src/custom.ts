@@ -7,7 +7,7 @@
 // like any other op when higher derivatives are requested.
 
 import { Tensor, wrap } from './tensor.js';
-import { wasm, checked, argsI32, requireInit, raise, hostHooks, setPendingHostError } from './runtime.js';
+import { wasm, checked, argsI32, requireInit, raise, hostHooks, setPendingHostError, views, I32, recordWord } from './runtime.js';
 import { openScope, closeScope, tidy } from './scope.js';
 import { NotDifferentiableError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
 import { valueAndGrad } from './autodiff.js';
@@ -29,6 +29,10 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** Called from wasm in the middle of a sweep or a forward pass: never throws back into wasm. */
 hostHooks.customRule = (kind: number, handle: number, record: number, g: number): number => {
+  // In a first-order sweep nothing walks the records the rule's own levels leave (a gradient it
+  // takes, a checkpoint's recomputation), and the sweep frees their tensors after the rule:
+  // drop those records when the rule is done.
+  const discardFrom = kind === KIND_VJP && !wasm.recordingNow() && wasm.forwardDepthNow() === 0 ? wasm.tapeLength() : -1;
   try {
     const rule = rules.get(handle);
     if (rule === undefined) throw new NotDifferentiableError(`custom rule ${handle} is unknown`);
@@ -71,6 +75,8 @@ hostHooks.customRule = (kind: number, handle: number, record: number, g: number)
   } catch (e) {
     setPendingHostError(e);
     return 1;
+  } finally {
+    if (discardFrom >= 0) wasm.tapeDiscard(discardFrom);
   }
 };
 
@@ -138,18 +144,20 @@ export function customJvp(forward: (...xs: Tensor[]) => Tensor, jvp: JvpRule, op
  * they are recomputed when the sweep reaches f. Gradients are identical; memory is lower.
  */
 export function checkpoint(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => Tensor {
-  const recompute: VjpRule = (g, _out, ...xs) => {
+  // The record's inputs are f's arguments, then the tensors f captured: one rule per arity.
+  const recompute = (arity: number): VjpRule => (g, _out, ...inputs) => {
     const createGraph = wasm.recordingNow() ? 1 : 0; // the enclosing sweep records itself
     const wasPaused = wasm.setPaused(0);
     openScope('checkpoint');
     const mark = wasm.tapeBegin();
     let keep: Tensor[] = [];
     try {
-      const copies = xs.map((x) => { const c = wrap(checked(wasm.copy(x.id), 'checkpoint')); wasm.watch(c.id); return c; });
-      const y = f(...copies);
-      const loss = y.mul(g).sum();
-      if (wasm.backward(loss.id, mark, argsI32(copies.map((c) => c.id)), copies.length, createGraph) !== 0) raise('checkpoint');
-      const grads = copies.map((c) => { const a = wasm.takeAdjoint(c.id); return a !== 0 ? wrap(a) : null; });
+      const loss = f(...inputs.slice(0, arity)).mul(g).sum();
+      const targets = inputs.map((t) => t.id);
+      if (wasm.backward(loss.id, mark, argsI32(targets), targets.length, createGraph) !== 0) raise('checkpoint');
+      // A target's slot may hold the enclosing sweep's partial adjoint, which this sweep added
+      // into in place: the slot's total goes back as the contribution (and the slot is cleared).
+      const grads = targets.map((id) => { const a = wasm.takeAdjoint(id); return a !== 0 ? wrap(a) : null; });
       keep = grads.filter((t): t is Tensor => t !== null);
       return grads;
     } finally {
@@ -158,10 +166,57 @@ export function checkpoint(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) =>
       wasm.setPaused(wasPaused ? 1 : 0);
     }
   };
-  const checkpointed = defineCustom('checkpoint', f, { name: 'checkpoint', vjp: recompute });
-  // Forward mode keeps nothing for later, so there is nothing to save: run f as it is.
-  return (...xs: Tensor[]): Tensor => (wasm.forwardDepthNow() > 0 ? f(...xs) : checkpointed(...xs));
+  const handles = new Map<number, number>();
+  const handleFor = (arity: number): number => {
+    let h = handles.get(arity);
+    if (h === undefined) {
+      h = nextHandle++;
+      rules.set(h, { name: 'checkpoint', vjp: recompute(arity) });
+      handles.set(arity, h);
+    }
+    return h;
+  };
+  return (...args: Tensor[]): Tensor => {
+    requireInit('checkpoint');
+    const xs = checkInputs('checkpoint', args);
+    // Forward mode keeps nothing for later, and without a tape nothing is kept either.
+    if (wasm.forwardDepthNow() > 0 || !wasm.recordingNow()) return f(...xs);
+    // Run f recorded, to learn what it reads (its arguments and the parameters it captures),
+    // then keep only its output: the records and intermediates go.
+    openScope('checkpoint');
+    const mark = wasm.tapeLength();
+    let y: Tensor | undefined;
+    try {
+      const out = f(...xs);
+      if (!(out instanceof Tensor)) throw new ValueError('checkpoint: the function must return one Tensor');
+      const read = freeInputs(mark).filter((id) => !xs.some((x) => x.id === id));
+      y = wrap(checked(wasm.detach(out.use('checkpoint (output)')), 'checkpoint'));
+      wasm.tapeDiscard(mark);
+      const inputs = [...xs.map((x) => x.id), ...read];
+      wasm.recordCustom(handleFor(xs.length), y.id, argsI32(inputs), inputs.length);
+      if (wasm.errorCode() !== 0) raise('checkpoint');
+    } finally {
+      closeScope(y ? [y] : []);
+    }
+    return y;
+  };
 }
+
+/** Ids read by the records since `mark` that need a gradient and were not made by them. */
+function freeInputs(mark: number): number[] {
+  const made = new Set<number>();
+  const found = new Set<number>();
+  views();
+  for (let r = mark, end = wasm.tapeLength(); r < end; r++) {
+    for (let k = 0, n = wasm.tapeRecordNumInputs(r); k < n; k++) {
+      const id = wasm.tapeRecordInput(r, k);
+      if (!made.has(id) && (I32[recordWord(id) + 5] & F_NEEDS_GRAD) !== 0) found.add(id);
+    }
+    made.add(wasm.tapeRecordOut(r));
+  }
+  return [...found];
+}
+const F_NEEDS_GRAD = 2;
 
 /** A copy of x through which no derivative flows (JAX's stop_gradient, PyTorch's detach). */
 export function stopGradient(x: Tensor): Tensor {

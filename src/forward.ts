@@ -127,9 +127,21 @@ export function jacobian(f: (x: Tensor) => Tensor) {
 }
 export const jacrev = jacobian;
 
+/** f, checked to return a scalar so that the error names the operator the user called. */
+function scalarValued(op: string, f: (x: Tensor) => Tensor) {
+  return (x: Tensor): Tensor => {
+    const y = f(x);
+    if (!(y instanceof Tensor) || y.size !== 1) {
+      const got = y instanceof Tensor ? `shape ${formatShape(y.dims)}` : Array.isArray(y) ? 'an array' : typeof y;
+      throw new NotDifferentiableError(`${op}: the function must return a scalar, got ${got}; reduce it first, e.g. with .sum()`);
+    }
+    return y;
+  };
+}
+
 /** Hessian-vector product H(x)·v by forward-over-reverse: the JVP of the gradient. */
 export function hvp(f: (x: Tensor) => Tensor) {
-  const g = grad(f);
+  const g = grad(scalarValued('hvp', f));
   return (x: Tensor, v: Tensor): Tensor => {
     const [gx, hv] = jvp((xt) => g(xt), [x], [v]);
     (gx as Tensor).dispose();
@@ -139,7 +151,7 @@ export function hvp(f: (x: Tensor) => Tensor) {
 
 /** The Hessian of scalar f at x (forward over reverse). Shape: x.shape + x.shape. */
 export function hessian(f: (x: Tensor) => Tensor) {
-  return jacfwd(grad(f));
+  return jacfwd(grad(scalarValued('hessian', f)));
 }
 
 // ——————————————————————————————————— MATLAB: dljacobian, dldivergence, dllaplacian

@@ -29,7 +29,10 @@ export {
 } from './ops/attention.js';
 export * from './ops/indexing.js';
 export * from './ops/nn-linear.js';
-export * from './ops/conv.js';
+export {
+  conv1d, conv2d, convTranspose1d, convTranspose2d, dltranspconv, type ConvOptions, type ConvTransposeOptions,
+  type Spatial,
+} from './ops/conv.js';
 export * from './ops/pool.js';
 export * from './ops/activation.js';
 // softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults)
@@ -63,3 +66,4 @@ export { functionalCall } from './nn/module.js';
 export { adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState } from './optim/matlab.js';
 export { minibatches, Minibatches, randperm, seededRandom, type MinibatchOptions } from './train/data.js';
 export { fit, trainStep, type FitOptions, type FitResult, type ProgressInfo, type LossFn } from './train/fit.js';
+export { accelerate, NotAcceleratableError, type AccelerateOptions, type AcceleratedFunction } from './accelerate.js';

@@ -3,6 +3,7 @@
 
 import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
+import { readFile, canReadFiles } from './platform/read-file.js';
 
 export interface Exports {
   memory: WebAssembly.Memory;
@@ -94,12 +95,15 @@ export function requireInit(what: string): void {
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
 
 /**
- * Loads the module. Node, Deno and Bun find the bundled .wasm by themselves; browsers and edge
- * runtimes pass a WebAssembly.Module (precompiled, as workerd requires), bytes, a URL or a Response.
+ * Loads the module. Node, Deno and Bun read the .wasm beside the bundle; a browser fetches it from
+ * beside the bundle (streaming compile). Edge runtimes such as workerd, which forbid compiling
+ * wasm from bytes, pass the precompiled module: `import wasm from './wasmgrad.wasm'; await
+ * init(wasm)`. Any runtime may pass a WebAssembly.Module, bytes, a URL (string or URL) or a Response.
  */
 export async function init(source?: WasmSource): Promise<void> {
   if (wasm !== undefined) return;
   const module = await compile(source);
+  checkExports(module);
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { host: { customRule: (kind: number, handle: number, record: number, g: number) => hostHooks.customRule(kind, handle, record, g) } });
@@ -112,52 +116,159 @@ export async function init(source?: WasmSource): Promise<void> {
   views();
 }
 
+// (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD is on.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+
+/** Throws when the engine lacks fixed-width SIMD, which every kernel of wasmgrad uses. */
+function requireSimd(): void {
+  if (typeof WebAssembly !== 'object') {
+    throw new InitError('init: this JavaScript engine has no WebAssembly; wasmgrad needs WebAssembly with SIMD');
+  }
+  if (!WebAssembly.validate(SIMD_PROBE)) {
+    throw new InitError('init: this engine does not support WebAssembly SIMD (fixed-width 128-bit), which ' +
+      'wasmgrad needs (Chrome/Edge >= 91, Firefox >= 89, Safari >= 16.4, Node >= 16.4, Deno, Bun, workerd); ' +
+      'enable it or use a newer engine');
+  }
+}
+
 async function compile(source?: WasmSource): Promise<WebAssembly.Module> {
+  requireSimd();
   if (source instanceof WebAssembly.Module) return source;
+  if (source === undefined) return compileDefault();
+  if (typeof source === 'string' || source instanceof URL) return compileUrl(toUrl(source), String(source));
+  if (typeof Response !== 'undefined' && (source instanceof Response || source instanceof Promise)) {
+    return compileResponse(source as Response | Promise<Response>, 'the Response');
+  }
+  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
+    return compileBytes(source as BufferSource, 'the bytes passed to init');
+  }
+  throw new InitError('init: source must be a WebAssembly.Module, an ArrayBuffer or typed array, a URL (or URL ' +
+    `string) or a Response, got ${source === null ? 'null' : typeof source}`);
+}
+
+/** A URL string, or (in Node, Deno, Bun) a file path, or a path relative to the page. */
+function toUrl(source: string | URL): URL {
+  if (source instanceof URL) return source;
   try {
-    if (source === undefined) return await WebAssembly.compile(await readBundledWasm());
-    if (typeof source === 'string' || source instanceof URL) {
-      const url = source instanceof URL ? source : new URL(source, (globalThis as any).location?.href);
-      if (url.protocol === 'file:') return await WebAssembly.compile(await readFile(url));
-      return await compileResponse(fetch(url));
+    return new URL(source);
+  } catch { /* not absolute */ }
+  const base = (globalThis as any).location?.href as string | undefined;
+  if (base !== undefined) return new URL(source, base);
+  if (canReadFiles && isServerRuntime()) return new URL(source, `file://${cwd()}/`);
+  throw new InitError(`init: '${source}' is not an absolute URL and there is no page location to resolve it against`);
+}
+
+const isServerRuntime = (): boolean => typeof (globalThis as any).process?.versions?.node === 'string' ||
+  typeof (globalThis as any).Deno === 'object' || typeof (globalThis as any).Bun === 'object';
+const isWorkerd = (): boolean => (globalThis as any).navigator?.userAgent === 'Cloudflare-Workers';
+const cwd = (): string => ((globalThis as any).process?.cwd?.() ?? (globalThis as any).Deno?.cwd?.() ?? '.').replace(/\\/g, '/');
+
+async function compileUrl(url: URL, what: string): Promise<WebAssembly.Module> {
+  if (url.protocol === 'file:') {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await readFile(url);
+    } catch (e) {
+      throw new InitError(`init: reading the wasm module from ${url.href} failed: ${(e as Error).message}`);
     }
-    if (typeof Response !== 'undefined' && (source instanceof Response || source instanceof Promise)) {
-      return await compileResponse(source as Response | Promise<Response>);
-    }
-    return await WebAssembly.compile(source as BufferSource);
+    return compileBytes(bytes, url.href);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
   } catch (e) {
-    if (e instanceof WasmgradError) throw e;
-    throw new InitError(`init: could not compile wasmgrad's wasm module (${(e as Error).message}). ` +
-      'Check that the source is wasmgrad.wasm and that the engine supports WebAssembly SIMD.');
+    throw new InitError(`init: fetching the wasm module from ${url.href} failed: ${(e as Error).message}` +
+      (what !== url.href ? ` (source '${what}')` : ''));
   }
+  return compileResponse(response, url.href);
 }
 
-async function compileResponse(r: Response | Promise<Response>): Promise<WebAssembly.Module> {
-  const res = await r;
-  if (!res.ok) throw new InitError(`init: fetching the wasm module failed: HTTP ${res.status} ${res.statusText} (${res.url})`);
+async function compileResponse(r: Response | Promise<Response>, what: string): Promise<WebAssembly.Module> {
+  let res: Response;
+  try {
+    res = await r;
+  } catch (e) {
+    throw new InitError(`init: fetching the wasm module failed: ${(e as Error).message}`);
+  }
+  const where = res.url || what;
+  if (!res.ok) throw new InitError(`init: fetching the wasm module failed: HTTP ${res.status} ${res.statusText} (${where})`);
   if (typeof WebAssembly.compileStreaming === 'function' &&
-      res.headers.get('content-type')?.startsWith('application/wasm')) {
-    return WebAssembly.compileStreaming(res);
+      res.headers.get('content-type')?.split(';')[0].trim() === 'application/wasm') {
+    // Streaming compile keeps the bytes out of JS; on failure the bytes are gone, so say what we know.
+    try {
+      return await WebAssembly.compileStreaming(res);
+    } catch (e) {
+      throw new InitError(`init: ${where} is not a valid WebAssembly module (${(e as Error).message}); ` +
+        'check that it serves wasmgrad.wasm from the same release as this script');
+    }
   }
-  return WebAssembly.compile(await res.arrayBuffer());
+  return compileBytes(await res.arrayBuffer(), where);
 }
 
-async function readFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  const fs = await import('node:fs/promises');
-  return new Uint8Array(await fs.readFile(url));
+async function compileBytes(source: BufferSource, what: string): Promise<WebAssembly.Module> {
+  const bytes = ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) :
+    new Uint8Array(source);
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new InitError(`init: not a WebAssembly module (${what}): ${bytes.length} bytes starting with ` +
+      `${describeStart(bytes)}, not the wasm magic '\\0asm' (an HTML error page or the wrong file?)`);
+  }
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw new InitError(`init: ${what} is not a valid WebAssembly module (${(e as Error).message}); ` +
+      'check that it is wasmgrad.wasm from the same release as this script');
+  }
 }
 
-/** The .wasm next to this module (dist/), or the build output when running from src/. */
-async function readBundledWasm(): Promise<Uint8Array<ArrayBuffer>> {
+/** The first bytes as text when printable, else as hex. */
+function describeStart(bytes: Uint8Array): string {
+  const head = Array.from(bytes.subarray(0, 16));
+  if (head.length === 0) return 'nothing (empty)';
+  if (head.every((b) => b >= 0x20 && b < 0x7f || b === 9 || b === 10 || b === 13)) {
+    return JSON.stringify(String.fromCharCode(...head));
+  }
+  return head.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+// A few exports and the one import that every wasmgrad.wasm has; a module without them is another file.
+const REQUIRED_EXPORTS = ['memory', 'argsAddress', 'stateAddress', 'newTensor', 'backward', 'binary', 'matmul'];
+
+function checkExports(module: WebAssembly.Module): void {
+  const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
+  const imports = WebAssembly.Module.imports(module).filter((i) => !(i.module === 'host' && i.name === 'customRule'));
+  if (missing.length > 0 || imports.length > 0) {
+    throw new InitError('init: this WebAssembly module is not wasmgrad\'s' +
+      (missing.length > 0 ? ` (missing exports: ${missing.join(', ')})` : '') +
+      (imports.length > 0 ? ` (unexpected imports: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')})` : '') +
+      '; pass the wasmgrad.wasm shipped beside this script');
+  }
+}
+
+/** Without a source: the .wasm beside this script (dist/), or the build output when running from src/. */
+async function compileDefault(): Promise<WebAssembly.Module> {
+  if (isWorkerd()) {
+    throw new InitError("init: workerd / Cloudflare Workers cannot compile wasm from bytes; import the module " +
+      "and pass it: import wasm from './wasmgrad.wasm'; await init(wasm)");
+  }
   const here = import.meta.url;
-  const candidates = [new URL('./wasmgrad.wasm', here), new URL('../build/out/wasmgrad.wasm', here)];
+  if (typeof here !== 'string') {
+    throw new InitError('init: cannot locate wasmgrad.wasm (no import.meta.url here); pass it to init(source)');
+  }
+  const beside = new URL('./wasmgrad.wasm', here);
+  if (beside.protocol !== 'file:' || !canReadFiles) return compileUrl(beside, beside.href);
+  const candidates = [beside, new URL('../build/out/wasmgrad.wasm', here)];
   const errors: string[] = [];
   for (const url of candidates) {
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
-      return await readFile(url);
+      bytes = await readFile(url);
     } catch (e) {
       errors.push(`${url.href}: ${(e as Error).message}`);
+      continue;
     }
+    return compileBytes(bytes, url.href);
   }
   throw new InitError(`init: wasmgrad.wasm not found (${errors.join('; ')}). ` +
     "Run 'npm run build', or pass the module to init(source).");

@@ -28,6 +28,11 @@ export function dtypeName(code: number): DTypeName { return DType[code] as DType
 
 const recordAddress = recordWord;
 
+/** @internal set while `accelerate` captures: a value read on the host would be baked into the program. */
+let valueReadHook: ((t: Tensor) => void) | undefined;
+/** @internal */
+export function setValueReadHook(hook: ((t: Tensor) => void) | undefined): void { valueReadHook = hook; }
+
 /** A tensor in wasm memory. Create with tensor(), zeros(), … or as the result of an op. */
 export class Tensor {
   /** @internal */ readonly id: number;
@@ -88,6 +93,7 @@ export class Tensor {
   /** A typed-array copy of the data (row-major): Float32Array, Float64Array, Int32Array or Uint8Array. */
   data(): Float32Array | Float64Array | Int32Array | Uint8Array {
     const id = this.use('data');
+    if (valueReadHook !== undefined) valueReadHook(this);
     views();
     const r = recordAddress(id);
     const n = I32[r + T_NUMEL / 4];

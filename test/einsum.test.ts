@@ -5,7 +5,7 @@
 // bad subscripts.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, rand64, flat, size } from './helpers.js';
+import { wg, checkGrad, expectClose, expectNoLeak, rand64, flat, size, expectError, runtimeWorks, dot } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
@@ -49,15 +49,6 @@ function refEinsum(eq: string, xs: { data: number[]; shape: number[] }[]): { dat
   return { data: result, shape: outShape };
 }
 
-const runtimeWorks = () => expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]);
-function expectError(fn: () => unknown, cls: Function, ...fragments: string[]): void {
-  let err: unknown;
-  try { fn(); } catch (e) { err = e; }
-  expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-  runtimeWorks();
-}
-const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 /** [equation, operand shapes] of the forms users reach for. */
 const FORMS: [string, number[][]][] = [

@@ -105,3 +105,17 @@ export function expectNoLeak(fn: () => void): void {
 }
 
 export { wg };
+
+/** A small op still works: the runtime survived whatever came before. */
+export const runtimeWorks = (): void => { expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]); };
+
+/** fn throws `cls` with every fragment in its message, and the runtime still works afterwards. */
+export function expectError(fn: () => unknown, cls: Function, ...fragments: string[]): void {
+  let err: unknown;
+  try { fn(); } catch (e) { err = e; }
+  expect(err, 'expected an error').toBeInstanceOf(cls);
+  for (const f of fragments) expect((err as Error).message).toContain(f);
+  runtimeWorks();
+}
+
+export const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);

@@ -3,7 +3,7 @@
 // differences, JVP against VJP, second derivatives, float32 vs float64, and bad inputs.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, rand64, flat } from './helpers.js';
+import { wg, checkGrad, expectClose, expectNoLeak, rand64, flat, expectError, runtimeWorks, dot } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 import { ops as registry } from './registry/linear.js';
 
@@ -24,15 +24,6 @@ function refLinear(x: number[], xShape: number[], W: number[], out: number, b?: 
   return y;
 }
 
-const runtimeWorks = () => expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]);
-function expectError(fn: () => unknown, cls: Function, ...fragments: string[]): void {
-  let err: unknown;
-  try { fn(); } catch (e) { err = e; }
-  expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-  runtimeWorks();
-}
-const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 describe('linear', () => {
   it('matches the JS reference for 1-D, 2-D and batched x, with and without bias', () => {

@@ -2,7 +2,7 @@
 // gradients by finite differences in float64, dtype passthrough, and error cases.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, rand64, uniform } from './helpers.js';
+import { wg, checkGrad, expectClose, expectNoLeak, rand64, uniform, expectError, runtimeWorks } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
@@ -41,15 +41,6 @@ function pyRange(n: number, start: number | null, end: number | null, step: numb
   return Array.from({ length: n }, (_, i) => i).filter((i) => i >= lo && i < hi && (i - Math.max(lo, 0)) % step === 0);
 }
 
-const runtimeWorks = () => expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]);
-/** Asserts fn throws `cls` with a message containing every fragment, and that the runtime still works. */
-function expectError(fn: () => unknown, cls: Function, ...fragments: string[]): void {
-  let err: unknown;
-  try { fn(); } catch (e) { err = e; }
-  expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-  runtimeWorks();
-}
 
 // ————————————————————————————————————————— permute, transpose
 

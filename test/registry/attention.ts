@@ -1,11 +1,32 @@
-// Status of the attention ops (src/ops/attention.ts) for the shared op-registry test.
-// Composites get VJP, JVP and higher derivatives from the primitives they are built of.
+// The attention ops (src/ops/attention.ts; format: README.md). Composites get VJP, JVP and
+// higher derivatives from the primitives they are built of.
 
-import type { OpStatus } from './recurrent.js';
+import * as wg from '../../src/index.js';
+import type { OpStatus } from './types.js';
+import { inputMaker, joined } from './inputs.js';
+
+const { x64 } = inputMaker(400);
+const works = { vjp: true, jvp: true, float32: true, float64: true } as const;
 
 export const ops: OpStatus[] = [
-  { name: 'scaledDotProductAttention', kind: 'composite', vjp: true, jvp: true, float32: true, float64: true },
-  { name: 'multiHeadAttention', kind: 'composite', vjp: true, jvp: true, float32: true, float64: true },
+  {
+    name: 'scaledDotProductAttention', kind: 'composite', ...works,
+    // query, key, value and a float mask added to the scores
+    make: () => ({
+      f: (q, k, v, m) => wg.scaledDotProductAttention(q, k, v, { attnMask: m }),
+      inputs: [x64([2, 3, 4]), x64([2, 5, 4]), x64([2, 5, 3]), x64([3, 5])],
+    }),
+  },
+  {
+    name: 'multiHeadAttention', kind: 'composite', ...works,
+    // query, key, value and every parameter; the output and the averaged weights joined
+    make: () => ({
+      f: (q, k, v, inW, inB, oW, oB) => {
+        const [out, weights] = wg.multiHeadAttention(q, k, v,
+          { in_proj_weight: inW, in_proj_bias: inB, 'out_proj.weight': oW, 'out_proj.bias': oB }, { numHeads: 2 });
+        return joined(out, weights!);
+      },
+      inputs: [x64([2, 2, 4]), x64([3, 2, 4]), x64([3, 2, 4]), x64([12, 4]), x64([12]), x64([4, 4]), x64([4])],
+    }),
+  },
 ];
-
-export default ops;

@@ -1,37 +1,63 @@
 // The convolution and pooling ops (assembly/conv.ts, assembly/pool.ts; src/ops/conv.ts,
-// src/ops/pool.ts) with their status, for the shared registry test. A primitive has its kernel,
-// VJP and JVP rules in wasm; a composite is built from differentiable ops.
+// src/ops/pool.ts; format: README.md). A primitive has its kernel, VJP and JVP rules in wasm; a
+// composite is built from differentiable ops. Convolutions take x, weight and bias as inputs;
+// max pooling gets distinct values, so no window has a tie.
 
-export interface OpStatus {
-  name: string;
-  kind: 'primitive' | 'composite';
-  vjp: boolean;
-  jvp: boolean;
-  float32: boolean;
-  float64: boolean;
-  /** the public name this one is an alias of */
-  aliasOf?: string;
-  notes?: string;
-}
+import * as wg from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import type { OpStatus } from './types.js';
+import { inputMaker } from './inputs.js';
 
-const op = (name: string, kind: OpStatus['kind'], notes?: string, aliasOf?: string): OpStatus =>
-  ({ name, kind, vjp: true, jvp: true, float32: true, float64: true, ...(notes ? { notes } : {}), ...(aliasOf ? { aliasOf } : {}) });
+const { x64, distinct } = inputMaker(500);
+const works = { vjp: true, jvp: true, float32: true, float64: true } as const;
+
+const pool = (name: string, kind: OpStatus['kind'], notes: string, f: (x: Tensor) => Tensor, input: () => Tensor): OpStatus =>
+  ({ name, kind, ...works, notes, make: () => ({ f, inputs: [input()] }) });
 
 export const convOps: OpStatus[] = [
-  op('conv1d', 'primitive', 'Op.conv with xH = kH = 1; bias added by add'),
-  op('conv2d', 'primitive', 'Op.conv (input gradient Op.convTranspose, weight gradient Op.convWeight); bias added by add'),
-  op('convTranspose1d', 'primitive', 'Op.convTranspose'),
-  op('convTranspose2d', 'primitive', 'Op.convTranspose'),
-  op('dltranspconv', 'primitive', 'MATLAB name', 'convTranspose2d'),
-  op('maxPool1d', 'primitive', 'argmax indices (not differentiable) + Op.poolGather'),
-  op('maxPool2d', 'primitive', 'argmax indices (not differentiable) + Op.poolGather; returnIndices gives int32 indices'),
-  op('avgPool1d', 'primitive', 'Op.avgPool'),
-  op('avgPool2d', 'primitive', 'Op.avgPool'),
-  op('adaptiveAvgPool1d', 'primitive', 'Op.avgPool with adaptive windows'),
-  op('adaptiveAvgPool2d', 'primitive', 'Op.avgPool with adaptive windows'),
-  op('globalAvgPool2d', 'composite', 'adaptiveAvgPool2d(x, 1)'),
-  op('globalMaxPool2d', 'composite', 'maxPool2d with the whole plane as kernel'),
-  op('maxUnpool2d', 'primitive', 'Op.poolScatter; differentiable in x, not in the indices'),
+  {
+    name: 'conv1d', kind: 'primitive', ...works, notes: 'Op.conv with xH = kH = 1; bias added by add',
+    make: () => ({ f: (x, w, b) => wg.conv1d(x, w, b, { stride: 2, padding: 1 }), inputs: [x64([2, 2, 5]), x64([3, 2, 3]), x64([3])] }),
+  },
+  {
+    name: 'conv2d', kind: 'primitive', ...works,
+    notes: 'Op.conv (input gradient Op.convTranspose, weight gradient Op.convWeight); bias added by add',
+    make: () => ({
+      f: (x, w, b) => wg.conv2d(x, w, b, { groups: 2, padding: 1, dilation: [1, 2] }),
+      inputs: [x64([1, 4, 4, 3]), x64([2, 2, 2, 2]), x64([2])],
+    }),
+  },
+  {
+    name: 'convTranspose1d', kind: 'primitive', ...works, notes: 'Op.convTranspose',
+    make: () => ({
+      f: (x, w, b) => wg.convTranspose1d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }),
+      inputs: [x64([1, 2, 4]), x64([2, 3, 3]), x64([3])],
+    }),
+  },
+  {
+    name: 'convTranspose2d', kind: 'primitive', ...works, notes: 'Op.convTranspose',
+    make: () => ({ f: (x, w, b) => wg.convTranspose2d(x, w, b, { stride: 2, groups: 2 }), inputs: [x64([1, 2, 3, 3]), x64([2, 1, 2, 2]), x64([2])] }),
+  },
+  {
+    name: 'dltranspconv', kind: 'primitive', ...works, aliasOf: 'convTranspose2d', notes: 'MATLAB name',
+    make: () => ({ f: (x, w, b) => wg.dltranspconv(x, w, b, { padding: 1 }), inputs: [x64([2, 2, 3, 3]), x64([2, 3, 3, 2]), x64([3])] }),
+  },
+  pool('maxPool1d', 'primitive', 'argmax indices (not differentiable) + Op.poolGather',
+    (x) => wg.maxPool1d(x, 3, { stride: 2, padding: 1 }), () => distinct([2, 7])),
+  pool('maxPool2d', 'primitive', 'argmax indices (not differentiable) + Op.poolGather; returnIndices gives int32 indices',
+    (x) => wg.maxPool2d(x, [2, 3], { stride: [1, 2], padding: 1, ceilMode: true }), () => distinct([1, 2, 4, 5])),
+  pool('avgPool1d', 'primitive', 'Op.avgPool', (x) => wg.avgPool1d(x, 3, { stride: 2, padding: 1 }), () => x64([2, 2, 7])),
+  pool('avgPool2d', 'primitive', 'Op.avgPool',
+    (x) => wg.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), () => x64([1, 2, 5, 4])),
+  pool('adaptiveAvgPool1d', 'primitive', 'Op.avgPool with adaptive windows', (x) => wg.adaptiveAvgPool1d(x, 3), () => x64([2, 5])),
+  pool('adaptiveAvgPool2d', 'primitive', 'Op.avgPool with adaptive windows', (x) => wg.adaptiveAvgPool2d(x, [3, 2]), () => x64([1, 2, 5, 5])),
+  pool('globalAvgPool2d', 'composite', 'adaptiveAvgPool2d(x, 1)', (x) => wg.globalAvgPool2d(x), () => x64([2, 2, 3, 3])),
+  pool('globalMaxPool2d', 'composite', 'maxPool2d with the whole plane as kernel', (x) => wg.globalMaxPool2d(x), () => distinct([2, 2, 3, 3])),
+  {
+    name: 'maxUnpool2d', kind: 'primitive', ...works, notes: 'Op.poolScatter; differentiable in x, not in the indices',
+    make: () => {
+      const [, indices] = wg.maxPool2d(distinct([1, 2, 4, 6]), [2, 3], { returnIndices: true });
+      return { f: (v) => wg.maxUnpool2d(v, indices, [2, 3]), inputs: [x64([1, 2, 2, 2])] };
+    },
+  },
 ];
-
-export default convOps;

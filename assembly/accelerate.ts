@@ -1,0 +1,727 @@
+// Accelerated programs: a function's whole computation captured once, replayed by one call.
+//
+// While a capture runs, every kernel that makes or changes a tensor appends a program record —
+// the tape's recording ops (forward ops, and the reverse sweep's rule ops whether or not the
+// sweep records itself), plus the kernels the tape never sees: comparisons, fills, the sweep's
+// in-place adjoint accumulation, random draws, index computations, running-stat updates. The
+// records, in execution order, ARE the program: a replay runs the same kernels on the same
+// tensors in the same order, so it gives the eager call's bits exactly.
+//
+// A record is replayed by calling the op's own function with the next allocation redirected to
+// the record's output (tensor.ts redirectNext), so there is one implementation of every op. Size-1
+// elementwise records become scalar instructions with their data pointers resolved once.
+//
+// Buffers: tensors defined by the program and not handed out (its temporaries) share one arena,
+// laid out by their live intervals (first definition to last use), so a replay allocates nothing
+// beyond the kernels' own transient scratch.
+
+import { Op, DType } from "./vocabulary";
+import {
+  rec, T_GEN, T_DATA, T_SLOT, T_FLAGS, F_CAPTURED, F_HELD, F_PROGRAM, F_NEEDS_GRAD, F_ON_TAPE,
+  F_ADJOINT, F_TANGENT, F_DISPOSE_PENDING,
+  dtypeOf, rankOf, numelOf, dataOf, shapePtr, itemSize, flagsOf, isLive, fail,
+  errorCode, E_NONE, E_OOM, releaseTensor, capturingNow, setCaptureMode, heldCount, heldAt,
+  clearHeld, redirectNext, redirectPending, adjustTensorBytes, tableCapacity,
+} from "./tensor";
+import { alloc, free, realloc } from "./alloc";
+import {
+  binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace,
+  binaryScalarOp, unaryScalar,
+} from "./elementwise";
+import { sum, reduce } from "./reduce";
+import { matmul } from "./matmul";
+import {
+  reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
+} from "./shape";
+import { convFamily, GEO_LEN } from "./conv";
+import { poolGather, poolScatter, avgPoolFamily, maxPoolIndices, MAX_POOL_GEO } from "./pool";
+import { normalize, runningStatsUpdate } from "./norm";
+import { softmax } from "./activation";
+import { ctcLoss, ctcLossGrad } from "./loss";
+import { cumsum, cumprod, linrec, sortIndices, argExtremum } from "./indexing";
+import { solve, determinant, cholesky, solveTriangular, qr } from "./linalg";
+import { randFill } from "./random";
+import { tapeDepthNow } from "./tape";
+import { forwardDepthNow } from "./forward";
+
+// Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
+export const E_REPLAY = 10; // a record's function did not recompute into its output
+export const E_GUARD = 11; // a value-dependent branch went the other way on replay
+export const E_UNSUPPORTED = 12; // a record no replay can repeat (errorOp: the op)
+export const E_CONSTANT_MUTATED = 13; // an in-place kernel changed a tensor the program does not define
+export const E_STALE = 14; // a tensor from outside the program was freed since the capture
+export const E_EAGER = 15; // called inside a differentiation level: not replayed
+
+// ————————————————————————————————————————————————————————— capture buffers
+
+const PREC = 24; // op, out, input offset, input count, attribute offset, attribute count
+let pRec: u32 = 0; let pLen: i32 = 0; let pCap: i32 = 0;
+let pInts: u32 = 0; let pIntLen: i32 = 0; let pIntCap: i32 = 0;
+let pAttrs: u32 = 0; let pAttrLen: i32 = 0; let pAttrCap: i32 = 0;
+let pCur: u32 = 0;
+let inputs: u32 = 0; let inputLen: i32 = 0; let inputCap: i32 = 0;
+
+function grow(p: u32, cap: i32, unit: u32, want: i32): u32 {
+  return realloc(p, <u32>cap * unit, <u32>want * unit);
+}
+
+/** Starts a program record (only while capturing). */
+export function progBegin(op: i32, out: i32): bool {
+  if (pLen == pCap) {
+    const cap = pCap == 0 ? 1024 : pCap * 2;
+    const p = grow(pRec, pCap, PREC, cap);
+    if (p == 0) { fail(E_OOM, op); return false; }
+    pRec = p; pCap = cap;
+  }
+  pCur = pRec + <u32>pLen * PREC;
+  store<i32>(pCur, op, 0); store<i32>(pCur, out, 4);
+  store<i32>(pCur, pIntLen, 8); store<i32>(pCur, 0, 12);
+  store<i32>(pCur, pAttrLen, 16); store<i32>(pCur, 0, 20);
+  pLen++;
+  return true;
+}
+
+export function progInput(id: i32): void {
+  if (pIntLen == pIntCap) {
+    const cap = pIntCap == 0 ? 4096 : pIntCap * 2;
+    const p = grow(pInts, pIntCap, 4, cap);
+    if (p == 0) { fail(E_OOM, 0); return; }
+    pInts = p; pIntCap = cap;
+  }
+  store<i32>(pInts + (<u32>pIntLen << 2), id);
+  pIntLen++;
+  store<i32>(pCur, load<i32>(pCur, 12) + 1, 12);
+}
+
+export function progAttr(v: f64): void {
+  if (pAttrLen == pAttrCap) {
+    const cap = pAttrCap == 0 ? 4096 : pAttrCap * 2;
+    const p = grow(pAttrs, pAttrCap, 8, cap);
+    if (p == 0) { fail(E_OOM, 0); return; }
+    pAttrs = p; pAttrCap = cap;
+  }
+  store<f64>(pAttrs + (<u32>pAttrLen << 3), v);
+  pAttrLen++;
+  store<i32>(pCur, load<i32>(pCur, 20) + 1, 20);
+}
+
+// Hooks for kernels that never record on the tape; each does nothing unless a capture runs.
+export function captureBegin(op: i32, out: i32): bool { return capturingNow() && progBegin(op, out); }
+export function captureInput(id: i32): void { progInput(id); }
+export function captureAttr(v: f64): void { progAttr(v); }
+export function captureOp1(op: i32, out: i32, a: i32): void {
+  if (captureBegin(op, out)) progInput(a);
+}
+export function captureOp2(op: i32, out: i32, a: i32, b: i32): void {
+  if (captureBegin(op, out)) { progInput(a); progInput(b); }
+}
+export function captureFill(t: i32, v: f64): void {
+  if (captureBegin(Op.fill, t)) progAttr(v);
+}
+export function captureGuard(mask: i32, set: bool): void {
+  if (captureBegin(Op.valueGuard, mask)) { progInput(mask); progAttr(set ? 1 : 0); }
+}
+
+/** Starts capturing: everything made from now on may belong to the program. */
+export function captureStart(): void {
+  pLen = 0; pIntLen = 0; pAttrLen = 0; inputLen = 0;
+  clearHeld();
+  setCaptureMode(true);
+}
+
+/** A program input: a copy of the argument `src` that replays will copy new values into. */
+export function captureInputCopy(src: i32): i32 {
+  const c = detach(src); // a captured tensor, not a record: its value comes from the host
+  // detach appended a program record; an input is defined by the host, not by the program.
+  if (pLen > 0 && load<i32>(pRec + <u32>(pLen - 1) * PREC, 4) == c) {
+    pLen--;
+    pIntLen = load<i32>(pRec + <u32>pLen * PREC, 8);
+  }
+  if (c == 0) return 0;
+  if (inputLen == inputCap) {
+    const cap = inputCap == 0 ? 64 : inputCap * 2;
+    const p = grow(inputs, inputCap, 4, cap);
+    if (p == 0) { fail(E_OOM, 0); return 0; }
+    inputs = p; inputCap = cap;
+  }
+  store<i32>(inputs + (<u32>inputLen << 2), c);
+  inputLen++;
+  return c;
+}
+
+/**
+ * Whether reading x's values on the host during the capture would bake in a decision that a
+ * replay cannot repeat: x is an input, the output of a record so far, or from outside the
+ * capture (it may change). A constant the host made during the capture is safe to read.
+ */
+export function captureDependsOn(x: i32): bool {
+  if ((flagsOf(x) & F_CAPTURED) == 0) return true;
+  for (let i = 0; i < inputLen; i++) if (ld(inputs, i) == x) return true;
+  for (let i = 0; i < pLen; i++) if (load<i32>(pRec + <u32>i * PREC, 4) == x) return true;
+  return false;
+}
+
+/** Ends a failed capture: everything it held is freed, nothing is kept. */
+export function captureAbort(): void {
+  setCaptureMode(false);
+  for (let i = 0, n = heldCount(); i < n; i++) {
+    const id = heldAt(i);
+    if (isLive(id) && (flagsOf(id) & F_HELD) != 0) releaseTensor(id);
+  }
+  clearHeld();
+  pLen = 0; pIntLen = 0; pAttrLen = 0; inputLen = 0;
+}
+
+// ————————————————————————————————————————————————————————— entries
+
+// An entry: a block of i32 words.
+const E_NREC = 0, E_REC = 1, E_INTS = 2, E_ATTRS = 3, E_NINSTR = 4, E_INSTR = 5, E_NOWNED = 6,
+  E_OWNED = 7, E_ARENA = 8, E_NEXT = 9, E_EXT = 10, E_NIN = 11, E_IN = 12, E_NOUT = 13, E_OUTS = 14,
+  E_ARENA_BYTES = 15, E_SHARED_BYTES = 16;
+const ENTRY_WORDS = 17;
+
+let entries: u32 = 0; let entryCap: i32 = 0;
+
+@inline function ew(e: u32, k: i32): i32 { return load<i32>(e + (<u32>k << 2)); }
+@inline function setEw(e: u32, k: i32, v: i32): void { store<i32>(e + (<u32>k << 2), v); }
+@inline function ld(p: u32, k: i32): i32 { return load<i32>(p + (<u32>k << 2)); }
+@inline function st(p: u32, k: i32, v: i32): void { store<i32>(p + (<u32>k << 2), v); }
+
+function entryAt(h: i32): u32 {
+  if (h <= 0 || h > entryCap) return 0;
+  return load<u32>(entries + (<u32>(h - 1) << 2));
+}
+
+function newHandle(e: u32): i32 {
+  for (let i = 0; i < entryCap; i++) {
+    if (load<u32>(entries + (<u32>i << 2)) == 0) { store<u32>(entries + (<u32>i << 2), e); return i + 1; }
+  }
+  const cap = entryCap == 0 ? 16 : entryCap * 2;
+  const p = realloc(entries, <u32>entryCap * 4, <u32>cap * 4);
+  if (p == 0) return 0;
+  memory.fill(p + <u32>entryCap * 4, 0, <u32>(cap - entryCap) * 4);
+  entries = p;
+  const h = entryCap + 1;
+  entryCap = cap;
+  store<u32>(entries + (<u32>(h - 1) << 2), e);
+  return h;
+}
+
+function copyOut(src: u32, bytes: u32): u32 {
+  const p = alloc(max<u32>(bytes, 16));
+  if (p != 0 && bytes > 0) memory.copy(p, src, bytes);
+  return p;
+}
+
+// ————————————————————————————————————————————————————————— finishing a capture
+
+/** How a record treats its output: defines it fully, updates it in place, or only reads. */
+@inline function definesOutput(op: i32): bool {
+  return op != Op.accumulateAdd && op != Op.runningStats && op != Op.valueGuard;
+}
+
+/** Whether `op` has a replay (anything else refuses the capture). */
+function replayable(op: i32): bool {
+  if (op >= Op.add && op <= Op.minimum) return true;
+  if (op >= Op.eq && op <= Op.ge) return true;
+  if (op >= Op.neg && op <= Op.erf) return true;
+  if (op >= Op.where && op <= Op.copy) return true;
+  if (op >= Op.sum && op <= Op.logsumexp) return true;
+  if (op == Op.matmul) return true;
+  if (op >= Op.reshape && op <= Op.scatterAdd) return true;
+  if (op >= Op.conv && op <= Op.convWeight) return true;
+  if (op >= Op.poolGather && op <= Op.avgPoolAdjoint) return true;
+  if (op == Op.normalize) return true;
+  if (op >= Op.softmax && op <= Op.ctcLossGrad) return true;
+  if (op >= Op.cumsum && op <= Op.linrec) return true;
+  if (op >= Op.solve && op <= Op.qr) return true;
+  if (op >= Op.fill && op <= Op.valueGuard) return true;
+  return false;
+}
+
+// Per-tensor planning data, indexed by the order in which the program first names a tensor.
+let ids: u32 = 0; let first: u32 = 0; let last: u32 = 0; let kind: u32 = 0; let offs: u32 = 0;
+let nIds: i32 = 0; let idsCap: i32 = 0;
+let slotOf: u32 = 0; let slotCap: i32 = 0; // tensor id → planning index, or -1
+
+const K_TEMP = 1, K_PINNED = 2, K_EXTERNAL = 3;
+
+function ensurePlanning(n: i32): bool {
+  if (n <= idsCap) return true;
+  const cap = max(n, idsCap * 2);
+  ids = realloc(ids, <u32>idsCap * 4, <u32>cap * 4);
+  first = realloc(first, <u32>idsCap * 4, <u32>cap * 4);
+  last = realloc(last, <u32>idsCap * 4, <u32>cap * 4);
+  kind = realloc(kind, <u32>idsCap * 4, <u32>cap * 4);
+  offs = realloc(offs, <u32>idsCap * 4, <u32>cap * 4);
+  if (ids == 0 || first == 0 || last == 0 || kind == 0 || offs == 0) { idsCap = 0; return false; }
+  idsCap = cap;
+  return true;
+}
+
+/** Notes a tensor named at record i (as output when `isOut`); returns its planning index. */
+function note(id: i32, i: i32, isOut: bool, defines: bool): i32 {
+  if (id <= 0) return -1;
+  let k = ld(slotOf, id);
+  if (k < 0) {
+    if (!ensurePlanning(nIds + 1)) return -1;
+    k = nIds++;
+    st(ids, k, id);
+    st(first, k, i);
+    // A tensor first seen as a fully written output is the program's own: a temporary.
+    st(kind, k, isOut && defines ? K_TEMP : K_PINNED);
+    st(offs, k, 0); // until the arena is planned: how many records write the tensor
+    st(slotOf, id, k);
+  }
+  st(last, k, i);
+  if (isOut) st(offs, k, ld(offs, k) + 1);
+  return k;
+}
+
+/**
+ * Ends the capture: `outs` are the `nOut` tensor ids the function returned. Builds the entry
+ * (program, buffer plan, instructions) and returns its handle, or 0 with an error code set.
+ */
+export function captureEnd(outs: u32, nOut: i32): i32 {
+  setCaptureMode(false);
+  if (errorCode() != E_NONE) { captureAbort(); return 0; }
+  const cap = tableCapacity();
+  if (cap > slotCap) {
+    const p = realloc(slotOf, <u32>slotCap * 4, <u32>cap * 4);
+    if (p == 0) { fail(E_OOM, 0); captureAbort(); return 0; }
+    slotOf = p; slotCap = cap;
+  }
+  memory.fill(slotOf, 0xff, <u32>cap * 4);
+  nIds = 0;
+  // Inputs first: they are pinned (the host writes them).
+  for (let i = 0; i < inputLen; i++) note(ld(inputs, i), -1, false, false);
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    const op = load<i32>(r, 0);
+    if (!replayable(op)) { fail(E_UNSUPPORTED, op); captureAbort(); return 0; }
+    const nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+    for (let k = 0; k < nin; k++) note(ld(pInts, in0 + k), i, false, false);
+    const out = load<i32>(r, 4);
+    const defines = definesOutput(op);
+    const seen = ld(slotOf, out) >= 0;
+    const k = note(out, i, true, defines);
+    // An in-place update of a tensor the program did not define first changes state the
+    // program cannot restore (unless it lives outside, like a module's running statistics).
+    if (!defines && op != Op.valueGuard && !seen && k >= 0) st(kind, k, K_PINNED);
+  }
+  for (let i = 0; i < nOut; i++) {
+    const k = note(ld(outs, i), pLen, false, false);
+    if (k >= 0) st(kind, k, K_PINNED);
+  }
+  if (errorCode() != E_NONE) { captureAbort(); return 0; }
+  // A constant filled once and never written again keeps its own buffer and needs no replay.
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    if (load<i32>(r, 0) != Op.fill) continue;
+    const k = ld(slotOf, load<i32>(r, 4));
+    if (ld(offs, k) == 1) st(kind, k, K_PINNED);
+  }
+  // Owned or external; inputs are pinned already.
+  for (let k = 0; k < nIds; k++) {
+    const id = ld(ids, k);
+    const f = flagsOf(id);
+    if ((f & (F_CAPTURED | F_HELD)) == 0) st(kind, k, K_EXTERNAL);
+  }
+  // In-place updates must hit tensors defined by the program or living outside it.
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    const op = load<i32>(r, 0);
+    if (op != Op.accumulateAdd && op != Op.runningStats) continue;
+    for (let j = op == Op.runningStats ? 1 : -1; j < (op == Op.runningStats ? load<i32>(r, 12) : 0); j++) {
+      const id = j < 0 ? load<i32>(r, 4) : ld(pInts, load<i32>(r, 8) + j);
+      const k = ld(slotOf, id);
+      if (k < 0) continue;
+      const kd = ld(kind, k);
+      const definedBefore = kd == K_TEMP || (kd == K_PINNED && ld(first, k) < i && definedEarlier(id, i));
+      if (kd != K_EXTERNAL && !definedBefore) { fail(E_CONSTANT_MUTATED, op); captureAbort(); return 0; }
+    }
+  }
+  // The program now owns its captured tensors; everything else held is freed.
+  let nOwned = 0;
+  for (let k = 0; k < nIds; k++) if (ld(kind, k) != K_EXTERNAL) nOwned++;
+  const nExt = nIds - nOwned;
+  const e = alloc(ENTRY_WORDS * 4);
+  const owned = alloc(<u32>max(nOwned, 1) * 4);
+  const ext = alloc(<u32>max(nExt, 1) * 8);
+  if (e == 0 || owned == 0 || ext == 0) { fail(E_OOM, 0); captureAbort(); return 0; }
+  let w = 0, x = 0;
+  for (let k = 0; k < nIds; k++) {
+    const id = ld(ids, k);
+    if (ld(kind, k) == K_EXTERNAL) {
+      st(ext, 2 * x, id); st(ext, 2 * x + 1, load<i32>(rec(id), T_GEN)); x++;
+      continue;
+    }
+    st(owned, w++, id);
+    const r = rec(id);
+    // Out of every scope and off every tape: only clearCache frees it.
+    store<i32>(r, -1, T_SLOT);
+    const f = load<i32>(r, T_FLAGS);
+    store<i32>(r, (f & ~(F_HELD | F_NEEDS_GRAD | F_ON_TAPE | F_ADJOINT | F_TANGENT | F_DISPOSE_PENDING)) | F_PROGRAM, T_FLAGS);
+  }
+  for (let i = 0, n = heldCount(); i < n; i++) {
+    const id = heldAt(i);
+    if (isLive(id) && (flagsOf(id) & F_HELD) != 0) releaseTensor(id);
+  }
+  clearHeld();
+  setEw(e, E_NREC, pLen);
+  setEw(e, E_REC, copyOut(pRec, <u32>pLen * PREC));
+  setEw(e, E_INTS, copyOut(pInts, <u32>pIntLen * 4));
+  setEw(e, E_ATTRS, copyOut(pAttrs, <u32>pAttrLen * 8));
+  setEw(e, E_NOWNED, nOwned); setEw(e, E_OWNED, owned);
+  setEw(e, E_NEXT, nExt); setEw(e, E_EXT, ext);
+  setEw(e, E_NIN, inputLen); setEw(e, E_IN, copyOut(inputs, <u32>inputLen * 4));
+  setEw(e, E_NOUT, nOut); setEw(e, E_OUTS, copyOut(outs, <u32>nOut * 4));
+  setEw(e, E_ARENA, 0); setEw(e, E_ARENA_BYTES, 0); setEw(e, E_SHARED_BYTES, 0);
+  planArena(e);
+  buildInstructions(e);
+  pLen = 0; pIntLen = 0; pAttrLen = 0; inputLen = 0;
+  if (errorCode() != E_NONE) { freeEntry(e); return 0; }
+  const h = newHandle(e);
+  if (h == 0) { fail(E_OOM, 0); freeEntry(e); return 0; }
+  return h;
+}
+
+/** Whether some record before i fully writes `id` (so an in-place update at i is repeatable). */
+function definedEarlier(id: i32, i: i32): bool {
+  for (let j = 0; j < i; j++) {
+    const r = pRec + <u32>j * PREC;
+    if (load<i32>(r, 4) == id && definesOutput(load<i32>(r, 0))) return true;
+  }
+  return false;
+}
+
+@inline function align16(n: u32): u32 { return (n + 15) & ~15; }
+
+/** Lays the temporaries out in one arena, sharing memory between disjoint live intervals. */
+function planArena(e: u32): void {
+  let top: u32 = 0;
+  let any = false;
+  for (let k = 0; k < nIds; k++) {
+    if (ld(kind, k) != K_TEMP) continue;
+    const id = ld(ids, k);
+    const bytes = align16(<u32>numelOf(id) * itemSize(dtypeOf(id)));
+    if (bytes == 0) { st(kind, k, K_PINNED); continue; }
+    const a = ld(first, k), b = ld(last, k);
+    // First fit: the lowest offset clear of every placed temporary whose interval meets [a, b].
+    let off: u32 = 0;
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (let j = 0; j < k; j++) {
+        if (ld(kind, j) != K_TEMP || ld(first, j) > b || ld(last, j) < a) continue;
+        const oj = <u32>ld(offs, j);
+        const idj = ld(ids, j);
+        const ej = oj + align16(<u32>numelOf(idj) * itemSize(dtypeOf(idj)));
+        if (oj < off + bytes && off < ej) { off = ej; moved = true; }
+      }
+    }
+    st(offs, k, <i32>off);
+    if (off + bytes > top) top = off + bytes;
+    any = true;
+  }
+  if (!any) return;
+  const arena = alloc(top);
+  if (arena == 0) return; // no room for the arena: the temporaries keep their own buffers
+  let shared: f64 = 0;
+  for (let k = 0; k < nIds; k++) {
+    if (ld(kind, k) != K_TEMP) continue;
+    const id = ld(ids, k);
+    const r = rec(id);
+    free(load<u32>(r, T_DATA));
+    store<u32>(r, arena + <u32>ld(offs, k), T_DATA);
+    shared += <f64>numelOf(id) * <f64>itemSize(dtypeOf(id));
+  }
+  adjustTensorBytes(<f64>top - shared);
+  setEw(e, E_ARENA, arena);
+  setEw(e, E_ARENA_BYTES, <i32>top);
+  // Stored as f32 bits would lose precision: keep the shared byte count as an i32 (< 4 GiB).
+  setEw(e, E_SHARED_BYTES, <i32><u32>shared);
+}
+
+// ————————————————————————————————————————————————————————— instructions
+
+// An instruction: kind, then three pointers / ids and an op or record index.
+const INSTR = 20;
+const I_GENERIC = 0, I_BIN64 = 1, I_BIN32 = 2, I_UN64 = 3, I_UN32 = 4, I_FILL64 = 5, I_FILL32 = 6,
+  I_COPY64 = 7, I_COPY32 = 8;
+
+function isFloat(dt: i32): bool { return dt == DType.float32 || dt == DType.float64; }
+
+function buildInstructions(e: u32): void {
+  const n = ew(e, E_NREC);
+  const p = alloc(<u32>max(n, 1) * INSTR);
+  if (p == 0) { fail(E_OOM, 0); return; }
+  setEw(e, E_INSTR, p);
+  setEw(e, E_NINSTR, n);
+  const recs = <u32>ew(e, E_REC), ints = <u32>ew(e, E_INTS), attrs = <u32>ew(e, E_ATTRS);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = recs + <u32>i * PREC;
+    const op = load<i32>(r, 0), out = load<i32>(r, 4);
+    if (op == Op.fill && ld(kind, ld(slotOf, out)) == K_PINNED && ld(offs, ld(slotOf, out)) == 1) continue;
+    const nin = load<i32>(r, 12);
+    const a = nin > 0 ? ld(ints, load<i32>(r, 8)) : 0;
+    const b = nin > 1 ? ld(ints, load<i32>(r, 8) + 1) : 0;
+    const q = p + <u32>(m++) * INSTR;
+    const dt = dtypeOf(out);
+    const f64 = dt == DType.float64;
+    let k = I_GENERIC;
+    // Size-1 float elementwise records: the kernels' scalar loops, with the pointers resolved.
+    if (numelOf(out) == 1 && isFloat(dt)) {
+      if (((op >= Op.add && op <= Op.minimum) || op == Op.accumulateAdd) && nin == 2 &&
+          numelOf(a) == 1 && numelOf(b) == 1 && dtypeOf(a) == dt && dtypeOf(b) == dt) {
+        k = f64 ? I_BIN64 : I_BIN32;
+      } else if (op >= Op.neg && op <= Op.erf && nin == 1 && numelOf(a) == 1 && dtypeOf(a) == dt) {
+        k = f64 ? I_UN64 : I_UN32;
+      } else if (op == Op.fill) {
+        k = f64 ? I_FILL64 : I_FILL32;
+      } else if ((op == Op.copy || op == Op.detach) && nin == 1 && dtypeOf(a) == dt) {
+        k = f64 ? I_COPY64 : I_COPY32;
+      }
+    }
+    const sop = op == Op.accumulateAdd ? Op.add : op;
+    if (k == I_BIN64) k = K_BIN64 + sop;
+    else if (k == I_BIN32) k = K_BIN32 + sop;
+    else if (k == I_UN64) k = K_UN64 + sop;
+    else if (k == I_UN32) k = K_UN32 + sop;
+    store<i32>(q, k, 0);
+    if (k == I_GENERIC) {
+      store<i32>(q, i, 4);
+    } else if (k == I_FILL64 || k == I_FILL32) {
+      store<u32>(q, attrs + (<u32>load<i32>(r, 16) << 3), 4);
+      store<u32>(q, dataOf(out), 12);
+    } else {
+      store<u32>(q, dataOf(a), 4);
+      store<u32>(q, b != 0 ? dataOf(b) : 0, 8);
+      store<u32>(q, dataOf(out), 12);
+      store<i32>(q, sop, 16);
+    }
+  }
+  setEw(e, E_NINSTR, m);
+}
+
+// ————————————————————————————————————————————————————————— replay
+
+const GEO = memory.data(32 * 4);
+let curInts: u32 = 0;
+let curAttrs: u32 = 0;
+
+@inline function inAt(r: u32, k: i32): i32 { return ld(curInts, load<i32>(r, 8) + k); }
+@inline function at(r: u32, k: i32): f64 { return load<f64>(curAttrs + (<u32>(load<i32>(r, 16) + k) << 3)); }
+@inline function ati(r: u32, k: i32): i32 { return <i32>at(r, k); }
+
+/** Attributes from `k` on, as i32 words in GEO. */
+function geoFrom(r: u32, k: i32, n: i32): u32 {
+  for (let j = 0; j < n; j++) st(GEO, j, ati(r, k + j));
+  return GEO;
+}
+
+function anySet(mask: i32): bool {
+  const p = dataOf(mask);
+  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) return true;
+  return false;
+}
+
+/** Recomputes record r into its output by calling the op's own function, redirected. */
+function replayRecord(r: u32): void {
+  const op = load<i32>(r, 0), out = load<i32>(r, 4);
+  // In-place and checking records first: they make no tensor.
+  if (op == Op.fill) { fillScalar(out, at(r, 0)); return; }
+  if (op == Op.accumulateAdd) { addInPlace(out, inAt(r, 1)); return; }
+  if (op == Op.randFill) { randFill(out, ati(r, 0), at(r, 1), at(r, 2), ati(r, 3), at(r, 4)); return; }
+  if (op == Op.valueGuard) { if (anySet(inAt(r, 0)) != (at(r, 0) != 0)) fail(E_GUARD, op); return; }
+  if (op == Op.runningStats) {
+    const hasMean = at(r, 4) != 0, hasVar = at(r, 5) != 0;
+    const rm = hasMean ? inAt(r, 1) : 0;
+    const rv = hasVar ? inAt(r, hasMean ? 2 : 1) : 0;
+    runningStatsUpdate(inAt(r, 0), ati(r, 0), ati(r, 1), ati(r, 2), rm, rv, at(r, 3));
+    return;
+  }
+  redirectNext(out);
+  let got = 0;
+  const x = load<i32>(r, 12) > 0 ? inAt(r, 0) : 0;
+  if (op >= Op.add && op <= Op.minimum) got = binary(op, x, inAt(r, 1));
+  else if (op >= Op.eq && op <= Op.ge) got = compare(op, x, inAt(r, 1));
+  else if (op >= Op.neg && op <= Op.erf) got = unary(op, x);
+  else {
+    switch (op) {
+      case Op.where: got = where(x, inAt(r, 1), inAt(r, 2)); break;
+      case Op.clamp: got = clamp(x, at(r, 0), at(r, 1)); break;
+      case Op.cast: got = cast(x, ati(r, 0)); break;
+      case Op.copy: got = copy(x); break;
+      case Op.detach: got = detach(x); break;
+      case Op.sum: got = sum(x, ati(r, 0), at(r, 1) != 0); break;
+      case Op.max: case Op.min: case Op.prod: case Op.logsumexp:
+        got = reduce(op, x, ati(r, 0), at(r, 1) != 0); break;
+      case Op.matmul: got = matmul(x, inAt(r, 1), ati(r, 0), ati(r, 1)); break;
+      case Op.reshape: got = reshapeTo(x, rankOf(out), shapePtr(out)); break;
+      case Op.expand: got = expandTo(x, rankOf(out), shapePtr(out)); break;
+      case Op.permute: got = permute(x, geoFrom(r, 0, rankOf(x))); break;
+      case Op.slice: got = slice(x, geoFrom(r, 1, 3 * rankOf(x)), ati(r, 0)); break;
+      case Op.pad: got = pad(x, shapePtr(out), geoFrom(r, 1, 2 * rankOf(x)), at(r, 0)); break;
+      case Op.indexSelect: got = indexSelect(x, ati(r, 0), inAt(r, 1)); break;
+      case Op.indexAdd: got = indexAdd(x, ati(r, 0), inAt(r, 1), inAt(r, 2), at(r, 1)); break;
+      case Op.gather: got = gather(x, ati(r, 0), inAt(r, 1)); break;
+      case Op.scatterAdd: got = scatterAdd(x, ati(r, 0), inAt(r, 1), inAt(r, 2)); break;
+      case Op.concat:
+        got = concat(curInts + (<u32>load<i32>(r, 8) << 2), load<i32>(r, 12), ati(r, 0), rankOf(out), shapePtr(out));
+        break;
+      case Op.conv: case Op.convTranspose: case Op.convWeight:
+        got = convFamily(op, x, inAt(r, 1), rankOf(out), shapePtr(out), geoFrom(r, 0, GEO_LEN)); break;
+      case Op.poolGather: got = poolGather(x, inAt(r, 1), ati(r, 0), ati(r, 1), ati(r, 2)); break;
+      case Op.poolScatter:
+        got = poolScatter(x, inAt(r, 1), rankOf(out), shapePtr(out), ati(r, 0), ati(r, 1), ati(r, 2), ati(r, 3)); break;
+      case Op.avgPool: case Op.avgPoolAdjoint:
+        got = avgPoolFamily(op, x, rankOf(out), shapePtr(out), geoFrom(r, 0, 14)); break;
+      case Op.maxPoolIndices:
+        got = maxPoolIndices(x, rankOf(out), shapePtr(out), geoFrom(r, 0, MAX_POOL_GEO)); break;
+      case Op.normalize: got = normalize(x, ati(r, 0), ati(r, 1), ati(r, 2), at(r, 3)); break;
+      case Op.softmax: case Op.logSoftmax: got = softmax(op, x, ati(r, 0)); break;
+      case Op.ctcLoss:
+        got = ctcLoss(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), at(r, 1) != 0); break;
+      case Op.ctcLossGrad:
+        got = ctcLossGrad(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), at(r, 1) != 0); break;
+      case Op.cumsum: got = cumsum(x, ati(r, 0), ati(r, 1)); break;
+      case Op.cumprod: got = cumprod(x, ati(r, 0)); break;
+      case Op.linrec: got = linrec(x, inAt(r, 1), ati(r, 0), ati(r, 1)); break;
+      case Op.sortIndices: got = sortIndices(x, ati(r, 0), ati(r, 1), ati(r, 2)); break;
+      case Op.argExtremum: got = argExtremum(x, ati(r, 0), ati(r, 1), ati(r, 2)); break;
+      case Op.solve: got = solve(x, inAt(r, 1), ati(r, 0)); break;
+      case Op.det: got = determinant(x, 0); break;
+      case Op.logabsdet: got = determinant(x, 1); break;
+      case Op.detSign: got = determinant(x, 2); break;
+      case Op.cholesky: got = cholesky(x); break;
+      case Op.solveTriangular:
+        got = solveTriangular(x, inAt(r, 1), ati(r, 0), ati(r, 1), ati(r, 2), ati(r, 3)); break;
+      case Op.qr: got = qr(x, ati(r, 0)); break;
+      default: break;
+    }
+  }
+  if (got != out || redirectPending()) {
+    redirectNext(0);
+    fail(E_REPLAY, op);
+  }
+}
+
+/**
+ * Replays entry `h`: copies the `n` source tensors (ids at `src`) into the program's inputs, then
+ * runs the instructions. Returns 0, E_STALE (an outside tensor is gone: capture again) or an error.
+ */
+export function replay(h: i32, src: u32, n: i32): i32 {
+  // Inside a gradient or a jvp the results must be differentiable: the host runs f as written.
+  if (tapeDepthNow() > 0 || forwardDepthNow() > 0) return E_EAGER;
+  const e = entryAt(h);
+  if (e == 0) return E_STALE;
+  const ext = <u32>ew(e, E_EXT);
+  for (let i = 0, m = ew(e, E_NEXT); i < m; i++) {
+    const id = ld(ext, 2 * i);
+    if (!isLive(id) || load<i32>(rec(id), T_GEN) != ld(ext, 2 * i + 1)) return E_STALE;
+  }
+  const ins = <u32>ew(e, E_IN);
+  for (let i = 0; i < n; i++) {
+    const s = ld(src, i), d = ld(ins, i);
+    if (s == d) continue;
+    const bytes = <u32>numelOf(d) * itemSize(dtypeOf(d));
+    // Scalars are the common small case: a bulk copy costs more than the value.
+    if (bytes == 8) store<u64>(dataOf(d), load<u64>(dataOf(s)));
+    else if (bytes == 4) store<u32>(dataOf(d), load<u32>(dataOf(s)));
+    else memory.copy(dataOf(d), dataOf(s), bytes);
+  }
+  return run(e);
+}
+
+// Scalar kinds carry their op: one dense switch picks the operation, the common ones spelled out.
+const K_BIN64 = 100, K_BIN32 = 200, K_UN64 = 300, K_UN32 = 400;
+
+function run(e: u32): i32 {
+  curInts = <u32>ew(e, E_INTS);
+  curAttrs = <u32>ew(e, E_ATTRS);
+  const recs = <u32>ew(e, E_REC);
+  let q = <u32>ew(e, E_INSTR);
+  const end = q + <u32>ew(e, E_NINSTR) * INSTR;
+  for (; q < end; q += INSTR) {
+    const k = load<i32>(q);
+    const pa = load<u32>(q, 4), pb = load<u32>(q, 8), po = load<u32>(q, 12);
+    switch (k) {
+      case K_BIN64 + Op.add: store<f64>(po, load<f64>(pa) + load<f64>(pb)); break;
+      case K_BIN64 + Op.sub: store<f64>(po, load<f64>(pa) - load<f64>(pb)); break;
+      case K_BIN64 + Op.mul: store<f64>(po, load<f64>(pa) * load<f64>(pb)); break;
+      case K_BIN64 + Op.div: store<f64>(po, load<f64>(pa) / load<f64>(pb)); break;
+      case K_BIN32 + Op.add: store<f32>(po, load<f32>(pa) + load<f32>(pb)); break;
+      case K_BIN32 + Op.sub: store<f32>(po, load<f32>(pa) - load<f32>(pb)); break;
+      case K_BIN32 + Op.mul: store<f32>(po, load<f32>(pa) * load<f32>(pb)); break;
+      case K_BIN32 + Op.div: store<f32>(po, load<f32>(pa) / load<f32>(pb)); break;
+      case K_UN64 + Op.neg: store<f64>(po, -load<f64>(pa)); break;
+      case K_UN64 + Op.square: { const v = load<f64>(pa); store<f64>(po, v * v); break; }
+      case K_UN32 + Op.neg: store<f32>(po, -load<f32>(pa)); break;
+      case K_UN32 + Op.square: { const v = load<f32>(pa); store<f32>(po, v * v); break; }
+      case I_FILL64: store<f64>(po, load<f64>(pa)); break;
+      case I_FILL32: store<f32>(po, <f32>load<f64>(pa)); break;
+      case I_COPY64: store<u64>(po, load<u64>(pa)); break;
+      case I_COPY32: store<u32>(po, load<u32>(pa)); break;
+      case I_GENERIC:
+        replayRecord(recs + <u32>load<i32>(q, 4) * PREC);
+        if (errorCode() != E_NONE) return errorCode();
+        break;
+      default: {
+        const op = load<i32>(q, 16);
+        if (k >= K_UN32) store<f32>(po, unaryScalar<f32>(op, load<f32>(pa)));
+        else if (k >= K_UN64) store<f64>(po, unaryScalar<f64>(op, load<f64>(pa)));
+        else if (k >= K_BIN32) store<f32>(po, binaryScalarOp<f32>(op, load<f32>(pa), load<f32>(pb)));
+        else store<f64>(po, binaryScalarOp<f64>(op, load<f64>(pa), load<f64>(pb)));
+      }
+    }
+  }
+  return errorCode();
+}
+
+// ————————————————————————————————————————————————————————— entry access and freeing
+
+export function entryInput(h: i32, i: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ld(<u32>ew(e, E_IN), i); }
+export function entryOutput(h: i32, i: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ld(<u32>ew(e, E_OUTS), i); }
+export function entryRecords(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NREC); }
+export function entryRecordOp(h: i32, i: i32): i32 {
+  const e = entryAt(h); return e == 0 ? 0 : load<i32>(<u32>ew(e, E_REC) + <u32>i * PREC);
+}
+export function entryArenaBytes(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_ARENA_BYTES); }
+export function entrySharedBytes(h: i32): f64 { const e = entryAt(h); return e == 0 ? 0 : <f64><u32>ew(e, E_SHARED_BYTES); }
+export function entryOwned(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NOWNED); }
+export function entryExternals(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NEXT); }
+
+function freeEntry(e: u32): void {
+  const owned = <u32>ew(e, E_OWNED);
+  const arena = <u32>ew(e, E_ARENA);
+  const arenaEnd = arena + <u32>ew(e, E_ARENA_BYTES);
+  for (let i = 0, n = ew(e, E_NOWNED); i < n; i++) {
+    const id = ld(owned, i);
+    if (!isLive(id)) continue;
+    const r = rec(id);
+    store<i32>(r, load<i32>(r, T_FLAGS) & ~F_PROGRAM, T_FLAGS);
+    const d = load<u32>(r, T_DATA);
+    if (arena != 0 && d >= arena && d < arenaEnd) store<u32>(r, 0, T_DATA); // not its own block
+    releaseTensor(id);
+  }
+  if (arena != 0) {
+    adjustTensorBytes(<f64><u32>ew(e, E_SHARED_BYTES) - <f64><u32>ew(e, E_ARENA_BYTES));
+    free(arena);
+  }
+  free(owned);
+  free(<u32>ew(e, E_EXT));
+  free(<u32>ew(e, E_REC)); free(<u32>ew(e, E_INTS)); free(<u32>ew(e, E_ATTRS));
+  free(<u32>ew(e, E_IN)); free(<u32>ew(e, E_OUTS));
+  if (ew(e, E_INSTR) != 0) free(<u32>ew(e, E_INSTR));
+  free(e);
+}
+
+/** Frees entry `h` and every tensor it owns. */
+export function releaseEntry(h: i32): void {
+  const e = entryAt(h);
+  if (e == 0) return;
+  store<u32>(entries + (<u32>(h - 1) << 2), 0);
+  freeEntry(e);
+}

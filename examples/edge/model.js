@@ -1,0 +1,78 @@
+// The edge example's network and data, shared by the trainer (Node), the worker (workerd) and the
+// test: 8×8 glyphs of four classes → Linear(64, 32) → ReLU → Linear(32, 4), PyTorch's layout
+// (weight [out, in]). Plain JS: the library comes in as `wg`, whichever bundle loaded it.
+
+export const SIDE = 8;
+export const INPUT = SIDE * SIDE;
+export const HIDDEN = 32;
+export const CLASSES = ['horizontal', 'vertical', 'diagonal', 'cross'];
+
+/** mulberry32: integer-only arithmetic, the same numbers in every engine. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A noisy 8×8 glyph of class `cls` (row-major, values in [0, 1]). */
+export function glyph(cls, random) {
+  const img = Array.from({ length: INPUT }, () => random() * 0.3);
+  const row = 1 + Math.floor(random() * (SIDE - 2)), col = 1 + Math.floor(random() * (SIDE - 2));
+  const anti = random() < 0.5;
+  for (let i = 0; i < SIDE; i++) {
+    if (cls === 0 || cls === 3) img[row * SIDE + i] = 0.7 + random() * 0.3;
+    if (cls === 1 || cls === 3) img[i * SIDE + col] = 0.7 + random() * 0.3;
+    if (cls === 2) img[i * SIDE + (anti ? SIDE - 1 - i : i)] = 0.7 + random() * 0.3;
+  }
+  return img;
+}
+
+/** Parameters from the weights file: { name: { shape, data (base64 of little-endian float32) } }. */
+export function loadParams(wg, file) {
+  const params = {};
+  for (const [name, { shape, data }] of Object.entries(file.tensors)) {
+    const bin = atob(data);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    params[name] = wg.keep(wg.tensor(new Float32Array(bytes.buffer), { shape }));
+  }
+  return params;
+}
+
+/** The inverse of loadParams's decoding, for the trainer. */
+export function encodeParams(params) {
+  const tensors = {};
+  for (const [name, t] of Object.entries(params)) {
+    const bytes = new Uint8Array(t.data().buffer);
+    let bin = '';
+    for (const b of bytes) bin += String.fromCharCode(b);
+    tensors[name] = { shape: t.shape, data: btoa(bin) };
+  }
+  return tensors;
+}
+
+/** Class scores (logits) for x [..., 64]. */
+export function forward(wg, p, x) {
+  return wg.linear(wg.linear(x, p['fc1.weight'], p['fc1.bias']).relu(), p['fc2.weight'], p['fc2.bias']);
+}
+
+/**
+ * The prediction for one glyph (64 numbers), the class probabilities, and the saliency map: the
+ * gradient of the predicted class's score with respect to the input.
+ */
+export function predict(wg, p, input) {
+  return wg.tidy(() => {
+    const x = wg.tensor(input, { shape: [INPUT] });
+    const scores = Array.from(forward(wg, p, x).data());
+    const prediction = scores.indexOf(Math.max(...scores));
+    const logits = wg.tensor(scores);
+    const probabilities = Array.from(logits.sub(wg.logsumexp(logits, 0)).exp().data());
+    const saliency = wg.grad((z) => forward(wg, p, z).select(0, prediction))(x);
+    return { prediction, label: CLASSES[prediction], scores, probabilities, saliency: Array.from(saliency.data()) };
+  });
+}

@@ -1,0 +1,416 @@
+// accelerate(f): MATLAB's dlaccelerate for wasmgrad. The first call with an input pattern runs f
+// while wasm captures every kernel it runs — forward ops, the reverse sweep's rule ops and
+// adjoint accumulations, optimizer-free in-place updates — as a program (assembly/accelerate.ts);
+// later calls with the same pattern copy the new inputs in and replay the program with ONE wasm
+// call, no host work per op. Results are the program's own output tensors, overwritten by the
+// next call with the same pattern (copy them to keep them).
+
+import { Tensor, setValueReadHook } from './tensor.js';
+import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtime.js';
+import { openScope, closeScope, tensorsIn } from './scope.js';
+import { WasmgradError, ValueError, formatShape } from './errors.js';
+import { Op } from '../assembly/vocabulary.js';
+
+/** f cannot be accelerated: it decides on tensor values, or uses an op no replay can repeat. */
+export class NotAcceleratableError extends WasmgradError {}
+
+// Error codes of assembly/accelerate.ts
+const E_GUARD = 11, E_UNSUPPORTED = 12, E_CONSTANT_MUTATED = 13, E_STALE = 14, E_EAGER = 15;
+
+export interface AccelerateOptions {
+  /** how many input patterns to keep (least recently used dropped first); default 50, MATLAB's */
+  cacheSize?: number;
+  /** run f eagerly beside every replay and throw if any output differs in a single bit */
+  check?: boolean;
+}
+
+interface Entry {
+  handle: number;
+  key: string;
+  /** flat leaves of the argument pattern, for the quick match against the last entry */
+  leaves: unknown[];
+  nInputs: number;
+  outIds: number[];
+  handles: Tensor[];
+  /** f's result with each tensor replaced by its output index */
+  template: unknown;
+  /** the argument pattern when every argument is a tensor: dtype and dims per argument */
+  flat?: { dtype: string; dims: readonly number[] }[];
+  /** makes the result from the output handles */
+  make: () => any;
+}
+
+export interface AcceleratedFunction<F extends (...args: any[]) => any> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /** the function being accelerated */
+  readonly function: F;
+  /** false: every call runs f eagerly */
+  enabled: boolean;
+  /** compare every replay against an eager run (slow: for testing) */
+  checkMode: boolean;
+  readonly cacheSize: number;
+  /** calls answered by a replay */
+  readonly hits: number;
+  /** calls that had to capture (a new pattern, or an entry gone stale) */
+  readonly misses: number;
+  /** hits / (hits + misses) as a percentage, as MATLAB's HitRate (0 before any call) */
+  readonly hitRate: number;
+  /** entries / cacheSize as a percentage, as MATLAB's Occupancy */
+  readonly occupancy: number;
+  /** entries in the cache */
+  readonly entries: number;
+  /** program records and arena bytes of each entry (most recently used last) */
+  readonly programs: { records: number; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
+  /** frees every entry and the tensors it owns */
+  clearCache(): void;
+}
+
+let identities = new WeakMap<object, number>();
+let nextIdentity = 1;
+function identity(o: object): number {
+  let id = identities.get(o);
+  if (id === undefined) identities.set(o, (id = nextIdentity++));
+  return id;
+}
+
+/** The input pattern: a key, the flat leaves (tensors and values) and the tensors in order. */
+function pattern(args: unknown[], tensors: Tensor[], leaves: unknown[]): string {
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Tensor) {
+      v.use('accelerate (argument)');
+      tensors.push(v);
+      leaves.push(v.dtype, v.dims);
+      parts.push(`t${v.dtype}[${v.dims.join(',')}]`);
+    } else if (Array.isArray(v)) {
+      parts.push(`a${v.length}(`); leaves.push(Array, v.length);
+      for (const x of v) walk(x);
+      parts.push(')');
+    } else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      const keys = Object.keys(v);
+      parts.push(`o(${keys.join(',')})(`); leaves.push(Object, keys.join(','));
+      for (const k of keys) walk((v as any)[k]);
+      parts.push(')');
+    } else if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
+      const id = identity(v);
+      parts.push(`#${id}`); leaves.push('#', id);
+    } else {
+      const s = typeof v === 'number' && Object.is(v, -0) ? '-0' : typeof v === 'string' ? JSON.stringify(v) : String(v);
+      parts.push(`${typeof v}:${s}`); leaves.push(typeof v, v);
+    }
+    parts.push(';');
+  };
+  for (const a of args) walk(a);
+  return parts.join('');
+}
+
+/** Whether args fit `leaves` exactly; collects the argument tensors' ids into ARGS. */
+function quickMatch(args: unknown[], leaves: unknown[], n: number): boolean {
+  let i = 0, t = 0;
+  const base = ARGS >> 2;
+  const walk = (v: unknown): boolean => {
+    if (v instanceof Tensor) {
+      if (leaves[i++] !== v.dtype) return false;
+      const want = leaves[i++] as readonly number[], dims = v.dims;
+      if (want.length !== dims.length) return false;
+      for (let k = 0; k < dims.length; k++) if (want[k] !== dims[k]) return false;
+      if (t >= n) return false;
+      I32[base + t++] = v.use('accelerate (argument)');
+      return true;
+    }
+    if (Array.isArray(v)) {
+      if (leaves[i++] !== Array || leaves[i++] !== v.length) return false;
+      for (const x of v) if (!walk(x)) return false;
+      return true;
+    }
+    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      if (leaves[i++] !== Object || leaves[i++] !== Object.keys(v).join(',')) return false;
+      for (const k in v) if (!walk((v as any)[k])) return false;
+      return true;
+    }
+    if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
+      return leaves[i++] === '#' && leaves[i++] === identities.get(v);
+    }
+    return leaves[i++] === typeof v && Object.is(leaves[i++], v);
+  };
+  views();
+  for (const a of args) if (!walk(a)) return false;
+  return i === leaves.length && t === n;
+}
+
+/** quickMatch for an argument list of distinct tensors. */
+function flatMatch(args: unknown[], flat: { dtype: string; dims: readonly number[] }[]): boolean {
+  if (args.length !== flat.length) return false;
+  views();
+  const base = ARGS >> 2;
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i];
+    if (!(t instanceof Tensor)) return false;
+    const p = flat[i];
+    if (t.dtype !== p.dtype) return false;
+    const dims = t.dims, want = p.dims;
+    if (dims !== want) {
+      if (dims.length !== want.length) return false;
+      for (let k = 0; k < dims.length; k++) if (dims[k] !== want[k]) return false;
+    }
+    const r = recordWord(t.id);
+    if (t.disposed || I32[r] !== t.gen || (I32[r + 5] & 1) === 0) t.use('accelerate (argument)');
+    I32[base + i] = t.id;
+  }
+  return true;
+}
+
+function replaceTensors(v: unknown, fn: (t: Tensor) => unknown): unknown {
+  if (v instanceof Tensor) return fn(v);
+  if (Array.isArray(v)) return v.map((x) => replaceTensors(x, fn));
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = replaceTensors(x, fn);
+    return out;
+  }
+  return v;
+}
+
+/** Output slot k's handle (a fresh one if the user disposed the last). */
+function handleOf(e: Entry, k: number): Tensor {
+  let h = e.handles[k];
+  if (h.disposed) h = e.handles[k] = new Tensor(e.outIds[k]);
+  return h;
+}
+
+/** A function making the result from a template, compiled once per entry. */
+function builder(e: Entry, v: unknown): () => any {
+  if (typeof v === 'number' && v < 0) {
+    const k = -v - 1;
+    return () => { const h = e.handles[k]; return h.disposed ? handleOf(e, k) : h; };
+  }
+  if (Array.isArray(v)) {
+    const parts = v.map((x) => builder(e, x));
+    if (parts.length === 1) { const [a] = parts; return () => [a()]; }
+    if (parts.length === 2) { const [a, b] = parts; return () => [a(), b()]; }
+    if (parts.length === 3) { const [a, b, c] = parts; return () => [a(), b(), c()]; }
+    return () => parts.map((p) => p());
+  }
+  if (v !== null && typeof v === 'object') {
+    const t = v as { s?: Record<string, unknown>; c?: unknown };
+    if ('c' in t) { const c = t.c; return () => c; }
+    const keys = Object.keys(t.s!), parts = keys.map((k) => builder(e, t.s![k]));
+    return () => { const out: Record<string, unknown> = {}; for (let i = 0; i < keys.length; i++) out[keys[i]] = parts[i](); return out; };
+  }
+  return () => v;
+}
+
+/** f's result as a template: tensors become -(k+1), other values are kept as constants. */
+function templateOf(v: unknown, index: Map<Tensor, number>): unknown {
+  if (v instanceof Tensor) return -(index.get(v)! + 1);
+  if (Array.isArray(v)) return v.map((x) => templateOf(x, index));
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const s: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) s[k] = templateOf(x, index);
+    return { s };
+  }
+  return { c: v };
+}
+
+const READ_MESSAGE = 'reads a tensor\'s values on the host (item(), toArray() or data(), or an op that checks values on the host) while it is being recorded; a replay would repeat the decision made with those values instead of making it again. Take the read out of the accelerated function, or call the function without accelerate';
+
+function opName(op: number): string { return Op[op] ?? `op ${op}`; }
+
+/**
+ * accelerate(f, options) → a function with f's signature that records f once per input pattern
+ * (shapes and dtypes of the tensors in the arguments, the other argument values) and replays it
+ * in one wasm call afterwards. f may use valueAndGrad / grad / dlfeval / dlgradient inside; tensors
+ * f captures from outside (parameters, running statistics) are read live on every replay.
+ * Results are overwritten by the next call with the same pattern.
+ */
+export function accelerate<F extends (...args: any[]) => any>(f: F, options: AccelerateOptions = {}): AcceleratedFunction<F> {
+  if (typeof f !== 'function') throw new ValueError(`accelerate: f must be a function, got ${f === null ? 'null' : typeof f}`);
+  if (options === null || typeof options !== 'object') throw new ValueError('accelerate: options must be an object');
+  const cacheSize = options.cacheSize ?? 50;
+  if (!Number.isInteger(cacheSize) || cacheSize < 1) {
+    throw new ValueError(`accelerate: cacheSize must be an integer >= 1, got ${String(cacheSize)}`);
+  }
+  const cache = new Map<string, Entry>(); // insertion order = least recently used first
+  let last: Entry | undefined;
+  let hits = 0, misses = 0;
+
+  const drop = (e: Entry): void => {
+    cache.delete(e.key);
+    if (last === e) last = undefined;
+    wasm.releaseEntry(e.handle);
+  };
+
+  const capture = (args: unknown[], key: string, tensors: Tensor[], leaves: unknown[]): any => {
+    openScope('accelerate');
+    wasm.captureStart();
+    let result: unknown;
+    let reading: Tensor | undefined;
+    try {
+      setValueReadHook((t) => {
+        if (!wasm.captureDependsOn(t.id)) return; // a constant made inside f: reading it decides nothing
+        reading = t;
+        throw new NotAcceleratableError(`accelerate: f ${READ_MESSAGE} (a ${t.dtype} tensor of shape ${formatShape(t.dims)} was read)`);
+      });
+      const copies = new Map<Tensor, Tensor>();
+      for (const t of tensors) {
+        if (copies.has(t)) continue;
+        const id = wasm.captureInputCopy(t.id);
+        views();
+        if (id === 0 || I32[(wasm.stateAddress() + 8) >> 2] !== 0) raise('accelerate');
+        copies.set(t, new Tensor(id));
+      }
+      const callArgs = args.map((a) => replaceTensors(a, (t) => copies.get(t)!));
+      result = f(...callArgs);
+      if (result instanceof Promise) throw new ValueError('accelerate: f returned a Promise; accelerated functions are synchronous');
+    } catch (e) {
+      setValueReadHook(undefined);
+      wasm.captureAbort();
+      closeScope([]);
+      // An op that read values swallowed our error? Report the read all the same.
+      if (reading !== undefined && !(e instanceof NotAcceleratableError)) {
+        throw new NotAcceleratableError(`accelerate: f ${READ_MESSAGE} (a ${reading.dtype} tensor of shape ${formatShape(reading.dims)} was read)`);
+      }
+      throw e;
+    }
+    setValueReadHook(undefined);
+    const outs = tensorsIn(result);
+    closeScope(outs);
+    const unique = [...new Set(outs)];
+    const outIds = unique.map((t) => t.id);
+    const inputIds = [...new Set(tensors)].map((t) => t.id);
+    const handle = wasm.captureEnd(argsWords(outIds), outIds.length);
+    if (handle === 0) captureFailed();
+    const index = new Map<Tensor, number>(unique.map((t, k) => [t, k]));
+    const e: Entry = {
+      handle, key, leaves, nInputs: inputIds.length, outIds,
+      handles: unique, template: templateOf(result, index), make: () => undefined,
+    };
+    e.make = builder(e, e.template);
+    if (args.every((a) => a instanceof Tensor) && new Set(args).size === args.length) {
+      e.flat = (args as Tensor[]).map((t) => ({ dtype: t.dtype, dims: t.dims }));
+    }
+    // Repeated argument tensors are copied once: replays must name each distinct input once too.
+    e.nInputs = new Set(tensors).size;
+    if (e.nInputs !== tensors.length) e.leaves = []; // quick match assumes one input per leaf
+    cache.set(key, e);
+    last = e;
+    while (cache.size > cacheSize) drop(cache.values().next().value!);
+    return e.make();
+  };
+
+  let enabled = true, checkMode = options.check ?? false;
+  const run = (...args: unknown[]): any => {
+    if (!enabled) return f(...args);
+    let e = last;
+    if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
+      const tensors: Tensor[] = [];
+      const leaves: unknown[] = [];
+      requireInit('accelerate');
+      const key = pattern(args, tensors, leaves);
+      e = cache.get(key);
+      if (e === undefined) {
+        // Inside a gradient or a jvp the results must be differentiable: run f as written.
+        if (wasm.tapeDepthNow() > 0 || wasm.forwardDepthNow() > 0) return f(...args);
+        misses++;
+        return capture(args, key, tensors, leaves);
+      }
+      const distinct = [...new Set(tensors)];
+      views();
+      distinct.forEach((t, k) => { I32[(ARGS >> 2) + k] = t.id; });
+      cache.delete(key);
+      cache.set(key, e); // most recently used
+      last = e;
+    }
+    const code = wasm.replay(e.handle, ARGS, e.nInputs);
+    if (code !== 0) {
+      if (code === E_EAGER) return f(...args);
+      if (code === E_STALE || code === E_GUARD) {
+        // A tensor f uses from outside is gone, or a value-dependent branch inside a rule went the
+        // other way: capture afresh (the capture run is an eager run, so this call is right).
+        wasm.clearError();
+        const key = e.key;
+        drop(e);
+        misses++;
+        const tensors: Tensor[] = [];
+        const leaves: unknown[] = [];
+        pattern(args, tensors, leaves);
+        return capture(args, key, tensors, leaves);
+      }
+      raise('accelerate (replay)');
+    }
+    hits++;
+    const result = e.make();
+    if (checkMode) check(f, args, e, result);
+    return result;
+  };
+
+  const fn = run as unknown as AcceleratedFunction<F>;
+  Object.defineProperties(fn, {
+    enabled: { get: () => enabled, set: (v: boolean) => { enabled = !!v; } },
+    checkMode: { get: () => checkMode, set: (v: boolean) => { checkMode = !!v; } },
+    function: { value: f },
+    cacheSize: { value: cacheSize },
+    hits: { get: () => hits },
+    misses: { get: () => misses },
+    hitRate: { get: () => (hits + misses === 0 ? 0 : (100 * hits) / (hits + misses)) },
+    occupancy: { get: () => (100 * cache.size) / cacheSize },
+    entries: { get: () => cache.size },
+    programs: {
+      get: () => [...cache.values()].map((e) => ({
+        records: wasm.entryRecords(e.handle), arenaBytes: wasm.entryArenaBytes(e.handle),
+        sharedBytes: wasm.entrySharedBytes(e.handle), owned: wasm.entryOwned(e.handle),
+        externals: wasm.entryExternals(e.handle),
+      })),
+    },
+    clearCache: {
+      value: () => {
+        for (const e of [...cache.values()]) drop(e);
+        hits = 0; misses = 0;
+      },
+    },
+  });
+  return fn;
+}
+
+function argsWords(ids: number[]): number {
+  if (ids.length > 16000) throw new ValueError(`accelerate: f returns ${ids.length} tensors; at most 16000`);
+  views();
+  for (let i = 0; i < ids.length; i++) I32[(ARGS >> 2) + i] = ids[i];
+  return ARGS;
+}
+
+function captureFailed(): never {
+  views();
+  const code = wasm.errorCode();
+  const op = I32[(wasm.stateAddress() + 12) >> 2];
+  if (code === E_UNSUPPORTED) {
+    wasm.clearError();
+    throw new NotAcceleratableError(`accelerate: op '${opName(op)}' cannot be replayed, so f cannot be accelerated`);
+  }
+  if (code === E_CONSTANT_MUTATED) {
+    wasm.clearError();
+    throw new NotAcceleratableError(`accelerate: '${opName(op)}' updates an argument or a constant of f in place; a replay could not restore it. Pass the updated tensor from outside f (a closure) instead`);
+  }
+  raise('accelerate');
+}
+
+/** check mode: f run eagerly must give the replay's outputs bit for bit. */
+function check(f: (...args: any[]) => any, args: unknown[], e: Entry, replayed: unknown): void {
+  openScope('accelerate (check)');
+  try {
+    const eager = f(...args);
+    const a = tensorsIn(replayed), b = tensorsIn(eager);
+    if (a.length !== b.length) throw new WasmgradError(`accelerate (check): replay gave ${a.length} tensors, eager ${b.length}`);
+    for (let k = 0; k < a.length; k++) {
+      const x = new Uint8Array(a[k].data().buffer), y = new Uint8Array(b[k].data().buffer);
+      let same = x.length === y.length && a[k].dtype === b[k].dtype;
+      for (let i = 0; same && i < x.length; i++) same = x[i] === y[i];
+      if (!same) {
+        throw new WasmgradError(`accelerate (check): output ${k} (${a[k].dtype} ${formatShape(a[k].dims)}) differs between the replay and the eager call; ` +
+          'f may depend on something outside its arguments that changed (a reassigned closure variable, the random generator)');
+      }
+    }
+  } finally {
+    closeScope([]);
+  }
+}

@@ -1,0 +1,403 @@
+// accelerate: a replay gives the eager call's bits exactly, across the op library, training
+// steps and higher-order gradients; the cache hits and misses by input pattern; value-dependent
+// control flow is refused with a clear error; a replayed training loop allocates nothing.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { wg, uniform } from './helpers.js';
+import type { Tensor } from '../src/index.js';
+
+beforeAll(async () => { await wg.init(); });
+
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const t64 = (shape: number[], seed: number, lo = -1, hi = 1) => wg.tensor(uniform(numel(shape), lo, hi, seed), { shape, dtype: 'float64' });
+const t32 = (shape: number[], seed: number, lo = -1, hi = 1) => wg.tensor(uniform(numel(shape), lo, hi, seed), { shape, dtype: 'float32' });
+
+/** Every tensor of a result as raw bytes (so -0, NaN payloads and last bits all count). */
+function bits(v: unknown, out: unknown[] = []): unknown[] {
+  if (v instanceof wg.Tensor) { out.push([v.dtype, v.shape, [...new Uint8Array(v.data().buffer)]]); return out; }
+  if (Array.isArray(v)) { for (const x of v) bits(x, out); return out; }
+  if (v !== null && typeof v === 'object') { for (const x of Object.values(v)) bits(x, out); return out; }
+  out.push(v);
+  return out;
+}
+
+/**
+ * Runs f eagerly and accelerated on the first input set (capture), then on each later set
+ * (replays), comparing bit for bit each time; returns the accelerated function.
+ */
+function expectReplayExact(f: (...a: any[]) => any, inputSets: unknown[][]) {
+  const fast = wg.accelerate(f);
+  for (const args of inputSets) {
+    const want = wg.tidy(() => bits(f(...args)));
+    const got = bits(fast(...args));
+    expect(got).toEqual(want);
+  }
+  expect(fast.misses).toBe(1);
+  expect(fast.hits).toBe(inputSets.length - 1);
+  fast.clearCache();
+  return fast;
+}
+
+/** valueAndGrad of sum(op(x)·w): value and gradient of a scalar made from op's output. */
+function vgOf(op: (...x: Tensor[]) => Tensor, argnums: number[] = [0]) {
+  return wg.valueAndGrad((...xs: Tensor[]) => {
+    const y = op(...xs);
+    const w = wg.tensor(uniform(y.size, 0.5, 1.5, 99), { shape: y.shape, dtype: y.dtype });
+    return y.mul(w).sum();
+  }, { argnums });
+}
+
+const seedF = (x1: Tensor, x2: Tensor): Tensor => x1.mul(x1.square().add(x2.square()).mul(-0.5).exp());
+
+describe('accelerate: the seed function', () => {
+  it('value and gradient replay bit for bit on new inputs', () => {
+    const vg = wg.valueAndGrad(seedF, { argnums: [0, 1] });
+    const sets = [0, 1, 2, 3, 4].map((i) => [wg.tensor(2 + i * 0.1, { dtype: 'float64' }), wg.tensor(0.5 - i * 0.3, { dtype: 'float64' })]);
+    expectReplayExact(vg, sets);
+  });
+
+  it('matches the exact seed values after a replay', () => {
+    const fast = wg.accelerate(wg.valueAndGrad(seedF, { argnums: [0, 1] }));
+    fast(wg.tensor(1, { dtype: 'float64' }), wg.tensor(1, { dtype: 'float64' }));
+    const [y, [g1, g2]] = fast(wg.tensor(2, { dtype: 'float64' }), wg.tensor(0.5, { dtype: 'float64' }));
+    // ../shared/reference/seed-example.md
+    expect(y.item()).toBeCloseTo(0.238865936533439, 14);
+    expect(g1.item()).toBeCloseTo(-0.358298904800159, 14);
+    expect(g2.item()).toBeCloseTo(-0.119432968266720, 14);
+    expect(fast.hits).toBe(1);
+    fast.clearCache();
+  });
+});
+
+describe('accelerate: replay equals eager across the op library', () => {
+  const unaryCases: [string, (x: Tensor) => Tensor, number, number][] = [
+    ['neg/abs/sign', (x) => x.neg().abs().add(x.mul(x.sign())), -1, 1],
+    ['exp/log/log1p/expm1', (x) => x.exp().add(x.log1p()).add(x.expm1()).add(x.abs().add(0.1).log()), -0.5, 0.5],
+    ['sqrt/rsqrt/square', (x) => x.sqrt().add(x.rsqrt()).add(x.square()), 0.2, 2],
+    ['sin/cos/tan/tanh', (x) => x.sin().add(x.cos()).add(x.tan()).add(x.tanh()), -1, 1],
+    ['sigmoid/relu/softplus/erf', (x) => wg.sigmoid(x).add(wg.relu(x)).add(wg.softplus(x)).add(x.erf()), -2, 2],
+    ['clamp/where/maximum', (x) => wg.where(x.gt(0), x.clamp(-0.5, 0.5), wg.maximum(x, x.mul(0.3))), -1, 1],
+    ['pow', (x) => x.abs().add(0.5).pow(x), -1, 1],
+    ['activations', (x) => wg.gelu(x).add(wg.silu(x)).add(wg.elu(x)).add(wg.leakyRelu(x)), -2, 2],
+  ];
+  for (const [name, op, lo, hi] of unaryCases) {
+    it(`${name} (float64 and float32)`, () => {
+      expectReplayExact(vgOf(op), [[t64([3, 4], 1, lo, hi)], [t64([3, 4], 2, lo, hi)], [t64([3, 4], 3, lo, hi)]]);
+      expectReplayExact(vgOf(op), [[t32([5], 4, lo, hi)], [t32([5], 5, lo, hi)]]);
+    });
+  }
+
+  it('broadcasting binaries', () => {
+    const op = (a: Tensor, b: Tensor) => a.add(b).mul(a.sub(b)).div(b.abs().add(1));
+    expectReplayExact(vgOf(op, [0, 1]), [[t64([2, 3, 4], 1), t64([3, 1], 2)], [t64([2, 3, 4], 3), t64([3, 1], 4)]]);
+  });
+
+  it('reductions: sum, mean, max, min, prod (with zeros), logsumexp, variance', () => {
+    const op = (x: Tensor) => wg.sum(x, 1).add(wg.mean(x, 0).sum()).add(wg.max(x, 1)).add(wg.min(x, 1))
+      .add(wg.prod(x, 1)).add(wg.logsumexp(x, 1)).add(wg.variance(x, 1));
+    expectReplayExact(vgOf(op), [[t64([3, 4], 1)], [t64([3, 4], 2)], [t64([3, 4], 3)]]);
+  });
+
+  it('matmul, batched and transposed', () => {
+    const op = (a: Tensor, b: Tensor) => wg.matmul(a, b).sum().add(wg.matmul(a.transpose(-1, -2), a).sum());
+    expectReplayExact(vgOf(op, [0, 1]), [[t64([2, 3, 3], 1), t64([3, 5], 2)], [t64([2, 3, 3], 3), t64([3, 5], 4)]]);
+    const big = (a: Tensor, b: Tensor) => wg.matmul(a, b);
+    expectReplayExact(vgOf(big, [0, 1]), [[t32([40, 70], 1), t32([70, 50], 2)], [t32([40, 70], 3), t32([70, 50], 4)]]);
+  });
+
+  it('shape ops: reshape, permute, slice, pad, concat, stack, expand, indexSelect, gather', () => {
+    const op = (x: Tensor) => {
+      const a = x.reshape([4, 3]).permute([1, 0]);
+      const b = wg.slice(x, 1, 1, 4, 2);
+      const c = wg.pad(b, [1, 1, 0, 1], 0.5);
+      const d = wg.concat([a.reshape([12]), c.reshape([-1]), wg.stack([x.sum(), x.max()])]);
+      const e = wg.indexSelect(x, 1, [3, 0, 0]).add(wg.gather(x, 1, [[0, 2], [1, 1], [3, 0]]).sum());
+      return d.sum().add(e.sum()).add(wg.broadcastTo(x.sum(1, { keepdims: true }), [3, 4]).mul(x).sum());
+    };
+    expectReplayExact(vgOf(op), [[t64([3, 4], 1)], [t64([3, 4], 2)], [t64([3, 4], 3)]]);
+  });
+
+  it('conv2d, max and average pooling', () => {
+    const op = (x: Tensor, w: Tensor) => {
+      const y = wg.conv2d(x, w, null, { padding: 1, stride: 1 });
+      return wg.maxPool2d(wg.relu(y), 2).sum().add(wg.avgPool2d(y, 2).mul(y.mean()).sum());
+    };
+    expectReplayExact(vgOf(op, [0, 1]), [[t64([2, 2, 6, 6], 1), t64([3, 2, 3, 3], 2)], [t64([2, 2, 6, 6], 3), t64([3, 2, 3, 3], 4)]]);
+  });
+
+  it('layer norm, batch norm (training), softmax, logSoftmax and losses', () => {
+    const op = (x: Tensor, w: Tensor) => {
+      const h = wg.layerNorm(x.matmul(w), 5);
+      const bn = wg.batchNorm(h, null, null, null, null, { training: true });
+      const onehot = wg.tensor([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]], { dtype: 'float64' });
+      return wg.softmax(bn, 1).mul(wg.logSoftmax(h, 1)).sum()
+        .add(wg.crossEntropy(h, onehot)).add(wg.mse(bn, onehot)).add(wg.huberLoss(h, onehot));
+    };
+    expectReplayExact(vgOf(op, [0, 1]), [[t64([4, 3], 1), t64([3, 5], 2)], [t64([4, 3], 3), t64([3, 5], 4)]]);
+  });
+
+  it('scans and sorting: cumsum, cumprod, sort, topk, argmax', () => {
+    const op = (x: Tensor) => {
+      const [s] = wg.sort(x, { axis: 1 });
+      const [tv] = wg.topk(x, 2, { axis: 1 });
+      const am = wg.argmax(x, 1).to('float64');
+      return wg.cumsum(x, 1).add(wg.cumprod(x, 0)).sum().add(s.mul(x).sum()).add(tv.sum()).add(am.sum());
+    };
+    expectReplayExact(vgOf(op), [[t64([3, 4], 1)], [t64([3, 4], 2)], [t64([3, 4], 3)]]);
+  });
+
+  it('linear algebra: solve, det, cholesky, qr, inv', () => {
+    const spd = (seed: number) => wg.tidy(() => { const a = t64([3, 3], seed); return wg.keep(a.matmul(a.transpose(0, 1)).add(wg.eye(3, { dtype: 'float64' }).mul(3))); });
+    const op = (a: Tensor, b: Tensor) => {
+      const [q, r] = wg.qr(a);
+      return wg.solve(a, b).sum().add(wg.det(a)).add(wg.cholesky(a).sum()).add(q.sum().mul(r.sum())).add(wg.inv(a).sum());
+    };
+    expectReplayExact(vgOf(op, [0, 1]), [[spd(1), t64([3, 2], 2)], [spd(3), t64([3, 2], 4)], [spd(5), t64([3, 2], 6)]]);
+  });
+
+  it('prod rule branch taken on zeros: a replay that would branch differently captures again', () => {
+    const vg = vgOf((x) => wg.prod(x, 1));
+    const fast = wg.accelerate(vg);
+    const noZero = t64([2, 3], 1, 0.5, 1.5);
+    const withZero = wg.tensor([[1, 0, 2], [3, 4, 5]], { dtype: 'float64' });
+    expect(bits(fast(noZero))).toEqual(wg.tidy(() => bits(vg(noZero))));
+    expect(bits(fast(withZero))).toEqual(wg.tidy(() => bits(vg(withZero))));
+    expect(fast.misses).toBe(2); // the guard inside prod's rule sent the second call to a capture
+    expect(bits(fast(withZero))).toEqual(wg.tidy(() => bits(vg(withZero))));
+    expect(fast.hits).toBe(1);
+    fast.clearCache();
+  });
+});
+
+describe('accelerate: higher-order gradients', () => {
+  it('grad of grad, and a Hessian-vector product with jvp of grad', () => {
+    const f = (x: Tensor) => x.sin().mul(x.square()).sum();
+    const d2 = wg.grad((x: Tensor) => wg.grad(f)(x).mul(x.cos()).sum());
+    expectReplayExact(d2, [[t64([4], 1)], [t64([4], 2)], [t64([4], 3)]]);
+    const hvp = (x: Tensor, v: Tensor) => wg.jvp((y: Tensor) => wg.grad(f)(y), [x], [v]);
+    expectReplayExact(hvp, [[t64([4], 1), t64([4], 9)], [t64([4], 2), t64([4], 8)]]);
+  });
+
+  it('dlfeval with dlgradient and EnableHigherDerivatives', () => {
+    const model = (x: Tensor) => {
+      const y = x.tanh().mul(x).sum();
+      const g = wg.dlgradient(y, x, { EnableHigherDerivatives: true });
+      const gg = wg.dlgradient(g.square().sum(), x);
+      return [y, g, gg];
+    };
+    expectReplayExact((x: Tensor) => wg.dlfeval(model, x), [[t64([3], 1)], [t64([3], 2)], [t64([3], 3)]]);
+  });
+});
+
+/** A dense relu network and its SGD step, as the benchmark writes it (one-hot targets). */
+function mlpSetup(sizes: number[], batch: number, dtype: 'float32' | 'float64') {
+  const p: Record<string, Tensor> = {};
+  for (let k = 1; k < sizes.length; k++) {
+    p[`w${k}`] = wg.keep(wg.tensor(uniform(sizes[k - 1] * sizes[k], -0.5, 0.5, k), { shape: [sizes[k - 1], sizes[k]], dtype }));
+    p[`b${k}`] = wg.keep(wg.tensor(uniform(sizes[k], -0.1, 0.1, 10 + k), { shape: [sizes[k]], dtype }));
+  }
+  const x = wg.keep(wg.tensor(uniform(batch * sizes[0], 0, 1, 77), { shape: [batch, sizes[0]], dtype }));
+  const classes = sizes[sizes.length - 1];
+  const y = wg.keep(wg.tensor(Array.from({ length: batch }, (_, i) => Array.from({ length: classes }, (_, j) => (j === (i * 7) % classes ? 1 : 0))), { dtype }));
+  const forward = (q: Record<string, Tensor>, input: Tensor) => {
+    const layers = sizes.length - 1;
+    let h = input;
+    for (let k = 1; k <= layers; k++) {
+      const z = h.matmul(q[`w${k}`]).add(q[`b${k}`]);
+      h = k < layers ? wg.relu(z) : z;
+    }
+    return h;
+  };
+  const loss = (q: Record<string, Tensor>) => { const z = forward(q, x); return wg.mean(wg.logsumexp(z, 1).sub(wg.sum(z.mul(y), 1))); };
+  const lg = wg.valueAndGrad(loss);
+  const step = (q: Record<string, Tensor>) => {
+    const [l, g] = lg(q);
+    const next: Record<string, Tensor> = {};
+    for (const k of Object.keys(q)) next[k] = q[k].sub(g[k].mul(0.05));
+    return { loss: l, params: next };
+  };
+  return { p, step };
+}
+
+describe('accelerate: training steps', () => {
+  it('an SGD training loop replays the eager loop bit for bit', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const { p, step } = mlpSetup([6, 8, 3], 4, dtype);
+      let eager = p;
+      const eagerLosses: unknown[] = [];
+      const eagerParams: unknown[] = [];
+      for (let i = 0; i < 6; i++) {
+        const out = wg.tidy(() => step(eager));
+        eagerLosses.push(bits(out.loss));
+        eagerParams.push(bits(out.params));
+        for (const t of Object.values(out.params)) wg.keep(t);
+        eager = out.params;
+      }
+      const fast = wg.accelerate(step);
+      let q = p;
+      for (let i = 0; i < 6; i++) {
+        const out = fast(q);
+        expect(bits(out.loss)).toEqual(eagerLosses[i]);
+        expect(bits(out.params)).toEqual(eagerParams[i]);
+        q = out.params;
+      }
+      expect(fast.hits).toBe(5);
+      fast.clearCache();
+    }
+  });
+
+  it('1,000 replayed steps leave memory() constant and allocate nothing per step', () => {
+    const { p, step } = mlpSetup([8, 16, 4], 5, 'float32');
+    const fast = wg.accelerate(step);
+    let q = fast(p).params;
+    q = fast(q).params;
+    const before = wg.memory();
+    let lastLoss = Infinity;
+    for (let i = 0; i < 1000; i++) {
+      const out = fast(q);
+      q = out.params;
+      if (i % 250 === 0) {
+        const m = wg.memory();
+        expect(m.allocatedBytes).toBe(before.allocatedBytes);
+        expect(m.liveTensors).toBe(before.liveTensors);
+        expect(m.liveBytes).toBe(before.liveBytes);
+        expect(m.heapBytes).toBe(before.heapBytes);
+      }
+      lastLoss = out.loss.item() as number;
+    }
+    const after = wg.memory();
+    expect(after.allocatedBytes).toBe(before.allocatedBytes);
+    expect(after.liveTensors).toBe(before.liveTensors);
+    expect(lastLoss).toBeLessThan(1.4); // it trained
+    expect(fast.hits).toBe(1001);
+    const program = fast.programs[0];
+    expect(program.sharedBytes).toBeGreaterThan(program.arenaBytes); // temporaries share memory
+    fast.clearCache();
+  });
+
+  it('clearCache frees every tensor the programs owned', () => {
+    const base = wg.memory().liveTensors;
+    const fast = wg.accelerate(wg.valueAndGrad(seedF, { argnums: [0, 1] }));
+    const a = wg.tensor(1, { dtype: 'float64' }), b = wg.tensor(2, { dtype: 'float64' });
+    fast(a, b);
+    fast(wg.tensor(1), wg.tensor(2)); // float32: a second entry
+    expect(wg.memory().liveTensors).toBeGreaterThan(base + 6);
+    fast.clearCache();
+    expect(fast.entries).toBe(0);
+    expect(wg.memory().liveTensors).toBe(base + 2 + 2); // a, b and the two argument tensors made inline
+  });
+});
+
+describe('accelerate: the cache', () => {
+  it('hits on the same pattern, misses on new shapes, dtypes and argument values; LRU eviction', () => {
+    const f = (x: Tensor, s: number) => x.mul(s).sum();
+    const fast = wg.accelerate(f, { cacheSize: 2 });
+    fast(t64([3], 1), 2);
+    fast(t64([3], 2), 2);
+    expect([fast.hits, fast.misses]).toEqual([1, 1]);
+    fast(t64([4], 1), 2); // new shape
+    fast(t32([4], 1), 2); // new dtype: evicts [3] float64
+    expect([fast.hits, fast.misses, fast.entries]).toEqual([1, 3, 2]);
+    expect(fast.occupancy).toBe(100);
+    fast(t64([3], 1), 2); // evicted: a miss
+    fast(t64([3], 1), 3); // a different number: a miss
+    expect([fast.hits, fast.misses]).toEqual([1, 5]);
+    expect(fast.hitRate).toBeCloseTo(100 / 6, 10);
+    const y = fast(t64([3], 5), 3);
+    expect(y.item()).toBe(wg.tidy(() => f(t64([3], 5), 3).item()));
+    expect(fast.hits).toBe(2);
+    fast.clearCache();
+    expect([fast.hits, fast.misses, fast.entries, fast.occupancy]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('keys on the shapes of tensors inside arrays and objects', () => {
+    const f = (p: { w: Tensor; b: Tensor[] }) => p.w.sum().add(p.b[0].sum());
+    const fast = wg.accelerate(f);
+    fast({ w: t64([2, 2], 1), b: [t64([2], 2)] });
+    fast({ w: t64([2, 2], 3), b: [t64([2], 4)] });
+    fast({ w: t64([2, 3], 3), b: [t64([2], 4)] });
+    expect([fast.hits, fast.misses]).toEqual([1, 2]);
+    fast.clearCache();
+  });
+
+  it('a tensor captured from outside f is read live; disposing it makes the next call capture again', () => {
+    const w = t64([3], 1);
+    const f = (x: Tensor) => x.mul(w).sum();
+    const fast = wg.accelerate(f);
+    const x = t64([3], 2);
+    fast(x);
+    const w2 = wg.tensor([5, 6, 7], { dtype: 'float64' });
+    expect(fast(x).item()).toBe(wg.tidy(() => f(x).item()));
+    w.dispose();
+    expect(() => fast(x)).toThrow(wg.DisposedError); // f itself would fail on the disposed tensor
+    expect(fast.entries).toBe(0);
+    w2.dispose();
+    fast.clearCache();
+  });
+
+  it('inside valueAndGrad the accelerated function runs eagerly, so gradients flow', () => {
+    const fast = wg.accelerate((x: Tensor) => x.square().sum());
+    fast(t64([2], 1));
+    const g = wg.grad((x: Tensor) => fast(x))(wg.tensor([1, 2], { dtype: 'float64' }));
+    expect(g.toArray()).toEqual([2, 4]);
+    fast.clearCache();
+  });
+
+  it('check mode compares every replay with the eager call', () => {
+    const fast = wg.accelerate((x: Tensor) => x.exp().sum(), { check: true });
+    fast(t64([3], 1));
+    expect(() => fast(t64([3], 2))).not.toThrow();
+    let scale = 1;
+    const impure = wg.accelerate((x: Tensor) => x.mul(scale).sum(), { check: true });
+    impure(t64([3], 1));
+    scale = 2; // a closure variable the pattern cannot see: the replay still uses 1
+    expect(() => impure(t64([3], 1))).toThrow(/differs between the replay and the eager call/);
+    fast.clearCache();
+    impure.clearCache();
+  });
+});
+
+describe('accelerate: refusals', () => {
+  it('a value read on the host during the capture is refused with the reason', () => {
+    const f = (x: Tensor) => (x.sum().item() as number > 0 ? x.exp() : x.neg());
+    const fast = wg.accelerate(f);
+    const live = wg.memory().liveTensors;
+    expect(() => fast(t64([3], 1))).toThrow(wg.NotAcceleratableError);
+    let message = '';
+    try { fast(t64([3], 1)); } catch (e) { message = (e as Error).message; }
+    expect(message).toContain("f reads a tensor's values on the host (item(), toArray() or data()");
+    expect(message).toContain('a replay would repeat the decision made with those values');
+    expect(message).toContain('(a float64 tensor of shape [] was read)');
+    expect(wg.memory().liveTensors).toBe(live + 0 + 2); // only the two argument tensors made inline remain
+    expect(fast.entries).toBe(0);
+    expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]); // the runtime still works
+  });
+
+  it('host checks on computed values (class-index targets) are refused; constants made inside f are fine', () => {
+    const byIndex = wg.accelerate((x: Tensor, t: Tensor) => wg.crossEntropy(x, t));
+    expect(() => byIndex(t64([2, 3], 1), wg.tensor([0, 2], { dtype: 'int32' }))).toThrow(wg.NotAcceleratableError);
+    const constIndex = (x: Tensor) => wg.indexSelect(x, 0, [1, 0]).sum();
+    expectReplayExact(constIndex, [[t64([2, 2], 1)], [t64([2, 2], 2)]]);
+  });
+
+  it('custom rules: the ops their JS runs are part of the program', () => {
+    const op = wg.customGrad((x: Tensor) => x.square(), (x: Tensor, _y: Tensor, g: Tensor) => [g.mul(x).mul(2)]);
+    expectReplayExact(wg.valueAndGrad((x: Tensor) => op(x).sum()), [[t64([3], 1)], [t64([3], 2)]]);
+  });
+});
+
+describe('accelerate: random ops', () => {
+  it('dropout draws fresh numbers on every replay, as eager calls do from the same seed', () => {
+    const f = wg.valueAndGrad((x: Tensor) => wg.dropout(x, 0.5).square().sum());
+    const x = t64([64], 1);
+    wg.manualSeed(123);
+    const eager = [0, 1, 2].map(() => wg.tidy(() => bits(f(x))));
+    const fast = wg.accelerate(f);
+    wg.manualSeed(123);
+    const replayed = [0, 1, 2].map(() => bits(fast(x)));
+    expect(replayed).toEqual(eager);
+    expect(eager[1]).not.toEqual(eager[2]);
+    expect(fast.hits).toBe(2);
+    fast.clearCache();
+  });
+});

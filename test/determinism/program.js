@@ -1,0 +1,423 @@
+// The determinism program: a fixed sequence of wasmgrad calls exercising every op family, and a
+// 200-step seeded training run. Every result's raw bytes (with its dtype and shape) are hashed
+// with SHA-256; the same program must give the same hashes in Node, Deno, Bun, workerd and
+// Chromium (expected.json). Plain JS without imports but ./sha256.js, so that every runtime runs
+// this very file: the library comes in as `wg`, whichever bundle the runtime loaded.
+//
+// NaN payloads are not specified by WebAssembly (an engine may return any quiet NaN from an
+// arithmetic op), so every NaN is rewritten to the canonical quiet NaN before hashing; all other
+// bits, including the sign of zero, are hashed as they are.
+
+import { sha256 } from './sha256.js';
+
+/** mulberry32: integer-only arithmetic, so the inputs are the same in every engine. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function values(n, lo, hi, seed) {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+// Zeros of both signs, ones, tiny and subnormal values, overflow and underflow points of exp in
+// both precisions, infinities and NaN: where transcendental implementations usually differ.
+const SPECIALS = [0, -0, 1, -1, 0.5, -0.5, 2, 1e-7, -1e-7, 1e-30, 1e-40, 1e-310, 3.141592653589793,
+  -3.141592653589793, 1.5707963267948966, 10, -10, 20, 30, 88.7, -88.7, 89, -104, 709.7, -745.2,
+  1e10, -1e10, 1e300, Infinity, -Infinity, NaN];
+
+const ENC = new TextEncoder();
+
+/** The bytes of a typed array, NaNs canonicalised (quiet, positive, zero payload). */
+function canonicalBytes(data) {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Float32Array) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < data.length; i++) if (data[i] !== data[i]) words[i] = 0x7fc00000;
+  } else if (data instanceof Float64Array) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    // Little-endian: the high word (sign, exponent, top of the mantissa) comes second.
+    for (let i = 0; i < data.length; i++) if (data[i] !== data[i]) { words[2 * i] = 0; words[2 * i + 1] = 0x7ff80000; }
+  }
+  return bytes;
+}
+
+class Hasher {
+  constructor(wg) { this.wg = wg; this.results = {}; }
+
+  /** Records the hash of `value` (a tensor, or an array of tensors and numbers) under `name`. */
+  put(name, value) {
+    if (name in this.results) throw new Error(`determinism program: duplicate result name ${name}`);
+    const parts = [];
+    const add = (v) => {
+      if (Array.isArray(v)) { v.forEach(add); return; }
+      if (typeof v === 'number') {
+        parts.push(ENC.encode('number|'), canonicalBytes(new Float64Array([v])));
+        return;
+      }
+      if (!this.wg.isTensor(v)) throw new Error(`determinism program: ${name} is not a tensor`);
+      parts.push(ENC.encode(`${v.dtype}|${v.shape.join(',')}|`), canonicalBytes(v.data()));
+    };
+    add(value);
+    let length = 0;
+    for (const p of parts) length += p.length;
+    const all = new Uint8Array(length);
+    let at = 0;
+    for (const p of parts) { all.set(p, at); at += p.length; }
+    this.results[name] = sha256(all);
+  }
+}
+
+const UNARY = ['neg', 'abs', 'sign', 'square', 'sqrt', 'rsqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos',
+  'tan', 'tanh', 'sigmoid', 'relu', 'softplus', 'erf'];
+const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
+const COMPARE = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+const DTYPES = ['float32', 'float64'];
+
+function elementwise(wg, h) {
+  for (const dtype of DTYPES) {
+    // Specials, a dense sweep over [-12, 12] and large arguments (range reduction of sin/cos/tan).
+    const xs = [...SPECIALS, ...values(4093, -12, 12, 1), ...values(509, -1e4, 1e4, 2)];
+    const x = wg.tensor(xs, { dtype });
+    for (const op of UNARY) h.put(`unary.${op}.${dtype}`, wg[op](x));
+    const a = wg.tensor(values(6 * 35, -3, 3, 3), { shape: [6, 5, 7], dtype });
+    const b = wg.tensor(values(5 * 7, 0.1, 2.5, 4), { shape: [5, 7], dtype });
+    const c = wg.tensor(values(6, -2, 2, 5), { shape: [6, 1, 1], dtype });
+    for (const op of BINARY) {
+      h.put(`binary.${op}.${dtype}`, wg[op](a, b));
+      h.put(`binary.${op}.bcast.${dtype}`, wg[op](b, c));
+      h.put(`binary.${op}.scalar.${dtype}`, [wg[op](a, 1.5), wg[op](0.75, b)]);
+    }
+    const s = wg.tensor(SPECIALS, { dtype });
+    const t = wg.tensor([...SPECIALS].reverse(), { dtype });
+    for (const op of BINARY) h.put(`binary.${op}.specials.${dtype}`, wg[op](s, t));
+    for (const op of COMPARE) h.put(`compare.${op}.${dtype}`, wg[op](a, b.mul(0.5)));
+    h.put(`where.${dtype}`, wg.where(a.gt(0), a, b));
+    h.put(`clamp.${dtype}`, [a.clamp(-1, 0.5), a.clamp(null, 0), a.clamp(-0.25)]);
+    h.put(`cast.${dtype}`, [x.to(dtype === 'float32' ? 'float64' : 'float32'), a.mul(7).to('int32'), a.to('bool')]);
+    // Gradients of every unary op (first and second order) on arguments inside the domain.
+    const g = wg.tensor(values(37, 0.1, 2.9, 6), { dtype });
+    for (const op of UNARY) {
+      const f = (y) => wg[op](y).sum();
+      h.put(`grad.unary.${op}.${dtype}`, [wg.grad(f)(g), wg.grad((y) => wg.grad(f)(y).sum(), { higherOrder: true })(g)]);
+    }
+    for (const op of BINARY) {
+      const [, grads] = wg.valueAndGrad((p, q) => wg[op](p, q).sum(), { argnums: [0, 1] })(a.abs().add(0.5), b);
+      h.put(`grad.binary.${op}.${dtype}`, grads);
+    }
+  }
+}
+
+function reductions(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(4 * 6 * 9, -2, 2, 11), { shape: [4, 6, 9], dtype });
+    // Odd, long vectors: the SIMD body, its unrolling and the scalar tail all contribute.
+    const long = wg.tensor(values(10007, -1, 1, 12), { dtype });
+    for (const op of ['sum', 'prod', 'max', 'min', 'logsumexp', 'mean', 'variance', 'std']) {
+      const axesList = [undefined, 0, 1, 2, [0, 2], [-1, -2]];
+      h.put(`reduce.${op}.${dtype}`, axesList.map((axes) => wg[op](x, axes)));
+      h.put(`reduce.${op}.keepdims.${dtype}`, wg[op](x, 1, { keepdims: true }));
+      if (op !== 'prod') h.put(`reduce.${op}.long.${dtype}`, wg[op](long));
+      h.put(`grad.reduce.${op}.${dtype}`, wg.grad((y) => wg[op](y, [0, 2]).square().sum())(x));
+    }
+    h.put(`reduce.variance.correction.${dtype}`, wg.variance(x, 2, { correction: 0 }));
+  }
+}
+
+function matmuls(wg, h) {
+  // [m, k, n]: 1×1, small and odd (direct kernel and its tails), skinny, square below the packing
+  // threshold, and above it (packed, register-blocked, cache-blocked over K).
+  const shapes = [[1, 1, 1], [3, 5, 7], [17, 33, 9], [1, 300, 40], [40, 300, 1], [64, 64, 64], [160, 130, 150],
+    [133, 291, 67]];
+  let seed = 100;
+  for (const dtype of DTYPES) {
+    for (const [m, k, n] of shapes) {
+      const a = wg.tensor(values(m * k, -1, 1, seed++), { shape: [m, k], dtype });
+      const b = wg.tensor(values(k * n, -1, 1, seed++), { shape: [k, n], dtype });
+      const tag = `${m}x${k}x${n}.${dtype}`;
+      h.put(`matmul.${tag}`, wg.matmul(a, b));
+      // Every transposed form, read in place: aᵀ is [k, m] stored, bᵀ is [n, k] stored.
+      const at = a.t().clone(), bt = b.t().clone();
+      h.put(`matmulT.${tag}`, [wg.matmulT(at, b, { transA: true }), wg.matmulT(a, bt, { transB: true }),
+        wg.matmulT(at, bt, { transA: true, transB: true })]);
+      if (m * k * n <= 64 * 64 * 64) {
+        const [, grads] = wg.valueAndGrad((p, q) => wg.matmul(p, q).square().sum(), { argnums: [0, 1] })(a, b);
+        h.put(`grad.matmul.${tag}`, grads);
+      }
+    }
+    const a = wg.tensor(values(4 * 20 * 30, -1, 1, seed++), { shape: [4, 20, 30], dtype });
+    const b = wg.tensor(values(4 * 30 * 25, -1, 1, seed++), { shape: [4, 30, 25], dtype });
+    h.put(`matmul.batched.${dtype}`, [wg.bmm(a, b), wg.matmulT(b, a, { transA: true, transB: true })]);
+    const c = wg.tensor(values(2 * 5 * 6, -1, 1, seed++), { shape: [2, 1, 5, 6], dtype });
+    const d = wg.tensor(values(3 * 6 * 7, -1, 1, seed++), { shape: [3, 6, 7], dtype });
+    h.put(`matmul.broadcast.${dtype}`, wg.matmul(c, d));
+    const [, grads] = wg.valueAndGrad((p, q) => wg.matmul(p, q).tanh().sum(), { argnums: [0, 1] })(c, d);
+    h.put(`grad.matmul.broadcast.${dtype}`, grads);
+    const v = wg.tensor(values(6, -1, 1, seed++), { dtype });
+    const w = wg.tensor(values(6, -1, 1, seed++), { dtype });
+    h.put(`matmul.vector.${dtype}`, [wg.dot(v, w), wg.mv(c.reshape([10, 6]), v), wg.outer(v, w), wg.matmul(v, d)]);
+  }
+}
+
+function shapeOps(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(2 * 3 * 4 * 5, -1, 1, 21), { shape: [2, 3, 4, 5], dtype });
+    h.put(`shape.views.${dtype}`, [x.reshape([6, 20]), x.permute(3, 1, 0, 2), x.transpose(1, 3), x.flatten(1),
+      x.unsqueeze(2).squeeze(2), wg.broadcastTo(x.sum(0), [7, 3, 4, 5])]);
+    h.put(`shape.slice.${dtype}`, [wg.slice(x, [null, [0, 3, 2], [-3, null, 2]]), wg.narrow(x, 3, 1, 3), wg.select(x, 2, -1),
+      wg.pad(x, [1, 2, 0, 1], -0.5)]);
+    const [p, q, r] = wg.split(x, [1, 2, 2], 3);
+    h.put(`shape.join.${dtype}`, [wg.concat([r, p, q], 3), wg.stack([p, p], 1), ...wg.chunk(x, 2, 2), ...wg.unstack(x, 1)]);
+    const idx = wg.tensor([3, 0, 0, 2, 1], { dtype: 'int32' });
+    const src = wg.tensor(values(2 * 3 * 5 * 5, -1, 1, 22), { shape: [2, 3, 5, 5], dtype });
+    const gidx = wg.tensor(Array.from({ length: 2 * 3 * 4 * 2 }, (_, i) => (i * 7) % 5), { shape: [2, 3, 4, 2], dtype: 'int32' });
+    h.put(`shape.index.${dtype}`, [wg.indexSelect(x, 2, idx), wg.indexAdd(x, 2, idx, src),
+      wg.gather(x, 3, gidx), wg.scatterAdd(x, 3, gidx, wg.ones([2, 3, 4, 2], { dtype }))]);
+    const f = (y) => wg.concat([wg.gather(y, 3, gidx).reshape([2, 24]),
+      wg.slice(y, [null, [1, 3]]).permute(0, 2, 1, 3).reshape([2, 40])], 1).mul(wg.pad(y, [1, 1], 0.5).sum()).sum();
+    h.put(`grad.shape.${dtype}`, wg.grad(f)(x));
+  }
+}
+
+function creationAndRandom(wg, h) {
+  for (const dtype of DTYPES) {
+    h.put(`creation.${dtype}`, [wg.arange(0, 5, 0.3, { dtype }), wg.linspace(-1, 1, 11, { dtype }), wg.eye(3, 4, { dtype }),
+      wg.full([2, 3], 0.1, { dtype }), wg.zeros([0, 3], { dtype })]);
+    wg.seed(1234);
+    h.put(`random.global.${dtype}`, [wg.rand([1001], { dtype }), wg.randn([1001], { dtype }), wg.uniform([77], -3, 5, { dtype }),
+      wg.normal([77], 2, 0.5, { dtype })]);
+    h.put(`random.seeded.${dtype}`, [wg.rand([33], { dtype, seed: 7 }), wg.randn([33], { dtype, seed: -9 })]);
+  }
+}
+
+function convolutions(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(2 * 3 * 11 * 9, -1, 1, 71), { shape: [2, 3, 11, 9], dtype });
+    const w = wg.tensor(values(4 * 3 * 3 * 3, -0.5, 0.5, 72), { shape: [4, 3, 3, 3], dtype });
+    const b = wg.tensor(values(4, -0.1, 0.1, 73), { shape: [4], dtype });
+    const wg2 = wg.tensor(values(6 * 1 * 2 * 3, -0.5, 0.5, 74), { shape: [6, 1, 2, 3], dtype });
+    h.put(`conv.conv2d.${dtype}`, [wg.conv2d(x, w, b), wg.conv2d(x, w, null, { stride: 2, padding: 1 }),
+      wg.conv2d(x, w, b, { padding: 'same', dilation: [2, 1] }), wg.conv2d(x, wg2, null, { groups: 3, stride: [1, 2] })]);
+    const x1 = wg.tensor(values(2 * 3 * 17, -1, 1, 75), { shape: [2, 3, 17], dtype });
+    const w1 = wg.tensor(values(5 * 3 * 4, -0.5, 0.5, 76), { shape: [5, 3, 4], dtype });
+    h.put(`conv.conv1d.${dtype}`, [wg.conv1d(x1, w1), wg.conv1d(x1, w1, null, { stride: 3, padding: 2 })]);
+    const wt = wg.tensor(values(3 * 2 * 3 * 3, -0.5, 0.5, 77), { shape: [3, 2, 3, 3], dtype });
+    h.put(`conv.convTranspose.${dtype}`, [wg.convTranspose2d(x, wt, null, { stride: 2, padding: 1, outputPadding: 1 }),
+      wg.convTranspose1d(x1, wg.tensor(values(3 * 2 * 4, -0.5, 0.5, 78), { shape: [3, 2, 4], dtype }), null, { stride: 2 })]);
+    const [, grads] = wg.valueAndGrad((p, q, r) => wg.conv2d(p, q, r, { stride: 2, padding: 1 }).tanh().sum(), { argnums: [0, 1, 2] })(x, w, b);
+    h.put(`grad.conv.conv2d.${dtype}`, grads);
+    h.put(`grad.conv.convTranspose.${dtype}`, wg.grad((q) => wg.convTranspose2d(x, q, null, { stride: 2 }).square().sum())(wt));
+    h.put(`pool.${dtype}`, [wg.maxPool2d(x, 2), wg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }),
+      wg.avgPool2d(x, [2, 3], { padding: [1, 1], countIncludePad: false }), wg.adaptiveAvgPool2d(x, [4, 3]),
+      wg.maxPool1d(x1, 3), wg.avgPool1d(x1, 4, { stride: 2 }), wg.globalAvgPool2d(x), wg.globalMaxPool2d(x)]);
+    h.put(`grad.pool.${dtype}`, wg.grad((p) => wg.maxPool2d(p, 3, { stride: 2 }).sum().add(wg.avgPool2d(p, 2).square().sum()))(x));
+  }
+}
+
+function indexing(wg, h) {
+  for (const dtype of DTYPES) {
+    // Ties on purpose (values rounded to a grid): stable sorting and first-index arg-extrema.
+    const x = wg.tensor(values(4 * 13, -3, 3, 81).map((v) => Math.round(v * 2) / 2), { shape: [4, 13], dtype });
+    const [sv, si] = wg.sort(x);
+    const [tv, ti] = wg.topk(x, 5, { axis: 1 });
+    h.put(`indexing.sort.${dtype}`, [sv, si, wg.argsort(x, { axis: 0, descending: true }), tv, ti,
+      ...wg.topk(x, 2, { axis: 0, largest: false }), wg.argmax(x, 1), wg.argmin(x, 0), wg.argmax(x)]);
+    h.put(`indexing.scan.${dtype}`, [wg.cumsum(x, 1), wg.cumprod(x.mul(0.5), 0), wg.cumsum(x.gt(0), 1)]);
+    h.put(`indexing.layout.${dtype}`, [wg.tril(x, 1), wg.triu(x, -2), wg.flip(x, [0, 1]), wg.roll(x, [3, -1], [1, 0]),
+      wg.roll(x, 5), wg.tile(x, 2, 1), wg.repeat(x, 1, 2, 1), wg.repeatInterleave(x, 2, 0)]);
+    const table = wg.tensor(values(10 * 4, -1, 1, 82), { shape: [10, 4], dtype });
+    const ids = wg.tensor([[1, 9, 1], [0, 3, 3]], { dtype: 'int32' });
+    h.put(`indexing.embedding.${dtype}`, [wg.embedding(ids, table), wg.oneHot(ids, 10)]);
+    h.put(`grad.indexing.${dtype}`, [wg.grad((t) => wg.embedding(ids, t, { paddingIdx: 3 }).square().sum())(table),
+      wg.grad((y) => wg.cumprod(y.mul(0.5), 1).sum().add(wg.sort(y)[0].mul(wg.arange(13, { dtype })).sum()))(x)]);
+    const a = wg.tensor(values(3 * 4 * 5, -1, 1, 83), { shape: [3, 4, 5], dtype });
+    const wl = wg.tensor(values(6 * 5, -1, 1, 84), { shape: [6, 5], dtype });
+    h.put(`linear.${dtype}`, [wg.linear(a, wl, wg.ones([6], { dtype })), wg.einsum('bij,kj->bik', a, wl),
+      wg.einsum('bii->b', a.narrow(2, 0, 4)), wg.einsum('ij,ij->', wl, wl)]);
+  }
+}
+
+function activations(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor([...SPECIALS, ...values(997, -8, 8, 91)], { dtype });
+    h.put(`activation.${dtype}`, [wg.leakyRelu(x, 0.1), wg.elu(x), wg.selu(x), wg.gelu(x), wg.gelu(x, { approximate: 'tanh' }),
+      wg.silu(x), wg.mish(x), wg.hardtanh(x, -2, 3), wg.hardsigmoid(x), wg.softplus(x, { beta: 2, threshold: 10 })]);
+    const z = wg.tensor(values(6 * 10, -30, 30, 92), { shape: [6, 10], dtype });
+    h.put(`softmax.${dtype}`, [wg.softmax(z), wg.logSoftmax(z), wg.softmax(z, 0), wg.logSoftmax(z.reshape([3, 2, 10]), 1)]);
+    const g = wg.tensor(values(3 * 7, -2, 2, 93), { shape: [3, 7], dtype });
+    h.put(`grad.activation.${dtype}`, ['gelu', 'silu', 'mish', 'elu', 'selu', 'softmax', 'logSoftmax']
+      .map((op) => wg.grad((y) => wg[op](y).mul(wg.arange(7, { dtype })).sum())(g)));
+  }
+}
+
+function normalisation(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(4 * 6 * 5 * 3, -2, 3, 101), { shape: [4, 6, 5, 3], dtype });
+    const w = wg.tensor(values(6, 0.5, 1.5, 102), { dtype }), b = wg.tensor(values(6, -0.5, 0.5, 103), { dtype });
+    const rm = wg.zeros([6], { dtype }), rv = wg.ones([6], { dtype });
+    const train = wg.batchNorm(x, rm, rv, w, b, { training: true, momentum: 0.2 });
+    h.put(`norm.batchNorm.${dtype}`, [train, rm, rv, wg.batchNorm(x, rm, rv, w, b)]);
+    const ln = wg.tensor(values(5 * 3, 0.5, 1.5, 104), { shape: [5, 3], dtype });
+    h.put(`norm.others.${dtype}`, [wg.layerNorm(x, [5, 3], ln, ln.neg()), wg.groupNorm(x, 3, w, b), wg.instanceNorm(x),
+      wg.localResponseNorm(x, 3)]);
+    h.put(`grad.norm.${dtype}`, [
+      wg.grad((y) => wg.batchNorm(y, null, null, w, b, { training: true }).square().sum())(x),
+      wg.grad((y) => wg.layerNorm(y, 3).mul(y).sum())(x),
+      wg.grad((y) => wg.groupNorm(y, 2, w, b).tanh().sum())(x)]);
+  }
+}
+
+function losses(wg, h) {
+  for (const dtype of DTYPES) {
+    const logits = wg.tensor(values(8 * 5, -4, 4, 111), { shape: [8, 5], dtype });
+    const labels = wg.tensor([0, 4, 2, 2, 1, 3, 0, 4], { dtype: 'int32' });
+    const probs = wg.softmax(wg.tensor(values(8 * 5, -1, 1, 112), { shape: [8, 5], dtype }));
+    const weight = wg.tensor([1, 2, 0.5, 1, 1.5], { dtype });
+    h.put(`crossEntropy.${dtype}`, [wg.crossEntropy(logits, labels), wg.crossEntropy(logits, labels, { weight, labelSmoothing: 0.1 }),
+      wg.crossEntropy(logits, probs), wg.crossEntropy(logits, labels, { reduction: 'none', ignoreIndex: 2 }),
+      wg.nllLoss(wg.logSoftmax(logits), labels, { reduction: 'sum' })]);
+    h.put(`grad.crossEntropy.${dtype}`, wg.grad((z) => wg.crossEntropy(z, labels, { weight, labelSmoothing: 0.1 }))(logits));
+    const p = wg.sigmoid(logits), t = wg.tensor(values(8 * 5, 0, 1, 113), { shape: [8, 5], dtype });
+    h.put(`loss.${dtype}`, [wg.mse(logits, t), wg.halfMse(logits, t), wg.l1Loss(logits, t, { reduction: 'sum' }),
+      wg.huberLoss(logits, t, { delta: 0.5 }), wg.smoothL1Loss(logits, t, { beta: 2 }),
+      wg.klDiv(wg.logSoftmax(logits), probs, { reduction: 'batchmean' }), wg.binaryCrossEntropy(p, t),
+      wg.binaryCrossEntropyWithLogits(logits, t, { reduction: 'none' })]);
+    h.put(`grad.loss.${dtype}`, [wg.grad((z) => wg.binaryCrossEntropyWithLogits(z, t))(logits),
+      wg.grad((z) => wg.huberLoss(z, t, { delta: 0.5 }).add(wg.klDiv(wg.logSoftmax(z), probs)))(logits)]);
+    wg.seed(5);
+    h.put(`dropout.${dtype}`, [wg.dropout(logits, 0.3), wg.dropout(logits, 0.5, { training: false })]);
+  }
+}
+
+function linearAlgebra(wg, h) {
+  for (const dtype of DTYPES) {
+    const n = 6;
+    const m = wg.tensor(values(n * n, -1, 1, 121), { shape: [n, n], dtype });
+    const spd = wg.matmulT(m, m, { transB: true }).add(wg.eye(n, { dtype }).mul(0.5));
+    const rhs = wg.tensor(values(n * 2, -1, 1, 122), { shape: [n, 2], dtype });
+    const [sign, logabs] = wg.slogdet(m);
+    const [q, r] = wg.qr(wg.tensor(values(7 * 4, -1, 1, 123), { shape: [7, 4], dtype }));
+    h.put(`linalg.${dtype}`, [wg.solve(m, rhs), wg.inv(m), wg.det(m), sign, logabs, wg.logdet(spd), wg.cholesky(spd), q, r,
+      wg.solveTriangular(wg.triu(m).add(wg.eye(n, { dtype }).mul(2)), rhs, { upper: true }), wg.diag(m, 1), wg.matrixTrace(m),
+      wg.vectorNorm(rhs, 3), wg.matrixNorm(m), wg.norm(m)]);
+    h.put(`grad.linalg.${dtype}`, [wg.grad((a) => wg.solve(a, rhs).square().sum())(m), wg.grad((a) => wg.logdet(a))(spd),
+      wg.grad((a) => wg.cholesky(a).sum())(spd), wg.grad((a) => wg.qr(a)[1].abs().sum())(m)]);
+  }
+}
+
+/** log-softmax and cross-entropy from plain ops (logsumexp) until the activation family lands. */
+function softmaxFromOps(wg, h) {
+  for (const dtype of DTYPES) {
+    const logits = wg.tensor(values(8 * 10, -6, 6, 31), { shape: [8, 10], dtype });
+    const labels = wg.tensor([3, 1, 4, 1, 5, 9, 2, 6], { dtype: 'int32' });
+    const ce = (z) => wg.gather(z.sub(wg.logsumexp(z, -1, { keepdims: true })), 1, labels.reshape([8, 1])).mean().neg();
+    h.put(`softmax.plain.${dtype}`, [logits.sub(wg.logsumexp(logits, -1, { keepdims: true })).exp(), ce(logits)]);
+    h.put(`grad.crossEntropy.plain.${dtype}`, wg.grad(ce)(logits));
+  }
+}
+
+function autodiffModes(wg, h) {
+  const f = (x) => x.sin().mul(x.square().sum().exp().mul(0.1)).sum();
+  const x = wg.tensor([0.3, -0.7, 1.1], { dtype: 'float64' });
+  const u = wg.tensor([1, 0.5, -2], { dtype: 'float64' });
+  const [y, ydot] = wg.jvp(f, [x], [u]);
+  h.put('autodiff.jvp', [y, ydot]);
+  h.put('autodiff.hessian', wg.hessian(f)(x));
+  h.put('autodiff.hvp', wg.hvp(f)(x, u));
+  h.put('autodiff.jacobian', [wg.jacobian((z) => z.tanh().mul(z.sum()))(x), wg.jacfwd((z) => z.exp().mul(z))(x)]);
+}
+
+function sequenceModels(wg, h) {
+  const T = 5, N = 2, I = 3, H = 4;
+  const x = wg.tensor(values(T * N * I, -1, 1, 41), { shape: [T, N, I], dtype: 'float32' });
+  const weights = (gates, seed) => [wg.tensor(values(gates * H * I, -0.5, 0.5, seed), { shape: [gates * H, I] }),
+    wg.tensor(values(gates * H * H, -0.5, 0.5, seed + 1), { shape: [gates * H, H] }),
+    wg.tensor(values(gates * H, -0.5, 0.5, seed + 2), { shape: [gates * H] }),
+    wg.tensor(values(gates * H, -0.5, 0.5, seed + 3), { shape: [gates * H] })];
+  const lw = weights(4, 42), gw = weights(3, 46);
+  const [out, [hn, cn]] = wg.lstm(x, null, lw);
+  h.put('recurrent.lstm', [out, hn, cn]);
+  h.put('recurrent.gru', wg.gru(x, null, gw));
+  h.put('grad.recurrent.lstm', wg.grad((w) => wg.lstm(x, null, [w, ...lw.slice(1)])[0].square().sum())(lw[0]));
+  const q = wg.tensor(values(2 * 3 * 4 * 8, -1, 1, 51), { shape: [2, 3, 4, 8] });
+  const k = wg.tensor(values(2 * 3 * 6 * 8, -1, 1, 52), { shape: [2, 3, 6, 8] });
+  const v = wg.tensor(values(2 * 3 * 6 * 5, -1, 1, 53), { shape: [2, 3, 6, 5] });
+  h.put('attention.sdpa', [wg.scaledDotProductAttention(q, k, v), wg.scaledDotProductAttention(q, k, v, { isCausal: true })]);
+  h.put('grad.attention.sdpa', wg.grad((z) => wg.scaledDotProductAttention(z, k, v).sum())(q));
+}
+
+/**
+ * 200 steps of plain SGD on a 2-layer MLP (tanh, cross-entropy through logsumexp) over a fixed
+ * synthetic 3-class problem, weights drawn from the seeded generator. Hashes every loss and the
+ * final weights.
+ */
+function training(wg, h) {
+  const N = 64, D = 8, H = 16, C = 3;
+  const xs = values(N * D, -1, 1, 61);
+  const labels = Array.from({ length: N }, (_, i) => {
+    const row = xs.slice(i * D, i * D + D);
+    const s = row[0] + row[1] - row[2] * row[3];
+    return s > 0.3 ? 2 : s > -0.3 ? 1 : 0;
+  });
+  const x = wg.keep(wg.tensor(xs, { shape: [N, D] }));
+  const y = wg.keep(wg.tensor(labels, { shape: [N, 1], dtype: 'int32' }));
+  wg.seed(2024);
+  let params = [wg.randn([H, D]).mul(0.5), wg.zeros([H]), wg.randn([C, H]).mul(0.3), wg.zeros([C])].map((p) => wg.keep(p));
+  const loss = (w1, b1, w2, b2) => {
+    const hidden = wg.matmulT(x, w1, { transB: true }).add(b1).tanh();
+    const z = wg.matmulT(hidden, w2, { transB: true }).add(b2);
+    return wg.gather(z.sub(wg.logsumexp(z, -1, { keepdims: true })), 1, y).mean().neg();
+  };
+  const step = wg.valueAndGrad(loss, { argnums: [0, 1, 2, 3] });
+  const losses = new Float32Array(200);
+  for (let i = 0; i < 200; i++) {
+    const next = wg.tidy(() => {
+      const [l, grads] = step(...params);
+      losses[i] = l.item();
+      return params.map((p, k) => p.sub(grads[k].mul(0.5)));
+    });
+    wg.dispose(params);
+    params = next.map((p) => wg.keep(p));
+  }
+  h.put('train.mlp.losses', wg.tensor(losses));
+  h.put('train.mlp.weights', params);
+  wg.dispose([x, y, ...params]);
+  return { firstLoss: losses[0], lastLoss: losses[199] };
+}
+
+/**
+ * Runs the whole program and returns { results: {name: sha256}, digest, training }. `digest` hashes
+ * all names and hashes in order, one value to compare at a glance.
+ */
+export function runProgram(wg) {
+  const h = new Hasher(wg);
+  wg.tidy(() => {
+    elementwise(wg, h);
+    reductions(wg, h);
+    matmuls(wg, h);
+    shapeOps(wg, h);
+    creationAndRandom(wg, h);
+    convolutions(wg, h);
+    indexing(wg, h);
+    activations(wg, h);
+    normalisation(wg, h);
+    losses(wg, h);
+    linearAlgebra(wg, h);
+    softmaxFromOps(wg, h);
+    autodiffModes(wg, h);
+    sequenceModels(wg, h);
+  });
+  const summary = training(wg, h);
+  const names = Object.keys(h.results).sort();
+  const results = {};
+  for (const n of names) results[n] = h.results[n];
+  const digest = sha256(ENC.encode(names.map((n) => `${n} ${results[n]}\n`).join('')));
+  return { results, digest, training: summary };
+}
