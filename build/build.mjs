@@ -48,7 +48,7 @@ const browserPlatform = {
   name: 'wasmgrad-browser',
   setup(build) {
     build.onResolve({ filter: /\/platform\/read-file\.js$/ }, (args) =>
-      ({ path: path.join(args.resolveDir, 'platform', 'read-file.browser.ts') }));
+      ({ path: path.join(path.dirname(path.resolve(args.resolveDir, args.path)), 'read-file.browser.ts') }));
   },
 };
 

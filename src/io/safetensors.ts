@@ -9,6 +9,7 @@ import { requireInit } from '../runtime.js';
 import { tidy } from '../scope.js';
 import { WasmgradError, ValueError } from '../errors.js';
 import { Module, type StateDict } from '../nn/module.js';
+import { readFile, writeFile } from '../platform/read-file.js';
 
 /** A malformed or truncated file, or one that does not fit the network it is loaded into. */
 export class SafetensorsError extends WasmgradError {}
@@ -203,20 +204,6 @@ export function loadInto(module: Module, source: Source): Module {
 
 const isPath = (x: unknown): x is string | URL => typeof x === 'string' || x instanceof URL;
 
-async function readFile(path: string | URL): Promise<Uint8Array> {
-  const g = globalThis as any;
-  if (g.Deno?.readFile) return g.Deno.readFile(path);
-  const fs = await import('node:fs/promises');
-  return new Uint8Array(await fs.readFile(path));
-}
-
-async function writeFile(path: string | URL, bytes: Uint8Array): Promise<void> {
-  const g = globalThis as any;
-  if (g.Deno?.writeFile) return g.Deno.writeFile(path, bytes);
-  const fs = await import('node:fs/promises');
-  await fs.writeFile(path, bytes);
-}
-
 /** io.save(net | tensors) → safetensors bytes; io.save(net | tensors, path) writes the file (Node, Deno, Bun). */
 export function save(target: Module | StateDict, options?: SaveOptions): Uint8Array;
 export function save(target: Module | StateDict, path: string | URL, options?: SaveOptions): Promise<void>;
@@ -238,6 +225,6 @@ export function load(source: string | URL): Promise<Loaded>;
 export function load<M extends Module>(source: string | URL, into: M): Promise<M>;
 export function load(source: Source | string | URL, into?: Module): Loaded | Module | Promise<Loaded | Module> {
   if (into !== undefined && !(into instanceof Module)) throw new ValueError(`io.load: the second argument must be a Module, got ${into === null ? 'null' : typeof into}`);
-  if (isPath(source)) return readFile(source).then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)));
+  if (isPath(source)) return readFile(source as URL).then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)));
   return into ? loadInto(into, source) : deserialize(source);
 }

@@ -83,7 +83,7 @@ async function terminalBar(setting: boolean | 'auto'): Promise<Bar | undefined> 
   const cli = mod.default ?? mod;
   return new cli.SingleBar({
     format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} batches | loss {loss} | {speed} samples/s | {elapsed}s',
-    barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, noTTYOutput: !tty, notTTYSchedule: 1000,
+    stream: proc.stdout, barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, noTTYOutput: !tty, notTTYSchedule: 1000,
     stopOnComplete: false, clearOnComplete: false,
   });
 }
