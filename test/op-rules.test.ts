@@ -40,6 +40,11 @@ const NOT_OPS: Record<string, string> = {
   dldivergence: 'transformation', dllaplacian: 'transformation', vjp: 'transformation',
   customGrad: 'transformation', customJvp: 'transformation', checkpoint: 'transformation',
   accelerate: 'transformation (test/accelerate.test.ts)',
+  // networks, optimizers and training (test/nn.test.ts, test/optim.test.ts, test/train.test.ts)
+  functionalCall: 'runs a module', adamupdate: 'optimizer update', sgdmupdate: 'optimizer update',
+  rmspropupdate: 'optimizer update', lbfgsupdate: 'optimizer update', lbfgsState: 'optimizer state',
+  minibatches: 'data iteration', Minibatches: 'class', randperm: 'random creation', seededRandom: 'JS generator',
+  fit: 'training loop', trainStep: 'training step',
   // no derivative by definition, so the finite-difference check does not apply to it
   stopGradient: 'cuts the derivative (test/custom.test.ts)', detach: 'cuts the derivative (test/custom.test.ts)',
 };
