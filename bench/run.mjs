@@ -88,7 +88,7 @@ async function runCase(c, ctx, profile, ceiling) {
       const figure = figureOf(c, t.median);
       const ceil = ceilingFor(c, ceiling);
       row.peers[peer] = {
-        status: 'ok', seconds: t.median, mean: t.mean, rme: t.rme, samples: t.samples, figure,
+        status: 'ok', seconds: t.median, best: t.min, mean: t.mean, rme: t.rme, samples: t.samples, figure,
         ofCeiling: ceil ? figure / ceil.value : null,
       };
     } catch (e) {
