@@ -4,7 +4,7 @@
 // the gradient, the forward-mode tangents in each direction and the Hessian, as
 // ../shared/reference/seed-example.md tabulates them.
 //
-//   npm start                         # build, then run this file
+//   npm run seed                      # build, then run this file
 //   node examples/seed.mjs 1.5 -0.3   # another point
 
 import { init, tensor, valueAndGrad, trace, traceJvp, hessian } from 'wasmgrad';
