@@ -66,21 +66,47 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
   }
 }
 
-/** One inner run: out[i] = a[i*sa] op b[i*sb], with sa, sb in {0, 1} on the fast paths. */
+/**
+ * One inner run: out[i] = a[i*sa] op b[i*sb], with sa, sb in {0, 1} on the fast paths. The op
+ * and the strides are resolved once per run, so each SIMD loop body is a single instruction
+ * pattern (binaryLoop is inlined with constant op and strides, and the switch folds away).
+ */
 function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
+  if (op == Op.pow || sa < 0 || sb < 0 || sa > 1 || sb > 1) { binaryTail<T>(op, pa, sa, pb, sb, po, n, 0); return; }
+  switch (op) {
+    case Op.add: binaryStrides<T>(Op.add, pa, sa, pb, sb, po, n); break;
+    case Op.sub: binaryStrides<T>(Op.sub, pa, sa, pb, sb, po, n); break;
+    case Op.mul: binaryStrides<T>(Op.mul, pa, sa, pb, sb, po, n); break;
+    case Op.div: binaryStrides<T>(Op.div, pa, sa, pb, sb, po, n); break;
+    case Op.maximum: binaryStrides<T>(Op.maximum, pa, sa, pb, sb, po, n); break;
+    default: binaryStrides<T>(Op.minimum, pa, sa, pb, sb, po, n);
+  }
+}
+
+@inline function binaryStrides<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
+  if (sa == 1 && sb == 1) binaryLoop<T>(op, pa, 1, pb, 1, po, n);
+  else if (sa == 1) binaryLoop<T>(op, pa, 1, pb, 0, po, n);
+  else if (sb == 1) binaryLoop<T>(op, pa, 0, pb, 1, po, n);
+  else binaryLoop<T>(op, pa, 0, pb, 0, po, n);
+}
+
+@inline function binaryLoop<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
   const size = sizeof<T>();
   const lanes = <i32>(16 / size);
+  const va = v128.splat<T>(load<T>(pa));
+  const vb = v128.splat<T>(load<T>(pb));
   let i = 0;
-  if (op != Op.pow && (sa | sb) >= 0 && sa <= 1 && sb <= 1) {
-    const va = v128.splat<T>(load<T>(pa));
-    const vb = v128.splat<T>(load<T>(pb));
-    for (; i + lanes <= n; i += lanes) {
-      const x = sa == 1 ? v128.load(pa + <usize>i * size) : va;
-      const y = sb == 1 ? v128.load(pb + <usize>i * size) : vb;
-      v128.store(po + <usize>i * size, binaryVectorOp<T>(op, x, y));
-    }
+  for (; i + lanes <= n; i += lanes) {
+    const x = sa == 1 ? v128.load(pa + <usize>i * size) : va;
+    const y = sb == 1 ? v128.load(pb + <usize>i * size) : vb;
+    v128.store(po + <usize>i * size, binaryVectorOp<T>(op, x, y));
   }
-  for (; i < n; i++) {
+  binaryTail<T>(op, pa, sa, pb, sb, po, n, i);
+}
+
+function binaryTail<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32, from: i32): void {
+  const size = sizeof<T>();
+  for (let i = from; i < n; i++) {
     const x = load<T>(pa + <usize>(i * sa) * size);
     const y = load<T>(pb + <usize>(i * sb) * size);
     store<T>(po + <usize>i * size, binaryScalarOp<T>(op, x, y));
