@@ -262,4 +262,3 @@ P.float = function () { return this.to('float32'); };
 P.double = function () { return this.to('float64'); };
 P.clone = function () { return clone(this); };
 
-export { isFloat, DTypeError };

@@ -87,7 +87,7 @@ export function logsumexp(x: Tensor, axes?: Axes, options: ReduceOptions = {}): 
 }
 
 /** The number of elements `axes` covers. */
-export function countOver(x: Tensor, mask: number): number {
+function countOver(x: Tensor, mask: number): number {
   let n = 1;
   x.dims.forEach((d, k) => { if (mask & (1 << k)) n *= d; });
   return n;
