@@ -12,7 +12,7 @@ import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, re
 import { tangentOf, setTangent } from "./forward";
 import { sum } from "./reduce";
 import { unary, mul, sub } from "./elementwise";
-import { expT } from "./math";
+import { expT, expF32x4 } from "./math";
 import { vjpLoss, jvpLoss } from "./loss";
 
 /**
@@ -60,7 +60,20 @@ function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
   for (let i = 0; i < n; i++) m = max(m, <f64>load<T>(px + <usize>i * size));
   const mt = <T>m;
   let s: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (sizeof<T>() == 4) {
+    // Four exps at a time; the sum stays one sequential float64 chain, as in the scalar loop.
+    const vm = f32x4.splat(<f32>mt);
+    for (; i + 4 <= n; i += 4) {
+      const e = expF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm));
+      if (!isLog) v128.store(po + (<usize>i << 2), e);
+      s += <f64>f32x4.extract_lane(e, 0);
+      s += <f64>f32x4.extract_lane(e, 1);
+      s += <f64>f32x4.extract_lane(e, 2);
+      s += <f64>f32x4.extract_lane(e, 3);
+    }
+  }
+  for (; i < n; i++) {
     const e = expT<T>(load<T>(px + <usize>i * size) - mt);
     if (!isLog) store<T>(po + <usize>i * size, e);
     s += <f64>e;

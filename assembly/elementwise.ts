@@ -19,6 +19,7 @@ import { expandLike } from "./shape";
 import { tangentOf, setTangent, sameShape } from "./forward";
 import {
   expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT,
+  expF32x4,
 } from "./math";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
@@ -272,9 +273,9 @@ export function compareScalarOp(op: i32, a: i32, s: f64): i32 {
   }
 }
 
-function hasVectorUnary(op: i32): bool {
+function hasVectorUnary<T>(op: i32): bool {
   return op == Op.neg || op == Op.abs || op == Op.square || op == Op.sqrt || op == Op.rsqrt ||
-    op == Op.relu;
+    op == Op.relu || (sizeof<T>() == 4 && (op == Op.exp || op == Op.sigmoid));
 }
 
 @inline function unaryVector<T>(op: i32, x: v128): v128 {
@@ -284,6 +285,9 @@ function hasVectorUnary(op: i32): bool {
     case Op.square: return v128.mul<T>(x, x);
     case Op.sqrt: return v128.sqrt<T>(x);
     case Op.rsqrt: return v128.div<T>(v128.splat<T>(<T>1), v128.sqrt<T>(x));
+    // float32 only (hasVectorUnary): the same lane arithmetic as the scalar expT<f32>
+    case Op.exp: return expF32x4(x);
+    case Op.sigmoid: return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expF32x4(f32x4.neg(x))));
     default: return v128.max<T>(x, v128.splat<T>(<T>0));
   }
 }
@@ -292,7 +296,7 @@ function unaryKernel<T>(op: i32, px: usize, po: usize, n: i32): void {
   const size = sizeof<T>();
   const lanes = <i32>(16 / size);
   let i = 0;
-  if (hasVectorUnary(op)) {
+  if (hasVectorUnary<T>(op)) {
     for (; i + lanes <= n; i += lanes) {
       v128.store(po + <usize>i * size, unaryVector<T>(op, v128.load(px + <usize>i * size)));
     }

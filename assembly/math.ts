@@ -30,7 +30,7 @@ export function erf64(x: f64): f64 {
 @inline export function erfT<T>(x: T): T { return <T>erf64(<f64>x); }
 
 @inline export function expT<T>(x: T): T {
-  if (sizeof<T>() == 4) return <T>Mathf.exp(<f32>x);
+  if (sizeof<T>() == 4) return <T>expF32(<f32>x); // the lane arithmetic of the SIMD kernels
   return <T>Math.exp(<f64>x);
 }
 @inline export function logT<T>(x: T): T {
@@ -73,3 +73,38 @@ export function erf64(x: f64): f64 {
 @inline export function softplusT<T>(x: T): T { return x > <T>20 ? x : log1pT<T>(expT<T>(x)); }
 /** PyTorch's sign: (0 < x) - (x < 0); NaN gives 0. */
 @inline export function signT<T>(x: T): T { return <T>(<i32>(x > <T>0) - <i32>(x < <T>0)); }
+
+// exp on four float32 lanes, for the kernels that spend their time in exp (exp, sigmoid,
+// softmax). Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, a degree-7 Taylor polynomial in
+// float32 (truncation below 1e-8 relative), and 2^k applied as two exact power-of-two scalings
+// so that results near overflow and in the subnormal range round once. IEEE operations only (no
+// FMA), so every engine gives the same bits; checked against float64 exp in test/.
+const EXP_LOG2E: f32 = 1.44269504088896341;
+const EXP_LN2_HI: f32 = 0.693145751953125; // few mantissa bits: k·LN2_HI is exact
+const EXP_LN2_LO: f32 = 1.42860676533018704e-6;
+
+@inline function pow2i(k: v128): v128 {
+  return i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23); // 2^k for k in [-126, 127]
+}
+
+export function expF32x4(x: v128): v128 {
+  const c = f32x4.min(f32x4.max(x, f32x4.splat(-104)), f32x4.splat(89)); // NaN stays NaN
+  const kf = f32x4.nearest(f32x4.mul(c, f32x4.splat(EXP_LOG2E)));
+  const r = f32x4.sub(f32x4.sub(c, f32x4.mul(kf, f32x4.splat(EXP_LN2_HI))), f32x4.mul(kf, f32x4.splat(EXP_LN2_LO)));
+  let p = f32x4.splat(<f32>(1.0 / 5040.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 720.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 120.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 24.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 6.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  const k = i32x4.trunc_sat_f32x4_s(kf); // in [-150, 129]
+  const k1 = i32x4.shr_s(k, 1);
+  return f32x4.mul(f32x4.mul(p, pow2i(k1)), pow2i(i32x4.sub(k, k1)));
+}
+
+/** Scalar float32 exp with exactly the lane arithmetic of expF32x4 (for tails). */
+export function expF32(x: f32): f32 {
+  return f32x4.extract_lane(expF32x4(f32x4.splat(x)), 0);
+}
