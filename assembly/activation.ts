@@ -55,25 +55,13 @@ function softmaxBlock<T>(px: usize, po: usize, n: i32, inner: i32, isLog: bool, 
 
 /** A contiguous slice (inner = 1): the same three passes without scratch. */
 function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
+  if (sizeof<T>() == 4 && !isLog) { softmaxRowF32(px, po, n); return; }
   const size = sizeof<T>();
   let m: f64 = -Infinity;
   for (let i = 0; i < n; i++) m = max(m, <f64>load<T>(px + <usize>i * size));
   const mt = <T>m;
   let s: f64 = 0;
-  let i = 0;
-  if (sizeof<T>() == 4) {
-    // Four exps at a time; the sum stays one sequential float64 chain, as in the scalar loop.
-    const vm = f32x4.splat(<f32>mt);
-    for (; i + 4 <= n; i += 4) {
-      const e = expF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm));
-      if (!isLog) v128.store(po + (<usize>i << 2), e);
-      s += <f64>f32x4.extract_lane(e, 0);
-      s += <f64>f32x4.extract_lane(e, 1);
-      s += <f64>f32x4.extract_lane(e, 2);
-      s += <f64>f32x4.extract_lane(e, 3);
-    }
-  }
-  for (; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     const e = expT<T>(load<T>(px + <usize>i * size) - mt);
     if (!isLog) store<T>(po + <usize>i * size, e);
     s += <f64>e;
@@ -84,6 +72,44 @@ function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
   } else {
     for (let i = 0; i < n; i++) store<T>(po + <usize>i * size, <T>(<f64>load<T>(po + <usize>i * size) / s));
   }
+}
+
+/**
+ * float32 softmax of a contiguous slice, four lanes at a time: the max, the exps summed in
+ * float64 by two accumulators in a fixed order, and each exp scaled by the sum's reciprocal in
+ * float64 (as PyTorch scales by 1/sum), then rounded once.
+ */
+function softmaxRowF32(px: usize, po: usize, n: i32): void {
+  let vm = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(px + (<usize>i << 2))); // NaN propagates
+  let m = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
+  for (; i < n; i++) m = max(m, load<f32>(px + (<usize>i << 2)));
+  const vmax = f32x4.splat(m);
+  let lo = f64x2.splat(0), hi = f64x2.splat(0);
+  i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const e = expF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vmax));
+    v128.store(po + (<usize>i << 2), e);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
+  }
+  let s = (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
+  for (let j = i; j < n; j++) {
+    const e = expT<f32>(load<f32>(px + (<usize>j << 2)) - m);
+    store<f32>(po + (<usize>j << 2), e);
+    s += <f64>e;
+  }
+  const inv = 1.0 / s;
+  const vs = f64x2.splat(inv);
+  i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const e = v128.load(po + (<usize>i << 2));
+    const a = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(e), vs));
+    const b = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)), vs));
+    v128.store(po + (<usize>i << 2), i32x4.shuffle(a, b, 0, 1, 4, 5));
+  }
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), <f32>(<f64>load<f32>(po + (<usize>i << 2)) * inv));
 }
 
 function softmaxKernel<T>(px: usize, po: usize, outer: i32, n: i32, inner: i32, isLog: bool, scratch: usize): void {

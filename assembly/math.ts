@@ -88,7 +88,8 @@ const EXP_LN2_LO: f32 = 1.42860676533018704e-6;
 }
 
 export function expF32x4(x: v128): v128 {
-  const c = f32x4.min(f32x4.max(x, f32x4.splat(-104)), f32x4.splat(89)); // NaN stays NaN
+  // pmax/pmin (a plain compare-and-select each) keep NaN: pmax(NaN, b) and pmin(NaN, b) are NaN.
+  const c = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104)), f32x4.splat(89));
   const kf = f32x4.nearest(f32x4.mul(c, f32x4.splat(EXP_LOG2E)));
   const r = f32x4.sub(f32x4.sub(c, f32x4.mul(kf, f32x4.splat(EXP_LN2_HI))), f32x4.mul(kf, f32x4.splat(EXP_LN2_LO)));
   let p = f32x4.splat(<f32>(1.0 / 5040.0));
