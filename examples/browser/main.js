@@ -1,13 +1,15 @@
-// Trains the page's network with wasmgrad and draws the loss and test accuracy live with Chart.js
-// (bundled locally by build.mjs; no CDN). window.training exposes the numbers for the test.
+// Trains an MLP on real MNIST digits with wasmgrad (nn, Adam) and draws the loss and test accuracy
+// live with Chart.js (bundled locally by build.mjs; no CDN). window.training exposes the numbers
+// for the test.
 
 import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip } from 'chart.js';
 import * as wg from 'wasmgrad';
-import { makeDigits, rng, PIXELS, CLASSES } from './data.js';
+import digits from 'mnist-subset'; // packed real digits, embedded by build.mjs
+import { unpackDigits, rng, PIXELS, CLASSES } from './data.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
-const BATCH = 64, HIDDEN = 64, LR = 0.5, TEST_EVERY = 10;
+const BATCH = 64, HIDDEN = 128, LR = 2e-3, TEST_EVERY = 10;
 const $ = (id) => document.getElementById(id);
 const state = (window.training = { step: 0, losses: [], accuracies: [], running: true, ready: false, error: null });
 
@@ -34,18 +36,13 @@ const chart = new Chart($('chart'), {
 async function main() {
   await wg.init(); // fetches wasmgrad.wasm from beside the bundle (streaming compile)
   wg.seed(1);
-  const train = makeDigits(2000, 1), test = makeDigits(500, 2);
-  const testX = wg.keep(wg.tensor(test.images, { shape: [500, PIXELS] }));
-  const init = (shape, fanIn) => wg.keep(wg.uniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
-  let params = [init([HIDDEN, PIXELS], PIXELS), init([HIDDEN], PIXELS), init([CLASSES, HIDDEN], HIDDEN), init([CLASSES], HIDDEN)];
-  const model = (x, [w1, b1, w2, b2]) => wg.linear(wg.linear(x, w1, b1).relu(), w2, b2);
-  const lossOf = (x, y) => (...p) => {
-    const z = model(x, p);
-    return wg.gather(z.sub(wg.logsumexp(z, -1, { keepdims: true })), 1, y).mean().neg();
-  };
-  const order = Array.from({ length: 2000 }, (_, i) => i);
+  const { train, test } = unpackDigits(digits);
+  const testX = wg.keep(wg.tensor(test.images, { shape: [test.labels.length, PIXELS] }));
+  const model = new wg.nn.Sequential(new wg.nn.Linear(PIXELS, HIDDEN), new wg.nn.ReLU(), new wg.nn.Linear(HIDDEN, CLASSES));
+  const optimizer = new wg.optim.Adam(model, { lr: LR });
+  const order = Array.from({ length: train.labels.length }, (_, i) => i);
   const random = rng(3);
-  let cursor = 2000, started = performance.now(), pausedAt = 0;
+  let cursor = order.length, started = performance.now(), pausedAt = 0;
   state.ready = true;
   $('status').textContent = 'training…';
 
@@ -59,18 +56,13 @@ async function main() {
     const idx = order.slice(cursor, cursor += BATCH);
     const xs = new Float32Array(BATCH * PIXELS), ys = new Int32Array(BATCH);
     idx.forEach((k, i) => { xs.set(train.images.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS); ys[i] = train.labels[k]; });
-    const next = wg.tidy(() => {
-      const x = wg.tensor(xs, { shape: [BATCH, PIXELS] }), y = wg.tensor(ys, { shape: [BATCH, 1], dtype: 'int32' });
-      const [loss, grads] = wg.valueAndGrad(lossOf(x, y), { argnums: [0, 1, 2, 3] })(...params);
-      state.losses.push(loss.item());
-      return params.map((p, k) => p.sub(grads[k].mul(LR)));
-    });
-    wg.dispose(params);
-    params = next.map((p) => wg.keep(p));
+    const loss = wg.tidy(() => wg.trainStep(model, optimizer, wg.crossEntropy,
+      wg.tensor(xs, { shape: [BATCH, PIXELS] }), wg.tensor(ys, { dtype: 'int32' })));
+    state.losses.push(loss);
     state.step++;
     chart.data.datasets[0].data.push({ x: state.step, y: state.losses.at(-1) });
     if (state.step % TEST_EVERY === 0) {
-      const predicted = wg.tidy(() => wg.argmax(model(testX, params), 1).data());
+      const predicted = wg.tidy(() => model.predict(testX).argmax(1).data());
       const accuracy = predicted.reduce((n, c, i) => n + (c === test.labels[i] ? 1 : 0), 0) / test.labels.length;
       state.accuracies.push({ step: state.step, accuracy });
       chart.data.datasets[1].data.push({ x: state.step, y: accuracy });

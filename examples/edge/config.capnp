@@ -12,7 +12,7 @@ const saliency :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "model.js", esModule = embed "model.js"),
-    (name = "weights.json", json = embed "weights.json"),
+    (name = "weights.safetensors", data = embed "weights.safetensors"),
     # wasmgrad's edge bundle (the package's "workerd" export) and its module, which workerd
     # compiles ahead of time and the worker imports as a WebAssembly.Module.
     (name = "wasmgrad.js", esModule = embed "../../dist/wasmgrad.browser.js"),

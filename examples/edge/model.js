@@ -32,27 +32,10 @@ export function glyph(cls, random) {
   return img;
 }
 
-/** Parameters from the weights file: { name: { shape, data (base64 of little-endian float32) } }. */
-export function loadParams(wg, file) {
-  const params = {};
-  for (const [name, { shape, data }] of Object.entries(file.tensors)) {
-    const bin = atob(data);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    params[name] = wg.keep(wg.tensor(new Float32Array(bytes.buffer), { shape }));
-  }
-  return params;
-}
-
-/** The inverse of loadParams's decoding, for the trainer. */
-export function encodeParams(params) {
-  const tensors = {};
-  for (const [name, t] of Object.entries(params)) {
-    const bytes = new Uint8Array(t.data().buffer);
-    let bin = '';
-    for (const b of bytes) bin += String.fromCharCode(b);
-    tensors[name] = { shape: t.shape, data: btoa(bin) };
-  }
+/** Parameters (kept) from the weights file's bytes, safetensors read by wasmgrad's io. */
+export function loadParams(wg, bytes) {
+  const { tensors } = wg.io.load(bytes);
+  for (const t of Object.values(tensors)) wg.keep(t);
   return tensors;
 }
 

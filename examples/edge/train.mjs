@@ -1,10 +1,9 @@
-// Trains the edge example's network in Node and writes weights.json (committed; the worker serves
-// it). Full-batch gradient descent on 800 seeded glyphs; accuracy on 400 held-out ones.
+// Trains the edge example's network in Node and writes weights.safetensors (committed; the worker
+// serves it). Full-batch gradient descent on 800 seeded glyphs; accuracy on 400 held-out ones.
 //   npm run build && node examples/edge/train.mjs
 
-import { writeFileSync } from 'node:fs';
 import * as wg from 'wasmgrad';
-import { INPUT, HIDDEN, CLASSES, rng, glyph, forward, encodeParams } from './model.js';
+import { INPUT, HIDDEN, CLASSES, rng, glyph, forward } from './model.js';
 
 await wg.init();
 wg.seed(7);
@@ -40,7 +39,7 @@ for (let i = 0; i < 300; i++) {
 const predicted = wg.tidy(() => Array.from(wg.argmax(forward(wg, p, test.x), 1).data()));
 const accuracy = predicted.filter((c, i) => c === test.labels[i]).length / test.labels.length;
 console.log(`held-out accuracy: ${(accuracy * 100).toFixed(1)}%`);
-writeFileSync(new URL('./weights.json', import.meta.url), JSON.stringify({
-  about: 'examples/edge network (Linear 64→32, ReLU, Linear 32→4), float32 little-endian, base64; made by train.mjs',
-  classes: CLASSES, heldOutAccuracy: accuracy, tensors: encodeParams(p),
-}, null, 1) + '\n');
+await wg.io.save(p, new URL('./weights.safetensors', import.meta.url), { metadata: {
+  about: 'examples/edge network (Linear 64→32, ReLU, Linear 32→4); made by train.mjs',
+  classes: CLASSES.join(','), heldOutAccuracy: String(accuracy),
+} });

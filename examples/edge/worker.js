@@ -3,11 +3,12 @@
 //   → {"prediction", "label", "scores", "probabilities", "saliency": [64]}
 // where saliency is the gradient of the predicted class's score with respect to the input.
 // Bad requests (not POST, oversized, malformed JSON, wrong input) get a 4xx with a message and
-// the worker keeps serving. The .wasm is a precompiled module handed to init, as workerd requires.
+// the worker keeps serving. The .wasm is a precompiled module handed to init, as workerd requires;
+// the weights are safetensors bytes read by wasmgrad's io.
 
 import * as wg from './wasmgrad.js';
 import wasm from './wasmgrad.wasm';
-import weights from './weights.json';
+import weights from './weights.safetensors'; // an ArrayBuffer (a data module)
 import { INPUT, loadParams, predict } from './model.js';
 
 const MAX_BODY = 16 * 1024;

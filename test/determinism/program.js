@@ -1,8 +1,9 @@
-// The determinism program: a fixed sequence of wasmgrad calls exercising every op family, and a
-// 200-step seeded training run. Every result's raw bytes (with its dtype and shape) are hashed
-// with SHA-256; the same program must give the same hashes in Node, Deno, Bun, workerd and
-// Chromium (expected.json). Plain JS without imports but ./sha256.js, so that every runtime runs
-// this very file: the library comes in as `wg`, whichever bundle the runtime loaded.
+// The determinism program: a fixed sequence of wasmgrad calls exercising every op family and the
+// optimizers' fused updates, and a 200-step seeded training run with Adam. Every result's raw
+// bytes (with its dtype and shape) are hashed with SHA-256; the same program must give the same
+// hashes in Node, Deno, Bun, workerd and Chromium (expected.json). Plain JS without imports but
+// ./sha256.js, so that every runtime runs this very file: the library comes in as `wg`,
+// whichever bundle the runtime loaded.
 //
 // NaN payloads are not specified by WebAssembly (an engine may return any quiet NaN from an
 // arithmetic op), so every NaN is rewritten to the canonical quiet NaN before hashing; all other
@@ -354,9 +355,49 @@ function sequenceModels(wg, h) {
 }
 
 /**
- * 200 steps of plain SGD on a 2-layer MLP (tanh, cross-entropy through logsumexp) over a fixed
- * synthetic 3-class problem, weights drawn from the seeded generator. Hashes every loss and the
- * final weights.
+ * The fused wasm updates of torch.optim's optimizers (src/optim): a few steps of each, with
+ * PyTorch's options varied, on fixed parameters (odd sizes: the SIMD body and the scalar tail)
+ * and a different fixed gradient per step. Hashes the parameters after every step and the final
+ * state tensors (moment estimates, momentum buffers, sums).
+ */
+function optimizers(wg, h) {
+  const configs = [
+    ['sgd.momentum', 'SGD', { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }],
+    ['sgd.nesterov', 'SGD', { lr: 0.1, momentum: 0.8, nesterov: true, maximize: true }],
+    ['adam', 'Adam', { lr: 0.01, weightDecay: 0.02 }],
+    ['adam.amsgrad', 'Adam', { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, amsgrad: true }],
+    ['adamw', 'AdamW', { lr: 0.01, weightDecay: 0.1 }],
+    ['adamw.amsgrad', 'AdamW', { lr: 0.01, amsgrad: true, maximize: true }],
+    ['rmsprop', 'RMSprop', { lr: 0.01, alpha: 0.9 }],
+    ['rmsprop.centered', 'RMSprop', { lr: 0.01, momentum: 0.5, centered: true, weightDecay: 0.01 }],
+    ['adagrad', 'Adagrad', { lr: 0.1, lrDecay: 0.01, initialAccumulatorValue: 0.1, weightDecay: 0.01 }],
+  ];
+  const shapes = [[7, 5], [13]];
+  for (const dtype of DTYPES) {
+    for (const [tag, cls, options] of configs) {
+      let seed = 130;
+      const params = shapes.map((shape) => wg.tensor(values(shape.reduce((a, b) => a * b, 1), -1, 1, seed++), { shape, dtype }));
+      const opt = new wg.optim[cls](params, options);
+      const trail = [];
+      for (let step = 0; step < 4; step++) {
+        // Gradients of mixed scale and sign, exact zeros included (no update but weight decay).
+        const grads = shapes.map((shape) => wg.tensor(values(shape.reduce((a, b) => a * b, 1), -2, 2, 140 + 10 * step + seed++)
+          .map((v, i) => (i % 11 === 0 ? 0 : v * 10 ** ((i % 5) - 2))), { shape, dtype }));
+        opt.step(grads);
+        trail.push(...params.map((p) => p.clone()));
+      }
+      const { state } = opt.stateDict();
+      const buffers = Object.values(state).flatMap((s) => Object.keys(s).sort().filter((k) => k !== 'step').map((k) => s[k]));
+      h.put(`optim.${tag}.${dtype}`, [...trail, ...buffers]);
+      opt.dispose();
+    }
+  }
+}
+
+/**
+ * 200 steps of Adam (src/optim, one fused wasm update per step) on a 2-layer MLP (tanh,
+ * cross-entropy through logsumexp) over a fixed synthetic 3-class problem, weights drawn from the
+ * seeded generator. Hashes every loss, the final weights and the optimizer's final state.
  */
 function training(wg, h) {
   const N = 64, D = 8, H = 16, C = 3;
@@ -369,25 +410,27 @@ function training(wg, h) {
   const x = wg.keep(wg.tensor(xs, { shape: [N, D] }));
   const y = wg.keep(wg.tensor(labels, { shape: [N, 1], dtype: 'int32' }));
   wg.seed(2024);
-  let params = [wg.randn([H, D]).mul(0.5), wg.zeros([H]), wg.randn([C, H]).mul(0.3), wg.zeros([C])].map((p) => wg.keep(p));
+  const params = [wg.randn([H, D]).mul(0.5), wg.zeros([H]), wg.randn([C, H]).mul(0.3), wg.zeros([C])].map((p) => wg.keep(p));
   const loss = (w1, b1, w2, b2) => {
     const hidden = wg.matmulT(x, w1, { transB: true }).add(b1).tanh();
     const z = wg.matmulT(hidden, w2, { transB: true }).add(b2);
     return wg.gather(z.sub(wg.logsumexp(z, -1, { keepdims: true })), 1, y).mean().neg();
   };
   const step = wg.valueAndGrad(loss, { argnums: [0, 1, 2, 3] });
+  const opt = new wg.optim.Adam(params, { lr: 0.02 });
   const losses = new Float32Array(200);
   for (let i = 0; i < 200; i++) {
-    const next = wg.tidy(() => {
+    wg.tidy(() => {
       const [l, grads] = step(...params);
       losses[i] = l.item();
-      return params.map((p, k) => p.sub(grads[k].mul(0.5)));
+      opt.step(grads); // in place: params and Adam's moments
     });
-    wg.dispose(params);
-    params = next.map((p) => wg.keep(p));
   }
   h.put('train.mlp.losses', wg.tensor(losses));
   h.put('train.mlp.weights', params);
+  const { state } = opt.stateDict();
+  h.put('train.mlp.adamState', Object.values(state).flatMap((s) => [s.step, s.exp_avg, s.exp_avg_sq]));
+  opt.dispose();
   wg.dispose([x, y, ...params]);
   return { firstLoss: losses[0], lastLoss: losses[199] };
 }
@@ -413,6 +456,7 @@ export function runProgram(wg) {
     softmaxFromOps(wg, h);
     autodiffModes(wg, h);
     sequenceModels(wg, h);
+    optimizers(wg, h);
   });
   const summary = training(wg, h);
   const names = Object.keys(h.results).sort();
