@@ -3,9 +3,10 @@
 // While a capture runs, every kernel that makes or changes a tensor appends a program record —
 // the tape's recording ops (forward ops, and the reverse sweep's rule ops whether or not the
 // sweep records itself), plus the kernels the tape never sees: comparisons, fills, the sweep's
-// in-place adjoint accumulation, random draws, index computations, running-stat updates. The
-// records, in execution order, ARE the program: a replay runs the same kernels on the same
-// tensors in the same order, so it gives the eager call's bits exactly.
+// in-place adjoint accumulation, random draws, index computations, running-stat updates,
+// optimizer steps (assembly/optim.ts). The records, in execution order, ARE the program: a replay
+// runs the same kernels on the same tensors in the same order, so it gives the eager call's bits
+// exactly.
 //
 // A record is replayed by calling the op's own function with the next allocation redirected to
 // the record's output (tensor.ts redirectNext), so there is one implementation of every op. Size-1
@@ -43,6 +44,7 @@ import { solve, determinant, cholesky, solveTriangular, qr } from "./linalg";
 import { randFill } from "./random";
 import { tapeDepthNow } from "./tape";
 import { forwardDepthNow } from "./forward";
+import { replayOptimStep } from "./optim";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
 export const E_REPLAY = 10; // a record's function did not recompute into its output
@@ -217,7 +219,7 @@ function copyOut(src: u32, bytes: u32): u32 {
 
 /** How a record treats its output: defines it fully, updates it in place, or only reads. */
 @inline function definesOutput(op: i32): bool {
-  return op != Op.accumulateAdd && op != Op.runningStats && op != Op.valueGuard;
+  return op != Op.accumulateAdd && op != Op.runningStats && op != Op.valueGuard && op != Op.optimStep;
 }
 
 /** Whether `op` has a replay (anything else refuses the capture). */
@@ -235,7 +237,7 @@ function replayable(op: i32): bool {
   if (op >= Op.softmax && op <= Op.ctcLossGrad) return true;
   if (op >= Op.cumsum && op <= Op.linrec) return true;
   if (op >= Op.solve && op <= Op.qr) return true;
-  if (op >= Op.fill && op <= Op.valueGuard) return true;
+  if (op >= Op.fill && op <= Op.optimStep) return true;
   return false;
 }
 
@@ -331,8 +333,11 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
   for (let i = 0; i < pLen; i++) {
     const r = pRec + <u32>i * PREC;
     const op = load<i32>(r, 0);
-    if (op != Op.accumulateAdd && op != Op.runningStats) continue;
-    for (let j = op == Op.runningStats ? 1 : -1; j < (op == Op.runningStats ? load<i32>(r, 12) : 0); j++) {
+    if (op != Op.accumulateAdd && op != Op.runningStats && op != Op.optimStep) continue;
+    const from = op == Op.accumulateAdd ? -1 : op == Op.runningStats ? 1 : 0;
+    const to = op == Op.accumulateAdd ? 0 : load<i32>(r, 12) - (op == Op.optimStep ? 1 : 0);
+    for (let j = from; j < to; j++) {
+      if (op == Op.optimStep && j % 6 == 1) continue; // a gradient: only read
       const id = j < 0 ? load<i32>(r, 4) : ld(pInts, load<i32>(r, 8) + j);
       const k = ld(slotOf, id);
       if (k < 0) continue;
@@ -534,6 +539,7 @@ function replayRecord(r: u32): void {
   if (op == Op.fill) { fillScalar(out, at(r, 0)); return; }
   if (op == Op.accumulateAdd) { addInPlace(out, inAt(r, 1)); return; }
   if (op == Op.randFill) { randFill(out, ati(r, 0), at(r, 1), at(r, 2), ati(r, 3), at(r, 4)); return; }
+  if (op == Op.optimStep) { replayOptimStep(curInts + (<u32>load<i32>(r, 8) << 2), curAttrs + (<u32>load<i32>(r, 16) << 3)); return; }
   if (op == Op.valueGuard) { if (anySet(inAt(r, 0)) != (at(r, 0) != 0)) fail(E_GUARD, op); return; }
   if (op == Op.runningStats) {
     const hasMean = at(r, 4) != 0, hasVar = at(r, 5) != 0;

@@ -37,7 +37,7 @@ export { detach } from "./elementwise";
 export { setMatmulPath } from "./matmul";
 export {
   optimStep, gradNorm, scaleInPlace, clampInPlace, flatten as flattenInto, addFlat, flatDot, flatAxpby,
-  lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum,
+  lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum, capturePause, captureResume, capturing,
 } from "./optim";
 export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./indexing";
 export { convFamily } from "./conv";
@@ -52,5 +52,5 @@ export { tapeDiscard } from "./tape";
 export {
   captureStart, captureInputCopy, captureEnd, captureAbort, replay, releaseEntry, entryInput,
   entryOutput, entryRecords, entryRecordOp, entryArenaBytes, entrySharedBytes, entryOwned,
-  entryExternals, captureDependsOn,
+  entryExternals, captureDependsOn, captureGuard,
 } from "./accelerate";

@@ -10,8 +10,9 @@
 // the flat-vector kernels of L-BFGS (gather, axpy, dot, the two-loop recursion), and a raw data
 // copy for loading state.
 
-import { DType } from "./vocabulary";
-import { dtypeOf, dataOf, numelOf, isLive } from "./tensor";
+import { DType, Op } from "./vocabulary";
+import { dtypeOf, dataOf, numelOf, isLive, capturingNow, setCaptureMode } from "./tensor";
+import { progBegin, progInput, progAttr } from "./accelerate";
 
 // kinds
 const SGD = 0;
@@ -40,7 +41,9 @@ const H_ALPHA = 10;
 const H_CENTERED = 11;
 const H_LR_DECAY = 12;
 
-// A record per parameter: i32 ids (0 = none), the step count after this step, its group.
+// A record per parameter: i32 ids (0 = none), the step count after this step, its group, and
+// (if not 0) an int32 rank-0 step counter the kernel advances and reads instead of R_STEP —
+// so a replayed update counts its steps in wasm exactly as eager steps do.
 const R_PARAM = 0;
 const R_GRAD = 1;
 const R_S0 = 2;
@@ -48,7 +51,9 @@ const R_S1 = 3;
 const R_S2 = 4;
 const R_STEP = 5;
 const R_GROUP = 6; // which block of hyperparameters (param group)
-const R_WORDS = 7;
+const R_COUNTER = 7;
+const R_WORDS = 8;
+const STATE_IDS = 6; // param, grad, state0..2, counter: the ids a program record names per parameter
 const H_WORDS = 16; // f64s per param group
 
 @inline function h(hyper: usize, k: i32): f64 { return load<f64>(hyper + (<usize>k << 3)); }
@@ -290,7 +295,12 @@ function stepTensor<T>(kind: i32, list: usize, i: i32, hyper: usize): void {
   const size = <usize>sizeof<T>();
   const p = field(list, i, R_PARAM), g = field(list, i, R_GRAD);
   const s0 = field(list, i, R_S0), s1 = field(list, i, R_S1), s2 = field(list, i, R_S2);
-  const step = field(list, i, R_STEP);
+  const counter = field(list, i, R_COUNTER);
+  let step = field(list, i, R_STEP);
+  if (counter != 0) {
+    step = load<i32>(dataOf(counter)) + 1;
+    store<i32>(dataOf(counter), step);
+  }
   const n = numelOf(p);
   const maximize = h(hyper, H_MAXIMIZE) != 0;
   let wd = h(hyper, H_WD);
@@ -316,11 +326,17 @@ function stepTensor<T>(kind: i32, list: usize, i: i32, hyper: usize): void {
 
 /**
  * One optimizer step over `n` parameters, updating them and their state in place. `list` holds
- * n records of 7 i32s (param, grad, state0, state1, state2, step, group); `hyper` the groups'
- * hyperparameters, 16 f64s per group.
- * The host has checked shapes and dtypes. Returns 0.
+ * n records of 8 i32s (param, grad, state0, state1, state2, step, group, counter); `hyper` the
+ * groups' hyperparameters, 16 f64s per group, or (hyperId != 0) the data of the float64 tensor
+ * hyperId — which a replay reads afresh, so a learning-rate schedule the host writes into it
+ * between replays takes effect. The host has checked shapes and dtypes. Returns 0.
  */
-export function optimStep(kind: i32, n: i32, list: usize, hyper: usize): i32 {
+export function optimStep(kind: i32, n: i32, list: usize, hyper: usize, hyperId: i32): i32 {
+  if (n > 0 && capturingNow()) captureOptimStep(kind, n, list, hyper, hyperId);
+  return applyOptimStep(kind, n, list, hyperId != 0 ? dataOf(hyperId) : hyper);
+}
+
+function applyOptimStep(kind: i32, n: i32, list: usize, hyper: usize): i32 {
   for (let i = 0; i < n; i++) {
     const hp = hyper + <usize>(field(list, i, R_GROUP) * H_WORDS) * 8;
     if (dtypeOf(field(list, i, R_PARAM)) == DType.float32) stepTensor<f32>(kind, list, i, hp);
@@ -328,6 +344,53 @@ export function optimStep(kind: i32, n: i32, list: usize, hyper: usize): i32 {
   }
   return 0;
 }
+
+/**
+ * The program record of an update: inputs are the STATE_IDS ids of each parameter, then the
+ * hyperparameter tensor (or 0); attributes kind, n, each parameter's literal step and group, then
+ * (without a hyperparameter tensor) the groups' hyperparameters as captured.
+ */
+function captureOptimStep(kind: i32, n: i32, list: usize, hyper: usize, hyperId: i32): void {
+  if (!progBegin(Op.optimStep, field(list, 0, R_PARAM))) return;
+  let groups = 0;
+  for (let i = 0; i < n; i++) {
+    progInput(field(list, i, R_PARAM)); progInput(field(list, i, R_GRAD));
+    progInput(field(list, i, R_S0)); progInput(field(list, i, R_S1)); progInput(field(list, i, R_S2));
+    progInput(field(list, i, R_COUNTER));
+    groups = max(groups, field(list, i, R_GROUP) + 1);
+  }
+  progInput(hyperId);
+  progAttr(<f64>kind); progAttr(<f64>n);
+  for (let i = 0; i < n; i++) { progAttr(<f64>field(list, i, R_STEP)); progAttr(<f64>field(list, i, R_GROUP)); }
+  if (hyperId == 0) for (let k = 0; k < groups * H_WORDS; k++) progAttr(h(hyper, k));
+}
+
+const MAX_RECORDS = 2048;
+const REPLAY_LIST = memory.data(MAX_RECORDS * R_WORDS * 4, 16);
+
+/**
+ * Replays an update record: `ids` points at its inputs, `attrs` at its attributes. The step
+ * counters advance as in eager steps; hyperparameters come from the live tensor if there is one.
+ */
+export function replayOptimStep(ids: usize, attrs: usize): void {
+  const kind = <i32>load<f64>(attrs), n = <i32>load<f64>(attrs, 8);
+  for (let i = 0; i < n; i++) {
+    const r = REPLAY_LIST + (<usize>(i * R_WORDS) << 2), src = ids + (<usize>(i * STATE_IDS) << 2);
+    store<i32>(r, load<i32>(src), R_PARAM * 4); store<i32>(r, load<i32>(src, 4), R_GRAD * 4);
+    store<i32>(r, load<i32>(src, 8), R_S0 * 4); store<i32>(r, load<i32>(src, 12), R_S1 * 4);
+    store<i32>(r, load<i32>(src, 16), R_S2 * 4); store<i32>(r, load<i32>(src, 20), R_COUNTER * 4);
+    store<i32>(r, <i32>load<f64>(attrs + (<usize>(2 + 2 * i) << 3)), R_STEP * 4);
+    store<i32>(r, <i32>load<f64>(attrs + (<usize>(3 + 2 * i) << 3)), R_GROUP * 4);
+  }
+  const hyperId = load<i32>(ids + (<usize>(n * STATE_IDS) << 2));
+  applyOptimStep(kind, n, REPLAY_LIST, hyperId != 0 ? dataOf(hyperId) : attrs + (<usize>(2 + 2 * n) << 3));
+}
+
+/** Turns capturing off (returning whether it was on): optimizer state made inside f is the optimizer's, not the program's. */
+export function capturePause(): bool { const was = capturingNow(); setCaptureMode(false); return was; }
+export function captureResume(was: bool): void { if (was) setCaptureMode(true); }
+/** Whether accelerate is capturing a program (L-BFGS refuses: its control flow reads the loss). */
+export function capturing(): bool { return capturingNow(); }
 
 // ————————————————————————————————————————————————————————— clipping
 

@@ -109,4 +109,5 @@ export enum Op {
   randFill = 327, // draws from the seeded generator into out, advancing it as eager code does
   detSign = 328,
   valueGuard = 329, // a value-dependent branch inside wasm: replay checks it would go the same way
+  optimStep = 330, // a fused optimizer update of params and state in place (assembly/optim.ts)
 }

@@ -1,8 +1,13 @@
 // accelerate(f): MATLAB's dlaccelerate for wasmgrad. The first call with an input pattern runs f
 // while wasm captures every kernel it runs — forward ops, the reverse sweep's rule ops and
-// adjoint accumulations, optimizer-free in-place updates — as a program (assembly/accelerate.ts);
-// later calls with the same pattern copy the new inputs in and replay the program with ONE wasm
-// call, no host work per op. Results are the program's own output tensors, overwritten by the
+// adjoint accumulations, in-place updates, fused optimizer steps — as a program
+// (assembly/accelerate.ts); later calls with the same pattern copy the new inputs in and replay
+// the program with ONE wasm call, no host work per op. An optimizer's step counts live in wasm
+// (advanced by each replay as by each eager step) and its hyperparameters in a wasm tensor the
+// host rewrites whenever an option changes, so a learning-rate schedule applies to replays. Index
+// and class-target tensors given as arguments are checked on the host for the capturing call and
+// guarded in wasm afterwards: a replay with an out-of-range value captures again, which throws
+// the eager error. Results are the program's own output tensors, overwritten by the
 // next call with the same pattern (copy them to keep them).
 
 import { Tensor, setValueReadHook } from './tensor.js';
@@ -10,6 +15,27 @@ import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtim
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { WasmgradError, ValueError, formatShape } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
+
+/** An int32 tensor's values, read without counting as a value read of an accelerated function. */
+export function rawInt32(t: Tensor): Int32Array {
+  views();
+  const p = I32[recordWord(t.id) + 4] >> 2; // T_DATA
+  return I32.slice(p, p + t.size);
+}
+
+/**
+ * While accelerate captures: guards that make a replay whose index tensor holds a value outside
+ * [0, n) capture again — a capture runs the host checks, so it throws the eager call's error.
+ */
+export function guardIndexRange(ti: Tensor, n: number): void {
+  if (!wasm.capturing()) return;
+  for (const [op, bound] of [[Op.lt, 0], [Op.ge, n]]) {
+    const outside = wasm.compareScalarOp(op, ti.id, bound);
+    if (outside === 0) raise('accelerate (index guard)');
+    wasm.captureGuard(outside, false);
+    new Tensor(outside).dispose();
+  }
+}
 
 /** f cannot be accelerated: it decides on tensor values, or uses an op no replay can repeat. */
 export class NotAcceleratableError extends WasmgradError {}

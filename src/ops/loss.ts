@@ -12,9 +12,10 @@ import { wasm } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { tidy } from '../scope.js';
 import { idOf, floatOperand, disposeAll, call, requireInit, isFloat, broadcastShapes } from './common.js';
-import { where, log, log1p, abs, exp, minimum, clamp } from './elementwise.js';
+import { where, log, log1p, abs, exp, minimum, clamp, cast } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape, gather, indexSelect } from './shape.js';
+import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { logSoftmax } from './activation.js';
 import { finiteNumber, checkOptionsObject } from './options.js';
 
@@ -225,8 +226,12 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor | num
 
 // ————————————————————————————————————————————————————————— nllLoss, crossEntropy
 
-/** Class-index targets read on the host: values, shape, and whether any equals ignoreIndex. */
-interface ClassTargets { values: Int32Array; shape: number[]; ignored: boolean }
+/**
+ * Class-index targets read on the host: values, shape, and whether any equals ignoreIndex. While
+ * accelerate captures, `tensor` is the target tensor itself: the indices and the ignore mask are
+ * then computed from it by captured ops, so a replay uses the targets it is given.
+ */
+interface ClassTargets { values: Int32Array; shape: number[]; ignored: boolean; tensor?: Tensor }
 
 function readClassTargets(op: string, target: TargetLike, x: Tensor, ignoreIndex: number): ClassTargets {
   const classDim = x.rank === 1 ? 0 : 1;
@@ -239,7 +244,11 @@ function readClassTargets(op: string, target: TargetLike, x: Tensor, ignoreIndex
       throw new DTypeError(`${op}: class-index target must be an int32 tensor, got ${target.dtype} ${formatShape(target.dims)}` +
         (isFloat(target.dtype) ? ` (float targets are class probabilities and must have the input's shape ${formatShape(x.dims)})` : ''));
     }
-    values = target.data() as Int32Array;
+    // Under accelerate the targets may change on every replay: they are validated here for this
+    // call, and guards recorded below make a replay with invalid targets (or a different
+    // presence of ignoreIndex, which shapes the computation) capture again — which runs this
+    // check and throws this error.
+    values = wasm.capturing() ? rawInt32(target) : target.data() as Int32Array;
     shape = target.shape;
   } else if (target instanceof Int32Array) {
     values = target;
@@ -266,7 +275,28 @@ function readClassTargets(op: string, target: TargetLike, x: Tensor, ignoreIndex
       throw new ValueError(`${op}: target ${v} (at flat index ${i}) is out of range for ${C} classes; expected 0 <= target < ${C} or ignoreIndex (${ignoreIndex})`);
     }
   }
+  if (target instanceof Tensor && wasm.capturing()) {
+    tidy(() => {
+      const isIgnored = target.eq(ignoreIndex);
+      wasm.captureGuard(isIgnored.id, ignored);
+      guardIndexRange(where(isIgnored, 0, target), C);
+    });
+    return { values, shape, ignored, tensor: target };
+  }
   return { values, shape, ignored };
+}
+
+/** The class indices with ignored targets replaced by 0 (a host array, or captured ops on the target tensor). */
+function safeIndices(t: ClassTargets, ignoreIndex: number, shape: number[]): Tensor {
+  if (t.tensor) return reshape(t.ignored ? where(t.tensor.eq(ignoreIndex), 0, t.tensor) : t.tensor, shape);
+  const safe = t.ignored ? t.values.map((v) => (v === ignoreIndex ? 0 : v)) : t.values;
+  return tensor(safe, { shape, dtype: 'int32' });
+}
+
+/** 1 where the target is not ignoreIndex, 0 where it is, in `dtype` and the target's shape. */
+function keepMask(t: ClassTargets, ignoreIndex: number, dtype: 'float32' | 'float64'): Tensor {
+  if (t.tensor) return cast(t.tensor.ne(ignoreIndex), dtype);
+  return tensor(Array.from(t.values, (v) => (v === ignoreIndex ? 0 : 1)), { shape: t.shape, dtype });
 }
 
 function classWeight(op: string, weight: Tensor | null | undefined, x: Tensor, C: number): Tensor | undefined {
@@ -285,13 +315,12 @@ function classWeight(op: string, weight: Tensor | null | undefined, x: Tensor, C
  */
 function nllTerms(logp: Tensor, t: ClassTargets, weight: Tensor | undefined, ignoreIndex: number): [Tensor, Tensor | undefined] {
   const classDim = logp.rank === 1 ? 0 : 1;
-  const safe = t.ignored ? t.values.map((v) => (v === ignoreIndex ? 0 : v)) : t.values;
   const indexShape = logp.rank === 1 ? [1] : [t.shape[0], 1, ...t.shape.slice(1)];
-  const picked = reshape(gather(logp, classDim, tensor(safe, { shape: indexShape, dtype: 'int32' })), t.shape);
-  const mask = t.ignored ? tensor(Array.from(t.values, (v) => (v === ignoreIndex ? 0 : 1)), { shape: t.shape, dtype: logp.dtype }) : undefined;
+  const picked = reshape(gather(logp, classDim, safeIndices(t, ignoreIndex, indexShape)), t.shape);
+  const mask = t.ignored ? keepMask(t, ignoreIndex, logp.dtype as 'float32' | 'float64') : undefined;
   let w: Tensor | undefined;
   if (weight) {
-    w = reshape(indexSelect(weight, 0, tensor(safe, { dtype: 'int32' })), t.shape);
+    w = reshape(indexSelect(weight, 0, safeIndices(t, ignoreIndex, [t.values.length])), t.shape);
     if (mask) w = w.mul(mask);
   } else {
     w = mask;
@@ -391,7 +420,7 @@ export function crossEntropy(input: Tensor, target: TargetLike, options: CrossEn
       const [nll, w] = nllTerms(logp, t, weight, ignoreIndex);
       if (eps === 0) return reduceClassLoss(nll, w, reduction);
       let smooth = sum(weight ? logp.mul(weightView(weight)) : logp, classDim).neg();
-      if (t.ignored) smooth = smooth.mul(tensor(Array.from(t.values, (v) => (v === ignoreIndex ? 0 : 1)), { shape: t.shape, dtype: x.dtype }));
+      if (t.ignored) smooth = smooth.mul(keepMask(t, ignoreIndex, x.dtype as 'float32' | 'float64'));
       if (reduction === 'none') return nll.mul(1 - eps).add(smooth.mul(eps / C));
       const denominator = reduction === 'mean' ? weightTotal(w, nll.size) : 1;
       return nll.sum().div(denominator).mul(1 - eps).add(smooth.sum().div(denominator).mul(eps / C));

@@ -5,6 +5,7 @@
 
 import { Tensor, tensor, validateShape, type DTypeName, type NestedArray, type Shape } from '../tensor.js';
 import { wasm, argsI32 } from '../runtime.js';
+import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, call, castTo, disposeAll, normAxis, axesMask, requireInit } from './common.js';
 
@@ -290,7 +291,9 @@ function indexOperand(op: string, index: IndexLike): [Tensor, boolean, Int32Arra
     if (index.dtype !== 'int32') {
       throw new DTypeError(`${op}: index must be an int32 tensor, got ${index.dtype} ${formatShape(index.dims)}`);
     }
-    return [index, false, index.data() as Int32Array];
+    // Under accelerate the index may change on every replay: read it for this call's checks only
+    // (checkIndices records guards that send a replay with other bad values back to a capture).
+    return [index, false, wasm.capturing() ? rawInt32(index) : index.data() as Int32Array];
   }
   if (index instanceof Int32Array) { const ti = tensor(index); return [ti, true, index]; }
   if (!Array.isArray(index) && typeof index !== 'number') {
@@ -307,12 +310,13 @@ function indexOperand(op: string, index: IndexLike): [Tensor, boolean, Int32Arra
   return [ti, true, ti.data() as Int32Array];
 }
 
-function checkIndices(op: string, values: Int32Array, n: number, axis: number, x: Tensor): void {
+function checkIndices(op: string, values: Int32Array, n: number, axis: number, x: Tensor, ti: Tensor): void {
   for (const i of values) {
     if (i < 0 || i >= n) {
       throw new ValueError(`${op}: index ${i} is out of range for dim ${axis} of size ${n} (x has shape ${formatShape(x.dims)}); indices must be in [0, ${n})`);
     }
   }
+  guardIndexRange(ti, n);
 }
 
 /** Runs fn with the index operand, disposing it afterwards when it was made here. */
@@ -329,7 +333,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
   return withIndex('indexSelect', indices, (ti, values) => {
     if (ti.rank > 1) throw new ShapeError(`indexSelect: indices must be 0-d or 1-d, got shape ${formatShape(ti.dims)}`);
     if (x.rank === 0 && ti.size !== 1) throw new ShapeError(`indexSelect: x is rank 0, so exactly one index is allowed, got ${ti.size}`);
-    checkIndices('indexSelect', values, x.rank === 0 ? 1 : x.dims[k], axis, x);
+    checkIndices('indexSelect', values, x.rank === 0 ? 1 : x.dims[k], axis, x, ti);
     return call('indexSelect', wasm.indexSelect(id, k, ti.id));
   });
 }
@@ -359,7 +363,7 @@ export function indexAdd(x: Tensor, axis: number, indices: IndexLike, source: Te
     if (source.rank !== expected.length || source.dims.some((d, j) => d !== expected[j])) {
       throw new ShapeError(`indexAdd: source has shape ${formatShape(source.dims)} but must have shape ${formatShape(expected)} (x ${formatShape(x.dims)} with ${ti.size} indices along dim ${axis})`);
     }
-    checkIndices('indexAdd', values, x.rank === 0 ? 1 : x.dims[k], axis, x);
+    checkIndices('indexAdd', values, x.rank === 0 ? 1 : x.dims[k], axis, x, ti);
     return call('indexAdd', wasm.indexAdd(id, k, ti.id, sid, alpha));
   });
 }
@@ -374,7 +378,7 @@ function checkGatherIndex(op: string, x: Tensor, k: number, ti: Tensor, values: 
       throw new ShapeError(`${op}: index has size ${d} in dim ${j} but x has only ${x.dims[j]} (index ${formatShape(ti.dims)}, x ${formatShape(x.dims)})`);
     }
   });
-  checkIndices(op, values, x.rank === 0 ? 1 : x.dims[k], axis, x);
+  checkIndices(op, values, x.rank === 0 ? 1 : x.dims[k], axis, x, ti);
 }
 
 /** torch.gather: out[p] = x[p with dim `axis` replaced by index[p]]; out has index's shape. */

@@ -10,6 +10,7 @@ import { wasm, argsI32, views, F64, ARGS, requireInit } from '../runtime.js';
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module } from '../nn/module.js';
 import type { Grads } from './optimizer.js';
+import { NotAcceleratableError } from '../accelerate.js';
 
 /** Evaluates the objective at the current parameters: [loss, gradients] (as Optimizer.step takes them). */
 export type Closure = () => readonly [Tensor | number, Grads];
@@ -238,6 +239,9 @@ export class LBFGS {
    */
   step(closure: Closure): number {
     if (typeof closure !== 'function') throw new ValueError('LBFGS.step: closure must be a function returning [loss, gradients]');
+    if (wasm.capturing()) {
+      throw new NotAcceleratableError('LBFGS.step: L-BFGS cannot be accelerated: its iterations, line search and stopping tests read the loss and gradient values on the host, so a replay could not repeat them. Accelerate the closure instead (accelerate(() => valueAndGrad(loss)(params))) and call LBFGS.step outside');
+    }
     const o = this.options, flat = this.flat;
     const made: Tensor[] = [];
     const fresh = (): Tensor => { const v = flat.vector(); made.push(v); return v; };

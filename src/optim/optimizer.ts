@@ -6,13 +6,13 @@
 
 import { Tensor, zeros, full, type DTypeName } from '../tensor.js';
 import { keep } from '../scope.js';
-import { wasm, views, F64, I32, ARGS, requireInit, raise } from '../runtime.js';
+import { wasm, views, F64, I32, ARGS, requireInit, raise, recordWord } from '../runtime.js';
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module, copyInto } from '../nn/module.js';
 
 const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
 const H = { lr: 0, wd: 1, momentum: 2, dampening: 3, nesterov: 4, maximize: 5, beta1: 6, beta2: 7, eps: 8, amsgrad: 9, alpha: 10, centered: 11, lrDecay: 12 } as const;
-const H_WORDS = 16, R_WORDS = 7;
+const H_WORDS = 16, R_WORDS = 8;
 // The argument buffer is 64 KiB: records from word 0, hyperparameters in its second half.
 const HYPER_WORD = 8192;
 const MAX_PARAMS = Math.floor(HYPER_WORD / R_WORDS);
@@ -30,7 +30,20 @@ export type Grads = readonly (Tensor | null | undefined)[] | Readonly<Record<str
 
 interface Group { source: Module | readonly Tensor[]; options: Record<string, any> }
 
-interface ParamState { step: number; buffers: Record<string, Tensor> }
+/** A parameter's state: its step count in an int32 rank-0 tensor the update kernel advances (so an accelerated replay counts as eager steps do), and its buffers. */
+interface ParamState { counter: Tensor; buffers: Record<string, Tensor> }
+
+/** The step count a counter tensor holds (read raw: not a value read of the traced function). */
+function stepOf(s: ParamState): number { views(); return I32[I32[recordWord(s.counter.id) + 4] >> 2]; }
+
+/** Runs make() with accelerate's capture paused: optimizer state made during a capture is the optimizer's, not the program's. */
+function outsideCapture<T>(make: () => T): T {
+  const was = wasm.capturePause();
+  try { return make(); } finally { wasm.captureResume(was); }
+}
+function newState(step: number): ParamState {
+  return { counter: outsideCapture(() => keep(full([], step, { dtype: 'int32' }))), buffers: {} };
+}
 
 export interface OptimizerStateDict {
   /** per parameter index (across groups, in order): its step and state tensors by PyTorch's names */
@@ -40,6 +53,8 @@ export interface OptimizerStateDict {
 
 export abstract class Optimizer {
   readonly paramGroups: Group[] = [];
+  /** the groups' hyperparameters, H_WORDS float64s per group, rewritten whenever an option changes; an accelerated update reads it on every replay */
+  private hyperTensor: Tensor | undefined;
   /** @internal state per parameter index */
   readonly state = new Map<number, ParamState>();
   protected abstract readonly name: string;
@@ -76,12 +91,29 @@ export abstract class Optimizer {
       if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${this.name}: can only optimize float32 or float64 tensors, got ${t.dtype} ${formatShape(t.dims)}`);
     }
     if (this.paramGroups.length >= MAX_GROUPS) throw new ValueError(`${this.name}: at most ${MAX_GROUPS} parameter groups`);
-    this.paramGroups.push({ source: params, options });
+    // Options changed later (a schedule's lr, a user's momentum) reach the hyperparameter tensor at once.
+    const live = new Proxy(options, { set: (o, k, v) => { (o as any)[k] = v; this.writeHyper(); return true; } });
+    this.paramGroups.push({ source: params, options: live });
+    this.hyperTensor?.dispose();
+    this.hyperTensor = undefined;
   }
 
   /** The learning rate of every group (what schedules change). */
   get lr(): number { return this.paramGroups[0].options.lr; }
   set lr(v: number) { for (const g of this.paramGroups) g.options.lr = v; }
+
+  /** Writes every group's hyperparameters into the hyperparameter tensor (made on first use). */
+  private writeHyper(): void {
+    if (this.paramGroups.length === 0 || (this.hyperTensor !== undefined && !this.hyperTensor.isAlive)) return;
+    const words = this.paramGroups.length * H_WORDS;
+    this.hyperTensor ??= outsideCapture(() => keep(zeros([words], { dtype: 'float64' })));
+    views();
+    const at = I32[recordWord(this.hyperTensor.id) + 4] >> 3;
+    F64.fill(0, at, at + words);
+    this.paramGroups.forEach((g, gi) => {
+      for (const [k, v] of Object.entries(this.hyper(g.options))) F64[at + gi * H_WORDS + H[k as keyof typeof H]] = v as number;
+    });
+  }
 
   protected abstract validate(options: Record<string, any>): void;
   protected abstract kind(options: Record<string, any>): number;
@@ -131,8 +163,8 @@ export abstract class Optimizer {
     for (const w of work) {
       const options = this.paramGroups[w.group].options;
       let s = this.state.get(w.index);
-      if (!s) this.state.set(w.index, (s = { step: 0, buffers: {} }));
-      for (const n of this.stateNames(options)) if (n && !s.buffers[n]) s.buffers[n] = keep(this.initialState(n, w.p, options));
+      if (!s) this.state.set(w.index, (s = newState(0)));
+      for (const n of this.stateNames(options)) if (n && !s.buffers[n]) s.buffers[n] = outsideCapture(() => keep(this.initialState(n, w.p, options)));
       for (const [n, t] of Object.entries(s.buffers)) {
         if (!t.isAlive || formatShape(t.dims) !== formatShape(w.p.dims) || t.dtype !== w.p.dtype) {
           throw new ShapeError(`${this.name}.step: state '${n}' of parameter ${w.index} (${t.isAlive ? `${t.dtype} ${formatShape(t.dims)}` : 'disposed'}) does not match the parameter (${w.p.dtype} ${formatShape(w.p.dims)})`);
@@ -142,15 +174,19 @@ export abstract class Optimizer {
     fusedUpdate(`${this.name}.step`, this.kind(this.paramGroups[0].options), work.map((w) => {
       const s = this.state.get(w.index)!;
       const slots = this.stateNames(this.paramGroups[w.group].options);
-      return { param: w.p, grad: w.g, state: slots.map((n) => (n ? s.buffers[n] : null)), step: s.step + 1, group: w.group };
-    }), this.paramGroups.map((g) => this.hyper(g.options)));
-    for (const w of work) this.state.get(w.index)!.step++;
+      return { param: w.p, grad: w.g, state: slots.map((n) => (n ? s.buffers[n] : null)), step: 0, counter: s.counter, group: w.group };
+    }), [], this.hyperTensorNow());
+  }
+
+  private hyperTensorNow(): Tensor {
+    if (this.hyperTensor === undefined || !this.hyperTensor.isAlive) { this.hyperTensor = undefined; this.writeHyper(); }
+    return this.hyperTensor!;
   }
 
   /** The optimizer's state (step counts and state tensors by PyTorch's names) and its groups' options. */
   stateDict(): OptimizerStateDict {
     const state: OptimizerStateDict['state'] = {};
-    for (const [i, s] of [...this.state].sort((a, b) => a[0] - b[0])) state[i] = { step: s.step, ...s.buffers };
+    for (const [i, s] of [...this.state].sort((a, b) => a[0] - b[0])) state[i] = { step: stepOf(s), ...s.buffers };
     let next = 0;
     const paramGroups = this.paramGroups.map((g) => {
       const n = g.source instanceof Module ? g.source.parameters().length : g.source.length;
@@ -195,7 +231,7 @@ export abstract class Optimizer {
       }
       plan.push([i, s.step, buffers]);
     }
-    for (const s of this.state.values()) for (const t of Object.values(s.buffers)) t.dispose();
+    for (const s of this.state.values()) { s.counter.dispose(); for (const t of Object.values(s.buffers)) t.dispose(); }
     this.state.clear();
     sd.paramGroups.forEach((g, gi) => {
       const { params: _p, ...options } = g as Record<string, unknown>;
@@ -208,21 +244,24 @@ export abstract class Optimizer {
         copyInto(c, t);
         own[n] = c;
       }
-      this.state.set(i, { step, buffers: own });
+      this.state.set(i, { ...newState(step), buffers: own });
     }
   }
 
   /** Frees the optimizer's state tensors. */
   dispose(): void {
-    for (const s of this.state.values()) for (const t of Object.values(s.buffers)) t.dispose();
+    for (const s of this.state.values()) { s.counter.dispose(); for (const t of Object.values(s.buffers)) t.dispose(); }
     this.state.clear();
+    this.hyperTensor?.dispose();
+    this.hyperTensor = undefined;
   }
 }
 
-export interface UpdateRecord { param: Tensor; grad: Tensor; state: (Tensor | null)[]; step: number; group: number }
+/** step: the step number of this update, unless `counter` (an int32 rank-0 tensor) counts the steps in wasm */
+export interface UpdateRecord { param: Tensor; grad: Tensor; state: (Tensor | null)[]; step: number; counter?: Tensor; group: number }
 
 /** @internal ONE wasm call updating every record's parameter and state in place (checked by the caller). */
-export function fusedUpdate(op: string, kind: number, records: UpdateRecord[], hypers: Partial<Record<keyof typeof H, number>>[]): void {
+export function fusedUpdate(op: string, kind: number, records: UpdateRecord[], hypers: Partial<Record<keyof typeof H, number>>[], hyperTensor?: Tensor): void {
   if (records.length > MAX_PARAMS) throw new ValueError(`${op}: at most ${MAX_PARAMS} parameters in one step`);
   if (hypers.length > MAX_GROUPS) throw new ValueError(`${op}: at most ${MAX_GROUPS} parameter groups`);
   views();
@@ -234,13 +273,14 @@ export function fusedUpdate(op: string, kind: number, records: UpdateRecord[], h
     for (let k = 0; k < 3; k++) I32[r + 2 + k] = w.state[k]?.id ?? 0;
     I32[r + 5] = w.step;
     I32[r + 6] = w.group;
+    I32[r + 7] = w.counter?.id ?? 0;
   });
   hypers.forEach((hyper, gi) => {
     const at = (ARGS >> 3) + HYPER_WORD / 2 + gi * H_WORDS;
     F64.fill(0, at, at + H_WORDS);
     for (const [k, v] of Object.entries(hyper)) F64[at + H[k as keyof typeof H]] = v as number;
   });
-  const code = wasm.optimStep(kind, records.length, ARGS, ARGS + HYPER_WORD * 4);
+  const code = wasm.optimStep(kind, records.length, ARGS, ARGS + HYPER_WORD * 4, hyperTensor?.id ?? 0);
   if (code !== 0 || wasm.errorCode() !== 0) raise(op);
 }
 
