@@ -64,12 +64,18 @@ async function build(c, peer, ctx) {
   return c.jax(ctx, peer);
 }
 
-async function runCase(c, ctx, profile, ceiling) {
+async function runCase(c, ctx, profile, ceiling, done) {
   const row = { id: c.id, group: c.group, label: c.label, unit: c.unit, note: c.note, peers: {} };
   const reference = c.reference ?? 'wasmgrad';
   const order = [reference, ...COLUMNS.filter((p) => p !== reference)];
+  // A row that times another wasmgrad variant of an earlier case takes that case's peer figures.
+  const peersFrom = c.peersFrom && done.find((r) => r.id === c.peersFrom);
   let refResult = null;
   for (const peer of order) {
+    if (peersFrom && peer !== 'wasmgrad') {
+      if (peersFrom.peers[peer]) row.peers[peer] = { ...peersFrom.peers[peer], wasmgradSpeedup: undefined };
+      continue;
+    }
     let impl = null;
     try {
       impl = await build(c, peer, ctx);
@@ -105,6 +111,8 @@ async function runCase(c, ctx, profile, ceiling) {
   }
   if (reference !== 'wasmgrad') row.guard = `results checked against ${reference} (wasmgrad cannot run this case)`;
   const wg = row.peers.wasmgrad;
+  const eager = c.eagerOf && done.find((r) => r.id === c.eagerOf)?.peers.wasmgrad;
+  if (wg?.status === 'ok' && eager?.status === 'ok') wg.overEager = eager.seconds / wg.seconds;
   for (const peer of COLUMNS.slice(1)) {
     const r = row.peers[peer];
     if (wg?.status === 'ok' && r?.status === 'ok') r.wasmgradSpeedup = r.seconds / wg.seconds;
@@ -113,7 +121,7 @@ async function runCase(c, ctx, profile, ceiling) {
 }
 
 const PEER_NOTES = [
-  'wasmgrad: the built bundle (dist/index.js), eager ops; the training step is valueAndGrad over an object of params inside tidy, loss = mean(logsumexp(z, 1) − sum(z·onehot, 1)), update w − lr·g; transposed products use matmulT (no copy).',
+  'wasmgrad: the built bundle (dist/index.js), eager ops; the training step is valueAndGrad over an object of params inside tidy, loss = mean(logsumexp(z, 1) − sum(z·onehot, 1)), update w − lr·g; transposed products use matmulT (no copy). The CNN step: conv2d (padding \'same\', bias), relu, maxPool2d, matmul, crossEntropy against the one-hot rows. Accelerated rows: wg.accelerate(step), checked bit for bit against the eager step (capture and replay) before timing; their peer columns repeat the eager row\'s peer figures, and the wasmgrad cell adds the speed-up over wasmgrad eager.',
   'tfjs-wasm: @tensorflow/tfjs (the umbrella package: it registers the gradients in Node) with @tensorflow/tfjs-backend-wasm on its SIMD, non-threaded binary (tfjs never uses threads in Node), loaded from the package with setWasmPaths; training with tf.train.sgd(lr).minimize over tf.variable params and tf.losses.softmaxCrossEntropy; transposed products with tf.matMul(a, b, transposeA, transposeB).',
   'tfjs-cpu: the same code on @tensorflow/tfjs-backend-cpu (plain JavaScript kernels).',
   'jax-eager: @jax-js/jax on its wasm device (init(\'wasm\')); Node has no global Worker, so it runs on the main thread. Its ops are lazy: each timed op is awaited with blockUntilReady (the seed case reads its scalars with dataSync). Training with valueAndGrad over a params tree and tree.map SGD; transposes with a.transpose().',
@@ -155,7 +163,7 @@ async function main() {
   if (cases.length === 0) throw new Error(`bench: no case matches --filter '${opts.filter}'`);
   const rows = [];
   for (const c of cases) {
-    const row = await runCase(c, ctx, profile, ceiling);
+    const row = await runCase(c, ctx, profile, ceiling, rows);
     rows.push(row);
     console.log(`${row.group}: ${row.label} [${row.unit}]\n${COLUMNS.map((p) => `  ${p.padEnd(10)} ${cell(row, p)}`).join('\n')}`);
   }

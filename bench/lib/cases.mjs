@@ -114,17 +114,18 @@ function matmulCase(n, form, dtype) {
 
 // ---- 3: MLP training step ---------------------------------------------------------------------
 
-function mlpCase() {
-  const sizes = [784, 256, 128, 10], batch = 128, lr = 0.1;
+function mlpCase(id, sizes, batch) {
+  const lr = 0.1;
   const X = uniform(batch * sizes[0], 3001, 0, 1), Y = oneHot(batch, sizes.at(-1), 3002);
   const P = denseParams(sizes, 3003);
   return {
-    id: 'mlp-step',
+    id,
     group: 'training step',
     label: `MLP ${sizes.join('-')} relu, batch ${batch}`,
     unit: 'ms/step',
     ceiling: null,
     tol: 2e-3,
+    lr, X, Y, P,
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [batch, sizes[0]] }), y = wg.tensor(Y, { shape: [batch, sizes.at(-1)] });
       let params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
@@ -149,14 +150,16 @@ function mlpCase() {
     async tfjs({ tf }, peer) {
       await useBackend(tf, peer);
       const x = tf.tensor2d(X, [batch, sizes[0]]), y = tf.tensor2d(Y, [batch, sizes.at(-1)]);
-      const vars = mapObj(P, (p, k) => tf.tidy(() => tf.variable(tf.tensor(p.data, p.shape), true, `mlp-${peer}-${k}`)));
+      const vars = mapObj(P, (p, k) => tf.tidy(() => tf.variable(tf.tensor(p.data, p.shape), true, `${id}-${peer}-${k}`)));
       const varList = Object.values(vars);
       const optimizer = tf.train.sgd(lr);
       const loss = () => {
-        const h1 = tf.relu(tf.matMul(x, vars.w1).add(vars.b1));
-        const h2 = tf.relu(tf.matMul(h1, vars.w2).add(vars.b2));
-        const z = tf.matMul(h2, vars.w3).add(vars.b3);
-        return tf.losses.softmaxCrossEntropy(y, z);
+        let h = x;
+        for (let k = 1; k < sizes.length; k++) {
+          const z = tf.matMul(h, vars[`w${k}`]).add(vars[`b${k}`]);
+          h = k < sizes.length - 1 ? tf.relu(z) : z;
+        }
+        return tf.losses.softmaxCrossEntropy(y, h);
       };
       return {
         run: () => optimizer.minimize(loss, true, varList).dispose(),
@@ -173,10 +176,12 @@ function mlpCase() {
       let params = {};
       for (const [k, p] of Object.entries(P)) params[k] = await jaxArray(jax, p.data, p.shape);
       const lossFn = (p, x, y) => {
-        const h1 = nn.relu(np.matmul(x, p.w1).add(p.b1));
-        const h2 = nn.relu(np.matmul(h1, p.w2).add(p.b2));
-        const z = np.matmul(h2, p.w3).add(p.b3);
-        return nn.logsumexp(z.ref, -1).sub(z.mul(y).sum(-1)).mean();
+        let h = x;
+        for (let k = 1; k < sizes.length; k++) {
+          const z = np.matmul(h, p[`w${k}`]).add(p[`b${k}`]);
+          h = k < sizes.length - 1 ? nn.relu(z) : z;
+        }
+        return nn.logsumexp(h.ref, -1).sub(h.mul(y).sum(-1)).mean();
       };
       const step = (p, x, y) => {
         const [loss, g] = jax.valueAndGrad(lossFn)(tree.ref(p), x, y);
@@ -324,13 +329,11 @@ function softmaxCase() {
     work: 8 * rows * cols,
     ceiling: 'copy',
     tol: 1e-5,
-    note: 'wasmgrad has no softmax op yet: composed as exp(x − logsumexp(x, -1, keepdims))',
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [rows, cols] });
-      const f = () => wg.tidy(() => x.sub(wg.logsumexp(x, -1, { keepdims: true })).exp());
       return {
-        run: () => f().dispose(),
-        result: () => { const y = f(); const d = y.data(); y.dispose(); return d; },
+        run: () => wg.softmax(x, -1).dispose(),
+        result: () => { const y = wg.softmax(x, -1); const d = y.data(); y.dispose(); return d; },
         dispose: () => x.dispose(),
       };
     },
@@ -378,8 +381,35 @@ function cnnCase() {
     unit: 'ms/step',
     ceiling: null,
     tol: 2e-3,
-    reference: 'tfjs-cpu',
-    wasmgrad() { unsupported('not yet (needs conv2d)'); },
+    wasmgrad({ wg }) {
+      const x = wg.tensor(X, { shape: [batch, 1, 28, 28] }), y = wg.tensor(Y, { shape: [batch, 10] });
+      let params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const block = (h, k, b) => wg.maxPool2d(wg.relu(wg.conv2d(h, k, b, { padding: 'same' })), 2);
+      const lossAndGrads = wg.valueAndGrad((p) => {
+        const h = block(block(x, p.k1, p.b1), p.k2, p.b2);
+        // crossEntropy with a float (probability) target: the one-hot rows, mean over the batch
+        return wg.crossEntropy(h.reshape([batch, 784]).matmul(p.w3).add(p.b3), y);
+      });
+      const advance = () => {
+        const r = wg.tidy(() => {
+          const [loss, grads] = lossAndGrads(params);
+          return { loss, params: mapObj(params, (w, k) => w.sub(grads[k].mul(lr))) };
+        });
+        for (const t of Object.values(params)) t.dispose();
+        params = r.params;
+        return r.loss;
+      };
+      return {
+        run: () => advance().dispose(),
+        result: () => {
+          const loss = advance();
+          const value = loss.item();
+          loss.dispose();
+          return trainingResult(P, lr, value, mapObj(params, (t) => t.data()));
+        },
+        dispose: () => { x.dispose(); y.dispose(); for (const t of Object.values(params)) t.dispose(); },
+      };
+    },
     async tfjs({ tf }, peer) {
       await useBackend(tf, peer);
       const x = tf.tensor4d(permute(X, [batch, 1, 28, 28], [0, 2, 3, 1]), [batch, 28, 28, 1]);
@@ -439,11 +469,101 @@ function cnnCase() {
   };
 }
 
+// ---- accelerated rows (issue 8) --------------------------------------------------------------
+// wasmgrad's wg.accelerate(f) replays a recorded step with one wasm call. These rows time the
+// replay of the same step as the eager row `base`; the peers' figures are the base row's (not
+// measured twice). Before timing, the capture and a replay are checked bit for bit against the
+// eager step; the replay's results are then the guard's result for the peers.
+
+/** Throws unless every segment of `got` has the same bits as `want`'s. */
+function expectSameBits(what, got, want) {
+  for (let s = 0; s < want.length; s++) {
+    const a = Float64Array.from(got[s].values), b = Float64Array.from(want[s].values);
+    for (let i = 0; i < b.length; i++) {
+      if (!Object.is(a[i], b[i])) {
+        throw new Error(`${what}: ${want[s].name}[${i}] is ${a[i]} accelerated but ${b[i]} eager`);
+      }
+    }
+  }
+}
+
+function acceleratedTrainingCase(base) {
+  const { lr, X, Y, P } = base;
+  const dims = P.w1.shape[0], classes = Y.length / (X.length / dims), batch = X.length / dims;
+  return {
+    ...base,
+    id: `${base.id}-accelerated`,
+    label: `${base.label}, accelerated`,
+    peersFrom: base.id,
+    eagerOf: base.id,
+    note: 'wasmgrad: wg.accelerate(step), the whole step (forward, reverse sweep, SGD update written with plain ops: optimizer.step is not replayed yet) one wasm call; peers: the eager row\'s figures',
+    wasmgrad({ wg }) {
+      const x = wg.tensor(X, { shape: [batch, dims] }), y = wg.tensor(Y, { shape: [batch, classes] });
+      const init = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const step = sgdStep(wg, x, y, lr);
+      const fast = wg.accelerate(step);
+      const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
+      let params = init;
+      return {
+        run: () => { params = fast(params).params; },
+        result: () => {
+          const eager = step(init);
+          const want = read(eager);
+          wg.dispose([eager.loss, ...Object.values(eager.params)]);
+          expectSameBits('capture', read(fast(init)), want);
+          const replayed = read(fast(init));
+          expectSameBits('replay', replayed, want);
+          if (fast.hits !== 1) throw new Error(`accelerate: expected the second call to replay, got ${fast.hits} hits`);
+          return replayed;
+        },
+        dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); },
+      };
+    },
+  };
+}
+
+function acceleratedSeedCase(base) {
+  return {
+    ...base,
+    id: `${base.id}-accelerated`,
+    label: `${base.label}, accelerated`,
+    peersFrom: base.id,
+    eagerOf: base.id,
+    note: 'wasmgrad: wg.accelerate(valueAndGrad(f)), each evaluation one replay plus reading the three scalars; peers: the eager row\'s figures',
+    wasmgrad({ wg }) {
+      const x1 = wg.tensor(2), x2 = wg.tensor(0.5);
+      const f = (a, b) => a.mul(a.square().add(b.square()).mul(-0.5).exp());
+      const vg = wg.valueAndGrad(f, { argnums: [0, 1] });
+      const fast = wg.accelerate(vg);
+      const evaluate = () => {
+        const [y, [g1, g2]] = fast(x1, x2);
+        return [y.item(), g1.item(), g2.item()];
+      };
+      return {
+        run: evaluate,
+        result: () => {
+          const want = wg.tidy(() => { const [y, [g1, g2]] = vg(x1, x2); return [y.item(), g1.item(), g2.item()]; });
+          const seg = (v) => [{ name: 'value and partials', values: v }];
+          expectSameBits('capture', seg(evaluate()), seg(want));
+          const replayed = evaluate();
+          expectSameBits('replay', seg(replayed), seg(want));
+          if (fast.hits !== 1) throw new Error(`accelerate: expected the second call to replay, got ${fast.hits} hits`);
+          return replayed;
+        },
+        dispose: () => { fast.clearCache(); x1.dispose(); x2.dispose(); },
+      };
+    },
+  };
+}
+
 /** Every case, in report order. */
 export function allCases() {
   const cases = [];
   for (const n of [64, 128, 256, 512, 1024]) for (const form of Object.keys(FORMS)) cases.push(matmulCase(n, form, 'float32'));
   for (const n of [256, 512]) for (const form of Object.keys(FORMS)) cases.push(matmulCase(n, form, 'float64'));
-  cases.push(mlpCase(), cnnCase(), seedCase(), fmaCase(), sumCase(), softmaxCase());
+  const mlp = mlpCase('mlp-step', [784, 256, 128, 10], 128), mlpSmall = mlpCase('mlp-step-b1', [4, 16, 3], 1);
+  const seed = seedCase();
+  cases.push(mlp, acceleratedTrainingCase(mlp), mlpSmall, acceleratedTrainingCase(mlpSmall), cnnCase());
+  cases.push(seed, acceleratedSeedCase(seed), fmaCase(), sumCase(), softmaxCase());
   return cases;
 }

@@ -50,6 +50,7 @@ export function cell(row, peer) {
   let s = `${fmt(r.figure)} ±${r.rme.toFixed(0)}%`;
   if (r.ofCeiling != null) s += ` (${pct(r.ofCeiling)})`;
   if (peer !== 'wasmgrad' && r.wasmgradSpeedup != null) s += ` wg ×${r.wasmgradSpeedup.toFixed(2)}`;
+  if (peer === 'wasmgrad' && r.overEager != null) s += ` ×${r.overEager.toFixed(1)} over eager`;
   return s;
 }
 
