@@ -66,6 +66,33 @@ function trainingResult(init, lr, loss, updated) {
 
 // ---- 1, 2: matmul -----------------------------------------------------------------------------
 
+/**
+ * A jax-js plain-SGD training step as its users write it (valueAndGrad + tree.map, optionally
+ * under jit), timed as one deferred operation; `lossFn(p, x, y)` is the model's loss.
+ */
+function jaxTraining(jax, peer, lossFn, params, x, y, P, lr) {
+  const { tree } = jax;
+  const step = (p, xs, ys) => {
+    const [loss, g] = jax.valueAndGrad(lossFn)(tree.ref(p), xs, ys);
+    return [loss, tree.map((w, gw) => w.sub(gw.mul(lr)), p, g)];
+  };
+  const stepFn = peer === 'jax-jit' ? jax.jit(step) : step;
+  const advance = () => {
+    const [loss, next] = stepFn(params, x.ref, y.ref);
+    params = next;
+    return loss;
+  };
+  return {
+    deferred: true,
+    run: async () => { const loss = advance(); await jax.blockUntilReady([loss, params]); loss.dispose(); },
+    result: () => {
+      const value = advance().dataSync()[0];
+      return trainingResult(P, lr, value, mapObj(params, (t) => t.ref.dataSync()));
+    },
+    dispose: () => { x.dispose(); y.dispose(); tree.dispose(params); if (stepFn !== step) stepFn.dispose(); },
+  };
+}
+
 const FORMS = {
   plain: { label: 'A·B', transA: false, transB: false },
   AtB: { label: 'Aᵀ·B', transA: true, transB: false },
@@ -171,7 +198,7 @@ function mlpCase(id, sizes, batch) {
       };
     },
     async jax({ jax }, peer) {
-      const { numpy: np, nn, tree } = jax;
+      const { numpy: np, nn } = jax;
       const x = await jaxArray(jax, X, [batch, sizes[0]]), y = await jaxArray(jax, Y, [batch, sizes.at(-1)]);
       let params = {};
       for (const [k, p] of Object.entries(P)) params[k] = await jaxArray(jax, p.data, p.shape);
@@ -183,25 +210,7 @@ function mlpCase(id, sizes, batch) {
         }
         return nn.logsumexp(h.ref, -1).sub(h.mul(y).sum(-1)).mean();
       };
-      const step = (p, x, y) => {
-        const [loss, g] = jax.valueAndGrad(lossFn)(tree.ref(p), x, y);
-        return [loss, tree.map((w, gw) => w.sub(gw.mul(lr)), p, g)];
-      };
-      const stepFn = peer === 'jax-jit' ? jax.jit(step) : step;
-      const advance = () => {
-        const [loss, next] = stepFn(params, x.ref, y.ref);
-        params = next;
-        return loss;
-      };
-      return {
-        deferred: true,
-        run: async () => { const loss = advance(); await jax.blockUntilReady([loss, params]); loss.dispose(); },
-        result: () => {
-          const value = advance().dataSync()[0];
-          return trainingResult(P, lr, value, mapObj(params, (t) => t.ref.dataSync()));
-        },
-        dispose: () => { x.dispose(); y.dispose(); tree.dispose(params); if (stepFn !== step) stepFn.dispose(); },
-      };
+      return jaxTraining(jax, peer, lossFn, params, x, y, P, lr);
     },
   };
 }
@@ -434,7 +443,7 @@ function cnnCase() {
       };
     },
     async jax({ jax }, peer) {
-      const { numpy: np, nn, lax, tree } = jax;
+      const { numpy: np, nn, lax } = jax;
       const x = await jaxArray(jax, X, [batch, 1, 28, 28]), y = await jaxArray(jax, Y, [batch, 10]);
       let params = {};
       for (const [k, p] of Object.entries(P)) params[k] = await jaxArray(jax, p.data, p.shape);
@@ -446,25 +455,7 @@ function cnnCase() {
         const z = np.matmul(h.reshape([batch, 784]), p.w3).add(p.b3);
         return nn.logsumexp(z.ref, -1).sub(z.mul(y).sum(-1)).mean();
       };
-      const step = (p, x, y) => {
-        const [loss, g] = jax.valueAndGrad(lossFn)(tree.ref(p), x, y);
-        return [loss, tree.map((w, gw) => w.sub(gw.mul(lr)), p, g)];
-      };
-      const stepFn = peer === 'jax-jit' ? jax.jit(step) : step;
-      const advance = () => {
-        const [loss, next] = stepFn(params, x.ref, y.ref);
-        params = next;
-        return loss;
-      };
-      return {
-        deferred: true,
-        run: async () => { const loss = advance(); await jax.blockUntilReady([loss, params]); loss.dispose(); },
-        result: () => {
-          const value = advance().dataSync()[0];
-          return trainingResult(P, lr, value, mapObj(params, (t) => t.ref.dataSync()));
-        },
-        dispose: () => { x.dispose(); y.dispose(); tree.dispose(params); if (stepFn !== step) stepFn.dispose(); },
-      };
+      return jaxTraining(jax, peer, lossFn, params, x, y, P, lr);
     },
   };
 }
