@@ -4,7 +4,7 @@
 // product; float32 vs float64; errors.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, uniform, size, flat } from './helpers.js';
+import { wg, checkGrad, expectClose, expectNoLeak, uniform, size, flat, expectError } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
@@ -102,18 +102,6 @@ function checkHvp(loss: (...xs: Tensor[]) => Tensor, xs: Tensor[], seed = 600): 
   xs.forEach((_, i) => expectClose(hu[i].toArray(), hv[i].toArray(), 1e-9, 1e-10));
 }
 
-/** Checks class and message, and that the runtime still works and leaks nothing. */
-function expectError(fn: () => unknown, cls: new (...a: any[]) => Error, message: RegExp): void {
-  expectNoLeak(() => {
-    wg.tidy(() => {
-      let caught: unknown;
-      try { fn(); } catch (e) { caught = e; }
-      expect(caught).toBeInstanceOf(cls);
-      expect((caught as Error).message).toMatch(message);
-    });
-  });
-  wg.tidy(() => { expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]); });
-}
 
 describe('scaledDotProductAttention', () => {
   const q = dense([2, 3, 4], 1), k = dense([2, 5, 4], 2), v = dense([2, 5, 6], 3);

@@ -3,44 +3,10 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wg, expectClose } from './helpers.js';
+import { expectError, stillWorks } from './nn-helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
-
-/** A small gradient computation that must still give exact answers after an error. */
-function stillWorks(): void {
-  const before = wg.memory();
-  wg.tidy(() => {
-    const [y, g] = wg.valueAndGrad((x: Tensor) => x.mul(x).mul(x).sum())(wg.tensor([2, -1], { dtype: 'float64' }));
-    expect(y.item()).toBe(7);
-    expect(g.toArray()).toEqual([12, 3]);
-  });
-  expect(wg.memory().liveTensors).toBe(before.liveTensors);
-  expect(wg.memory().scopeDepth).toBe(0);
-}
-
-/**
- * Runs `bad` (which must throw `cls` with a message containing every `parts`), then checks that
- * live tensors and bytes are back where they were and that the runtime still works.
- */
-function expectError(bad: () => unknown, cls: new (...a: any[]) => Error, parts: (string | RegExp)[]): Error {
-  const before = wg.memory();
-  let caught: unknown;
-  try { bad(); } catch (e) { caught = e; }
-  expect(caught, 'no error was thrown').toBeInstanceOf(cls);
-  expect(caught).toBeInstanceOf(wg.WasmgradError);
-  const message = (caught as Error).message;
-  for (const p of parts) {
-    if (typeof p === 'string') expect(message).toContain(p);
-    else expect(message).toMatch(p);
-  }
-  const after = wg.memory();
-  expect(after.liveTensors, 'live tensors after the error').toBe(before.liveTensors);
-  expect(after.liveBytes, 'live bytes after the error').toBe(before.liveBytes);
-  expect(after.scopeDepth).toBe(before.scopeDepth);
-  stillWorks();
-  return caught as Error;
-}
 
 describe('validation errors', () => {
   it('shape mismatch in a binary op (ShapeError)', () => {

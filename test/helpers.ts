@@ -109,12 +109,18 @@ export { wg };
 /** A small op still works: the runtime survived whatever came before. */
 export const runtimeWorks = (): void => { expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]); };
 
-/** fn throws `cls` with every fragment in its message, and the runtime still works afterwards. */
-export function expectError(fn: () => unknown, cls: Function, ...fragments: string[]): void {
+/**
+ * fn (run inside a tidy) throws `cls` with every fragment in its message (a string it contains,
+ * or a pattern it matches); nothing is left behind and the runtime still works afterwards.
+ */
+export function expectError(fn: () => unknown, cls: Function, ...fragments: (string | RegExp)[]): void {
   let err: unknown;
-  try { fn(); } catch (e) { err = e; }
+  expectNoLeak(() => wg.tidy(() => { try { fn(); } catch (e) { err = e; } }));
   expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
+  for (const f of fragments) {
+    if (typeof f === 'string') expect((err as Error).message).toContain(f);
+    else expect((err as Error).message).toMatch(f);
+  }
   runtimeWorks();
 }
 

@@ -44,20 +44,23 @@ export function checkSecondOrder(f: (x: Tensor) => Tensor, x: Tensor, options: {
   });
 }
 
-/** A small gradient computation that must still give exact answers after an error. */
+/** A small gradient computation that must still give exact answers after an error, leaving nothing behind. */
 export function stillWorks(): void {
+  const before = wg.memory();
   wg.tidy(() => {
     const [y, g] = wg.valueAndGrad((x: Tensor) => x.mul(x).mul(x).sum())(wg.tensor([2, -1], { dtype: 'float64' }));
     expect(y.item()).toBe(7);
     expect(g.toArray()).toEqual([12, 3]);
   });
+  expect(wg.memory().liveTensors).toBe(before.liveTensors);
+  expect(wg.memory().scopeDepth).toBe(0);
 }
 
 /**
- * `bad` throws `cls` (a WasmgradError) with every part in its message; afterwards no tensor is
- * left over and the runtime still works.
+ * `bad` throws `cls` (a WasmgradError) with every part in its message; afterwards no tensor and
+ * no byte is left over and the runtime still works. Returns the error.
  */
-export function expectError(bad: () => unknown, cls: new (...a: any[]) => Error, parts: (string | RegExp)[]): void {
+export function expectError(bad: () => unknown, cls: new (...a: any[]) => Error, parts: (string | RegExp)[]): Error {
   const before = wg.memory();
   let caught: unknown;
   try { bad(); } catch (e) { caught = e; }
@@ -70,8 +73,10 @@ export function expectError(bad: () => unknown, cls: new (...a: any[]) => Error,
   }
   const after = wg.memory();
   expect(after.liveTensors, 'live tensors after the error').toBe(before.liveTensors);
+  expect(after.liveBytes, 'live bytes after the error').toBe(before.liveBytes);
   expect(after.scopeDepth).toBe(before.scopeDepth);
   stillWorks();
+  return caught as Error;
 }
 
 /** float32 result of f on the float32 copy of x64 against the float64 result, within rtol/atol. */

@@ -4,7 +4,7 @@
 // float64; and errors.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, uniform, size, flat } from './helpers.js';
+import { wg, checkGrad, expectClose, expectNoLeak, uniform, size, flat, expectError } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
@@ -286,18 +286,6 @@ describe('exact values', () => {
 describe('errors', () => {
   const mk = (kind: Kind, I = 3, Hh = 2, c: Config = { layers: 1, dirs: 1, batchFirst: false, bias: true }) => toParams(makeParams(kind, I, Hh, c));
 
-  /** Checks class and message, and that the runtime still works and leaks nothing. */
-  function expectError(fn: () => unknown, cls: new (...a: any[]) => Error, message: RegExp): void {
-    expectNoLeak(() => {
-      wg.tidy(() => {
-        let caught: unknown;
-        try { fn(); } catch (e) { caught = e; }
-        expect(caught).toBeInstanceOf(cls);
-        expect((caught as Error).message).toMatch(message);
-      });
-    });
-    wg.tidy(() => { expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]); });
-  }
 
   it('wrong input size names weight_ih and the shapes', () => {
     const params = mk('lstm');
