@@ -4,7 +4,7 @@
 // product; float32 vs float64; errors.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, uniform, size, flat, expectError } from './helpers.js';
+import { wg, checkGrad, expectClose, uniform, size, flat, expectError } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
