@@ -8,7 +8,7 @@ import path from 'node:path';
 import { wg } from './helpers.js';
 import { root, startWorkerd, type Workerd } from './runtimes/harness.js';
 // @ts-expect-error plain JS module shared with the worker
-import { INPUT, HIDDEN, CLASSES, rng, glyph, loadParams, predict } from '../examples/edge/model.js';
+import { INPUT, HIDDEN, CLASSES, glyph, loadParams, predict } from '../examples/edge/model.js';
 
 const weights = new Uint8Array(readFileSync(path.join(root, 'examples/edge/weights.safetensors')));
 let server: Workerd;
@@ -46,7 +46,7 @@ function reference(input: number[]): { scores: number[]; saliency: number[] } {
 }
 
 const samples = (): { cls: number; input: number[] }[] => {
-  const random = rng(99);
+  const random = wg.seededRandom(99);
   return Array.from({ length: 8 }, (_, i) => ({ cls: i % 4, input: glyph(i % 4, random) }));
 };
 

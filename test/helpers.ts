@@ -5,17 +5,8 @@ import { expect } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 
-/** A small seeded PRNG (mulberry32) so test inputs are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32, wasmgrad's seededRandom) so test inputs are the same on every run. */
+export const rng = (seed: number): (() => number) => wg.seededRandom(seed);
 
 /** n uniform values in [lo, hi). */
 export function uniform(n: number, lo = -1, hi = 1, seed = 1): number[] {

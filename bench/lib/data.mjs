@@ -1,16 +1,6 @@
 // Seeded inputs shared by every peer, so the correctness guard can compare their results.
 
-/** mulberry32: a small seeded PRNG giving uniform numbers in [0, 1). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../dist/index.js';
 
 /** n float32 values, uniform in [lo, hi). */
 export function uniform(n, seed, lo = -1, hi = 1) {

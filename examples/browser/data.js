@@ -49,14 +49,3 @@ export function unpackDigits(bytes) {
   return { train: split(0, TRAIN_PER_CLASS), test: split(TRAIN_PER_CLASS, PER_CLASS) };
 }
 
-/** mulberry32: the page's seeded shuffles. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

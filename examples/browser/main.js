@@ -5,7 +5,7 @@
 import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip } from 'chart.js';
 import * as wg from 'wasmgrad';
 import digits from 'mnist-subset'; // packed real digits, embedded by build.mjs
-import { unpackDigits, rng, PIXELS, CLASSES } from './data.js';
+import { unpackDigits, PIXELS, CLASSES } from './data.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
@@ -41,7 +41,7 @@ async function main() {
   const model = new wg.nn.Sequential(new wg.nn.Linear(PIXELS, HIDDEN), new wg.nn.ReLU(), new wg.nn.Linear(HIDDEN, CLASSES));
   const optimizer = new wg.optim.Adam(model, { lr: LR });
   const order = Array.from({ length: train.labels.length }, (_, i) => i);
-  const random = rng(3);
+  const random = wg.seededRandom(3);
   let cursor = order.length, started = performance.now(), pausedAt = 0;
   state.ready = true;
   $('status').textContent = 'training…';

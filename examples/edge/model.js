@@ -7,17 +7,6 @@ export const INPUT = SIDE * SIDE;
 export const HIDDEN = 32;
 export const CLASSES = ['horizontal', 'vertical', 'diagonal', 'cross'];
 
-/** mulberry32: integer-only arithmetic, the same numbers in every engine. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A noisy 8×8 glyph of class `cls` (row-major, values in [0, 1]). */
 export function glyph(cls, random) {

@@ -3,13 +3,13 @@
 //   npm run build && node examples/edge/train.mjs
 
 import * as wg from 'wasmgrad';
-import { INPUT, HIDDEN, CLASSES, rng, glyph, forward } from './model.js';
+import { INPUT, HIDDEN, CLASSES, glyph, forward } from './model.js';
 
 await wg.init();
 wg.seed(7);
 
 function dataset(n, seed) {
-  const random = rng(seed);
+  const random = wg.seededRandom(seed);
   const xs = [], ys = [];
   for (let i = 0; i < n; i++) { ys.push(i % CLASSES.length); xs.push(...glyph(i % CLASSES.length, random)); }
   return { x: wg.keep(wg.tensor(xs, { shape: [n, INPUT] })), y: wg.keep(wg.tensor(ys, { shape: [n, 1], dtype: 'int32' })), labels: ys };
