@@ -67,6 +67,29 @@ function trainingResult(init, lr, loss, updated) {
 // ---- 1, 2: matmul -----------------------------------------------------------------------------
 
 /**
+ * A wasmgrad training step timed as one operation: step(params) → { loss, params } with new
+ * params; the old ones (and each loss) are disposed here.
+ */
+function wgTraining(step, params, x, y, P, lr) {
+  const advance = () => {
+    const r = step(params);
+    for (const t of Object.values(params)) t.dispose();
+    params = r.params;
+    return r.loss;
+  };
+  return {
+    run: () => advance().dispose(),
+    result: () => {
+      const loss = advance();
+      const value = loss.item();
+      loss.dispose();
+      return trainingResult(P, lr, value, mapObj(params, (t) => t.data()));
+    },
+    dispose: () => { x.dispose(); y.dispose(); for (const t of Object.values(params)) t.dispose(); },
+  };
+}
+
+/**
  * A jax-js plain-SGD training step as its users write it (valueAndGrad + tree.map, optionally
  * under jit), timed as one deferred operation; `lossFn(p, x, y)` is the model's loss.
  */
@@ -155,24 +178,9 @@ function mlpCase(id, sizes, batch) {
     lr, X, Y, P,
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [batch, sizes[0]] }), y = wg.tensor(Y, { shape: [batch, sizes.at(-1)] });
-      let params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
       const step = sgdStep(wg, x, y, lr);
-      const advance = () => {
-        const r = step(params);
-        for (const t of Object.values(params)) t.dispose();
-        params = r.params;
-        return r.loss;
-      };
-      return {
-        run: () => advance().dispose(),
-        result: () => {
-          const loss = advance();
-          const value = loss.item();
-          loss.dispose();
-          return trainingResult(P, lr, value, mapObj(params, (t) => t.data()));
-        },
-        dispose: () => { x.dispose(); y.dispose(); for (const t of Object.values(params)) t.dispose(); },
-      };
+      return wgTraining(step, params, x, y, P, lr);
     },
     async tfjs({ tf }, peer) {
       await useBackend(tf, peer);
@@ -200,7 +208,7 @@ function mlpCase(id, sizes, batch) {
     async jax({ jax }, peer) {
       const { numpy: np, nn } = jax;
       const x = await jaxArray(jax, X, [batch, sizes[0]]), y = await jaxArray(jax, Y, [batch, sizes.at(-1)]);
-      let params = {};
+      const params = {};
       for (const [k, p] of Object.entries(P)) params[k] = await jaxArray(jax, p.data, p.shape);
       const lossFn = (p, x, y) => {
         let h = x;
@@ -392,32 +400,18 @@ function cnnCase() {
     tol: 2e-3,
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [batch, 1, 28, 28] }), y = wg.tensor(Y, { shape: [batch, 10] });
-      let params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
       const block = (h, k, b) => wg.maxPool2d(wg.relu(wg.conv2d(h, k, b, { padding: 'same' })), 2);
       const lossAndGrads = wg.valueAndGrad((p) => {
         const h = block(block(x, p.k1, p.b1), p.k2, p.b2);
         // crossEntropy with a float (probability) target: the one-hot rows, mean over the batch
         return wg.crossEntropy(h.reshape([batch, 784]).matmul(p.w3).add(p.b3), y);
       });
-      const advance = () => {
-        const r = wg.tidy(() => {
-          const [loss, grads] = lossAndGrads(params);
-          return { loss, params: mapObj(params, (w, k) => w.sub(grads[k].mul(lr))) };
-        });
-        for (const t of Object.values(params)) t.dispose();
-        params = r.params;
-        return r.loss;
-      };
-      return {
-        run: () => advance().dispose(),
-        result: () => {
-          const loss = advance();
-          const value = loss.item();
-          loss.dispose();
-          return trainingResult(P, lr, value, mapObj(params, (t) => t.data()));
-        },
-        dispose: () => { x.dispose(); y.dispose(); for (const t of Object.values(params)) t.dispose(); },
-      };
+      const step = (p) => wg.tidy(() => {
+        const [loss, grads] = lossAndGrads(p);
+        return { loss, params: mapObj(p, (w, k) => w.sub(grads[k].mul(lr))) };
+      });
+      return wgTraining(step, params, x, y, P, lr);
     },
     async tfjs({ tf }, peer) {
       await useBackend(tf, peer);
@@ -445,7 +439,7 @@ function cnnCase() {
     async jax({ jax }, peer) {
       const { numpy: np, nn, lax } = jax;
       const x = await jaxArray(jax, X, [batch, 1, 28, 28]), y = await jaxArray(jax, Y, [batch, 10]);
-      let params = {};
+      const params = {};
       for (const [k, p] of Object.entries(P)) params[k] = await jaxArray(jax, p.data, p.shape);
       const pool = (h) => lax.reduceWindow(h, (w) => np.max(w), [2, 2], [2, 2]);
       const conv = (h, k, b, c) => nn.relu(lax.conv(h, k, [1, 1], 'SAME').add(b.reshape([1, c, 1, 1])));
