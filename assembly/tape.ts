@@ -19,7 +19,7 @@ import {
 } from "./tensor";
 import { progBegin, progInput, progAttr, captureOp1, captureOp2 } from "./accelerate";
 import { realloc, alloc, free } from "./alloc";
-import { vjpElementwise, addInPlace, fillScalar } from "./elementwise";
+import { vjpElementwise, addInPlace, fillScalar, binary } from "./elementwise";
 import { vjpReduce } from "./reduce";
 import { vjpMatmul } from "./matmul";
 import { vjpShape } from "./shape";
@@ -274,7 +274,7 @@ export function accumulate(x: i32, contrib: i32): void {
     addInPlace(prev, contrib);
     captureOp2(Op.accumulateAdd, prev, prev, contrib);
   } else {
-    const sum = addRecorded(prev, contrib);
+    const sum = binary(Op.add, prev, contrib);
     if (sum == 0) return;
     setFlags(prev, flagsOf(prev) & ~F_ADJOINT);
     setFlags(sum, flagsOf(sum) | F_ADJOINT);
@@ -282,8 +282,6 @@ export function accumulate(x: i32, contrib: i32): void {
   }
 }
 
-import { binary } from "./elementwise";
-function addRecorded(a: i32, b: i32): i32 { return binary(Op.add, a, b); }
 
 function dispatchVjp(op: i32, r: u32, g: i32): void {
   if (op < 90) vjpElementwise(op, r, g);
