@@ -450,12 +450,29 @@ function planArena(e: u32): void {
 
 // ————————————————————————————————————————————————————————— instructions
 
-// An instruction: kind, then three pointers / ids and an op or record index.
-const INSTR = 20;
-const I_GENERIC = 0, I_BIN64 = 1, I_BIN32 = 2, I_UN64 = 3, I_UN32 = 4, I_FILL64 = 5, I_FILL32 = 6,
-  I_COPY64 = 7, I_COPY32 = 8;
+// An instruction: a code, then three pointers (a, b, out) or a record index.
+const INSTR = 16;
+// Scalar codes are dense per dtype — binary ops add..minimum, unary ops neg..erf, fill, copy —
+// so the replay dispatches each with one br_table; float32 codes follow the float64 ones.
+const S_BIN = 0, S_UN = S_BIN + (Op.minimum - Op.add + 1), S_FILL = S_UN + (Op.erf - Op.neg + 1);
+const S_COPY = S_FILL + 1, S_PER_DTYPE = S_COPY + 1;
+const S_F32 = S_PER_DTYPE, S_GENERIC = 2 * S_PER_DTYPE;
 
 function isFloat(dt: i32): bool { return dt == DType.float32 || dt == DType.float64; }
+
+/** The scalar code of record `op` on size-1 operands (without the dtype offset), or -1. */
+function scalarCode(op: i32, nin: i32, out: i32, a: i32, b: i32): i32 {
+  const dt = dtypeOf(out);
+  if (numelOf(out) != 1 || !isFloat(dt)) return -1;
+  if (((op >= Op.add && op <= Op.minimum) || op == Op.accumulateAdd) && nin == 2 &&
+      numelOf(a) == 1 && numelOf(b) == 1 && dtypeOf(a) == dt && dtypeOf(b) == dt) {
+    return S_BIN + (op == Op.accumulateAdd ? Op.add : op) - Op.add;
+  }
+  if (op >= Op.neg && op <= Op.erf && nin == 1 && numelOf(a) == 1 && dtypeOf(a) == dt) return S_UN + op - Op.neg;
+  if (op == Op.fill) return S_FILL;
+  if ((op == Op.copy || op == Op.detach) && nin == 1 && dtypeOf(a) == dt) return S_COPY;
+  return -1;
+}
 
 function buildInstructions(e: u32): void {
   const n = ew(e, E_NREC);
@@ -473,39 +490,20 @@ function buildInstructions(e: u32): void {
     const a = nin > 0 ? ld(ints, load<i32>(r, 8)) : 0;
     const b = nin > 1 ? ld(ints, load<i32>(r, 8) + 1) : 0;
     const q = p + <u32>(m++) * INSTR;
-    const dt = dtypeOf(out);
-    const f64 = dt == DType.float64;
-    let k = I_GENERIC;
-    // Size-1 float elementwise records: the kernels' scalar loops, with the pointers resolved.
-    if (numelOf(out) == 1 && isFloat(dt)) {
-      if (((op >= Op.add && op <= Op.minimum) || op == Op.accumulateAdd) && nin == 2 &&
-          numelOf(a) == 1 && numelOf(b) == 1 && dtypeOf(a) == dt && dtypeOf(b) == dt) {
-        k = f64 ? I_BIN64 : I_BIN32;
-      } else if (op >= Op.neg && op <= Op.erf && nin == 1 && numelOf(a) == 1 && dtypeOf(a) == dt) {
-        k = f64 ? I_UN64 : I_UN32;
-      } else if (op == Op.fill) {
-        k = f64 ? I_FILL64 : I_FILL32;
-      } else if ((op == Op.copy || op == Op.detach) && nin == 1 && dtypeOf(a) == dt) {
-        k = f64 ? I_COPY64 : I_COPY32;
-      }
-    }
-    const sop = op == Op.accumulateAdd ? Op.add : op;
-    if (k == I_BIN64) k = K_BIN64 + sop;
-    else if (k == I_BIN32) k = K_BIN32 + sop;
-    else if (k == I_UN64) k = K_UN64 + sop;
-    else if (k == I_UN32) k = K_UN32 + sop;
-    store<i32>(q, k, 0);
-    if (k == I_GENERIC) {
+    const code = scalarCode(op, nin, out, a, b);
+    if (code < 0) {
+      store<i32>(q, S_GENERIC, 0);
       store<i32>(q, i, 4);
-    } else if (k == I_FILL64 || k == I_FILL32) {
+      continue;
+    }
+    store<i32>(q, code + (dtypeOf(out) == DType.float32 ? S_F32 : 0), 0);
+    if (code == S_FILL) {
       store<u32>(q, attrs + (<u32>load<i32>(r, 16) << 3), 4);
-      store<u32>(q, dataOf(out), 12);
     } else {
       store<u32>(q, dataOf(a), 4);
       store<u32>(q, b != 0 ? dataOf(b) : 0, 8);
-      store<u32>(q, dataOf(out), 12);
-      store<i32>(q, sop, 16);
     }
+    store<u32>(q, dataOf(out), 12);
   }
   setEw(e, E_NINSTR, m);
 }
@@ -641,9 +639,6 @@ export function replay(h: i32, src: u32, n: i32): i32 {
   return run(e);
 }
 
-// Scalar kinds carry their op: one dense switch picks the operation, the common ones spelled out.
-const K_BIN64 = 100, K_BIN32 = 200, K_UN64 = 300, K_UN32 = 400;
-
 function run(e: u32): i32 {
   curInts = <u32>ew(e, E_INTS);
   curAttrs = <u32>ew(e, E_ATTRS);
@@ -652,38 +647,47 @@ function run(e: u32): i32 {
   const end = q + <u32>ew(e, E_NINSTR) * INSTR;
   for (; q < end; q += INSTR) {
     const k = load<i32>(q);
-    const pa = load<u32>(q, 4), pb = load<u32>(q, 8), po = load<u32>(q, 12);
-    switch (k) {
-      case K_BIN64 + Op.add: store<f64>(po, load<f64>(pa) + load<f64>(pb)); break;
-      case K_BIN64 + Op.sub: store<f64>(po, load<f64>(pa) - load<f64>(pb)); break;
-      case K_BIN64 + Op.mul: store<f64>(po, load<f64>(pa) * load<f64>(pb)); break;
-      case K_BIN64 + Op.div: store<f64>(po, load<f64>(pa) / load<f64>(pb)); break;
-      case K_BIN32 + Op.add: store<f32>(po, load<f32>(pa) + load<f32>(pb)); break;
-      case K_BIN32 + Op.sub: store<f32>(po, load<f32>(pa) - load<f32>(pb)); break;
-      case K_BIN32 + Op.mul: store<f32>(po, load<f32>(pa) * load<f32>(pb)); break;
-      case K_BIN32 + Op.div: store<f32>(po, load<f32>(pa) / load<f32>(pb)); break;
-      case K_UN64 + Op.neg: store<f64>(po, -load<f64>(pa)); break;
-      case K_UN64 + Op.square: { const v = load<f64>(pa); store<f64>(po, v * v); break; }
-      case K_UN32 + Op.neg: store<f32>(po, -load<f32>(pa)); break;
-      case K_UN32 + Op.square: { const v = load<f32>(pa); store<f32>(po, v * v); break; }
-      case I_FILL64: store<f64>(po, load<f64>(pa)); break;
-      case I_FILL32: store<f32>(po, <f32>load<f64>(pa)); break;
-      case I_COPY64: store<u64>(po, load<u64>(pa)); break;
-      case I_COPY32: store<u32>(po, load<u32>(pa)); break;
-      case I_GENERIC:
-        replayRecord(recs + <u32>load<i32>(q, 4) * PREC);
-        if (errorCode() != E_NONE) return errorCode();
-        break;
-      default: {
-        const op = load<i32>(q, 16);
-        if (k >= K_UN32) store<f32>(po, unaryScalar<f32>(op, load<f32>(pa)));
-        else if (k >= K_UN64) store<f64>(po, unaryScalar<f64>(op, load<f64>(pa)));
-        else if (k >= K_BIN32) store<f32>(po, binaryScalarOp<f32>(op, load<f32>(pa), load<f32>(pb)));
-        else store<f64>(po, binaryScalarOp<f64>(op, load<f64>(pa), load<f64>(pb)));
-      }
+    if (k < S_F32) scalarStep<f64>(k, load<u32>(q, 4), load<u32>(q, 8), load<u32>(q, 12));
+    else if (k < S_GENERIC) scalarStep<f32>(k - S_F32, load<u32>(q, 4), load<u32>(q, 8), load<u32>(q, 12));
+    else {
+      replayRecord(recs + <u32>load<i32>(q, 4) * PREC);
+      if (errorCode() != E_NONE) return errorCode();
     }
   }
   return errorCode();
+}
+
+/** One scalar instruction: the kernels' own scalar functions, on resolved pointers. */
+@inline function scalarStep<T>(code: i32, pa: u32, pb: u32, po: u32): void {
+  switch (code) {
+    case S_BIN + Op.add - Op.add: store<T>(po, load<T>(pa) + load<T>(pb)); break;
+    case S_BIN + Op.sub - Op.add: store<T>(po, load<T>(pa) - load<T>(pb)); break;
+    case S_BIN + Op.mul - Op.add: store<T>(po, load<T>(pa) * load<T>(pb)); break;
+    case S_BIN + Op.div - Op.add: store<T>(po, load<T>(pa) / load<T>(pb)); break;
+    case S_BIN + Op.pow - Op.add: store<T>(po, binaryScalarOp<T>(Op.pow, load<T>(pa), load<T>(pb))); break;
+    case S_BIN + Op.maximum - Op.add: store<T>(po, binaryScalarOp<T>(Op.maximum, load<T>(pa), load<T>(pb))); break;
+    case S_BIN + Op.minimum - Op.add: store<T>(po, binaryScalarOp<T>(Op.minimum, load<T>(pa), load<T>(pb))); break;
+    case S_UN + Op.neg - Op.neg: store<T>(po, unaryScalar<T>(Op.neg, load<T>(pa))); break;
+    case S_UN + Op.abs - Op.neg: store<T>(po, unaryScalar<T>(Op.abs, load<T>(pa))); break;
+    case S_UN + Op.sign - Op.neg: store<T>(po, unaryScalar<T>(Op.sign, load<T>(pa))); break;
+    case S_UN + Op.square - Op.neg: store<T>(po, unaryScalar<T>(Op.square, load<T>(pa))); break;
+    case S_UN + Op.sqrt - Op.neg: store<T>(po, unaryScalar<T>(Op.sqrt, load<T>(pa))); break;
+    case S_UN + Op.rsqrt - Op.neg: store<T>(po, unaryScalar<T>(Op.rsqrt, load<T>(pa))); break;
+    case S_UN + Op.exp - Op.neg: store<T>(po, unaryScalar<T>(Op.exp, load<T>(pa))); break;
+    case S_UN + Op.log - Op.neg: store<T>(po, unaryScalar<T>(Op.log, load<T>(pa))); break;
+    case S_UN + Op.log1p - Op.neg: store<T>(po, unaryScalar<T>(Op.log1p, load<T>(pa))); break;
+    case S_UN + Op.expm1 - Op.neg: store<T>(po, unaryScalar<T>(Op.expm1, load<T>(pa))); break;
+    case S_UN + Op.sin - Op.neg: store<T>(po, unaryScalar<T>(Op.sin, load<T>(pa))); break;
+    case S_UN + Op.cos - Op.neg: store<T>(po, unaryScalar<T>(Op.cos, load<T>(pa))); break;
+    case S_UN + Op.tan - Op.neg: store<T>(po, unaryScalar<T>(Op.tan, load<T>(pa))); break;
+    case S_UN + Op.tanh - Op.neg: store<T>(po, unaryScalar<T>(Op.tanh, load<T>(pa))); break;
+    case S_UN + Op.sigmoid - Op.neg: store<T>(po, unaryScalar<T>(Op.sigmoid, load<T>(pa))); break;
+    case S_UN + Op.relu - Op.neg: store<T>(po, unaryScalar<T>(Op.relu, load<T>(pa))); break;
+    case S_UN + Op.softplus - Op.neg: store<T>(po, unaryScalar<T>(Op.softplus, load<T>(pa))); break;
+    case S_UN + Op.erf - Op.neg: store<T>(po, unaryScalar<T>(Op.erf, load<T>(pa))); break;
+    case S_FILL: store<T>(po, <T>load<f64>(pa)); break;
+    default: store<T>(po, load<T>(pa)); break; // S_COPY
+  }
 }
 
 // ————————————————————————————————————————————————————————— entry access and freeing

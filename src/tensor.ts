@@ -124,6 +124,20 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number | boolean {
+    // The per-evaluation read of scalar loops: a live one-element tensor is read in place, with
+    // no copy and no call; anything else (disposed, not one element, a capture watching reads,
+    // memory grown since the views were made) takes the checked path.
+    const r = recordAddress(this.id);
+    if (!this.disposed && I32[r + T_GEN / 4] === this.gen && (I32[r + T_FLAGS / 4] & F_LIVE) !== 0 &&
+        I32[r + T_NUMEL / 4] === 1 && valueReadHook === undefined) {
+      const p = I32[r + T_DATA / 4];
+      switch (I32[r + T_DTYPE / 4]) {
+        case DType.float32: return F32[p >> 2];
+        case DType.float64: return F64[p >> 3];
+        case DType.int32: return I32[p >> 2];
+        default: return U8[p] !== 0;
+      }
+    }
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.dims)} has ${this.size} elements; item() needs exactly one`);
     }
