@@ -58,6 +58,18 @@ function linkFree(b: u32, size: u32): void {
 function initHeap(): void {
   heapStart = (<u32>__heap_base + 15) & ~15;
   heapTop = heapStart;
+  store<i32>(PAGES, memory.size());
+}
+
+// The memory's size in pages, where the host reads it without a call. Growing a memory detaches
+// its old buffer, but a shared memory's old buffer stays valid and short: the host remakes its
+// views whenever this word differs from the one they were made with.
+const PAGES = memory.data(16, 16);
+export function pagesAddress(): u32 { return <u32>PAGES; }
+
+function grew(ok: bool): bool {
+  if (ok) store<i32>(PAGES, memory.size());
+  return ok;
 }
 
 /** Ensures memory covers [0, end). Returns false where the page limit or the engine says no. */
@@ -68,8 +80,8 @@ function ensureMemory(end: u32): bool {
   if (<i32>needPages > pageLimit) return false;
   // Grow geometrically to amortise, but settle for exactly what is needed.
   let want = max(needPages, min(have + (have >>> 1), <u32>pageLimit));
-  if (memory.grow(<i32>(want - have)) >= 0) return true;
-  return memory.grow(<i32>(needPages - have)) >= 0;
+  if (grew(memory.grow(<i32>(want - have)) >= 0)) return true;
+  return grew(memory.grow(<i32>(needPages - have)) >= 0);
 }
 
 /** Allocates `bytes` (16-byte aligned). Returns 0 on failure, never traps. */

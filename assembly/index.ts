@@ -3,7 +3,7 @@
 
 export {
   allocLiveBytes, allocPeakBytes, allocLiveBlocks, resetPeak, heapBytes, setPageLimit,
-  getPageLimit, availableBytes,
+  getPageLimit, availableBytes, pagesAddress,
 } from "./alloc";
 export {
   stateAddress, errorCode, clearError, liveTensors, scopeDepth, scopeBegin, scopeEnd,
@@ -34,7 +34,8 @@ export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clear
 export { recordCustom, accumulateInto } from "./custom";
 export { setPaused, recordingNow } from "./tape";
 export { detach } from "./elementwise";
-export { setMatmulPath } from "./matmul";
+export { setMatmulPath, setMatmulWorkers, matmulWorkers, matmulWorker, stopMatmulWorkers,
+  matmulWorkerDoneAddress } from "./matmul";
 export {
   optimStep, gradNorm, scaleInPlace, clampInPlace, flatten as flattenInto, addFlat, flatDot, flatAxpby,
   lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum, capturePause, captureResume, capturing,

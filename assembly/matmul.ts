@@ -186,15 +186,17 @@ function packB<T>(src: usize, sKb: usize, sJb: usize, kc: i32, nc: i32, dst: usi
   }
 }
 
-const EDGE_TILE = memory.data(MR * 32, 16);
+// A partial register tile goes through a full-size tile at the end of the scratch block (each
+// thread has its own block).
+const EDGE_TILE_BYTES: usize = MR * 32;
 
-/** Scratch bytes the packed path needs for an m×k by k×n product. */
+/** Scratch bytes the packed path needs for an m×k by k×n product: both packed blocks, the edge tile. */
 function packedScratchBytes<T>(m: i32, k: i32, n: i32): usize {
   const NR = nr<T>();
   const kc = <usize>min(KC, k);
   const mc = <usize>min(mcOf<T>(), (m + MR - 1) / MR * MR);
   const nc = <usize>min(ncOf<T>(), (n + NR - 1) / NR * NR);
-  return (mc + nc) * kc * <usize>sizeof<T>();
+  return (mc + nc) * kc * <usize>sizeof<T>() + EDGE_TILE_BYTES;
 }
 
 /** C = op(A)·op(B) with packed panels, blocked over N, K and M (m, k, n > 0). */
@@ -205,6 +207,7 @@ function gemmPacked<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize,
   const ldc = <usize>n * size;
   const bufA = scratch;
   const bufB = scratch + <usize>min(MC, (m + MR - 1) / MR * MR) * <usize>min(KC, k) * size;
+  const EDGE_TILE = scratch + packedScratchBytes<T>(m, k, n) - EDGE_TILE_BYTES;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
     for (let pq = 0; pq < k; pq += KC) {
@@ -419,6 +422,123 @@ function gemmDirect<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize,
   }
 }
 
+// ————————————————————————————————————————————————————————— threads
+//
+// The threaded build (build/out/wasmgrad.threads.wasm: shared memory, src/threads.ts) runs big
+// packed products on worker threads, each an instance of this module on the same memory. A
+// product's rows are split at multiples of the register tile; every element is still ONE chain
+// over q = 0…k-1 computed by the same micro-kernel, so the bits are those of one thread, for any
+// thread count. One job slot per worker: the main thread writes the arguments and bumps `seq`;
+// the worker (matmulWorker, spinning a while, then waiting in memory.atomic.wait32) runs its rows
+// and stores `seq` into `done`; the main thread runs the first rows itself, then spins on `done`.
+
+const MAX_WORKERS = 15;
+const SLOT_BYTES: usize = 64; // a cache line per slot
+const SLOTS = memory.data(<i32>(SLOT_BYTES * MAX_WORKERS), 64);
+const J_SEQ = 0, J_DONE = 4, J_KIND = 8, J_PA = 12, J_SIA = 16, J_SKA = 20, J_PB = 24, J_SKB = 28,
+  J_SJB = 32, J_PC = 36, J_M = 40, J_K = 44, J_N = 48, J_SCRATCH = 52;
+const KIND_F32 = 0, KIND_F64 = 1, KIND_EXIT = 2;
+const WORKER_FAILED = -1;
+// The largest block any product packs: both blocks at full size, and the edge tile.
+const WORKER_SCRATCH: usize = max<usize>((128 + 1024) * KC * 4, (64 + 512) * KC * 8) + EDGE_TILE_BYTES;
+// Products below this many multiply-adds stay on one thread: waking a worker costs more.
+const THREAD_MIN_MACS: i64 = 1 << 20;
+const SPINS = 1 << 18; // how long an idle worker polls before it sleeps (~0.3 ms)
+
+let workers = 0; // set on the main instance only
+let jobSeq = 0;
+const WORKER_SCRATCHES = memory.data(<i32>(4 * MAX_WORKERS), 16);
+
+/** Main instance: `n` workers will run matmulWorker(0…n-1) on this memory. Returns false when out of memory. */
+export function setMatmulWorkers(n: i32): bool {
+  n = min(max(n, 0), MAX_WORKERS);
+  for (let w = workers; w < n; w++) {
+    const p = alloc(<u32>WORKER_SCRATCH);
+    if (p == 0) { workers = w; return false; }
+    store<u32>(WORKER_SCRATCHES + (<usize>w << 2), p);
+  }
+  for (let w = n; w < workers; w++) free(load<u32>(WORKER_SCRATCHES + (<usize>w << 2)));
+  workers = n;
+  return true;
+}
+export function matmulWorkers(): i32 { return workers; }
+
+/** Splits C = op(A)·op(B) by rows over the workers and this thread; false when it is not worth it. */
+function gemmThreaded<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize,
+                         m: i32, k: i32, n: i32): bool {
+  if (workers == 0 || <i64>m * <i64>k * <i64>n < THREAD_MIN_MACS || m < 2 * MR) return false;
+  const size = <usize>sizeof<T>();
+  const tiles = (m + MR - 1) / MR;
+  const parts = min(workers + 1, tiles);
+  const step = (tiles + parts - 1) / parts * MR; // rows per part, whole register tiles: ≤ parts parts
+  const seq = ++jobSeq;
+  let posted = 0;
+  for (let r0 = step; r0 < m; r0 += step) {
+    const s = SLOTS + <usize>posted * SLOT_BYTES;
+    store<i32>(s, sizeof<T>() == 4 ? KIND_F32 : KIND_F64, J_KIND);
+    store<u32>(s, <u32>(pa + <usize>r0 * sIa * size), J_PA);
+    store<u32>(s, <u32>sIa, J_SIA); store<u32>(s, <u32>sKa, J_SKA);
+    store<u32>(s, <u32>pb, J_PB); store<u32>(s, <u32>sKb, J_SKB); store<u32>(s, <u32>sJb, J_SJB);
+    store<u32>(s, <u32>(pc + <usize>r0 * <usize>n * size), J_PC);
+    store<i32>(s, min(step, m - r0), J_M); store<i32>(s, k, J_K); store<i32>(s, n, J_N);
+    store<u32>(s, load<u32>(WORKER_SCRATCHES + (<usize>posted << 2)), J_SCRATCH);
+    atomic.store<i32>(s + J_SEQ, seq);
+    atomic.notify(s + J_SEQ, 1);
+    posted++;
+  }
+  gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, min(step, m), k, n, scratch);
+  for (let w = 0; w < posted; w++) {
+    const s = SLOTS + <usize>w * SLOT_BYTES;
+    let done = atomic.load<i32>(s + J_DONE);
+    while (done != seq && done != WORKER_FAILED) done = atomic.load<i32>(s + J_DONE);
+    if (done == WORKER_FAILED) {
+      // The worker's thread died (its host wrote the mark): do its rows here, and go on alone.
+      gemmPacked<T>(<usize>load<u32>(s, J_PA), sIa, sKa, pb, sKb, sJb, <usize>load<u32>(s, J_PC), load<i32>(s, J_M), k, n, scratch);
+      workers = 0;
+    }
+  }
+  return true;
+}
+
+/** Where a worker's host marks the worker's death (thread-worker.ts): the slot's `done` word. */
+export function matmulWorkerDoneAddress(w: i32): u32 { return <u32>(SLOTS + <usize>w * SLOT_BYTES + J_DONE); }
+
+/** A worker instance's whole life: run the jobs posted to slot `w` until told to exit. */
+export function matmulWorker(w: i32): void {
+  const s = SLOTS + <usize>w * SLOT_BYTES;
+  let seen = 0; // jobs count from 1: one posted before this thread got here is still run
+  while (true) {
+    let spins = 0;
+    let seq = atomic.load<i32>(s + J_SEQ);
+    while (seq == seen) {
+      if (++spins >= SPINS) { atomic.wait<i32>(s + J_SEQ, seen, -1); spins = 0; }
+      seq = atomic.load<i32>(s + J_SEQ);
+    }
+    seen = seq;
+    const kind = load<i32>(s, J_KIND);
+    if (kind == KIND_EXIT) return;
+    const pa = <usize>load<u32>(s, J_PA), sIa = <usize>load<u32>(s, J_SIA), sKa = <usize>load<u32>(s, J_SKA);
+    const pb = <usize>load<u32>(s, J_PB), sKb = <usize>load<u32>(s, J_SKB), sJb = <usize>load<u32>(s, J_SJB);
+    const pc = <usize>load<u32>(s, J_PC), scratch = <usize>load<u32>(s, J_SCRATCH);
+    const m = load<i32>(s, J_M), k = load<i32>(s, J_K), n = load<i32>(s, J_N);
+    if (kind == KIND_F32) gemmPacked<f32>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
+    else gemmPacked<f64>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
+    atomic.store<i32>(s + J_DONE, seen);
+  }
+}
+
+/** Main instance: tells every worker to return from matmulWorker. */
+export function stopMatmulWorkers(): void {
+  const seq = ++jobSeq;
+  for (let w = 0; w < workers; w++) {
+    const s = SLOTS + <usize>w * SLOT_BYTES;
+    store<i32>(s, KIND_EXIT, J_KIND);
+    atomic.store<i32>(s + J_SEQ, seq);
+    atomic.notify(s + J_SEQ, 1);
+  }
+  setMatmulWorkers(0);
+}
+
 // ————————————————————————————————————————————————————————— driver
 
 // Packing scratch (both packed blocks), grown on demand and kept for the next product.
@@ -463,7 +583,9 @@ function matmulKernel<T>(a: i32, b: i32, out: i32, nb: i32, m: i32, k: i32, n: i
   let pc = dataOf(out);
   for (let t: i64 = 0; t < batches; t++) {
     const pa = dataOf(a) + offA * matA, pb = dataOf(b) + offB * matB;
-    if (packed) gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
+    if (packed) {
+      if (!gemmThreaded<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n)) gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
+    }
     else gemmDirect<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n);
     pc += matC;
     // Odometer over the batch dims, moving both operands' offsets.

@@ -17,25 +17,35 @@ const dist = path.join(root, 'dist');
 
 export function buildWasm() {
   mkdirSync(out, { recursive: true });
-  run(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release', '--disableWarning', '201']);
-  // Only features every current engine ships; relaxed SIMD and threads stay off (determinism).
-  run(bin('wasm-opt'), [path.join(out, 'wasmgrad.raw.wasm'), '-O3', '--enable-simd', '--enable-bulk-memory',
-    '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-mutable-globals',
-    '-o', path.join(out, 'wasmgrad.wasm')]);
+  // Two builds of the one source: wasmgrad.wasm owns its memory (every runtime); the threads build
+  // imports a shared memory that worker instances use too (init({ threads }), src/threads.ts).
+  for (const [target, name] of [['release', 'wasmgrad'], ['threads', 'wasmgrad.threads']]) {
+    run(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target, '--disableWarning', '201']);
+    // Only features every current engine ships; relaxed SIMD stays off (determinism). Atomics
+    // (threads) are only executed by the threads build.
+    run(bin('wasm-opt'), [path.join(out, `${name}.raw.wasm`), '-O3', '--enable-simd', '--enable-bulk-memory',
+      '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-mutable-globals', '--enable-threads',
+      '-o', path.join(out, `${name}.wasm`)]);
+  }
+  // The worker threads' script: standalone ESM for every runtime (it imports nothing of wasmgrad).
+  run(bin('esbuild'), ['src/thread-worker.ts', '--bundle', '--format=esm', '--platform=neutral', '--target=es2022',
+    '--external:node:worker_threads', '--log-level=warning', `--outfile=${path.join(out, 'wasmgrad.worker.js')}`]);
 }
 
-/** True when build/out/wasmgrad.wasm is older than any source in assembly/. */
+/** True when a build/out/ module or the worker script is missing or older than its sources. */
 export function wasmIsStale() {
-  const target = path.join(out, 'wasmgrad.wasm');
-  if (!existsSync(target)) return true;
-  const built = statSync(target).mtimeMs;
+  const targets = ['wasmgrad.wasm', 'wasmgrad.threads.wasm', 'wasmgrad.worker.js'].map((f) => path.join(out, f));
+  if (targets.some((f) => !existsSync(f))) return true;
+  const built = Math.min(...targets.map((f) => statSync(f).mtimeMs));
   const sources = readdirSync(path.join(root, 'assembly')).map((f) => path.join(root, 'assembly', f));
-  return [...sources, path.join(root, 'asconfig.json')].some((f) => statSync(f).mtimeMs > built);
+  return [...sources, path.join(root, 'asconfig.json'), path.join(root, 'src/thread-worker.ts')]
+    .some((f) => statSync(f).mtimeMs > built);
 }
 
 /** True when a dist/ bundle is missing or older than the .wasm or any file under src/. */
 export function bundlesAreStale() {
-  const bundles = ['index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js', 'wasmgrad.wasm'].map((f) => path.join(dist, f));
+  const bundles = ['index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js', 'wasmgrad.wasm',
+    'wasmgrad.threads.wasm', 'wasmgrad.worker.js'].map((f) => path.join(dist, f));
   if (bundles.some((f) => !existsSync(f))) return true;
   const built = Math.min(...bundles.map((f) => statSync(f).mtimeMs));
   const sources = readdirSync(path.join(root, 'src'), { recursive: true }).map((f) => path.join(root, 'src', f));
@@ -47,8 +57,10 @@ export function bundlesAreStale() {
 const browserPlatform = {
   name: 'wasmgrad-browser',
   setup(build) {
-    build.onResolve({ filter: /\/platform\/read-file\.js$/ }, (args) =>
-      ({ path: path.join(path.dirname(path.resolve(args.resolveDir, args.path)), 'read-file.browser.ts') }));
+    build.onResolve({ filter: /\/platform\/(read-file|spawn-worker)\.js$/ }, (args) => {
+      const file = path.resolve(args.resolveDir, args.path);
+      return { path: path.join(path.dirname(file), path.basename(file, '.js') + '.browser.ts') };
+    });
   },
 };
 
@@ -63,9 +75,11 @@ export async function buildBundles({ types = true } = {}) {
   mkdirSync(dist, { recursive: true });
   const wasmPath = path.join(out, 'wasmgrad.wasm');
   copyFileSync(wasmPath, path.join(dist, 'wasmgrad.wasm'));
+  copyFileSync(path.join(out, 'wasmgrad.threads.wasm'), path.join(dist, 'wasmgrad.threads.wasm'));
+  copyFileSync(path.join(out, 'wasmgrad.worker.js'), path.join(dist, 'wasmgrad.worker.js'));
   const common = { entryPoints: [path.join(root, 'src/index.ts')], bundle: true, target: 'es2022', sourcemap: true, logLevel: 'warning' };
   await esbuild.build({ ...common, format: 'esm', platform: 'neutral', outfile: path.join(dist, 'index.js'),
-    external: ['node:fs/promises'] });
+    external: ['node:fs/promises', 'node:worker_threads'] });
   await esbuild.build({ ...common, format: 'cjs', platform: 'node', outfile: path.join(dist, 'index.cjs'),
     define: { 'import.meta.url': '__wasmgradModuleUrl' },
     banner: { js: "const __wasmgradModuleUrl = require('node:url').pathToFileURL(__filename).href;" } });
@@ -80,7 +94,7 @@ export async function buildBundles({ types = true } = {}) {
 /** Raw and gzipped (level 9) sizes of the shipped files, into build/out/sizes.json and stdout. */
 export function report() {
   const sizes = {};
-  for (const f of ['wasmgrad.wasm', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
+  for (const f of ['wasmgrad.wasm', 'wasmgrad.threads.wasm', 'wasmgrad.worker.js', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
     const p = path.join(dist, f);
     if (!existsSync(p)) continue;
     const raw = readFileSync(p);

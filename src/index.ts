@@ -1,6 +1,6 @@
 // wasmgrad: automatic differentiation on WebAssembly SIMD.
 
-export { init, type WasmSource } from './runtime.js';
+export { init, threadCount, type WasmSource, type InitOptions } from './runtime.js';
 export {
   Tensor, tensor, zeros, ones, full, isTensor, type DTypeName, type NestedArray, type Shape,
   type TensorOptions, type CreateOptions,

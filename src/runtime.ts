@@ -4,6 +4,7 @@
 import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
 import { readFile, canReadFiles } from './platform/read-file.js';
+import { startWorkers, threadsUnavailable } from './threads.js';
 
 export interface Exports {
   memory: WebAssembly.Memory;
@@ -66,22 +67,26 @@ export let F64 = new Float64Array(0);
 export let U8 = new Uint8Array(0);
 export let ARGS = 0;
 export let STATE = 0;
+let PAGES = 0; // word index of the module's memory-pages word (assembly/alloc.ts)
+let viewPages = -1;
 
 /** Word index of tensor `id`'s record in the table (the table moves when it grows). */
 export function recordWord(id: number): number {
   return (I32[STATE >> 2] + id * 96) >> 2; // records are 96 bytes (assembly/tensor.ts)
 }
 
-/** Refreshes the typed-array views after memory growth detached the old buffer. */
+/** Refreshes the typed-array views after memory grew. */
 export function views(): void {
-  // Growing memory detaches the old buffer, which empties every view on it.
-  if (I32.length !== 0) return;
+  // Growing detaches a memory's old buffer (reads give undefined) or, for a shared memory, leaves
+  // it short: either way the pages word differs from the one the views were made with.
+  if (I32[PAGES] === viewPages) return;
   const b = wasm.memory.buffer;
   buffer = b;
   I32 = new Int32Array(b);
   F32 = new Float32Array(b);
   F64 = new Float64Array(b);
   U8 = new Uint8Array(b);
+  viewPages = I32[PAGES];
 }
 
 export function isInitialized(): boolean {
@@ -100,20 +105,96 @@ export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Resp
  * wasm from bytes, pass the precompiled module: `import wasm from './wasmgrad.wasm'; await
  * init(wasm)`. Any runtime may pass a WebAssembly.Module, bytes, a URL (string or URL) or a Response.
  */
-export async function init(source?: WasmSource): Promise<void> {
-  if (wasm !== undefined) return;
-  const module = await compile(source);
+export async function init(source?: WasmSource | InitOptions, options?: InitOptions): Promise<void> {
+  if (isInitOptions(source)) { options = source; source = undefined; }
+  const threads = threadOption(options);
+  if (wasm !== undefined) {
+    if (options?.threads !== undefined && threads !== activeThreads) {
+      throw new InitError(`init: wasmgrad is already initialised with ${activeThreads} thread(s); threads (${threads}) ` +
+        'are chosen by the first init() of a program');
+    }
+    return;
+  }
+  if (threads > 1) {
+    const why = threadsUnavailable();
+    if (why !== undefined) throw new InitError(`init: threads: ${threads} is not available here: ${why}`);
+  }
+  const module = await compile(source as WasmSource | undefined, threads > 1 ? 'wasmgrad.threads.wasm' : 'wasmgrad.wasm');
   checkExports(module);
+  const shared = importsSharedMemory(module);
+  if (threads > 1 && !shared) {
+    throw new InitError(`init: threads: ${threads} needs the threads build, wasmgrad.threads.wasm (it imports a shared ` +
+      'memory that the workers use too); the module given has its own memory');
+  }
+  // The threads build runs on one thread too; its memory comes from here.
+  const memory = shared ? new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }) : undefined;
   let instance: WebAssembly.Instance;
   try {
-    instance = await WebAssembly.instantiate(module, { host: { customRule: (kind: number, handle: number, record: number, g: number) => hostHooks.customRule(kind, handle, record, g) } });
+    instance = await WebAssembly.instantiate(module, {
+      host: { customRule: (kind: number, handle: number, record: number, g: number) => hostHooks.customRule(kind, handle, record, g) },
+      ...(memory !== undefined ? { env: { memory } } : {}),
+    });
   } catch (e) {
     throw new InitError(`init: instantiating the wasm module failed: ${(e as Error).message}`);
   }
-  wasm = instance.exports as unknown as Exports;
+  const exports = instance.exports as unknown as Exports;
+  if (threads > 1) {
+    // Workers instantiate the module on the same memory, which writes its constant data again:
+    // they start before this instance changes anything in memory.
+    try {
+      await startWorkers(module, memory!, threads - 1, workerScript());
+    } catch (e) {
+      throw new InitError(`init: starting ${threads - 1} worker thread(s) failed: ${(e as Error).message}`);
+    }
+    if (!exports.setMatmulWorkers(threads - 1)) throw new InitError('init: out of memory for the worker threads\' scratch');
+  }
+  wasm = exports;
+  activeThreads = threads;
   ARGS = wasm.argsAddress();
   STATE = wasm.stateAddress();
+  PAGES = wasm.pagesAddress() >> 2;
   views();
+}
+
+export interface InitOptions {
+  /**
+   * Threads for the big matrix products (default 1). More than 1 loads the threads build
+   * (wasmgrad.threads.wasm, a shared memory) and starts threads − 1 workers; results are
+   * bit-identical for every thread count. Needs SharedArrayBuffer and workers: Node, Deno, Bun,
+   * and cross-origin isolated pages; not workerd.
+   */
+  threads?: number;
+}
+
+let activeThreads = 1;
+/** The number of threads init() started the runtime with (1 before init). */
+export function threadCount(): number { return activeThreads; }
+
+function isInitOptions(v: unknown): v is InitOptions {
+  return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function threadOption(options: InitOptions | undefined): number {
+  if (options === undefined) return 1;
+  if (!isInitOptions(options)) throw new InitError(`init: options must be an object like { threads: 2 }, got ${typeof options}`);
+  for (const k of Object.keys(options)) {
+    if (k !== 'threads') throw new InitError(`init: unknown option '${k}' (the options are: threads)`);
+  }
+  const t = options.threads ?? 1;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 16) {
+    throw new InitError(`init: threads must be an integer from 1 to 16, got ${String(t)}`);
+  }
+  return t;
+}
+
+function importsSharedMemory(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
+}
+
+/** The worker script beside this bundle (dist/), or the build output when running from src/. */
+function workerScript(): URL {
+  const here = import.meta.url;
+  return /\/src\/[^/]*\.ts$/.test(here) ? new URL('../build/out/wasmgrad.worker.js', here) : new URL('./wasmgrad.worker.js', here);
 }
 
 // (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD is on.
@@ -132,10 +213,10 @@ function requireSimd(): void {
   }
 }
 
-async function compile(source?: WasmSource): Promise<WebAssembly.Module> {
+async function compile(source: WasmSource | undefined, file: string): Promise<WebAssembly.Module> {
   requireSimd();
   if (source instanceof WebAssembly.Module) return source;
-  if (source === undefined) return compileDefault();
+  if (source === undefined) return compileDefault(file);
   if (typeof source === 'string' || source instanceof URL) return compileUrl(toUrl(source), String(source));
   if (typeof Response !== 'undefined' && (source instanceof Response || source instanceof Promise)) {
     return compileResponse(source as Response | Promise<Response>, 'the Response');
@@ -237,7 +318,8 @@ const REQUIRED_EXPORTS = ['memory', 'argsAddress', 'stateAddress', 'newTensor', 
 function checkExports(module: WebAssembly.Module): void {
   const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
-  const imports = WebAssembly.Module.imports(module).filter((i) => !(i.module === 'host' && i.name === 'customRule'));
+  const imports = WebAssembly.Module.imports(module)
+    .filter((i) => !(i.module === 'host' && i.name === 'customRule') && !(i.module === 'env' && i.name === 'memory'));
   if (missing.length > 0 || imports.length > 0) {
     throw new InitError('init: this WebAssembly module is not wasmgrad\'s' +
       (missing.length > 0 ? ` (missing exports: ${missing.join(', ')})` : '') +
@@ -247,7 +329,7 @@ function checkExports(module: WebAssembly.Module): void {
 }
 
 /** Without a source: the .wasm beside this script (dist/), or the build output when running from src/. */
-async function compileDefault(): Promise<WebAssembly.Module> {
+async function compileDefault(file: string): Promise<WebAssembly.Module> {
   if (isWorkerd()) {
     throw new InitError("init: workerd / Cloudflare Workers cannot compile wasm from bytes; import the module " +
       "and pass it: import wasm from './wasmgrad.wasm'; await init(wasm)");
@@ -256,9 +338,9 @@ async function compileDefault(): Promise<WebAssembly.Module> {
   if (typeof here !== 'string') {
     throw new InitError('init: cannot locate wasmgrad.wasm (no import.meta.url here); pass it to init(source)');
   }
-  const beside = new URL('./wasmgrad.wasm', here);
+  const beside = new URL(`./${file}`, here);
   if (beside.protocol !== 'file:' || !canReadFiles) return compileUrl(beside, beside.href);
-  const candidates = [beside, new URL('../build/out/wasmgrad.wasm', here)];
+  const candidates = [beside, new URL(`../build/out/${file}`, here)];
   const errors: string[] = [];
   for (const url of candidates) {
     let bytes: Uint8Array<ArrayBuffer>;
@@ -270,7 +352,7 @@ async function compileDefault(): Promise<WebAssembly.Module> {
     }
     return compileBytes(bytes, url.href);
   }
-  throw new InitError(`init: wasmgrad.wasm not found (${errors.join('; ')}). ` +
+  throw new InitError(`init: ${file} not found (${errors.join('; ')}). ` +
     "Run 'npm run build', or pass the module to init(source).");
 }
 

@@ -125,8 +125,9 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number | boolean {
     // The per-evaluation read of scalar loops: a live one-element tensor is read in place, with
-    // no copy and no call; anything else (disposed, not one element, a capture watching reads,
-    // memory grown since the views were made) takes the checked path.
+    // no copy and no call; anything else (disposed, not one element, a capture watching reads)
+    // takes the checked path.
+    views();
     const r = recordAddress(this.id);
     if (!this.disposed && I32[r + T_GEN / 4] === this.gen && (I32[r + T_FLAGS / 4] & F_LIVE) !== 0 &&
         I32[r + T_NUMEL / 4] === 1 && valueReadHook === undefined) {

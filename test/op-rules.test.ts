@@ -16,7 +16,7 @@ beforeAll(async () => { await wg.init(); });
  */
 const NOT_OPS: Record<string, string> = {
   // runtime, scopes and memory
-  init: 'loads the module', tidy: 'scope', keep: 'scope', dispose: 'scope', memory: 'statistics',
+  init: 'loads the module', threadCount: 'configuration', tidy: 'scope', keep: 'scope', dispose: 'scope', memory: 'statistics',
   resetPeakMemory: 'statistics', setMemoryLimit: 'configuration',
   // creation: no differentiable operand
   tensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', arange: 'creation',

@@ -34,7 +34,7 @@ describe('dist bundles', () => {
   const bundles = readdirSync(path.join(root, 'dist')).filter((f) => /\.c?js$/.test(f));
 
   it('are all there', () => {
-    expect(bundles.sort()).toEqual(['index.cjs', 'index.js', 'wasmgrad.browser.js', 'wasmgrad.inline.js']);
+    expect(bundles.sort()).toEqual(['index.cjs', 'index.js', 'wasmgrad.browser.js', 'wasmgrad.inline.js', 'wasmgrad.worker.js']);
   });
 
   it('never generate code at run time (no eval, no new Function, no string timers)', () => {
@@ -59,6 +59,10 @@ describe('dist bundles', () => {
     for (const file of ['wasmgrad.browser.js', 'wasmgrad.inline.js']) {
       expect(readFileSync(path.join(root, 'dist', file), 'utf8')).not.toMatch(/['"]node:/);
     }
+    // The worker script imports node:worker_threads only where there is a Node-style process.
+    const worker = readFileSync(path.join(root, 'dist/wasmgrad.worker.js'), 'utf8');
+    expect(worker.match(/['"]node:[\w/]+['"]/g)).toEqual(['"node:worker_threads"']);
+    expect(worker).toMatch(/if \(typeof g\.process\?\.versions\?\.node === "string"\) \{\s+const \{ parentPort \} = await import\("node:worker_threads"\)/);
   });
 
   it('the inline bundle carries the very same .wasm', () => {
@@ -69,9 +73,9 @@ describe('dist bundles', () => {
 
   it('the build reports raw and gzipped sizes of the .wasm and every bundle', () => {
     const sizes = JSON.parse(readFileSync(path.join(root, 'build/out/sizes.json'), 'utf8')) as Record<string, { bytes: number; gzip: number }>;
-    for (const f of ['wasmgrad.wasm', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
+    for (const f of ['wasmgrad.wasm', 'wasmgrad.threads.wasm', 'wasmgrad.worker.js', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
       expect(sizes[f], f).toBeDefined();
-      expect(sizes[f].gzip).toBeGreaterThan(1000);
+      expect(sizes[f].gzip).toBeGreaterThan(f === 'wasmgrad.worker.js' ? 300 : 1000); // the worker script is small
       expect(sizes[f].gzip).toBeLessThan(sizes[f].bytes);
     }
     expect(sizes['wasmgrad.wasm'].bytes).toBe(wasmBytes().length);
@@ -93,6 +97,8 @@ describe("package.json's exports resolve to the bundles", () => {
     expect(await resolve('wasmgrad/inline')).toBe(dist('wasmgrad.inline.js'));
     expect(await resolve('wasmgrad/browser')).toBe(dist('wasmgrad.browser.js'));
     expect(await resolve('wasmgrad/wasmgrad.wasm')).toBe(dist('wasmgrad.wasm'));
+    expect(await resolve('wasmgrad/wasmgrad.threads.wasm')).toBe(dist('wasmgrad.threads.wasm'));
+    expect(await resolve('wasmgrad/wasmgrad.worker.js')).toBe(dist('wasmgrad.worker.js'));
     const cjs = await run(process.execPath, ['-e', "console.log(require.resolve('wasmgrad'))"], { timeoutMs: 20_000 });
     expect(cjs.stdout.trim()).toBe(path.join(root, 'dist/index.cjs'));
   });

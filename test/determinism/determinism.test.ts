@@ -61,6 +61,23 @@ describe('the determinism program gives the committed hashes', () => {
     expectCommittedHashes('bun', parse((await run(bunBin(), [cli], { timeoutMs: 60_000 })).stdout));
   });
 
+  // The threads build splits the program's big products ([160, 130, 150], [133, 291, 67]) over
+  // the threads, and must still give every committed hash.
+  for (const threads of [2, 3]) {
+    it(`in Node with ${threads} threads (ESM and CommonJS entries)`, { timeout: TIMEOUT }, async () => {
+      const args = ['--threads', String(threads)];
+      expectCommittedHashes(`node, ${threads} threads`, parse((await run(process.execPath, [cli, ...args], { timeoutMs: 60_000 })).stdout));
+      expectCommittedHashes(`node (require), ${threads} threads`,
+        parse((await run(process.execPath, ['test/determinism/cli.cjs', ...args], { timeoutMs: 60_000 })).stdout));
+    });
+  }
+
+  it('in Deno and Bun with 2 threads', { timeout: TIMEOUT }, async () => {
+    const { stdout } = await run(denoBin(), ['run', '--no-lock', '--allow-read', '--allow-env', cli, '--threads', '2'], { timeoutMs: 60_000 });
+    expectCommittedHashes('deno, 2 threads', parse(stdout));
+    expectCommittedHashes('bun, 2 threads', parse((await run(bunBin(), [cli, '--threads', '2'], { timeoutMs: 60_000 })).stdout));
+  });
+
   it('in workerd, answering an HTTP request on loopback', { timeout: TIMEOUT }, async () => {
     const server = await startWorkerd('test/determinism/workerd/config.capnp');
     try {
@@ -84,14 +101,14 @@ describe('the determinism program gives the committed hashes', () => {
       await site?.close();
     }, 30_000);
 
-    for (const bundle of ['browser', 'inline']) {
-      it(`with dist/wasmgrad.${bundle}.js`, { timeout: TIMEOUT }, async () => {
+    for (const [bundle, query] of [['browser', ''], ['inline', ''], ['browser', '&threads=2']]) {
+      it(`with dist/wasmgrad.${bundle}.js${query ? ' and 2 threads (cross-origin isolated page)' : ''}`, { timeout: TIMEOUT }, async () => {
         const page = await chromium.context.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(String(e)));
         page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
         try {
-          await page.goto(`${site.url}/test/determinism/browser/index.html?bundle=${bundle}`, { timeout: 30_000 });
+          await page.goto(`${site.url}/test/determinism/browser/index.html?bundle=${bundle}${query}`, { timeout: 30_000 });
           await page.waitForFunction(() => (window as any).determinism !== undefined, undefined, { timeout: 60_000 });
           const got = await page.evaluate(() => (window as any).determinism);
           if (got.error) throw new Error(`chromium: ${got.error}\n${errors.join('\n')}`);

@@ -148,6 +148,9 @@ export async function serveStatic(base: string, routes: Record<string, string> =
       'content-type': TYPES[path.extname(resolved)] ?? 'application/octet-stream',
       'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'",
       'cache-control': 'no-store',
+      // Cross-origin isolated, so that pages may share memory with workers (init({ threads })).
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
     });
     res.end(body);
   });

@@ -1,0 +1,46 @@
+// A wasmgrad worker thread (init({ threads })), shipped as dist/wasmgrad.worker.js. It receives
+// the threads build and the shared memory, instantiates the module on that memory, says it is
+// ready, then runs the matmul jobs the main thread posts to its slot (matmulWorker in
+// assembly/matmul.ts, which returns only when told to stop). It imports nothing of wasmgrad.
+
+interface Start { module: WebAssembly.Module; memory: WebAssembly.Memory; slot: number }
+
+type Reply = (message: unknown) => void;
+
+async function start(msg: Start, reply: Reply): Promise<void> {
+  let exports: { matmulWorker(slot: number): void; matmulWorkerDoneAddress(slot: number): number };
+  try {
+    const instance = await WebAssembly.instantiate(msg.module, {
+      env: { memory: msg.memory },
+      host: { customRule: () => 1 }, // never called: workers run only matmul jobs
+    });
+    exports = instance.exports as unknown as typeof exports;
+  } catch (e) {
+    reply({ error: (e as Error).message });
+    return;
+  }
+  reply({ ready: true });
+  // Let the reply go out before this thread blocks in the job loop.
+  setTimeout(() => {
+    try {
+      exports.matmulWorker(msg.slot);
+    } catch (e) {
+      // Tell the main thread, which may be waiting for this worker's rows, to do them itself.
+      const done = exports.matmulWorkerDoneAddress(msg.slot) >> 2;
+      Atomics.store(new Int32Array(msg.memory.buffer), done, -1);
+      reply({ error: (e as Error).message });
+    }
+  }, 0);
+}
+
+const g = globalThis as any;
+if (typeof g.process?.versions?.node === 'string') {
+  // Node, Deno and Bun start workers with node:worker_threads (src/platform/spawn-worker.ts).
+  const { parentPort } = await import('node:worker_threads');
+  parentPort!.once('message', (m: Start) => { void start(m, (r) => parentPort!.postMessage(r)); });
+} else {
+  // A browser's web Worker.
+  g.addEventListener('message', (e: MessageEvent) => { void start(e.data as Start, (m) => g.postMessage(m)); }, { once: true });
+}
+
+export {};

@@ -1,0 +1,156 @@
+// init({ threads }): the threads build splits big products over worker threads and must give the
+// very bits of one thread — checked against a scalar JS chain (mul, then add, q = 0…k-1, which is
+// the order every matmul path uses) for every form, odd row counts around the split, both dtypes,
+// gradients, and operands in memory grown after the workers started. Bad options get InitErrors.
+
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { root, run } from './runtimes/harness.js';
+import { uniform } from './helpers.js';
+
+type Wasmgrad = typeof import('../src/index.js');
+
+async function fresh(): Promise<Wasmgrad> {
+  vi.resetModules();
+  return await import('../src/index.js');
+}
+
+/** C = op(A)·op(B) as one rounded chain per element, in float32 (fround) or float64. */
+function reference(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number,
+                   transA: boolean, transB: boolean, f32: boolean): Float64Array {
+  const r = f32 ? Math.fround : (x: number) => x;
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) {
+        const x = transA ? a[q * m + i] : a[i * k + q], y = transB ? b[j * k + q] : b[q * n + j];
+        s = r(s + r(x * y));
+      }
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+function expectSameBits(got: Float32Array | Float64Array, want: Float64Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) throw new Error(`${what}: element ${i} is ${got[i]}, the one-thread chain gives ${want[i]}`);
+  }
+}
+
+describe('init({ threads: 3 })', () => {
+  let wg: Wasmgrad;
+  beforeAll(async () => {
+    wg = await fresh();
+    await wg.init({ threads: 3 });
+  });
+
+  it('runs with three threads', () => {
+    expect(wg.threadCount()).toBe(3);
+  });
+
+  // Row counts around the split points (whole register tiles of 4 rows per part, a ragged last
+  // part), each with k·n large enough to be split (at least 2^20 multiply-adds).
+  const shapes: [number, number, number][] = [[8, 400, 400], [9, 350, 420], [10, 500, 300], [13, 300, 300],
+    [17, 256, 300], [33, 130, 250], [133, 150, 67]];
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      it(`${dtype} products${transA ? ', A transposed' : ''}${transB ? ', B transposed' : ''} give one thread's bits`, () => {
+        let seed = 7;
+        for (const [m, k, n] of shapes) {
+          wg.tidy(() => {
+            const av = uniform(m * k, -1, 1, seed++), bv = uniform(k * n, -1, 1, seed++);
+            const a = wg.tensor(av, { shape: transA ? [k, m] : [m, k], dtype });
+            const b = wg.tensor(bv, { shape: transB ? [n, k] : [k, n], dtype });
+            const c = wg.matmulT(a, b, { transA, transB });
+            const want = reference(a.data(), b.data(), m, k, n, transA, transB, dtype === 'float32');
+            expectSameBits(c.data() as Float32Array, want, `${dtype} ${m}x${k}x${n}`);
+          });
+        }
+      });
+    }
+  }
+
+  it('gradients (transposed products in the reverse sweep) give one thread\'s bits', () => {
+    const [m, k, n] = [37, 300, 200];
+    const a = wg.tensor(uniform(m * k, -1, 1, 1), { shape: [m, k] });
+    const b = wg.tensor(uniform(k * n, -1, 1, 2), { shape: [k, n] });
+    const w = wg.tensor(uniform(m * n, -1, 1, 3), { shape: [m, n] });
+    const [, [ga, gb]] = wg.valueAndGrad((p, q) => wg.matmul(p, q).mul(w).sum(), { argnums: [0, 1] })(a, b);
+    // d(sum(A·B ⊙ W))/dA = W·Bᵀ and /dB = Aᵀ·W
+    expectSameBits(ga.data() as Float32Array, reference(w.data(), b.data(), m, n, k, false, true, true), 'dA');
+    expectSameBits(gb.data() as Float32Array, reference(a.data(), w.data(), k, m, n, true, false, true), 'dB');
+  });
+
+  it('products of tensors in memory grown after the workers started', () => {
+    const before = wg.memory().heapBytes;
+    const big = wg.zeros([64 * 1024 * 1024 / 4]); // 64 MiB: the memory must grow
+    const [m, k, n] = [50, 300, 300];
+    const a = wg.tensor(uniform(m * k, -1, 1, 4), { shape: [m, k] });
+    const b = wg.tensor(uniform(k * n, -1, 1, 5), { shape: [k, n] });
+    expect(wg.memory().heapBytes).toBeGreaterThan(before);
+    expectSameBits(wg.matmul(a, b).data() as Float32Array, reference(a.data(), b.data(), m, k, n, false, false, true), 'after growth');
+    big.dispose();
+  });
+
+  it('another thread count after init is an error; the same one is fine', async () => {
+    await expect(wg.init({ threads: 2 })).rejects.toThrow(
+      /init: wasmgrad is already initialised with 3 thread\(s\); threads \(2\) are chosen by the first init\(\) of a program/);
+    await expect(wg.init({ threads: 3 })).resolves.toBeUndefined();
+    await expect(wg.init()).resolves.toBeUndefined();
+    expect(wg.matmul(wg.ones([2, 2]), wg.ones([2, 2])).toArray()).toEqual([[2, 2], [2, 2]]);
+  });
+});
+
+describe('init options: clear errors', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ threads: 0 }, /init: threads must be an integer from 1 to 16, got 0/],
+    [{ threads: 2.5 }, /init: threads must be an integer from 1 to 16, got 2.5/],
+    [{ threads: 17 }, /init: threads must be an integer from 1 to 16, got 17/],
+    [{ threads: '2' }, /init: threads must be an integer from 1 to 16, got 2/],
+    [{ thread: 2 }, /init: unknown option 'thread' \(the options are: threads\)/],
+  ];
+  for (const [options, message] of cases) {
+    it(`${JSON.stringify(options)}`, async () => {
+      const wg = await fresh();
+      const error = await wg.init(options as never).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(wg.InitError);
+      expect((error as Error).message).toMatch(message);
+      // nothing was started: the library is still uninitialised, and a good init works
+      expect(() => wg.tensor([1])).toThrow(/call 'await init\(\)' first/);
+      await wg.init();
+      expect(wg.tensor([1, 2]).sum().item()).toBe(3);
+    });
+  }
+
+  it('threads with a module that owns its memory (not the threads build)', async () => {
+    const wg = await fresh();
+    const bytes = new Uint8Array(readFileSync(path.join(root, 'build/out/wasmgrad.wasm')));
+    const error = await wg.init(bytes, { threads: 2 }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(wg.InitError);
+    expect((error as Error).message).toMatch(/init: threads: 2 needs the threads build, wasmgrad.threads.wasm \(it imports a shared memory that the workers use too\); the module given has its own memory/);
+    await wg.init(bytes);
+    expect(wg.threadCount()).toBe(1);
+  });
+
+  it('the threads build also runs on one thread', async () => {
+    const wg = await fresh();
+    await wg.init(new Uint8Array(readFileSync(path.join(root, 'build/out/wasmgrad.threads.wasm'))));
+    expect(wg.threadCount()).toBe(1);
+    const [m, k, n] = [40, 300, 300];
+    const a = wg.tensor(uniform(m * k, -1, 1, 8), { shape: [m, k] }), b = wg.tensor(uniform(k * n, -1, 1, 9), { shape: [k, n] });
+    expectSameBits(wg.matmul(a, b).data() as Float32Array, reference(a.data(), b.data(), m, k, n, false, false, true), 'threads build, 1 thread');
+  });
+});
+
+describe('a program with threads exits by itself', () => {
+  it('Node does not wait for the idle workers', { timeout: 30_000 }, async () => {
+    const script = "import * as wg from './dist/index.js'; await wg.init({ threads: 2 }); " +
+      "console.log(wg.matmul(wg.ones([64, 300]), wg.ones([300, 64])).sum().item());";
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 20_000 });
+    expect(stdout.trim()).toBe(String(64 * 64 * 300));
+  });
+});
