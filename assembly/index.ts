@@ -35,7 +35,7 @@ export { recordCustom, accumulateInto } from "./custom";
 export { setPaused, recordingNow } from "./tape";
 export { detach } from "./elementwise";
 export { setMatmulPath, setMatmulWorkers, matmulWorkers, matmulWorker, stopMatmulWorkers,
-  matmulWorkerDoneAddress } from "./matmul";
+  matmulWorkerDeadAddress } from "./matmul";
 export {
   optimStep, gradNorm, scaleInPlace, clampInPlace, flatten as flattenInto, addFlat, flatDot, flatAxpby,
   lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum, capturePause, captureResume, capturing,

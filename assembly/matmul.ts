@@ -199,12 +199,12 @@ function packedScratchBytes<T>(m: i32, k: i32, n: i32): usize {
   return (mc + nc) * kc * <usize>sizeof<T>() + EDGE_TILE_BYTES;
 }
 
-/** C = op(A)·op(B) with packed panels, blocked over N, K and M (m, k, n > 0). */
-function gemmPacked<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize,
+/** C = op(A)·op(B) with packed panels, blocked over N, K and M (m, k, n > 0; C rows ldc elements apart). */
+function gemmPacked<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize, ldcElems: i32,
                        m: i32, k: i32, n: i32, scratch: usize): void {
   const size = <usize>sizeof<T>();
   const NR = nr<T>(), MC = mcOf<T>(), NC = ncOf<T>();
-  const ldc = <usize>n * size;
+  const ldc = <usize>ldcElems * size;
   const bufA = scratch;
   const bufB = scratch + <usize>min(MC, (m + MR - 1) / MR * MR) * <usize>min(KC, k) * size;
   const EDGE_TILE = scratch + packedScratchBytes<T>(m, k, n) - EDGE_TILE_BYTES;
@@ -424,25 +424,34 @@ function gemmDirect<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize,
 
 // ————————————————————————————————————————————————————————— threads
 //
-// The threaded build (build/out/wasmgrad.threads.wasm: shared memory, src/threads.ts) runs big
+// The threads build (build/out/wasmgrad.threads.wasm: shared memory; src/threads.ts) runs big
 // packed products on worker threads, each an instance of this module on the same memory. A
-// product's rows are split at multiples of the register tile; every element is still ONE chain
-// over q = 0…k-1 computed by the same micro-kernel, so the bits are those of one thread, for any
-// thread count. One job slot per worker: the main thread writes the arguments and bumps `seq`;
-// the worker (matmulWorker, spinning a while, then waiting in memory.atomic.wait32) runs its rows
-// and stores `seq` into `done`; the main thread runs the first rows itself, then spins on `done`.
+// product is cut into chunks of whole register tiles — row blocks, or column blocks when C is
+// wider than tall (each chunk packs its own share of the larger operand and all of the other:
+// cutting the larger dimension keeps the repacking small) — and every thread, the caller
+// included, claims chunks until none are left. Every element is still ONE chain over q = 0…k-1
+// by the same micro-kernel, so the bits are one thread's for any thread count and any claiming
+// order; a thread the OS has descheduled only leaves its chunks to the others.
+//
+// One job at a time, in a static block: the caller writes the job, then publishes CLAIM =
+// (job << 32 | 0) and JOB = job, and wakes the workers (memory.atomic.notify). A chunk is claimed
+// by a compare-and-swap of CLAIM from (job, i) to (job, i + 1), so a worker that wakes late
+// cannot take a chunk of a later job; the job's fields stay unchanged until every claimed chunk
+// is counted in FINISHED.
 
 const MAX_WORKERS = 15;
-const SLOT_BYTES: usize = 64; // a cache line per slot
-const SLOTS = memory.data(<i32>(SLOT_BYTES * MAX_WORKERS), 64);
-const J_SEQ = 0, J_DONE = 4, J_KIND = 8, J_PA = 12, J_SIA = 16, J_SKA = 20, J_PB = 24, J_SKB = 28,
-  J_SJB = 32, J_PC = 36, J_M = 40, J_K = 44, J_N = 48, J_SCRATCH = 52;
+const JOB_BLOCK = memory.data(128, 64);
+const J_JOB = 0, J_CLAIM = 8, J_FINISHED = 16, J_DEAD = 20, J_KIND = 24, J_CHUNKS = 28, J_CHUNK = 32,
+  J_BY_ROWS = 36, J_PA = 40, J_SIA = 44, J_SKA = 48, J_PB = 52, J_SKB = 56, J_SJB = 60, J_PC = 64,
+  J_M = 68, J_K = 72, J_N = 76;
 const KIND_F32 = 0, KIND_F64 = 1, KIND_EXIT = 2;
-const WORKER_FAILED = -1;
 // The largest block any product packs: both blocks at full size, and the edge tile.
 const WORKER_SCRATCH: usize = max<usize>((128 + 1024) * KC * 4, (64 + 512) * KC * 8) + EDGE_TILE_BYTES;
 // Products below this many multiply-adds stay on one thread: waking a worker costs more.
 const THREAD_MIN_MACS: i64 = 1 << 20;
+// A chunk is at least this many rows or columns (less would repack the other operand too often).
+const MIN_CHUNK = 16;
+const CHUNKS_PER_THREAD = 1;
 const SPINS = 1 << 18; // how long an idle worker polls before it sleeps (~0.3 ms)
 
 let workers = 0; // set on the main instance only
@@ -463,79 +472,106 @@ export function setMatmulWorkers(n: i32): bool {
 }
 export function matmulWorkers(): i32 { return workers; }
 
-/** Splits C = op(A)·op(B) by rows over the workers and this thread; false when it is not worth it. */
+/** Runs chunk i of the current job into C. */
+function runChunk<T>(i: i32, scratch: usize): void {
+  const size = <usize>sizeof<T>();
+  const chunk = load<i32>(JOB_BLOCK, J_CHUNK), m = load<i32>(JOB_BLOCK, J_M), k = load<i32>(JOB_BLOCK, J_K), n = load<i32>(JOB_BLOCK, J_N);
+  const sIa = <usize>load<u32>(JOB_BLOCK, J_SIA), sKa = <usize>load<u32>(JOB_BLOCK, J_SKA);
+  const sKb = <usize>load<u32>(JOB_BLOCK, J_SKB), sJb = <usize>load<u32>(JOB_BLOCK, J_SJB);
+  const pa = <usize>load<u32>(JOB_BLOCK, J_PA), pb = <usize>load<u32>(JOB_BLOCK, J_PB), pc = <usize>load<u32>(JOB_BLOCK, J_PC);
+  const from = i * chunk;
+  if (load<i32>(JOB_BLOCK, J_BY_ROWS) != 0) {
+    gemmPacked<T>(pa + <usize>from * sIa * size, sIa, sKa, pb, sKb, sJb, pc + <usize>from * <usize>n * size, n,
+      min(chunk, m - from), k, n, scratch);
+  } else {
+    gemmPacked<T>(pa, sIa, sKa, pb + <usize>from * sJb * size, sKb, sJb, pc + <usize>from * size, n,
+      m, k, min(chunk, n - from), scratch);
+  }
+}
+
+/** Claims and runs chunks of job `job` until none are left; returns how many this thread ran. */
+function claimChunks(job: i32, scratch: usize): i32 {
+  let ran = 0;
+  while (true) {
+    const c = atomic.load<i64>(JOB_BLOCK + J_CLAIM);
+    if (<i32>(c >>> 32) != job) return ran;
+    const i = <i32>c;
+    if (i >= load<i32>(JOB_BLOCK, J_CHUNKS)) return ran;
+    if (atomic.cmpxchg<i64>(JOB_BLOCK + J_CLAIM, c, c + 1) != c) continue;
+    if (load<i32>(JOB_BLOCK, J_KIND) == KIND_F32) runChunk<f32>(i, scratch);
+    else runChunk<f64>(i, scratch);
+    atomic.add<i32>(JOB_BLOCK + J_FINISHED, 1);
+    ran++;
+  }
+}
+
+/** Splits C = op(A)·op(B) over the workers and this thread; false when it is not worth it. */
 function gemmThreaded<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize,
                          m: i32, k: i32, n: i32): bool {
-  if (workers == 0 || <i64>m * <i64>k * <i64>n < THREAD_MIN_MACS || m < 2 * MR) return false;
-  const size = <usize>sizeof<T>();
-  const tiles = (m + MR - 1) / MR;
-  const parts = min(workers + 1, tiles);
-  const step = (tiles + parts - 1) / parts * MR; // rows per part, whole register tiles: ≤ parts parts
-  const seq = ++jobSeq;
-  let posted = 0;
-  for (let r0 = step; r0 < m; r0 += step) {
-    const s = SLOTS + <usize>posted * SLOT_BYTES;
-    store<i32>(s, sizeof<T>() == 4 ? KIND_F32 : KIND_F64, J_KIND);
-    store<u32>(s, <u32>(pa + <usize>r0 * sIa * size), J_PA);
-    store<u32>(s, <u32>sIa, J_SIA); store<u32>(s, <u32>sKa, J_SKA);
-    store<u32>(s, <u32>pb, J_PB); store<u32>(s, <u32>sKb, J_SKB); store<u32>(s, <u32>sJb, J_SJB);
-    store<u32>(s, <u32>(pc + <usize>r0 * <usize>n * size), J_PC);
-    store<i32>(s, min(step, m - r0), J_M); store<i32>(s, k, J_K); store<i32>(s, n, J_N);
-    store<u32>(s, load<u32>(WORKER_SCRATCHES + (<usize>posted << 2)), J_SCRATCH);
-    atomic.store<i32>(s + J_SEQ, seq);
-    atomic.notify(s + J_SEQ, 1);
-    posted++;
-  }
-  gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, min(step, m), k, n, scratch);
-  for (let w = 0; w < posted; w++) {
-    const s = SLOTS + <usize>w * SLOT_BYTES;
-    let done = atomic.load<i32>(s + J_DONE);
-    while (done != seq && done != WORKER_FAILED) done = atomic.load<i32>(s + J_DONE);
-    if (done == WORKER_FAILED) {
-      // The worker's thread died (its host wrote the mark): do its rows here, and go on alone.
-      gemmPacked<T>(<usize>load<u32>(s, J_PA), sIa, sKa, pb, sKb, sJb, <usize>load<u32>(s, J_PC), load<i32>(s, J_M), k, n, scratch);
+  if (workers == 0 || <i64>m * <i64>k * <i64>n < THREAD_MIN_MACS) return false;
+  const byRows = m >= n;
+  const extent = byRows ? m : n, unit = byRows ? MR : nr<T>();
+  // About CHUNKS_PER_THREAD chunks per thread, each whole register tiles and at least MIN_CHUNK wide.
+  const units = (extent + unit - 1) / unit, want = CHUNKS_PER_THREAD * (workers + 1);
+  const per = max((units + want - 1) / want, (MIN_CHUNK + unit - 1) / unit);
+  const chunk = per * unit;
+  const chunks = (extent + chunk - 1) / chunk;
+  if (chunks < 2) return false;
+  const job = ++jobSeq;
+  store<i32>(JOB_BLOCK, sizeof<T>() == 4 ? KIND_F32 : KIND_F64, J_KIND);
+  store<i32>(JOB_BLOCK, chunks, J_CHUNKS); store<i32>(JOB_BLOCK, chunk, J_CHUNK); store<i32>(JOB_BLOCK, byRows ? 1 : 0, J_BY_ROWS);
+  store<u32>(JOB_BLOCK, <u32>pa, J_PA); store<u32>(JOB_BLOCK, <u32>sIa, J_SIA); store<u32>(JOB_BLOCK, <u32>sKa, J_SKA);
+  store<u32>(JOB_BLOCK, <u32>pb, J_PB); store<u32>(JOB_BLOCK, <u32>sKb, J_SKB); store<u32>(JOB_BLOCK, <u32>sJb, J_SJB);
+  store<u32>(JOB_BLOCK, <u32>pc, J_PC);
+  store<i32>(JOB_BLOCK, m, J_M); store<i32>(JOB_BLOCK, k, J_K); store<i32>(JOB_BLOCK, n, J_N);
+  atomic.store<i32>(JOB_BLOCK + J_FINISHED, 0);
+  atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>job << 32);
+  atomic.store<i32>(JOB_BLOCK + J_JOB, job);
+  atomic.notify(JOB_BLOCK + J_JOB, workers);
+  claimChunks(job, scratch);
+  while (atomic.load<i32>(JOB_BLOCK + J_FINISHED) != chunks) {
+    if (atomic.load<i32>(JOB_BLOCK + J_DEAD) != 0) {
+      // A worker's thread died (its host wrote the mark), maybe holding a chunk: end the job,
+      // redo every chunk here (C is only written, so a redo gives the same bits), go on alone.
+      atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>(job + 1) << 32);
+      for (let i = 0; i < chunks; i++) {
+        if (sizeof<T>() == 4) runChunk<f32>(i, scratch); else runChunk<f64>(i, scratch);
+      }
       workers = 0;
+      jobSeq++;
+      break;
     }
   }
   return true;
 }
 
-/** Where a worker's host marks the worker's death (thread-worker.ts): the slot's `done` word. */
-export function matmulWorkerDoneAddress(w: i32): u32 { return <u32>(SLOTS + <usize>w * SLOT_BYTES + J_DONE); }
+/** Where a worker's host marks that the worker died (src/thread-worker.ts). */
+export function matmulWorkerDeadAddress(): u32 { return <u32>(JOB_BLOCK + J_DEAD); }
 
-/** A worker instance's whole life: run the jobs posted to slot `w` until told to exit. */
+/** A worker instance's whole life: run the chunks of every job until told to exit. */
 export function matmulWorker(w: i32): void {
-  const s = SLOTS + <usize>w * SLOT_BYTES;
-  let seen = 0; // jobs count from 1: one posted before this thread got here is still run
+  let seen = 0; // jobs count from 1: one posted before this thread got here is still joined
   while (true) {
     let spins = 0;
-    let seq = atomic.load<i32>(s + J_SEQ);
-    while (seq == seen) {
-      if (++spins >= SPINS) { atomic.wait<i32>(s + J_SEQ, seen, -1); spins = 0; }
-      seq = atomic.load<i32>(s + J_SEQ);
+    let job = atomic.load<i32>(JOB_BLOCK + J_JOB);
+    while (job == seen) {
+      if (++spins >= SPINS) { atomic.wait<i32>(JOB_BLOCK + J_JOB, seen, -1); spins = 0; }
+      job = atomic.load<i32>(JOB_BLOCK + J_JOB);
     }
-    seen = seq;
-    const kind = load<i32>(s, J_KIND);
-    if (kind == KIND_EXIT) return;
-    const pa = <usize>load<u32>(s, J_PA), sIa = <usize>load<u32>(s, J_SIA), sKa = <usize>load<u32>(s, J_SKA);
-    const pb = <usize>load<u32>(s, J_PB), sKb = <usize>load<u32>(s, J_SKB), sJb = <usize>load<u32>(s, J_SJB);
-    const pc = <usize>load<u32>(s, J_PC), scratch = <usize>load<u32>(s, J_SCRATCH);
-    const m = load<i32>(s, J_M), k = load<i32>(s, J_K), n = load<i32>(s, J_N);
-    if (kind == KIND_F32) gemmPacked<f32>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
-    else gemmPacked<f64>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
-    atomic.store<i32>(s + J_DONE, seen);
+    seen = job;
+    if (atomic.load<i32>(JOB_BLOCK + J_KIND) == KIND_EXIT) return;
+    // Read per job: the main instance allocates the scratch blocks after the workers started.
+    claimChunks(job, <usize>load<u32>(WORKER_SCRATCHES + (<usize>w << 2)));
   }
 }
 
 /** Main instance: tells every worker to return from matmulWorker. */
 export function stopMatmulWorkers(): void {
-  const seq = ++jobSeq;
-  for (let w = 0; w < workers; w++) {
-    const s = SLOTS + <usize>w * SLOT_BYTES;
-    store<i32>(s, KIND_EXIT, J_KIND);
-    atomic.store<i32>(s + J_SEQ, seq);
-    atomic.notify(s + J_SEQ, 1);
-  }
+  const job = ++jobSeq;
+  atomic.store<i32>(JOB_BLOCK + J_KIND, KIND_EXIT);
+  atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>job << 32);
+  atomic.store<i32>(JOB_BLOCK + J_JOB, job);
+  atomic.notify(JOB_BLOCK + J_JOB, workers);
   setMatmulWorkers(0);
 }
 
@@ -584,7 +620,7 @@ function matmulKernel<T>(a: i32, b: i32, out: i32, nb: i32, m: i32, k: i32, n: i
   for (let t: i64 = 0; t < batches; t++) {
     const pa = dataOf(a) + offA * matA, pb = dataOf(b) + offB * matB;
     if (packed) {
-      if (!gemmThreaded<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n)) gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n, scratch);
+      if (!gemmThreaded<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n)) gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, n, m, k, n, scratch);
     }
     else gemmDirect<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n);
     pc += matC;

@@ -7,6 +7,7 @@
 //                                       # (a filtered run prints but does not write the files)
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -76,6 +77,10 @@ async function runCase(c, ctx, profile, ceiling, done) {
       if (peersFrom.peers[peer]) row.peers[peer] = { ...peersFrom.peers[peer], wasmgradSpeedup: undefined };
       continue;
     }
+    if (peer === 'wasmgrad' && c.threads) {
+      row.peers.wasmgrad = threadedFigure(c, profile, ceiling);
+      continue;
+    }
     let impl = null;
     try {
       impl = await build(c, peer, ctx);
@@ -118,6 +123,21 @@ async function runCase(c, ctx, profile, ceiling, done) {
     if (wg?.status === 'ok' && r?.status === 'ok') r.wasmgradSpeedup = r.seconds / wg.seconds;
   }
   return row;
+}
+
+/** wasmgrad's figure for a threaded case, measured in a child process (bench/lib/threaded.mjs). */
+function threadedFigure(c, profile, ceiling) {
+  const which = profile === PROFILES.quick ? 'quick' : 'full';
+  const child = spawnSync(process.execPath, [path.join(here, 'lib/threaded.mjs'), c.baseOf, String(c.threads), which],
+    { encoding: 'utf8', timeout: 600_000 });
+  if (child.status !== 0) {
+    console.warn(`ERROR ${c.id} wasmgrad (${c.threads} threads): ${child.stderr || child.error}`);
+    return { status: 'error', reason: (child.stderr || String(child.error)).trim().split('\n')[0] };
+  }
+  const { t } = JSON.parse(child.stdout.trim().split('\n').pop());
+  const figure = figureOf(c, t.median);
+  const ceil = ceilingFor(c, ceiling);
+  return { status: 'ok', seconds: t.median, best: t.min, mean: t.mean, rme: t.rme, samples: t.samples, figure, ofCeiling: ceil ? figure / ceil.value : null };
 }
 
 const PEER_NOTES = [

@@ -142,7 +142,7 @@ export async function init(source?: WasmSource | InitOptions, options?: InitOpti
     // Workers instantiate the module on the same memory, which writes its constant data again:
     // they start before this instance changes anything in memory.
     try {
-      await startWorkers(module, memory!, threads - 1, workerScript());
+      await startWorkers(module, memory!, threads - 1, workerScript(options?.worker));
     } catch (e) {
       throw new InitError(`init: starting ${threads - 1} worker thread(s) failed: ${(e as Error).message}`);
     }
@@ -164,6 +164,11 @@ export interface InitOptions {
    * and cross-origin isolated pages; not workerd.
    */
   threads?: number;
+  /**
+   * Where the worker threads' script is (default: wasmgrad.worker.js beside this script). For
+   * bundled apps: serve dist/wasmgrad.worker.js (and wasmgrad.threads.wasm) and say where.
+   */
+  worker?: string | URL;
 }
 
 let activeThreads = 1;
@@ -178,7 +183,11 @@ function threadOption(options: InitOptions | undefined): number {
   if (options === undefined) return 1;
   if (!isInitOptions(options)) throw new InitError(`init: options must be an object like { threads: 2 }, got ${typeof options}`);
   for (const k of Object.keys(options)) {
-    if (k !== 'threads') throw new InitError(`init: unknown option '${k}' (the options are: threads)`);
+    if (k !== 'threads' && k !== 'worker') throw new InitError(`init: unknown option '${k}' (the options are: threads, worker)`);
+  }
+  const w = options.worker;
+  if (w !== undefined && typeof w !== 'string' && !(w instanceof URL)) {
+    throw new InitError(`init: worker must be a URL or a URL string (the worker script), got ${w === null ? 'null' : typeof w}`);
   }
   const t = options.threads ?? 1;
   if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 16) {
@@ -191,8 +200,9 @@ function importsSharedMemory(module: WebAssembly.Module): boolean {
   return WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
 }
 
-/** The worker script beside this bundle (dist/), or the build output when running from src/. */
-function workerScript(): URL {
+/** The worker script given, else the one beside this bundle (dist/), or the build output when running from src/. */
+function workerScript(given: string | URL | undefined): URL {
+  if (given !== undefined) return toUrl(given);
   const here = import.meta.url;
   return /\/src\/[^/]*\.ts$/.test(here) ? new URL('../build/out/wasmgrad.worker.js', here) : new URL('./wasmgrad.worker.js', here);
 }

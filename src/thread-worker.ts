@@ -8,7 +8,7 @@ interface Start { module: WebAssembly.Module; memory: WebAssembly.Memory; slot: 
 type Reply = (message: unknown) => void;
 
 async function start(msg: Start, reply: Reply): Promise<void> {
-  let exports: { matmulWorker(slot: number): void; matmulWorkerDoneAddress(slot: number): number };
+  let exports: { matmulWorker(slot: number): void; matmulWorkerDeadAddress(): number };
   try {
     const instance = await WebAssembly.instantiate(msg.module, {
       env: { memory: msg.memory },
@@ -25,9 +25,8 @@ async function start(msg: Start, reply: Reply): Promise<void> {
     try {
       exports.matmulWorker(msg.slot);
     } catch (e) {
-      // Tell the main thread, which may be waiting for this worker's rows, to do them itself.
-      const done = exports.matmulWorkerDoneAddress(msg.slot) >> 2;
-      Atomics.store(new Int32Array(msg.memory.buffer), done, -1);
+      // Tell the main thread, which may be waiting for a chunk this worker held, to redo the product.
+      Atomics.store(new Int32Array(msg.memory.buffer), exports.matmulWorkerDeadAddress() >> 2, 1);
       reply({ error: (e as Error).message });
     }
   }, 0);

@@ -111,7 +111,9 @@ describe('init options: clear errors', () => {
     [{ threads: 2.5 }, /init: threads must be an integer from 1 to 16, got 2.5/],
     [{ threads: 17 }, /init: threads must be an integer from 1 to 16, got 17/],
     [{ threads: '2' }, /init: threads must be an integer from 1 to 16, got 2/],
-    [{ thread: 2 }, /init: unknown option 'thread' \(the options are: threads\)/],
+    [{ thread: 2 }, /init: unknown option 'thread' \(the options are: threads, worker\)/],
+    [{ threads: 2, worker: 7 }, /init: worker must be a URL or a URL string \(the worker script\), got number/],
+    [{ threads: 2, worker: path.join(root, 'no-such-worker.js') }, /init: starting 1 worker thread\(s\) failed: .*no-such-worker\.js/],
   ];
   for (const [options, message] of cases) {
     it(`${JSON.stringify(options)}`, async () => {
@@ -147,6 +149,13 @@ describe('init options: clear errors', () => {
 });
 
 describe('a program with threads exits by itself', () => {
+  it('with the worker script named by the worker option', { timeout: 30_000 }, async () => {
+    const script = "import * as wg from './dist/index.js'; await wg.init({ threads: 2, worker: './build/out/wasmgrad.worker.js' }); " +
+      "console.log(wg.threadCount(), wg.matmul(wg.ones([64, 300]), wg.ones([300, 64])).sum().item());";
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 20_000 });
+    expect(stdout.trim()).toBe(`2 ${64 * 64 * 300}`);
+  });
+
   it('Node does not wait for the idle workers', { timeout: 30_000 }, async () => {
     const script = "import * as wg from './dist/index.js'; await wg.init({ threads: 2 }); " +
       "console.log(wg.matmul(wg.ones([64, 300]), wg.ones([300, 64])).sum().item());";

@@ -541,14 +541,35 @@ function acceleratedSeedCase(base) {
   };
 }
 
+// ---- threaded rows -------------------------------------------------------------------------
+// wasmgrad with init({ threads: 2 }) (the machine has two cores): the same case, its big packed
+// products split over two threads, measured in a child process (bench/lib/threaded.mjs) since
+// threads are chosen at init. The peers run single-threaded (see How each peer runs); their
+// figures are the base row's.
+
+function threadedCase(base, threads = 2) {
+  return {
+    ...base,
+    id: `${base.id}-threads${threads}`,
+    label: `${base.label}, ${threads} threads`,
+    peersFrom: base.id,
+    baseOf: base.id,
+    eagerOf: base.eagerOf && `${base.eagerOf}-threads${threads}`,
+    threads,
+    note: `wasmgrad: init({ threads: ${threads} }) in a child process, the same code as the row '${base.label}' (bits equal to one thread's); peers: that row's figures (single-threaded)`,
+  };
+}
+
 /** Every case, in report order. */
 export function allCases() {
   const cases = [];
   for (const n of [64, 128, 256, 512, 1024]) for (const form of Object.keys(FORMS)) cases.push(matmulCase(n, form, 'float32'));
+  cases.push(threadedCase(cases.find((c) => c.id === 'matmul-f32-1024-plain')));
   for (const n of [256, 512]) for (const form of Object.keys(FORMS)) cases.push(matmulCase(n, form, 'float64'));
   const mlp = mlpCase('mlp-step', [784, 256, 128, 10], 128), mlpSmall = mlpCase('mlp-step-b1', [4, 16, 3], 1);
   const seed = seedCase();
-  cases.push(mlp, acceleratedTrainingCase(mlp), mlpSmall, acceleratedTrainingCase(mlpSmall), cnnCase());
+  const mlpFast = acceleratedTrainingCase(mlp), cnn = cnnCase();
+  cases.push(mlp, threadedCase(mlp), mlpFast, threadedCase(mlpFast), mlpSmall, acceleratedTrainingCase(mlpSmall), cnn, threadedCase(cnn));
   cases.push(seed, acceleratedSeedCase(seed), fmaCase(), sumCase(), softmaxCase());
   return cases;
 }
