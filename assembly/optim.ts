@@ -11,8 +11,8 @@
 // copy for loading state.
 
 import { DType, Op } from "./vocabulary";
-import { dtypeOf, dataOf, numelOf, isLive, capturingNow, setCaptureMode } from "./tensor";
-import { progBegin, progInput, progAttr } from "./accelerate";
+import { dtypeOf, dataOf, numelOf, isLive, capturingNow, setCaptureMode, fail } from "./tensor";
+import { progBegin, progInput, progAttr, E_GUARD } from "./accelerate";
 
 // kinds
 const SGD = 0;
@@ -383,7 +383,27 @@ export function replayOptimStep(ids: usize, attrs: usize): void {
     store<i32>(r, <i32>load<f64>(attrs + (<usize>(3 + 2 * i) << 3)), R_GROUP * 4);
   }
   const hyperId = load<i32>(ids + (<usize>(n * STATE_IDS) << 2));
-  applyOptimStep(kind, n, REPLAY_LIST, hyperId != 0 ? dataOf(hyperId) : attrs + (<usize>(2 + 2 * n) << 3));
+  const hyper = hyperId != 0 ? dataOf(hyperId) : attrs + (<usize>(2 + 2 * n) << 3);
+  for (let i = 0; i < n; i++) {
+    if (!hasStateFor(kind, REPLAY_LIST, i, hyper + <usize>(field(REPLAY_LIST, i, R_GROUP) * H_WORDS) * 8)) {
+      fail(E_GUARD, Op.optimStep); // the host captures again: the eager step makes the state
+      return;
+    }
+  }
+  applyOptimStep(kind, n, REPLAY_LIST, hyper);
+}
+
+/**
+ * Whether parameter i has every state tensor its live hyperparameters use. An option that adds
+ * state (SGD or RMSprop momentum from 0, amsgrad, centered) may be set after a capture; the
+ * captured record then has no tensor for it.
+ */
+function hasStateFor(kind: i32, list: usize, i: i32, hp: usize): bool {
+  const s0 = field(list, i, R_S0) != 0, s1 = field(list, i, R_S1) != 0, s2 = field(list, i, R_S2) != 0;
+  if (kind == SGD) return s0 || h(hp, H_MOMENTUM) == 0;
+  if (kind == ADAM || kind == ADAMW) return s0 && s1 && (s2 || h(hp, H_AMSGRAD) == 0);
+  if (kind == RMSPROP) return s0 && (s1 || h(hp, H_MOMENTUM) <= 0) && (s2 || h(hp, H_CENTERED) == 0);
+  return true;
 }
 
 /** Turns capturing off (returning whether it was on): optimizer state made inside f is the optimizer's, not the program's. */

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, expectClose, expectNoLeak, flat } from './helpers.js';
+import { wg, expectClose, expectNoLeak, flat, uniform } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/optim.json', import.meta.url), 'utf8'));
@@ -310,6 +310,51 @@ describe('MATLAB adamupdate / sgdmupdate / rmspropupdate / lbfgsupdate', () => {
       expectClose(x.toArray(), [1, 2], 1e-5, 1e-5);
       state.dispose();
       x.dispose();
+    });
+  }
+});
+
+describe('accelerate: an option that adds optimizer state, set after the capture', () => {
+  // The captured update has no tensor for the new state: its replay must capture again (the
+  // eager step makes the state), never update through a missing buffer.
+  type Opt = { step(g: unknown): void; paramGroups: { options: Record<string, unknown> }[]; dispose(): void };
+  const cases: [string, (ps: Tensor[]) => Opt, Record<string, unknown>][] = [
+    ['SGD momentum 0 → 0.9', (ps) => new wg.optim.SGD(ps, { lr: 0.1 }) as unknown as Opt, { momentum: 0.9 }],
+    ['Adam amsgrad off → on', (ps) => new wg.optim.Adam(ps, { lr: 0.05 }) as unknown as Opt, { amsgrad: true }],
+    ['AdamW amsgrad off → on', (ps) => new wg.optim.AdamW(ps, { lr: 0.05 }) as unknown as Opt, { amsgrad: true }],
+    ['RMSprop momentum 0 → 0.5', (ps) => new wg.optim.RMSprop(ps, { lr: 0.01 }) as unknown as Opt, { momentum: 0.5 }],
+    ['RMSprop centered off → on', (ps) => new wg.optim.RMSprop(ps, { lr: 0.01 }) as unknown as Opt, { centered: true }],
+  ];
+  const setup = () => {
+    const w = wg.keep(wg.tensor(uniform(3 * 2, -1, 1, 11), { shape: [3, 2], dtype: 'float64' }));
+    const b = wg.keep(wg.tensor([0.1, -0.2], { dtype: 'float64' }));
+    const x = wg.keep(wg.tensor(uniform(4 * 3, -1, 1, 12), { shape: [4, 3], dtype: 'float64' }));
+    const lg = wg.valueAndGrad((p: Tensor[]) => wg.matmul(x, p[0]).add(p[1]).tanh().square().sum());
+    return { params: [w, b], x, lg };
+  };
+  for (const [name, make, change] of cases) {
+    it(name, () => {
+      const eager = setup(), fastNet = setup();
+      const eagerOpt = make(eager.params), fastOpt = make(fastNet.params);
+      const step = (net: typeof eager, opt: Opt) => () => { const [l, g] = net.lg(net.params) as [Tensor, Tensor[]]; opt.step(g); return l; };
+      const fast = wg.accelerate(step(fastNet, fastOpt));
+      const eagerStep = step(eager, eagerOpt);
+      const same = () => {
+        for (let k = 0; k < 2; k++) expect(Array.from(fastNet.params[k].data())).toEqual(Array.from(eager.params[k].data()));
+      };
+      for (let i = 0; i < 6; i++) {
+        if (i === 3) {
+          Object.assign(eagerOpt.paramGroups[0].options, change);
+          Object.assign(fastOpt.paramGroups[0].options, change);
+        }
+        wg.tidy(() => { eagerStep(); });
+        fast();
+        same();
+      }
+      // captured at the first call and again at the first call after the change
+      expect([fast.hits, fast.misses]).toEqual([4, 2]);
+      fast.clearCache();
+      eagerOpt.dispose(); fastOpt.dispose();
     });
   }
 });
