@@ -509,6 +509,7 @@ function claimChunks(job: i32, scratch: usize): i32 {
 function gemmThreaded<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize, sJb: usize, pc: usize,
                          m: i32, k: i32, n: i32): bool {
   if (workers == 0 || <i64>m * <i64>k * <i64>n < THREAD_MIN_MACS) return false;
+  if (atomic.load<i32>(JOB_BLOCK + J_DEAD) != 0) { workers = 0; return false; } // a worker died: go on alone
   const byRows = m >= n;
   const extent = byRows ? m : n, unit = byRows ? MR : nr<T>();
   // About CHUNKS_PER_THREAD chunks per thread, each whole register tiles and at least MIN_CHUNK wide.

@@ -105,6 +105,23 @@ describe('init({ threads: 3 })', () => {
   });
 });
 
+describe('a worker that dies', () => {
+  it('leaves its product to the calling thread, which goes on alone with the same bits', async () => {
+    const wg = await fresh();
+    await wg.init({ threads: 2 });
+    const runtime = await import('../src/runtime.js'); // the fresh copy's module state
+    // What src/thread-worker.ts writes when a worker's job throws.
+    runtime.views();
+    runtime.I32[runtime.wasm.matmulWorkerDeadAddress() >> 2] = 1;
+    const [m, k, n] = [60, 300, 200];
+    const a = wg.tensor(uniform(m * k, -1, 1, 21), { shape: [m, k] }), b = wg.tensor(uniform(k * n, -1, 1, 22), { shape: [k, n] });
+    const want = reference(a.data(), b.data(), m, k, n, false, false, true);
+    expectSameBits(wg.matmul(a, b).data() as Float32Array, want, 'the product the worker was to share');
+    expect(runtime.wasm.matmulWorkers()).toBe(0);
+    expectSameBits(wg.matmul(a, b).data() as Float32Array, want, 'the next product, on one thread');
+  });
+});
+
 describe('init options: clear errors', () => {
   const cases: [unknown, RegExp][] = [
     [{ threads: 0 }, /init: threads must be an integer from 1 to 16, got 0/],
