@@ -481,7 +481,7 @@ function acceleratedTrainingCase(base) {
     label: `${base.label}, accelerated`,
     peersFrom: base.id,
     eagerOf: base.id,
-    note: 'wasmgrad: wg.accelerate(step), the whole step (forward, reverse sweep, SGD update written with plain ops: optimizer.step is not replayed yet) one wasm call; peers: the eager row\'s figures',
+    note: 'wasmgrad: wg.accelerate(step), the whole step (forward, reverse sweep, and the SGD update w − lr·g written with plain ops, as in the eager row and the peers) one wasm call; peers: the eager row\'s figures',
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [batch, dims] }), y = wg.tensor(Y, { shape: [batch, classes] });
       const init = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
