@@ -293,6 +293,7 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
     if (p == 0) { fail(E_OOM, 0); captureAbort(); return 0; }
     slotOf = p; slotCap = cap;
   }
+  if (!eliminateCopies(outs, nOut, cap)) { fail(E_OOM, 0); captureAbort(); return 0; }
   memory.fill(slotOf, 0xff, <u32>cap * 4);
   nIds = 0;
   // Inputs first: they are pinned (the host writes them).
@@ -389,6 +390,75 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
   const h = newHandle(e);
   if (h == 0) { fail(E_OOM, 0); freeEntry(e); return 0; }
   return h;
+}
+
+// Per tensor id while copies are eliminated: how many records write it, the last that does, and
+// the tensor a dropped copy's reads are redirected to (0: none).
+let wCount: u32 = 0; let wLast: u32 = 0; let alias: u32 = 0; let aliasCap: i32 = 0;
+
+/** Whether record input j of `op` (nin inputs) is updated in place (as the mutation check reads them). */
+function writesInput(op: i32, j: i32, nin: i32): bool {
+  if (op == Op.accumulateAdd) return j == 0;
+  if (op == Op.runningStats) return j >= 1;
+  if (op == Op.optimStep) return j < nin - 1 && j % 6 != 1;
+  return false;
+}
+
+/**
+ * Copy elimination, before the tensors are planned (so live intervals follow the rewritten
+ * reads): a copy/detach record whose output o is written by no other record, is dead to the host
+ * (held by the capture, not returned, not an input) and whose source a is not written again from
+ * that record on, is dropped, and later reads of o read a. A copy is exact, so the values read
+ * are the same bits. Returns false when out of memory.
+ */
+function eliminateCopies(outs: u32, nOut: i32, cap: i32): bool {
+  if (cap > aliasCap) {
+    wCount = realloc(wCount, <u32>aliasCap * 4, <u32>cap * 4);
+    wLast = realloc(wLast, <u32>aliasCap * 4, <u32>cap * 4);
+    alias = realloc(alias, <u32>aliasCap * 4, <u32>cap * 4);
+    if (wCount == 0 || wLast == 0 || alias == 0) { aliasCap = 0; return false; }
+    aliasCap = cap;
+  }
+  memory.fill(wCount, 0, <u32>cap * 4);
+  memory.fill(wLast, 0xff, <u32>cap * 4);
+  memory.fill(alias, 0, <u32>cap * 4);
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    const op = load<i32>(r, 0), out = load<i32>(r, 4);
+    const nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+    if (out > 0) { st(wCount, out, ld(wCount, out) + 1); st(wLast, out, i); }
+    for (let j = 0; j < nin; j++) {
+      const id = ld(pInts, in0 + j);
+      if (id > 0 && writesInput(op, j, nin)) { st(wCount, id, ld(wCount, id) + 1); st(wLast, id, i); }
+    }
+  }
+  let m = 0;
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    const op = load<i32>(r, 0), out = load<i32>(r, 4);
+    const nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+    for (let j = 0; j < nin; j++) {
+      const id = ld(pInts, in0 + j);
+      if (id > 0 && ld(alias, id) != 0) st(pInts, in0 + j, ld(alias, id));
+    }
+    if ((op == Op.copy || op == Op.detach) && nin == 1 && copyRemovable(out, ld(pInts, in0), i, outs, nOut)) {
+      st(alias, out, ld(pInts, in0));
+      continue;
+    }
+    if (m != i) memory.copy(pRec + <u32>m * PREC, r, PREC);
+    m++;
+  }
+  pLen = m;
+  return true;
+}
+
+function copyRemovable(o: i32, a: i32, i: i32, outs: u32, nOut: i32): bool {
+  if (o <= 0 || a <= 0 || o == a || ld(wCount, o) != 1 || ld(wLast, a) >= i) return false;
+  if ((flagsOf(o) & (F_CAPTURED | F_HELD)) != (F_CAPTURED | F_HELD)) return false;
+  if (dtypeOf(o) != dtypeOf(a) || numelOf(o) != numelOf(a)) return false;
+  for (let k = 0; k < nOut; k++) if (ld(outs, k) == o) return false;
+  for (let k = 0; k < inputLen; k++) if (ld(inputs, k) == o) return false;
+  return true;
 }
 
 /** Whether some record before i fully writes `id` (so an in-place update at i is repeatable). */

@@ -85,8 +85,8 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
   readonly occupancy: number;
   /** entries in the cache */
   readonly entries: number;
-  /** program records and arena bytes of each entry (most recently used last) */
-  readonly programs: { records: number; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
+  /** program records (and their ops' names, in order) and arena bytes of each entry (most recently used last) */
+  readonly programs: { records: number; ops: string[]; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
   /** frees every entry and the tensors it owns */
   clearCache(): void;
 }
@@ -383,7 +383,9 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     entries: { get: () => cache.size },
     programs: {
       get: () => [...cache.values()].map((e) => ({
-        records: wasm.entryRecords(e.handle), arenaBytes: wasm.entryArenaBytes(e.handle),
+        records: wasm.entryRecords(e.handle),
+        ops: Array.from({ length: wasm.entryRecords(e.handle) }, (_, i) => opName(wasm.entryRecordOp(e.handle, i))),
+        arenaBytes: wasm.entryArenaBytes(e.handle),
         sharedBytes: wasm.entrySharedBytes(e.handle), owned: wasm.entryOwned(e.handle),
         externals: wasm.entryExternals(e.handle),
       })),

@@ -69,6 +69,98 @@ describe('accelerate: the seed function', () => {
   });
 });
 
+describe('accelerate: copy elimination', () => {
+  const count = (ops: string[], op: string) => ops.filter((o) => o === op).length;
+
+  it('the seed program drops its four copies and still replays bit for bit', () => {
+    const vg = wg.valueAndGrad(seedF, { argnums: [0, 1] });
+    for (const dtype of ['float64', 'float32'] as const) {
+      const sets = [0, 1, 2].map((i) => [wg.tensor(2 - i * 0.7, { dtype }), wg.tensor(0.5 + i * 0.4, { dtype })]);
+      const fast = wg.accelerate(vg);
+      for (const args of sets) expect(bits(fast(...args))).toEqual(wg.tidy(() => bits(vg(...args))));
+      const [program] = fast.programs;
+      // The argument copies of valueAndGrad and the add rule's two adjoint copies are gone.
+      expect(count(program.ops, 'copy')).toBe(0);
+      expect(program.records).toBe(19);
+      expect(program.ops.length).toBe(19);
+      fast.clearCache();
+    }
+  });
+
+  it('copies of inputs and of temporaries (any size) are dropped; later reads read the source', () => {
+    const f = (x: Tensor, y: Tensor) => {
+      const t = x.clone().mul(y.clone()).clone(); // copies of inputs and of a temporary
+      return t.add(t.clone().exp()).clone().sum(0).clone().mul(wg.detach(t).sum(0));
+    };
+    const sets = [1, 2, 3].map((s) => [t64([3, 4], s), t64([3, 4], 10 + s)]);
+    const fast = expectReplayExact(f, [...sets]);
+    fast(...sets[0]);
+    const { ops } = fast.programs[0];
+    expect(ops).toEqual(['mul', 'exp', 'add', 'sum', 'sum', 'mul']);
+    fast.clearCache();
+  });
+
+  it('a returned copy stays (its buffer is handed out) and is refreshed by every replay', () => {
+    const f = (x: Tensor) => { const y = x.mul(x); return [y, y.clone(), x.clone()]; };
+    const fast = expectReplayExact(f, [[t32([5], 1)], [t32([5], 2)], [t32([5], 3)]]);
+    fast(t32([5], 4));
+    expect(fast.programs[0].ops).toEqual(['mul', 'copy', 'copy']);
+    const [y, c, xc] = fast(t32([5], 5));
+    expect(bits(c)).toEqual(bits(y));
+    expect(bits(xc)).toEqual(wg.tidy(() => bits(t32([5], 5))));
+    fast.clearCache();
+  });
+
+  it('a copy that a later accumulation updates in place stays', () => {
+    // u+u: u's adjoint starts as a copy of the sum's adjoint, and the second term is added into it.
+    const vg = wg.valueAndGrad((x: Tensor) => { const u = x.mul(3); return u.add(u).sum(); });
+    const fast = expectReplayExact(vg, [[t64([4], 1)], [t64([4], 2)], [t64([4], 3)]]);
+    fast(t64([4], 4));
+    const { ops } = fast.programs[0];
+    expect(count(ops, 'copy')).toBe(1);
+    expect(ops.indexOf('copy')).toBeLessThan(ops.indexOf('accumulateAdd'));
+    fast.clearCache();
+  });
+
+  it('copies of tensors that an optimizer step updates later in the program stay', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const stepOf = (withUpdate: boolean) => {
+        const net = netSetup(dtype);
+        const opt = new wg.optim.SGD(net.params, { lr: 0.1 });
+        // valueAndGrad copies each parameter; `before` is the first weight before the update:
+        // the change would be zero if either copy read the updated weight.
+        const step = (x: Tensor) => {
+          const before = net.params[0].clone();
+          const [l, g] = net.lg(net.params, x);
+          if (withUpdate) opt.step(g);
+          return [l, before.sub(net.params[0]).abs().sum()];
+        };
+        return { step, opt, n: net.params.length };
+      };
+      const eager = stepOf(true), accel = stepOf(true);
+      const fast = wg.accelerate(accel.step);
+      const batches = netSetup(dtype).batches;
+      for (let i = 0; i < 4; i++) {
+        const want = wg.tidy(() => bits(eager.step(batches[i])));
+        const got = fast(batches[i]);
+        expect(bits(got)).toEqual(want);
+        expect(got[1].item()).toBeGreaterThan(0);
+      }
+      expect(count(fast.programs[0].ops, 'copy')).toBe(accel.n + 1);
+      expect(fast.hits).toBe(3);
+      fast.clearCache();
+      // Without the update nothing writes the parameters: every copy goes.
+      const still = stepOf(false);
+      const fastStill = wg.accelerate(still.step);
+      fastStill(batches[0]);
+      expect(bits(fastStill(batches[1]))).toEqual(wg.tidy(() => bits(still.step(batches[1]))));
+      expect(count(fastStill.programs[0].ops, 'copy')).toBe(0);
+      fastStill.clearCache();
+      eager.opt.dispose(); accel.opt.dispose(); still.opt.dispose();
+    }
+  });
+});
+
 describe('accelerate: replay equals eager across the op library', () => {
   const unaryCases: [string, (x: Tensor) => Tensor, number, number][] = [
     ['neg/abs/sign', (x) => x.neg().abs().add(x.mul(x.sign())), -1, 1],
