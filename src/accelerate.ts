@@ -62,6 +62,8 @@ interface Entry {
   template: unknown;
   /** the argument pattern when every argument is a tensor: dtype and dims per argument */
   flat?: { dtype: string; dims: readonly number[] }[];
+  /** per argument, the last tensor object that matched `flat` */
+  seen: unknown[];
   /** makes the result from the output handles */
   make: () => any;
 }
@@ -164,24 +166,31 @@ function quickMatch(args: unknown[], leaves: unknown[], n: number): boolean {
   return i === leaves.length && t === n;
 }
 
-/** quickMatch for an argument list of distinct tensors. */
-function flatMatch(args: unknown[], flat: { dtype: string; dims: readonly number[] }[]): boolean {
+/**
+ * quickMatch for an argument list of distinct tensors. A tensor object that matched the pattern
+ * before (`seen`) has the same dtype and dims still (a handle's shape never changes), so only its
+ * liveness is checked again.
+ */
+function flatMatch(args: ArrayLike<unknown>, flat: { dtype: string; dims: readonly number[] }[], seen: unknown[]): boolean {
   if (args.length !== flat.length) return false;
   views();
   const base = ARGS >> 2;
   for (let i = 0; i < args.length; i++) {
     const t = args[i];
-    if (!(t instanceof Tensor)) return false;
-    const p = flat[i];
-    if (t.dtype !== p.dtype) return false;
-    const dims = t.dims, want = p.dims;
-    if (dims !== want) {
-      if (dims.length !== want.length) return false;
-      for (let k = 0; k < dims.length; k++) if (dims[k] !== want[k]) return false;
+    if (t !== seen[i]) {
+      if (!(t instanceof Tensor)) return false;
+      const p = flat[i];
+      if (t.dtype !== p.dtype) return false;
+      const dims = t.dims, want = p.dims;
+      if (dims !== want) {
+        if (dims.length !== want.length) return false;
+        for (let k = 0; k < dims.length; k++) if (dims[k] !== want[k]) return false;
+      }
+      seen[i] = t;
     }
-    const r = recordWord(t.id);
-    if (t.disposed || I32[r] !== t.gen || (I32[r + 5] & 1) === 0) t.use('accelerate (argument)');
-    I32[base + i] = t.id;
+    const u = t as Tensor, r = recordWord(u.id);
+    if (u.disposed || I32[r] !== u.gen || (I32[r + 5] & 1) === 0) u.use('accelerate (argument)');
+    I32[base + i] = u.id;
   }
   return true;
 }
@@ -309,7 +318,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     const index = new Map<Tensor, number>(unique.map((t, k) => [t, k]));
     const e: Entry = {
       handle, key, leaves, nInputs: inputIds.length, outIds,
-      handles: unique, template: templateOf(result, index), make: () => undefined,
+      handles: unique, template: templateOf(result, index), make: () => undefined, seen: [],
     };
     e.make = builder(e, e.template);
     if (args.every((a) => a instanceof Tensor) && new Set(args).size === args.length) {
@@ -325,10 +334,24 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
   };
 
   let enabled = true, checkMode = options.check ?? false;
-  const run = (...args: unknown[]): any => {
+  // The hit path reads `arguments` in place; the other paths take a copy.
+  const run = function (): any {
+    const e = last;
+    if (enabled && e !== undefined && e.flat !== undefined && flatMatch(arguments, e.flat, e.seen)) {
+      const code = wasm.replay(e.handle, ARGS, e.nInputs);
+      if (code === 0 && !checkMode) {
+        hits++;
+        return e.make();
+      }
+      return replayed(e, code, Array.prototype.slice.call(arguments));
+    }
+    return slow(Array.prototype.slice.call(arguments));
+  };
+
+  const slow = (args: unknown[]): any => {
     if (!enabled) return f(...args);
     let e = last;
-    if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
+    if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat, e.seen) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
       const tensors: Tensor[] = [];
       const leaves: unknown[] = [];
       requireInit('accelerate');
@@ -347,7 +370,11 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       cache.set(key, e); // most recently used
       last = e;
     }
-    const code = wasm.replay(e.handle, ARGS, e.nInputs);
+    return replayed(e, wasm.replay(e.handle, ARGS, e.nInputs), args);
+  };
+
+  /** After the replay of `e` with `args`: the result, or an eager run or capture when the replay could not answer. */
+  const replayed = (e: Entry, code: number, args: unknown[]): any => {
     if (code !== 0) {
       if (code === E_EAGER) return f(...args);
       if (code === E_STALE || code === E_GUARD) {

@@ -427,6 +427,44 @@ describe('accelerate: the cache', () => {
     fast.clearCache();
   });
 
+  it('repeated calls with the same tensor objects: liveness is still checked, new objects are matched in full', () => {
+    const f = (a: Tensor, b: Tensor) => a.mul(b).add(a);
+    const fast = wg.accelerate(f);
+    const a = t64([3], 1), b = t64([3], 2);
+    fast(a, b);
+    const r1 = fast(a, b), r2 = fast(a, b);
+    expect(r2).toBe(r1); // the same output handle, overwritten in place
+    expect(bits(r2)).toEqual(wg.tidy(() => bits(f(a, b))));
+    expect(fast.hits).toBe(2);
+    // A fresh object of the same pattern hits; another shape or dtype misses; a non-tensor takes the full path.
+    const c = t64([3], 3);
+    expect(bits(fast(c, b))).toEqual(wg.tidy(() => bits(f(c, b))));
+    expect([fast.hits, fast.misses]).toEqual([3, 1]);
+    fast(t64([4], 1), t64([4], 2));
+    fast(t32([3], 1), t32([3], 2));
+    expect([fast.hits, fast.misses]).toEqual([3, 3]);
+    expect(bits(fast(a, 2 as any))).toEqual(wg.tidy(() => bits(f(a, 2 as any))));
+    expect([fast.hits, fast.misses]).toEqual([3, 4]);
+    // Back to the first pattern: the entry is found again, then disposing an argument is refused.
+    expect(bits(fast(a, b))).toEqual(wg.tidy(() => bits(f(a, b))));
+    expect(fast.hits).toBe(4);
+    a.dispose();
+    expect(() => fast(a, b)).toThrow(wg.DisposedError);
+    expect(() => fast(b, a)).toThrow(wg.DisposedError);
+    expect(fast.hits).toBe(4);
+    const d = t64([3], 4);
+    expect(bits(fast(d, b))).toEqual(wg.tidy(() => bits(f(d, b))));
+    // Check mode still runs on the repeated-object path.
+    let scale = 1;
+    const impure = wg.accelerate((x: Tensor) => x.mul(scale), { check: true });
+    impure(b);
+    impure(b);
+    scale = 2;
+    expect(() => impure(b)).toThrow(/differs between the replay and the eager call/);
+    impure.clearCache();
+    fast.clearCache();
+  });
+
   it('inside valueAndGrad the accelerated function runs eagerly, so gradients flow', () => {
     const fast = wg.accelerate((x: Tensor) => x.square().sum());
     fast(t64([2], 1));
