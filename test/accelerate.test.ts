@@ -465,6 +465,33 @@ describe('accelerate: the cache', () => {
     fast.clearCache();
   });
 
+  it('each hit returns fresh containers around the output handles; a disposed output handle is replaced', () => {
+    const vg = wg.valueAndGrad((a: Tensor, b: Tensor) => a.mul(b).exp(), { argnums: [0, 1] });
+    const fast = wg.accelerate(vg);
+    const a = wg.tensor(0.3, { dtype: 'float32' }), b = wg.tensor(-1.2, { dtype: 'float32' });
+    fast(a, b);
+    const r1 = fast(a, b) as any, r2 = fast(a, b) as any;
+    expect(r2).not.toBe(r1);
+    expect(r2[1]).not.toBe(r1[1]);
+    expect(r2[0]).toBe(r1[0]);
+    expect(r2[1][1]).toBe(r1[1][1]);
+    expect(bits(r2)).toEqual(wg.tidy(() => bits(vg(a, b))));
+    r2[0].dispose();
+    r2[1][0].dispose();
+    const r3 = fast(a, b) as any;
+    expect(r3[0].isAlive && r3[1][0].isAlive).toBe(true);
+    expect(r3[0]).not.toBe(r2[0]);
+    expect(bits(r3)).toEqual(wg.tidy(() => bits(vg(a, b))));
+    // More than three arguments take the full path, and still replay.
+    const f4 = wg.accelerate((p: Tensor, q: Tensor, r: Tensor, t: Tensor) => [p.add(q), r.mul(t)]);
+    const xs = [1, 2, 3, 4].map((i) => t64([2], i));
+    f4(...xs);
+    expect(bits(f4(...xs))).toEqual(wg.tidy(() => bits([xs[0].add(xs[1]), xs[2].mul(xs[3])])));
+    expect([f4.hits, f4.misses]).toEqual([1, 1]);
+    f4.clearCache();
+    fast.clearCache();
+  });
+
   it('inside valueAndGrad the accelerated function runs eagerly, so gradients flow', () => {
     const fast = wg.accelerate((x: Tensor) => x.square().sum());
     fast(t64([2], 1));
