@@ -687,6 +687,15 @@ function replayRecord(r: u32): void {
  * runs the instructions. Returns 0, E_STALE (an outside tensor is gone: capture again) or an error.
  */
 export function replay(h: i32, src: u32, n: i32): i32 {
+  const code = replayBegin(h, src, n);
+  return code != 0 ? code : run(entryAt(h));
+}
+
+/**
+ * A replay's checks and input copies, without running the program: 0 when it may run. Programs
+ * the host compiled to wasm of their own (src/accelerate-compile.ts) call this first.
+ */
+export function replayBegin(h: i32, src: u32, n: i32): i32 {
   // Inside a gradient or a jvp the results must be differentiable: the host runs f as written.
   if (tapeDepthNow() > 0 || forwardDepthNow() > 0) return E_EAGER;
   const e = entryAt(h);
@@ -706,7 +715,7 @@ export function replay(h: i32, src: u32, n: i32): i32 {
     else if (bytes == 4) store<u32>(dataOf(d), load<u32>(dataOf(s)));
     else memory.copy(dataOf(d), dataOf(s), bytes);
   }
-  return run(e);
+  return 0;
 }
 
 function run(e: u32): i32 {
@@ -759,6 +768,46 @@ function run(e: u32): i32 {
     default: store<T>(po, load<T>(pa)); break; // S_COPY
   }
 }
+
+/** A scalar code's value on operand values (the compiled programs' calls for ops they do not inline). */
+@inline function scalarValue<T>(code: i32, x: T, y: T): T {
+  switch (code) {
+    case S_BIN + Op.add - Op.add: return x + y;
+    case S_BIN + Op.sub - Op.add: return x - y;
+    case S_BIN + Op.mul - Op.add: return x * y;
+    case S_BIN + Op.div - Op.add: return x / y;
+    case S_BIN + Op.pow - Op.add: return binaryScalarOp<T>(Op.pow, x, y);
+    case S_BIN + Op.maximum - Op.add: return binaryScalarOp<T>(Op.maximum, x, y);
+    case S_BIN + Op.minimum - Op.add: return binaryScalarOp<T>(Op.minimum, x, y);
+    case S_UN + Op.neg - Op.neg: return unaryScalar<T>(Op.neg, x);
+    case S_UN + Op.abs - Op.neg: return unaryScalar<T>(Op.abs, x);
+    case S_UN + Op.sign - Op.neg: return unaryScalar<T>(Op.sign, x);
+    case S_UN + Op.square - Op.neg: return unaryScalar<T>(Op.square, x);
+    case S_UN + Op.sqrt - Op.neg: return unaryScalar<T>(Op.sqrt, x);
+    case S_UN + Op.rsqrt - Op.neg: return unaryScalar<T>(Op.rsqrt, x);
+    case S_UN + Op.exp - Op.neg: return unaryScalar<T>(Op.exp, x);
+    case S_UN + Op.log - Op.neg: return unaryScalar<T>(Op.log, x);
+    case S_UN + Op.log1p - Op.neg: return unaryScalar<T>(Op.log1p, x);
+    case S_UN + Op.expm1 - Op.neg: return unaryScalar<T>(Op.expm1, x);
+    case S_UN + Op.sin - Op.neg: return unaryScalar<T>(Op.sin, x);
+    case S_UN + Op.cos - Op.neg: return unaryScalar<T>(Op.cos, x);
+    case S_UN + Op.tan - Op.neg: return unaryScalar<T>(Op.tan, x);
+    case S_UN + Op.tanh - Op.neg: return unaryScalar<T>(Op.tanh, x);
+    case S_UN + Op.sigmoid - Op.neg: return unaryScalar<T>(Op.sigmoid, x);
+    case S_UN + Op.relu - Op.neg: return unaryScalar<T>(Op.relu, x);
+    case S_UN + Op.softplus - Op.neg: return unaryScalar<T>(Op.softplus, x);
+    case S_UN + Op.erf - Op.neg: return unaryScalar<T>(Op.erf, x);
+    case S_FILL: return x; // compiled programs load fills themselves
+    default: return x; // S_COPY
+  }
+}
+
+export function scalarOp64(code: i32, x: f64, y: f64): f64 { return scalarValue<f64>(code, x, y); }
+export function scalarOp32(code: i32, x: f32, y: f32): f32 { return scalarValue<f32>(code, x, y); }
+
+/** The instructions of entry h (16 bytes each: code, a, b, out pointers), for the host's compiler. */
+export function entryInstrCount(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NINSTR); }
+export function entryInstrAddress(h: i32): u32 { const e = entryAt(h); return e == 0 ? 0 : <u32>ew(e, E_INSTR); }
 
 // ————————————————————————————————————————————————————————— entry access and freeing
 

@@ -15,6 +15,7 @@ import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtim
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { WasmgradError, ValueError, formatShape } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
+import { compileScalarProgram } from './accelerate-compile.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
@@ -66,6 +67,9 @@ interface Entry {
   seen: unknown[];
   /** makes the result from the output handles */
   make: () => any;
+  /** replays the entry: wasm.replay, or the program compiled to wasm of its own when it is all scalars */
+  replay: (h: number, src: number, n: number) => number;
+  compiled: boolean;
 }
 
 export interface AcceleratedFunction<F extends (...args: any[]) => any> {
@@ -87,8 +91,8 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
   readonly occupancy: number;
   /** entries in the cache */
   readonly entries: number;
-  /** program records (and their ops' names, in order) and arena bytes of each entry (most recently used last) */
-  readonly programs: { records: number; ops: string[]; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
+  /** program records (and their ops' names, in order), whether the program runs as compiled wasm, and arena bytes of each entry (most recently used last) */
+  readonly programs: { records: number; ops: string[]; compiled: boolean; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
   /** frees every entry and the tensors it owns */
   clearCache(): void;
 }
@@ -345,7 +349,10 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     const e: Entry = {
       handle, key, leaves, nInputs: inputIds.length, outIds,
       handles: unique, template: templateOf(result, index), make: () => undefined, seen: [],
+      replay: wasm.replay, compiled: false,
     };
+    const compiled = compileScalarProgram(handle);
+    if (compiled !== undefined) { e.replay = compiled; e.compiled = true; }
     e.make = builder(e, e.template);
     if (args.every((a) => a instanceof Tensor) && new Set(args).size === args.length) {
       e.flat = (args as Tensor[]).map((t) => ({ dtype: t.dtype, dims: t.dims }));
@@ -369,7 +376,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       views();
       const seen = e.seen;
       if ((n < 1 || sameLive(a0, seen[0], 0)) && (n < 2 || sameLive(a1, seen[1], 1)) && (n < 3 || sameLive(a2, seen[2], 2))) {
-        const code = wasm.replay(e.handle, ARGS, e.nInputs);
+        const code = e.replay(e.handle, ARGS, e.nInputs);
         if (code === 0 && !checkMode) {
           hits++;
           return e.make();
@@ -402,7 +409,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       cache.set(key, e); // most recently used
       last = e;
     }
-    return replayed(e, wasm.replay(e.handle, ARGS, e.nInputs), args);
+    return replayed(e, e.replay(e.handle, ARGS, e.nInputs), args);
   };
 
   /** After the replay of `e` with `args`: the result, or an eager run or capture when the replay could not answer. */
@@ -444,6 +451,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       get: () => [...cache.values()].map((e) => ({
         records: wasm.entryRecords(e.handle),
         ops: Array.from({ length: wasm.entryRecords(e.handle) }, (_, i) => opName(wasm.entryRecordOp(e.handle, i))),
+        compiled: e.compiled,
         arenaBytes: wasm.entryArenaBytes(e.handle),
         sharedBytes: wasm.entrySharedBytes(e.handle), owned: wasm.entryOwned(e.handle),
         externals: wasm.entryExternals(e.handle),

@@ -161,6 +161,79 @@ describe('accelerate: copy elimination', () => {
   });
 });
 
+describe('accelerate: scalar programs compiled to wasm', () => {
+  const specials = [2, 0.5, -0, 0, -3.75, 1e-310, 1e-40, 88.5, -104, 700, Infinity, -Infinity, NaN, 1e30];
+
+  it('the seed value and gradient: compiled, and bit for bit with eager on ordinary and special inputs', () => {
+    const vg = wg.valueAndGrad(seedF, { argnums: [0, 1] });
+    for (const dtype of ['float64', 'float32'] as const) {
+      const fast = wg.accelerate(vg);
+      for (let i = 0; i < specials.length; i++) {
+        const a = wg.tensor(specials[i], { dtype }), b = wg.tensor(specials[(i * 5 + 3) % specials.length], { dtype });
+        expect(bits(fast(a, b))).toEqual(wg.tidy(() => bits(vg(a, b))));
+        expect(bits(fast(a, b))).toEqual(wg.tidy(() => bits(vg(a, b)))); // the same objects again
+      }
+      expect(fast.programs[0].compiled).toBe(true);
+      expect(fast.hits).toBe(2 * specials.length - 1);
+      fast.clearCache();
+    }
+  });
+
+  it('every scalar op (inlined or called) replays bit for bit, with fills, copies and accumulation', () => {
+    const f = (x: Tensor, y: Tensor) => {
+      const u = [x.neg(), x.abs(), x.sign(), x.square(), x.abs().sqrt(), x.abs().add(0.5).rsqrt(), x.exp(), x.abs().log(),
+        x.abs().log1p(), x.expm1(), x.sin(), x.cos(), x.tan(), x.tanh(), wg.sigmoid(x), wg.relu(x), wg.softplus(x), x.erf(),
+        x.add(y), x.sub(y), x.mul(y), x.div(y), x.abs().pow(y), wg.maximum(x, y), wg.minimum(x, y), x.clone()];
+      return u.reduce((acc, t) => acc.add(t.mul(0.25)));
+    };
+    const vg = wg.valueAndGrad(f, { argnums: [0, 1] });
+    for (const dtype of ['float64', 'float32'] as const) {
+      for (const g of [f, vg]) {
+        const fast = wg.accelerate(g);
+        for (const [a, b] of [[0.3, -1.2], [-0.7, 2.5], [1.9, 0.4], [-0, 0], [NaN, 1], [-2.2, -3]]) {
+          const x = wg.tensor(a, { dtype }), y = wg.tensor(b, { dtype });
+          expect(bits(fast(x, y))).toEqual(wg.tidy(() => bits(g(x, y))));
+        }
+        // The gradient's rules use comparisons and where, which are not scalar codes: interpreted.
+        expect(fast.programs[0].compiled).toBe(g === f);
+        fast.clearCache();
+      }
+    }
+  });
+
+  it('programs with a tensor of more than one element stay interpreted', () => {
+    const fast = wg.accelerate((x: Tensor) => x.mul(2).sum());
+    fast(t64([3], 1));
+    expect(bits(fast(t64([3], 2)))).toEqual(wg.tidy(() => bits(t64([3], 2).mul(2).sum())));
+    expect(fast.programs[0].compiled).toBe(false);
+    fast.clearCache();
+  });
+
+  it('the guards run before a compiled program: differentiation levels, disposed arguments, stale outside tensors', () => {
+    const fast = wg.accelerate((x: Tensor) => x.square().mul(3));
+    fast(wg.tensor(1, { dtype: 'float64' }));
+    expect(fast.programs[0].compiled).toBe(true);
+    // Inside grad the call runs eagerly, so the gradient flows.
+    expect(wg.grad((x: Tensor) => fast(x))(wg.tensor(2, { dtype: 'float64' })).item()).toBe(12);
+    const x = wg.tensor(5, { dtype: 'float64' });
+    expect(fast(x).item()).toBe(75);
+    x.dispose();
+    expect(() => fast(x)).toThrow(wg.DisposedError);
+    // A tensor from outside f, disposed: the replay refuses to run and f captures again.
+    let w = wg.tensor(2, { dtype: 'float64' });
+    const outside = wg.accelerate((v: Tensor) => v.mul(w));
+    const v = wg.tensor(3, { dtype: 'float64' });
+    outside(v);
+    expect(outside(v).item()).toBe(6);
+    expect(outside.programs[0].compiled).toBe(true);
+    w.dispose();
+    w = wg.tensor(4, { dtype: 'float64' });
+    expect(outside(v).item()).toBe(12);
+    expect([outside.hits, outside.misses]).toEqual([1, 2]);
+    fast.clearCache(); outside.clearCache();
+  });
+});
+
 describe('accelerate: replay equals eager across the op library', () => {
   const unaryCases: [string, (x: Tensor) => Tensor, number, number][] = [
     ['neg/abs/sign', (x) => x.neg().abs().add(x.mul(x.sign())), -1, 1],
