@@ -738,38 +738,11 @@ function run(e: u32): i32 {
 
 /** One scalar instruction: the kernels' own scalar functions, on resolved pointers. */
 @inline function scalarStep<T>(code: i32, pa: u32, pb: u32, po: u32): void {
-  switch (code) {
-    case S_BIN + Op.add - Op.add: store<T>(po, load<T>(pa) + load<T>(pb)); break;
-    case S_BIN + Op.sub - Op.add: store<T>(po, load<T>(pa) - load<T>(pb)); break;
-    case S_BIN + Op.mul - Op.add: store<T>(po, load<T>(pa) * load<T>(pb)); break;
-    case S_BIN + Op.div - Op.add: store<T>(po, load<T>(pa) / load<T>(pb)); break;
-    case S_BIN + Op.pow - Op.add: store<T>(po, binaryScalarOp<T>(Op.pow, load<T>(pa), load<T>(pb))); break;
-    case S_BIN + Op.maximum - Op.add: store<T>(po, binaryScalarOp<T>(Op.maximum, load<T>(pa), load<T>(pb))); break;
-    case S_BIN + Op.minimum - Op.add: store<T>(po, binaryScalarOp<T>(Op.minimum, load<T>(pa), load<T>(pb))); break;
-    case S_UN + Op.neg - Op.neg: store<T>(po, unaryScalar<T>(Op.neg, load<T>(pa))); break;
-    case S_UN + Op.abs - Op.neg: store<T>(po, unaryScalar<T>(Op.abs, load<T>(pa))); break;
-    case S_UN + Op.sign - Op.neg: store<T>(po, unaryScalar<T>(Op.sign, load<T>(pa))); break;
-    case S_UN + Op.square - Op.neg: store<T>(po, unaryScalar<T>(Op.square, load<T>(pa))); break;
-    case S_UN + Op.sqrt - Op.neg: store<T>(po, unaryScalar<T>(Op.sqrt, load<T>(pa))); break;
-    case S_UN + Op.rsqrt - Op.neg: store<T>(po, unaryScalar<T>(Op.rsqrt, load<T>(pa))); break;
-    case S_UN + Op.exp - Op.neg: store<T>(po, unaryScalar<T>(Op.exp, load<T>(pa))); break;
-    case S_UN + Op.log - Op.neg: store<T>(po, unaryScalar<T>(Op.log, load<T>(pa))); break;
-    case S_UN + Op.log1p - Op.neg: store<T>(po, unaryScalar<T>(Op.log1p, load<T>(pa))); break;
-    case S_UN + Op.expm1 - Op.neg: store<T>(po, unaryScalar<T>(Op.expm1, load<T>(pa))); break;
-    case S_UN + Op.sin - Op.neg: store<T>(po, unaryScalar<T>(Op.sin, load<T>(pa))); break;
-    case S_UN + Op.cos - Op.neg: store<T>(po, unaryScalar<T>(Op.cos, load<T>(pa))); break;
-    case S_UN + Op.tan - Op.neg: store<T>(po, unaryScalar<T>(Op.tan, load<T>(pa))); break;
-    case S_UN + Op.tanh - Op.neg: store<T>(po, unaryScalar<T>(Op.tanh, load<T>(pa))); break;
-    case S_UN + Op.sigmoid - Op.neg: store<T>(po, unaryScalar<T>(Op.sigmoid, load<T>(pa))); break;
-    case S_UN + Op.relu - Op.neg: store<T>(po, unaryScalar<T>(Op.relu, load<T>(pa))); break;
-    case S_UN + Op.softplus - Op.neg: store<T>(po, unaryScalar<T>(Op.softplus, load<T>(pa))); break;
-    case S_UN + Op.erf - Op.neg: store<T>(po, unaryScalar<T>(Op.erf, load<T>(pa))); break;
-    case S_FILL: store<T>(po, <T>load<f64>(pa)); break;
-    default: store<T>(po, load<T>(pa)); break; // S_COPY
-  }
+  // A unary's or a copy's b is 0: reading it is harmless and keeps one switch for both paths.
+  store<T>(po, code == S_FILL ? <T>load<f64>(pa) : scalarValue<T>(code, load<T>(pa), load<T>(pb)));
 }
 
-/** A scalar code's value on operand values (the compiled programs' calls for ops they do not inline). */
+/** A scalar code's value on operand values (also the compiled programs' calls for ops they do not inline). */
 @inline function scalarValue<T>(code: i32, x: T, y: T): T {
   switch (code) {
     case S_BIN + Op.add - Op.add: return x + y;
@@ -797,8 +770,7 @@ function run(e: u32): i32 {
     case S_UN + Op.relu - Op.neg: return unaryScalar<T>(Op.relu, x);
     case S_UN + Op.softplus - Op.neg: return unaryScalar<T>(Op.softplus, x);
     case S_UN + Op.erf - Op.neg: return unaryScalar<T>(Op.erf, x);
-    case S_FILL: return x; // compiled programs load fills themselves
-    default: return x; // S_COPY
+    default: return x; // S_COPY (fills are loaded by the callers)
   }
 }
 
