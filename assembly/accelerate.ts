@@ -293,6 +293,7 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
     if (p == 0) { fail(E_OOM, 0); captureAbort(); return 0; }
     slotOf = p; slotCap = cap;
   }
+  if (!eliminateCopies(outs, nOut, cap)) { fail(E_OOM, 0); captureAbort(); return 0; }
   memory.fill(slotOf, 0xff, <u32>cap * 4);
   nIds = 0;
   // Inputs first: they are pinned (the host writes them).
@@ -389,6 +390,75 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
   const h = newHandle(e);
   if (h == 0) { fail(E_OOM, 0); freeEntry(e); return 0; }
   return h;
+}
+
+// Per tensor id while copies are eliminated: how many records write it, the last that does, and
+// the tensor a dropped copy's reads are redirected to (0: none).
+let wCount: u32 = 0; let wLast: u32 = 0; let alias: u32 = 0; let aliasCap: i32 = 0;
+
+/** Whether record input j of `op` (nin inputs) is updated in place (as the mutation check reads them). */
+function writesInput(op: i32, j: i32, nin: i32): bool {
+  if (op == Op.accumulateAdd) return j == 0;
+  if (op == Op.runningStats) return j >= 1;
+  if (op == Op.optimStep) return j < nin - 1 && j % 6 != 1;
+  return false;
+}
+
+/**
+ * Copy elimination, before the tensors are planned (so live intervals follow the rewritten
+ * reads): a copy/detach record whose output o is written by no other record, is dead to the host
+ * (held by the capture, not returned, not an input) and whose source a is not written again from
+ * that record on, is dropped, and later reads of o read a. A copy is exact, so the values read
+ * are the same bits. Returns false when out of memory.
+ */
+function eliminateCopies(outs: u32, nOut: i32, cap: i32): bool {
+  if (cap > aliasCap) {
+    wCount = realloc(wCount, <u32>aliasCap * 4, <u32>cap * 4);
+    wLast = realloc(wLast, <u32>aliasCap * 4, <u32>cap * 4);
+    alias = realloc(alias, <u32>aliasCap * 4, <u32>cap * 4);
+    if (wCount == 0 || wLast == 0 || alias == 0) { aliasCap = 0; return false; }
+    aliasCap = cap;
+  }
+  memory.fill(wCount, 0, <u32>cap * 4);
+  memory.fill(wLast, 0xff, <u32>cap * 4);
+  memory.fill(alias, 0, <u32>cap * 4);
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    const op = load<i32>(r, 0), out = load<i32>(r, 4);
+    const nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+    if (out > 0) { st(wCount, out, ld(wCount, out) + 1); st(wLast, out, i); }
+    for (let j = 0; j < nin; j++) {
+      const id = ld(pInts, in0 + j);
+      if (id > 0 && writesInput(op, j, nin)) { st(wCount, id, ld(wCount, id) + 1); st(wLast, id, i); }
+    }
+  }
+  let m = 0;
+  for (let i = 0; i < pLen; i++) {
+    const r = pRec + <u32>i * PREC;
+    const op = load<i32>(r, 0), out = load<i32>(r, 4);
+    const nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+    for (let j = 0; j < nin; j++) {
+      const id = ld(pInts, in0 + j);
+      if (id > 0 && ld(alias, id) != 0) st(pInts, in0 + j, ld(alias, id));
+    }
+    if ((op == Op.copy || op == Op.detach) && nin == 1 && copyRemovable(out, ld(pInts, in0), i, outs, nOut)) {
+      st(alias, out, ld(pInts, in0));
+      continue;
+    }
+    if (m != i) memory.copy(pRec + <u32>m * PREC, r, PREC);
+    m++;
+  }
+  pLen = m;
+  return true;
+}
+
+function copyRemovable(o: i32, a: i32, i: i32, outs: u32, nOut: i32): bool {
+  if (o <= 0 || a <= 0 || o == a || ld(wCount, o) != 1 || ld(wLast, a) >= i) return false;
+  if ((flagsOf(o) & (F_CAPTURED | F_HELD)) != (F_CAPTURED | F_HELD)) return false;
+  if (dtypeOf(o) != dtypeOf(a) || numelOf(o) != numelOf(a)) return false;
+  for (let k = 0; k < nOut; k++) if (ld(outs, k) == o) return false;
+  for (let k = 0; k < inputLen; k++) if (ld(inputs, k) == o) return false;
+  return true;
 }
 
 /** Whether some record before i fully writes `id` (so an in-place update at i is repeatable). */
@@ -617,6 +687,15 @@ function replayRecord(r: u32): void {
  * runs the instructions. Returns 0, E_STALE (an outside tensor is gone: capture again) or an error.
  */
 export function replay(h: i32, src: u32, n: i32): i32 {
+  const code = replayBegin(h, src, n);
+  return code != 0 ? code : run(entryAt(h));
+}
+
+/**
+ * A replay's checks and input copies, without running the program: 0 when it may run. Programs
+ * the host compiled to wasm of their own (src/accelerate-compile.ts) call this first.
+ */
+export function replayBegin(h: i32, src: u32, n: i32): i32 {
   // Inside a gradient or a jvp the results must be differentiable: the host runs f as written.
   if (tapeDepthNow() > 0 || forwardDepthNow() > 0) return E_EAGER;
   const e = entryAt(h);
@@ -636,7 +715,7 @@ export function replay(h: i32, src: u32, n: i32): i32 {
     else if (bytes == 4) store<u32>(dataOf(d), load<u32>(dataOf(s)));
     else memory.copy(dataOf(d), dataOf(s), bytes);
   }
-  return run(e);
+  return 0;
 }
 
 function run(e: u32): i32 {
@@ -659,36 +738,48 @@ function run(e: u32): i32 {
 
 /** One scalar instruction: the kernels' own scalar functions, on resolved pointers. */
 @inline function scalarStep<T>(code: i32, pa: u32, pb: u32, po: u32): void {
+  // A unary's or a copy's b is 0: reading it is harmless and keeps one switch for both paths.
+  store<T>(po, code == S_FILL ? <T>load<f64>(pa) : scalarValue<T>(code, load<T>(pa), load<T>(pb)));
+}
+
+/** A scalar code's value on operand values (also the compiled programs' calls for ops they do not inline). */
+@inline function scalarValue<T>(code: i32, x: T, y: T): T {
   switch (code) {
-    case S_BIN + Op.add - Op.add: store<T>(po, load<T>(pa) + load<T>(pb)); break;
-    case S_BIN + Op.sub - Op.add: store<T>(po, load<T>(pa) - load<T>(pb)); break;
-    case S_BIN + Op.mul - Op.add: store<T>(po, load<T>(pa) * load<T>(pb)); break;
-    case S_BIN + Op.div - Op.add: store<T>(po, load<T>(pa) / load<T>(pb)); break;
-    case S_BIN + Op.pow - Op.add: store<T>(po, binaryScalarOp<T>(Op.pow, load<T>(pa), load<T>(pb))); break;
-    case S_BIN + Op.maximum - Op.add: store<T>(po, binaryScalarOp<T>(Op.maximum, load<T>(pa), load<T>(pb))); break;
-    case S_BIN + Op.minimum - Op.add: store<T>(po, binaryScalarOp<T>(Op.minimum, load<T>(pa), load<T>(pb))); break;
-    case S_UN + Op.neg - Op.neg: store<T>(po, unaryScalar<T>(Op.neg, load<T>(pa))); break;
-    case S_UN + Op.abs - Op.neg: store<T>(po, unaryScalar<T>(Op.abs, load<T>(pa))); break;
-    case S_UN + Op.sign - Op.neg: store<T>(po, unaryScalar<T>(Op.sign, load<T>(pa))); break;
-    case S_UN + Op.square - Op.neg: store<T>(po, unaryScalar<T>(Op.square, load<T>(pa))); break;
-    case S_UN + Op.sqrt - Op.neg: store<T>(po, unaryScalar<T>(Op.sqrt, load<T>(pa))); break;
-    case S_UN + Op.rsqrt - Op.neg: store<T>(po, unaryScalar<T>(Op.rsqrt, load<T>(pa))); break;
-    case S_UN + Op.exp - Op.neg: store<T>(po, unaryScalar<T>(Op.exp, load<T>(pa))); break;
-    case S_UN + Op.log - Op.neg: store<T>(po, unaryScalar<T>(Op.log, load<T>(pa))); break;
-    case S_UN + Op.log1p - Op.neg: store<T>(po, unaryScalar<T>(Op.log1p, load<T>(pa))); break;
-    case S_UN + Op.expm1 - Op.neg: store<T>(po, unaryScalar<T>(Op.expm1, load<T>(pa))); break;
-    case S_UN + Op.sin - Op.neg: store<T>(po, unaryScalar<T>(Op.sin, load<T>(pa))); break;
-    case S_UN + Op.cos - Op.neg: store<T>(po, unaryScalar<T>(Op.cos, load<T>(pa))); break;
-    case S_UN + Op.tan - Op.neg: store<T>(po, unaryScalar<T>(Op.tan, load<T>(pa))); break;
-    case S_UN + Op.tanh - Op.neg: store<T>(po, unaryScalar<T>(Op.tanh, load<T>(pa))); break;
-    case S_UN + Op.sigmoid - Op.neg: store<T>(po, unaryScalar<T>(Op.sigmoid, load<T>(pa))); break;
-    case S_UN + Op.relu - Op.neg: store<T>(po, unaryScalar<T>(Op.relu, load<T>(pa))); break;
-    case S_UN + Op.softplus - Op.neg: store<T>(po, unaryScalar<T>(Op.softplus, load<T>(pa))); break;
-    case S_UN + Op.erf - Op.neg: store<T>(po, unaryScalar<T>(Op.erf, load<T>(pa))); break;
-    case S_FILL: store<T>(po, <T>load<f64>(pa)); break;
-    default: store<T>(po, load<T>(pa)); break; // S_COPY
+    case S_BIN + Op.add - Op.add: return x + y;
+    case S_BIN + Op.sub - Op.add: return x - y;
+    case S_BIN + Op.mul - Op.add: return x * y;
+    case S_BIN + Op.div - Op.add: return x / y;
+    case S_BIN + Op.pow - Op.add: return binaryScalarOp<T>(Op.pow, x, y);
+    case S_BIN + Op.maximum - Op.add: return binaryScalarOp<T>(Op.maximum, x, y);
+    case S_BIN + Op.minimum - Op.add: return binaryScalarOp<T>(Op.minimum, x, y);
+    case S_UN + Op.neg - Op.neg: return unaryScalar<T>(Op.neg, x);
+    case S_UN + Op.abs - Op.neg: return unaryScalar<T>(Op.abs, x);
+    case S_UN + Op.sign - Op.neg: return unaryScalar<T>(Op.sign, x);
+    case S_UN + Op.square - Op.neg: return unaryScalar<T>(Op.square, x);
+    case S_UN + Op.sqrt - Op.neg: return unaryScalar<T>(Op.sqrt, x);
+    case S_UN + Op.rsqrt - Op.neg: return unaryScalar<T>(Op.rsqrt, x);
+    case S_UN + Op.exp - Op.neg: return unaryScalar<T>(Op.exp, x);
+    case S_UN + Op.log - Op.neg: return unaryScalar<T>(Op.log, x);
+    case S_UN + Op.log1p - Op.neg: return unaryScalar<T>(Op.log1p, x);
+    case S_UN + Op.expm1 - Op.neg: return unaryScalar<T>(Op.expm1, x);
+    case S_UN + Op.sin - Op.neg: return unaryScalar<T>(Op.sin, x);
+    case S_UN + Op.cos - Op.neg: return unaryScalar<T>(Op.cos, x);
+    case S_UN + Op.tan - Op.neg: return unaryScalar<T>(Op.tan, x);
+    case S_UN + Op.tanh - Op.neg: return unaryScalar<T>(Op.tanh, x);
+    case S_UN + Op.sigmoid - Op.neg: return unaryScalar<T>(Op.sigmoid, x);
+    case S_UN + Op.relu - Op.neg: return unaryScalar<T>(Op.relu, x);
+    case S_UN + Op.softplus - Op.neg: return unaryScalar<T>(Op.softplus, x);
+    case S_UN + Op.erf - Op.neg: return unaryScalar<T>(Op.erf, x);
+    default: return x; // S_COPY (fills are loaded by the callers)
   }
 }
+
+export function scalarOp64(code: i32, x: f64, y: f64): f64 { return scalarValue<f64>(code, x, y); }
+export function scalarOp32(code: i32, x: f32, y: f32): f32 { return scalarValue<f32>(code, x, y); }
+
+/** The instructions of entry h (16 bytes each: code, a, b, out pointers), for the host's compiler. */
+export function entryInstrCount(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NINSTR); }
+export function entryInstrAddress(h: i32): u32 { const e = entryAt(h); return e == 0 ? 0 : <u32>ew(e, E_INSTR); }
 
 // ————————————————————————————————————————————————————————— entry access and freeing
 

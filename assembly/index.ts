@@ -53,5 +53,6 @@ export { tapeDiscard } from "./tape";
 export {
   captureStart, captureInputCopy, captureEnd, captureAbort, replay, releaseEntry, entryInput,
   entryOutput, entryRecords, entryRecordOp, entryArenaBytes, entrySharedBytes, entryOwned,
-  entryExternals, captureDependsOn, captureGuard,
+  entryExternals, captureDependsOn, captureGuard, replayBegin, scalarOp64, scalarOp32,
+  entryInstrCount, entryInstrAddress,
 } from "./accelerate";

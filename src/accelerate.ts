@@ -15,6 +15,7 @@ import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtim
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { WasmgradError, ValueError, formatShape } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
+import { compileScalarProgram } from './accelerate-compile.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
@@ -62,8 +63,13 @@ interface Entry {
   template: unknown;
   /** the argument pattern when every argument is a tensor: dtype and dims per argument */
   flat?: { dtype: string; dims: readonly number[] }[];
+  /** per argument, the last tensor object that matched `flat` */
+  seen: unknown[];
   /** makes the result from the output handles */
   make: () => any;
+  /** replays the entry: wasm.replay, or the program compiled to wasm of its own when it is all scalars */
+  replay: (h: number, src: number, n: number) => number;
+  compiled: boolean;
 }
 
 export interface AcceleratedFunction<F extends (...args: any[]) => any> {
@@ -85,8 +91,8 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
   readonly occupancy: number;
   /** entries in the cache */
   readonly entries: number;
-  /** program records and arena bytes of each entry (most recently used last) */
-  readonly programs: { records: number; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
+  /** program records (and their ops' names, in order), whether the program runs as compiled wasm, and arena bytes of each entry (most recently used last) */
+  readonly programs: { records: number; ops: string[]; compiled: boolean; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
   /** frees every entry and the tensors it owns */
   clearCache(): void;
 }
@@ -164,25 +170,41 @@ function quickMatch(args: unknown[], leaves: unknown[], n: number): boolean {
   return i === leaves.length && t === n;
 }
 
-/** quickMatch for an argument list of distinct tensors. */
-function flatMatch(args: unknown[], flat: { dtype: string; dims: readonly number[] }[]): boolean {
+/**
+ * quickMatch for an argument list of distinct tensors. A tensor object that matched the pattern
+ * before (`seen`) has the same dtype and dims still (a handle's shape never changes), so only its
+ * liveness is checked again.
+ */
+function flatMatch(args: ArrayLike<unknown>, flat: { dtype: string; dims: readonly number[] }[], seen: unknown[]): boolean {
   if (args.length !== flat.length) return false;
   views();
   const base = ARGS >> 2;
   for (let i = 0; i < args.length; i++) {
     const t = args[i];
-    if (!(t instanceof Tensor)) return false;
-    const p = flat[i];
-    if (t.dtype !== p.dtype) return false;
-    const dims = t.dims, want = p.dims;
-    if (dims !== want) {
-      if (dims.length !== want.length) return false;
-      for (let k = 0; k < dims.length; k++) if (dims[k] !== want[k]) return false;
+    if (t !== seen[i]) {
+      if (!(t instanceof Tensor)) return false;
+      const p = flat[i];
+      if (t.dtype !== p.dtype) return false;
+      const dims = t.dims, want = p.dims;
+      if (dims !== want) {
+        if (dims.length !== want.length) return false;
+        for (let k = 0; k < dims.length; k++) if (dims[k] !== want[k]) return false;
+      }
+      seen[i] = t;
     }
-    const r = recordWord(t.id);
-    if (t.disposed || I32[r] !== t.gen || (I32[r + 5] & 1) === 0) t.use('accelerate (argument)');
-    I32[base + i] = t.id;
+    const u = t as Tensor, r = recordWord(u.id);
+    if (u.disposed || I32[r] !== u.gen || (I32[r + 5] & 1) === 0) u.use('accelerate (argument)');
+    I32[base + i] = u.id;
   }
+  return true;
+}
+
+/** Whether t is `seen` and alive; if so, writes its id as argument i. */
+function sameLive(t: unknown, seen: unknown, i: number): boolean {
+  if (t !== seen) return false;
+  const u = t as Tensor, r = recordWord(u.id);
+  if (u.disposed || I32[r] !== u.gen || (I32[r + 5] & 1) === 0) return false;
+  I32[(ARGS >> 2) + i] = u.id;
   return true;
 }
 
@@ -204,16 +226,33 @@ function handleOf(e: Entry, k: number): Tensor {
   return h;
 }
 
+/** Output slot k's handle (a top-level function, so the hit path inlines it). */
+function handleAt(e: Entry, k: number): Tensor {
+  const h = e.handles[k];
+  return h.disposed ? handleOf(e, k) : h;
+}
+
 /** A function making the result from a template, compiled once per entry. */
 function builder(e: Entry, v: unknown): () => any {
   if (typeof v === 'number' && v < 0) {
     const k = -v - 1;
-    return () => { const h = e.handles[k]; return h.disposed ? handleOf(e, k) : h; };
+    return () => handleAt(e, k);
   }
   if (Array.isArray(v)) {
+    // Tensors read their slot in place (handleAt inlines); a closure per leaf would make the
+    // parent's calls polymorphic, which costs more than the arrays.
+    const slot = (x: unknown) => (typeof x === 'number' && x < 0 ? -x - 1 : -1);
+    const [i, j, k] = [slot(v[0]), slot(v[1]), slot(v[2])];
+    if (v.length === 1 && i >= 0) return () => [handleAt(e, i)];
+    if (v.length === 2 && i >= 0 && j >= 0) return () => [handleAt(e, i), handleAt(e, j)];
+    if (v.length === 3 && i >= 0 && j >= 0 && k >= 0) return () => [handleAt(e, i), handleAt(e, j), handleAt(e, k)];
     const parts = v.map((x) => builder(e, x));
     if (parts.length === 1) { const [a] = parts; return () => [a()]; }
-    if (parts.length === 2) { const [a, b] = parts; return () => [a(), b()]; }
+    if (parts.length === 2) {
+      const [a, b] = parts;
+      if (i >= 0) return () => [handleAt(e, i), b()]; // valueAndGrad's [value, [grads]]
+      return () => [a(), b()];
+    }
     if (parts.length === 3) { const [a, b, c] = parts; return () => [a(), b(), c()]; }
     return () => parts.map((p) => p());
   }
@@ -309,8 +348,11 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     const index = new Map<Tensor, number>(unique.map((t, k) => [t, k]));
     const e: Entry = {
       handle, key, leaves, nInputs: inputIds.length, outIds,
-      handles: unique, template: templateOf(result, index), make: () => undefined,
+      handles: unique, template: templateOf(result, index), make: () => undefined, seen: [],
+      replay: wasm.replay, compiled: false,
     };
+    const compiled = compileScalarProgram(handle);
+    if (compiled !== undefined) { e.replay = compiled; e.compiled = true; }
     e.make = builder(e, e.template);
     if (args.every((a) => a instanceof Tensor) && new Set(args).size === args.length) {
       e.flat = (args as Tensor[]).map((t) => ({ dtype: t.dtype, dims: t.dims }));
@@ -325,10 +367,30 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
   };
 
   let enabled = true, checkMode = options.check ?? false;
-  const run = (...args: unknown[]): any => {
+  // The hit path: up to three arguments, the very tensor objects of the last matching call, all
+  // alive. Named parameters and arguments.length make no arguments object; anything else,
+  // including a disposed argument (whose error flatMatch raises), takes the full path.
+  const run = function (a0: unknown, a1: unknown, a2: unknown): any {
+    const e = last, n = arguments.length;
+    if (enabled && e !== undefined && e.flat !== undefined && n === e.flat.length && n <= 3) {
+      views();
+      const seen = e.seen;
+      if ((n < 1 || sameLive(a0, seen[0], 0)) && (n < 2 || sameLive(a1, seen[1], 1)) && (n < 3 || sameLive(a2, seen[2], 2))) {
+        const code = e.replay(e.handle, ARGS, e.nInputs);
+        if (code === 0 && !checkMode) {
+          hits++;
+          return e.make();
+        }
+        return replayed(e, code, Array.prototype.slice.call(arguments));
+      }
+    }
+    return slow(Array.prototype.slice.call(arguments));
+  };
+
+  const slow = (args: unknown[]): any => {
     if (!enabled) return f(...args);
     let e = last;
-    if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
+    if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat, e.seen) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
       const tensors: Tensor[] = [];
       const leaves: unknown[] = [];
       requireInit('accelerate');
@@ -347,7 +409,11 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       cache.set(key, e); // most recently used
       last = e;
     }
-    const code = wasm.replay(e.handle, ARGS, e.nInputs);
+    return replayed(e, e.replay(e.handle, ARGS, e.nInputs), args);
+  };
+
+  /** After the replay of `e` with `args`: the result, or an eager run or capture when the replay could not answer. */
+  const replayed = (e: Entry, code: number, args: unknown[]): any => {
     if (code !== 0) {
       if (code === E_EAGER) return f(...args);
       if (code === E_STALE || code === E_GUARD) {
@@ -383,7 +449,10 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     entries: { get: () => cache.size },
     programs: {
       get: () => [...cache.values()].map((e) => ({
-        records: wasm.entryRecords(e.handle), arenaBytes: wasm.entryArenaBytes(e.handle),
+        records: wasm.entryRecords(e.handle),
+        ops: Array.from({ length: wasm.entryRecords(e.handle) }, (_, i) => opName(wasm.entryRecordOp(e.handle, i))),
+        compiled: e.compiled,
+        arenaBytes: wasm.entryArenaBytes(e.handle),
         sharedBytes: wasm.entrySharedBytes(e.handle), owned: wasm.entryOwned(e.handle),
         externals: wasm.entryExternals(e.handle),
       })),

@@ -69,6 +69,171 @@ describe('accelerate: the seed function', () => {
   });
 });
 
+describe('accelerate: copy elimination', () => {
+  const count = (ops: string[], op: string) => ops.filter((o) => o === op).length;
+
+  it('the seed program drops its four copies and still replays bit for bit', () => {
+    const vg = wg.valueAndGrad(seedF, { argnums: [0, 1] });
+    for (const dtype of ['float64', 'float32'] as const) {
+      const sets = [0, 1, 2].map((i) => [wg.tensor(2 - i * 0.7, { dtype }), wg.tensor(0.5 + i * 0.4, { dtype })]);
+      const fast = wg.accelerate(vg);
+      for (const args of sets) expect(bits(fast(...args))).toEqual(wg.tidy(() => bits(vg(...args))));
+      const [program] = fast.programs;
+      // The argument copies of valueAndGrad and the add rule's two adjoint copies are gone.
+      expect(count(program.ops, 'copy')).toBe(0);
+      expect(program.records).toBe(19);
+      expect(program.ops.length).toBe(19);
+      fast.clearCache();
+    }
+  });
+
+  it('copies of inputs and of temporaries (any size) are dropped; later reads read the source', () => {
+    const f = (x: Tensor, y: Tensor) => {
+      const t = x.clone().mul(y.clone()).clone(); // copies of inputs and of a temporary
+      return t.add(t.clone().exp()).clone().sum(0).clone().mul(wg.detach(t).sum(0));
+    };
+    const sets = [1, 2, 3].map((s) => [t64([3, 4], s), t64([3, 4], 10 + s)]);
+    const fast = expectReplayExact(f, [...sets]);
+    fast(...sets[0]);
+    const { ops } = fast.programs[0];
+    expect(ops).toEqual(['mul', 'exp', 'add', 'sum', 'sum', 'mul']);
+    fast.clearCache();
+  });
+
+  it('a returned copy stays (its buffer is handed out) and is refreshed by every replay', () => {
+    const f = (x: Tensor) => { const y = x.mul(x); return [y, y.clone(), x.clone()]; };
+    const fast = expectReplayExact(f, [[t32([5], 1)], [t32([5], 2)], [t32([5], 3)]]);
+    fast(t32([5], 4));
+    expect(fast.programs[0].ops).toEqual(['mul', 'copy', 'copy']);
+    const [y, c, xc] = fast(t32([5], 5));
+    expect(bits(c)).toEqual(bits(y));
+    expect(bits(xc)).toEqual(wg.tidy(() => bits(t32([5], 5))));
+    fast.clearCache();
+  });
+
+  it('a copy that a later accumulation updates in place stays', () => {
+    // u+u: u's adjoint starts as a copy of the sum's adjoint, and the second term is added into it.
+    const vg = wg.valueAndGrad((x: Tensor) => { const u = x.mul(3); return u.add(u).sum(); });
+    const fast = expectReplayExact(vg, [[t64([4], 1)], [t64([4], 2)], [t64([4], 3)]]);
+    fast(t64([4], 4));
+    const { ops } = fast.programs[0];
+    expect(count(ops, 'copy')).toBe(1);
+    expect(ops.indexOf('copy')).toBeLessThan(ops.indexOf('accumulateAdd'));
+    fast.clearCache();
+  });
+
+  it('copies of tensors that an optimizer step updates later in the program stay', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const stepOf = (withUpdate: boolean) => {
+        const net = netSetup(dtype);
+        const opt = new wg.optim.SGD(net.params, { lr: 0.1 });
+        // valueAndGrad copies each parameter; `before` is the first weight before the update:
+        // the change would be zero if either copy read the updated weight.
+        const step = (x: Tensor) => {
+          const before = net.params[0].clone();
+          const [l, g] = net.lg(net.params, x);
+          if (withUpdate) opt.step(g);
+          return [l, before.sub(net.params[0]).abs().sum()];
+        };
+        return { step, opt, n: net.params.length };
+      };
+      const eager = stepOf(true), accel = stepOf(true);
+      const fast = wg.accelerate(accel.step);
+      const batches = netSetup(dtype).batches;
+      for (let i = 0; i < 4; i++) {
+        const want = wg.tidy(() => bits(eager.step(batches[i])));
+        const got = fast(batches[i]);
+        expect(bits(got)).toEqual(want);
+        expect(got[1].item()).toBeGreaterThan(0);
+      }
+      expect(count(fast.programs[0].ops, 'copy')).toBe(accel.n + 1);
+      expect(fast.hits).toBe(3);
+      fast.clearCache();
+      // Without the update nothing writes the parameters: every copy goes.
+      const still = stepOf(false);
+      const fastStill = wg.accelerate(still.step);
+      fastStill(batches[0]);
+      expect(bits(fastStill(batches[1]))).toEqual(wg.tidy(() => bits(still.step(batches[1]))));
+      expect(count(fastStill.programs[0].ops, 'copy')).toBe(0);
+      fastStill.clearCache();
+      eager.opt.dispose(); accel.opt.dispose(); still.opt.dispose();
+    }
+  });
+});
+
+describe('accelerate: scalar programs compiled to wasm', () => {
+  const specials = [2, 0.5, -0, 0, -3.75, 1e-310, 1e-40, 88.5, -104, 700, Infinity, -Infinity, NaN, 1e30];
+
+  it('the seed value and gradient: compiled, and bit for bit with eager on ordinary and special inputs', () => {
+    const vg = wg.valueAndGrad(seedF, { argnums: [0, 1] });
+    for (const dtype of ['float64', 'float32'] as const) {
+      const fast = wg.accelerate(vg);
+      for (let i = 0; i < specials.length; i++) {
+        const a = wg.tensor(specials[i], { dtype }), b = wg.tensor(specials[(i * 5 + 3) % specials.length], { dtype });
+        expect(bits(fast(a, b))).toEqual(wg.tidy(() => bits(vg(a, b))));
+        expect(bits(fast(a, b))).toEqual(wg.tidy(() => bits(vg(a, b)))); // the same objects again
+      }
+      expect(fast.programs[0].compiled).toBe(true);
+      expect(fast.hits).toBe(2 * specials.length - 1);
+      fast.clearCache();
+    }
+  });
+
+  it('every scalar op (inlined or called) replays bit for bit, with fills, copies and accumulation', () => {
+    const f = (x: Tensor, y: Tensor) => {
+      const u = [x.neg(), x.abs(), x.sign(), x.square(), x.abs().sqrt(), x.abs().add(0.5).rsqrt(), x.exp(), x.abs().log(),
+        x.abs().log1p(), x.expm1(), x.sin(), x.cos(), x.tan(), x.tanh(), wg.sigmoid(x), wg.relu(x), wg.softplus(x), x.erf(),
+        x.add(y), x.sub(y), x.mul(y), x.div(y), x.abs().pow(y), wg.maximum(x, y), wg.minimum(x, y), x.clone()];
+      return u.reduce((acc, t) => acc.add(t.mul(0.25)));
+    };
+    const vg = wg.valueAndGrad(f, { argnums: [0, 1] });
+    for (const dtype of ['float64', 'float32'] as const) {
+      for (const g of [f, vg]) {
+        const fast = wg.accelerate(g);
+        for (const [a, b] of [[0.3, -1.2], [-0.7, 2.5], [1.9, 0.4], [-0, 0], [NaN, 1], [-2.2, -3]]) {
+          const x = wg.tensor(a, { dtype }), y = wg.tensor(b, { dtype });
+          expect(bits(fast(x, y))).toEqual(wg.tidy(() => bits(g(x, y))));
+        }
+        // The gradient's rules use comparisons and where, which are not scalar codes: interpreted.
+        expect(fast.programs[0].compiled).toBe(g === f);
+        fast.clearCache();
+      }
+    }
+  });
+
+  it('programs with a tensor of more than one element stay interpreted', () => {
+    const fast = wg.accelerate((x: Tensor) => x.mul(2).sum());
+    fast(t64([3], 1));
+    expect(bits(fast(t64([3], 2)))).toEqual(wg.tidy(() => bits(t64([3], 2).mul(2).sum())));
+    expect(fast.programs[0].compiled).toBe(false);
+    fast.clearCache();
+  });
+
+  it('the guards run before a compiled program: differentiation levels, disposed arguments, stale outside tensors', () => {
+    const fast = wg.accelerate((x: Tensor) => x.square().mul(3));
+    fast(wg.tensor(1, { dtype: 'float64' }));
+    expect(fast.programs[0].compiled).toBe(true);
+    // Inside grad the call runs eagerly, so the gradient flows.
+    expect(wg.grad((x: Tensor) => fast(x))(wg.tensor(2, { dtype: 'float64' })).item()).toBe(12);
+    const x = wg.tensor(5, { dtype: 'float64' });
+    expect(fast(x).item()).toBe(75);
+    x.dispose();
+    expect(() => fast(x)).toThrow(wg.DisposedError);
+    // A tensor from outside f, disposed: the replay refuses to run and f captures again.
+    let w = wg.tensor(2, { dtype: 'float64' });
+    const outside = wg.accelerate((v: Tensor) => v.mul(w));
+    const v = wg.tensor(3, { dtype: 'float64' });
+    outside(v);
+    expect(outside(v).item()).toBe(6);
+    expect(outside.programs[0].compiled).toBe(true);
+    w.dispose();
+    w = wg.tensor(4, { dtype: 'float64' });
+    expect(outside(v).item()).toBe(12);
+    expect([outside.hits, outside.misses]).toEqual([1, 2]);
+    fast.clearCache(); outside.clearCache();
+  });
+});
+
 describe('accelerate: replay equals eager across the op library', () => {
   const unaryCases: [string, (x: Tensor) => Tensor, number, number][] = [
     ['neg/abs/sign', (x) => x.neg().abs().add(x.mul(x.sign())), -1, 1],
@@ -332,6 +497,71 @@ describe('accelerate: the cache', () => {
     expect(() => fast(x)).toThrow(wg.DisposedError); // f itself would fail on the disposed tensor
     expect(fast.entries).toBe(0);
     w2.dispose();
+    fast.clearCache();
+  });
+
+  it('repeated calls with the same tensor objects: liveness is still checked, new objects are matched in full', () => {
+    const f = (a: Tensor, b: Tensor) => a.mul(b).add(a);
+    const fast = wg.accelerate(f);
+    const a = t64([3], 1), b = t64([3], 2);
+    fast(a, b);
+    const r1 = fast(a, b), r2 = fast(a, b);
+    expect(r2).toBe(r1); // the same output handle, overwritten in place
+    expect(bits(r2)).toEqual(wg.tidy(() => bits(f(a, b))));
+    expect(fast.hits).toBe(2);
+    // A fresh object of the same pattern hits; another shape or dtype misses; a non-tensor takes the full path.
+    const c = t64([3], 3);
+    expect(bits(fast(c, b))).toEqual(wg.tidy(() => bits(f(c, b))));
+    expect([fast.hits, fast.misses]).toEqual([3, 1]);
+    fast(t64([4], 1), t64([4], 2));
+    fast(t32([3], 1), t32([3], 2));
+    expect([fast.hits, fast.misses]).toEqual([3, 3]);
+    expect(bits(fast(a, 2 as any))).toEqual(wg.tidy(() => bits(f(a, 2 as any))));
+    expect([fast.hits, fast.misses]).toEqual([3, 4]);
+    // Back to the first pattern: the entry is found again, then disposing an argument is refused.
+    expect(bits(fast(a, b))).toEqual(wg.tidy(() => bits(f(a, b))));
+    expect(fast.hits).toBe(4);
+    a.dispose();
+    expect(() => fast(a, b)).toThrow(wg.DisposedError);
+    expect(() => fast(b, a)).toThrow(wg.DisposedError);
+    expect(fast.hits).toBe(4);
+    const d = t64([3], 4);
+    expect(bits(fast(d, b))).toEqual(wg.tidy(() => bits(f(d, b))));
+    // Check mode still runs on the repeated-object path.
+    let scale = 1;
+    const impure = wg.accelerate((x: Tensor) => x.mul(scale), { check: true });
+    impure(b);
+    impure(b);
+    scale = 2;
+    expect(() => impure(b)).toThrow(/differs between the replay and the eager call/);
+    impure.clearCache();
+    fast.clearCache();
+  });
+
+  it('each hit returns fresh containers around the output handles; a disposed output handle is replaced', () => {
+    const vg = wg.valueAndGrad((a: Tensor, b: Tensor) => a.mul(b).exp(), { argnums: [0, 1] });
+    const fast = wg.accelerate(vg);
+    const a = wg.tensor(0.3, { dtype: 'float32' }), b = wg.tensor(-1.2, { dtype: 'float32' });
+    fast(a, b);
+    const r1 = fast(a, b) as any, r2 = fast(a, b) as any;
+    expect(r2).not.toBe(r1);
+    expect(r2[1]).not.toBe(r1[1]);
+    expect(r2[0]).toBe(r1[0]);
+    expect(r2[1][1]).toBe(r1[1][1]);
+    expect(bits(r2)).toEqual(wg.tidy(() => bits(vg(a, b))));
+    r2[0].dispose();
+    r2[1][0].dispose();
+    const r3 = fast(a, b) as any;
+    expect(r3[0].isAlive && r3[1][0].isAlive).toBe(true);
+    expect(r3[0]).not.toBe(r2[0]);
+    expect(bits(r3)).toEqual(wg.tidy(() => bits(vg(a, b))));
+    // More than three arguments take the full path, and still replay.
+    const f4 = wg.accelerate((p: Tensor, q: Tensor, r: Tensor, t: Tensor) => [p.add(q), r.mul(t)]);
+    const xs = [1, 2, 3, 4].map((i) => t64([2], i));
+    f4(...xs);
+    expect(bits(f4(...xs))).toEqual(wg.tidy(() => bits([xs[0].add(xs[1]), xs[2].mul(xs[3])])));
+    expect([f4.hits, f4.misses]).toEqual([1, 1]);
+    f4.clearCache();
     fast.clearCache();
   });
 
