@@ -30,6 +30,9 @@ function sleb(out: number[], v: number): void {
 function section(out: number[], id: number, body: number[]): void { out.push(id); uleb(out, body.length); out.push(...body); }
 function name(out: number[], s: string): void { uleb(out, s.length); for (const c of s) out.push(c.charCodeAt(0)); }
 
+const isShared = (memory: WebAssembly.Memory): boolean =>
+  typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+
 /** Binary codes (0..S_UN-1) inlined as single wasm ops, per dtype: add, sub, mul, div. */
 const BIN_OPS = { f64: [0xa0, 0xa1, 0xa2, 0xa3], f32: [0x92, 0x93, 0x94, 0x95] };
 
@@ -99,7 +102,9 @@ export function compileScalarProgram(h: number): ((h: number, src: number, n: nu
   name(imports, 'm'); name(imports, 'begin'); imports.push(0x00, 0);
   name(imports, 'm'); name(imports, 'op64'); imports.push(0x00, 1);
   name(imports, 'm'); name(imports, 'op32'); imports.push(0x00, 2);
-  name(imports, 'm'); name(imports, 'memory'); imports.push(0x02, 0x00, 0);
+  // The memory as the module has it: the threads build's is shared (limits 0..65536 pages).
+  name(imports, 'm'); name(imports, 'memory');
+  if (isShared(wasm.memory)) { imports.push(0x02, 0x03, 0); uleb(imports, 65536); } else imports.push(0x02, 0x00, 0);
   section(m, 2, imports);
   section(m, 3, [1, 0]);
   const exports: number[] = [1];

@@ -49,6 +49,12 @@ export interface AccelerateOptions {
   cacheSize?: number;
   /** run f eagerly beside every replay and throw if any output differs in a single bit */
   check?: boolean;
+  /**
+   * compile a program made only of scalar instructions to a small wasm function of its own
+   * (default true; the same operations in the same order as the interpreter, so the same bits).
+   * false: no wasm is compiled at run time, the interpreter replays every program.
+   */
+  compile?: boolean;
 }
 
 interface Entry {
@@ -295,6 +301,8 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
   if (!Number.isInteger(cacheSize) || cacheSize < 1) {
     throw new ValueError(`accelerate: cacheSize must be an integer >= 1, got ${String(cacheSize)}`);
   }
+  const compile = options.compile ?? true;
+  if (typeof compile !== 'boolean') throw new ValueError(`accelerate: compile must be true or false, got ${String(compile)}`);
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   let last: Entry | undefined;
   let hits = 0, misses = 0;
@@ -351,7 +359,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
       handles: unique, template: templateOf(result, index), make: () => undefined, seen: [],
       replay: wasm.replay, compiled: false,
     };
-    const compiled = compileScalarProgram(handle);
+    const compiled = compile ? compileScalarProgram(handle) : undefined;
     if (compiled !== undefined) { e.replay = compiled; e.compiled = true; }
     e.make = builder(e, e.template);
     if (args.every((a) => a instanceof Tensor) && new Set(args).size === args.length) {

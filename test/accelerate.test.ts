@@ -201,6 +201,20 @@ describe('accelerate: scalar programs compiled to wasm', () => {
     }
   });
 
+  it('compile: false interprets (no wasm compiled at run time), with the same bits; a bad value is an error', () => {
+    const vg = wg.valueAndGrad(seedF, { argnums: [0, 1] });
+    const compiled = wg.accelerate(vg), interpreted = wg.accelerate(vg, { compile: false });
+    for (const [a, b] of [[2, 0.5], [-0.3, 1.7], [-0, NaN]]) {
+      const x = wg.tensor(a, { dtype: 'float64' }), y = wg.tensor(b, { dtype: 'float64' });
+      expect(bits(interpreted(x, y))).toEqual(bits(compiled(x, y)));
+      expect(bits(interpreted(x, y))).toEqual(wg.tidy(() => bits(vg(x, y))));
+    }
+    expect([compiled.programs[0].compiled, interpreted.programs[0].compiled]).toEqual([true, false]);
+    expect(interpreted.hits).toBe(5);
+    compiled.clearCache(); interpreted.clearCache();
+    expect(() => wg.accelerate(vg, { compile: 'yes' as never })).toThrow(/accelerate: compile must be true or false, got yes/);
+  });
+
   it('programs with a tensor of more than one element stay interpreted', () => {
     const fast = wg.accelerate((x: Tensor) => x.mul(2).sum());
     fast(t64([3], 1));

@@ -96,6 +96,21 @@ describe('init({ threads: 3 })', () => {
     big.dispose();
   });
 
+  it('accelerate compiles scalar programs on the shared memory too, with the same bits', () => {
+    const f = (x: InstanceType<Wasmgrad['Tensor']>, y: InstanceType<Wasmgrad['Tensor']>) => x.mul(x.square().add(y.square()).mul(-0.5).exp());
+    const vg = wg.valueAndGrad(f, { argnums: [0, 1] });
+    const fast = wg.accelerate(vg);
+    const x = wg.tensor(2, { dtype: 'float64' }), y = wg.tensor(0.5, { dtype: 'float64' });
+    const read = (r: any) => [r[0].item(), r[1][0].item(), r[1][1].item()];
+    const want = wg.tidy(() => read(vg(x, y)));
+    expect(read(fast(x, y))).toEqual(want);
+    expect(read(fast(x, y))).toEqual(want);
+    expect(fast.programs[0].compiled).toBe(true);
+    // the seed's exact values (reference/seed-example.md)
+    expect(want[1]).toBeCloseTo(-0.358298904800159, 14);
+    fast.clearCache();
+  });
+
   it('another thread count after init is an error; the same one is fine', async () => {
     await expect(wg.init({ threads: 2 })).rejects.toThrow(
       /init: wasmgrad is already initialised with 3 thread\(s\); threads \(2\) are chosen by the first init\(\) of a program/);

@@ -335,6 +335,26 @@ function autodiffModes(wg, h) {
   h.put('autodiff.jacobian', [wg.jacobian((z) => z.tanh().mul(z.sum()))(x), wg.jacfwd((z) => z.exp().mul(z))(x)]);
 }
 
+function accelerated(wg, h) {
+  // The seed's value and gradient replayed by accelerate: compiled to wasm of its own where the
+  // runtime compiles wasm (workerd does not: it interprets), and interpreted (compile: false).
+  const f = (a, b) => a.mul(a.square().add(b.square()).mul(-0.5).exp());
+  const inputs = [[2, 0.5], [-0.3, 1.7], [0, -0], [1e-310, 3], [88.5, -104], [Infinity, 1], [NaN, 2], [-700, 0.25]];
+  for (const dtype of DTYPES) {
+    const vg = wg.valueAndGrad(f, { argnums: [0, 1] });
+    for (const [tag, options] of [['compiled', {}], ['interpreted', { compile: false }]]) {
+      const fast = wg.accelerate(vg, options);
+      const out = [];
+      for (const [a, b] of inputs) {
+        const [y, [ga, gb]] = fast(wg.tensor(a, { dtype }), wg.tensor(b, { dtype }));
+        out.push(y.clone(), ga.clone(), gb.clone()); // the program's outputs are overwritten by the next call
+      }
+      h.put(`accelerate.seed.${tag}.${dtype}`, out);
+      fast.clearCache();
+    }
+  }
+}
+
 function sequenceModels(wg, h) {
   const T = 5, N = 2, I = 3, H = 4;
   const x = wg.tensor(values(T * N * I, -1, 1, 41), { shape: [T, N, I], dtype: 'float32' });
@@ -455,6 +475,7 @@ export function runProgram(wg) {
     linearAlgebra(wg, h);
     softmaxFromOps(wg, h);
     autodiffModes(wg, h);
+    accelerated(wg, h);
     sequenceModels(wg, h);
     optimizers(wg, h);
   });
