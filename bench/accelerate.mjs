@@ -1,5 +1,6 @@
-// Accelerated vs eager throughput: the seed function's value and gradient, a 2-layer MLP with
-// batch 1, and the MLP training step 784-256-128-10 at batch 128 (plain SGD, one-hot targets).
+// Accelerated vs eager throughput: the seed function's value and gradient, an LSTM step (one time
+// step, and 16) at batch 1, a 2-layer MLP with batch 1, and the MLP training step 784-256-128-10
+// at batch 128 (plain SGD, one-hot targets).
 //   node build/build.mjs && node bench/accelerate.mjs
 
 import * as wg from '../dist/index.js';
@@ -86,6 +87,37 @@ function trainBench(label, sizes, batch, seconds) {
   const r = rate(() => { q = fast(q).params; }, seconds);
   row(label, eager, r);
 }
+// — an LSTM step: one time step (or a short sequence) at batch 1, loss, gradient, SGD update
+function lstmBench(label, steps, inputSize, hidden, seconds) {
+  wg.manualSeed(5);
+  const k = 1 / Math.sqrt(hidden);
+  const p0 = {
+    weight_ih_l0: wg.keep(wg.uniform([4 * hidden, inputSize], -k, k)), weight_hh_l0: wg.keep(wg.uniform([4 * hidden, hidden], -k, k)),
+    bias_ih_l0: wg.keep(wg.uniform([4 * hidden], -k, k)), bias_hh_l0: wg.keep(wg.uniform([4 * hidden], -k, k)),
+  };
+  const x = wg.keep(wg.randn([steps, 1, inputSize]));
+  const lg = wg.valueAndGrad((p) => wg.lstm(x, null, p)[0].square().sum());
+  const step = (params) => {
+    const [loss, grads] = lg(params);
+    const next = {};
+    for (const name of Object.keys(params)) next[name] = params[name].sub(grads[name].mul(0.01));
+    return { loss, params: next };
+  };
+  let params = p0;
+  const eager = rate(() => {
+    const out = wg.tidy(() => step(params));
+    if (params !== p0) wg.dispose(params);
+    out.loss.dispose();
+    params = out.params;
+    for (const t of Object.values(params)) wg.keep(t);
+  }, seconds);
+  const fast = wg.accelerate(step);
+  let q = p0;
+  const r = rate(() => { q = fast(q).params; }, seconds);
+  row(label, eager, r);
+}
+lstmBench('LSTM step, input 8, hidden 32, batch 1 (SGD)', 1, 8, 32, 1.5);
+lstmBench('LSTM over 16 steps, input 8, hidden 32, batch 1 (SGD)', 16, 8, 32, 1.5);
 trainBench('MLP 4-16-3 training step, batch 1 (SGD)', [4, 16, 3], 1, 1.5);
 trainBench('MLP 784-256-128-10 training step, batch 128 (SGD)', [784, 256, 128, 10], 128, 3);
 
