@@ -116,3 +116,35 @@ export function expectError(fn: () => unknown, cls: Function, ...fragments: (str
 }
 
 export const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
+
+/**
+ * C = op(A)·op(B) for stored matrices a (m×k, or k×m when transA) and b (k×n, or n×k): each
+ * element one chain s = 0; s = s + x·y over q = 0..k-1, rounded to float32 after every mul and
+ * add when `f32`.
+ */
+export function matmulReference(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number,
+                   transA: boolean, transB: boolean, f32: boolean): Float64Array {
+  const r = f32 ? Math.fround : (x: number) => x;
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) {
+        const x = a[transA ? q * m + i : i * k + q], y = b[transB ? j * k + q : q * n + j];
+        s = r(s + r(x * y));
+      }
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+/** Every element has exactly the expected bits (Object.is: -0 and NaN count); names the first that differs. */
+export function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) {
+      throw new Error(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+}

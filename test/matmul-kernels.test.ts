@@ -5,7 +5,7 @@
 // bit identity of the two paths. Nothing here times anything.
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { wg, uniform } from './helpers.js';
+import { wg, uniform, matmulReference, expectSameBits } from './helpers.js';
 import { wasm } from '../src/runtime.js';
 import type { Tensor } from '../src/index.js';
 
@@ -17,27 +17,6 @@ const PATHS = [['auto', 0], ['direct', 1], ['packed', 2]] as const;
 const FORMS = [[false, false], [true, false], [false, true], [true, true]] as const;
 const formName = (tA: boolean, tB: boolean) => `${tA ? 'Aᵀ' : 'A'}·${tB ? 'Bᵀ' : 'B'}`;
 
-/**
- * C = op(A)·op(B) for stored matrices a (m×k, or k×m when transA) and b (k×n, or n×k): each
- * element one chain s = 0; s = s + x·y over q = 0..k-1, rounded to float32 after every mul and
- * add when `f32`.
- */
-function reference(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number,
-                   transA: boolean, transB: boolean, f32: boolean): Float64Array {
-  const r = f32 ? Math.fround : (x: number) => x;
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let q = 0; q < k; q++) {
-        const x = a[transA ? q * m + i : i * k + q], y = b[transB ? j * k + q : q * n + j];
-        s = r(s + r(x * y));
-      }
-      c[i * n + j] = s;
-    }
-  }
-  return c;
-}
 
 /** Random values in [-1, 1), rounded to float32 when the tensor is float32. */
 function values(count: number, seed: number, dtype: DT): Float64Array {
@@ -47,20 +26,10 @@ function values(count: number, seed: number, dtype: DT): Float64Array {
 
 const data = (t: Tensor): Float64Array => Float64Array.from(t.data() as ArrayLike<number>);
 
-/** Exact equality, reporting the first differing element (Object.is, so -0 ≠ +0). */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) {
-      throw new Error(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
-    }
-  }
-}
-
 /** Runs op(A)·op(B) for one (m, k, n) under every path and compares with the reference. */
 function checkShape(m: number, k: number, n: number, dtype: DT, transA: boolean, transB: boolean, seed: number): void {
   const av = values(m * k, seed, dtype), bv = values(k * n, seed + 1, dtype);
-  const ref = reference(av, bv, m, k, n, transA, transB, dtype === 'float32');
+  const ref = matmulReference(av, bv, m, k, n, transA, transB, dtype === 'float32');
   const what = `${dtype} ${formName(transA, transB)} (M, K, N) = (${m}, ${k}, ${n})`;
   wg.tidy(() => {
     const a = wg.tensor(av, { shape: transA ? [k, m] : [m, k], dtype });
@@ -101,7 +70,7 @@ describe('matmul kernels: out of memory', () => {
       wasm.setPageLimit(limit);
     }
     const c = wg.matmul(a, b);
-    expectSameBits(data(c), reference(data(a), data(b), 1, 256, 1024, false, false, true), 'after the failure');
+    expectSameBits(data(c), matmulReference(data(a), data(b), 1, 256, 1024, false, false, true), 'after the failure');
     wg.dispose([a, b, c]);
   });
 });
@@ -143,7 +112,7 @@ describe('matmul kernels: direct and packed paths give the same bits', () => {
         const what = `${dtype} ${formName(tA, tB)} (${m}, ${k}, ${n})`;
         expectSameBits(out[1], out[0], `${what}: packed vs direct`);
         expect(Object.is(out[0][0], 0), `${what}: C[0, 0] is +0`).toBe(true);
-        expectSameBits(out[0], reference(av, bv, m, k, n, tA, tB, dtype === 'float32'), `${what}: direct vs reference`);
+        expectSameBits(out[0], matmulReference(av, bv, m, k, n, tA, tB, dtype === 'float32'), `${what}: direct vs reference`);
       }
     }
   });
@@ -169,7 +138,7 @@ describe('matmul kernels: batches with broadcast, zero sizes', () => {
         if (pb[d] !== 1) offB += i * strideB;
         strideA *= pa[d]; strideB *= pb[d];
       }
-      expected.push(...reference(av.subarray(offA * matA, (offA + 1) * matA), bv.subarray(offB * matB, (offB + 1) * matB),
+      expected.push(...matmulReference(av.subarray(offA * matA, (offA + 1) * matA), bv.subarray(offB * matB, (offB + 1) * matB),
         m, k, n, tA, tB, dtype === 'float32'));
     }
     wg.tidy(() => {

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { root, run } from './runtimes/harness.js';
-import { uniform } from './helpers.js';
+import { uniform, matmulReference, expectSameBits } from './helpers.js';
 
 type Wasmgrad = typeof import('../src/index.js');
 
@@ -16,30 +16,7 @@ async function fresh(): Promise<Wasmgrad> {
   return await import('../src/index.js');
 }
 
-/** C = op(A)·op(B) as one rounded chain per element, in float32 (fround) or float64. */
-function reference(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number,
-                   transA: boolean, transB: boolean, f32: boolean): Float64Array {
-  const r = f32 ? Math.fround : (x: number) => x;
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let q = 0; q < k; q++) {
-        const x = transA ? a[q * m + i] : a[i * k + q], y = transB ? b[j * k + q] : b[q * n + j];
-        s = r(s + r(x * y));
-      }
-      c[i * n + j] = s;
-    }
-  }
-  return c;
-}
 
-function expectSameBits(got: Float32Array | Float64Array, want: Float64Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    if (!Object.is(got[i], want[i])) throw new Error(`${what}: element ${i} is ${got[i]}, the one-thread chain gives ${want[i]}`);
-  }
-}
 
 describe('init({ threads: 3 })', () => {
   let wg: Wasmgrad;
@@ -66,7 +43,7 @@ describe('init({ threads: 3 })', () => {
             const a = wg.tensor(av, { shape: transA ? [k, m] : [m, k], dtype });
             const b = wg.tensor(bv, { shape: transB ? [n, k] : [k, n], dtype });
             const c = wg.matmulT(a, b, { transA, transB });
-            const want = reference(a.data(), b.data(), m, k, n, transA, transB, dtype === 'float32');
+            const want = matmulReference(a.data(), b.data(), m, k, n, transA, transB, dtype === 'float32');
             expectSameBits(c.data() as Float32Array, want, `${dtype} ${m}x${k}x${n}`);
           });
         }
@@ -81,8 +58,8 @@ describe('init({ threads: 3 })', () => {
     const w = wg.tensor(uniform(m * n, -1, 1, 3), { shape: [m, n] });
     const [, [ga, gb]] = wg.valueAndGrad((p, q) => wg.matmul(p, q).mul(w).sum(), { argnums: [0, 1] })(a, b);
     // d(sum(A·B ⊙ W))/dA = W·Bᵀ and /dB = Aᵀ·W
-    expectSameBits(ga.data() as Float32Array, reference(w.data(), b.data(), m, n, k, false, true, true), 'dA');
-    expectSameBits(gb.data() as Float32Array, reference(a.data(), w.data(), k, m, n, true, false, true), 'dB');
+    expectSameBits(ga.data() as Float32Array, matmulReference(w.data(), b.data(), m, n, k, false, true, true), 'dA');
+    expectSameBits(gb.data() as Float32Array, matmulReference(a.data(), w.data(), k, m, n, true, false, true), 'dB');
   });
 
   it('products of tensors in memory grown after the workers started', () => {
@@ -92,7 +69,7 @@ describe('init({ threads: 3 })', () => {
     const a = wg.tensor(uniform(m * k, -1, 1, 4), { shape: [m, k] });
     const b = wg.tensor(uniform(k * n, -1, 1, 5), { shape: [k, n] });
     expect(wg.memory().heapBytes).toBeGreaterThan(before);
-    expectSameBits(wg.matmul(a, b).data() as Float32Array, reference(a.data(), b.data(), m, k, n, false, false, true), 'after growth');
+    expectSameBits(wg.matmul(a, b).data() as Float32Array, matmulReference(a.data(), b.data(), m, k, n, false, false, true), 'after growth');
     big.dispose();
   });
 
@@ -130,7 +107,7 @@ describe('a worker that dies', () => {
     runtime.I32[runtime.wasm.matmulWorkerDeadAddress() >> 2] = 1;
     const [m, k, n] = [60, 300, 200];
     const a = wg.tensor(uniform(m * k, -1, 1, 21), { shape: [m, k] }), b = wg.tensor(uniform(k * n, -1, 1, 22), { shape: [k, n] });
-    const want = reference(a.data(), b.data(), m, k, n, false, false, true);
+    const want = matmulReference(a.data(), b.data(), m, k, n, false, false, true);
     expectSameBits(wg.matmul(a, b).data() as Float32Array, want, 'the product the worker was to share');
     expect(runtime.wasm.matmulWorkers()).toBe(0);
     expectSameBits(wg.matmul(a, b).data() as Float32Array, want, 'the next product, on one thread');
@@ -176,7 +153,7 @@ describe('init options: clear errors', () => {
     expect(wg.threadCount()).toBe(1);
     const [m, k, n] = [40, 300, 300];
     const a = wg.tensor(uniform(m * k, -1, 1, 8), { shape: [m, k] }), b = wg.tensor(uniform(k * n, -1, 1, 9), { shape: [k, n] });
-    expectSameBits(wg.matmul(a, b).data() as Float32Array, reference(a.data(), b.data(), m, k, n, false, false, true), 'threads build, 1 thread');
+    expectSameBits(wg.matmul(a, b).data() as Float32Array, matmulReference(a.data(), b.data(), m, k, n, false, false, true), 'threads build, 1 thread');
   });
 });
 
