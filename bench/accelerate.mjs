@@ -61,48 +61,17 @@ const forward = (p, x) => {
   return h;
 };
 const crossEntropy = (z, y) => wg.mean(wg.logsumexp(z, 1).sub(wg.sum(z.mul(y), 1)));
-const stepOf = (x, y, lr) => {
-  const lg = wg.valueAndGrad((p) => crossEntropy(forward(p, x), y));
-  return (params) => {
-    const [loss, grads] = lg(params);
-    const next = {};
-    for (const k of Object.keys(params)) next[k] = params[k].sub(grads[k].mul(lr));
-    return { loss, params: next };
-  };
+/** A plain SGD training step from lg = valueAndGrad(loss of params): params → { loss, params }. */
+const sgdStep = (lg, lr) => (params) => {
+  const [loss, grads] = lg(params);
+  const next = {};
+  for (const k of Object.keys(params)) next[k] = params[k].sub(grads[k].mul(lr));
+  return { loss, params: next };
 };
+const stepOf = (x, y, lr) => sgdStep(wg.valueAndGrad((p) => crossEntropy(forward(p, x), y)), lr);
 
-function trainBench(label, sizes, batch, seconds) {
-  const { p, x, y } = mlp(sizes, batch, 1);
-  const step = stepOf(x, y, 0.01);
-  let params = p;
-  const eager = rate(() => {
-    const out = wg.tidy(() => step(params));
-    if (params !== p) wg.dispose(params);
-    out.loss.dispose();
-    params = out.params;
-    for (const t of Object.values(params)) wg.keep(t);
-  }, seconds);
-  const fast = wg.accelerate(step);
-  let q = p;
-  const r = rate(() => { q = fast(q).params; }, seconds);
-  row(label, eager, r);
-}
-// — an LSTM step: one time step (or a short sequence) at batch 1, loss, gradient, SGD update
-function lstmBench(label, steps, inputSize, hidden, seconds) {
-  wg.manualSeed(5);
-  const k = 1 / Math.sqrt(hidden);
-  const p0 = {
-    weight_ih_l0: wg.keep(wg.uniform([4 * hidden, inputSize], -k, k)), weight_hh_l0: wg.keep(wg.uniform([4 * hidden, hidden], -k, k)),
-    bias_ih_l0: wg.keep(wg.uniform([4 * hidden], -k, k)), bias_hh_l0: wg.keep(wg.uniform([4 * hidden], -k, k)),
-  };
-  const x = wg.keep(wg.randn([steps, 1, inputSize]));
-  const lg = wg.valueAndGrad((p) => wg.lstm(x, null, p)[0].square().sum());
-  const step = (params) => {
-    const [loss, grads] = lg(params);
-    const next = {};
-    for (const name of Object.keys(params)) next[name] = params[name].sub(grads[name].mul(0.01));
-    return { loss, params: next };
-  };
+/** Eager vs accelerated rates of a training step params → { loss, params } from p0. */
+function stepRow(label, step, p0, seconds) {
   let params = p0;
   const eager = rate(() => {
     const out = wg.tidy(() => step(params));
@@ -115,6 +84,23 @@ function lstmBench(label, steps, inputSize, hidden, seconds) {
   let q = p0;
   const r = rate(() => { q = fast(q).params; }, seconds);
   row(label, eager, r);
+}
+
+function trainBench(label, sizes, batch, seconds) {
+  const { p, x, y } = mlp(sizes, batch, 1);
+  stepRow(label, stepOf(x, y, 0.01), p, seconds);
+}
+
+// — an LSTM step: one time step (or a short sequence) at batch 1, loss, gradient, SGD update
+function lstmBench(label, steps, inputSize, hidden, seconds) {
+  wg.manualSeed(5);
+  const k = 1 / Math.sqrt(hidden);
+  const p0 = {
+    weight_ih_l0: wg.keep(wg.uniform([4 * hidden, inputSize], -k, k)), weight_hh_l0: wg.keep(wg.uniform([4 * hidden, hidden], -k, k)),
+    bias_ih_l0: wg.keep(wg.uniform([4 * hidden], -k, k)), bias_hh_l0: wg.keep(wg.uniform([4 * hidden], -k, k)),
+  };
+  const x = wg.keep(wg.randn([steps, 1, inputSize]));
+  stepRow(label, sgdStep(wg.valueAndGrad((p) => wg.lstm(x, null, p)[0].square().sum()), 0.01), p0, seconds);
 }
 lstmBench('LSTM step, input 8, hidden 32, batch 1 (SGD)', 1, 8, 32, 1.5);
 lstmBench('LSTM over 16 steps, input 8, hidden 32, batch 1 (SGD)', 16, 8, 32, 1.5);
