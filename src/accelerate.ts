@@ -356,7 +356,9 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, options: Acc
     const index = new Map<Tensor, number>(unique.map((t, k) => [t, k]));
     const e: Entry = {
       handle, key, leaves, nInputs: inputIds.length, outIds,
-      handles: unique, template: templateOf(result, index), make: () => undefined, seen: [],
+      // `flat` is set below for all-tensor patterns; naming it here gives every entry one shape
+      // (hidden class), which keeps the hit path's property reads monomorphic.
+      handles: unique, template: templateOf(result, index), make: () => undefined, seen: [], flat: undefined,
       replay: wasm.replay, compiled: false,
     };
     const compiled = compile ? compileScalarProgram(handle) : undefined;

@@ -77,9 +77,10 @@ export function recordWord(id: number): number {
 
 /** Refreshes the typed-array views after memory grew. */
 export function views(): void {
-  // Growing detaches a memory's old buffer (reads give undefined) or, for a shared memory, leaves
-  // it short: either way the pages word differs from the one the views were made with.
-  if (I32[PAGES] === viewPages) return;
+  // Growing detaches a memory's old buffer (its length becomes 0) or, for a shared memory, leaves
+  // it short while the pages word changes. The length test comes first so that this load never
+  // reads out of bounds: one such read would make V8 compile every later views() more slowly.
+  if (I32.length !== 0 && I32[PAGES] === viewPages) return;
   const b = wasm.memory.buffer;
   buffer = b;
   I32 = new Int32Array(b);
