@@ -34,7 +34,7 @@ export { forwardBegin, forwardEnd, forwardDepthNow, setTangent, tangentOf, clear
 export { recordCustom, accumulateInto } from "./custom";
 export { setPaused, recordingNow } from "./tape";
 export { detach } from "./elementwise";
-export { setMatmulPath, setMatmulWorkers, matmulWorkers, matmulWorker, stopMatmulWorkers,
+export { setMatmulPath, setMatmulWorkers, matmulWorkers, matmulWorker,
   matmulWorkerDeadAddress } from "./matmul";
 export {
   optimStep, gradNorm, scaleInPlace, clampInPlace, flatten as flattenInto, addFlat, flatDot, flatAxpby,

@@ -444,7 +444,7 @@ const JOB_BLOCK = memory.data(128, 64);
 const J_JOB = 0, J_CLAIM = 8, J_FINISHED = 16, J_DEAD = 20, J_KIND = 24, J_CHUNKS = 28, J_CHUNK = 32,
   J_BY_ROWS = 36, J_PA = 40, J_SIA = 44, J_SKA = 48, J_PB = 52, J_SKB = 56, J_SJB = 60, J_PC = 64,
   J_M = 68, J_K = 72, J_N = 76;
-const KIND_F32 = 0, KIND_F64 = 1, KIND_EXIT = 2;
+const KIND_F32 = 0, KIND_F64 = 1;
 // The largest block any product packs: both blocks at full size, and the edge tile.
 const WORKER_SCRATCH: usize = max<usize>((128 + 1024) * KC * 4, (64 + 512) * KC * 8) + EDGE_TILE_BYTES;
 // Products below this many multiply-adds stay on one thread: waking a worker costs more.
@@ -549,7 +549,7 @@ function gemmThreaded<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usiz
 /** Where a worker's host marks that the worker died (src/thread-worker.ts). */
 export function matmulWorkerDeadAddress(): u32 { return <u32>(JOB_BLOCK + J_DEAD); }
 
-/** A worker instance's whole life: run the chunks of every job until told to exit. */
+/** A worker instance's whole life: run chunks of every job (it ends with its thread). */
 export function matmulWorker(w: i32): void {
   let seen = 0; // jobs count from 1: one posted before this thread got here is still joined
   while (true) {
@@ -560,21 +560,11 @@ export function matmulWorker(w: i32): void {
       job = atomic.load<i32>(JOB_BLOCK + J_JOB);
     }
     seen = job;
-    if (atomic.load<i32>(JOB_BLOCK + J_KIND) == KIND_EXIT) return;
     // Read per job: the main instance allocates the scratch blocks after the workers started.
     claimChunks(job, <usize>load<u32>(WORKER_SCRATCHES + (<usize>w << 2)));
   }
 }
 
-/** Main instance: tells every worker to return from matmulWorker. */
-export function stopMatmulWorkers(): void {
-  const job = ++jobSeq;
-  atomic.store<i32>(JOB_BLOCK + J_KIND, KIND_EXIT);
-  atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>job << 32);
-  atomic.store<i32>(JOB_BLOCK + J_JOB, job);
-  atomic.notify(JOB_BLOCK + J_JOB, workers);
-  setMatmulWorkers(0);
-}
 
 // ————————————————————————————————————————————————————————— driver
 
