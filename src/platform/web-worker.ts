@@ -1,4 +1,4 @@
-// A web Worker (browsers, Deno, Bun) behind the small interface src/threads.ts needs.
+// A browser's web Worker behind the small interface src/threads.ts needs.
 
 export interface WorkerHandle {
   post(message: unknown): void;
