@@ -431,7 +431,8 @@ function gemmDirect<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usize,
 // cutting the larger dimension keeps the repacking small) — and every thread, the caller
 // included, claims chunks until none are left. Every element is still ONE chain over q = 0…k-1
 // by the same micro-kernel, so the bits are one thread's for any thread count and any claiming
-// order; a thread the OS has descheduled only leaves its chunks to the others.
+// order; a worker slow to wake leaves its unclaimed chunks to the others (one that is
+// descheduled in the middle of a chunk still makes the caller wait for it).
 //
 // One job at a time, in a static block: the caller writes the job, then publishes CLAIM =
 // (job << 32 | 0) and JOB = job, and wakes the workers (memory.atomic.notify). A chunk is claimed
