@@ -9,30 +9,36 @@ import { wasm } from '../runtime.js';
 import { ShapeError, ValueError, formatShape } from '../errors.js';
 import { Op, axesMask, floatOperand, disposeAll, call, requireInit } from './common.js';
 import { eq, where, sqrt } from './elementwise.js';
+import { options, opt, type OptionsOf, type OptionSchema } from '../options.js';
 
 export type Axes = number | readonly number[] | null | undefined;
 
-export interface ReduceOptions { keepdims?: boolean }
-
-export interface VarOptions extends ReduceOptions {
+const reduceSpecs = {
+  /** keep the reduced dims with size 1 (PyTorch's keepdim) */
+  keepdims: opt.boolean,
+};
+const varSpecs = {
+  ...reduceSpecs,
   /** subtracted from the element count in the divisor: 1 (default) is unbiased, 0 the population value */
-  correction?: number;
-}
+  correction: opt.any<number>(),
+};
+const SCHEMAS = Object.fromEntries(
+  ['sum', 'prod', 'max', 'min', 'amax', 'amin', 'logsumexp', 'mean'].map((n) => [n, options(n, reduceSpecs)]),
+) as Record<string, OptionSchema<typeof reduceSpecs>>;
+const VAR = options('var', varSpecs);
+const STD = options('std', varSpecs);
 
-function checkOptions(op: string, options: unknown): void {
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object like { keepdims: true }, got ${options === null ? 'null' : typeof options}`);
-  }
-}
+export type ReduceOptions = OptionsOf<typeof reduceSpecs>;
+export type VarOptions = OptionsOf<typeof varSpecs>;
 
 /** The bitmask of reduced dims; `[]` reduces every dim, as PyTorch's dim=[] does. */
 function reducedMask(op: string, axes: Axes, rank: number): number {
   return axesMask(op, Array.isArray(axes) && axes.length === 0 ? undefined : axes, rank);
 }
 
-function reduceOp(op: Op, name: string, x: Tensor, axes: Axes, options: ReduceOptions): Tensor {
+function reduceOp(op: Op, name: string, x: Tensor, axes: Axes, opts: ReduceOptions | undefined): Tensor {
   requireInit(name);
-  checkOptions(name, options);
+  const o = SCHEMAS[name].parse(opts);
   const [y, temps] = floatOperand(name, x);
   try {
     const mask = reducedMask(name, axes, y.rank);
@@ -43,20 +49,20 @@ function reduceOp(op: Op, name: string, x: Tensor, axes: Axes, options: ReduceOp
           'the extremum of an empty set is undefined');
       }
     }
-    return call(name, wasm.reduce(op, y.id, mask, options.keepdims ? 1 : 0));
+    return call(name, wasm.reduce(op, y.id, mask, o.keepdims ? 1 : 0));
   } finally {
     disposeAll(temps);
   }
 }
 
 /** Sum over `axes` (all when omitted); an empty sum is 0. */
-export function sum(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceOp(Op.sum, 'sum', x, axes, options);
+export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return reduceOp(Op.sum, 'sum', x, axes, opts);
 }
 
 /** Product over `axes` (all when omitted); an empty product is 1. */
-export function prod(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceOp(Op.prod, 'prod', x, axes, options);
+export function prod(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return reduceOp(Op.prod, 'prod', x, axes, opts);
 }
 
 /**
@@ -64,26 +70,26 @@ export function prod(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tenso
  * gradient evenly. Unlike PyTorch's max(dim) it returns the values only, never the indices.
  * Reducing over a dim of size 0 is a ShapeError.
  */
-export function max(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceOp(Op.max, 'max', x, axes, options);
+export function max(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return reduceOp(Op.max, 'max', x, axes, opts);
 }
 
 /** Minimum over `axes` (all when omitted), as PyTorch's amin; see max. */
-export function min(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceOp(Op.min, 'min', x, axes, options);
+export function min(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return reduceOp(Op.min, 'min', x, axes, opts);
 }
 
 /** PyTorch's amax (the same as max here). */
-export const amax = (x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor => reduceOp(Op.max, 'amax', x, axes, options);
+export const amax = (x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor => reduceOp(Op.max, 'amax', x, axes, opts);
 /** PyTorch's amin (the same as min here). */
-export const amin = (x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor => reduceOp(Op.min, 'amin', x, axes, options);
+export const amin = (x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor => reduceOp(Op.min, 'amin', x, axes, opts);
 
 /**
  * log(Σ exp(x)) over `axes`, computed stably by subtracting the max. An all -inf slice (or an
  * empty one) gives -inf, a +inf element gives +inf. Gradient: g · exp(x − out).
  */
-export function logsumexp(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
-  return reduceOp(Op.logsumexp, 'logsumexp', x, axes, options);
+export function logsumexp(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return reduceOp(Op.logsumexp, 'logsumexp', x, axes, opts);
 }
 
 /** The number of elements `axes` covers. */
@@ -94,12 +100,12 @@ function countOver(x: Tensor, mask: number): number {
 }
 
 /** Mean over `axes` (all when omitted): sum / count, so an empty mean is NaN. */
-export function mean(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tensor {
+export function mean(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   requireInit('mean');
-  checkOptions('mean', options);
+  const o = SCHEMAS.mean.parse(opts);
   x.use('mean (x)');
   const mask = reducedMask('mean', axes, x.rank);
-  const s = sum(x, axes, options);
+  const s = sum(x, axes, o);
   const r = s.div(countOver(x, mask));
   s.dispose();
   return r;
@@ -109,10 +115,10 @@ export function mean(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tenso
  * Variance over `axes` (all when omitted): Σ(x − mean)² / max(0, N − correction), PyTorch's
  * definition with its default correction = 1 (unbiased). A divisor of 0 gives NaN or inf.
  */
-export function variance(x: Tensor, axes?: Axes, options: VarOptions = {}): Tensor {
+export function variance(x: Tensor, axes?: Axes, opts?: VarOptions): Tensor {
   requireInit('var');
-  checkOptions('var', options);
-  const correction = options.correction ?? 1;
+  const o = VAR.parse(opts);
+  const correction = o.correction ?? 1;
   if (typeof correction !== 'number' || !Number.isFinite(correction)) {
     throw new ValueError(`var: correction must be a finite number, got ${String(correction)}`);
   }
@@ -123,7 +129,7 @@ export function variance(x: Tensor, axes?: Axes, options: VarOptions = {}): Tens
   const m = mean(y, axes, { keepdims: true });
   const d = y.sub(m);
   const d2 = d.square();
-  const s = sum(d2, axes, { keepdims: options.keepdims });
+  const s = sum(d2, axes, { keepdims: o.keepdims });
   const r = s.div(divisor);
   disposeAll([m, d, d2, s, ...temps]);
   return r;
@@ -134,10 +140,10 @@ export { variance as var };
  * Standard deviation: sqrt(var) with the same options. Where it is exactly 0 its gradient is 0
  * (PyTorch masks it), not the NaN a plain sqrt would give.
  */
-export function std(x: Tensor, axes?: Axes, options: VarOptions = {}): Tensor {
+export function std(x: Tensor, axes?: Axes, opts?: VarOptions): Tensor {
   requireInit('std');
-  checkOptions('std', options);
-  const v = variance(x, axes, options);
+  const o = STD.parse(opts);
+  const v = variance(x, axes, o);
   const isZero = eq(v, 0);
   // sqrt never sees the zeros, so its rule never divides 0 by 0; they pass through v itself.
   const safe = where(isZero, 1, v);
