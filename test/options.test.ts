@@ -1,0 +1,60 @@
+// Every declared option schema, table-driven: an unknown key throws a ValueError that names the
+// function and the key; a near miss of a real key names the real one; no options works; nothing
+// leaks. Every schema the library declares must have a case here (test/options/*.ts).
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as wg from '../src/index.js';
+import { optionSchemas } from '../src/options.js';
+import type { OptionCase } from './options/types.js';
+
+const modules = import.meta.glob<{ cases: OptionCase[] }>('./options/*.ts', { eager: true });
+const cases: OptionCase[] = Object.values(modules).flatMap((m) => m.cases ?? []);
+
+beforeAll(async () => { await wg.init(); });
+
+/** A near miss a user would type: snake_case for camelCase keys, else a changed case. */
+function nearMiss(key: string): string {
+  const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return snake !== key ? snake : key.length > 1 ? key[0].toUpperCase() + key.slice(1) : `${key}${key}`;
+}
+
+function run(c: OptionCase, options: unknown): unknown {
+  return wg.tidy(() => { const r = c.call(options); disposeResult(r); return undefined; });
+}
+
+function disposeResult(r: unknown): void {
+  if (r && typeof r === 'object' && typeof (r as any).dispose === 'function' && !(r instanceof wg.Tensor)) (r as any).dispose();
+}
+
+describe('option schemas', () => {
+  it('every declared schema has a case, and every case a schema', () => {
+    const names = new Set(cases.map((c) => c.name));
+    const missing = [...optionSchemas().keys()].filter((n) => !names.has(n));
+    expect(missing).toEqual([]);
+    const unknown = [...names].filter((n) => !optionSchemas().has(n));
+    expect(unknown).toEqual([]);
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: an unknown key is a ValueError naming it; a near miss names the real key; no options works`, () => {
+      const before = wg.memory().liveTensors;
+      let caught: unknown;
+      try { run(c, { bogusOption: 1 }); } catch (e) { caught = e; }
+      expect(caught).toBeInstanceOf(wg.ValueError);
+      expect((caught as Error).message).toContain(c.name);
+      expect((caught as Error).message).toContain("'bogusOption'");
+      const schema = optionSchemas().get(c.name)!;
+      if (schema.keys.length > 0) {
+        const key = schema.keys[0];
+        const miss = nearMiss(key);
+        let near: unknown;
+        try { run(c, { [miss]: undefined }); } catch (e) { near = e; }
+        expect(near).toBeInstanceOf(wg.ValueError);
+        expect((near as Error).message).toContain(`Did you mean '${key}'?`);
+      }
+      expect(() => run(c, undefined)).not.toThrow();
+      expect(() => run(c, {})).not.toThrow();
+      expect(wg.memory().liveTensors).toBe(before);
+    });
+  }
+});
