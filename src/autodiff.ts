@@ -12,6 +12,8 @@ import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ValueError, formatShape } from './errors.js';
 import { isFloat } from './ops/common.js';
 import { Op } from '../assembly/vocabulary.js';
+import { Module, resolve, withStandIns } from './nn/module.js';
+import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from './options.js';
 
 const MODE_CREATE_GRAPH = 1;
 const MODE_RETAIN_ALL = 2;
@@ -27,6 +29,13 @@ export function mapTensors(value: unknown, fn: (t: Tensor) => unknown): any {
     return out;
   }
   return value;
+}
+
+/** The tensors of a tree in mapTensors' order, repeats included (one per gradient slot). */
+function leaves(value: unknown): Tensor[] {
+  const out: Tensor[] = [];
+  mapTensors(value, (t) => { out.push(t); });
+  return out;
 }
 
 /** A watched copy of x: a differentiated input of the level being opened. */
@@ -71,49 +80,97 @@ function sweep(op: string, y: Tensor, mark: number, targets: Tensor[], mode: num
   });
 }
 
-export interface GradOptions {
+/**
+ * Watches the tensors of one differentiated argument for a level being opened: each tensor in
+ * a tensor/array/plain-object tree gets a watched copy; a Module stands for its own parameters
+ * (each tensor once, by its first name). Every copy is also entered in `standIns` (original →
+ * copy), so a module that reads the original — from a field, under a tied name — reads the
+ * copy. Returns the value f is called with and the tree whose leaves are the copies (the
+ * gradient's structure: a Module's is an object by parameter name).
+ */
+function watchArgument(value: unknown, watch: (t: Tensor) => Tensor, standIns: Map<Tensor, Tensor>): [unknown, unknown] {
+  const one = (t: Tensor): Tensor => {
+    const c = watch(resolve(t));
+    if (c !== t && !standIns.has(t)) standIns.set(t, c);
+    return c;
+  };
+  if (value instanceof Module) {
+    const structure: Record<string, Tensor> = {};
+    for (const [name, t] of value._ownNamedParameters()) structure[name] = standIns.get(t) ?? one(t);
+    return [value, structure];
+  }
+  const tree = mapTensors(value, one);
+  return [tree, tree];
+}
+
+const gradSpecs = {
   /** which positional arguments to differentiate: one index (default 0) or several */
-  argnums?: number | number[];
+  argnums: opt.any<number | number[]>(),
   /** f returns [value, aux]; aux is passed through undifferentiated */
-  hasAux?: boolean;
+  hasAux: opt.boolean,
   /** record the reverse sweep so the gradients can be differentiated again */
-  higherOrder?: boolean;
+  higherOrder: opt.boolean,
+};
+const VALUE_AND_GRAD = options('valueAndGrad', gradSpecs);
+const GRAD = options('grad', gradSpecs);
+export type GradOptions = OptionsOf<typeof gradSpecs>;
+
+function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== 'function') throw new ValueError(`${op}: expected a function to differentiate, got ${describeValue(f)}`);
+}
+
+function checkArgnums(op: string, argnums: unknown): number[] {
+  const list = Array.isArray(argnums) ? argnums : [argnums];
+  if (list.length === 0) throw new ValueError(`${op}: argnums must name at least one argument`);
+  for (const k of list) {
+    if (!Number.isInteger(k) || (k as number) < 0) throw new ValueError(`${op}: argnums must be non-negative integers, got ${describeValue(k)}`);
+  }
+  return list as number[];
 }
 
 /**
  * valueAndGrad(f)(...args) → [f(...args), ∂f/∂args[argnums]]. Gradients come back in the
- * structure of the differentiated argument (tensor, array or object of tensors); with several
- * argnums, as an array of those.
+ * structure of the differentiated argument (tensor, array or object of tensors); a Module
+ * argument is differentiated with respect to its parameters, wherever its forward pass uses
+ * them (tied, in fields), and its gradient is an object by parameter name (what optimizers
+ * take). With several argnums, an array of those.
  */
-export function valueAndGrad<A extends unknown[]>(f: (...args: A) => any, options: GradOptions = {}) {
+export function valueAndGrad<A extends unknown[]>(f: (...args: A) => any, opts?: GradOptions) {
+  if (arguments.length > 2) checkArity('valueAndGrad', arguments, 2, 'f, { argnums, hasAux, higherOrder }');
+  return makeValueAndGrad('valueAndGrad', f, VALUE_AND_GRAD.parse(opts));
+}
+
+function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => any, options: GradOptions) {
+  checkFunction(op, f);
   const argnums = options.argnums ?? 0;
-  const list = typeof argnums === 'number' ? [argnums] : argnums;
+  const list = checkArgnums(op, argnums);
   return (...args: A): any => {
-    requireInit('valueAndGrad');
+    requireInit(op);
     for (const k of list) {
-      if (!Number.isInteger(k) || k < 0 || k >= args.length) {
-        throw new ValueError(`valueAndGrad: argnums ${k} is out of range for ${args.length} argument(s)`);
-      }
+      if (k >= args.length) throw new ValueError(`${op}: argnums ${k} is out of range for ${args.length} argument(s)`);
     }
-    openScope('valueAndGrad');
+    openScope(op);
     const mark = wasm.tapeBegin();
     let keep: Tensor[] = [];
     try {
-      const targets: Tensor[] = [];
+      const standIns = new Map<Tensor, Tensor>();
       const callArgs = args.slice() as A;
-      for (const k of list) {
-        const tree = mapTensors(args[k], (t) => { const c = watched(t, 'valueAndGrad', `argument ${k}`); targets.push(c); return c; });
-        if (tensorsIn(tree).length === 0) {
-          throw new NotDifferentiableError(`valueAndGrad: argument ${k} holds no tensor to differentiate`);
+      const structures = list.map((k) => {
+        const [call, structure] = watchArgument(args[k], (t) => watched(t, op, `argument ${k}`), standIns);
+        if (leaves(structure).length === 0) {
+          throw new NotDifferentiableError(`${op}: argument ${k} holds no tensor to differentiate (${describeValue(args[k])})`);
         }
-        callArgs[k] = tree;
-      }
-      const result = f(...callArgs);
+        callArgs[k] = call;
+        return structure;
+      });
+      const targets = structures.flatMap(leaves);
+      const result = withStandIns(standIns, () => f(...callArgs));
+      if (result instanceof Promise) throw new ValueError(`${op}: the function returned a Promise; differentiate a synchronous function`);
       const [y, aux] = options.hasAux ? (result as [unknown, unknown]) : [result, undefined];
-      const value = checkScalarOutput('valueAndGrad', y);
-      const grads = sweep('valueAndGrad', value, mark, targets, options.higherOrder ? MODE_CREATE_GRAPH : 0);
+      const value = checkScalarOutput(op, y);
+      const grads = sweep(op, value, mark, targets, options.higherOrder ? MODE_CREATE_GRAPH : 0);
       let i = 0;
-      const structured = list.map((k) => mapTensors(callArgs[k], () => grads[i++]));
+      const structured = structures.map((s) => mapTensors(s, () => grads[i++]));
       const g = typeof argnums === 'number' ? structured[0] : structured;
       keep = [value, ...grads, ...tensorsIn(aux)];
       return options.hasAux ? [[value, aux], g] : [value, g];
@@ -125,8 +182,10 @@ export function valueAndGrad<A extends unknown[]>(f: (...args: A) => any, option
 }
 
 /** grad(f)(...args) → ∂f/∂args[argnums] (see valueAndGrad); with hasAux, [gradient, aux]. */
-export function grad<A extends unknown[]>(f: (...args: A) => any, options: GradOptions = {}) {
-  const vg = valueAndGrad(f, options);
+export function grad<A extends unknown[]>(f: (...args: A) => any, opts?: GradOptions) {
+  if (arguments.length > 2) checkArity('grad', arguments, 2, 'f, { argnums, hasAux, higherOrder }');
+  const options = GRAD.parse(opts);
+  const vg = makeValueAndGrad('grad', f, options);
   return (...args: A): any => {
     const [value, g] = vg(...args);
     if (!options.hasAux) { value.dispose(); return g; }
@@ -141,16 +200,21 @@ const levels: number[] = [];
 
 /**
  * dlfeval(fn, ...args): runs fn with every tensor in args traced, as MATLAB's dlfeval does, so
- * that dlgradient can be called inside. Returns what fn returns; everything else fn made is freed.
+ * that dlgradient can be called inside. A network (Module) among the args has its learnables
+ * traced, wherever its forward pass uses them. Returns what fn returns; everything else fn made
+ * is freed.
  */
 export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
   requireInit('dlfeval');
+  checkFunction('dlfeval', fn);
   openScope('dlfeval');
   levels.push(wasm.tapeBegin());
   let keep: Tensor[] = [];
   try {
-    const traced = args.map((a, k) => mapTensors(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', `argument ${k}`) : t)));
-    const result = fn(...traced);
+    const standIns = new Map<Tensor, Tensor>();
+    const traced = args.map((a, k) => watchArgument(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', `argument ${k + 1}`) : t), standIns)[0]);
+    const result = withStandIns(standIns, () => fn(...traced));
+    if (result instanceof Promise) throw new ValueError('dlfeval: the function returned a Promise; dlfeval evaluates a synchronous function');
     keep = tensorsIn(result);
     return result;
   } finally {
@@ -160,34 +224,70 @@ export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
   }
 }
 
-export interface DlgradientOptions {
+const DLGRADIENT = options('dlgradient', {
   /** record the sweep so its results can be differentiated again (MATLAB's name) */
-  EnableHigherDerivatives?: boolean;
+  EnableHigherDerivatives: opt.boolean,
   /** kept for MATLAB compatibility: the trace is always retained until dlfeval returns */
-  RetainData?: boolean;
+  RetainData: opt.boolean,
+});
+export type DlgradientOptions = OptionsOf<typeof DLGRADIENT>;
+
+/**
+ * Splits dlgradient's arguments after y into the differentiated x1, …, xk and the options:
+ * MATLAB's name-value pairs (`'EnableHigherDerivatives', true`, names matched case-insensitively
+ * as MATLAB does) or a trailing object that holds no tensor.
+ */
+function dlgradientArgs(rest: unknown[]): [unknown[], DlgradientOptions] {
+  while (rest.length > 0 && rest[rest.length - 1] === undefined) rest = rest.slice(0, -1);
+  const firstName = rest.findIndex((v) => typeof v === 'string');
+  if (firstName !== -1) {
+    const pairs = rest.slice(firstName);
+    if (pairs.length % 2 !== 0) throw new ValueError(`dlgradient: name-value arguments come in pairs; '${String(pairs[pairs.length - 1])}' has no value`);
+    const opts: Record<string, unknown> = {};
+    for (let i = 0; i < pairs.length; i += 2) {
+      const name = pairs[i];
+      if (typeof name !== 'string') throw new ValueError(`dlgradient: expected an option name at argument ${firstName + i + 2}, got ${describeValue(name)}`);
+      const key = DLGRADIENT.keys.find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+      opts[key] = pairs[i + 1];
+    }
+    return [rest.slice(0, firstName), DLGRADIENT.parse(opts)];
+  }
+  const last = rest[rest.length - 1];
+  if (rest.length > 1 && isPlainObject(last) && tensorsIn(last).length === 0) return [rest.slice(0, -1), DLGRADIENT.parse(last)];
+  return [rest, {}];
 }
 
 /**
- * dlgradient(y, x): the gradient of scalar y with respect to x (a tensor, an array or an object
- * of tensors, returned in the same structure). Only inside dlfeval, as in MATLAB.
+ * dlgradient(y, x1, …, xk, options?): the gradients of scalar y with respect to x1 … xk, as
+ * MATLAB's [g1, …, gk] = dlgradient(y, x1, …, xk): one gradient for one x, an array of k for
+ * several. Each x is a tensor, an array or object of tensors (gradients in the same structure),
+ * or a network (Module), whose gradient is an object by parameter name. Only inside dlfeval, as
+ * in MATLAB. Options: `{ EnableHigherDerivatives }` or MATLAB's name-value pairs.
  */
-export function dlgradient(y: Tensor, x: unknown, options: DlgradientOptions = {}): any {
+export function dlgradient(y: Tensor, ...rest: unknown[]): any {
   requireInit('dlgradient');
   if (levels.length === 0) throw new NotDifferentiableError('dlgradient: call it inside a function evaluated with dlfeval');
+  const [xs, opts] = dlgradientArgs(rest);
+  if (xs.length === 0) throw new ValueError('dlgradient: give at least one x to differentiate with respect to: dlgradient(y, x1, …, xk)');
   const value = checkScalarOutput('dlgradient', y);
-  const targets = tensorsIn(x);
-  if (targets.length === 0) throw new ValueError('dlgradient: x holds no tensor');
+  const structures = xs.map((x, k) => {
+    const s = x instanceof Module ? Object.fromEntries(x._ownNamedParameters().map(([n, t]) => [n, resolve(t)])) : mapTensors(x, resolve);
+    if (leaves(s).length === 0) throw new ValueError(`dlgradient: x${xs.length > 1 ? k + 1 : ''} holds no tensor (${describeValue(x)})`);
+    return s;
+  });
+  const targets = structures.flatMap(leaves);
   views();
   for (const t of targets) {
     const id = t.use('dlgradient (x)');
     if ((I32[recordWord(id) + 5] & F_NEEDS_GRAD) === 0) {
-      throw new NotDifferentiableError(`dlgradient: x (shape ${formatShape(t.dims)}) is not traced: differentiate with respect to dlfeval's inputs or values computed from them`);
+      throw new NotDifferentiableError(`dlgradient: x (shape ${formatShape(t.dims)}) is not traced: differentiate with respect to dlfeval's inputs (tensors or a network's learnables) or values computed from them`);
     }
   }
   const grads = sweep('dlgradient', value, levels[levels.length - 1], targets,
-    options.EnableHigherDerivatives ? MODE_CREATE_GRAPH : 0);
+    opts.EnableHigherDerivatives ? MODE_CREATE_GRAPH : 0);
   let i = 0;
-  return mapTensors(x, () => grads[i++]);
+  const out = structures.map((s) => mapTensors(s, () => grads[i++]));
+  return xs.length === 1 ? out[0] : out;
 }
 
 // ————————————————————————————————————————————————————— trace: the seed's two tables

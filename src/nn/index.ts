@@ -1,6 +1,6 @@
 // torch.nn for wasmgrad: the module system, layers and initialisers.
 
-export { Module, functionalCall, type StateDict, type LoadOptions } from './module.js';
+export { Module, functionalCall, Parameter, Buffer, type StateDict, type LoadOptions, type BufferOptions } from './module.js';
 export * as init from './init.js';
 export {
   Identity, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Embedding,

@@ -3,20 +3,175 @@
 // names ('0.weight', 'features.1.bias', 'bn.running_mean', …) so weights move between the two.
 //
 // Parameters are plain kept tensors owned by their module: replacing one disposes the old, and
-// optimizers update them in place. functionalCall runs a module with other tensors in place of
-// its own — that is how valueAndGrad differentiates a network (its watched copies go in).
+// optimizers update them in place. Differentiating with respect to a module (valueAndGrad(f)(net),
+// dlfeval(f, net), functionalCall) puts stand-ins in place of its tensors by tensor identity, so
+// a tensor tied under several names, or read from a field, is differentiated wherever it is used.
 
 import { Tensor, type DTypeName } from '../tensor.js';
 import { keep } from '../scope.js';
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { castTo } from '../ops/common.js';
 import { wasm, requireInit } from '../runtime.js';
+import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from '../options.js';
 
 export type StateDict = Record<string, Tensor>;
 
-export interface LoadOptions {
+const LOAD_OPTIONS = options('Module.loadStateDict', {
   /** every name must match both ways (default true, as PyTorch) */
-  strict?: boolean;
+  strict: opt.boolean,
+});
+export type LoadOptions = OptionsOf<typeof LOAD_OPTIONS>;
+const BUFFER_OPTIONS = options('Module.registerBuffer', {
+  /** part of stateDict() and saved files (default true, as PyTorch's persistent) */
+  persistent: opt.boolean,
+});
+export type BufferOptions = OptionsOf<typeof BUFFER_OPTIONS>;
+
+// ———————————————————————————————————————————— stand-ins by tensor identity
+//
+// While a differentiated call runs (valueAndGrad or dlfeval over a module or tensors it holds,
+// functionalCall), each tensor it differentiates is replaced by a stand-in wherever a module
+// exposes it: fields, param()/buffer(), parameters(), stateDict(). The map is keyed by the tensor,
+// not by its name, so a tensor tied under several names or modules resolves to one stand-in
+// everywhere and gets one gradient, the sum of all its uses.
+
+const standIns: Map<Tensor, Tensor>[] = [];
+
+/** The tensor a module uses for its own tensor t now: the innermost stand-in, else t itself. */
+export function resolve<T extends Tensor | null | undefined>(t: T): T {
+  for (let i = standIns.length - 1; i >= 0; i--) {
+    const s = standIns[i].get(t as Tensor);
+    if (s !== undefined) return s as T;
+  }
+  return t;
+}
+
+/** @internal runs fn with `map` (own tensor → stand-in) in force for every module. */
+export function withStandIns<R>(map: Map<Tensor, Tensor>, fn: () => R): R {
+  if (map.size === 0) return fn();
+  standIns.push(map);
+  try {
+    return fn();
+  } finally {
+    standIns.pop();
+  }
+}
+
+// ———————————————————————————————————————————— fields, as PyTorch's __setattr__
+//
+// A Module is a Proxy over itself, so that assigning a field registers what it holds, as PyTorch
+// does for modules and parameters: a Module becomes a submodule, a float Tensor a parameter
+// (nn.Parameter(t) says so explicitly; nn.Buffer(t) makes it a buffer), a non-float Tensor
+// (indices, masks) a non-persistent buffer. The field then reads through the registry, so
+// `this.w` in forward is the differentiated stand-in. Fields whose name starts with '_' and
+// values that are neither stay plain fields.
+
+const bufferMarks = new WeakMap<Tensor, boolean>();
+
+/** torch.nn.Parameter: a float tensor that, assigned to a module's field, is a parameter (what a float tensor in a field is anyway). */
+export function Parameter<T extends Tensor>(t: T): T {
+  if (arguments.length > 1) checkArity('nn.Parameter', arguments, 1, 'tensor');
+  if (!(t instanceof Tensor)) throw new ValueError(`nn.Parameter: expected a Tensor, got ${describeValue(t)}`);
+  t.use('nn.Parameter');
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`nn.Parameter: a parameter must be float32 or float64, got ${t.dtype} ${formatShape(t.dims)}`);
+  bufferMarks.delete(t);
+  return t;
+}
+
+/** torch.nn.Buffer: a tensor that, assigned to a module's field, is registered as a buffer (state, not learned). */
+export function Buffer<T extends Tensor>(t: T, opts?: BufferOptions): T {
+  if (arguments.length > 2) checkArity('nn.Buffer', arguments, 2, 'tensor, { persistent }');
+  if (!(t instanceof Tensor)) throw new ValueError(`nn.Buffer: expected a Tensor, got ${describeValue(t)}`);
+  bufferMarks.set(t, BUFFER_OPTIONS.parse(opts, 'nn.Buffer').persistent ?? true);
+  return t;
+}
+
+/** the Proxy of a module's target object (set once, in the constructor) */
+const PROXY = Symbol('wasmgrad.module.proxy');
+
+const fieldTraps: ProxyHandler<Module> = {
+  set(target, key, value, receiver) {
+    if (typeof key === 'string' && assignField(receiver as Module, target, key, value)) return true;
+    return Reflect.set(target, key, value, receiver);
+  },
+  defineProperty(target, key, desc) {
+    // Class fields are defined, not assigned. A field declared without an initialiser defines
+    // undefined after the base constructor ran, which must not clear what that registered.
+    if (typeof key === 'string' && 'value' in desc && !(desc.value === undefined && registeredName(target, key))) {
+      if (assignField((target as any)[PROXY] as Module, target, key, desc.value)) return true;
+    }
+    return Reflect.defineProperty(target, key, desc);
+  },
+};
+
+function registeredName(m: Module, key: string): boolean {
+  return m._parameters.has(key) || m._buffers.has(key) || m._modules.has(key);
+}
+
+/** Registers a field's value where PyTorch would; false for a plain field. */
+function assignField(self: Module, target: Module, key: string, value: unknown): boolean {
+  if (key.startsWith('_')) return false;
+  const name = target.constructor.name;
+  if (value instanceof Module) {
+    if (target._modules.get(key) !== value) self.registerModule(key, value);
+    return true;
+  }
+  if (value instanceof Tensor) {
+    const marked = bufferMarks.get(value);
+    if (target._buffers.has(key) || marked !== undefined) {
+      self.registerBuffer(key, value, marked ?? !target._nonPersistent.has(key));
+    } else if (!target._parameters.has(key) && value.isAlive && value.dtype !== 'float32' && value.dtype !== 'float64') {
+      self.registerBuffer(key, value, false);
+    } else {
+      self.registerParameter(key, value);
+    }
+    return true;
+  }
+  if (target._parameters.has(key) || target._buffers.has(key)) {
+    const kind = target._parameters.has(key) ? 'parameter' : 'buffer';
+    if (value !== null && value !== undefined) {
+      throw new ValueError(`${name}: cannot assign ${describeValue(value)} to '${key}', which is a ${kind} (a Tensor or null expected)`);
+    }
+    if (kind === 'parameter') self.registerParameter(key, null); else self.registerBuffer(key, null);
+    return true;
+  }
+  if (target._modules.has(key)) {
+    if (value !== null && value !== undefined) throw new ValueError(`${name}: cannot assign ${describeValue(value)} to '${key}', which is a submodule (a Module or null expected)`);
+    target._modules.delete(key);
+    delete (target as any)[key];
+    return true;
+  }
+  const holdsModules = Array.isArray(value) ? value.some((v) => v instanceof Module)
+    : isPlainObject(value) && Object.values(value).some((v) => v instanceof Module);
+  if (holdsModules) {
+    const [kind, container] = Array.isArray(value) ? ['an array', 'Sequential'] : ['a plain object', 'registerModule per entry'];
+    throw new ValueError(`${name}: field '${key}' holds ${kind} of modules, which would not be registered (their parameters would be neither trained nor saved); ` +
+      `use nn.${container === 'Sequential' ? 'Sequential(...modules)' : container} or registerModule(name, module) for each`);
+  }
+  return false;
+}
+
+/** Makes `module[name]` read the registry (through any stand-in) and assign through registration. */
+function defineAccessor(target: Module, name: string, kind: 'parameter' | 'buffer' | 'module'): void {
+  const own = Object.getOwnPropertyDescriptor(target, name);
+  if (own?.get) return;
+  if (!own && name in target) {
+    // A getter of the class (Linear's `weight`) already reads the registry; a method would be shadowed.
+    if (typeof (target as any)[name] === 'function') {
+      throw new ValueError(`${target.constructor.name}: cannot register ${kind} '${name}': the module has a method of that name`);
+    }
+    for (let p = Object.getPrototypeOf(target); p !== null; p = Object.getPrototypeOf(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, name);
+      if (d) { if (d.get) return; break; }
+    }
+  }
+  const params = target._parameters, buffers = target._buffers, modules = target._modules;
+  const get = kind === 'module' ? () => modules.get(name)
+    : kind === 'parameter' ? () => resolve(params.get(name) ?? null)
+      : () => resolve(buffers.get(name) ?? null);
+  Object.defineProperty(target, name, {
+    get, set(v) { assignField((target as any)[PROXY], target, name, v); }, enumerable: true, configurable: true,
+  });
 }
 
 export abstract class Module {
@@ -25,8 +180,14 @@ export abstract class Module {
   /** @internal */ readonly _parameters = new Map<string, Tensor | null>();
   /** @internal */ readonly _buffers = new Map<string, Tensor | null>();
   /** @internal */ readonly _modules = new Map<string, Module>();
-  /** @internal tensors standing in for this module's own parameters and buffers (functionalCall) */
-  _override: Map<string, Tensor> | undefined;
+  /** @internal buffers left out of stateDict() (PyTorch's persistent=False) */
+  readonly _nonPersistent = new Set<string>();
+
+  constructor() {
+    const proxy = new Proxy(this, fieldTraps);
+    Object.defineProperty(this, PROXY, { value: proxy });
+    return proxy;
+  }
 
   /** The module's computation, following its mode (training behaviour unless in eval mode). */
   abstract forward(...inputs: any[]): any;
@@ -49,29 +210,52 @@ export abstract class Module {
   }
 
   train(mode = true): this {
+    if (arguments.length > 1) checkArity('Module.train', arguments, 1, 'mode?');
     if (typeof mode !== 'boolean') throw new ValueError(`train: mode must be a boolean, got ${typeof mode}`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
 
-  /** Registers (or replaces, disposing the old) a parameter; the module keeps and owns it. */
+  /**
+   * Registers (or replaces, disposing the old) a parameter; the module keeps and owns it, and
+   * `this[name]` reads it (the differentiated stand-in inside valueAndGrad, as PyTorch's attribute).
+   */
   registerParameter(name: string, t: Tensor | null): Tensor | null {
+    if (arguments.length > 2) checkArity('Module.registerParameter', arguments, 2, 'name, tensor');
     this.checkName('registerParameter', name, this._buffers, 'a buffer');
-    return this.own(this._parameters, name, t);
+    if (this._modules.has(name)) throw new ValueError(`registerParameter: '${name}' is already a submodule`);
+    if (t !== null && t instanceof Tensor && t.isAlive && t.dtype !== 'float32' && t.dtype !== 'float64') {
+      throw new DTypeError(`registerParameter: '${name}' is a ${t.dtype} tensor of shape ${formatShape(t.dims)}; a parameter must be float32 or float64 (register it with registerBuffer)`);
+    }
+    const r = this.own(this._parameters, name, t);
+    defineAccessor(this, name, 'parameter');
+    return r;
   }
 
-  /** Registers (or replaces) a state buffer, e.g. running statistics. */
-  registerBuffer(name: string, t: Tensor | null): Tensor | null {
+  /**
+   * Registers (or replaces) a state buffer, e.g. running statistics. A non-persistent buffer
+   * (`registerBuffer(name, t, false)` or `{ persistent: false }`, as PyTorch's persistent=False)
+   * is left out of stateDict() and saved files.
+   */
+  registerBuffer(name: string, t: Tensor | null, persistent: boolean | BufferOptions = true): Tensor | null {
+    if (arguments.length > 3) checkArity('Module.registerBuffer', arguments, 3, 'name, tensor, persistent?');
+    const keepIt = typeof persistent === 'boolean' ? persistent : (BUFFER_OPTIONS.parse(persistent).persistent ?? true);
     this.checkName('registerBuffer', name, this._parameters, 'a parameter');
-    return this.own(this._buffers, name, t);
+    if (this._modules.has(name)) throw new ValueError(`registerBuffer: '${name}' is already a submodule`);
+    const r = this.own(this._buffers, name, t);
+    if (keepIt) this._nonPersistent.delete(name); else this._nonPersistent.add(name);
+    defineAccessor(this, name, 'buffer');
+    return r;
   }
 
-  /** Adds a child module under `name` (its parameters become 'name.…'); returns it. */
+  /** Adds a child module under `name` (its parameters become 'name.…'); `this[name]` reads it; returns it. */
   registerModule<M extends Module>(name: string, m: M): M {
-    if (!(m instanceof Module)) throw new ValueError(`registerModule: '${name}' must be a Module, got ${m === null ? 'null' : typeof m}`);
+    if (arguments.length > 2) checkArity('Module.registerModule', arguments, 2, 'name, module');
+    if (!(m instanceof Module)) throw new ValueError(`registerModule: '${name}' must be a Module, got ${describeValue(m)}`);
     this.checkName('registerModule', name, this._parameters, 'a parameter');
     if (this._buffers.has(name)) throw new ValueError(`registerModule: '${name}' is already a buffer`);
     this._modules.set(name, m);
+    defineAccessor(this, name, 'module');
     return m;
   }
 
@@ -83,7 +267,7 @@ export abstract class Module {
   }
 
   private own(map: Map<string, Tensor | null>, name: string, t: Tensor | null): Tensor | null {
-    if (t !== null && !(t instanceof Tensor)) throw new ValueError(`${name}: expected a Tensor or null, got ${typeof t}`);
+    if (t !== null && !(t instanceof Tensor)) throw new ValueError(`${name}: expected a Tensor or null, got ${describeValue(t)}`);
     const old = map.get(name);
     if (t !== null) keep(t);
     map.set(name, t);
@@ -99,18 +283,14 @@ export abstract class Module {
     return false;
   }
 
-  /** @internal a parameter for forward: the functionalCall stand-in, else the module's own. */
+  /** A parameter for forward (the stand-in inside a differentiated call), as `this[name]` reads it. */
   param(name: string): Tensor | undefined {
-    const o = this._override?.get(name);
-    if (o) return o;
-    return this._parameters.get(name) ?? undefined;
+    return resolve(this._parameters.get(name)) ?? undefined;
   }
 
-  /** @internal a buffer for forward (functionalCall stand-ins too). */
+  /** A buffer for forward (functionalCall stand-ins too), as `this[name]` reads it. */
   buffer(name: string): Tensor | undefined {
-    const o = this._override?.get(name);
-    if (o) return o;
-    return this._buffers.get(name) ?? undefined;
+    return resolve(this._buffers.get(name)) ?? undefined;
   }
 
   /** This module and every descendant, depth first (PyTorch's modules()). */
@@ -130,20 +310,27 @@ export abstract class Module {
   children(): Module[] { return [...this._modules.values()]; }
   namedChildren(): [string, Module][] { return [...this._modules]; }
 
-  /** [name, parameter] in PyTorch's order, each tensor once. */
-  namedParameters(): [string, Tensor][] { return this.collect((m) => m._parameters); }
+  /**
+   * [name, parameter] in PyTorch's order, each tensor once (a tied tensor under its first name).
+   * Inside a differentiated call these are the stand-ins, so a penalty over parameters() is
+   * differentiated too.
+   */
+  namedParameters(): [string, Tensor][] { return this.collect((m) => m._parameters, true); }
   parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
-  namedBuffers(): [string, Tensor][] { return this.collect((m) => m._buffers); }
+  namedBuffers(): [string, Tensor][] { return this.collect((m) => m._buffers, true); }
   buffers(): Tensor[] { return this.namedBuffers().map(([, t]) => t); }
 
-  private collect(pick: (m: Module) => Map<string, Tensor | null>): [string, Tensor][] {
+  /** @internal the module's own parameters, never stand-ins (what optimizers update and differentiation watches). */
+  _ownNamedParameters(): [string, Tensor][] { return this.collect((m) => m._parameters, false); }
+
+  private collect(pick: (m: Module) => Map<string, Tensor | null>, standIn: boolean): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
       for (const [name, t] of pick(m)) {
         if (t === null || seen.has(t)) continue;
         seen.add(t);
-        out.push([prefix ? `${prefix}.${name}` : name, t]);
+        out.push([prefix ? `${prefix}.${name}` : name, standIn ? resolve(t) : t]);
       }
     }
     return out;
@@ -153,45 +340,68 @@ export abstract class Module {
   parameterDict(): StateDict { return Object.fromEntries(this.namedParameters()); }
 
   /**
-   * Parameters and buffers by PyTorch's state-dict names, in PyTorch's order (each module's own
-   * parameters, then its buffers, then its children). The tensors are the module's own (not copies).
+   * Parameters and persistent buffers by PyTorch's state-dict names, in PyTorch's order (each
+   * module's own parameters, then its buffers, then its children). A tensor tied under several
+   * names appears once, under its first name (as safetensors' save_model keeps one of tied
+   * tensors); loadStateDict restores it under any of its names. The tensors are the module's own
+   * (not copies), or their stand-ins inside a differentiated call.
    */
   stateDict(): StateDict {
     const out: StateDict = {};
-    const walk = (m: Module, prefix: string): void => {
-      for (const [n, t] of m._parameters) if (t) out[prefix + n] = t;
-      for (const [n, t] of m._buffers) if (t) out[prefix + n] = t;
-      for (const [n, c] of m._modules) walk(c, `${prefix}${n}.`);
+    for (const [name, t] of this.stateEntries()) if (!(name in out) && t.canonical) out[name] = resolve(t.tensor);
+    return out;
+  }
+
+  /** Every state-dict name with its own tensor; `canonical` marks the first name of each tensor. */
+  private stateEntries(): [string, { tensor: Tensor; canonical: boolean }][] {
+    const out: [string, { tensor: Tensor; canonical: boolean }][] = [];
+    const seen = new Set<Tensor>();
+    const walk = (m: Module, prefix: string, path: Set<Module>): void => {
+      if (path.has(m)) return;
+      path.add(m);
+      const add = (n: string, t: Tensor | null) => {
+        if (!t) return;
+        out.push([prefix + n, { tensor: t, canonical: !seen.has(t) }]);
+        seen.add(t);
+      };
+      for (const [n, t] of m._parameters) add(n, t);
+      for (const [n, t] of m._buffers) if (!m._nonPersistent.has(n)) add(n, t);
+      for (const [n, c] of m._modules) walk(c, `${prefix}${n}.`, path);
+      path.delete(m);
     };
-    walk(this, '');
+    walk(this, '', new Set());
     return out;
   }
 
   /**
    * Copies a state dict's values into the module's tensors (in place, so optimizers keep their
-   * references). Everything is checked first — names, shapes, dtypes — so a failed load changes
-   * nothing. float64 ⇄ float32 is an error (wasmgrad never converts silently); an int32 buffer
-   * takes int32 values.
+   * references, and tied tensors stay tied). Everything is checked first — names, shapes, dtypes —
+   * so a failed load changes nothing. A tied tensor may come under any of its names (PyTorch's
+   * state_dict lists every name; stateDict() and saved files the first). float64 ⇄ float32 is an
+   * error (wasmgrad never converts silently); an int32 buffer takes int32 values.
    */
-  loadStateDict(dict: StateDict | Map<string, Tensor>, options: LoadOptions = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+  loadStateDict(dict: StateDict | Map<string, Tensor>, options?: LoadOptions): { missingKeys: string[]; unexpectedKeys: string[] } {
     requireInit('loadStateDict');
-    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict ?? {}));
-    if (dict === null || typeof dict !== 'object') throw new ValueError(`loadStateDict: expected an object of tensors by name, got ${dict === null ? 'null' : typeof dict}`);
-    const strict = options.strict ?? true;
-    const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !entries.has(k));
-    const unexpectedKeys = [...entries.keys()].filter((k) => !(k in own));
+    if (arguments.length > 2) checkArity('Module.loadStateDict', arguments, 2, 'stateDict, { strict }');
+    if (dict === null || typeof dict !== 'object') throw new ValueError(`loadStateDict: expected an object of tensors by name, got ${describeValue(dict)}`);
+    const strict = LOAD_OPTIONS.parse(options).strict ?? true;
+    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const names = new Map(this.stateEntries());
+    const covered = new Set<Tensor>();
+    for (const k of entries.keys()) { const e = names.get(k); if (e) covered.add(e.tensor); }
+    const missingKeys = [...names].filter(([, e]) => e.canonical && !covered.has(e.tensor)).map(([k]) => k);
+    const unexpectedKeys = [...entries.keys()].filter((k) => !names.has(k));
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
       const parts: string[] = [];
       if (missingKeys.length) parts.push(`missing key(s): ${missingKeys.map((k) => `'${k}'`).join(', ')}`);
       if (unexpectedKeys.length) parts.push(`unexpected key(s): ${unexpectedKeys.map((k) => `'${k}'`).join(', ')}`);
       throw new ValueError(`loadStateDict: the state dict does not match the module (${parts.join('; ')}); nothing was loaded`);
     }
-    const pairs: [Tensor, Tensor][] = [];
-    for (const [name, target] of Object.entries(own)) {
-      const src = entries.get(name);
-      if (src === undefined) continue;
-      if (!(src instanceof Tensor)) throw new ValueError(`loadStateDict: '${name}' must be a Tensor, got ${src === null ? 'null' : typeof src}; nothing was loaded`);
+    const pairs = new Map<Tensor, [string, Tensor]>();
+    for (const [name, src] of entries) {
+      const target = names.get(name)?.tensor;
+      if (target === undefined) continue;
+      if (!(src instanceof Tensor)) throw new ValueError(`loadStateDict: '${name}' must be a Tensor, got ${describeValue(src)}; nothing was loaded`);
       src.use(`loadStateDict ('${name}')`);
       if (formatShape(src.dims) !== formatShape(target.dims)) {
         throw new ShapeError(`loadStateDict: size mismatch for '${name}': the state dict has shape ${formatShape(src.dims)}, the module has ${formatShape(target.dims)}; nothing was loaded`);
@@ -199,9 +409,13 @@ export abstract class Module {
       if (src.dtype !== target.dtype) {
         throw new DTypeError(`loadStateDict: dtype mismatch for '${name}': the state dict has ${src.dtype}, the module has ${target.dtype}; nothing was loaded`);
       }
-      pairs.push([target, src]);
+      const earlier = pairs.get(target);
+      if (earlier && earlier[1] !== src) {
+        throw new ValueError(`loadStateDict: '${earlier[0]}' and '${name}' name one tied tensor of the module but the state dict gives two different tensors; nothing was loaded`);
+      }
+      pairs.set(target, [name, src]);
     }
-    for (const [target, src] of pairs) if (target !== src) copyInto(target, src);
+    for (const [target, [, src]] of pairs) if (target !== src) copyInto(target, src);
     return { missingKeys, unexpectedKeys };
   }
 
@@ -284,31 +498,36 @@ export function copyInto(dst: Tensor, src: Tensor): void {
 
 /**
  * torch.func.functional_call: runs module.forward(...args) with the tensors of `params` (by
- * state-dict name) in place of the module's own parameters or buffers. The module itself is
- * left unchanged; names it does not have are an error.
+ * state-dict name) in place of the module's own parameters or buffers. The stand-ins follow the
+ * tensors, not the names: a tensor tied under several names is replaced under all of them (as
+ * PyTorch's tie_weights=True), wherever the module reads it. The module itself is left unchanged;
+ * names it does not have are an error, and so are two different tensors for one tied tensor.
  */
 export function functionalCall(module: Module, params: StateDict | Map<string, Tensor>, ...args: any[]): any {
-  if (!(module instanceof Module)) throw new ValueError(`functionalCall: expected a Module, got ${module === null ? 'null' : typeof module}`);
-  const entries = params instanceof Map ? [...params] : Object.entries(params ?? {});
+  if (!(module instanceof Module)) throw new ValueError(`functionalCall: expected a Module, got ${describeValue(module)}`);
+  if (params === null || typeof params !== 'object') throw new ValueError(`functionalCall: params must be an object of tensors by state-dict name, got ${describeValue(params)}`);
+  const entries = params instanceof Map ? [...params] : Object.entries(params);
   const byPath = new Map(module.namedModules());
-  const plan = new Map<Module, Map<string, Tensor>>();
+  const map = new Map<Tensor, Tensor>();
+  const nameOf = new Map<Tensor, string>();
   for (const [name, t] of entries) {
     const dot = name.lastIndexOf('.');
     const owner = byPath.get(dot < 0 ? '' : name.slice(0, dot));
     const local = name.slice(dot + 1);
-    if (!owner || (!owner._parameters.has(local) && !owner._buffers.has(local))) {
-      throw new ValueError(`functionalCall: the module has no parameter or buffer '${name}'`);
+    const own = owner?._parameters.get(local) ?? owner?._buffers.get(local);
+    if (!owner || own === undefined) {
+      const names = Object.keys(module.stateDict());
+      const near = nearestKey(name, names);
+      throw new ValueError(`functionalCall: the module has no parameter or buffer '${name}'${near ? `. Did you mean '${near}'?` : ''}`);
     }
-    if (!(t instanceof Tensor)) throw new ValueError(`functionalCall: '${name}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-    let m = plan.get(owner);
-    if (!m) plan.set(owner, (m = new Map()));
-    m.set(local, t);
+    if (!(t instanceof Tensor)) throw new ValueError(`functionalCall: '${name}' must be a Tensor, got ${describeValue(t)}`);
+    if (own === null) throw new ValueError(`functionalCall: '${name}' is None in the module (nothing to replace)`);
+    const earlier = map.get(own);
+    if (earlier !== undefined && earlier !== t) {
+      throw new ValueError(`functionalCall: '${nameOf.get(own)}' and '${name}' name one tied tensor of the module but were given two different tensors`);
+    }
+    map.set(own, t);
+    nameOf.set(own, name);
   }
-  const saved = [...plan.keys()].map((m) => [m, m._override] as const);
-  for (const [m, o] of plan) m._override = o;
-  try {
-    return module.forward(...args);
-  } finally {
-    for (const [m, o] of saved) m._override = o;
-  }
+  return withStandIns(map, () => module.forward(...args));
 }
