@@ -7,7 +7,8 @@
 import { Tensor } from '../tensor.js';
 import { wasm } from '../runtime.js';
 import { ValueError } from '../errors.js';
-import { finiteNumber, checkOptionsObject } from './options.js';
+import { finiteNumber } from './options.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { tidy } from '../scope.js';
 import { floatOperand, normAxis, disposeAll, call, requireInit, Op } from './common.js';
 import { where, erf, tanh, sigmoid, softplus as softplusUnit, log1p, exp, expm1 } from './elementwise.js';
@@ -38,19 +39,27 @@ function softmaxOp(op: Op, name: string, x: Tensor, axis: number): Tensor {
  * exp(x) / Σ exp(x) along `axis` (default: the last), stable for any magnitude (the slice's
  * max is subtracted first). A slice holding NaN or +inf gives NaN, as in PyTorch.
  */
-export function softmax(x: Tensor, axis = -1): Tensor { return softmaxOp(Op.softmax, 'softmax', x, axis); }
+export function softmax(x: Tensor, axis = -1): Tensor {
+  if (arguments.length > 2) checkArity('softmax', arguments, 2, 'x, axis?');
+  return softmaxOp(Op.softmax, 'softmax', x, axis);
+}
 
 /** x − logsumexp(x) along `axis` (default: the last), computed in one stable pass. */
-export function logSoftmax(x: Tensor, axis = -1): Tensor { return softmaxOp(Op.logSoftmax, 'logSoftmax', x, axis); }
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  if (arguments.length > 2) checkArity('logSoftmax', arguments, 2, 'x, axis?');
+  return softmaxOp(Op.logSoftmax, 'logSoftmax', x, axis);
+}
 
 /** x where x > 0, else negativeSlope·x (PyTorch's default slope 0.01). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  if (arguments.length > 2) checkArity('leakyRelu', arguments, 2, 'x, negativeSlope?');
   finiteNumber('leakyRelu', negativeSlope, 'negativeSlope');
   return composite('leakyRelu', x, (v) => where(v.gt(0), v, v.mul(negativeSlope)));
 }
 
 /** x where x > 0, else alpha·(exp(x) − 1). */
 export function elu(x: Tensor, alpha = 1): Tensor {
+  if (arguments.length > 2) checkArity('elu', arguments, 2, 'x, alpha?');
   finiteNumber('elu', alpha, 'alpha');
   return composite('elu', x, (v) => where(v.gt(0), v, expm1(v).mul(alpha)));
 }
@@ -63,7 +72,11 @@ export function selu(x: Tensor): Tensor {
   return composite('selu', x, (v) => where(v.gt(0), v, expm1(v).mul(SELU_ALPHA)).mul(SELU_SCALE));
 }
 
-export interface GeluOptions { approximate?: 'none' | 'tanh' }
+const GELU = options('gelu', {
+  /** 'none' (default): the exact erf form; 'tanh': PyTorch's tanh approximation */
+  approximate: opt.any<'none' | 'tanh'>(),
+});
+export type GeluOptions = OptionsOf<typeof GELU>;
 
 const SQRT1_2 = 0.7071067811865476;
 const SQRT_2_OVER_PI = 0.7978845608028654;
@@ -72,9 +85,9 @@ const SQRT_2_OVER_PI = 0.7978845608028654;
  * x·Φ(x) = x/2·(1 + erf(x/√2)); with { approximate: 'tanh' } PyTorch's
  * x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
  */
-export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
-  checkOptionsObject('gelu', options);
-  const approximate = options.approximate ?? 'none';
+export function gelu(x: Tensor, opts?: GeluOptions): Tensor {
+  if (arguments.length > 2) checkArity('gelu', arguments, 2, 'x, { approximate }');
+  const approximate = GELU.parse(opts).approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   }
@@ -95,6 +108,7 @@ export function mish(x: Tensor): Tensor { return composite('mish', x, (v) => v.m
 
 /** clamp(x, minVal, maxVal) with PyTorch's gradient: 0 at and beyond the bounds. */
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  if (arguments.length > 3) checkArity('hardtanh', arguments, 3, 'x, minVal?, maxVal?');
   finiteNumber('hardtanh', minVal, 'minVal');
   finiteNumber('hardtanh', maxVal, 'maxVal');
   if (minVal > maxVal) throw new ValueError(`hardtanh: minVal (${minVal}) must not exceed maxVal (${maxVal})`);
@@ -106,14 +120,21 @@ export function hardsigmoid(x: Tensor): Tensor {
   return composite('hardsigmoid', x, (v) => where(v.le(-3), 0, where(v.ge(3), 1, v.add(3).div(6))));
 }
 
-export interface SoftplusOptions { beta?: number; threshold?: number }
+const SOFTPLUS = options('softplus', {
+  /** the slope factor (default 1) */
+  beta: opt.any<number>(),
+  /** where beta·x > threshold the result is x itself (default 20) */
+  threshold: opt.any<number>(),
+});
+export type SoftplusOptions = OptionsOf<typeof SOFTPLUS>;
 
 /**
  * log(1 + exp(beta·x)) / beta, reverting to x where beta·x > threshold (PyTorch's defaults
  * beta = 1, threshold = 20).
  */
-export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
-  checkOptionsObject('softplus', options);
+export function softplus(x: Tensor, opts?: SoftplusOptions): Tensor {
+  if (arguments.length > 2) checkArity('softplus', arguments, 2, 'x, { beta, threshold }');
+  const options = SOFTPLUS.parse(opts);
   const beta = finiteNumber('softplus', options.beta ?? 1, 'beta');
   const threshold = finiteNumber('softplus', options.threshold ?? 20, 'threshold');
   if (beta === 1 && threshold === 20) return softplusUnit(x);
@@ -137,15 +158,36 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.softmax = function (axis) { return softmax(this, axis); };
-P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
-P.leakyRelu = function (negativeSlope) { return leakyRelu(this, negativeSlope); };
-P.elu = function (alpha) { return elu(this, alpha); };
+P.softmax = function (axis) {
+  if (arguments.length > 1) checkArity('Tensor.softmax', arguments, 1, 'axis?');
+  return softmax(this, axis);
+};
+P.logSoftmax = function (axis) {
+  if (arguments.length > 1) checkArity('Tensor.logSoftmax', arguments, 1, 'axis?');
+  return logSoftmax(this, axis);
+};
+P.leakyRelu = function (negativeSlope) {
+  if (arguments.length > 1) checkArity('Tensor.leakyRelu', arguments, 1, 'negativeSlope?');
+  return leakyRelu(this, negativeSlope);
+};
+P.elu = function (alpha) {
+  if (arguments.length > 1) checkArity('Tensor.elu', arguments, 1, 'alpha?');
+  return elu(this, alpha);
+};
 P.selu = function () { return selu(this); };
-P.gelu = function (options) { return gelu(this, options); };
+P.gelu = function (options) {
+  if (arguments.length > 1) checkArity('Tensor.gelu', arguments, 1, '{ approximate }');
+  return gelu(this, options);
+};
 P.silu = function () { return silu(this); };
 P.swish = function () { return swish(this); };
 P.mish = function () { return mish(this); };
-P.hardtanh = function (minVal, maxVal) { return hardtanh(this, minVal, maxVal); };
+P.hardtanh = function (minVal, maxVal) {
+  if (arguments.length > 2) checkArity('Tensor.hardtanh', arguments, 2, 'minVal?, maxVal?');
+  return hardtanh(this, minVal, maxVal);
+};
 P.hardsigmoid = function () { return hardsigmoid(this); };
-P.softplus = function (options?: SoftplusOptions) { return softplus(this, options); };
+P.softplus = function (options?: SoftplusOptions) {
+  if (arguments.length > 1) checkArity('Tensor.softplus', arguments, 1, '{ beta, threshold }');
+  return softplus(this, options);
+};

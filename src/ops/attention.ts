@@ -13,6 +13,7 @@ import { logsumexp, amax, mean } from './reduce.js';
 import { matmul, matmulT } from './linalg.js';
 import { reshape, transpose, unsqueeze, squeeze, slice, split } from './shape.js';
 import { dropoutLocal } from './recurrent.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 const describe = (t: Tensor): string => `${t.dtype} ${formatShape(t.dims)}`;
 
@@ -65,35 +66,31 @@ function checkDropout(op: string, name: string, p: unknown): number {
   return p;
 }
 
-function checkOptionsObject(op: string, options: unknown): void {
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object, got ${options === null ? 'null' : typeof options}`);
-  }
-}
-
-export interface SdpaOptions {
+const SDPA = options('scaledDotProductAttention', {
   /**
    * bool: true = takes part in attention (PyTorch's convention here); or a float mask added to
    * the scores. Broadcastable to [..., L, S].
    */
-  attnMask?: Tensor | null;
+  attnMask: opt.any<Tensor | null>(),
   /** attend to keys j <= i only (top-left aligned lower triangle of [L, S]); excludes attnMask */
-  isCausal?: boolean;
+  isCausal: opt.any<boolean>(),
   /** the factor on q·kᵀ (default 1/sqrt(E)) */
-  scale?: number | null;
+  scale: opt.any<number | null>(),
   /** dropout on the attention weights from the seeded generator (default 0) */
-  dropoutP?: number;
-}
+  dropoutP: opt.any<number>(),
+});
+export type SdpaOptions = OptionsOf<typeof SDPA>;
 
 /**
  * torch.nn.functional.scaled_dot_product_attention: softmax(q·kᵀ·scale + mask)·v with q [..., L,
  * E], k [..., S, E], v [..., S, Ev] (batch dims broadcast) → [..., L, Ev]. A row whose scores
  * are all −inf (fully masked) gives zeros, as PyTorch's math backend (its _safe_softmax).
  */
-export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: SdpaOptions = {}): Tensor {
+export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, opts?: SdpaOptions): Tensor {
   const op = 'scaledDotProductAttention';
+  if (arguments.length > 4) checkArity(op, arguments, 4, 'query, key, value, { attnMask, isCausal, scale, dropoutP }');
   requireInit(op);
-  checkOptionsObject(op, options);
+  const options = SDPA.parse(opts);
   const names = ['query', 'key', 'value'];
   [query, key, value].forEach((t, i) => {
     idOf(t, `${op} (${names[i]})`);
@@ -157,23 +154,26 @@ export interface MultiHeadAttentionParams {
   'out_proj.bias'?: Tensor;
 }
 
-export interface MultiHeadAttentionOptions {
-  numHeads: number;
+const MHA = options('multiHeadAttention', {
+  /** the number of heads (required); it must divide the embedding size */
+  numHeads: opt.any<number>(),
   /** query/key/value and the output are [N, L, E] instead of [L, N, E] (default false) */
-  batchFirst?: boolean;
+  batchFirst: opt.any<boolean>(),
   /** [N, S] (or [S] unbatched): bool true = ignore that key (MHA's convention), or a float bias */
-  keyPaddingMask?: Tensor | null;
+  keyPaddingMask: opt.any<Tensor | null>(),
   /** [L, S] or [N·numHeads, L, S]: bool true = not allowed to attend (MHA's convention), or a float bias */
-  attnMask?: Tensor | null;
+  attnMask: opt.any<Tensor | null>(),
   /** also return the attention weights (default true, as PyTorch) */
-  needWeights?: boolean;
+  needWeights: opt.any<boolean>(),
   /** average the returned weights over heads (default true) */
-  averageAttnWeights?: boolean;
+  averageAttnWeights: opt.any<boolean>(),
   /** dropout on the attention weights when training (default 0) */
-  dropout?: number;
+  dropout: opt.any<number>(),
   /** whether dropout applies (default true, as a freshly made torch module) */
-  training?: boolean;
-}
+  training: opt.any<boolean>(),
+});
+/** multiHeadAttention's options: numHeads is required, the rest optional. */
+export type MultiHeadAttentionOptions = OptionsOf<typeof MHA> & { numHeads: number };
 
 const PARAM_NAMES = ['in_proj_weight', 'q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias'];
 
@@ -192,10 +192,11 @@ function requireShape(op: string, name: string, t: Tensor, expected: Shape, why:
  * add_zero_attn are not supported.)
  */
 export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, params: MultiHeadAttentionParams,
-  options: MultiHeadAttentionOptions): [Tensor, Tensor | null] {
+  opts: MultiHeadAttentionOptions): [Tensor, Tensor | null] {
   const op = 'multiHeadAttention';
+  if (arguments.length > 5) checkArity(op, arguments, 5, 'query, key, value, params, { numHeads, ... }');
   requireInit(op);
-  checkOptionsObject(op, options);
+  const options = MHA.parse(opts);
   const names = ['query', 'key', 'value'];
   [query, key, value].forEach((t, i) => {
     idOf(t, `${op} (${names[i]})`);
@@ -345,5 +346,11 @@ declare module '../tensor.js' {
 }
 
 const T = Tensor.prototype;
-T.scaledDotProductAttention = function (key, value, options) { return scaledDotProductAttention(this, key, value, options); };
-T.multiHeadAttention = function (key, value, params, options) { return multiHeadAttention(this, key, value, params, options); };
+T.scaledDotProductAttention = function (key, value, options) {
+  if (arguments.length > 3) checkArity('Tensor.scaledDotProductAttention', arguments, 3, 'key, value, { attnMask, isCausal, scale, dropoutP }');
+  return scaledDotProductAttention(this, key, value, options);
+};
+T.multiHeadAttention = function (key, value, params, options) {
+  if (arguments.length > 4) checkArity('Tensor.multiHeadAttention', arguments, 4, 'key, value, params, { numHeads, ... }');
+  return multiHeadAttention(this, key, value, params, options);
+};

@@ -9,20 +9,22 @@ import { tidy } from '../scope.js';
 import { rand } from '../random.js';
 import { idOf, floatOperand, disposeAll, requireInit } from './common.js';
 import './elementwise.js';
-import { checkOptionsObject } from './options.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
-export interface DropoutOptions {
+const DROPOUT = options('dropout', {
   /** drop elements (default true); false is the identity */
-  training?: boolean;
-}
+  training: opt.any<boolean>(),
+});
+export type DropoutOptions = OptionsOf<typeof DROPOUT>;
 
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1 − p) while training
  * (PyTorch's F.dropout; p = 1 gives x·0). Not training, p = 0 or an empty x: x itself.
  */
-export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+export function dropout(x: Tensor, p = 0.5, opts?: DropoutOptions): Tensor {
+  if (arguments.length > 3) checkArity('dropout', arguments, 3, 'x, p?, { training }');
   requireInit('dropout');
-  checkOptionsObject('dropout', options);
+  const options = DROPOUT.parse(opts);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
     throw new ValueError(`dropout: dropout probability has to be between 0 and 1, but got ${String(p)}`);
   }
@@ -49,4 +51,7 @@ declare module '../tensor.js' {
   }
 }
 
-Tensor.prototype.dropout = function (p, options) { return dropout(this, p, options); };
+Tensor.prototype.dropout = function (p, options) {
+  if (arguments.length > 2) checkArity('Tensor.dropout', arguments, 2, 'p?, { training }');
+  return dropout(this, p, options);
+};

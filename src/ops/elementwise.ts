@@ -8,6 +8,7 @@ import {
   Op, type TensorLike, idOf, asTensor, broadcastShapes, floatPair, floatOperand, castTo, disposeAll,
   call, isFloat, requireInit,
 } from './common.js';
+import { checkArity } from '../options.js';
 
 /** True for two live tensors of one float dtype whose shapes broadcast (the common case). */
 function fastPair(name: string, a: Tensor, b: Tensor): boolean {
@@ -174,6 +175,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 
 /** min(max(x, min), max) as PyTorch's clamp; either bound may be omitted. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  if (arguments.length > 3) checkArity('clamp', arguments, 3, 'x, min?, max?');
   requireInit('clamp');
   idOf(x, 'clamp (x)');
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
@@ -256,7 +258,10 @@ P.softplus = function () { return softplus(this); };
 P.erf = function () { return erf(this); };
 /** PyTorch's Tensor.where(condition, other): self where condition, else other. */
 P.where = function (cond, other) { return where(cond, this, other); };
-P.clamp = function (min, max) { return clamp(this, min, max); };
+P.clamp = function (min, max) {
+  if (arguments.length > 2) checkArity('Tensor.clamp', arguments, 2, 'min?, max?');
+  return clamp(this, min, max);
+};
 P.to = function (dtype) { return this.dtype === dtype ? this : cast(this, dtype); };
 P.float = function () { return this.to('float32'); };
 P.double = function () { return this.to('float64'); };

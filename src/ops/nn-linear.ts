@@ -9,6 +9,7 @@ import { Tensor, dataPointer } from '../tensor.js';
 import { wasm, argsI32, I32, views } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, call, disposeAll, requireInit, isFloat, Op, DType } from './common.js';
+import { checkArity } from '../options.js';
 
 function reshapeRaw(op: string, x: Tensor, dims: readonly number[]): Tensor {
   return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
@@ -35,11 +36,13 @@ function floatDtypes(op: string, named: [Tensor, string][]): void {
  * giving [..., out]. A 1-D W [in] gives [...] (a dot product per row), with a rank-0 bias.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (arguments.length > 3) checkArity('linear', arguments, 3, 'x, weight, bias?');
   return linearAs('linear', x, weight, bias);
 }
 
 /** MATLAB's fullyconnect with PyTorch's layouts: x [..., in], weights [out, in], bias [out]. */
 export function fullyconnect(x: Tensor, weights: Tensor, bias?: Tensor | null): Tensor {
+  if (arguments.length > 3) checkArity('fullyconnect', arguments, 3, 'x, weights, bias?');
   return linearAs('fullyconnect', x, weights, bias);
 }
 
@@ -319,5 +322,8 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.linear = function (weight, bias) { return linear(this, weight, bias); };
+P.linear = function (weight, bias) {
+  if (arguments.length > 2) checkArity('Tensor.linear', arguments, 2, 'weight, bias?');
+  return linear(this, weight, bias);
+};
 P.einsum = function (equation, ...others) { return einsum(equation, this, ...others); };

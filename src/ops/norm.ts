@@ -14,7 +14,8 @@ import { tidy } from '../scope.js';
 import { idOf, floatOperand, disposeAll, call, requireInit } from './common.js';
 import { rsqrt } from './elementwise.js';
 import { reshape, pad, narrow } from './shape.js';
-import { finiteNumber, checkOptionsObject } from './options.js';
+import { finiteNumber } from './options.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
 
@@ -80,12 +81,22 @@ function fromStatistics(x: Tensor, mean: Tensor, variance: Tensor, weight: Tenso
   return x.mul(channelView(alpha, x.rank)).add(channelView(beta, x.rank));
 }
 
-export interface BatchNormOptions {
+const epsSpecs = {
+  /** added to the variance before the square root (default 1e-5) */
+  eps: opt.any<number>(),
+};
+const momentumSpecs = {
+  /** weight of the batch statistic in the running average (default 0.1) */
+  momentum: opt.any<number>(),
+};
+
+const BATCH_NORM = options('batchNorm', {
   /** use batch statistics and update the running ones (default false, as F.batch_norm) */
-  training?: boolean;
-  momentum?: number;
-  eps?: number;
-}
+  training: opt.any<boolean>(),
+  ...momentumSpecs,
+  ...epsSpecs,
+});
+export type BatchNormOptions = OptionsOf<typeof BATCH_NORM>;
 
 /**
  * Batch normalisation over [N, C, *] per channel C. Training mode normalises with the batch mean
@@ -94,9 +105,10 @@ export interface BatchNormOptions {
  * Inference mode (the default, as PyTorch's functional form) uses the running statistics.
  */
 export function batchNorm(input: Tensor, runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined,
-  weight?: Tensor | null, bias?: Tensor | null, options: BatchNormOptions = {}): Tensor {
+  weight?: Tensor | null, bias?: Tensor | null, opts?: BatchNormOptions): Tensor {
   const op = 'batchNorm';
-  checkOptionsObject(op, options);
+  if (arguments.length > 6) checkArity(op, arguments, 6, 'input, runningMean, runningVar, weight?, bias?, { training, momentum, eps }');
+  const options = BATCH_NORM.parse(opts);
   const training = checkBool(op, options.training ?? false, 'training');
   const momentum = checkMomentum(op, options.momentum ?? 0.1);
   const eps = checkEps(op, options.eps ?? 1e-5);
@@ -127,14 +139,15 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null | undefined,
   }
 }
 
-export interface LayerNormOptions { eps?: number }
+const LAYER_NORM = options('layerNorm', epsSpecs);
+export type LayerNormOptions = OptionsOf<typeof LAYER_NORM>;
 
 /** Normalises over the trailing dims given by normalizedShape; weight and bias have that shape. */
 export function layerNorm(input: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null,
-  bias?: Tensor | null, options: LayerNormOptions = {}): Tensor {
+  bias?: Tensor | null, opts?: LayerNormOptions): Tensor {
   const op = 'layerNorm';
-  checkOptionsObject(op, options);
-  const eps = checkEps(op, options.eps ?? 1e-5);
+  if (arguments.length > 5) checkArity(op, arguments, 5, 'input, normalizedShape, weight?, bias?, { eps }');
+  const eps = checkEps(op, LAYER_NORM.parse(opts).eps ?? 1e-5);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ValueError(`${op}: normalizedShape must be a size or a list of sizes, got ${String(normalizedShape)}`);
@@ -158,14 +171,15 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
   }
 }
 
-export interface GroupNormOptions { eps?: number }
+const GROUP_NORM = options('groupNorm', epsSpecs);
+export type GroupNormOptions = OptionsOf<typeof GROUP_NORM>;
 
 /** Normalises each of numGroups channel groups of every sample of [N, C, *]; weight, bias [C]. */
 export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null,
-  options: GroupNormOptions = {}): Tensor {
+  opts?: GroupNormOptions): Tensor {
   const op = 'groupNorm';
-  checkOptionsObject(op, options);
-  const eps = checkEps(op, options.eps ?? 1e-5);
+  if (arguments.length > 5) checkArity(op, arguments, 5, 'input, numGroups, weight?, bias?, { eps }');
+  const eps = checkEps(op, GROUP_NORM.parse(opts).eps ?? 1e-5);
   if (!Number.isInteger(numGroups) || numGroups <= 0) {
     throw new ValueError(`${op}: numGroups must be a positive integer, got ${String(numGroups)}`);
   }
@@ -186,12 +200,13 @@ export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | nu
   }
 }
 
-export interface InstanceNormOptions {
+const INSTANCE_NORM = options('instanceNorm', {
   /** normalise with each instance's own statistics (default true); false uses the running ones */
-  useInputStats?: boolean;
-  momentum?: number;
-  eps?: number;
-}
+  useInputStats: opt.any<boolean>(),
+  ...momentumSpecs,
+  ...epsSpecs,
+});
+export type InstanceNormOptions = OptionsOf<typeof INSTANCE_NORM>;
 
 /**
  * Normalises every (sample, channel) of [N, C, *] over its spatial dims. With running stats and
@@ -199,9 +214,10 @@ export interface InstanceNormOptions {
  * (unbiased variance), as PyTorch's F.instance_norm.
  */
 export function instanceNorm(input: Tensor, runningMean?: Tensor | null, runningVar?: Tensor | null,
-  weight?: Tensor | null, bias?: Tensor | null, options: InstanceNormOptions = {}): Tensor {
+  weight?: Tensor | null, bias?: Tensor | null, opts?: InstanceNormOptions): Tensor {
   const op = 'instanceNorm';
-  checkOptionsObject(op, options);
+  if (arguments.length > 6) checkArity(op, arguments, 6, 'input, runningMean?, runningVar?, weight?, bias?, { useInputStats, momentum, eps }');
+  const options = INSTANCE_NORM.parse(opts);
   const useInputStats = checkBool(op, options.useInputStats ?? true, 'useInputStats');
   const momentum = checkMomentum(op, options.momentum ?? 0.1);
   const eps = checkEps(op, options.eps ?? 1e-5);
@@ -232,16 +248,35 @@ export function instanceNorm(input: Tensor, runningMean?: Tensor | null, running
   }
 }
 
-export interface LocalResponseNormOptions { alpha?: number; beta?: number; k?: number }
+const lrnSpecs = {
+  /** the multiplicative factor (default 1e-4) */
+  alpha: opt.any<number>(),
+  /** the exponent (default 0.75) */
+  beta: opt.any<number>(),
+  /** the additive factor (default 1) */
+  k: opt.any<number>(),
+};
+const LOCAL_RESPONSE_NORM = options('localResponseNorm', lrnSpecs);
+const CROSSCHANNELNORM = options('crosschannelnorm', lrnSpecs);
+export type LocalResponseNormOptions = OptionsOf<typeof lrnSpecs>;
 
 /**
  * x / (k + alpha/size · Σ x²)^beta, the sum over a window of `size` neighbouring channels
  * (zero-padded: size/2 before, (size−1)/2 after), PyTorch's defaults alpha = 1e-4,
  * beta = 0.75, k = 1. Input [N, C, *] with rank >= 3.
  */
-export function localResponseNorm(input: Tensor, size: number, options: LocalResponseNormOptions = {}): Tensor {
-  const op = 'localResponseNorm';
-  checkOptionsObject(op, options);
+export function localResponseNorm(input: Tensor, size: number, opts?: LocalResponseNormOptions): Tensor {
+  if (arguments.length > 3) checkArity('localResponseNorm', arguments, 3, 'input, size, { alpha, beta, k }');
+  return lrn('localResponseNorm', input, size, LOCAL_RESPONSE_NORM.parse(opts));
+}
+
+/** MATLAB's crosschannelnorm(X, windowChannelSize, ...): localResponseNorm in PyTorch's layout. */
+export function crosschannelnorm(input: Tensor, size: number, opts?: LocalResponseNormOptions): Tensor {
+  if (arguments.length > 3) checkArity('crosschannelnorm', arguments, 3, 'input, size, { alpha, beta, k }');
+  return lrn('localResponseNorm', input, size, CROSSCHANNELNORM.parse(opts));
+}
+
+function lrn(op: string, input: Tensor, size: number, options: LocalResponseNormOptions): Tensor {
   if (!Number.isInteger(size) || size <= 0) throw new ValueError(`${op}: size must be a positive integer, got ${String(size)}`);
   const alpha = finiteNumber(op, options.alpha ?? 1e-4, 'alpha');
   const beta = finiteNumber(op, options.beta ?? 0.75, 'beta');
@@ -263,10 +298,6 @@ export function localResponseNorm(input: Tensor, size: number, options: LocalRes
   }
 }
 
-/** MATLAB's crosschannelnorm(X, windowChannelSize, ...): localResponseNorm in PyTorch's layout. */
-export const crosschannelnorm = (input: Tensor, size: number, options: LocalResponseNormOptions = {}): Tensor =>
-  localResponseNorm(input, size, options);
-
 declare module '../tensor.js' {
   interface Tensor {
     batchNorm(runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined, weight?: Tensor | null,
@@ -281,9 +312,27 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.batchNorm = function (runningMean, runningVar, weight, bias, options) { return batchNorm(this, runningMean, runningVar, weight, bias, options); };
-P.layerNorm = function (normalizedShape, weight, bias, options) { return layerNorm(this, normalizedShape, weight, bias, options); };
-P.groupNorm = function (numGroups, weight, bias, options) { return groupNorm(this, numGroups, weight, bias, options); };
-P.instanceNorm = function (runningMean, runningVar, weight, bias, options) { return instanceNorm(this, runningMean, runningVar, weight, bias, options); };
-P.localResponseNorm = function (size, options) { return localResponseNorm(this, size, options); };
-P.crosschannelnorm = function (size, options) { return localResponseNorm(this, size, options); };
+P.batchNorm = function (runningMean, runningVar, weight, bias, options) {
+  if (arguments.length > 5) checkArity('Tensor.batchNorm', arguments, 5, 'runningMean, runningVar, weight?, bias?, { training, momentum, eps }');
+  return batchNorm(this, runningMean, runningVar, weight, bias, options);
+};
+P.layerNorm = function (normalizedShape, weight, bias, options) {
+  if (arguments.length > 4) checkArity('Tensor.layerNorm', arguments, 4, 'normalizedShape, weight?, bias?, { eps }');
+  return layerNorm(this, normalizedShape, weight, bias, options);
+};
+P.groupNorm = function (numGroups, weight, bias, options) {
+  if (arguments.length > 4) checkArity('Tensor.groupNorm', arguments, 4, 'numGroups, weight?, bias?, { eps }');
+  return groupNorm(this, numGroups, weight, bias, options);
+};
+P.instanceNorm = function (runningMean, runningVar, weight, bias, options) {
+  if (arguments.length > 5) checkArity('Tensor.instanceNorm', arguments, 5, 'runningMean?, runningVar?, weight?, bias?, { useInputStats, momentum, eps }');
+  return instanceNorm(this, runningMean, runningVar, weight, bias, options);
+};
+P.localResponseNorm = function (size, options) {
+  if (arguments.length > 2) checkArity('Tensor.localResponseNorm', arguments, 2, 'size, { alpha, beta, k }');
+  return localResponseNorm(this, size, options);
+};
+P.crosschannelnorm = function (size, options) {
+  if (arguments.length > 2) checkArity('Tensor.crosschannelnorm', arguments, 2, 'size, { alpha, beta, k }');
+  return crosschannelnorm(this, size, options);
+};

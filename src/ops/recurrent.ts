@@ -15,6 +15,7 @@ import { add, sub, mul, sigmoid, tanh, where, lt } from './elementwise.js';
 import { matmulT } from './linalg.js';
 import { select, stack, concat, split, unstack, transpose, unsqueeze, squeeze } from './shape.js';
 import { rand } from '../random.js';
+import { options, opt, checkArity, type OptionsOf, type OptionSchema } from '../options.js';
 
 type Kind = 'lstm' | 'gru';
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3 };
@@ -26,18 +27,20 @@ const GATES: Record<Kind, number> = { lstm: 4, gru: 3 };
  */
 export type RnnParams = Readonly<Record<string, Tensor>> | readonly Tensor[];
 
-export interface RnnOptions {
+const rnnSpecs = {
   /** stacked layers (default 1) */
-  numLayers?: number;
+  numLayers: opt.any<number>(),
   /** a second pass from the last step to the first, its outputs concatenated (default false) */
-  bidirectional?: boolean;
+  bidirectional: opt.any<boolean>(),
   /** x and the output are [N, T, features] instead of [T, N, features]; states are never batch-first */
-  batchFirst?: boolean;
+  batchFirst: opt.any<boolean>(),
   /** dropout on the outputs of every layer but the last, when training (default 0) */
-  dropout?: number;
+  dropout: opt.any<number>(),
   /** whether dropout applies (default true, as a freshly made torch module) */
-  training?: boolean;
-}
+  training: opt.any<boolean>(),
+};
+const SCHEMAS: Record<Kind, OptionSchema<typeof rnnSpecs>> = { lstm: options('lstm', rnnSpecs), gru: options('gru', rnnSpecs) };
+export type RnnOptions = OptionsOf<typeof rnnSpecs>;
 
 interface CellWeights { wIh: Tensor; wHh: Tensor; bIh?: Tensor; bHh?: Tensor }
 
@@ -49,10 +52,8 @@ interface Plan {
 
 const describe = (t: Tensor): string => `${t.dtype} ${formatShape(t.dims)}`;
 
-function checkOptions(op: string, options: RnnOptions): Required<Omit<RnnOptions, 'batchFirst'>> & { batchFirst: boolean } {
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object like { numLayers: 2, bidirectional: true }, got ${options === null ? 'null' : typeof options}`);
-  }
+function checkOptions(op: Kind, opts: RnnOptions | undefined): Required<RnnOptions> {
+  const options = SCHEMAS[op].parse(opts);
   const numLayers = options.numLayers ?? 1;
   if (typeof numLayers !== 'number' || !Number.isInteger(numLayers) || numLayers < 1) {
     throw new ValueError(`${op}: numLayers must be an integer >= 1, got ${String(numLayers)}`);
@@ -117,7 +118,7 @@ function requireShape(op: string, name: string, t: Tensor, expected: Shape, why:
   }
 }
 
-function plan(kind: Kind, x: Tensor, states: (Tensor | undefined)[], stateNames: string[], params: RnnParams, options: RnnOptions): Plan {
+function plan(kind: Kind, x: Tensor, states: (Tensor | undefined)[], stateNames: string[], params: RnnParams, options: RnnOptions | undefined): Plan {
   const op = kind;
   const opts = checkOptions(op, options);
   idOf(x, `${op} (x)`);
@@ -248,7 +249,8 @@ function run(kind: Kind, x: Tensor, h0: Tensor | undefined, c0: Tensor | undefin
  *   c' = σ(f)·c + σ(i)·tanh(g),  h' = σ(o)·tanh(c').
  * Returns [output [T, N, directions·H], [hN, cN]]. (proj_size is not supported.)
  */
-export function lstm(x: Tensor, hx: readonly [Tensor, Tensor] | null | undefined, params: RnnParams, options: RnnOptions = {}): [Tensor, [Tensor, Tensor]] {
+export function lstm(x: Tensor, hx: readonly [Tensor, Tensor] | null | undefined, params: RnnParams, options?: RnnOptions): [Tensor, [Tensor, Tensor]] {
+  if (arguments.length > 4) checkArity('lstm', arguments, 4, 'x, hx, params, { numLayers, bidirectional, batchFirst, dropout, training }');
   requireInit('lstm');
   if (hx !== null && hx !== undefined && (!Array.isArray(hx) || hx.length !== 2 || !hx.every((t) => t instanceof Tensor))) {
     throw new ValueError(`lstm: hx must be [h0, c0] (two tensors) or omitted for zero states, got ${Array.isArray(hx) ? `an array of ${hx.length} (${hx.map((t) => (t instanceof Tensor ? 'Tensor' : String(t))).join(', ')})` : typeof hx}`);
@@ -266,7 +268,8 @@ export function lstm(x: Tensor, hx: readonly [Tensor, Tensor] | null | undefined
  *   n = tanh(W_in x + b_in + r·(W_hn h + b_hn)),  h' = (1 − z)·n + z·h.
  * Returns [output [T, N, directions·H], hN].
  */
-export function gru(x: Tensor, h0: Tensor | null | undefined, params: RnnParams, options: RnnOptions = {}): [Tensor, Tensor] {
+export function gru(x: Tensor, h0: Tensor | null | undefined, params: RnnParams, options?: RnnOptions): [Tensor, Tensor] {
+  if (arguments.length > 4) checkArity('gru', arguments, 4, 'x, h0, params, { numLayers, bidirectional, batchFirst, dropout, training }');
   requireInit('gru');
   if (h0 !== null && h0 !== undefined && !(h0 instanceof Tensor)) {
     throw new ValueError(`gru: h0 must be a Tensor or omitted for a zero state, got ${Array.isArray(h0) ? 'an array' : typeof h0}`);
@@ -285,5 +288,11 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.lstm = function (hx, params, options) { return lstm(this, hx, params, options); };
-P.gru = function (h0, params, options) { return gru(this, h0, params, options); };
+P.lstm = function (hx, params, options) {
+  if (arguments.length > 3) checkArity('Tensor.lstm', arguments, 3, 'hx, params, options?');
+  return lstm(this, hx, params, options);
+};
+P.gru = function (h0, params, options) {
+  if (arguments.length > 3) checkArity('Tensor.gru', arguments, 3, 'h0, params, options?');
+  return gru(this, h0, params, options);
+};
