@@ -17,7 +17,8 @@ import { sum } from './reduce.js';
 import { reshape, gather, indexSelect } from './shape.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { logSoftmax } from './activation.js';
-import { finiteNumber, checkOptionsObject } from './options.js';
+import { finiteNumber } from './options.js';
+import { options, opt, checkArity, type OptionsOf, type OptionSchema } from '../options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 /** Class indices: an int32 tensor, an Int32Array, nested JS arrays of integers, or one integer. */
@@ -70,36 +71,58 @@ function pointwise(op: string, input: Tensor, target: Tensor | number, reduction
   }
 }
 
-export interface ReductionOptions { reduction?: Reduction }
+const reductionSpecs = {
+  /** 'mean' (default) over the elements, 'sum', or 'none' for the loss per element */
+  reduction: opt.any<Reduction>(),
+};
+const MSE = options('mse', reductionSpecs);
+const MSE_LOSS = options('mseLoss', reductionSpecs);
+const L1_LOSS = options('l1Loss', reductionSpecs);
+export type ReductionOptions = OptionsOf<typeof reductionSpecs>;
 
 /** Mean squared error (x − t)², broadcast as PyTorch's mse_loss. Alias mseLoss. */
-export function mse(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
-  checkOptionsObject('mse', options);
-  const reduction = reductionOf('mse', options.reduction ?? 'mean');
-  return pointwise('mse', input, target, reduction, true, (x, t) => x.sub(t).square());
+export function mse(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
+  if (arguments.length > 3) checkArity('mse', arguments, 3, 'input, target, { reduction }');
+  return mseAs('mse', MSE, input, target, opts);
 }
-export const mseLoss = (input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor => mse(input, target, options);
+/** PyTorch's name for mse. */
+export function mseLoss(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
+  if (arguments.length > 3) checkArity('mseLoss', arguments, 3, 'input, target, { reduction }');
+  return mseAs('mse', MSE_LOSS, input, target, opts);
+}
+
+function mseAs(op: string, schema: OptionSchema<typeof reductionSpecs>, input: Tensor, target: Tensor | number, opts: ReductionOptions | undefined): Tensor {
+  const reduction = reductionOf(op, schema.parse(opts).reduction ?? 'mean');
+  return pointwise(op, input, target, reduction, true, (x, t) => x.sub(t).square());
+}
 
 /**
  * MATLAB's mse (half mean squared error): Σ (x − t)² / (2·N) with N the number of observations,
  * here the size of dim 0 (PyTorch's batch-first layout; 1 for a rank-0 input). Same shapes only.
  */
 export function halfMse(input: Tensor, target: Tensor | number): Tensor {
+  if (arguments.length > 2) checkArity('halfMse', arguments, 2, 'input, target');
   return pointwise('halfMse', input, target, 'sum', false, (x, t) => x.sub(t).square().div(2 * (x.rank === 0 ? 1 : x.dims[0])));
 }
 
 /** Mean absolute error |x − t| (gradient sign(x − t), 0 at a tie). */
-export function l1Loss(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
-  checkOptionsObject('l1Loss', options);
-  const reduction = reductionOf('l1Loss', options.reduction ?? 'mean');
+export function l1Loss(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
+  if (arguments.length > 3) checkArity('l1Loss', arguments, 3, 'input, target, { reduction }');
+  const reduction = reductionOf('l1Loss', L1_LOSS.parse(opts).reduction ?? 'mean');
   return pointwise('l1Loss', input, target, reduction, true, (x, t) => abs(x.sub(t)));
 }
 
-export interface HuberOptions extends ReductionOptions { delta?: number }
+const HUBER_LOSS = options('huberLoss', {
+  ...reductionSpecs,
+  /** where the loss turns from quadratic to linear (default 1) */
+  delta: opt.any<number>(),
+});
+export type HuberOptions = OptionsOf<typeof HUBER_LOSS>;
 
 /** ½d² where |d| < delta, else delta·(|d| − ½delta), d = x − t (PyTorch's huber_loss, delta = 1). */
-export function huberLoss(input: Tensor, target: Tensor | number, options: HuberOptions = {}): Tensor {
-  checkOptionsObject('huberLoss', options);
+export function huberLoss(input: Tensor, target: Tensor | number, opts?: HuberOptions): Tensor {
+  if (arguments.length > 3) checkArity('huberLoss', arguments, 3, 'input, target, { reduction, delta }');
+  const options = HUBER_LOSS.parse(opts);
   const reduction = reductionOf('huberLoss', options.reduction ?? 'mean');
   const delta = finiteNumber('huberLoss', options.delta ?? 1, 'delta');
   if (delta <= 0) throw new ValueError(`huberLoss: delta must be positive, got ${delta}`);
@@ -109,11 +132,17 @@ export function huberLoss(input: Tensor, target: Tensor | number, options: Huber
   });
 }
 
-export interface SmoothL1Options extends ReductionOptions { beta?: number }
+const SMOOTH_L1_LOSS = options('smoothL1Loss', {
+  ...reductionSpecs,
+  /** where the loss turns from quadratic to linear (default 1; 0 is l1Loss) */
+  beta: opt.any<number>(),
+});
+export type SmoothL1Options = OptionsOf<typeof SMOOTH_L1_LOSS>;
 
 /** ½d²/beta where |d| < beta, else |d| − ½beta (PyTorch's smooth_l1_loss, beta = 1; beta = 0 is l1). */
-export function smoothL1Loss(input: Tensor, target: Tensor | number, options: SmoothL1Options = {}): Tensor {
-  checkOptionsObject('smoothL1Loss', options);
+export function smoothL1Loss(input: Tensor, target: Tensor | number, opts?: SmoothL1Options): Tensor {
+  if (arguments.length > 3) checkArity('smoothL1Loss', arguments, 3, 'input, target, { reduction, beta }');
+  const options = SMOOTH_L1_LOSS.parse(opts);
   const reduction = reductionOf('smoothL1Loss', options.reduction ?? 'mean');
   const beta = finiteNumber('smoothL1Loss', options.beta ?? 1, 'beta');
   if (beta < 0) throw new ValueError(`smoothL1Loss: beta must be >= 0, got ${beta}`);
@@ -124,7 +153,13 @@ export function smoothL1Loss(input: Tensor, target: Tensor | number, options: Sm
   });
 }
 
-export interface KlDivOptions { reduction?: Reduction | 'batchmean'; logTarget?: boolean }
+const KL_DIV = options('klDiv', {
+  /** 'mean' (default, over every element), 'batchmean' (the true KL divergence), 'sum' or 'none' */
+  reduction: opt.any<Reduction | 'batchmean'>(),
+  /** the target holds log-probabilities (default false) */
+  logTarget: opt.any<boolean>(),
+});
+export type KlDivOptions = OptionsOf<typeof KL_DIV>;
 
 /**
  * PyTorch's kl_div(input, target): input holds log-probabilities; pointwise
@@ -132,8 +167,9 @@ export interface KlDivOptions { reduction?: Reduction | 'batchmean'; logTarget?:
  * logTarget. Reductions: 'mean' (over every element, PyTorch's default), 'batchmean'
  * (sum / size of dim 0 — the true KL divergence), 'sum', 'none'.
  */
-export function klDiv(input: Tensor, target: Tensor | number, options: KlDivOptions = {}): Tensor {
-  checkOptionsObject('klDiv', options);
+export function klDiv(input: Tensor, target: Tensor | number, opts?: KlDivOptions): Tensor {
+  if (arguments.length > 3) checkArity('klDiv', arguments, 3, 'input, target, { reduction, logTarget }');
+  const options = KL_DIV.parse(opts);
   const reduction = reductionOf('klDiv', options.reduction ?? 'mean', ['batchmean']);
   const logTarget = options.logTarget ?? false;
   if (typeof logTarget !== 'boolean') throw new ValueError(`klDiv: logTarget must be a boolean, got ${typeof logTarget}`);
@@ -150,7 +186,13 @@ export function klDiv(input: Tensor, target: Tensor | number, options: KlDivOpti
 
 // ————————————————————————————————————————————————————————— binary cross-entropy
 
-export interface BceOptions extends ReductionOptions { weight?: Tensor | number | null }
+const bceSpecs = {
+  ...reductionSpecs,
+  /** a rescaling weight per element, broadcast to the input's shape */
+  weight: opt.any<Tensor | number | null>(),
+};
+const BCE = options('binaryCrossEntropy', bceSpecs);
+export type BceOptions = OptionsOf<typeof bceSpecs>;
 
 /** Every element of `t` lies in [0, 1] (NaN does not), as PyTorch checks. */
 function checkProbabilities(op: string, t: Tensor, arg: string): void {
@@ -166,9 +208,10 @@ function checkProbabilities(op: string, t: Tensor, arg: string): void {
  * −w·(t·log x + (1 − t)·log(1 − x)) with each log clamped at −100 as PyTorch does, so x = 0 or 1
  * gives a finite loss. input and target hold probabilities and have the same shape.
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor | number, options: BceOptions = {}): Tensor {
+export function binaryCrossEntropy(input: Tensor, target: Tensor | number, opts?: BceOptions): Tensor {
   const op = 'binaryCrossEntropy';
-  checkOptionsObject(op, options);
+  if (arguments.length > 3) checkArity(op, arguments, 3, 'input, target, { reduction, weight }');
+  const options = BCE.parse(opts);
   const reduction = reductionOf(op, options.reduction ?? 'mean');
   const [x, temps] = floatInput(op, input, 'input');
   try {
@@ -191,15 +234,21 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor | number, optio
   }
 }
 
-export interface BceWithLogitsOptions extends BceOptions { posWeight?: Tensor | number | null }
+const BCE_WITH_LOGITS = options('binaryCrossEntropyWithLogits', {
+  ...bceSpecs,
+  /** the weight of positive examples, broadcast to the input's shape (per class when [C]) */
+  posWeight: opt.any<Tensor | number | null>(),
+});
+export type BceWithLogitsOptions = OptionsOf<typeof BCE_WITH_LOGITS>;
 
 /**
  * binaryCrossEntropy(sigmoid(x), t) computed stably from logits:
  * (1 − t)·x − (1 + (posWeight − 1)·t)·logsigmoid(x), times weight.
  */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor | number, options: BceWithLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor | number, opts?: BceWithLogitsOptions): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
-  checkOptionsObject(op, options);
+  if (arguments.length > 3) checkArity(op, arguments, 3, 'input, target, { reduction, weight, posWeight }');
+  const options = BCE_WITH_LOGITS.parse(opts);
   const reduction = reductionOf(op, options.reduction ?? 'mean');
   const [x, temps] = floatInput(op, input, 'input');
   try {
@@ -337,7 +386,15 @@ function reduceClassLoss(perElement: Tensor, w: Tensor | undefined, reduction: s
   return reduction === 'sum' ? total : total.div(weightTotal(w, perElement.size));
 }
 
-export interface NllOptions extends ReductionOptions { weight?: Tensor | null; ignoreIndex?: number }
+const nllSpecs = {
+  ...reductionSpecs,
+  /** a weight per class [C] */
+  weight: opt.any<Tensor | null>(),
+  /** a target value that is ignored: it adds nothing to the loss or to the 'mean' divisor (default -100) */
+  ignoreIndex: opt.any<number>(),
+};
+const NLL_LOSS = options('nllLoss', nllSpecs);
+export type NllOptions = OptionsOf<typeof nllSpecs>;
 
 function checkIgnoreIndex(op: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${op}: ignoreIndex must be an integer, got ${String(v)}`);
@@ -355,9 +412,10 @@ function classesOf(op: string, x: Tensor): number {
  * class-index targets. 'mean' divides by Σ weight[target] over non-ignored targets (the count
  * without weights), so an all-ignored batch gives NaN, as in PyTorch.
  */
-export function nllLoss(input: Tensor, target: TargetLike, options: NllOptions = {}): Tensor {
+export function nllLoss(input: Tensor, target: TargetLike, opts?: NllOptions): Tensor {
   const op = 'nllLoss';
-  checkOptionsObject(op, options);
+  if (arguments.length > 3) checkArity(op, arguments, 3, 'input, target, { reduction, weight, ignoreIndex }');
+  const options = NLL_LOSS.parse(opts);
   const reduction = reductionOf(op, options.reduction ?? 'mean');
   const ignoreIndex = checkIgnoreIndex(op, options.ignoreIndex ?? -100);
   const [x, temps] = floatInput(op, input, 'input');
@@ -374,7 +432,14 @@ export function nllLoss(input: Tensor, target: TargetLike, options: NllOptions =
   }
 }
 
-export interface CrossEntropyOptions extends NllOptions { labelSmoothing?: number }
+const crossEntropySpecs = {
+  ...nllSpecs,
+  /** ε in [0, 1]: the target is mixed with the uniform distribution, (1 − ε)·t + ε/C (default 0) */
+  labelSmoothing: opt.any<number>(),
+};
+const CROSS_ENTROPY = options('crossEntropy', crossEntropySpecs);
+const INDEXCROSSENTROPY = options('indexcrossentropy', crossEntropySpecs);
+export type CrossEntropyOptions = OptionsOf<typeof crossEntropySpecs>;
 
 /**
  * Cross-entropy of logits input ([N, C], [C] or [N, C, d1, ...]) against class indices (int32
@@ -384,9 +449,10 @@ export interface CrossEntropyOptions extends NllOptions { labelSmoothing?: numbe
  *   indices: (1 − ε)·nll + ε/C·Σ_c −w_c·logp_c, both 'mean'-reduced by Σ w[target]
  *   probabilities: −Σ_c w_c·logp_c·((1 − ε)·t_c + ε/C), 'mean' divides by N·d1·…
  */
-export function crossEntropy(input: Tensor, target: TargetLike, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntropyOptions): Tensor {
   const op = 'crossEntropy';
-  checkOptionsObject(op, options);
+  if (arguments.length > 3) checkArity(op, arguments, 3, 'input, target, { reduction, weight, ignoreIndex, labelSmoothing }');
+  const options = CROSS_ENTROPY.parse(opts);
   const reduction = reductionOf(op, options.reduction ?? 'mean');
   const ignoreIndex = checkIgnoreIndex(op, options.ignoreIndex ?? -100);
   const eps = finiteNumber(op, options.labelSmoothing ?? 0, 'labelSmoothing');
@@ -434,7 +500,9 @@ export function crossEntropy(input: Tensor, target: TargetLike, options: CrossEn
  * MATLAB's name for cross-entropy with integer class indices. Unlike MATLAB's indexcrossentropy
  * (softmax probabilities, 1-based indices) it takes logits and 0-based indices, as crossEntropy.
  */
-export function indexcrossentropy(input: Tensor, target: TargetLike, options: CrossEntropyOptions = {}): Tensor {
+export function indexcrossentropy(input: Tensor, target: TargetLike, opts?: CrossEntropyOptions): Tensor {
+  if (arguments.length > 3) checkArity('indexcrossentropy', arguments, 3, 'input, target, { reduction, weight, ignoreIndex, labelSmoothing }');
+  const options = INDEXCROSSENTROPY.parse(opts);
   if (target instanceof Tensor && target.isAlive && isFloat(target.dtype)) {
     throw new DTypeError(`indexcrossentropy: targets must be class indices (int32), got a ${target.dtype} tensor; use crossEntropy for probability targets`);
   }
@@ -443,7 +511,14 @@ export function indexcrossentropy(input: Tensor, target: TargetLike, options: Cr
 
 // ————————————————————————————————————————————————————————— ctcLoss
 
-export interface CtcOptions extends ReductionOptions { blank?: number; zeroInfinity?: boolean }
+const CTC_LOSS = options('ctcLoss', {
+  ...reductionSpecs,
+  /** the blank class (default 0) */
+  blank: opt.any<number>(),
+  /** impossible alignments give a loss and a gradient of 0 instead of inf (default false) */
+  zeroInfinity: opt.any<boolean>(),
+});
+export type CtcOptions = OptionsOf<typeof CTC_LOSS>;
 
 type LengthsLike = Tensor | Int32Array | readonly number[] | number;
 
@@ -473,9 +548,10 @@ function readInts(op: string, v: LengthsLike | TargetLike, arg: string): { value
  * log-softmax outputs; CTC has no second derivative (as in PyTorch).
  */
 export function ctcLoss(logProbs: Tensor, targets: TargetLike, inputLengths: LengthsLike, targetLengths: LengthsLike,
-  options: CtcOptions = {}): Tensor {
+  opts?: CtcOptions): Tensor {
   const op = 'ctcLoss';
-  checkOptionsObject(op, options);
+  if (arguments.length > 5) checkArity(op, arguments, 5, 'logProbs, targets, inputLengths, targetLengths, { reduction, blank, zeroInfinity }');
+  const options = CTC_LOSS.parse(opts);
   const reduction = reductionOf(op, options.reduction ?? 'mean');
   const blank = options.blank ?? 0;
   const zeroInfinity = options.zeroInfinity ?? false;
@@ -563,16 +639,56 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.crossEntropy = function (target, options) { return crossEntropy(this, target, options); };
-P.indexcrossentropy = function (target, options) { return indexcrossentropy(this, target, options); };
-P.nllLoss = function (target, options) { return nllLoss(this, target, options); };
-P.binaryCrossEntropy = function (target, options) { return binaryCrossEntropy(this, target, options); };
-P.binaryCrossEntropyWithLogits = function (target, options) { return binaryCrossEntropyWithLogits(this, target, options); };
-P.mse = function (target, options) { return mse(this, target, options); };
-P.mseLoss = function (target, options) { return mse(this, target, options); };
-P.halfMse = function (target) { return halfMse(this, target); };
-P.l1Loss = function (target, options) { return l1Loss(this, target, options); };
-P.huberLoss = function (target, options) { return huberLoss(this, target, options); };
-P.smoothL1Loss = function (target, options) { return smoothL1Loss(this, target, options); };
-P.klDiv = function (target, options) { return klDiv(this, target, options); };
-P.ctcLoss = function (targets, inputLengths, targetLengths, options) { return ctcLoss(this, targets, inputLengths, targetLengths, options); };
+const TARGET_OPTS = 'target, options?';
+P.crossEntropy = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.crossEntropy', arguments, 2, TARGET_OPTS);
+  return crossEntropy(this, target, options);
+};
+P.indexcrossentropy = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.indexcrossentropy', arguments, 2, TARGET_OPTS);
+  return indexcrossentropy(this, target, options);
+};
+P.nllLoss = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.nllLoss', arguments, 2, TARGET_OPTS);
+  return nllLoss(this, target, options);
+};
+P.binaryCrossEntropy = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.binaryCrossEntropy', arguments, 2, TARGET_OPTS);
+  return binaryCrossEntropy(this, target, options);
+};
+P.binaryCrossEntropyWithLogits = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.binaryCrossEntropyWithLogits', arguments, 2, TARGET_OPTS);
+  return binaryCrossEntropyWithLogits(this, target, options);
+};
+P.mse = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.mse', arguments, 2, TARGET_OPTS);
+  return mse(this, target, options);
+};
+P.mseLoss = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.mseLoss', arguments, 2, TARGET_OPTS);
+  return mseLoss(this, target, options);
+};
+P.halfMse = function (target) {
+  if (arguments.length > 1) checkArity('Tensor.halfMse', arguments, 1, 'target');
+  return halfMse(this, target);
+};
+P.l1Loss = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.l1Loss', arguments, 2, TARGET_OPTS);
+  return l1Loss(this, target, options);
+};
+P.huberLoss = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.huberLoss', arguments, 2, TARGET_OPTS);
+  return huberLoss(this, target, options);
+};
+P.smoothL1Loss = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.smoothL1Loss', arguments, 2, TARGET_OPTS);
+  return smoothL1Loss(this, target, options);
+};
+P.klDiv = function (target, options) {
+  if (arguments.length > 2) checkArity('Tensor.klDiv', arguments, 2, TARGET_OPTS);
+  return klDiv(this, target, options);
+};
+P.ctcLoss = function (targets, inputLengths, targetLengths, options) {
+  if (arguments.length > 4) checkArity('Tensor.ctcLoss', arguments, 4, 'targets, inputLengths, targetLengths, options?');
+  return ctcLoss(this, targets, inputLengths, targetLengths, options);
+};

@@ -9,9 +9,3 @@ export function finiteNumber(op: string, v: unknown, arg: string): number {
   }
   return v;
 }
-
-export function checkOptionsObject(op: string, options: unknown): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${op}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
-  }
-}
