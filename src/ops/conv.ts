@@ -14,29 +14,37 @@ import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { Op, idOf, call, requireInit, isFloat, disposeAll } from './common.js';
 import { add } from './elementwise.js';
 import { reshape } from './shape.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 export type Spatial = number | readonly number[];
 
-export interface ConvOptions {
+const convSpecs = {
   /** step between windows: one number or one per spatial dim (default 1) */
-  stride?: Spatial;
+  stride: opt.any<Spatial>(),
   /** zeros added on both sides per spatial dim, or 'valid' (none) or 'same' (output as large as the input; stride 1 only) */
-  padding?: Spatial | 'same' | 'valid';
+  padding: opt.any<Spatial | 'same' | 'valid'>(),
   /** spacing between kernel taps (default 1) */
-  dilation?: Spatial;
+  dilation: opt.any<Spatial>(),
   /** channel groups: input and output channels split into `groups` independent convolutions (default 1) */
-  groups?: number;
-}
-
-export interface ConvTransposeOptions {
-  stride?: Spatial;
+  groups: opt.any<number>(),
+};
+const convTransposeSpecs = {
+  stride: opt.any<Spatial>(),
   /** removes dilation·(k−1)−padding… from both sides of the output, as PyTorch's padding */
-  padding?: Spatial;
+  padding: opt.any<Spatial>(),
   /** extra size on one side of the output (smaller than stride or dilation) */
-  outputPadding?: Spatial;
-  groups?: number;
-  dilation?: Spatial;
-}
+  outputPadding: opt.any<Spatial>(),
+  groups: opt.any<number>(),
+  dilation: opt.any<Spatial>(),
+};
+const CONV1D = options('conv1d', convSpecs);
+const CONV2D = options('conv2d', convSpecs);
+const CONV_TRANSPOSE1D = options('convTranspose1d', convTransposeSpecs);
+const CONV_TRANSPOSE2D = options('convTranspose2d', convTransposeSpecs);
+const DLTRANSPCONV = options('dltranspconv', convTransposeSpecs);
+
+export type ConvOptions = OptionsOf<typeof convSpecs>;
+export type ConvTransposeOptions = OptionsOf<typeof convTransposeSpecs>;
 
 /** A per-dim integer option as `nd` numbers, checked against a lower bound. */
 export function spatial(op: string, name: string, v: Spatial | undefined, nd: number, fallback: number, min: number): number[] {
@@ -218,28 +226,33 @@ function convTransposeNd(op: string, nd: number, x: Tensor, weight: Tensor, bias
 }
 
 /** torch.nn.functional.conv1d: x [N, C, L] or [C, L], weight [out, C/groups, k]. */
-export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
-  return convNd('conv1d', 1, x, weight, bias, options);
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor {
+  if (arguments.length > 4) checkArity('conv1d', arguments, 4, 'x, weight, bias?, options?');
+  return convNd('conv1d', 1, x, weight, bias, CONV1D.parse(options));
 }
 
 /** torch.nn.functional.conv2d: x [N, C, H, W] or [C, H, W], weight [out, C/groups, kH, kW]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
-  return convNd('conv2d', 2, x, weight, bias, options);
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor {
+  if (arguments.length > 4) checkArity('conv2d', arguments, 4, 'x, weight, bias?, options?');
+  return convNd('conv2d', 2, x, weight, bias, CONV2D.parse(options));
 }
 
 /** torch.nn.functional.conv_transpose1d: x [N, C, L] or [C, L], weight [C, out/groups, k]. */
-export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
-  return convTransposeNd('convTranspose1d', 1, x, weight, bias, options);
+export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
+  if (arguments.length > 4) checkArity('convTranspose1d', arguments, 4, 'x, weight, bias?, options?');
+  return convTransposeNd('convTranspose1d', 1, x, weight, bias, CONV_TRANSPOSE1D.parse(options));
 }
 
 /** torch.nn.functional.conv_transpose2d: x [N, C, H, W] or [C, H, W], weight [C, out/groups, kH, kW]. */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
-  return convTransposeNd('convTranspose2d', 2, x, weight, bias, options);
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
+  if (arguments.length > 4) checkArity('convTranspose2d', arguments, 4, 'x, weight, bias?, options?');
+  return convTransposeNd('convTranspose2d', 2, x, weight, bias, CONV_TRANSPOSE2D.parse(options));
 }
 
 /** MATLAB's dltranspconv, with PyTorch's layouts (see convTranspose2d). */
-export function dltranspconv(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
-  return convTransposeNd('dltranspconv', 2, x, weight, bias, options);
+export function dltranspconv(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
+  if (arguments.length > 4) checkArity('dltranspconv', arguments, 4, 'x, weight, bias?, options?');
+  return convTransposeNd('dltranspconv', 2, x, weight, bias, DLTRANSPCONV.parse(options));
 }
 
 declare module '../tensor.js' {
@@ -252,7 +265,19 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.conv1d = function (weight, bias, options) { return conv1d(this, weight, bias, options); };
-P.conv2d = function (weight, bias, options) { return conv2d(this, weight, bias, options); };
-P.convTranspose1d = function (weight, bias, options) { return convTranspose1d(this, weight, bias, options); };
-P.convTranspose2d = function (weight, bias, options) { return convTranspose2d(this, weight, bias, options); };
+P.conv1d = function (weight, bias, options) {
+  if (arguments.length > 3) checkArity('conv1d', arguments, 3, 'weight, bias?, options?');
+  return conv1d(this, weight, bias, options);
+};
+P.conv2d = function (weight, bias, options) {
+  if (arguments.length > 3) checkArity('conv2d', arguments, 3, 'weight, bias?, options?');
+  return conv2d(this, weight, bias, options);
+};
+P.convTranspose1d = function (weight, bias, options) {
+  if (arguments.length > 3) checkArity('convTranspose1d', arguments, 3, 'weight, bias?, options?');
+  return convTranspose1d(this, weight, bias, options);
+};
+P.convTranspose2d = function (weight, bias, options) {
+  if (arguments.length > 3) checkArity('convTranspose2d', arguments, 3, 'weight, bias?, options?');
+  return convTranspose2d(this, weight, bias, options);
+};

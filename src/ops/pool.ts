@@ -11,36 +11,47 @@ import { wasm, argsI32, views, I32 } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { Op, idOf, call, requireInit, isFloat } from './common.js';
 import { spatial, type Spatial } from './conv.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
-export interface MaxPoolOptions {
+const maxPoolSpecs = {
   /** default: the kernel size */
-  stride?: Spatial;
+  stride: opt.any<Spatial>(),
   /** implicit -inf on both sides, at most half the kernel */
-  padding?: Spatial;
-  dilation?: Spatial;
+  padding: opt.any<Spatial>(),
+  dilation: opt.any<Spatial>(),
   /** ceil instead of floor for the output size (a window must start inside the input or left padding) */
-  ceilMode?: boolean;
+  ceilMode: opt.boolean,
   /** also return the flat in-plane index (int32) of each maximum, for maxUnpool */
-  returnIndices?: boolean;
-}
-
-export interface AvgPoolOptions {
-  stride?: Spatial;
+  returnIndices: opt.boolean,
+};
+const avgPool1dSpecs = {
+  stride: opt.any<Spatial>(),
   /** implicit zeros on both sides, at most half the kernel */
-  padding?: Spatial;
-  ceilMode?: boolean;
+  padding: opt.any<Spatial>(),
+  ceilMode: opt.boolean,
   /** count the padding zeros in the divisor (default true, as PyTorch) */
-  countIncludePad?: boolean;
+  countIncludePad: opt.boolean,
+};
+const avgPool2dSpecs = {
+  ...avgPool1dSpecs,
   /** divide every window sum by this instead (2-D only, as PyTorch) */
-  divisorOverride?: number;
-}
-
-export interface MaxUnpoolOptions {
-  stride?: Spatial;
-  padding?: Spatial;
+  divisorOverride: opt.any<number>(),
+};
+const maxUnpoolSpecs = {
+  stride: opt.any<Spatial>(),
+  padding: opt.any<Spatial>(),
   /** the spatial output size [H, W] (or the full shape); default (in−1)·stride − 2·padding + kernel */
-  outputSize?: readonly number[];
-}
+  outputSize: opt.any<readonly number[]>(),
+};
+const MAX_POOL1D = options('maxPool1d', maxPoolSpecs);
+const MAX_POOL2D = options('maxPool2d', maxPoolSpecs);
+const AVG_POOL1D = options('avgPool1d', avgPool1dSpecs);
+const AVG_POOL2D = options('avgPool2d', avgPool2dSpecs);
+const MAX_UNPOOL2D = options('maxUnpool2d', maxUnpoolSpecs);
+
+export type MaxPoolOptions = OptionsOf<typeof maxPoolSpecs>;
+export type AvgPoolOptions = OptionsOf<typeof avgPool2dSpecs>;
+export type MaxUnpoolOptions = OptionsOf<typeof maxUnpoolSpecs>;
 
 interface Layout { lead: number[]; planes: number; space: number[] }
 
@@ -157,25 +168,29 @@ const formatSpatial = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', 
 /** torch.nn.functional.max_pool1d on [N, C, L] or [C, L]. */
 export function maxPool1d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
 export function maxPool1d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
-export function maxPool1d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
-  return maxPoolNd('maxPool1d', 1, x, kernelSize, options);
+export function maxPool1d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions): Tensor | [Tensor, Tensor] {
+  if (arguments.length > 3) checkArity('maxPool1d', arguments, 3, 'x, kernelSize, options?');
+  return maxPoolNd('maxPool1d', 1, x, kernelSize, MAX_POOL1D.parse(options));
 }
 
 /** torch.nn.functional.max_pool2d on [N, C, H, W] or [C, H, W]; { returnIndices: true } → [values, indices]. */
 export function maxPool2d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
-export function maxPool2d(x: Tensor, kernelSize: Spatial, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
-  return maxPoolNd('maxPool2d', 2, x, kernelSize, options);
+export function maxPool2d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions): Tensor | [Tensor, Tensor] {
+  if (arguments.length > 3) checkArity('maxPool2d', arguments, 3, 'x, kernelSize, options?');
+  return maxPoolNd('maxPool2d', 2, x, kernelSize, MAX_POOL2D.parse(options));
 }
 
 /** torch.nn.functional.avg_pool1d on [N, C, L] or [C, L]. */
-export function avgPool1d(x: Tensor, kernelSize: Spatial, options: Omit<AvgPoolOptions, 'divisorOverride'> = {}): Tensor {
-  return avgPoolNd('avgPool1d', 1, x, kernelSize, options);
+export function avgPool1d(x: Tensor, kernelSize: Spatial, options?: Omit<AvgPoolOptions, 'divisorOverride'>): Tensor {
+  if (arguments.length > 3) checkArity('avgPool1d', arguments, 3, 'x, kernelSize, options?');
+  return avgPoolNd('avgPool1d', 1, x, kernelSize, AVG_POOL1D.parse(options));
 }
 
 /** torch.nn.functional.avg_pool2d on [N, C, H, W] or [C, H, W]. */
-export function avgPool2d(x: Tensor, kernelSize: Spatial, options: AvgPoolOptions = {}): Tensor {
-  return avgPoolNd('avgPool2d', 2, x, kernelSize, options);
+export function avgPool2d(x: Tensor, kernelSize: Spatial, options?: AvgPoolOptions): Tensor {
+  if (arguments.length > 3) checkArity('avgPool2d', arguments, 3, 'x, kernelSize, options?');
+  return avgPoolNd('avgPool2d', 2, x, kernelSize, AVG_POOL2D.parse(options));
 }
 
 /** torch.nn.functional.adaptive_avg_pool1d: windows [floor(i·L/out), ceil((i+1)·L/out)). */
@@ -205,9 +220,11 @@ export function globalMaxPool2d(x: Tensor): Tensor {
  * torch.nn.functional.max_unpool2d: zeros of the unpooled size with each value of x written at
  * its index (flat per H×W plane, from maxPool2d with returnIndices).
  */
-export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Spatial, options: MaxUnpoolOptions = {}): Tensor {
+export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Spatial, opts?: MaxUnpoolOptions): Tensor {
   const op = 'maxUnpool2d';
+  if (arguments.length > 4) checkArity(op, arguments, 4, 'x, indices, kernelSize, options?');
   requireInit(op);
+  const options = MAX_UNPOOL2D.parse(opts);
   checkFloat(op, x);
   idOf(indices, `${op} (indices)`);
   const { lead, planes, space } = layout(op, x, 2);
@@ -271,12 +288,27 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype as any;
-P.maxPool1d = function (this: Tensor, kernelSize: Spatial, options?: MaxPoolOptions) { return maxPoolNd('maxPool1d', 1, this, kernelSize, options ?? {}); };
-P.maxPool2d = function (this: Tensor, kernelSize: Spatial, options?: MaxPoolOptions) { return maxPoolNd('maxPool2d', 2, this, kernelSize, options ?? {}); };
-P.avgPool1d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOptions) { return avgPool1d(this, kernelSize, options); };
-P.avgPool2d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOptions) { return avgPool2d(this, kernelSize, options); };
+P.maxPool1d = function (this: Tensor, kernelSize: Spatial, options?: MaxPoolOptions) {
+  if (arguments.length > 2) checkArity('maxPool1d', arguments, 2, 'kernelSize, options?');
+  return maxPoolNd('maxPool1d', 1, this, kernelSize, MAX_POOL1D.parse(options));
+};
+P.maxPool2d = function (this: Tensor, kernelSize: Spatial, options?: MaxPoolOptions) {
+  if (arguments.length > 2) checkArity('maxPool2d', arguments, 2, 'kernelSize, options?');
+  return maxPoolNd('maxPool2d', 2, this, kernelSize, MAX_POOL2D.parse(options));
+};
+P.avgPool1d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOptions) {
+  if (arguments.length > 2) checkArity('avgPool1d', arguments, 2, 'kernelSize, options?');
+  return avgPool1d(this, kernelSize, options);
+};
+P.avgPool2d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOptions) {
+  if (arguments.length > 2) checkArity('avgPool2d', arguments, 2, 'kernelSize, options?');
+  return avgPool2d(this, kernelSize, options);
+};
 P.adaptiveAvgPool1d = function (this: Tensor, outputSize: number | (number | null)[]) { return adaptiveAvgPool1d(this, outputSize); };
 P.adaptiveAvgPool2d = function (this: Tensor, outputSize: number | (number | null)[]) { return adaptiveAvgPool2d(this, outputSize); };
 P.globalAvgPool2d = function (this: Tensor) { return globalAvgPool2d(this); };
 P.globalMaxPool2d = function (this: Tensor) { return globalMaxPool2d(this); };
-P.maxUnpool2d = function (this: Tensor, indices: Tensor, kernelSize: Spatial, options?: MaxUnpoolOptions) { return maxUnpool2d(this, indices, kernelSize, options); };
+P.maxUnpool2d = function (this: Tensor, indices: Tensor, kernelSize: Spatial, options?: MaxUnpoolOptions) {
+  if (arguments.length > 3) checkArity('maxUnpool2d', arguments, 3, 'indices, kernelSize, options?');
+  return maxUnpool2d(this, indices, kernelSize, options);
+};
