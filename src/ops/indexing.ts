@@ -13,6 +13,7 @@ import { wasm, argsI32 } from '../runtime.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { Op, idOf, call, castTo, disposeAll, normAxis, requireInit, isFloat } from './common.js';
 import { where } from './elementwise.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** Indices: an int32 tensor, or a JS array / Int32Array of integers. */
 export type IndexInput = Tensor | Int32Array | NestedArray;
@@ -24,12 +25,6 @@ function describe(v: unknown): string {
 function checkInt(op: string, v: unknown, arg: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${op}: ${arg} must be an integer, got ${describe(v)}`);
   return v;
-}
-
-function checkOptions(op: string, options: unknown, example: string): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${op}: options must be an object like ${example}, got ${describe(options)}`);
-  }
 }
 
 /** The index operand as an int32 tensor (made here when given as JS values) and its values. */
@@ -67,12 +62,16 @@ function reshapeRaw(op: string, x: Tensor, dims: readonly number[]): Tensor {
 
 // ————————————————————————————————————————————————————————— sort, argsort, topk
 
-export interface SortOptions {
-  axis?: number;
-  descending?: boolean;
+const sortSpecs = {
+  /** the dim to sort along (default -1) */
+  axis: opt.any<number>(),
+  descending: opt.boolean,
   /** sorting is always stable here (ties keep their order); accepted for PyTorch compatibility */
-  stable?: boolean;
-}
+  stable: opt.boolean,
+};
+const SORT = options('sort', sortSpecs);
+const ARGSORT = options('argsort', sortSpecs);
+export type SortOptions = OptionsOf<typeof sortSpecs>;
 
 function sortAxis(op: string, x: Tensor, axis: number | undefined): number {
   return normAxis(op, axis ?? -1, x.rank);
@@ -82,10 +81,11 @@ function sortAxis(op: string, x: Tensor, axis: number | undefined): number {
  * torch.sort: [values, indices] along `axis` (default -1), ascending unless `descending`. NaN
  * sorts as the largest value; equal values keep their order. Values are differentiable.
  */
-export function sort(x: Tensor, options: SortOptions = {}): [Tensor, Tensor] {
+export function sort(x: Tensor, opts?: SortOptions): [Tensor, Tensor] {
+  if (arguments.length > 2) checkArity('sort', arguments, 2, 'x, options?');
   requireInit('sort');
   idOf(x, 'sort (x)');
-  checkOptions('sort', options, '{ axis: -1, descending: true }');
+  const options = SORT.parse(opts);
   const k = sortAxis('sort', x, options.axis);
   const n = x.rank === 0 ? 1 : x.dims[k];
   const idx = call('sort', wasm.sortIndices(x.id, k, options.descending ? 1 : 0, n));
@@ -93,30 +93,35 @@ export function sort(x: Tensor, options: SortOptions = {}): [Tensor, Tensor] {
 }
 
 /** torch.argsort: the int32 indices that sort x along `axis` (see sort). */
-export function argsort(x: Tensor, options: SortOptions = {}): Tensor {
+export function argsort(x: Tensor, opts?: SortOptions): Tensor {
+  if (arguments.length > 2) checkArity('argsort', arguments, 2, 'x, options?');
   requireInit('argsort');
   idOf(x, 'argsort (x)');
-  checkOptions('argsort', options, '{ axis: -1, descending: true }');
+  const options = ARGSORT.parse(opts);
   const k = sortAxis('argsort', x, options.axis);
   return call('argsort', wasm.sortIndices(x.id, k, options.descending ? 1 : 0, x.rank === 0 ? 1 : x.dims[k]));
 }
 
-export interface TopkOptions {
-  axis?: number;
+const topkSpecs = {
+  /** the dim to take the k elements along (default -1) */
+  axis: opt.any<number>(),
   /** the k largest (default) or the k smallest */
-  largest?: boolean;
+  largest: opt.boolean,
   /** results are always in sorted order here; accepted for PyTorch compatibility */
-  sorted?: boolean;
-}
+  sorted: opt.boolean,
+};
+const TOPK = options('topk', topkSpecs);
+export type TopkOptions = OptionsOf<typeof topkSpecs>;
 
 /**
  * torch.topk: [values, indices] of the k largest (or smallest) elements along `axis` (default
  * -1), in sorted order. NaN counts as the largest value; among equal values the first comes first.
  */
-export function topk(x: Tensor, k: number, options: TopkOptions = {}): [Tensor, Tensor] {
+export function topk(x: Tensor, k: number, opts?: TopkOptions): [Tensor, Tensor] {
+  if (arguments.length > 3) checkArity('topk', arguments, 3, 'x, k, options?');
   requireInit('topk');
   idOf(x, 'topk (x)');
-  checkOptions('topk', options, '{ axis: -1, largest: false }');
+  const options = TOPK.parse(opts);
   checkInt('topk', k, 'k');
   const axis = sortAxis('topk', x, options.axis);
   const n = x.rank === 0 ? 1 : x.dims[axis];
@@ -130,12 +135,17 @@ export function topk(x: Tensor, k: number, options: TopkOptions = {}): [Tensor, 
 
 // ————————————————————————————————————————————————————————— argmax, argmin
 
-export interface ArgOptions { keepdims?: boolean }
+const argSpecs = {
+  /** keep the reduced dim with size 1 (PyTorch's keepdim) */
+  keepdims: opt.boolean,
+};
+const ARGMAX = options('argmax', argSpecs);
+const ARGMIN = options('argmin', argSpecs);
+export type ArgOptions = OptionsOf<typeof argSpecs>;
 
 function argExtremum(op: string, largest: boolean, x: Tensor, axis: number | null | undefined, options: ArgOptions): Tensor {
   requireInit(op);
   idOf(x, `${op} (x)`);
-  checkOptions(op, options, '{ keepdims: true }');
   const keep = options.keepdims ? 1 : 0;
   if (axis === undefined || axis === null) {
     if (x.size === 0) {
@@ -154,21 +164,28 @@ function argExtremum(op: string, largest: boolean, x: Tensor, axis: number | nul
  * torch.argmax: the int32 position of the largest value along `axis`, or in the flattened
  * tensor when no axis is given. Ties give the first; a NaN counts as the largest (first NaN wins).
  */
-export function argmax(x: Tensor, axis?: number | null, options: ArgOptions = {}): Tensor {
-  return argExtremum('argmax', true, x, axis, options);
+export function argmax(x: Tensor, axis?: number | null, options?: ArgOptions): Tensor {
+  if (arguments.length > 3) checkArity('argmax', arguments, 3, 'x, axis?, options?');
+  return argExtremum('argmax', true, x, axis, ARGMAX.parse(options));
 }
 
 /** torch.argmin: as argmax, for the smallest value (a NaN still wins). */
-export function argmin(x: Tensor, axis?: number | null, options: ArgOptions = {}): Tensor {
-  return argExtremum('argmin', false, x, axis, options);
+export function argmin(x: Tensor, axis?: number | null, options?: ArgOptions): Tensor {
+  if (arguments.length > 3) checkArity('argmin', arguments, 3, 'x, axis?, options?');
+  return argExtremum('argmin', false, x, axis, ARGMIN.parse(options));
 }
 
 // ————————————————————————————————————————————————————————— cumsum, cumprod
 
-export interface CumOptions { dtype?: DTypeName }
+const cumSpecs = {
+  /** the dtype to scan in (default: x's float dtype, int32 for int32 and bool x) */
+  dtype: opt.any<DTypeName>(),
+};
+const CUMSUM = options('cumsum', cumSpecs);
+const CUMPROD = options('cumprod', cumSpecs);
+export type CumOptions = OptionsOf<typeof cumSpecs>;
 
 function scanOperand(op: string, x: Tensor, options: CumOptions): [Tensor, Tensor[]] {
-  checkOptions(op, options, "{ dtype: 'float64' }");
   // PyTorch scans bool and integer tensors as int64; int32 is wasmgrad's integer type.
   const dtype: DTypeName = options.dtype ?? (isFloat(x.dtype) ? x.dtype : 'int32');
   if (dtype === 'bool') throw new DTypeError(`${op}: dtype 'bool' is not supported; use 'float32', 'float64' or 'int32'`);
@@ -178,11 +195,13 @@ function scanOperand(op: string, x: Tensor, options: CumOptions): [Tensor, Tenso
 }
 
 /** torch.cumsum: running sums along `axis` (float32 accumulates in float64, as PyTorch's CPU does). */
-export function cumsum(x: Tensor, axis: number, options: CumOptions = {}): Tensor {
+export function cumsum(x: Tensor, axis: number, options?: CumOptions): Tensor {
+  if (arguments.length > 3) checkArity('cumsum', arguments, 3, 'x, axis, options?');
   requireInit('cumsum');
   idOf(x, 'cumsum (x)');
+  const o = CUMSUM.parse(options);
   const k = normAxis('cumsum', checkInt('cumsum', axis, 'axis'), x.rank);
-  const [y, temps] = scanOperand('cumsum', x, options);
+  const [y, temps] = scanOperand('cumsum', x, o);
   try { return call('cumsum', wasm.cumsum(y.id, k, 0)); } finally { disposeAll(temps); }
 }
 
@@ -190,11 +209,13 @@ export function cumsum(x: Tensor, axis: number, options: CumOptions = {}): Tenso
  * torch.cumprod: running products along `axis`. Its gradient is exact with zeros in x (no
  * division), and so are higher derivatives.
  */
-export function cumprod(x: Tensor, axis: number, options: CumOptions = {}): Tensor {
+export function cumprod(x: Tensor, axis: number, options?: CumOptions): Tensor {
+  if (arguments.length > 3) checkArity('cumprod', arguments, 3, 'x, axis, options?');
   requireInit('cumprod');
   idOf(x, 'cumprod (x)');
+  const o = CUMPROD.parse(options);
   const k = normAxis('cumprod', checkInt('cumprod', axis, 'axis'), x.rank);
-  const [y, temps] = scanOperand('cumprod', x, options);
+  const [y, temps] = scanOperand('cumprod', x, o);
   try { return call('cumprod', wasm.cumprod(y.id, k)); } finally { disposeAll(temps); }
 }
 
@@ -213,9 +234,15 @@ function triangle(op: string, upper: boolean, x: Tensor, diagonal: number): Tens
 }
 
 /** torch.tril: the elements on and below diagonal `diagonal` of the last two dims; the rest 0. */
-export function tril(x: Tensor, diagonal = 0): Tensor { return triangle('tril', false, x, diagonal); }
+export function tril(x: Tensor, diagonal = 0): Tensor {
+  if (arguments.length > 2) checkArity('tril', arguments, 2, 'x, diagonal?');
+  return triangle('tril', false, x, diagonal);
+}
 /** torch.triu: the elements on and above diagonal `diagonal` of the last two dims; the rest 0. */
-export function triu(x: Tensor, diagonal = 0): Tensor { return triangle('triu', true, x, diagonal); }
+export function triu(x: Tensor, diagonal = 0): Tensor {
+  if (arguments.length > 2) checkArity('triu', arguments, 2, 'x, diagonal?');
+  return triangle('triu', true, x, diagonal);
+}
 
 // ————————————————————————————————————————————————————————— flip, roll
 
@@ -255,6 +282,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
  * tensor is rolled as if flattened, then given its shape back.
  */
 export function roll(x: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor {
+  if (arguments.length > 3) checkArity('roll', arguments, 3, 'x, shifts, dims?');
   requireInit('roll');
   idOf(x, 'roll (x)');
   const shiftList = typeof shifts === 'number' ? [shifts] : shifts;
@@ -345,6 +373,7 @@ export function tile(x: Tensor, ...reps: (number | readonly number[])[]): Tensor
  * repeats[i] times for element i; without an axis x is flattened first.
  */
 export function repeatInterleave(x: Tensor, repeats: number | IndexInput, axis?: number | null): Tensor {
+  if (arguments.length > 3) checkArity('repeatInterleave', arguments, 3, 'x, repeats, axis?');
   requireInit('repeatInterleave');
   idOf(x, 'repeatInterleave (x)');
   if (axis !== undefined && axis !== null) normAxis('repeatInterleave', axis, x.rank);
@@ -388,6 +417,7 @@ export function repeatInterleave(x: Tensor, repeats: number | IndexInput, axis?:
  * each index (PyTorch returns int64). numClasses = -1 takes max(indices) + 1.
  */
 export function oneHot(indices: IndexInput, numClasses = -1): Tensor {
+  if (arguments.length > 2) checkArity('oneHot', arguments, 2, 'indices, numClasses?');
   requireInit('oneHot');
   checkInt('oneHot', numClasses, 'numClasses');
   const [t, temp, values] = indexTensor('oneHot', indices);
@@ -416,20 +446,23 @@ export function oneHot(indices: IndexInput, numClasses = -1): Tensor {
   }
 }
 
-export interface EmbeddingOptions {
+const embeddingSpecs = {
   /** the row whose entries get no gradient (negative counts from the end), as PyTorch's padding_idx */
-  paddingIdx?: number | null;
-}
+  paddingIdx: opt.any<number | null>(),
+};
+const EMBEDDING = options('embedding', embeddingSpecs);
+export type EmbeddingOptions = OptionsOf<typeof embeddingSpecs>;
 
 /**
  * torch.nn.functional.embedding: rows of `table` ([numEmbeddings, dim]) picked by integer
  * `indices`, shape [...indices.shape, dim]. The gradient is scattered into the picked rows
  * (repeated indices accumulate); the paddingIdx row receives none.
  */
-export function embedding(indices: IndexInput, table: Tensor, options: EmbeddingOptions = {}): Tensor {
+export function embedding(indices: IndexInput, table: Tensor, opts?: EmbeddingOptions): Tensor {
+  if (arguments.length > 3) checkArity('embedding', arguments, 3, 'indices, table, options?');
   requireInit('embedding');
   idOf(table, 'embedding (table)');
-  checkOptions('embedding', options, '{ paddingIdx: 0 }');
+  const options = EMBEDDING.parse(opts);
   if (table.rank !== 2) throw new ShapeError(`embedding: table must be 2-D [numEmbeddings, dim], got shape ${formatShape(table.dims)}`);
   const [rows, dim] = table.dims;
   let pad = options.paddingIdx ?? null;
@@ -493,19 +526,58 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.sort = function (options) { return sort(this, options); };
-P.argsort = function (options) { return argsort(this, options); };
-P.topk = function (k, options) { return topk(this, k, options); };
-P.argmax = function (axis, options) { return argmax(this, axis, options); };
-P.argmin = function (axis, options) { return argmin(this, axis, options); };
-P.cumsum = function (axis, options) { return cumsum(this, axis, options); };
-P.cumprod = function (axis, options) { return cumprod(this, axis, options); };
-P.tril = function (diagonal) { return tril(this, diagonal); };
-P.triu = function (diagonal) { return triu(this, diagonal); };
+P.sort = function (options) {
+  if (arguments.length > 1) checkArity('sort', arguments, 1, 'options?');
+  return sort(this, options);
+};
+P.argsort = function (options) {
+  if (arguments.length > 1) checkArity('argsort', arguments, 1, 'options?');
+  return argsort(this, options);
+};
+P.topk = function (k, options) {
+  if (arguments.length > 2) checkArity('topk', arguments, 2, 'k, options?');
+  return topk(this, k, options);
+};
+P.argmax = function (axis, options) {
+  if (arguments.length > 2) checkArity('argmax', arguments, 2, 'axis?, options?');
+  return argmax(this, axis, options);
+};
+P.argmin = function (axis, options) {
+  if (arguments.length > 2) checkArity('argmin', arguments, 2, 'axis?, options?');
+  return argmin(this, axis, options);
+};
+P.cumsum = function (axis, options) {
+  if (arguments.length > 2) checkArity('cumsum', arguments, 2, 'axis, options?');
+  return cumsum(this, axis, options);
+};
+P.cumprod = function (axis, options) {
+  if (arguments.length > 2) checkArity('cumprod', arguments, 2, 'axis, options?');
+  return cumprod(this, axis, options);
+};
+P.tril = function (diagonal) {
+  if (arguments.length > 1) checkArity('tril', arguments, 1, 'diagonal?');
+  return tril(this, diagonal);
+};
+P.triu = function (diagonal) {
+  if (arguments.length > 1) checkArity('triu', arguments, 1, 'diagonal?');
+  return triu(this, diagonal);
+};
 P.flip = function (dims) { return flip(this, dims); };
-P.roll = function (shifts, dims) { return roll(this, shifts, dims); };
+P.roll = function (shifts, dims) {
+  if (arguments.length > 2) checkArity('roll', arguments, 2, 'shifts, dims?');
+  return roll(this, shifts, dims);
+};
 P.tile = function (...reps) { return tile(this, ...reps); };
 P.repeat = function (...repeats) { return repeat(this, ...repeats); };
-P.repeatInterleave = function (repeats, axis) { return repeatInterleave(this, repeats, axis); };
-P.oneHot = function (numClasses) { return oneHot(this, numClasses); };
-P.embedding = function (table, options) { return embedding(this, table, options); };
+P.repeatInterleave = function (repeats, axis) {
+  if (arguments.length > 2) checkArity('repeatInterleave', arguments, 2, 'repeats, axis?');
+  return repeatInterleave(this, repeats, axis);
+};
+P.oneHot = function (numClasses) {
+  if (arguments.length > 1) checkArity('oneHot', arguments, 1, 'numClasses?');
+  return oneHot(this, numClasses);
+};
+P.embedding = function (table, options) {
+  if (arguments.length > 2) checkArity('embedding', arguments, 2, 'table, options?');
+  return embedding(this, table, options);
+};

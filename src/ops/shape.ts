@@ -8,6 +8,7 @@ import { wasm, argsI32 } from '../runtime.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, call, castTo, disposeAll, normAxis, axesMask, requireInit } from './common.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** x with a new shape of the same size; one size may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -74,6 +75,7 @@ export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Ten
  * transposed as a matrix (PyTorch's t()).
  */
 export function transpose(x: Tensor, dim0?: number, dim1?: number): Tensor {
+  if (arguments.length > 3) checkArity('transpose', arguments, 3, 'x, dim0?, dim1?');
   requireInit('transpose');
   idOf(x, 'transpose (x)');
   if (dim0 === undefined && dim1 === undefined) return matrixTranspose('transpose', x);
@@ -103,6 +105,7 @@ export function t(x: Tensor): Tensor {
 
 /** Removes the size-1 dims among `axes` (all size-1 dims when omitted); other dims are kept, as in PyTorch. */
 export function squeeze(x: Tensor, axes?: number | readonly number[] | null): Tensor {
+  if (arguments.length > 2) checkArity('squeeze', arguments, 2, 'x, axes?');
   requireInit('squeeze');
   idOf(x, 'squeeze (x)');
   const mask = axesMask('squeeze', axes, x.rank);
@@ -122,6 +125,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Merges dims startDim..endDim into one (PyTorch's flatten); a rank-0 tensor becomes shape [1]. */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (arguments.length > 3) checkArity('flatten', arguments, 3, 'x, startDim?, endDim?');
   requireInit('flatten');
   idOf(x, 'flatten (x)');
   const a = normAxis('flatten', startDim, x.rank, 'startDim'), b = normAxis('flatten', endDim, x.rank, 'endDim');
@@ -179,6 +183,7 @@ export function slice(x: Tensor, ranges: readonly (SliceRange | null | undefined
 export function slice(x: Tensor, axis: number, start?: number | null, end?: number | null, step?: number | null): Tensor;
 export function slice(x: Tensor, rangesOrAxis: readonly (SliceRange | null | undefined)[] | number,
   start?: number | null, end?: number | null, step?: number | null): Tensor {
+  if (arguments.length > 5) checkArity('slice', arguments, 5, 'x, axis, start?, end?, step?');
   requireInit('slice');
   idOf(x, 'slice (x)');
   let perDim: (SliceRange | null | undefined)[];
@@ -246,6 +251,7 @@ export function select(x: Tensor, axis: number, index: number): Tensor {
  * [top, bottom] for the one before, and so on; negative pads crop.
  */
 export function pad(x: Tensor, pads: readonly number[], value = 0, mode: 'constant' = 'constant'): Tensor {
+  if (arguments.length > 4) checkArity('pad', arguments, 4, 'x, pads, value?, mode?');
   requireInit('pad');
   idOf(x, 'pad (x)');
   if (mode !== 'constant') throw new ValueError(`pad: mode '${mode}' is not supported; only 'constant'`);
@@ -338,17 +344,22 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
   });
 }
 
-export interface IndexAddOptions { alpha?: number }
+const INDEX_ADD = options('indexAdd', {
+  /** the factor source is multiplied by (default 1; an integer for int32 x, 1 for bool x) */
+  alpha: opt.any<number>(),
+});
+export type IndexAddOptions = OptionsOf<typeof INDEX_ADD>;
 
 /**
  * torch.index_add: x with alpha·source's slices added at `indices` along `axis`; repeated
  * indices accumulate. source has x's shape except len(indices) along `axis`.
  */
-export function indexAdd(x: Tensor, axis: number, indices: IndexLike, source: Tensor, options: IndexAddOptions = {}): Tensor {
+export function indexAdd(x: Tensor, axis: number, indices: IndexLike, source: Tensor, options?: IndexAddOptions): Tensor {
+  if (arguments.length > 5) checkArity('indexAdd', arguments, 5, 'x, axis, indices, source, options?');
   requireInit('indexAdd');
   const id = idOf(x, 'indexAdd (x)');
   const sid = idOf(source, 'indexAdd (source)');
-  const alpha = options.alpha ?? 1;
+  const alpha = INDEX_ADD.parse(options).alpha ?? 1;
   if (typeof alpha !== 'number') throw new ValueError(`indexAdd: alpha must be a number, got ${typeof alpha}`);
   if (source.dtype !== x.dtype) {
     throw new DTypeError(`indexAdd: x (${x.dtype}) and source (${source.dtype}) must have the same dtype`);
@@ -383,6 +394,7 @@ function checkGatherIndex(op: string, x: Tensor, k: number, ti: Tensor, values: 
 
 /** torch.gather: out[p] = x[p with dim `axis` replaced by index[p]]; out has index's shape. */
 export function gather(x: Tensor, axis: number, index: IndexLike): Tensor {
+  if (arguments.length > 3) checkArity('gather', arguments, 3, 'x, axis, index');
   requireInit('gather');
   const id = idOf(x, 'gather (x)');
   const k = normAxis('gather', axis, x.rank);
@@ -449,6 +461,7 @@ function concatCall(op: string, ts: readonly Tensor[], axis: number, shape: numb
 
 /** torch.cat: joins tensors along an existing dim; sizes must match in every other dim. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (arguments.length > 2) checkArity('concat', arguments, 2, 'tensors, axis?');
   requireInit('concat');
   checkList('concat', tensors);
   // PyTorch skips legacy empty tensors of shape [0] when joining tensors of another shape.
@@ -475,6 +488,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** torch.stack: joins tensors of one shape along a new dim at `axis`. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (arguments.length > 2) checkArity('stack', arguments, 2, 'tensors, axis?');
   requireInit('stack');
   checkList('stack', tensors);
   const first = tensors[0];
@@ -492,6 +506,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** torch.unbind: the slices of x along `axis`, each without that dim. */
 export function unstack(x: Tensor, axis = 0): Tensor[] {
+  if (arguments.length > 2) checkArity('unstack', arguments, 2, 'x, axis?');
   requireInit('unstack');
   idOf(x, 'unstack (x)');
   if (x.rank === 0) throw new AxisError('unstack: x is a rank-0 tensor; it has no dim to unstack');
@@ -505,6 +520,7 @@ export function unstack(x: Tensor, axis = 0): Tensor[] {
  * sizes, which must add up to the dim's size.
  */
 export function split(x: Tensor, sizeOrSections: number | readonly number[], axis = 0): Tensor[] {
+  if (arguments.length > 3) checkArity('split', arguments, 3, 'x, sizeOrSections, axis?');
   requireInit('split');
   idOf(x, 'split (x)');
   if (x.rank === 0) throw new AxisError('split: x is a rank-0 tensor; it has no dim to split');
@@ -540,6 +556,7 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], axi
 
 /** torch.chunk: at most `chunks` pieces of ceil(size / chunks) along `axis`. */
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
+  if (arguments.length > 3) checkArity('chunk', arguments, 3, 'x, chunks, axis?');
   requireInit('chunk');
   idOf(x, 'chunk (x)');
   checkInt('chunk', chunks, 'chunks');
@@ -570,7 +587,7 @@ declare module '../tensor.js' {
     slice(axis: number, start?: number | null, end?: number | null, step?: number | null): Tensor;
     narrow(axis: number, start: number, length: number): Tensor;
     select(axis: number, index: number): Tensor;
-    pad(pads: readonly number[], value?: number): Tensor;
+    pad(pads: readonly number[], value?: number, mode?: 'constant'): Tensor;
     indexSelect(axis: number, indices: IndexLike): Tensor;
     indexAdd(axis: number, indices: IndexLike, source: Tensor, options?: IndexAddOptions): Tensor;
     gather(axis: number, index: IndexLike): Tensor;
@@ -588,26 +605,57 @@ P.view = function (shape) { return reshape(this, shape); };
 P.broadcastTo = function (shape) { return broadcastTo(this, shape); };
 P.expand = function (shape) { return broadcastTo(this, shape); };
 P.permute = function (...dims) { return permute(this, ...dims); };
-P.transpose = function (dim0, dim1) { return transpose(this, dim0, dim1); };
+P.transpose = function (dim0, dim1) {
+  if (arguments.length > 2) checkArity('transpose', arguments, 2, 'dim0?, dim1?');
+  return transpose(this, dim0, dim1);
+};
 P.t = function () { return t(this); };
 Object.defineProperty(P, 'T', {
   get(this: Tensor) { return permute(this, this.dims.map((_, k) => this.rank - 1 - k)); },
   configurable: true,
 });
-P.squeeze = function (axes) { return squeeze(this, axes); };
+P.squeeze = function (axes) {
+  if (arguments.length > 1) checkArity('squeeze', arguments, 1, 'axes?');
+  return squeeze(this, axes);
+};
 P.unsqueeze = function (axis) { return unsqueeze(this, axis); };
-P.flatten = function (startDim, endDim) { return flatten(this, startDim, endDim); };
+P.flatten = function (startDim, endDim) {
+  if (arguments.length > 2) checkArity('flatten', arguments, 2, 'startDim?, endDim?');
+  return flatten(this, startDim, endDim);
+};
 P.slice = function (this: Tensor, a: any, start?: number | null, end?: number | null, step?: number | null) {
+  if (arguments.length > 4) checkArity('slice', arguments, 4, 'axis, start?, end?, step?');
   return slice(this, a, start, end, step);
 } as Tensor['slice'];
 P.narrow = function (axis, start, length) { return narrow(this, axis, start, length); };
 P.select = function (axis, index) { return select(this, axis, index); };
-P.pad = function (pads, value) { return pad(this, pads, value); };
+P.pad = function (pads, value, mode) {
+  if (arguments.length > 3) checkArity('pad', arguments, 3, 'pads, value?, mode?');
+  return pad(this, pads, value, mode);
+};
 P.indexSelect = function (axis, indices) { return indexSelect(this, axis, indices); };
-P.indexAdd = function (axis, indices, source, options) { return indexAdd(this, axis, indices, source, options); };
-P.gather = function (axis, index) { return gather(this, axis, index); };
+P.indexAdd = function (axis, indices, source, options) {
+  if (arguments.length > 4) checkArity('indexAdd', arguments, 4, 'axis, indices, source, options?');
+  return indexAdd(this, axis, indices, source, options);
+};
+P.gather = function (axis, index) {
+  if (arguments.length > 2) checkArity('gather', arguments, 2, 'axis, index');
+  return gather(this, axis, index);
+};
 P.scatterAdd = function (axis, index, src) { return scatterAdd(this, axis, index, src); };
-P.unstack = function (axis) { return unstack(this, axis); };
-P.unbind = function (axis) { return unstack(this, axis); };
-P.split = function (sizeOrSections, axis) { return split(this, sizeOrSections, axis); };
-P.chunk = function (chunks, axis) { return chunk(this, chunks, axis); };
+P.unstack = function (axis) {
+  if (arguments.length > 1) checkArity('unstack', arguments, 1, 'axis?');
+  return unstack(this, axis);
+};
+P.unbind = function (axis) {
+  if (arguments.length > 1) checkArity('unbind', arguments, 1, 'axis?');
+  return unstack(this, axis);
+};
+P.split = function (sizeOrSections, axis) {
+  if (arguments.length > 2) checkArity('split', arguments, 2, 'sizeOrSections, axis?');
+  return split(this, sizeOrSections, axis);
+};
+P.chunk = function (chunks, axis) {
+  if (arguments.length > 2) checkArity('chunk', arguments, 2, 'chunks, axis?');
+  return chunk(this, chunks, axis);
+};
