@@ -9,6 +9,7 @@ import { idOf, call, requireInit, isFloat, disposeAll, normAxis } from './common
 import { abs, square, sqrt, pow, where, eq, ne, cast } from './elementwise.js';
 import { sum, amax, amin, type Axes } from './reduce.js';
 import { reshape } from './shape.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 // ————————————————————————————————————————————————————————— diag, trace
 
@@ -53,6 +54,7 @@ function diagonalMatrix(v: Tensor, k: number): Tensor {
  * one, < 0 below); a 2-D x gives its diagonal `offset` as a 1-D tensor.
  */
 export function diag(x: Tensor, offset = 0): Tensor {
+  if (arguments.length > 2) checkArity('diag', arguments, 2, 'x, offset?');
   requireInit('diag');
   idOf(x, 'diag (x)');
   const k = checkOffset('diag', offset);
@@ -78,25 +80,22 @@ export function matrixTrace(x: Tensor): Tensor {
 
 export type NormOrder = number | 'fro' | 'nuc';
 
-export interface NormOptions {
+const normSpecs = {
   /** the dims to take the norm over (one or a list; vectorNorm: all when omitted) */
-  axes?: Axes;
+  axes: opt.any<Axes>(),
   /** keep the reduced dims with size 1 */
-  keepdims?: boolean;
-}
+  keepdims: opt.boolean,
+};
+const NORM = options('norm', normSpecs);
+const VECTOR_NORM = options('vectorNorm', normSpecs);
+const MATRIX_NORM = options('matrixNorm', normSpecs);
+export type NormOptions = OptionsOf<typeof normSpecs>;
 
 function floatArg(op: string, x: Tensor): void {
   idOf(x, `${op} (x)`);
   if (!isFloat(x.dtype)) {
     throw new DTypeError(`${op}: x is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; ${op} takes float32 or float64 tensors`);
   }
-}
-
-function checkOptions(op: string, options: unknown): NormOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object like { axes: -1, keepdims: true }, got ${options === null ? 'null' : typeof options}`);
-  }
-  return options as NormOptions;
 }
 
 /** The reduced dims as normalised, distinct axes (all dims when `axes` is omitted or []). */
@@ -184,10 +183,11 @@ function checkOrder(op: string, ord: unknown): void {
  * (default), any real, inf (max |x|), -inf (min |x|), 0 (the count of nonzeros). The gradient at
  * x = 0 is 0 (PyTorch's subgradient).
  */
-export function vectorNorm(x: Tensor, ord: number = 2, options: NormOptions = {}): Tensor {
+export function vectorNorm(x: Tensor, ord: number = 2, options?: NormOptions): Tensor {
+  if (arguments.length > 3) checkArity('vectorNorm', arguments, 3, 'x, ord?, options?');
   requireInit('vectorNorm');
   floatArg('vectorNorm', x);
-  const o = checkOptions('vectorNorm', options);
+  const o = VECTOR_NORM.parse(options);
   if (typeof ord !== 'number' || Number.isNaN(ord)) {
     throw new ValueError(`vectorNorm: ord must be a number (inf included), got ${JSON.stringify(ord) ?? String(ord)}`);
   }
@@ -231,11 +231,12 @@ function matrixNormOver(op: string, x: Tensor, ord: NormOrder, axes: number[], k
  * (max / min column sum of |x|), inf / -inf (max / min row sum). 'nuc' and ±2 need an SVD and
  * are not supported yet.
  */
-export function matrixNorm(x: Tensor, ord: NormOrder = 'fro', options: NormOptions = {}): Tensor {
+export function matrixNorm(x: Tensor, ord: NormOrder = 'fro', options?: NormOptions): Tensor {
+  if (arguments.length > 3) checkArity('matrixNorm', arguments, 3, 'x, ord?, options?');
   requireInit('matrixNorm');
   floatArg('matrixNorm', x);
   checkOrder('matrixNorm', ord);
-  const o = checkOptions('matrixNorm', options);
+  const o = MATRIX_NORM.parse(options);
   if (x.rank < 2) throw new ShapeError(`matrixNorm: x must have at least 2 dims, got shape ${formatShape(x.dims)}`);
   return matrixNormOver('matrixNorm', x, ord, axisList('matrixNorm', x, o.axes ?? [-2, -1]), !!o.keepdims);
 }
@@ -245,10 +246,11 @@ export function matrixNorm(x: Tensor, ord: NormOrder = 'fro', options: NormOptio
  * With no axes: ord omitted is the 2-norm of all elements (Frobenius for a matrix); an ord given
  * needs a 1-D x (vector norm) or a 2-D x (matrix norm).
  */
-export function norm(x: Tensor, ord?: NormOrder | null, options: NormOptions = {}): Tensor {
+export function norm(x: Tensor, ord?: NormOrder | null, options?: NormOptions): Tensor {
+  if (arguments.length > 3) checkArity('norm', arguments, 3, 'x, ord?, options?');
   requireInit('norm');
   floatArg('norm', x);
-  const o = checkOptions('norm', options);
+  const o = NORM.parse(options);
   const keepdims = !!o.keepdims;
   if (ord !== undefined && ord !== null) checkOrder('norm', ord);
   if (o.axes === undefined || o.axes === null) {
@@ -278,8 +280,20 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.diag = function (offset) { return diag(this, offset); };
+P.diag = function (offset) {
+  if (arguments.length > 1) checkArity('diag', arguments, 1, 'offset?');
+  return diag(this, offset);
+};
 P.trace = function () { return matrixTrace(this); };
-P.norm = function (ord, options) { return norm(this, ord, options); };
-P.vectorNorm = function (ord, options) { return vectorNorm(this, ord, options); };
-P.matrixNorm = function (ord, options) { return matrixNorm(this, ord, options); };
+P.norm = function (ord, options) {
+  if (arguments.length > 2) checkArity('norm', arguments, 2, 'ord?, options?');
+  return norm(this, ord, options);
+};
+P.vectorNorm = function (ord, options) {
+  if (arguments.length > 2) checkArity('vectorNorm', arguments, 2, 'ord?, options?');
+  return vectorNorm(this, ord, options);
+};
+P.matrixNorm = function (ord, options) {
+  if (arguments.length > 2) checkArity('matrixNorm', arguments, 2, 'ord?, options?');
+  return matrixNorm(this, ord, options);
+};

@@ -14,6 +14,7 @@ import { idOf, call, requireInit, isFloat, disposeAll } from './common.js';
 import { reshape, transpose, slice } from './shape.js';
 import { where, eq } from './elementwise.js';
 import { eye } from '../creation.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 const DET = 0, LOGABS = 1, SIGN = 2;
 
@@ -75,18 +76,21 @@ function raiseIfFailed(result: Tensor, batched: boolean, message: (at: string, i
 
 // ————————————————————————————————————————————————————————— solve, inv
 
-export interface SolveOptions {
+const SOLVE = options('solve', {
   /** true (default): solve A·X = B; false: solve X·A = B */
-  left?: boolean;
-}
+  left: opt.boolean,
+});
+export type SolveOptions = OptionsOf<typeof SOLVE>;
 
 /**
  * torch.linalg.solve: X with A·X = B (or X·A = B when `left` is false), by LU with partial
  * pivoting. A is [..., n, n]; B is [..., n, k], or a vector [n] (or [..., n] with A's batch)
  * giving a vector result. Batch dims broadcast. An exactly singular A raises LinAlgError.
  */
-export function solve(A: Tensor, B: Tensor, options: SolveOptions = {}): Tensor {
+export function solve(A: Tensor, B: Tensor, opts?: SolveOptions): Tensor {
+  if (arguments.length > 3) checkArity('solve', arguments, 3, 'A, B, options?');
   requireInit('solve');
+  const options = SOLVE.parse(opts);
   const n = squareArg('solve', A);
   idOf(B, 'solve (B)');
   if (!isFloat(B.dtype)) {
@@ -181,18 +185,21 @@ export function logdet(A: Tensor): Tensor {
 
 // ————————————————————————————————————————————————————————— cholesky
 
-export interface CholeskyOptions {
+const CHOLESKY = options('cholesky', {
   /** return U with A = Uᵀ·U (reading A's upper triangle) instead of L with A = L·Lᵀ */
-  upper?: boolean;
-}
+  upper: opt.boolean,
+});
+export type CholeskyOptions = OptionsOf<typeof CHOLESKY>;
 
 /**
  * torch.linalg.cholesky: L lower-triangular with A = L·Lᵀ, from A's lower triangle (upper: U from
  * the upper triangle). A matrix that is not positive-definite raises LinAlgError with the order
  * of the first leading minor that is not. The gradient is PyTorch's (a symmetric matrix).
  */
-export function cholesky(A: Tensor, options: CholeskyOptions = {}): Tensor {
+export function cholesky(A: Tensor, opts?: CholeskyOptions): Tensor {
+  if (arguments.length > 2) checkArity('cholesky', arguments, 2, 'A, options?');
   requireInit('cholesky');
+  const options = CHOLESKY.parse(opts);
   squareArg('cholesky', A);
   const upper = options.upper ?? false;
   const temps: Tensor[] = [];
@@ -214,10 +221,11 @@ export function cholesky(A: Tensor, options: CholeskyOptions = {}): Tensor {
 
 // ————————————————————————————————————————————————————————— qr
 
-export interface QrOptions {
+const QR = options('qr', {
   /** 'reduced' (default): Q [m, k], R [k, n] with k = min(m, n); 'complete': Q [m, m], R [m, n] */
-  mode?: 'reduced' | 'complete';
-}
+  mode: opt.any<'reduced' | 'complete'>(),
+});
+export type QrOptions = OptionsOf<typeof QR>;
 
 /**
  * torch.linalg.qr by Householder reflections: [Q, R] with A = Q·R, Q orthonormal columns, R
@@ -227,8 +235,10 @@ export interface QrOptions {
  * follow PyTorch (reduced mode, and complete mode when m <= n; complete mode with m > n is not
  * differentiable, as in PyTorch).
  */
-export function qr(A: Tensor, options: QrOptions = {}): [Tensor, Tensor] {
+export function qr(A: Tensor, opts?: QrOptions): [Tensor, Tensor] {
+  if (arguments.length > 2) checkArity('qr', arguments, 2, 'A, options?');
   requireInit('qr');
+  const options = QR.parse(opts);
   matrixArg('qr', A, 'A');
   const mode = options.mode ?? 'reduced';
   if (mode !== 'reduced' && mode !== 'complete') {
@@ -252,14 +262,19 @@ export function qr(A: Tensor, options: QrOptions = {}): [Tensor, Tensor] {
 
 // ————————————————————————————————————————————————————————— solveTriangular
 
-export interface SolveTriangularOptions {
+const solveTriangularSpecs = {
+  /** whether A is upper-triangular (required, as in PyTorch); the other triangle is never read */
+  upper: opt.any<boolean>(),
+  /** true (default): solve A·X = B; false: solve X·A = B */
+  left: opt.boolean,
+  /** take A's diagonal as all ones (it is not read) */
+  unitriangular: opt.boolean,
+};
+const SOLVE_TRIANGULAR = options('solveTriangular', solveTriangularSpecs);
+export type SolveTriangularOptions = OptionsOf<typeof solveTriangularSpecs> & {
   /** whether A is upper-triangular (required, as in PyTorch); the other triangle is never read */
   upper: boolean;
-  /** true (default): solve A·X = B; false: solve X·A = B */
-  left?: boolean;
-  /** take A's diagonal as all ones (it is not read) */
-  unitriangular?: boolean;
-}
+};
 
 /**
  * torch.linalg.solve_triangular(A, B, *, upper, left=True, unitriangular=False): X with A·X = B
@@ -267,12 +282,14 @@ export interface SolveTriangularOptions {
  * batch dims broadcast, by substitution. A zero on A's diagonal gives inf/NaN, not an error (as
  * in PyTorch). Gradients reach only the triangle of A that is read.
  */
-export function solveTriangular(A: Tensor, B: Tensor, options: SolveTriangularOptions): Tensor {
+export function solveTriangular(A: Tensor, B: Tensor, opts: SolveTriangularOptions): Tensor {
+  if (arguments.length > 3) checkArity('solveTriangular', arguments, 3, 'A, B, options');
   requireInit('solveTriangular');
   const n = squareArg('solveTriangular', A);
   matrixArg('solveTriangular', B, 'B');
   sameDtype('solveTriangular', A, B);
-  if (options === null || typeof options !== 'object' || typeof options.upper !== 'boolean') {
+  const options = SOLVE_TRIANGULAR.parse(opts);
+  if (typeof options.upper !== 'boolean') {
     throw new ValueError('solveTriangular: options.upper (true or false) is required, as in PyTorch: ' +
       'solveTriangular(A, B, { upper: true })');
   }
@@ -299,11 +316,23 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-P.solve = function (B, options) { return solve(this, B, options); };
+P.solve = function (B, options) {
+  if (arguments.length > 2) checkArity('solve', arguments, 2, 'B, options?');
+  return solve(this, B, options);
+};
 P.inv = function () { return inv(this); };
 P.det = function () { return det(this); };
 P.slogdet = function () { return slogdet(this); };
 P.logdet = function () { return logdet(this); };
-P.cholesky = function (options) { return cholesky(this, options); };
-P.qr = function (options) { return qr(this, options); };
-P.solveTriangular = function (B, options) { return solveTriangular(this, B, options); };
+P.cholesky = function (options) {
+  if (arguments.length > 1) checkArity('cholesky', arguments, 1, 'options?');
+  return cholesky(this, options);
+};
+P.qr = function (options) {
+  if (arguments.length > 1) checkArity('qr', arguments, 1, 'options?');
+  return qr(this, options);
+};
+P.solveTriangular = function (B, options) {
+  if (arguments.length > 2) checkArity('solveTriangular', arguments, 2, 'B, options');
+  return solveTriangular(this, B, options);
+};

@@ -8,6 +8,7 @@ import { Tensor, type Shape } from '../tensor.js';
 import { wasm, argsI32 } from '../runtime.js';
 import { ShapeError, DTypeError, formatShape } from '../errors.js';
 import { idOf, call, requireInit, isFloat } from './common.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 function checkOperands(op: string, a: Tensor, b: Tensor): void {
   idOf(a, `${op} (a)`);
@@ -148,17 +149,25 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   }
 }
 
-export interface TransposeOptions { transA?: boolean; transB?: boolean }
+const MATMUL_T = options('matmulT', {
+  /** use a with its last two dims swapped (read in place) */
+  transA: opt.boolean,
+  /** use b with its last two dims swapped (read in place) */
+  transB: opt.boolean,
+});
+export type TransposeOptions = OptionsOf<typeof MATMUL_T>;
 
 /**
  * op(a)·op(b) for operands of rank >= 2 with broadcast batch dims, where op(x) is x with its last
  * two dims swapped when the flag is set. The transpose is read in place, never copied, so
  * x·wᵀ (a Linear layer) costs no more than x·w.
  */
-export function matmulT(a: Tensor, b: Tensor, options: TransposeOptions = {}): Tensor {
+export function matmulT(a: Tensor, b: Tensor, options?: TransposeOptions): Tensor {
+  if (arguments.length > 3) checkArity('matmulT', arguments, 3, 'a, b, options?');
   requireInit('matmulT');
+  const o = MATMUL_T.parse(options);
   checkOperands('matmulT', a, b);
-  const transA = !!options.transA, transB = !!options.transB;
+  const transA = !!o.transA, transB = !!o.transB;
   if (a.rank < 2 || b.rank < 2) {
     throw new ShapeError(`${shapes('matmulT', a, b)} do not fit: matmulT takes tensors of rank >= 2, got ranks ${a.rank} and ${b.rank}`);
   }
@@ -187,4 +196,7 @@ P.bmm = function (b) { return bmm(this, b); };
 P.dot = function (b) { return dot(this, b); };
 P.mv = function (b) { return mv(this, b); };
 P.outer = function (b) { return outer(this, b); };
-P.matmulT = function (b, options) { return matmulT(this, b, options); };
+P.matmulT = function (b, options) {
+  if (arguments.length > 2) checkArity('matmulT', arguments, 2, 'b, options?');
+  return matmulT(this, b, options);
+};
