@@ -5,6 +5,18 @@ import { Tensor, empty, full, dtypeCode, type DTypeName, type CreateOptions } fr
 import { wasm, requireInit } from './runtime.js';
 import { DTypeError, ValueError } from './errors.js';
 import { idOf } from './ops/common.js';
+import { options, opt, checkArity } from './options.js';
+
+const createSpecs = {
+  /** the dtype (see each function for its default) */
+  dtype: opt.any<DTypeName>(),
+};
+const ARANGE = options('arange', createSpecs);
+const LINSPACE = options('linspace', createSpecs);
+const EYE = options('eye', createSpecs);
+const FULL_LIKE = options('fullLike', createSpecs);
+const ZEROS_LIKE = options('zerosLike', createSpecs);
+const ONES_LIKE = options('onesLike', createSpecs);
 
 const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
 
@@ -28,7 +40,7 @@ function numericDtype(op: string, dtype: DTypeName): DTypeName {
 export function arange(...args: (number | CreateOptions)[]): Tensor {
   requireInit('arange');
   const last = args[args.length - 1];
-  const options: CreateOptions = typeof last === 'object' && last !== null ? (args.pop() as CreateOptions) : {};
+  const options = ARANGE.parse(typeof last === 'object' && last !== null ? args.pop() : undefined);
   if (args.length < 1 || args.length > 3) {
     throw new ValueError(`arange: expects (end), (start, end) or (start, end, step), got ${args.length} numbers`);
   }
@@ -63,8 +75,10 @@ export function arange(...args: (number | CreateOptions)[]): Tensor {
 }
 
 /** `steps` evenly spaced values from start to end inclusive (PyTorch's formula and precision). */
-export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
+export function linspace(start: number, end: number, steps: number, opts?: CreateOptions): Tensor {
+  if (arguments.length > 4) checkArity('linspace', arguments, 4, 'start, end, steps, options?');
   requireInit('linspace');
+  const options = LINSPACE.parse(opts);
   checkNumber('linspace', start, 'start');
   checkNumber('linspace', end, 'end');
   if (typeof steps !== 'number' || !Number.isInteger(steps)) {
@@ -78,9 +92,16 @@ export function linspace(start: number, end: number, steps: number, options: Cre
 }
 
 /** An n×m matrix (m defaults to n) with ones on the diagonal. */
-export function eye(n: number, m?: number | CreateOptions, options: CreateOptions = {}): Tensor {
+export function eye(n: number, m?: number | CreateOptions, opts?: CreateOptions): Tensor {
+  if (arguments.length > 3) checkArity('eye', arguments, 3, 'n, m?, options?');
   requireInit('eye');
-  if (typeof m === 'object' && m !== null) { options = m; m = undefined; }
+  if (typeof m === 'object' && m !== null) {
+    // eye(n, options): options in m's place, so nothing may follow it.
+    if (arguments.length > 2) checkArity('eye', arguments, 2, 'n, options?');
+    opts = m;
+    m = undefined;
+  }
+  const options = EYE.parse(opts);
   const cols = m ?? n;
   for (const [v, what] of [[n, 'n'], [cols, 'm']] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
@@ -93,18 +114,24 @@ export function eye(n: number, m?: number | CreateOptions, options: CreateOption
 }
 
 /** full(x.shape, value) in x's dtype unless options.dtype says otherwise. */
-export function fullLike(x: Tensor, value: number, options: CreateOptions = {}): Tensor {
+export function fullLike(x: Tensor, value: number, options?: CreateOptions): Tensor {
+  if (arguments.length > 3) checkArity('fullLike', arguments, 3, 'x, value, options?');
   requireInit('fullLike');
+  const o = FULL_LIKE.parse(options);
   idOf(x, 'fullLike (x)');
-  return full(x.dims, value, { dtype: options.dtype ?? x.dtype });
+  return full(x.dims, value, { dtype: o.dtype ?? x.dtype });
 }
-export function zerosLike(x: Tensor, options: CreateOptions = {}): Tensor {
+export function zerosLike(x: Tensor, options?: CreateOptions): Tensor {
+  if (arguments.length > 2) checkArity('zerosLike', arguments, 2, 'x, options?');
   requireInit('zerosLike');
+  const o = ZEROS_LIKE.parse(options);
   idOf(x, 'zerosLike (x)');
-  return full(x.dims, 0, { dtype: options.dtype ?? x.dtype });
+  return full(x.dims, 0, { dtype: o.dtype ?? x.dtype });
 }
-export function onesLike(x: Tensor, options: CreateOptions = {}): Tensor {
+export function onesLike(x: Tensor, options?: CreateOptions): Tensor {
+  if (arguments.length > 2) checkArity('onesLike', arguments, 2, 'x, options?');
   requireInit('onesLike');
+  const o = ONES_LIKE.parse(options);
   idOf(x, 'onesLike (x)');
-  return full(x.dims, 1, { dtype: options.dtype ?? x.dtype });
+  return full(x.dims, 1, { dtype: o.dtype ?? x.dtype });
 }

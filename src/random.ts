@@ -5,16 +5,22 @@
 import { Tensor, empty, type Shape, type DTypeName } from './tensor.js';
 import { wasm, requireInit } from './runtime.js';
 import { DTypeError, ValueError } from './errors.js';
+import { options, opt, checkArity, type OptionsOf } from './options.js';
 
 const KIND_UNIFORM = 0;
 const KIND_NORMAL = 1;
 
-export interface RandOptions {
+const randSpecs = {
   /** 'float32' (default) or 'float64' */
-  dtype?: DTypeName;
+  dtype: opt.any<DTypeName>(),
   /** draw from a generator seeded with this integer; the global stream is left untouched */
-  seed?: number;
-}
+  seed: opt.any<number>(),
+};
+const RAND = options('rand', randSpecs);
+const RANDN = options('randn', randSpecs);
+const UNIFORM = options('uniform', randSpecs);
+const NORMAL = options('normal', randSpecs);
+export type RandOptions = OptionsOf<typeof randSpecs>;
 
 function checkSeed(op: string, n: unknown, what: string): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
@@ -51,27 +57,33 @@ function checkFinite(op: string, v: unknown, what: string): number {
 }
 
 /** Uniform in [0, 1): float32 values take 24 random bits, float64 values 53. */
-export function rand(shape: Shape | number, options: RandOptions = {}): Tensor {
-  return randomTensor('rand', shape, KIND_UNIFORM, 0, 1, options);
+export function rand(shape: Shape | number, options?: RandOptions): Tensor {
+  if (arguments.length > 2) checkArity('rand', arguments, 2, 'shape, options?');
+  return randomTensor('rand', shape, KIND_UNIFORM, 0, 1, RAND.parse(options));
 }
 
 /** Standard normal (Box–Muller in wasm). */
-export function randn(shape: Shape | number, options: RandOptions = {}): Tensor {
-  return randomTensor('randn', shape, KIND_NORMAL, 0, 1, options);
+export function randn(shape: Shape | number, options?: RandOptions): Tensor {
+  if (arguments.length > 2) checkArity('randn', arguments, 2, 'shape, options?');
+  return randomTensor('randn', shape, KIND_NORMAL, 0, 1, RANDN.parse(options));
 }
 
 /** Uniform in [lo, hi) (lo <= hi, as PyTorch's uniform_). */
-export function uniform(shape: Shape | number, lo = 0, hi = 1, options: RandOptions = {}): Tensor {
+export function uniform(shape: Shape | number, lo = 0, hi = 1, options?: RandOptions): Tensor {
+  if (arguments.length > 4) checkArity('uniform', arguments, 4, 'shape, lo?, hi?, options?');
+  const o = UNIFORM.parse(options);
   checkFinite('uniform', lo, 'lo');
   checkFinite('uniform', hi, 'hi');
   if (lo > hi) throw new ValueError(`uniform: expects lo <= hi to draw from [lo, hi), got lo=${lo} > hi=${hi}`);
-  return randomTensor('uniform', shape, KIND_UNIFORM, lo, hi, options);
+  return randomTensor('uniform', shape, KIND_UNIFORM, lo, hi, o);
 }
 
 /** Normal with the given mean and standard deviation (std >= 0). */
-export function normal(shape: Shape | number, mean = 0, std = 1, options: RandOptions = {}): Tensor {
+export function normal(shape: Shape | number, mean = 0, std = 1, options?: RandOptions): Tensor {
+  if (arguments.length > 4) checkArity('normal', arguments, 4, 'shape, mean?, std?, options?');
+  const o = NORMAL.parse(options);
   checkFinite('normal', mean, 'mean');
   checkFinite('normal', std, 'std');
   if (std < 0) throw new ValueError(`normal: expects std >= 0, got std=${std}`);
-  return randomTensor('normal', shape, KIND_NORMAL, mean, std, options);
+  return randomTensor('normal', shape, KIND_NORMAL, mean, std, o);
 }

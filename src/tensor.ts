@@ -8,6 +8,7 @@ import {
 } from './runtime.js';
 import { DisposedError, ShapeError, ValueError, DTypeError, OutOfMemoryError, formatShape } from './errors.js';
 import { adopt } from './scope.js';
+import { options, opt, checkArity, type OptionsOf } from './options.js';
 
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
 export type NestedArray = number | boolean | NestedArray[];
@@ -221,10 +222,13 @@ export function writeData(t: Tensor, values: ArrayLike<number | boolean>): void 
   }
 }
 
-export interface TensorOptions {
-  dtype?: DTypeName;
-  shape?: Shape;
-}
+const TENSOR = options('tensor', {
+  /** the dtype (default float32; float64 for a Float64Array, int32 for an Int32Array, bool for booleans) */
+  dtype: opt.any<DTypeName>(),
+  /** the shape to give flat data (as many elements as the data has) */
+  shape: opt.any<Shape>(),
+});
+export type TensorOptions = OptionsOf<typeof TENSOR>;
 
 type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
 
@@ -233,8 +237,10 @@ type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Ar
  * dtype defaults to float32 (float64 for a Float64Array, int32 for an Int32Array, bool for
  * booleans).
  */
-export function tensor(data: NestedArray | TypedArray | readonly number[], options: TensorOptions = {}): Tensor {
+export function tensor(data: NestedArray | TypedArray | readonly number[], opts?: TensorOptions): Tensor {
+  if (arguments.length > 2) checkArity('tensor', arguments, 2, 'data, options?');
   requireInit('tensor');
+  const options = TENSOR.parse(opts);
   let flat: ArrayLike<number | boolean>;
   let shape: number[];
   let inferred: DTypeName = 'float32';
@@ -291,7 +297,14 @@ function parseNested(data: NestedArray): { flat: (number | boolean)[]; shape: nu
   return { flat, shape, bool: bools !== 0 && bools === flat.length };
 }
 
-export interface CreateOptions { dtype?: DTypeName }
+const createSpecs = {
+  /** the dtype (default float32) */
+  dtype: opt.any<DTypeName>(),
+};
+const FULL = options('full', createSpecs);
+const ZEROS = options('zeros', createSpecs);
+const ONES = options('ones', createSpecs);
+export type CreateOptions = OptionsOf<typeof createSpecs>;
 
 function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
   if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
@@ -299,9 +312,18 @@ function filled(op: string, shape: Shape, value: number, options: CreateOptions)
   wasm.fillScalar(t.id, +value);
   return t;
 }
-export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor { return filled('full', shape, value, options); }
-export function zeros(shape: Shape, options: CreateOptions = {}): Tensor { return filled('zeros', shape, 0, options); }
-export function ones(shape: Shape, options: CreateOptions = {}): Tensor { return filled('ones', shape, 1, options); }
+export function full(shape: Shape, value: number, options?: CreateOptions): Tensor {
+  if (arguments.length > 3) checkArity('full', arguments, 3, 'shape, value, options?');
+  return filled('full', shape, value, FULL.parse(options));
+}
+export function zeros(shape: Shape, options?: CreateOptions): Tensor {
+  if (arguments.length > 2) checkArity('zeros', arguments, 2, 'shape, options?');
+  return filled('zeros', shape, 0, ZEROS.parse(options));
+}
+export function ones(shape: Shape, options?: CreateOptions): Tensor {
+  if (arguments.length > 2) checkArity('ones', arguments, 2, 'shape, options?');
+  return filled('ones', shape, 1, ONES.parse(options));
+}
 
 /** @internal a rank-0 constant. */
 export function scalarTensor(value: number, dtype: DTypeName): Tensor {
