@@ -16,6 +16,7 @@ import { openScope, closeScope, tensorsIn } from './scope.js';
 import { WasmgradError, ValueError, formatShape } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
 import { compileScalarProgram } from './accelerate-compile.js';
+import { options, opt, checkArity, type OptionsOf } from './options.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
@@ -44,18 +45,19 @@ export class NotAcceleratableError extends WasmgradError {}
 // Error codes of assembly/accelerate.ts
 const E_GUARD = 11, E_UNSUPPORTED = 12, E_CONSTANT_MUTATED = 13, E_STALE = 14, E_EAGER = 15;
 
-export interface AccelerateOptions {
+const ACCELERATE = options('accelerate', {
   /** how many input patterns to keep (least recently used dropped first); default 50, MATLAB's */
-  cacheSize?: number;
+  cacheSize: opt.any<number>(),
   /** run f eagerly beside every replay and throw if any output differs in a single bit */
-  check?: boolean;
+  check: opt.boolean,
   /**
    * compile a program made only of scalar instructions to a small wasm function of its own
    * (default true; the same operations in the same order as the interpreter, so the same bits).
    * false: no wasm is compiled at run time, the interpreter replays every program.
    */
-  compile?: boolean;
-}
+  compile: opt.any<boolean>(),
+});
+export type AccelerateOptions = OptionsOf<typeof ACCELERATE>;
 
 interface Entry {
   handle: number;
@@ -294,9 +296,10 @@ function opName(op: number): string { return Op[op] ?? `op ${op}`; }
  * f captures from outside (parameters, running statistics) are read live on every replay.
  * Results are overwritten by the next call with the same pattern.
  */
-export function accelerate<F extends (...args: any[]) => any>(f: F, options: AccelerateOptions = {}): AcceleratedFunction<F> {
+export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: AccelerateOptions): AcceleratedFunction<F> {
+  if (arguments.length > 2) checkArity('accelerate', arguments, 2, 'f, { cacheSize, check, compile }');
   if (typeof f !== 'function') throw new ValueError(`accelerate: f must be a function, got ${f === null ? 'null' : typeof f}`);
-  if (options === null || typeof options !== 'object') throw new ValueError('accelerate: options must be an object');
+  const options = ACCELERATE.parse(opts);
   const cacheSize = options.cacheSize ?? 50;
   if (!Number.isInteger(cacheSize) || cacheSize < 1) {
     throw new ValueError(`accelerate: cacheSize must be an integer >= 1, got ${String(cacheSize)}`);

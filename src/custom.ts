@@ -10,6 +10,7 @@ import { Tensor, wrap } from './tensor.js';
 import { wasm, checked, argsI32, requireInit, raise, hostHooks, setPendingHostError, views, I32, recordWord } from './runtime.js';
 import { openScope, closeScope, tidy } from './scope.js';
 import { NotDifferentiableError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
+import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { valueAndGrad } from './autodiff.js';
 
 /** g ↦ one contribution per input (null where an input gets none), each shaped like its input. */
@@ -113,19 +114,27 @@ function defineCustom(name: string, forward: (...xs: Tensor[]) => Tensor, rule: 
   };
 }
 
-export interface CustomGradOptions {
+const CUSTOM_GRAD = options('customGrad', {
   /** a forward-mode rule, used by jvp / hvp / hessian */
-  jvp?: JvpRule;
+  jvp: opt.func<JvpRule>(),
   /** a name for error messages */
-  name?: string;
-}
+  name: opt.string,
+});
+const CUSTOM_JVP = options('customJvp', {
+  /** a name for error messages */
+  name: opt.string,
+});
+export type CustomGradOptions = OptionsOf<typeof CUSTOM_GRAD>;
+export type CustomJvpOptions = OptionsOf<typeof CUSTOM_JVP>;
 
 /**
  * customGrad(forward, vjp): a function computed by `forward` whose reverse-mode derivative is
  * `vjp(g, out, ...inputs)` → one gradient per input (null for none). Give `{ jvp }` for forward
  * mode as well. Rules written with wasmgrad ops are themselves differentiable.
  */
-export function customGrad(forward: (...xs: Tensor[]) => Tensor, vjp: VjpRule, options: CustomGradOptions = {}) {
+export function customGrad(forward: (...xs: Tensor[]) => Tensor, vjp: VjpRule, opts?: CustomGradOptions) {
+  if (arguments.length > 3) checkArity('customGrad', arguments, 3, 'forward, vjp, { jvp, name }');
+  const options = CUSTOM_GRAD.parse(opts);
   if (typeof forward !== 'function' || typeof vjp !== 'function') throw new ValueError('customGrad: forward and vjp must be functions');
   return defineCustom(options.name ?? 'customGrad', forward, { name: options.name ?? 'customGrad', vjp, jvp: options.jvp });
 }
@@ -134,7 +143,9 @@ export function customGrad(forward: (...xs: Tensor[]) => Tensor, vjp: VjpRule, o
  * customJvp(forward, jvp): a function whose forward-mode derivative is
  * `jvp(tangents, out, ...inputs)`. Reverse mode needs a VJP rule too: use customGrad with { jvp }.
  */
-export function customJvp(forward: (...xs: Tensor[]) => Tensor, jvp: JvpRule, options: { name?: string } = {}) {
+export function customJvp(forward: (...xs: Tensor[]) => Tensor, jvp: JvpRule, opts?: CustomJvpOptions) {
+  if (arguments.length > 3) checkArity('customJvp', arguments, 3, 'forward, jvp, { name }');
+  const options = CUSTOM_JVP.parse(opts);
   if (typeof forward !== 'function' || typeof jvp !== 'function') throw new ValueError('customJvp: forward and jvp must be functions');
   return defineCustom(options.name ?? 'customJvp', forward, { name: options.name ?? 'customJvp', jvp });
 }

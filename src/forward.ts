@@ -11,6 +11,7 @@ import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ShapeError, DTypeError, ValueError, formatShape } from './errors.js';
 import { isFloat, normAxis } from './ops/common.js';
 import { mapTensors, grad, dlfeval, dlgradient } from './autodiff.js';
+import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { stack } from './ops/shape.js';
 
 function asList(x: Tensor | Tensor[], op: string, what: string): Tensor[] {
@@ -162,10 +163,14 @@ export function hessian(f: (x: Tensor) => Tensor) {
 // x's observation b), as in MATLAB. So one reverse sweep per component of u gives that
 // component's derivatives for every observation at once.
 
-export interface DlOperatorOptions {
+const dlOperatorSpecs = {
   /** record the sweeps so the result can be differentiated again (default true) */
-  EnableHigherDerivatives?: boolean;
-}
+  EnableHigherDerivatives: opt.boolean,
+};
+const DLJACOBIAN = options('dljacobian', dlOperatorSpecs);
+const DLDIVERGENCE = options('dldivergence', dlOperatorSpecs);
+const DLLAPLACIAN = options('dllaplacian', dlOperatorSpecs);
+export type DlOperatorOptions = OptionsOf<typeof dlOperatorSpecs>;
 
 function checkOperands(op: string, u: Tensor, x: Tensor, dim: number): number {
   if (!(u instanceof Tensor) || !(x instanceof Tensor)) throw new ValueError(`${op}: u and x must be Tensors`);
@@ -184,8 +189,10 @@ function checkOperands(op: string, u: Tensor, x: Tensor, dim: number): number {
 }
 
 /** ∂u_i/∂x_j per observation: u.shape with the component axis replaced by (u components, x components). */
-export function dljacobian(u: Tensor, x: Tensor, dim: number, options: DlOperatorOptions = {}): Tensor {
+export function dljacobian(u: Tensor, x: Tensor, dim: number, opts?: DlOperatorOptions): Tensor {
   requireInit('dljacobian');
+  if (arguments.length > 4) checkArity('dljacobian', arguments, 4, 'u, x, dim, { EnableHigherDerivatives }');
+  const options = DLJACOBIAN.parse(opts);
   const d = checkOperands('dljacobian', u, x, dim);
   const higher = options.EnableHigherDerivatives ?? true;
   const rows: Tensor[] = [];
@@ -201,8 +208,10 @@ export function dljacobian(u: Tensor, x: Tensor, dim: number, options: DlOperato
 }
 
 /** Σ_i ∂u_i/∂x_i per observation: u.shape with the component axis of size 1. */
-export function dldivergence(u: Tensor, x: Tensor, dim: number, options: DlOperatorOptions = {}): Tensor {
+export function dldivergence(u: Tensor, x: Tensor, dim: number, opts?: DlOperatorOptions): Tensor {
   requireInit('dldivergence');
+  if (arguments.length > 4) checkArity('dldivergence', arguments, 4, 'u, x, dim, { EnableHigherDerivatives }');
+  const options = DLDIVERGENCE.parse(opts);
   const d = checkOperands('dldivergence', u, x, dim);
   if (u.dims[d] !== x.dims[d]) {
     throw new ShapeError(`dldivergence: u has ${u.dims[d]} components and x has ${x.dims[d]} along dim ${dim}; the divergence needs as many of each`);
@@ -220,8 +229,10 @@ export function dldivergence(u: Tensor, x: Tensor, dim: number, options: DlOpera
 }
 
 /** Σ_j ∂²u_i/∂x_j² per observation and component of u: shaped like u. */
-export function dllaplacian(u: Tensor, x: Tensor, dim: number, options: DlOperatorOptions = {}): Tensor {
+export function dllaplacian(u: Tensor, x: Tensor, dim: number, opts?: DlOperatorOptions): Tensor {
   requireInit('dllaplacian');
+  if (arguments.length > 4) checkArity('dllaplacian', arguments, 4, 'u, x, dim, { EnableHigherDerivatives }');
+  const options = DLLAPLACIAN.parse(opts);
   const d = checkOperands('dllaplacian', u, x, dim);
   const higher = options.EnableHigherDerivatives ?? true;
   const comps: Tensor[] = [];

@@ -53,8 +53,21 @@ export { Op, DType } from '../assembly/vocabulary.js';
 // MATLAB names, for people coming from Deep Learning Toolbox.
 import { tensor } from './tensor.js';
 import type { Tensor } from './tensor.js';
-/** MATLAB's dlarray: a tensor (the data format argument is not needed: layouts follow PyTorch). */
-export const dlarray = (data: Parameters<typeof tensor>[0], options?: Parameters<typeof tensor>[1]): Tensor => tensor(data, options);
+import { ValueError } from './errors.js';
+import { checkArity } from './options.js';
+/**
+ * MATLAB's dlarray: a tensor. Layouts follow PyTorch (NCHW); MATLAB's data-format labels
+ * ('SSCB', 'CB', …) are not supported yet, and a format is an error rather than ignored: a label
+ * says how the data is laid out, so dropping it would compute on a misread array.
+ */
+export function dlarray(data: Parameters<typeof tensor>[0], options?: Parameters<typeof tensor>[1]): Tensor {
+  if (typeof options === 'string') {
+    throw new ValueError(`dlarray: data format '${options}' is not supported yet (MATLAB's labels S, C, B, T, U); ` +
+      "wasmgrad's layouts are PyTorch's: permute the data to [B, C, H, W] (or [B, C] for 'CB') and call dlarray(X) without a format");
+  }
+  if (arguments.length > 2) checkArity('dlarray', arguments, 2, 'X, { dtype, shape }');
+  return tensor(data, options);
+}
 /** MATLAB's extractdata: the values as (nested) JS arrays. */
 export const extractdata = (x: Tensor): any => x.toArray();
 

@@ -120,8 +120,8 @@ const normalise = (k: string): string => k.replace(/[_-]+([a-z0-9])/gi, (_, c: s
 
 /**
  * The valid key nearest to `key`: the same after normalising case and snake_case; else one that
- * contains the other (`epsilon` → `eps`, `causal` → `isCausal`); else the smallest edit distance
- * within a third of the key's length.
+ * contains the other (`epsilon` → `eps`, `causal` → `isCausal`) or shares its stem (`reduce` →
+ * `reduction`); else the smallest edit distance within a third of the key's length.
  */
 export function nearestKey(key: string, valid: readonly string[]): string | undefined {
   const k = normalise(key);
@@ -136,7 +136,13 @@ export function nearestKey(key: string, valid: readonly string[]): string | unde
   if (best !== undefined && bestD <= Math.max(1, Math.floor(k.length / 3))) return best;
   const contains = valid.filter((v) => {
     const n = normalise(v);
-    return Math.min(n.length, k.length) >= 3 && (n.startsWith(k) || k.startsWith(n) || n.endsWith(k) || k.endsWith(n));
+    const shorter = Math.min(n.length, k.length);
+    if (shorter < 3) return false;
+    if (n.startsWith(k) || k.startsWith(n) || n.endsWith(k) || k.endsWith(n)) return true;
+    // a stem with another ending: 'reduce' → 'reduction', 'train' → 'training'
+    let p = 0;
+    while (p < shorter && n[p] === k[p]) p++;
+    return p >= 4 && p >= shorter - 1;
   });
   return contains.length === 1 ? contains[0] : undefined;
 }

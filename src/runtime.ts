@@ -3,6 +3,7 @@
 
 import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
+import { options, opt, type OptionsOf } from './options.js';
 import { readFile, canReadFiles } from './platform/read-file.js';
 import { startWorkers, threadsUnavailable } from './threads.js';
 
@@ -157,20 +158,21 @@ export async function init(source?: WasmSource | InitOptions, options?: InitOpti
   views();
 }
 
-export interface InitOptions {
+const INIT = options('init', {
   /**
    * Threads for the big matrix products (default 1). More than 1 loads the threads build
    * (wasmgrad.threads.wasm, a shared memory) and starts threads − 1 workers; results are
    * bit-identical for every thread count. Needs SharedArrayBuffer and workers: Node, Deno, Bun,
    * and cross-origin isolated pages; not workerd.
    */
-  threads?: number;
+  threads: opt.any<number>(),
   /**
    * Where the worker threads' script is (default: wasmgrad.worker.js beside this script). For
    * bundled apps: serve dist/wasmgrad.worker.js (and wasmgrad.threads.wasm) and say where.
    */
-  worker?: string | URL;
-}
+  worker: opt.any<string | URL>(),
+});
+export type InitOptions = OptionsOf<typeof INIT>;
 
 let activeThreads = 1;
 /** The number of threads init() started the runtime with (1 before init). */
@@ -183,9 +185,7 @@ function isInitOptions(v: unknown): v is InitOptions {
 function threadOption(options: InitOptions | undefined): number {
   if (options === undefined) return 1;
   if (!isInitOptions(options)) throw new InitError(`init: options must be an object like { threads: 2 }, got ${typeof options}`);
-  for (const k of Object.keys(options)) {
-    if (k !== 'threads' && k !== 'worker') throw new InitError(`init: unknown option '${k}' (the options are: threads, worker)`);
-  }
+  INIT.parse(options);
   const w = options.worker;
   if (w !== undefined && typeof w !== 'string' && !(w instanceof URL)) {
     throw new InitError(`init: worker must be a URL or a URL string (the worker script), got ${w === null ? 'null' : typeof w}`);

@@ -41,7 +41,7 @@ describe('validation errors', () => {
     const x = wg.ones([3]);
     expectError(() => wg.valueAndGrad((v: Tensor) => v.mul(2))(x), wg.NotDifferentiableError,
       ['valueAndGrad', 'output', 'scalar', 'shape [3]']);
-    expectError(() => wg.grad((v: Tensor) => [v.sum()] as any)(x), wg.NotDifferentiableError, ['valueAndGrad', 'an array']);
+    expectError(() => wg.grad((v: Tensor) => [v.sum()] as any)(x), wg.NotDifferentiableError, ['grad', 'an array']);
     const ints = wg.tensor([1, 2], { dtype: 'int32' });
     expectError(() => wg.valueAndGrad((v: Tensor) => v.sum())(ints), wg.NotDifferentiableError,
       ['valueAndGrad', 'argument 0', 'int32', '[2]']);

@@ -108,10 +108,8 @@ describe('losses', () => {
     }
   });
 
-  // nearestKey (src/options.ts) finds no key within its edit distance for 'reduce' (4 edits from
-  // 'reduction') and 'reduce' is not a prefix of it, so no "Did you mean" yet: this flips when a
-  // common-prefix rule lands there.
-  it.fails("{ reduce: 'sum' } suggests 'reduction' (needs a common-prefix rule in nearestKey)", () => {
+  // 'reduce' is 4 edits from 'reduction' and not a prefix of it: nearestKey's stem rule finds it.
+  it("{ reduce: 'sum' } suggests 'reduction'", () => {
     let err: unknown;
     try { wg.tidy(() => wg.huberLoss(x(), t(), { reduce: 'sum' } as any)); } catch (e) { err = e; }
     expect((err as Error).message).toContain("Did you mean 'reduction'?");

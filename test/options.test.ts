@@ -18,8 +18,15 @@ function nearMiss(key: string): string {
   return snake !== key ? snake : key.length > 1 ? key[0].toUpperCase() + key.slice(1) : `${key}${key}`;
 }
 
-function run(c: OptionCase, options: unknown): unknown {
-  return wg.tidy(() => { const r = c.call(options); disposeResult(r); return undefined; });
+/** Calls a case; an async case (init) is awaited, so its rejection is the error. */
+async function run(c: OptionCase, options: unknown): Promise<void> {
+  if (c.async) { disposeResult(await c.call(options)); return; }
+  wg.tidy(() => { const r = c.call(options); disposeResult(r); return undefined; });
+}
+
+async function caught(f: () => Promise<void>): Promise<unknown> {
+  try { await f(); } catch (e) { return e; }
+  return undefined;
 }
 
 function disposeResult(r: unknown): void {
@@ -36,24 +43,22 @@ describe('option schemas', () => {
   });
 
   for (const c of cases) {
-    it(`${c.name}: an unknown key is a ValueError naming it; a near miss names the real key; no options works`, () => {
+    it(`${c.name}: an unknown key is a ValueError naming it; a near miss names the real key; no options works`, async () => {
       const before = wg.memory().liveTensors;
-      let caught: unknown;
-      try { run(c, { bogusOption: 1 }); } catch (e) { caught = e; }
-      expect(caught).toBeInstanceOf(wg.ValueError);
-      expect((caught as Error).message).toContain(c.name);
-      expect((caught as Error).message).toContain("'bogusOption'");
+      const unknown = await caught(() => run(c, { bogusOption: 1 }));
+      expect(unknown).toBeInstanceOf(wg.ValueError);
+      expect((unknown as Error).message).toContain(c.name);
+      expect((unknown as Error).message).toContain("'bogusOption'");
       const schema = optionSchemas().get(c.name)!;
       if (schema.keys.length > 0) {
         const key = schema.keys[0];
         const miss = nearMiss(key);
-        let near: unknown;
-        try { run(c, { [miss]: undefined }); } catch (e) { near = e; }
+        const near = await caught(() => run(c, { [miss]: undefined }));
         expect(near).toBeInstanceOf(wg.ValueError);
         expect((near as Error).message).toContain(`Did you mean '${key}'?`);
       }
-      expect(() => run(c, undefined)).not.toThrow();
-      expect(() => run(c, {})).not.toThrow();
+      expect(await caught(() => run(c, undefined))).toBeUndefined();
+      expect(await caught(() => run(c, {}))).toBeUndefined();
       expect(wg.memory().liveTensors).toBe(before);
     });
   }

@@ -5,4 +5,6 @@ export interface OptionCase {
   /** the schema's name (the `fn` given to options()), e.g. 'sum', 'nn.Linear', 'optim.Adam' */
   name: string;
   call: (options: any) => unknown;
+  /** call returns a promise (init): its rejection is the error */
+  async?: boolean;
 }
