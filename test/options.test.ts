@@ -4,7 +4,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
-import { optionSchemas } from '../src/options.js';
+import { optionSchemas, nearestKey } from '../src/options.js';
 import type { OptionCase } from './options/types.js';
 
 const modules = import.meta.glob<{ cases: OptionCase[] }>('./options/*.ts', { eager: true });
@@ -62,4 +62,17 @@ describe('option schemas', () => {
       expect(wg.memory().liveTensors).toBe(before);
     });
   }
+});
+
+describe('nearestKey', () => {
+  it('finds the key a user meant: case and snake_case, a stem, a swap, a contained word; nothing for a stranger', () => {
+    expect(nearestKey('keepDims', ['keepdims'])).toBe('keepdims');
+    expect(nearestKey('weight_decay', ['lr', 'weightDecay'])).toBe('weightDecay');
+    expect(nearestKey('epoch', ['epochs', 'batchSize'])).toBe('epochs');
+    expect(nearestKey('reduce', ['reduction', 'weight'])).toBe('reduction');
+    expect(nearestKey('dtpye', ['dtype', 'shape'])).toBe('dtype');
+    expect(nearestKey('epsilon', ['eps', 'momentum'])).toBe('eps');
+    expect(nearestKey('causal', ['attnMask', 'isCausal'])).toBe('isCausal');
+    expect(nearestKey('bogusOption', ['dtype', 'shape'])).toBeUndefined();
+  });
 });
