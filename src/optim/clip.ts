@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 import { tensorsIn } from '../scope.js';
 import { wasm, argsI32, requireInit } from '../runtime.js';
 import { ValueError, DTypeError, formatShape } from '../errors.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 function gradList(op: string, grads: unknown): Tensor[] {
   const list = grads instanceof Map ? [...grads.values()] : tensorsIn(grads);
@@ -22,19 +23,22 @@ function gradList(op: string, grads: unknown): Tensor[] {
   return list;
 }
 
-export interface ClipNormOptions {
+const CLIP_NORM_OPTIONS = options('optim.clipGradNorm', {
   /** 2 (default) or Infinity */
-  normType?: number;
+  normType: opt.any<number>(),
   /** throw when the total norm is NaN or infinite (default false) */
-  errorIfNonfinite?: boolean;
-}
+  errorIfNonfinite: opt.boolean,
+});
+export type ClipNormOptions = OptionsOf<typeof CLIP_NORM_OPTIONS>;
 
 /**
  * Scales the gradients in place so that their global norm is at most maxNorm; returns the total
  * norm before clipping (PyTorch's clip_grad_norm_, with its float arithmetic in the gradients' dtype).
  */
-export function clipGradNorm(grads: unknown, maxNorm: number, options: ClipNormOptions = {}): number {
+export function clipGradNorm(grads: unknown, maxNorm: number, opts: ClipNormOptions = {}): number {
+  if (arguments.length > 3) checkArity('optim.clipGradNorm', arguments, 3, 'grads, maxNorm, options?');
   requireInit('clipGradNorm');
+  const options = CLIP_NORM_OPTIONS.parse(opts);
   const list = gradList('clipGradNorm', grads);
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) throw new ValueError(`clipGradNorm: maxNorm must be a number, got ${String(maxNorm)}`);
   const normType = options.normType ?? 2;
@@ -54,6 +58,7 @@ export function clipGradNorm(grads: unknown, maxNorm: number, options: ClipNormO
 
 /** Clamps every gradient element to [−clipValue, clipValue] in place (PyTorch's clip_grad_value_). */
 export function clipGradValue(grads: unknown, clipValue: number): void {
+  if (arguments.length > 2) checkArity('optim.clipGradValue', arguments, 2, 'grads, clipValue');
   requireInit('clipGradValue');
   const list = gradList('clipGradValue', grads);
   if (typeof clipValue !== 'number' || Number.isNaN(clipValue)) throw new ValueError(`clipGradValue: clipValue must be a number, got ${String(clipValue)}`);

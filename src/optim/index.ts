@@ -6,8 +6,8 @@ export {
   type AdagradOptions, type ParamsInput, type ParamGroupInput, type Grads, type OptimizerStateDict,
 } from './optimizer.js';
 export { LBFGS, type LBFGSOptions, type Closure } from './lbfgs.js';
-export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, linearWarmup } from './schedule.js';
+export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, linearWarmup, type LinearLROptions } from './schedule.js';
 export { clipGradNorm, clipGradValue, type ClipNormOptions } from './clip.js';
 export {
-  adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState, LbfgsState, type LbfgsUpdateOptions,
+  adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState, LbfgsState, type LbfgsUpdateOptions, type LbfgsStateOptions,
 } from './matlab.js';

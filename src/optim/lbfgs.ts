@@ -11,21 +11,28 @@ import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module } from '../nn/module.js';
 import type { Grads } from './optimizer.js';
 import { NotAcceleratableError } from '../accelerate.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** Evaluates the objective at the current parameters: [loss, gradients] (as Optimizer.step takes them). */
 export type Closure = () => readonly [Tensor | number, Grads];
 
-export interface LBFGSOptions {
-  lr?: number;
-  maxIter?: number;
+const LBFGS_OPTIONS = options('optim.LBFGS', {
+  /** learning rate (default 1) */
+  lr: opt.any<number>(),
+  /** iterations per step (default 20) */
+  maxIter: opt.any<number>(),
   /** default floor(maxIter·5/4) */
-  maxEval?: number;
-  toleranceGrad?: number;
-  toleranceChange?: number;
-  historySize?: number;
+  maxEval: opt.any<number>(),
+  /** stop when the largest gradient element is at most this (default 1e-7) */
+  toleranceGrad: opt.any<number>(),
+  /** stop when the change of the loss or the parameters is below this (default 1e-9) */
+  toleranceChange: opt.any<number>(),
+  /** pairs kept for the inverse-Hessian estimate (default 100) */
+  historySize: opt.any<number>(),
   /** null (fixed steps of lr) or 'strong_wolfe' */
-  lineSearchFn?: 'strong_wolfe' | null;
-}
+  lineSearchFn: opt.any<'strong_wolfe' | null>(),
+});
+export type LBFGSOptions = OptionsOf<typeof LBFGS_OPTIONS>;
 
 /** The flat-vector toolkit over a fixed list of parameters. */
 export class FlatParams {
@@ -210,9 +217,10 @@ export class LBFGS {
   private prevFlatGrad?: Tensor;
   private prevLoss = 0;
 
-  constructor(params: Module | readonly Tensor[], options: LBFGSOptions = {}) {
+  constructor(params: Module | readonly Tensor[], opts: LBFGSOptions = {}) {
+    if (arguments.length > 2) checkArity('optim.LBFGS', arguments, 2, 'params, options?');
     requireInit('LBFGS');
-    if (options === null || typeof options !== 'object') throw new ValueError('LBFGS: options must be an object');
+    const options = LBFGS_OPTIONS.parse(opts);
     const maxIter = options.maxIter ?? 20;
     this.options = {
       lr: options.lr ?? 1, maxIter, maxEval: options.maxEval ?? Math.floor(maxIter * 5 / 4),

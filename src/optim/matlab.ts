@@ -17,6 +17,7 @@ import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module } from '../nn/module.js';
 import { fusedUpdate, KINDS } from './optimizer.js';
 import { FlatParams, type Closure } from './lbfgs.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 type Net = Module | Tensor | readonly Tensor[] | Record<string, Tensor>;
 type State = Tensor | readonly Tensor[] | Record<string, Tensor> | readonly [] | null | undefined;
@@ -80,6 +81,7 @@ function scalar(op: string, name: string, v: unknown, check: (x: number) => bool
 export function adamupdate<N extends Net>(net: N, grad: unknown, averageGrad: State, averageSqGrad: State, iteration: number,
   learnRate = 0.001, gradDecay = 0.9, sqGradDecay = 0.999, epsilon = 1e-8): [N, any, any] {
   const op = 'adamupdate';
+  if (arguments.length > 9) checkArity(op, arguments, 9, 'net, grad, averageGrad, averageSqGrad, iteration, learnRate?, gradDecay?, sqGradDecay?, epsilon?');
   requireInit(op);
   scalar(op, 'iteration', iteration, (x) => Number.isInteger(x) && x >= 1, 'a positive integer');
   scalar(op, 'learnRate', learnRate, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
@@ -98,6 +100,7 @@ export function adamupdate<N extends Net>(net: N, grad: unknown, averageGrad: St
 /** MATLAB sgdmupdate: vel ← momentum·vel − learnRate·grad; net ← net + vel (defaults 0.01, 0.9). */
 export function sgdmupdate<N extends Net>(net: N, grad: unknown, vel: State, learnRate = 0.01, momentum = 0.9): [N, any] {
   const op = 'sgdmupdate';
+  if (arguments.length > 5) checkArity(op, arguments, 5, 'net, grad, vel, learnRate?, momentum?');
   requireInit(op);
   scalar(op, 'learnRate', learnRate, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
   scalar(op, 'momentum', momentum, (x) => x >= 0 && x <= 1, 'in [0, 1]');
@@ -112,6 +115,7 @@ export function sgdmupdate<N extends Net>(net: N, grad: unknown, vel: State, lea
 /** MATLAB rmspropupdate: v ← ρ·v + (1 − ρ)·grad²; net ← net − learnRate·grad/(√v + ε) (defaults 0.001, 0.9, 1e-8). */
 export function rmspropupdate<N extends Net>(net: N, grad: unknown, averageSqGrad: State, learnRate = 0.001, sqGradDecay = 0.9, epsilon = 1e-8): [N, any] {
   const op = 'rmspropupdate';
+  if (arguments.length > 6) checkArity(op, arguments, 6, 'net, grad, averageSqGrad, learnRate?, sqGradDecay?, epsilon?');
   requireInit(op);
   scalar(op, 'learnRate', learnRate, (x) => x >= 0 && Number.isFinite(x), 'a finite number >= 0');
   scalar(op, 'sqGradDecay', sqGradDecay, (x) => x >= 0 && x < 1, 'in [0, 1)');
@@ -125,6 +129,14 @@ export function rmspropupdate<N extends Net>(net: N, grad: unknown, averageSqGra
 }
 
 // ————————————————————————————————————————————————————————— lbfgsupdate
+
+const STATE_OPTIONS = options('lbfgsState', {
+  /** pairs kept in the history (default 10) */
+  HistorySize: opt.any<number>(),
+  /** H₀ = factor·I on the first iteration (default 1) */
+  InitialInverseHessianFactor: opt.any<number>(),
+});
+export type LbfgsStateOptions = OptionsOf<typeof STATE_OPTIONS>;
 
 /** MATLAB's lbfgsState: the solver's history and last evaluation. */
 export class LbfgsState {
@@ -141,7 +153,9 @@ export class LbfgsState {
   /** @internal the flat gradient at the current point */
   gradient?: Tensor;
 
-  constructor(options: { HistorySize?: number; InitialInverseHessianFactor?: number } = {}) {
+  constructor(opts: LbfgsStateOptions = {}) {
+    if (arguments.length > 1) checkArity('lbfgsState', arguments, 1, 'options?');
+    const options = STATE_OPTIONS.parse(opts);
     this.HistorySize = options.HistorySize ?? 10;
     this.InitialInverseHessianFactor = options.InitialInverseHessianFactor ?? 1;
     if (!Number.isInteger(this.HistorySize) || this.HistorySize < 1) throw new ValueError(`lbfgsState: HistorySize must be a positive integer, got ${String(options.HistorySize)}`);
@@ -159,14 +173,18 @@ export class LbfgsState {
 }
 
 /** MATLAB's lbfgsState(Name=Value): history size 10, initial inverse Hessian factor 1. */
-export const lbfgsState = (options: { HistorySize?: number; InitialInverseHessianFactor?: number } = {}): LbfgsState => new LbfgsState(options);
-
-export interface LbfgsUpdateOptions {
-  /** 'weak-wolfe' (default), 'strong-wolfe' or 'backtracking' */
-  LineSearchMethod?: 'weak-wolfe' | 'strong-wolfe' | 'backtracking';
-  /** default 20 */
-  MaxNumLineSearchIterations?: number;
+export function lbfgsState(options: LbfgsStateOptions = {}): LbfgsState {
+  if (arguments.length > 1) checkArity('lbfgsState', arguments, 1, 'options?');
+  return new LbfgsState(options);
 }
+
+const UPDATE_OPTIONS = options('lbfgsupdate', {
+  /** 'weak-wolfe' (default), 'strong-wolfe' or 'backtracking' */
+  LineSearchMethod: opt.any<'weak-wolfe' | 'strong-wolfe' | 'backtracking'>(),
+  /** default 20 */
+  MaxNumLineSearchIterations: opt.any<number>(),
+});
+export type LbfgsUpdateOptions = OptionsOf<typeof UPDATE_OPTIONS>;
 
 /**
  * MATLAB lbfgsupdate: one L-BFGS iteration. lossFcn(net) returns [loss, gradients] (gradients
@@ -175,9 +193,11 @@ export interface LbfgsUpdateOptions {
  * the line search (Armijo c₁ = 1e-4, curvature c₂ = 0.9, starting at 1).
  */
 export function lbfgsupdate<N extends Net>(net: N, lossFcn: (net: N) => readonly [Tensor | number, unknown], solverState?: LbfgsState | null,
-  options: LbfgsUpdateOptions = {}): [N, LbfgsState] {
+  opts: LbfgsUpdateOptions = {}): [N, LbfgsState] {
   const op = 'lbfgsupdate';
+  if (arguments.length > 4) checkArity(op, arguments, 4, 'net, lossFcn, solverState?, options?');
   requireInit(op);
+  const options = UPDATE_OPTIONS.parse(opts);
   if (typeof lossFcn !== 'function') throw new ValueError(`${op}: lossFcn must be a function returning [loss, gradients]`);
   const state = solverState ?? new LbfgsState();
   if (!(state instanceof LbfgsState)) throw new ValueError(`${op}: solverState must come from lbfgsState() or a previous lbfgsupdate`);

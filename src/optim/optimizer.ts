@@ -9,6 +9,7 @@ import { keep } from '../scope.js';
 import { wasm, views, F64, I32, ARGS, requireInit, raise, recordWord } from '../runtime.js';
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module, copyInto } from '../nn/module.js';
+import { options, opt, checkArity, OptionSchema, type OptionsOf } from '../options.js';
 
 const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
 const H = { lr: 0, wd: 1, momentum: 2, dampening: 3, nesterov: 4, maximize: 5, beta1: 6, beta2: 7, eps: 8, amsgrad: 9, alpha: 10, centered: 11, lrDecay: 12 } as const;
@@ -23,7 +24,13 @@ export type GroupOptions = Record<string, number | boolean | [number, number]>;
 
 /** Parameters: a Module (its named parameters, looked up at every step), tensors, or groups of them. */
 export type ParamsInput = Module | readonly Tensor[] | readonly ParamGroupInput[];
+/** A parameter group: its parameters and any of the optimizer's options (checked against them). */
 export interface ParamGroupInput { params: Module | readonly Tensor[]; [option: string]: unknown }
+
+/** The schema of a parameter group: the optimizer's options plus `params` (not registered: the optimizer's own schema is). */
+function groupSchema(schema: OptionSchema): OptionSchema {
+  return new OptionSchema(schema.fn, { params: opt.any<Module | readonly Tensor[]>(), ...schema.specs });
+}
 
 /** Gradients: an array aligned with the parameters, an object by parameter name, or a Map from tensor. */
 export type Grads = readonly (Tensor | null | undefined)[] | Readonly<Record<string, Tensor | null | undefined>> | Map<Tensor, Tensor>;
@@ -59,11 +66,13 @@ export abstract class Optimizer {
   readonly state = new Map<number, ParamState>();
   protected abstract readonly name: string;
   protected abstract readonly defaults: Record<string, unknown>;
+  /** the constructor's options (and, with `params`, a parameter group's keys) */
+  protected abstract readonly schema: OptionSchema;
+  private groupKeys: OptionSchema | undefined;
 
-  protected init(params: ParamsInput, options: Record<string, unknown>): void {
+  protected init(params: ParamsInput, options: unknown): void {
     requireInit(this.name);
-    if (options === null || typeof options !== 'object') throw new ValueError(`${this.name}: options must be an object, got ${options === null ? 'null' : typeof options}`);
-    const merged = { ...this.defaults, ...options };
+    const merged = { ...this.defaults, ...this.schema.parse(options) };
     this.validate(merged);
     const groups: ParamGroupInput[] = params instanceof Module || (Array.isArray(params) && params.every((p) => p instanceof Tensor))
       ? [{ params: params as Module | Tensor[] }]
@@ -71,12 +80,21 @@ export abstract class Optimizer {
     if (groups.length === 0 && !(Array.isArray(params) && params.length === 0)) {
       throw new ValueError(`${this.name}: params must be a Module, an array of tensors or an array of parameter groups ({ params, ...options })`);
     }
-    for (const g of groups) this.addParamGroup(g, merged);
+    for (const g of groups) this.addGroup(g, merged);
     if (this.tensors().length === 0) throw new ValueError(`${this.name}: optimizer got an empty parameter list`);
   }
 
-  /** Adds a group of parameters with its own options (the others from the defaults). */
-  addParamGroup(group: ParamGroupInput, base: Record<string, unknown> = this.defaults): void {
+  /**
+   * Adds a group of parameters with its own options (the others from the defaults). Its keys are
+   * checked: `params` and the optimizer's options, nothing else.
+   */
+  addParamGroup(group: ParamGroupInput): void {
+    if (arguments.length > 1) checkArity(`${this.schema.fn}.addParamGroup`, arguments, 1, '{ params, ...options }');
+    this.addGroup(group, this.defaults);
+  }
+
+  private addGroup(group: ParamGroupInput, base: Record<string, unknown>): void {
+    if (group !== null && typeof group === 'object') (this.groupKeys ??= groupSchema(this.schema)).parse(group, this.schema.fn, 'a parameter group');
     if (group === null || typeof group !== 'object' || !('params' in group)) throw new ValueError(`${this.name}: a parameter group must be an object with 'params'`);
     const { params, ...rest } = group;
     if (!(params instanceof Module) && !(Array.isArray(params) && params.every((p) => p instanceof Tensor))) {
@@ -309,13 +327,32 @@ function bool(op: string, options: Record<string, any>, key: string): boolean {
 }
 const nonNeg = (v: number) => v >= 0;
 
-export interface SGDOptions { lr?: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean; maximize?: boolean }
+const SGD_OPTIONS = options('optim.SGD', {
+  /** learning rate (default 1e-3) */
+  lr: opt.any<number>(),
+  /** momentum factor (default 0) */
+  momentum: opt.any<number>(),
+  /** dampening for momentum (default 0) */
+  dampening: opt.any<number>(),
+  /** L2 penalty added to the gradient (default 0) */
+  weightDecay: opt.any<number>(),
+  /** Nesterov momentum (default false; needs a momentum and zero dampening) */
+  nesterov: opt.any<boolean>(),
+  /** maximise the objective instead (default false) */
+  maximize: opt.any<boolean>(),
+});
+export type SGDOptions = OptionsOf<typeof SGD_OPTIONS>;
 
 /** torch.optim.SGD (lr default 1e-3 as in torch ≥ 2.0; 1.13 required it). */
 export class SGD extends Optimizer {
   protected readonly name = 'SGD';
   protected readonly defaults = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
-  constructor(params: ParamsInput, options: SGDOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected readonly schema: OptionSchema = SGD_OPTIONS;
+  constructor(params: ParamsInput, options: SGDOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('optim.SGD', arguments, 2, 'params, options?');
+    this.init(params, options);
+  }
   protected validate(o: Record<string, any>): void {
     num('SGD', o, 'lr', nonNeg, 'lr >= 0');
     num('SGD', o, 'momentum', nonNeg, 'momentum >= 0');
@@ -333,7 +370,23 @@ export class SGD extends Optimizer {
   }
 }
 
-export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number; amsgrad?: boolean; maximize?: boolean }
+const adamSpecs = {
+  /** learning rate (default 1e-3) */
+  lr: opt.any<number>(),
+  /** coefficients of the running averages of the gradient and its square (default [0.9, 0.999]) */
+  betas: opt.any<[number, number]>(),
+  /** added to the denominator (default 1e-8) */
+  eps: opt.any<number>(),
+  /** Adam: L2 penalty added to the gradient (default 0); AdamW: decoupled decay (default 1e-2) */
+  weightDecay: opt.any<number>(),
+  /** the AMSGrad variant (default false) */
+  amsgrad: opt.any<boolean>(),
+  /** maximise the objective instead (default false) */
+  maximize: opt.any<boolean>(),
+};
+const ADAM_OPTIONS = options('optim.Adam', adamSpecs);
+const ADAMW_OPTIONS = options('optim.AdamW', adamSpecs);
+export type AdamOptions = OptionsOf<typeof adamSpecs>;
 
 function adamValidate(op: string, o: Record<string, any>): void {
   num(op, o, 'lr', nonNeg, 'lr >= 0');
@@ -353,7 +406,12 @@ const adamState = (o: Record<string, any>) => ['exp_avg', 'exp_avg_sq', o.amsgra
 export class Adam extends Optimizer {
   protected readonly name: string = 'Adam';
   protected readonly defaults: Record<string, unknown> = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
-  constructor(params: ParamsInput, options: AdamOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected readonly schema: OptionSchema = ADAM_OPTIONS;
+  constructor(params: ParamsInput, options: AdamOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('optim.Adam', arguments, 2, 'params, options?');
+    this.init(params, options);
+  }
   protected validate(o: Record<string, any>): void { adamValidate(this.name, o); }
   protected kind(): number { return KIND.adam; }
   protected stateNames(o: Record<string, any>) { return adamState(o); }
@@ -364,20 +422,46 @@ export class Adam extends Optimizer {
 export class AdamW extends Optimizer {
   protected readonly name = 'AdamW';
   protected readonly defaults = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false };
-  constructor(params: ParamsInput, options: AdamOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected readonly schema: OptionSchema = ADAMW_OPTIONS;
+  constructor(params: ParamsInput, options: AdamOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('optim.AdamW', arguments, 2, 'params, options?');
+    this.init(params, options);
+  }
   protected validate(o: Record<string, any>): void { adamValidate(this.name, o); }
   protected kind(): number { return KIND.adamw; }
   protected stateNames(o: Record<string, any>) { return adamState(o); }
   protected hyper(o: Record<string, any>) { return adamHyper(o); }
 }
 
-export interface RMSpropOptions { lr?: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean; maximize?: boolean }
+const RMSPROP_OPTIONS = options('optim.RMSprop', {
+  /** learning rate (default 1e-2) */
+  lr: opt.any<number>(),
+  /** smoothing constant of the squared-gradient average (default 0.99) */
+  alpha: opt.any<number>(),
+  /** added to the denominator (default 1e-8) */
+  eps: opt.any<number>(),
+  /** L2 penalty added to the gradient (default 0) */
+  weightDecay: opt.any<number>(),
+  /** momentum factor (default 0) */
+  momentum: opt.any<number>(),
+  /** normalise by an estimate of the gradient's variance (default false) */
+  centered: opt.any<boolean>(),
+  /** maximise the objective instead (default false) */
+  maximize: opt.any<boolean>(),
+});
+export type RMSpropOptions = OptionsOf<typeof RMSPROP_OPTIONS>;
 
 /** torch.optim.RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, momentum 0, centered false. */
 export class RMSprop extends Optimizer {
   protected readonly name = 'RMSprop';
   protected readonly defaults = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
-  constructor(params: ParamsInput, options: RMSpropOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected readonly schema: OptionSchema = RMSPROP_OPTIONS;
+  constructor(params: ParamsInput, options: RMSpropOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('optim.RMSprop', arguments, 2, 'params, options?');
+    this.init(params, options);
+  }
   protected validate(o: Record<string, any>): void {
     num('RMSprop', o, 'lr', nonNeg, 'lr >= 0');
     num('RMSprop', o, 'eps', nonNeg, 'eps >= 0');
@@ -394,13 +478,32 @@ export class RMSprop extends Optimizer {
   }
 }
 
-export interface AdagradOptions { lr?: number; lrDecay?: number; weightDecay?: number; initialAccumulatorValue?: number; eps?: number; maximize?: boolean }
+const ADAGRAD_OPTIONS = options('optim.Adagrad', {
+  /** learning rate (default 1e-2) */
+  lr: opt.any<number>(),
+  /** learning-rate decay per step (default 0) */
+  lrDecay: opt.any<number>(),
+  /** L2 penalty added to the gradient (default 0) */
+  weightDecay: opt.any<number>(),
+  /** the starting value of the sum of squared gradients (default 0) */
+  initialAccumulatorValue: opt.any<number>(),
+  /** added to the denominator (default 1e-10) */
+  eps: opt.any<number>(),
+  /** maximise the objective instead (default false) */
+  maximize: opt.any<boolean>(),
+});
+export type AdagradOptions = OptionsOf<typeof ADAGRAD_OPTIONS>;
 
 /** torch.optim.Adagrad: lr 1e-2, lrDecay 0, eps 1e-10, the sum starting at initialAccumulatorValue. */
 export class Adagrad extends Optimizer {
   protected readonly name = 'Adagrad';
   protected readonly defaults = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
-  constructor(params: ParamsInput, options: AdagradOptions = {}) { super(); this.init(params, options as Record<string, unknown>); }
+  protected readonly schema: OptionSchema = ADAGRAD_OPTIONS;
+  constructor(params: ParamsInput, options: AdagradOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('optim.Adagrad', arguments, 2, 'params, options?');
+    this.init(params, options);
+  }
   protected validate(o: Record<string, any>): void {
     num('Adagrad', o, 'lr', nonNeg, 'lr >= 0');
     num('Adagrad', o, 'lrDecay', nonNeg, 'lrDecay >= 0');

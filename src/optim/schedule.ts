@@ -5,6 +5,7 @@
 import { wasm, requireInit } from '../runtime.js';
 import { ValueError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 export abstract class LRScheduler {
   /** the epoch count: 0 after construction, +1 per step() */
@@ -50,6 +51,7 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
   constructor(optimizer: Optimizer, stepSize: number, gamma = 0.1) {
+    if (arguments.length > 3) checkArity('optim.StepLR', arguments, 3, 'optimizer, stepSize, gamma?');
     super(optimizer);
     this.stepSize = positiveInt('StepLR', stepSize, 'stepSize');
     this.gamma = finite('StepLR', gamma, 'gamma');
@@ -66,6 +68,7 @@ export class StepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
   constructor(optimizer: Optimizer, gamma: number) {
+    if (arguments.length > 2) checkArity('optim.ExponentialLR', arguments, 2, 'optimizer, gamma');
     super(optimizer);
     this.gamma = finite('ExponentialLR', gamma, 'gamma');
     this.step();
@@ -81,6 +84,7 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
   constructor(optimizer: Optimizer, tMax: number, etaMin = 0) {
+    if (arguments.length > 3) checkArity('optim.CosineAnnealingLR', arguments, 3, 'optimizer, tMax, etaMin?');
     super(optimizer);
     this.tMax = positiveInt('CosineAnnealingLR', tMax, 'tMax');
     this.etaMin = finite('CosineAnnealingLR', etaMin, 'etaMin');
@@ -96,6 +100,16 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+const LINEAR_LR_OPTIONS = options('optim.LinearLR', {
+  /** the first step's factor, in (0, 1] (default 1/3) */
+  startFactor: opt.any<number>(),
+  /** the factor after totalIters steps, in [0, 1] (default 1) */
+  endFactor: opt.any<number>(),
+  /** steps from startFactor to endFactor (default 5) */
+  totalIters: opt.any<number>(),
+});
+export type LinearLROptions = OptionsOf<typeof LINEAR_LR_OPTIONS>;
+
 /**
  * Linear warm-up (torch.optim.lr_scheduler.LinearLR): the rate goes from startFactor·lr to
  * endFactor·lr over totalIters steps, then stays.
@@ -104,7 +118,9 @@ export class LinearLR extends LRScheduler {
   readonly startFactor: number;
   readonly endFactor: number;
   readonly totalIters: number;
-  constructor(optimizer: Optimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+  constructor(optimizer: Optimizer, opts: LinearLROptions = {}) {
+    if (arguments.length > 2) checkArity('optim.LinearLR', arguments, 2, 'optimizer, options?');
+    const options = LINEAR_LR_OPTIONS.parse(opts);
     super(optimizer);
     this.startFactor = finite('LinearLR', options.startFactor ?? 1 / 3, 'startFactor');
     this.endFactor = finite('LinearLR', options.endFactor ?? 1, 'endFactor');
@@ -123,6 +139,7 @@ export class LinearLR extends LRScheduler {
 
 /** A linear warm-up: lr·1/steps, lr·2/steps, …, lr over the first `steps` steps, then lr (a LinearLR). */
 export function linearWarmup(optimizer: Optimizer, steps: number): LinearLR {
+  if (arguments.length > 2) checkArity('optim.linearWarmup', arguments, 2, 'optimizer, steps');
   positiveInt('linearWarmup', steps, 'steps');
   return new LinearLR(optimizer, { startFactor: 1 / steps, endFactor: 1, totalIters: Math.max(steps - 1, 1) });
 }
