@@ -5,8 +5,21 @@
 import { Tensor, tensor, full, type Shape, type DTypeName } from '../tensor.js';
 import { uniform, normal, randn } from '../random.js';
 import { ValueError, formatShape } from '../errors.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
-export interface InitOptions { dtype?: DTypeName }
+const initSpecs = {
+  /** the tensor's dtype (default float32) */
+  dtype: opt.any<DTypeName>(),
+};
+export type InitOptions = OptionsOf<typeof initSpecs>;
+const Z = options('nn.init.zeros', initSpecs);
+const O = options('nn.init.ones', initSpecs);
+const C = options('nn.init.constant', initSpecs);
+const U = options('nn.init.uniformInit', initSpecs);
+const N = options('nn.init.normalInit', initSpecs);
+const XU = options('nn.init.xavierUniform', initSpecs);
+const XN = options('nn.init.xavierNormal', initSpecs);
+const OR = options('nn.init.orthogonal', initSpecs);
 
 export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
@@ -14,6 +27,7 @@ export type Nonlinearity =
 
 /** torch.nn.init.calculate_gain: the recommended gain for a nonlinearity (param: leaky_relu's slope). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  if (arguments.length > 2) checkArity('nn.init.calculateGain', arguments, 2, 'nonlinearity, param?');
   switch (nonlinearity) {
     case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'conv_transpose1d':
     case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid':
@@ -32,6 +46,7 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** PyTorch's _calculate_fan_in_and_fan_out: dims[1]·receptive field and dims[0]·receptive field. */
 export function fanInAndOut(op: string, shape: Shape): [number, number] {
+  if (arguments.length > 2) checkArity('nn.init.fanInAndOut', arguments, 2, 'op, shape');
   if (shape.length < 2) {
     throw new ValueError(`${op}: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape ${formatShape(shape)})`);
   }
@@ -47,37 +62,67 @@ function fan(op: string, shape: Shape, mode: FanMode): number {
   return mode === 'fan_in' ? fanIn : fanOut;
 }
 
-export const zeros = (shape: Shape, options: InitOptions = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: Shape, options: InitOptions = {}): Tensor => full(shape, 1, options);
-export const constant = (shape: Shape, value: number, options: InitOptions = {}): Tensor => full(shape, value, options);
+/** All zeros (torch.nn.init.zeros_). */
+export function zeros(shape: Shape, options: InitOptions = {}): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.zeros', arguments, 2, 'shape, options?');
+  return full(shape, 0, { dtype: Z.parse(options).dtype });
+}
+/** All ones (torch.nn.init.ones_). */
+export function ones(shape: Shape, options: InitOptions = {}): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.ones', arguments, 2, 'shape, options?');
+  return full(shape, 1, { dtype: O.parse(options).dtype });
+}
+/** All `value` (torch.nn.init.constant_). */
+export function constant(shape: Shape, value: number, options: InitOptions = {}): Tensor {
+  if (arguments.length > 3) checkArity('nn.init.constant', arguments, 3, 'shape, value, options?');
+  return full(shape, value, { dtype: C.parse(options).dtype });
+}
 
 /** U(a, b) (torch.nn.init.uniform_). */
-export const uniformInit = (shape: Shape, a = 0, b = 1, options: InitOptions = {}): Tensor => uniform(shape, a, b, options);
+export function uniformInit(shape: Shape, a = 0, b = 1, options: InitOptions = {}): Tensor {
+  if (arguments.length > 4) checkArity('nn.init.uniformInit', arguments, 4, 'shape, a?, b?, options?');
+  return uniform(shape, a, b, { dtype: U.parse(options).dtype });
+}
 /** N(mean, std²) (torch.nn.init.normal_). */
-export const normalInit = (shape: Shape, mean = 0, std = 1, options: InitOptions = {}): Tensor => normal(shape, mean, std, options);
+export function normalInit(shape: Shape, mean = 0, std = 1, options: InitOptions = {}): Tensor {
+  if (arguments.length > 4) checkArity('nn.init.normalInit', arguments, 4, 'shape, mean?, std?, options?');
+  return normal(shape, mean, std, { dtype: N.parse(options).dtype });
+}
 
 /** Glorot: U(−a, a) with a = gain·√(6 / (fan_in + fan_out)). */
 export function xavierUniform(shape: Shape, gain = 1, options: InitOptions = {}): Tensor {
+  if (arguments.length > 3) checkArity('nn.init.xavierUniform', arguments, 3, 'shape, gain?, options?');
+  const { dtype } = XU.parse(options);
   const [fanIn, fanOut] = fanInAndOut('xavierUniform', shape);
   const a = Math.sqrt(3) * gain * Math.sqrt(2 / (fanIn + fanOut));
-  return uniform(shape, -a, a, options);
+  return uniform(shape, -a, a, { dtype });
 }
 
 /** Glorot: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). */
 export function xavierNormal(shape: Shape, gain = 1, options: InitOptions = {}): Tensor {
+  if (arguments.length > 3) checkArity('nn.init.xavierNormal', arguments, 3, 'shape, gain?, options?');
+  const { dtype } = XN.parse(options);
   const [fanIn, fanOut] = fanInAndOut('xavierNormal', shape);
-  return normal(shape, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), options);
+  return normal(shape, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), { dtype });
 }
 
-export interface KaimingOptions extends InitOptions {
+const kaimingSpecs = {
+  ...initSpecs,
   /** leaky_relu's negative slope (default 0) */
-  a?: number;
-  mode?: FanMode;
-  nonlinearity?: Nonlinearity;
-}
+  a: opt.any<number>(),
+  /** 'fan_in' (default: keeps the forward pass's variance) or 'fan_out' (the backward pass's) */
+  mode: opt.any<FanMode>(),
+  /** the nonlinearity the gain is for (default 'leaky_relu') */
+  nonlinearity: opt.any<Nonlinearity>(),
+};
+export type KaimingOptions = OptionsOf<typeof kaimingSpecs>;
+const KU = options('nn.init.kaimingUniform', kaimingSpecs);
+const KN = options('nn.init.kaimingNormal', kaimingSpecs);
 
 /** He: U(−b, b) with b = gain·√(3 / fan), gain = calculateGain(nonlinearity, a) (default leaky_relu, a = 0). */
-export function kaimingUniform(shape: Shape, options: KaimingOptions = {}): Tensor {
+export function kaimingUniform(shape: Shape, opts: KaimingOptions = {}): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.kaimingUniform', arguments, 2, 'shape, options?');
+  const options = KU.parse(opts);
   const f = fan('kaimingUniform', shape, options.mode ?? 'fan_in');
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
   const bound = Math.sqrt(3) * (gain / Math.sqrt(f));
@@ -85,7 +130,9 @@ export function kaimingUniform(shape: Shape, options: KaimingOptions = {}): Tens
 }
 
 /** He: N(0, std²) with std = gain / √fan. */
-export function kaimingNormal(shape: Shape, options: KaimingOptions = {}): Tensor {
+export function kaimingNormal(shape: Shape, opts: KaimingOptions = {}): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.kaimingNormal', arguments, 2, 'shape, options?');
+  const options = KN.parse(opts);
   const f = fan('kaimingNormal', shape, options.mode ?? 'fan_in');
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
   return normal(shape, 0, gain / Math.sqrt(f), { dtype: options.dtype });
@@ -97,7 +144,9 @@ export function kaimingNormal(shape: Shape, options: KaimingOptions = {}): Tenso
  * R's diagonal folded in, times gain. The QR (Householder, in float64) uses only +, ·, / and √,
  * which IEEE rounds the same on every engine.
  */
-export function orthogonal(shape: Shape, gain = 1, options: InitOptions = {}): Tensor {
+export function orthogonal(shape: Shape, gain = 1, opts: InitOptions = {}): Tensor {
+  if (arguments.length > 3) checkArity('nn.init.orthogonal', arguments, 3, 'shape, gain?, options?');
+  const options = OR.parse(opts);
   if (shape.length < 2) throw new ValueError(`orthogonal: only tensors with 2 or more dimensions are supported, got shape ${formatShape(shape)}`);
   const rows = shape[0];
   const numel = shape.reduce((a, b) => a * b, 1);

@@ -17,8 +17,13 @@ import { batchNorm, layerNorm, groupNorm } from '../ops/norm.js';
 import { dropout } from '../ops/dropout.js';
 import { ShapeError, formatShape } from '../errors.js';
 import { writeData } from '../tensor.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
-export interface FactoryOptions { dtype?: DTypeName }
+const factorySpecs = {
+  /** the parameters' dtype: 'float32' (default) or 'float64' */
+  dtype: opt.any<DTypeName>(),
+};
+export type FactoryOptions = OptionsOf<typeof factorySpecs>;
 
 function positiveInt(layer: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${layer}: ${name} must be an integer >= 1, got ${String(v)}`);
@@ -46,12 +51,19 @@ export class Identity extends Module {
   forward(x: Tensor): Tensor { return x; }
 }
 
-export interface LinearOptions extends FactoryOptions { bias?: boolean }
+const LINEAR_OPTIONS = options('nn.Linear', {
+  /** learn an additive bias (default true) */
+  bias: opt.boolean,
+  ...factorySpecs,
+});
+export type LinearOptions = OptionsOf<typeof LINEAR_OPTIONS>;
 
 /** y = x·Wᵀ + b; weight [out, in], bias [out]. */
 export class Linear extends Module {
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    if (arguments.length > 3) checkArity('nn.Linear', arguments, 3, 'inFeatures, outFeatures, { bias, dtype }');
+    const options = LINEAR_OPTIONS.parse(opts);
     positiveInt('Linear', 'inFeatures', inFeatures);
     positiveInt('Linear', 'outFeatures', outFeatures);
     const dtype = dtypeOf('Linear', options);
@@ -64,13 +76,22 @@ export class Linear extends Module {
   extraRepr(): string { return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this._parameters.get('bias') !== null}`; }
 }
 
-export interface ConvLayerOptions extends FactoryOptions {
-  stride?: Spatial;
-  padding?: Spatial | 'same' | 'valid';
-  dilation?: Spatial;
-  groups?: number;
-  bias?: boolean;
-}
+const convSpecs = {
+  /** the step between windows (default 1) */
+  stride: opt.any<Spatial>(),
+  /** zeros added on each side, or 'same' / 'valid' (default 0) */
+  padding: opt.any<Spatial | 'same' | 'valid'>(),
+  /** the spacing of the kernel's taps (default 1) */
+  dilation: opt.any<Spatial>(),
+  /** blocked connections from input to output channels (default 1) */
+  groups: opt.any<number>(),
+  /** learn an additive bias (default true) */
+  bias: opt.boolean,
+  ...factorySpecs,
+};
+export type ConvLayerOptions = OptionsOf<typeof convSpecs>;
+const CONV1D_OPTIONS = options('nn.Conv1d', convSpecs);
+const CONV2D_OPTIONS = options('nn.Conv2d', convSpecs);
 
 abstract class ConvNd extends Module {
   readonly groups: number;
@@ -108,7 +129,8 @@ abstract class ConvNd extends Module {
 /** 1-D convolution over [N, C, L] (or unbatched [C, L]). */
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
-    super('Conv1d', inChannels, outChannels, kernelSize, 1, options, false);
+    if (arguments.length > 4) checkArity('nn.Conv1d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
+    super('Conv1d', inChannels, outChannels, kernelSize, 1, CONV1D_OPTIONS.parse(options), false);
   }
   forward(x: Tensor): Tensor {
     const { stride, padding, dilation } = this.options;
@@ -119,7 +141,8 @@ export class Conv1d extends ConvNd {
 /** 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]). */
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
-    super('Conv2d', inChannels, outChannels, kernelSize, 2, options, false);
+    if (arguments.length > 4) checkArity('nn.Conv2d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
+    super('Conv2d', inChannels, outChannels, kernelSize, 2, CONV2D_OPTIONS.parse(options), false);
   }
   forward(x: Tensor): Tensor {
     const { stride, padding, dilation } = this.options;
@@ -127,19 +150,28 @@ export class Conv2d extends ConvNd {
   }
 }
 
-export interface ConvTransposeLayerOptions extends FactoryOptions {
-  stride?: Spatial;
-  padding?: Spatial;
-  outputPadding?: Spatial;
-  dilation?: Spatial;
-  groups?: number;
-  bias?: boolean;
-}
+const CONV_TRANSPOSE2D_OPTIONS = options('nn.ConvTranspose2d', {
+  /** the step between the input's positions in the output (default 1) */
+  stride: opt.any<Spatial>(),
+  /** dilation·(kernelSize − 1) − padding zeros on each side of the input (default 0) */
+  padding: opt.any<Spatial>(),
+  /** extra size added to one side of the output (default 0) */
+  outputPadding: opt.any<Spatial>(),
+  /** the spacing of the kernel's taps (default 1) */
+  dilation: opt.any<Spatial>(),
+  /** blocked connections from input to output channels (default 1) */
+  groups: opt.any<number>(),
+  /** learn an additive bias (default true) */
+  bias: opt.boolean,
+  ...factorySpecs,
+});
+export type ConvTransposeLayerOptions = OptionsOf<typeof CONV_TRANSPOSE2D_OPTIONS>;
 
 /** 2-D transposed convolution; weight [in, out/groups, kH, kW]. */
 export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, readonly transposeOptions: ConvTransposeLayerOptions = {}) {
-    super('ConvTranspose2d', inChannels, outChannels, kernelSize, 2, transposeOptions as ConvLayerOptions, true);
+    if (arguments.length > 4) checkArity('nn.ConvTranspose2d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
+    super('ConvTranspose2d', inChannels, outChannels, kernelSize, 2, CONV_TRANSPOSE2D_OPTIONS.parse(transposeOptions) as ConvLayerOptions, true);
   }
   forward(x: Tensor): Tensor {
     const { stride, padding, outputPadding, dilation } = this.transposeOptions;
@@ -147,45 +179,88 @@ export class ConvTranspose2d extends ConvNd {
   }
 }
 
-export interface MaxPoolLayerOptions { stride?: Spatial; padding?: Spatial; dilation?: Spatial; ceilMode?: boolean }
+const MAX_POOL2D_OPTIONS = options('nn.MaxPool2d', {
+  /** the step between windows (default: the kernel size) */
+  stride: opt.any<Spatial>(),
+  /** implicit −∞ padding on each side (default 0) */
+  padding: opt.any<Spatial>(),
+  /** the spacing of the window's elements (default 1) */
+  dilation: opt.any<Spatial>(),
+  /** round the output size up instead of down (default false) */
+  ceilMode: opt.boolean,
+});
+export type MaxPoolLayerOptions = OptionsOf<typeof MAX_POOL2D_OPTIONS>;
 
 /** 2-D max pooling (stride defaults to the kernel size). */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions = {}) { super(); }
+  constructor(readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('nn.MaxPool2d', arguments, 2, 'kernelSize, options?');
+    MAX_POOL2D_OPTIONS.parse(options);
+  }
   forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, { ...this.options }); }
   extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
 }
 
-export interface AvgPoolLayerOptions { stride?: Spatial; padding?: Spatial; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number }
+const AVG_POOL2D_OPTIONS = options('nn.AvgPool2d', {
+  /** the step between windows (default: the kernel size) */
+  stride: opt.any<Spatial>(),
+  /** implicit zero padding on each side (default 0) */
+  padding: opt.any<Spatial>(),
+  /** round the output size up instead of down (default false) */
+  ceilMode: opt.boolean,
+  /** count the padding zeros in the divisor (default true) */
+  countIncludePad: opt.boolean,
+  /** divide by this instead of the window size */
+  divisorOverride: opt.any<number>(),
+});
+export type AvgPoolLayerOptions = OptionsOf<typeof AVG_POOL2D_OPTIONS>;
 
 /** 2-D average pooling. */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions = {}) { super(); }
+  constructor(readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions = {}) {
+    super();
+    if (arguments.length > 2) checkArity('nn.AvgPool2d', arguments, 2, 'kernelSize, options?');
+    AVG_POOL2D_OPTIONS.parse(options);
+  }
   forward(x: Tensor): Tensor { return avgPool2d(x, this.kernelSize, { ...this.options }); }
   extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
 }
 
 /** Average pooling to a fixed output size (null keeps that dim). */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
+  constructor(readonly outputSize: number | readonly (number | null)[]) {
+    super();
+    if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool2d', arguments, 1, 'outputSize');
+  }
   forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }
   extraRepr(): string { return `outputSize=${JSON.stringify(this.outputSize)}`; }
 }
 
 /** Flattens dims startDim…endDim (default 1…−1, keeping the batch). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+    if (arguments.length > 2) checkArity('nn.Flatten', arguments, 2, 'startDim?, endDim?');
+  }
   forward(x: Tensor): Tensor { return flatten(x, this.startDim, this.endDim); }
   extraRepr(): string { return `startDim=${this.startDim}, endDim=${this.endDim}`; }
 }
 
-export interface EmbeddingLayerOptions extends FactoryOptions { paddingIdx?: number | null }
+const EMBEDDING_OPTIONS = options('nn.Embedding', {
+  /** this row is zero and gets no gradient (default null: none) */
+  paddingIdx: opt.any<number | null>(),
+  ...factorySpecs,
+});
+export type EmbeddingLayerOptions = OptionsOf<typeof EMBEDDING_OPTIONS>;
 
 /** A lookup table [numEmbeddings, embeddingDim] ~ N(0, 1), the paddingIdx row zero. */
 export class Embedding extends Module {
   readonly paddingIdx: number | null;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingLayerOptions = {}) {
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingLayerOptions = {}) {
     super();
+    if (arguments.length > 3) checkArity('nn.Embedding', arguments, 3, 'numEmbeddings, embeddingDim, options?');
+    const options = EMBEDDING_OPTIONS.parse(opts);
     positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
     let p = options.paddingIdx ?? null;
@@ -210,13 +285,22 @@ export class Embedding extends Module {
   extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`; }
 }
 
-export interface RnnLayerOptions extends FactoryOptions {
-  numLayers?: number;
-  bias?: boolean;
-  batchFirst?: boolean;
-  dropout?: number;
-  bidirectional?: boolean;
-}
+const rnnSpecs = {
+  /** stacked recurrent layers (default 1) */
+  numLayers: opt.any<number>(),
+  /** learn the bias_ih and bias_hh vectors (default true) */
+  bias: opt.boolean,
+  /** input and output are [N, L, H] instead of [L, N, H] (default false) */
+  batchFirst: opt.boolean,
+  /** dropout on every layer's output but the last, when training (default 0) */
+  dropout: opt.any<number>(),
+  /** run each layer both ways and concatenate (default false) */
+  bidirectional: opt.boolean,
+  ...factorySpecs,
+};
+export type RnnLayerOptions = OptionsOf<typeof rnnSpecs>;
+const LSTM_OPTIONS = options('nn.LSTM', rnnSpecs);
+const GRU_OPTIONS = options('nn.GRU', rnnSpecs);
 
 abstract class RNNBase extends Module {
   readonly numLayers: number;
@@ -264,30 +348,48 @@ abstract class RNNBase extends Module {
 
 /** torch.nn.LSTM: forward(x, [h0, c0]?) → [output, [hN, cN]]. */
 export class LSTM extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) { super('LSTM', 4, inputSize, hiddenSize, options); }
+  constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) {
+    if (arguments.length > 3) checkArity('nn.LSTM', arguments, 3, 'inputSize, hiddenSize, options?');
+    super('LSTM', 4, inputSize, hiddenSize, LSTM_OPTIONS.parse(options));
+  }
   forward(x: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] { return lstm(x, hx, this.params(), this.rnnOptions()); }
 }
 
 /** torch.nn.GRU: forward(x, h0?) → [output, hN]. */
 export class GRU extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) { super('GRU', 3, inputSize, hiddenSize, options); }
+  constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) {
+    if (arguments.length > 3) checkArity('nn.GRU', arguments, 3, 'inputSize, hiddenSize, options?');
+    super('GRU', 3, inputSize, hiddenSize, GRU_OPTIONS.parse(options));
+  }
   forward(x: Tensor, h0?: Tensor | null): [Tensor, Tensor] { return gru(x, h0, this.params(), this.rnnOptions()); }
 }
 
-export interface MultiheadAttentionLayerOptions extends FactoryOptions {
-  dropout?: number;
-  bias?: boolean;
-  kdim?: number;
-  vdim?: number;
-  batchFirst?: boolean;
-}
+const MHA_OPTIONS = options('nn.MultiheadAttention', {
+  /** dropout on the attention weights when training (default 0) */
+  dropout: opt.any<number>(),
+  /** learn in_proj_bias and out_proj.bias (default true) */
+  bias: opt.boolean,
+  /** the keys' size (default embedDim) */
+  kdim: opt.any<number>(),
+  /** the values' size (default embedDim) */
+  vdim: opt.any<number>(),
+  /** query, key, value and output are [N, L, E] instead of [L, N, E] (default false) */
+  batchFirst: opt.boolean,
+  ...factorySpecs,
+});
+export type MultiheadAttentionLayerOptions = OptionsOf<typeof MHA_OPTIONS>;
 
-export interface MultiheadAttentionCallOptions {
-  keyPaddingMask?: Tensor | null;
-  needWeights?: boolean;
-  attnMask?: Tensor | null;
-  averageAttnWeights?: boolean;
-}
+const MHA_CALL_OPTIONS = options('nn.MultiheadAttention.forward', {
+  /** [N, S] (or [S] unbatched): bool true = ignore that key, or a float bias */
+  keyPaddingMask: opt.any<Tensor | null>(),
+  /** also return the attention weights (default true) */
+  needWeights: opt.any<boolean>(),
+  /** [L, S] or [N·numHeads, L, S]: bool true = not allowed to attend, or a float bias */
+  attnMask: opt.any<Tensor | null>(),
+  /** average the returned weights over heads (default true) */
+  averageAttnWeights: opt.any<boolean>(),
+});
+export type MultiheadAttentionCallOptions = OptionsOf<typeof MHA_CALL_OPTIONS>;
 
 /**
  * torch.nn.MultiheadAttention: in_proj_weight [3E, E] (xavier_uniform) or q/k/v_proj_weight when
@@ -301,13 +403,15 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   readonly outProj: Linear;
   private readonly sameDim: boolean;
-  constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionLayerOptions = {}) {
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionLayerOptions = {}) {
     super();
+    if (arguments.length > 3) checkArity('nn.MultiheadAttention', arguments, 3, 'embedDim, numHeads, options?');
+    const options = MHA_OPTIONS.parse(opts);
     positiveInt('MultiheadAttention', 'embedDim', embedDim);
     positiveInt('MultiheadAttention', 'numHeads', numHeads);
     if (embedDim % numHeads !== 0) throw new ValueError(`MultiheadAttention: embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
-    this.kdim = options.kdim ?? embedDim;
-    this.vdim = options.vdim ?? embedDim;
+    this.kdim = positiveInt('MultiheadAttention', 'kdim', options.kdim ?? embedDim);
+    this.vdim = positiveInt('MultiheadAttention', 'vdim', options.vdim ?? embedDim);
     this.dropout = options.dropout ?? 0;
     this.batchFirst = !!options.batchFirst;
     this.sameDim = this.kdim === embedDim && this.vdim === embedDim;
@@ -324,7 +428,9 @@ export class MultiheadAttention extends Module {
     this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias, dtype }));
     if (bias) this.outProj.registerParameter('bias', init.zeros([embedDim], { dtype }));
   }
-  forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionCallOptions = {}): [Tensor, Tensor | null] {
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionCallOptions = {}): [Tensor, Tensor | null] {
+    if (arguments.length > 4) checkArity('nn.MultiheadAttention.forward', arguments, 4, 'query, key, value, options?');
+    const options = MHA_CALL_OPTIONS.parse(opts);
     const params: Record<string, Tensor> = { 'out_proj.weight': this.outProj.weight };
     for (const n of ['in_proj_weight', 'q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias']) {
       const t = this.param(n);
@@ -338,13 +444,20 @@ export class MultiheadAttention extends Module {
   extraRepr(): string { return `embedDim=${this.embedDim}, numHeads=${this.numHeads}` + (this.dropout ? `, dropout=${this.dropout}` : ''); }
 }
 
-export interface BatchNormLayerOptions extends FactoryOptions {
-  eps?: number;
+const batchNormSpecs = {
+  /** added to the variance (default 1e-5) */
+  eps: opt.any<number>(),
   /** weight of the batch statistic in the running average (default 0.1); null: a cumulative average */
-  momentum?: number | null;
-  affine?: boolean;
-  trackRunningStats?: boolean;
-}
+  momentum: opt.any<number | null>(),
+  /** learn a per-channel weight and bias (default true) */
+  affine: opt.boolean,
+  /** keep running_mean and running_var for eval mode (default true) */
+  trackRunningStats: opt.boolean,
+  ...factorySpecs,
+};
+export type BatchNormLayerOptions = OptionsOf<typeof batchNormSpecs>;
+const BATCH_NORM1D_OPTIONS = options('nn.BatchNorm1d', batchNormSpecs);
+const BATCH_NORM2D_OPTIONS = options('nn.BatchNorm2d', batchNormSpecs);
 
 abstract class BatchNormBase extends Module {
   readonly eps: number;
@@ -387,22 +500,39 @@ abstract class BatchNormBase extends Module {
 
 /** Batch normalisation over [N, C] or [N, C, L]. */
 export class BatchNorm1d extends BatchNormBase {
-  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) { super('BatchNorm1d', [2, 3], numFeatures, options); }
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+    if (arguments.length > 2) checkArity('nn.BatchNorm1d', arguments, 2, 'numFeatures, options?');
+    super('BatchNorm1d', [2, 3], numFeatures, BATCH_NORM1D_OPTIONS.parse(options));
+  }
 }
 
 /** Batch normalisation over [N, C, H, W]. */
 export class BatchNorm2d extends BatchNormBase {
-  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) { super('BatchNorm2d', [4], numFeatures, options); }
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+    if (arguments.length > 2) checkArity('nn.BatchNorm2d', arguments, 2, 'numFeatures, options?');
+    super('BatchNorm2d', [4], numFeatures, BATCH_NORM2D_OPTIONS.parse(options));
+  }
 }
 
-export interface LayerNormLayerOptions extends FactoryOptions { eps?: number; elementwiseAffine?: boolean; bias?: boolean }
+const LAYER_NORM_OPTIONS = options('nn.LayerNorm', {
+  /** added to the variance (default 1e-5) */
+  eps: opt.any<number>(),
+  /** learn a weight (and a bias) of normalizedShape (default true) */
+  elementwiseAffine: opt.boolean,
+  /** learn the bias too (default true) */
+  bias: opt.boolean,
+  ...factorySpecs,
+});
+export type LayerNormLayerOptions = OptionsOf<typeof LAYER_NORM_OPTIONS>;
 
 /** Normalises over the trailing normalizedShape dims; weight (ones) and bias (zeros) of that shape. */
 export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   readonly eps: number;
-  constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
+  constructor(normalizedShape: number | readonly number[], opts: LayerNormLayerOptions = {}) {
     super();
+    if (arguments.length > 2) checkArity('nn.LayerNorm', arguments, 2, 'normalizedShape, options?');
+    const options = LAYER_NORM_OPTIONS.parse(opts);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.normalizedShape.forEach((d) => positiveInt('LayerNorm', 'normalizedShape', d));
     this.eps = options.eps ?? 1e-5;
@@ -415,13 +545,22 @@ export class LayerNorm extends Module {
   extraRepr(): string { return `[${this.normalizedShape.join(', ')}], eps=${this.eps}, elementwiseAffine=${this._parameters.get('weight') !== null}`; }
 }
 
-export interface GroupNormLayerOptions extends FactoryOptions { eps?: number; affine?: boolean }
+const GROUP_NORM_OPTIONS = options('nn.GroupNorm', {
+  /** added to the variance (default 1e-5) */
+  eps: opt.any<number>(),
+  /** learn a per-channel weight and bias (default true) */
+  affine: opt.boolean,
+  ...factorySpecs,
+});
+export type GroupNormLayerOptions = OptionsOf<typeof GROUP_NORM_OPTIONS>;
 
 /** Normalises numGroups groups of channels per sample; weight (ones) and bias (zeros) [C]. */
 export class GroupNorm extends Module {
   readonly eps: number;
-  constructor(readonly numGroups: number, readonly numChannels: number, options: GroupNormLayerOptions = {}) {
+  constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormLayerOptions = {}) {
     super();
+    if (arguments.length > 3) checkArity('nn.GroupNorm', arguments, 3, 'numGroups, numChannels, options?');
+    const options = GROUP_NORM_OPTIONS.parse(opts);
     positiveInt('GroupNorm', 'numGroups', numGroups);
     positiveInt('GroupNorm', 'numChannels', numChannels);
     if (numChannels % numGroups !== 0) throw new ValueError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
@@ -439,6 +578,7 @@ export class GroupNorm extends Module {
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
+    if (arguments.length > 1) checkArity('nn.Dropout', arguments, 1, 'p?');
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout: dropout probability has to be between 0 and 1, but got ${String(p)}`);
   }
   forward(x: Tensor): Tensor { return dropout(x, this.p, { training: this.training }); }
