@@ -10,6 +10,7 @@ import { tidy } from '../scope.js';
 import { WasmgradError, ValueError } from '../errors.js';
 import { Module, type StateDict } from '../nn/module.js';
 import { readFile, writeFile } from '../platform/read-file.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** A malformed or truncated file, or one that does not fit the network it is loaded into. */
 export class SafetensorsError extends WasmgradError {}
@@ -24,7 +25,11 @@ const DTYPES: Record<string, { bytes: number; to: DTypeName }> = {
 const WRITE: Record<DTypeName, string> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
 const MAX_HEADER = 100_000_000; // the reference implementation's limit
 
-export interface SaveOptions { metadata?: Record<string, string> }
+const SAVE_OPTIONS = options('io.save', {
+  /** strings stored in the header's __metadata__ */
+  metadata: opt.any<Record<string, string>>(),
+});
+export type SaveOptions = OptionsOf<typeof SAVE_OPTIONS>;
 
 export interface Loaded { tensors: StateDict; metadata: Record<string, string> }
 
@@ -38,8 +43,10 @@ function bytesOf(source: Source): Uint8Array {
 }
 
 /** The state dict (a Module's, or tensors by name) as safetensors bytes; names sorted, as the reference writer does. */
-export function serialize(target: Module | StateDict, options: SaveOptions = {}): Uint8Array {
+export function serialize(target: Module | StateDict, opts: SaveOptions = {}): Uint8Array {
+  if (arguments.length > 2) checkArity('io.serialize', arguments, 2, 'target, options?');
   requireInit('io.save');
+  const options = SAVE_OPTIONS.parse(opts);
   const dict = target instanceof Module ? target.stateDict() : target;
   if (dict === null || typeof dict !== 'object') throw new ValueError(`io.save: expected a Module or an object of tensors by name, got ${dict === null ? 'null' : typeof dict}`);
   const metadata = options.metadata;
@@ -160,6 +167,7 @@ function values(buf: Uint8Array, at: number, e: Entry): Float32Array | Float64Ar
 
 /** Reads safetensors bytes into new tensors by name (and the metadata). */
 export function deserialize(source: Source): Loaded {
+  if (arguments.length > 1) checkArity('io.deserialize', arguments, 1, 'source');
   requireInit('io.load');
   const buf = bytesOf(source);
   const { entries, metadata, dataStart } = parse(buf);
@@ -173,6 +181,7 @@ export function deserialize(source: Source): Loaded {
  * dtype and shape fit, and the file be well formed — all checked before anything is assigned.
  */
 export function loadInto(module: Module, source: Source): Module {
+  if (arguments.length > 2) checkArity('io.loadInto', arguments, 2, 'module, source');
   requireInit('io.load');
   const buf = bytesOf(source);
   const { entries, dataStart } = parse(buf);
@@ -208,10 +217,12 @@ const isPath = (x: unknown): x is string | URL => typeof x === 'string' || x ins
 export function save(target: Module | StateDict, options?: SaveOptions): Uint8Array;
 export function save(target: Module | StateDict, path: string | URL, options?: SaveOptions): Promise<void>;
 export function save(target: Module | StateDict, pathOrOptions?: string | URL | SaveOptions, options: SaveOptions = {}): Uint8Array | Promise<void> {
+  if (arguments.length > 3) checkArity('io.save', arguments, 3, 'target, path?, options?');
   if (isPath(pathOrOptions)) {
     const bytes = serialize(target, options);
     return writeFile(pathOrOptions, bytes);
   }
+  if (arguments.length > 2) checkArity('io.save', arguments, 2, 'target, options?');
   return serialize(target, pathOrOptions ?? {});
 }
 
@@ -224,6 +235,7 @@ export function load<M extends Module>(source: Source, into: M): M;
 export function load(source: string | URL): Promise<Loaded>;
 export function load<M extends Module>(source: string | URL, into: M): Promise<M>;
 export function load(source: Source | string | URL, into?: Module): Loaded | Module | Promise<Loaded | Module> {
+  if (arguments.length > 2) checkArity('io.load', arguments, 2, 'source, into?');
   if (into !== undefined && !(into instanceof Module)) throw new ValueError(`io.load: the second argument must be a Module, got ${into === null ? 'null' : typeof into}`);
   if (isPath(source)) return readFile(source as URL).then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)));
   return into ? loadInto(into, source) : deserialize(source);

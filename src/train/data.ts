@@ -7,19 +7,27 @@ import { indexSelect } from '../ops/shape.js';
 import { ValueError, ShapeError, formatShape } from '../errors.js';
 import { requireInit } from '../runtime.js';
 import { rand } from '../random.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
-export interface MinibatchOptions {
+const MINIBATCH_OPTIONS = options('minibatches', {
   /** rows per batch (default 64) */
-  batchSize?: number;
+  batchSize: opt.any<number>(),
   /** a new seeded order every epoch (default true) */
-  shuffle?: boolean;
+  shuffle: opt.boolean,
   /** the shuffle's seed (default 0) */
-  seed?: number;
+  seed: opt.any<number>(),
   /** drop the last batch when it is smaller than batchSize (default false) */
-  dropLast?: boolean;
+  dropLast: opt.boolean,
   /** free the previous batch's tensors when the next one is cut (default true) */
-  disposePrevious?: boolean;
-}
+  disposePrevious: opt.boolean,
+});
+export type MinibatchOptions = OptionsOf<typeof MINIBATCH_OPTIONS>;
+
+const RANDPERM_OPTIONS = options('randperm', {
+  /** a generator of its own with this seed (default: seeded from the global generator) */
+  seed: opt.any<number>(),
+});
+export type RandpermOptions = OptionsOf<typeof RANDPERM_OPTIONS>;
 
 type Column = Tensor | readonly unknown[];
 type Batch<T> = T extends Tensor ? Tensor : T extends readonly (infer E)[] ? E[] : never;
@@ -51,8 +59,10 @@ export function permutation(n: number, random: () => number): Int32Array {
  * torch.randperm: 0…n−1 in a random order, as an int32 tensor. With `seed`, from a generator of
  * its own (the global stream untouched); otherwise seeded from the global generator (wg.seed).
  */
-export function randperm(n: number, options: { seed?: number } = {}): Tensor {
+export function randperm(n: number, opts: RandpermOptions = {}): Tensor {
+  if (arguments.length > 2) checkArity('randperm', arguments, 2, 'n, options?');
   requireInit('randperm');
+  const options = RANDPERM_OPTIONS.parse(opts);
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new ValueError(`randperm: n must be an integer >= 0, got ${String(n)}`);
   let seed = options.seed;
   if (seed === undefined) {
@@ -77,8 +87,10 @@ export class Minibatches<C extends readonly Column[]> implements Iterable<{ [K i
   private readonly options: Required<MinibatchOptions>;
   epoch = 0;
 
-  constructor(readonly columns: C, options: MinibatchOptions = {}) {
+  constructor(readonly columns: C, opts: MinibatchOptions = {}) {
+    if (arguments.length > 2) checkArity('minibatches', arguments, 2, 'columns, options?');
     requireInit('minibatches');
+    const options = MINIBATCH_OPTIONS.parse(opts);
     if (!Array.isArray(columns) || columns.length === 0) throw new ValueError('minibatches: give one or more columns (tensors or arrays) of equal length');
     const lengths = columns.map((c, i) => {
       if (c instanceof Tensor) {
@@ -137,5 +149,6 @@ export class Minibatches<C extends readonly Column[]> implements Iterable<{ [K i
 
 /** minibatches([x, y], { batchSize, shuffle, seed, dropLast }): see Minibatches. */
 export function minibatches<C extends readonly Column[]>(columns: C, options: MinibatchOptions = {}): Minibatches<C> {
+  if (arguments.length > 2) checkArity('minibatches', arguments, 2, 'columns, options?');
   return new Minibatches(columns, options);
 }

@@ -13,17 +13,26 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { Minibatches } from './data.js';
+import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** loss(output, target) → a scalar tensor, e.g. crossEntropy. */
 export type LossFn = (output: any, target: any) => Tensor;
+
+const TRAIN_STEP_OPTIONS = options('trainStep', {
+  /** clip the gradients' global norm to this before the update (clipGradNorm) */
+  clipGradNorm: opt.any<number>(),
+});
+export type TrainStepOptions = OptionsOf<typeof TRAIN_STEP_OPTIONS>;
 
 /**
  * One training step: the loss of model(x) against y, its gradients with respect to every
  * parameter (through functionalCall), optional clipping, one optimizer update. Returns the loss.
  * Everything it makes is freed (running statistics are updated in place).
  */
-export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: unknown, y: unknown, options: { clipGradNorm?: number } = {}): number {
+export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: unknown, y: unknown, opts: TrainStepOptions = {}): number {
+  if (arguments.length > 6) checkArity('trainStep', arguments, 6, 'model, optimizer, loss, x, y, options?');
   requireInit('trainStep');
+  const options = TRAIN_STEP_OPTIONS.parse(opts);
   return tidy(() => {
     const [value, grads] = valueAndGrad((params: Record<string, Tensor>) => loss(functionalCall(model, params, x), y))(model.parameterDict());
     if (options.clipGradNorm !== undefined) clipGradNorm(grads, options.clipGradNorm);
@@ -46,26 +55,36 @@ export interface ProgressInfo {
   seconds: number;
 }
 
-export interface FitOptions {
-  optimizer: Optimizer;
-  loss: LossFn;
-  epochs?: number;
-  batchSize?: number;
-  shuffle?: boolean;
-  seed?: number;
-  dropLast?: boolean;
+const FIT_OPTIONS = options('fit', {
+  /** the optimizer stepping the model's parameters (required) */
+  optimizer: opt.any<Optimizer>(),
+  /** loss(output, target) → a scalar tensor (required) */
+  loss: opt.any<LossFn>(),
+  /** passes over the data (default 1) */
+  epochs: opt.any<number>(),
+  /** rows per batch (default 64) */
+  batchSize: opt.any<number>(),
+  /** a new seeded order every epoch (default true) */
+  shuffle: opt.boolean,
+  /** the shuffle's seed (default 0) */
+  seed: opt.any<number>(),
+  /** drop the last batch when it is smaller than batchSize (default false) */
+  dropLast: opt.boolean,
   /** applied to every batch before the step (augmentation): (x, y) → [x, y]; what it makes is freed after the step */
-  transform?: (x: any, y: any) => readonly [any, any];
+  transform: opt.func<(x: any, y: any) => readonly [any, any]>(),
   /** stepped once per epoch */
-  scheduler?: LRScheduler;
-  clipGradNorm?: number;
+  scheduler: opt.any<LRScheduler>(),
+  /** clip the gradients' global norm to this before every update */
+  clipGradNorm: opt.any<number>(),
   /** called after every batch (for a page's own progress display) */
-  onBatch?: (info: ProgressInfo) => void;
+  onBatch: opt.func<(info: ProgressInfo) => void>(),
   /** called after every epoch */
-  onEpoch?: (info: ProgressInfo) => void;
+  onEpoch: opt.func<(info: ProgressInfo) => void>(),
   /** the terminal progress bar: 'auto' (default: when stdout is a terminal), true or false */
-  progress?: boolean | 'auto';
-}
+  progress: opt.or(opt.boolean, opt.oneOf('auto')),
+});
+/** fit's options: optimizer and loss are required, the rest optional. */
+export type FitOptions = OptionsOf<typeof FIT_OPTIONS> & { optimizer: Optimizer; loss: LossFn };
 
 export interface FitResult { epochLosses: number[]; seconds: number; steps: number }
 
@@ -91,11 +110,14 @@ async function terminalBar(setting: boolean | 'auto'): Promise<Bar | undefined> 
 /**
  * Trains model on (inputs, targets) for `epochs` epochs of seeded minibatches. Resolves with the
  * mean loss of every epoch and the time taken. Async only so that a browser can repaint between
- * batches' callbacks and the terminal bar can load; the work itself is synchronous.
+ * batches' callbacks and the terminal bar can load; the work itself is synchronous. Every problem,
+ * an unknown option included, rejects the promise.
  */
 export async function fit(model: Module, inputs: Tensor | readonly unknown[], targets: Tensor | readonly unknown[], options: FitOptions): Promise<FitResult> {
+  if (arguments.length > 4) checkArity('fit', arguments, 4, 'model, inputs, targets, options');
   requireInit('fit');
   if (!(model instanceof Module)) throw new ValueError('fit: model must be a Module');
+  if (options !== null && typeof options === 'object') FIT_OPTIONS.parse(options);
   if (!options || typeof options !== 'object' || !options.optimizer || typeof options.loss !== 'function') {
     throw new ValueError('fit: options must give an optimizer and a loss function');
   }
