@@ -171,6 +171,34 @@ describe('tied weights', () => {
     other.dispose();
   });
 
+  it('io.load takes a file that names the tied tensor by its other name (as save_model may keep either)', () => {
+    const net = new TiedBlock();
+    const sd = net.stateDict();
+    const { 'wte.weight': w, ...rest } = sd;
+    const bytes = wg.io.save({ ...rest, 'lm_head.weight': w });
+    const other = new TiedBlock();
+    wg.io.load(bytes, other);
+    expect(other.lm_head.weight).toBe(other.wte.weight);
+    expect(flat(other.wte.weight.toArray())).toEqual(flat(w.toArray()));
+    net.dispose();
+    other.dispose();
+  });
+
+  it('an optimizer stepping inside a differentiated call updates the module\'s own tensors, never the stand-ins', () => {
+    const net = new FieldNet();
+    const opt = new wg.optim.SGD(net, { lr: 0.5 });
+    const before = flat(net.w.toArray());
+    const x = wg.tensor(uniform(6, -1, 1, 9), { shape: [2, 3], dtype });
+    wg.valueAndGrad((m: FieldNet) => {
+      const loss = (m.call(x) as Tensor).square().sum();
+      opt.step({ w: wg.onesLike(net.parameterDict().w) });
+      return loss;
+    })(net);
+    expect(flat(net.w.toArray())).toEqual(before.map((v) => v - 0.5));
+    x.dispose();
+    net.dispose();
+  });
+
   it('functionalCall: one tied name replaces all of them; two different tensors for one tie is an error', () => {
     const net = new TiedBlock();
     const zero = wg.zerosLike(net.wte.weight);
@@ -229,6 +257,14 @@ describe('fields work as in PyTorch', () => {
     net.fc = null;
     expect(net.namedParameters().map(([n]) => n)).toEqual(['w']);
     net.dispose();
+  });
+
+  it('a layer keeps one name per submodule (MultiheadAttention: out_proj, as PyTorch)', () => {
+    const mha = new nn.MultiheadAttention(4, 2);
+    expect(mha.namedChildren().map(([n]) => n)).toEqual(['out_proj']);
+    expect(Object.keys(mha.stateDict())).toEqual(['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
+    expect(mha.outProj).toBe(mha.namedChildren()[0][1]);
+    mha.dispose();
   });
 
   it('an array of modules in a field is an error that names the container to use', () => {

@@ -185,10 +185,8 @@ export function loadInto(module: Module, source: Source): Module {
   requireInit('io.load');
   const buf = bytesOf(source);
   const { entries, dataStart } = parse(buf);
-  const own = module.stateDict();
-  const names = new Set(entries.map((e) => e.name));
-  const missing = Object.keys(own).filter((k) => !names.has(k));
-  const unknown = entries.map((e) => e.name).filter((k) => !(k in own));
+  // A tied tensor may come under any of its names (stateDict() and save_model keep one of them).
+  const { targets, missingKeys: missing, unexpectedKeys: unknown } = module._matchState(entries.map((e) => e.name));
   if (missing.length || unknown.length) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing ${missing.map((k) => `'${k}'`).join(', ')}`);
@@ -196,7 +194,7 @@ export function loadInto(module: Module, source: Source): Module {
     throw new SafetensorsError(`io.load: the file does not match the network (${parts.join('; ')}); nothing was loaded`);
   }
   for (const e of entries) {
-    const t = own[e.name];
+    const t = targets.get(e.name)!;
     const to = DTYPES[e.dtype].to;
     if (to !== t.dtype) throw new SafetensorsError(`io.load: '${e.name}' is ${e.dtype} in the file but ${t.dtype} in the network; nothing was loaded`);
     if (e.shape.length !== t.rank || e.shape.some((d, k) => d !== t.dims[k])) {

@@ -401,8 +401,9 @@ export class MultiheadAttention extends Module {
   readonly vdim: number;
   readonly dropout: number;
   readonly batchFirst: boolean;
-  readonly outProj: Linear;
   private readonly sameDim: boolean;
+  /** the output projection, registered as 'out_proj' (PyTorch's name) */
+  get outProj(): Linear { return this._modules.get('out_proj') as Linear; }
   constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionLayerOptions = {}) {
     super();
     if (arguments.length > 3) checkArity('nn.MultiheadAttention', arguments, 3, 'embedDim, numHeads, options?');
@@ -425,7 +426,7 @@ export class MultiheadAttention extends Module {
       this.registerParameter('v_proj_weight', init.xavierUniform([embedDim, this.vdim], 1, { dtype }));
     }
     this.registerParameter('in_proj_bias', bias ? init.zeros([3 * embedDim], { dtype }) : null);
-    this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias, dtype }));
+    this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias, dtype }));
     if (bias) this.outProj.registerParameter('bias', init.zeros([embedDim], { dtype }));
   }
   forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionCallOptions = {}): [Tensor, Tensor | null] {

@@ -374,6 +374,24 @@ export abstract class Module {
   }
 
   /**
+   * @internal Matches state-dict names against the module's: the tensor each known name loads
+   * into (a tied tensor under any of its names), the module's names no given name covers, and the
+   * given names it does not have.
+   */
+  _matchState(given: Iterable<string>): { targets: Map<string, Tensor>; missingKeys: string[]; unexpectedKeys: string[] } {
+    const entries = this.stateEntries();
+    const targets = new Map(entries.map(([n, e]) => [n, e.tensor]));
+    const covered = new Set<Tensor>();
+    const unexpectedKeys: string[] = [];
+    for (const k of given) {
+      const t = targets.get(k);
+      if (t) covered.add(t); else unexpectedKeys.push(k);
+    }
+    const missingKeys = entries.filter(([, e]) => e.canonical && !covered.has(e.tensor)).map(([k]) => k);
+    return { targets, missingKeys, unexpectedKeys };
+  }
+
+  /**
    * Copies a state dict's values into the module's tensors (in place, so optimizers keep their
    * references, and tied tensors stay tied). Everything is checked first — names, shapes, dtypes —
    * so a failed load changes nothing. A tied tensor may come under any of its names (PyTorch's
@@ -386,11 +404,7 @@ export abstract class Module {
     if (dict === null || typeof dict !== 'object') throw new ValueError(`loadStateDict: expected an object of tensors by name, got ${describeValue(dict)}`);
     const strict = LOAD_OPTIONS.parse(options).strict ?? true;
     const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
-    const names = new Map(this.stateEntries());
-    const covered = new Set<Tensor>();
-    for (const k of entries.keys()) { const e = names.get(k); if (e) covered.add(e.tensor); }
-    const missingKeys = [...names].filter(([, e]) => e.canonical && !covered.has(e.tensor)).map(([k]) => k);
-    const unexpectedKeys = [...entries.keys()].filter((k) => !names.has(k));
+    const { targets: names, missingKeys, unexpectedKeys } = this._matchState(entries.keys());
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
       const parts: string[] = [];
       if (missingKeys.length) parts.push(`missing key(s): ${missingKeys.map((k) => `'${k}'`).join(', ')}`);
@@ -399,7 +413,7 @@ export abstract class Module {
     }
     const pairs = new Map<Tensor, [string, Tensor]>();
     for (const [name, src] of entries) {
-      const target = names.get(name)?.tensor;
+      const target = names.get(name);
       if (target === undefined) continue;
       if (!(src instanceof Tensor)) throw new ValueError(`loadStateDict: '${name}' must be a Tensor, got ${describeValue(src)}; nothing was loaded`);
       src.use(`loadStateDict ('${name}')`);

@@ -49,7 +49,7 @@ export class FlatParams {
     this.numel = ps.reduce((n, p) => n + p.size, 0);
   }
   named(): [string, Tensor][] {
-    return this.source instanceof Module ? this.source.namedParameters() : (this.source as Tensor[]).map((t, i) => [String(i), t]);
+    return this.source instanceof Module ? this.source._ownNamedParameters() : (this.source as Tensor[]).map((t, i) => [String(i), t]);
   }
   params(): Tensor[] { return this.named().map(([, t]) => t); }
   ids(at = 0): number { return argsI32(this.params().map((p) => p.use(`${this.op} (params)`)), at); }

@@ -24,7 +24,7 @@ type State = Tensor | readonly Tensor[] | Record<string, Tensor> | readonly [] |
 
 /** [name, parameter] pairs of a net: a Module's names, or the structure's leaves in order. */
 function leaves(op: string, net: Net): [string, Tensor][] {
-  if (net instanceof Module) return net.namedParameters();
+  if (net instanceof Module) return net._ownNamedParameters();
   if (net instanceof Tensor) return [['', net]];
   if (Array.isArray(net)) return net.map((t, i) => [String(i), t]);
   if (net !== null && typeof net === 'object') return Object.entries(net as Record<string, Tensor>);

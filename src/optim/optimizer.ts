@@ -103,7 +103,7 @@ export abstract class Optimizer {
     const options = { ...base, ...rest };
     this.validate(options);
     const seen = new Set(this.tensors());
-    for (const t of params instanceof Module ? params.parameters() : params as Tensor[]) {
+    for (const t of params instanceof Module ? params._ownNamedParameters().map(([, t]) => t) : params as Tensor[]) {
       if (seen.has(t)) throw new ValueError(`${this.name}: some parameters appear in more than one parameter group`);
       t.use(`${this.name} (params)`);
       if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${this.name}: can only optimize float32 or float64 tensors, got ${t.dtype} ${formatShape(t.dims)}`);
@@ -144,7 +144,7 @@ export abstract class Optimizer {
   private entries(): [string, Tensor, number][] {
     const out: [string, Tensor, number][] = [];
     this.paramGroups.forEach((g, gi) => {
-      if (g.source instanceof Module) for (const [name, t] of g.source.namedParameters()) out.push([name, t, gi]);
+      if (g.source instanceof Module) for (const [name, t] of g.source._ownNamedParameters()) out.push([name, t, gi]);
       else for (const t of g.source as Tensor[]) out.push([String(out.length), t, gi]);
     });
     return out;
@@ -207,7 +207,7 @@ export abstract class Optimizer {
     for (const [i, s] of [...this.state].sort((a, b) => a[0] - b[0])) state[i] = { step: stepOf(s), ...s.buffers };
     let next = 0;
     const paramGroups = this.paramGroups.map((g) => {
-      const n = g.source instanceof Module ? g.source.parameters().length : g.source.length;
+      const n = g.source instanceof Module ? g.source._ownNamedParameters().length : g.source.length;
       const params = Array.from({ length: n }, () => next++);
       return { ...g.options, params };
     });
