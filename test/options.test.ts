@@ -76,3 +76,54 @@ describe('nearestKey', () => {
     expect(nearestKey('bogusOption', ['dtype', 'shape'])).toBeUndefined();
   });
 });
+
+// Every exported function, class and method whose parameters include an options object must be
+// covered by a declared schema: its own, or (for aliases and methods that forward their options)
+// the schema of the function it forwards to, named here. A new function with options and no
+// schema fails this test by name.
+describe('every public options parameter has a schema', () => {
+  const forwards: Record<string, string> = {
+    variance: 'var', triangularSolve: 'solveTriangular', dlarray: 'tensor', Minibatches: 'minibatches',
+    'nn.Buffer': 'Module.registerBuffer', 'nn.Module.loadStateDict': 'Module.loadStateDict', 'io.serialize': 'io.save',
+    'optim.LbfgsState': 'lbfgsState', 'optim.lbfgsState': 'lbfgsState', 'optim.lbfgsupdate': 'lbfgsupdate',
+    'Tensor.var': 'var', 'Tensor.crosschannelnorm': 'crosschannelnorm',
+  };
+  // internal: the optimizers' shared constructor step, which receives options already parsed by each optimizer's schema
+  const internal = new Set(['optim.Optimizer.init']);
+  const paramList = (f: Function): string => f.toString().match(/^[^(]*\(([^)]*)\)/)?.[1] ?? '';
+  const takesOptions = (f: Function): boolean => /\b(options|opts)\b/.test(paramList(f));
+
+  function withOptions(): string[] {
+    const out: string[] = [];
+    const visit = (prefix: string, obj: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(obj)) {
+        if (typeof v !== 'function') continue;
+        const name = prefix + k;
+        const text = v.toString();
+        if (text.startsWith('class')) {
+          const ctor = text.match(/constructor\s*\(([^)]*)\)/)?.[1] ?? '';
+          if (/\b(options|opts)\b/.test(ctor)) out.push(name);
+          for (const m of Object.getOwnPropertyNames(v.prototype)) {
+            const d = Object.getOwnPropertyDescriptor(v.prototype, m);
+            if (m !== 'constructor' && typeof d?.value === 'function' && takesOptions(d.value)) out.push(`${name}.${m}`);
+          }
+        } else if (takesOptions(v)) out.push(name);
+      }
+    };
+    visit('', wg as any);
+    visit('nn.', wg.nn as any);
+    visit('nn.init.', (wg.nn as any).init);
+    visit('optim.', wg.optim as any);
+    visit('io.', wg.io as any);
+    return out;
+  }
+
+  it('each resolves to a declared schema', () => {
+    const schemas = optionSchemas();
+    const found = withOptions();
+    expect(found.length).toBeGreaterThan(100);
+    const uncovered = found.filter((n) => !internal.has(n) && !schemas.has(n) && !schemas.has(forwards[n] ?? '') &&
+      !(n.startsWith('Tensor.') && schemas.has(n.slice(7))));
+    expect(uncovered).toEqual([]);
+  });
+});
