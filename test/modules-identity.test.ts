@@ -346,6 +346,16 @@ describe('MATLAB call shapes', () => {
     net.dispose();
   });
 
+  it("dlarray(X, 'SSCB') is an error naming the format, not a silently ignored label", () => {
+    expect(() => wg.dlarray([[1, 2]], 'SSCB' as any)).toThrow(/dlarray: data format 'SSCB' is not supported yet/);
+    expect(() => (wg.dlarray as any)([1], {}, 'CB')).toThrow(/dlarray: takes at most 2 arguments/);
+    const before = wg.memory().liveTensors;
+    const x = wg.dlarray([1, 2], { dtype });
+    expect(x.toArray()).toEqual([1, 2]);
+    x.dispose();
+    expect(wg.memory().liveTensors).toBe(before);
+  });
+
   it('dlgradient with respect to an untraced tensor says what to trace', () => {
     const net = new FieldNet();
     const loose = wg.tensor([1], { dtype });
@@ -353,6 +363,16 @@ describe('MATLAB call shapes', () => {
       .toThrow(/is not traced: differentiate with respect to dlfeval's inputs \(tensors or a network's learnables\)/);
     loose.dispose();
     net.dispose();
+  });
+});
+
+describe('reduction options are checked', () => {
+  it("sum(a, 0, { keepDims: true }) is an error suggesting 'keepdims'; keepdims works", () => {
+    const a = wg.tensor([[1, 2], [3, 4]]);
+    expect(() => wg.sum(a, 0, { keepDims: true } as any)).toThrow(/sum: unknown option 'keepDims'. Did you mean 'keepdims'\?/);
+    expect(() => a.sum(0, { keepDims: true } as any)).toThrow(/unknown option 'keepDims'/);
+    expect(wg.sum(a, 0, { keepdims: true }).shape).toEqual([1, 2]);
+    a.dispose();
   });
 });
 
