@@ -44,7 +44,7 @@ export function compileScalarProgram(h: number): ((h: number, src: number, n: nu
   const count = wasm.entryInstrCount(h) as number;
   if (count === 0 || count > 4096) return undefined;
   views();
-  const base = (wasm.entryInstrAddress(h) as number) >> 2;
+  const base = (wasm.entryInstrAddress(h) as number) >>> 2;
   const code: number[] = [];
   const locals: number[] = []; // local types after the i32 error code (local 3)
   const writer = new Map<number, number>(); // address → the local holding the value last stored there

@@ -21,7 +21,7 @@ import { options, opt, checkArity, type OptionsOf } from './options.js';
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
   views();
-  const p = I32[recordWord(t.id) + 4] >> 2; // T_DATA
+  const p = I32[recordWord(t.id) + 4] >>> 2; // T_DATA
   return I32.slice(p, p + t.size);
 }
 
@@ -147,7 +147,7 @@ function pattern(args: unknown[], tensors: Tensor[], leaves: unknown[]): string 
 /** Whether args fit `leaves` exactly; collects the argument tensors' ids into ARGS. */
 function quickMatch(args: unknown[], leaves: unknown[], n: number): boolean {
   let i = 0, t = 0;
-  const base = ARGS >> 2;
+  const base = ARGS >>> 2;
   const walk = (v: unknown): boolean => {
     if (v instanceof Tensor) {
       if (leaves[i++] !== v.dtype) return false;
@@ -186,7 +186,7 @@ function quickMatch(args: unknown[], leaves: unknown[], n: number): boolean {
 function flatMatch(args: ArrayLike<unknown>, flat: { dtype: string; dims: readonly number[] }[], seen: unknown[]): boolean {
   if (args.length !== flat.length) return false;
   views();
-  const base = ARGS >> 2;
+  const base = ARGS >>> 2;
   for (let i = 0; i < args.length; i++) {
     const t = args[i];
     if (t !== seen[i]) {
@@ -212,7 +212,7 @@ function sameLive(t: unknown, seen: unknown, i: number): boolean {
   if (t !== seen) return false;
   const u = t as Tensor, r = recordWord(u.id);
   if (u.disposed || I32[r] !== u.gen || (I32[r + 5] & 1) === 0) return false;
-  I32[(ARGS >> 2) + i] = u.id;
+  I32[(ARGS >>> 2) + i] = u.id;
   return true;
 }
 
@@ -332,7 +332,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
         if (copies.has(t)) continue;
         const id = wasm.captureInputCopy(t.id);
         views();
-        if (id === 0 || I32[(wasm.stateAddress() + 8) >> 2] !== 0) raise('accelerate');
+        if (id === 0 || I32[(wasm.stateAddress() + 8) >>> 2] !== 0) raise('accelerate');
         copies.set(t, new Tensor(id));
       }
       const callArgs = args.map((a) => replaceTensors(a, (t) => copies.get(t)!));
@@ -417,7 +417,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
       }
       const distinct = [...new Set(tensors)];
       views();
-      distinct.forEach((t, k) => { I32[(ARGS >> 2) + k] = t.id; });
+      distinct.forEach((t, k) => { I32[(ARGS >>> 2) + k] = t.id; });
       cache.delete(key);
       cache.set(key, e); // most recently used
       last = e;
@@ -483,14 +483,14 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
 function argsWords(ids: number[]): number {
   if (ids.length > 16000) throw new ValueError(`accelerate: f returns ${ids.length} tensors; at most 16000`);
   views();
-  for (let i = 0; i < ids.length; i++) I32[(ARGS >> 2) + i] = ids[i];
+  for (let i = 0; i < ids.length; i++) I32[(ARGS >>> 2) + i] = ids[i];
   return ARGS;
 }
 
 function captureFailed(): never {
   views();
   const code = wasm.errorCode();
-  const op = I32[(wasm.stateAddress() + 12) >> 2];
+  const op = I32[(wasm.stateAddress() + 12) >>> 2];
   if (code === E_UNSUPPORTED) {
     wasm.clearError();
     throw new NotAcceleratableError(`accelerate: op '${opName(op)}' cannot be replayed, so f cannot be accelerated`);

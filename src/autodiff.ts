@@ -85,18 +85,25 @@ function sweep(op: string, y: Tensor, mark: number, targets: Tensor[], mode: num
  * a tensor/array/plain-object tree gets a watched copy; a Module stands for its own parameters
  * (each tensor once, by its first name). Every copy is also entered in `standIns` (original →
  * copy), so a module that reads the original — from a field, under a tied name — reads the
- * copy. Returns the value f is called with and the tree whose leaves are the copies (the
- * gradient's structure: a Module's is an object by parameter name).
+ * copy. Appends one gradient slot per leaf to `targets`; returns the value f is called with and
+ * the tree whose leaves are the copies (the gradient's structure: a Module's is an object by
+ * parameter name).
  */
-function watchArgument(value: unknown, watch: (t: Tensor) => Tensor, standIns: Map<Tensor, Tensor>): [unknown, unknown] {
+function watchArgument(value: unknown, watch: (t: Tensor) => Tensor, standIns: Map<Tensor, Tensor>, targets: Tensor[]): [unknown, unknown] {
   const one = (t: Tensor): Tensor => {
     const c = watch(resolve(t));
     if (c !== t && !standIns.has(t)) standIns.set(t, c);
+    targets.push(c);
     return c;
   };
+  if (value instanceof Tensor) { const c = one(value); return [c, c]; }
   if (value instanceof Module) {
     const structure: Record<string, Tensor> = {};
-    for (const [name, t] of value._ownNamedParameters()) structure[name] = standIns.get(t) ?? one(t);
+    for (const [name, t] of value._ownNamedParameters()) {
+      const earlier = standIns.get(t);
+      if (earlier !== undefined) targets.push(earlier);
+      structure[name] = earlier ?? one(t);
+    }
     return [value, structure];
   }
   const tree = mapTensors(value, one);
@@ -154,17 +161,18 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
     let keep: Tensor[] = [];
     try {
       const standIns = new Map<Tensor, Tensor>();
+      const targets: Tensor[] = [];
       const callArgs = args.slice() as A;
       const structures = list.map((k) => {
-        const [call, structure] = watchArgument(args[k], (t) => watched(t, op, `argument ${k}`), standIns);
-        if (leaves(structure).length === 0) {
+        const before = targets.length;
+        const [call, structure] = watchArgument(args[k], (t) => watched(t, op, `argument ${k}`), standIns, targets);
+        if (targets.length === before) {
           throw new NotDifferentiableError(`${op}: argument ${k} holds no tensor to differentiate (${describeValue(args[k])})`);
         }
         callArgs[k] = call;
         return structure;
       });
-      const targets = structures.flatMap(leaves);
-      const result = withStandIns(standIns, () => f(...callArgs));
+      const result = withStandIns(standIns, f, callArgs);
       if (result instanceof Promise) throw new ValueError(`${op}: the function returned a Promise; differentiate a synchronous function`);
       const [y, aux] = options.hasAux ? (result as [unknown, unknown]) : [result, undefined];
       const value = checkScalarOutput(op, y);
@@ -212,8 +220,8 @@ export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
   let keep: Tensor[] = [];
   try {
     const standIns = new Map<Tensor, Tensor>();
-    const traced = args.map((a, k) => watchArgument(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', `argument ${k + 1}`) : t), standIns)[0]);
-    const result = withStandIns(standIns, () => fn(...traced));
+    const traced = args.map((a, k) => watchArgument(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', `argument ${k + 1}`) : t), standIns, [])[0]);
+    const result = withStandIns(standIns, fn, traced);
     if (result instanceof Promise) throw new ValueError('dlfeval: the function returned a Promise; dlfeval evaluates a synchronous function');
     keep = tensorsIn(result);
     return result;

@@ -73,7 +73,7 @@ let viewPages = -1;
 
 /** Word index of tensor `id`'s record in the table (the table moves when it grows). */
 export function recordWord(id: number): number {
-  return (I32[STATE >> 2] + id * 96) >> 2; // records are 96 bytes (assembly/tensor.ts)
+  return (I32[STATE >>> 2] + id * 96) >>> 2; // records are 96 bytes (assembly/tensor.ts)
 }
 
 /** Refreshes the typed-array views after memory grew. */
@@ -152,9 +152,9 @@ export async function init(source?: WasmSource | InitOptions, options?: InitOpti
   }
   wasm = exports;
   activeThreads = threads;
-  ARGS = wasm.argsAddress();
-  STATE = wasm.stateAddress();
-  PAGES = wasm.pagesAddress() >> 2;
+  ARGS = wasm.argsAddress() >>> 0;
+  STATE = wasm.stateAddress() >>> 0;
+  PAGES = wasm.pagesAddress() >>> 2;
   views();
 }
 
@@ -377,8 +377,8 @@ const E_HOST = 4;
 export function raise(op: string): never {
   views(); // the failing call may have grown memory, detaching the old views
   const code = wasm.errorCode();
-  const ruleOp = I32[(STATE + 12) >> 2];
-  const requested = F64[(STATE + 16) >> 3];
+  const ruleOp = I32[(STATE + 12) >>> 2];
+  const requested = F64[(STATE + 16) >>> 3];
   wasm.clearError();
   if (code === E_OOM) {
     const available = wasm.availableBytes();
@@ -400,14 +400,14 @@ export function raise(op: string): never {
 export function checked(id: number, op: string): number {
   // The error code lives at STATE + 8: reading it from memory saves a call per op.
   views();
-  if (id === 0 || I32[(STATE + 8) >> 2] !== 0) raise(op);
+  if (id === 0 || I32[(STATE + 8) >>> 2] !== 0) raise(op);
   return id;
 }
 
 /** Writes i32s into the argument buffer at word offset `at`; returns their address. */
 export function argsI32(values: ArrayLike<number>, at = 0): number {
   views();
-  const base = (ARGS >> 2) + at;
+  const base = (ARGS >>> 2) + at;
   for (let i = 0; i < values.length; i++) I32[base + i] = values[i];
   return ARGS + at * 4;
 }

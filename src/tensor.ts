@@ -98,11 +98,11 @@ export class Tensor {
     views();
     const r = recordAddress(id);
     const n = I32[r + T_NUMEL / 4];
-    const p = I32[r + T_DATA / 4];
+    const p = I32[r + T_DATA / 4] >>> 0; // addresses are unsigned: the whole 4 GiB
     switch (this.dtype) {
-      case 'float32': return F32.slice(p >> 2, (p >> 2) + n);
-      case 'float64': return F64.slice(p >> 3, (p >> 3) + n);
-      case 'int32': return I32.slice(p >> 2, (p >> 2) + n);
+      case 'float32': return F32.slice(p >>> 2, (p >>> 2) + n);
+      case 'float64': return F64.slice(p >>> 3, (p >>> 3) + n);
+      case 'int32': return I32.slice(p >>> 2, (p >>> 2) + n);
       default: return U8.slice(p, p + n);
     }
   }
@@ -132,11 +132,11 @@ export class Tensor {
     const r = recordAddress(this.id);
     if (!this.disposed && I32[r + T_GEN / 4] === this.gen && (I32[r + T_FLAGS / 4] & F_LIVE) !== 0 &&
         I32[r + T_NUMEL / 4] === 1 && valueReadHook === undefined) {
-      const p = I32[r + T_DATA / 4];
+      const p = I32[r + T_DATA / 4] >>> 0;
       switch (I32[r + T_DTYPE / 4]) {
-        case DType.float32: return F32[p >> 2];
-        case DType.float64: return F64[p >> 3];
-        case DType.int32: return I32[p >> 2];
+        case DType.float32: return F32[p >>> 2];
+        case DType.float64: return F64[p >>> 3];
+        case DType.int32: return I32[p >>> 2];
         default: return U8[p] !== 0;
       }
     }
@@ -199,7 +199,7 @@ export function validateShape(shape: Shape, op: string): void {
 /** @internal the data pointer and element count of a live tensor. */
 export function dataPointer(t: Tensor): number {
   views();
-  return I32[recordAddress(t.id) + T_DATA / 4];
+  return I32[recordAddress(t.id) + T_DATA / 4] >>> 0;
 }
 
 /** @internal copies flat values into a tensor's data. */
@@ -208,16 +208,16 @@ export function writeData(t: Tensor, values: ArrayLike<number | boolean>): void 
   const n = values.length;
   switch (t.dtype) {
     case 'float32': {
-      if (values instanceof Float32Array) F32.set(values, p >> 2);
-      else for (let i = 0; i < n; i++) F32[(p >> 2) + i] = +values[i];
+      if (values instanceof Float32Array) F32.set(values, p >>> 2);
+      else for (let i = 0; i < n; i++) F32[(p >>> 2) + i] = +values[i];
       break;
     }
     case 'float64': {
-      if (values instanceof Float64Array) F64.set(values, p >> 3);
-      else for (let i = 0; i < n; i++) F64[(p >> 3) + i] = +values[i];
+      if (values instanceof Float64Array) F64.set(values, p >>> 3);
+      else for (let i = 0; i < n; i++) F64[(p >>> 3) + i] = +values[i];
       break;
     }
-    case 'int32': for (let i = 0; i < n; i++) I32[(p >> 2) + i] = +values[i] | 0; break;
+    case 'int32': for (let i = 0; i < n; i++) I32[(p >>> 2) + i] = +values[i] | 0; break;
     default: for (let i = 0; i < n; i++) U8[p + i] = values[i] ? 1 : 0;
   }
 }

@@ -27,7 +27,7 @@ async function start(msg: Start, reply: Reply): Promise<void> {
       exports.matmulWorker(msg.slot);
     } catch (e) {
       // Tell the main thread, which may be waiting for a chunk this worker held, to redo the product.
-      Atomics.store(new Int32Array(msg.memory.buffer), exports.matmulWorkerDeadAddress() >> 2, 1);
+      Atomics.store(new Int32Array(msg.memory.buffer), exports.matmulWorkerDeadAddress() >>> 2, 1);
       reply({ error: (e as Error).message });
     }
   }, 0);

@@ -46,12 +46,12 @@ export function resolve<T extends Tensor | null | undefined>(t: T): T {
   return t;
 }
 
-/** @internal runs fn with `map` (own tensor → stand-in) in force for every module. */
-export function withStandIns<R>(map: Map<Tensor, Tensor>, fn: () => R): R {
-  if (map.size === 0) return fn();
+/** @internal runs fn(...args) with `map` (own tensor → stand-in) in force for every module. */
+export function withStandIns<A extends unknown[], R>(map: Map<Tensor, Tensor>, fn: (...args: A) => R, args: A): R {
+  if (map.size === 0) return fn(...args);
   standIns.push(map);
   try {
-    return fn();
+    return fn(...args);
   } finally {
     standIns.pop();
   }
@@ -543,5 +543,5 @@ export function functionalCall(module: Module, params: StateDict | Map<string, T
     map.set(own, t);
     nameOf.set(own, name);
   }
-  return withStandIns(map, () => module.forward(...args));
+  return withStandIns(map, (...a: any[]) => module.forward(...a), args);
 }

@@ -164,7 +164,7 @@ function takeDiagonal(x: Operand, label: string): Operand {
 
 function writeInts(t: Tensor, values: Int32Array): void {
   views();
-  I32.set(values, dataPointer(t) >> 2);
+  I32.set(values, dataPointer(t) >>> 2);
 }
 
 /** Sums out the dims whose labels are not in `keep`. */

@@ -264,7 +264,7 @@ function checkIndices(op: string, indices: Tensor, outPlane: number, out: number
   const base = dataPointer(indices);
   views();
   for (let i = 0, n = indices.size; i < n; i++) {
-    const v = I32[(base >> 2) + i];
+    const v = I32[(base >>> 2) + i];
     if (v < 0 || v >= outPlane) {
       throw new ValueError(`${op}: index ${v} (indices element ${i}) is outside the output plane of ${out.join('×')} = ${outPlane} values`);
     }

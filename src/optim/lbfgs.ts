@@ -71,7 +71,7 @@ export class FlatParams {
     views();
     const roAt = ARGS + 8 * 4096, alAt = roAt + 8 * Math.max(k, 1);
     if (alAt + 8 * k > ARGS + 65536) throw new ValueError(`L-BFGS: a history of ${k} pairs is too long (at most 2000)`);
-    ro.forEach((r, i) => { F64[(roAt >> 3) + i] = r; });
+    ro.forEach((r, i) => { F64[(roAt >>> 3) + i] = r; });
     wasm.lbfgsDirection(d.id, g.id, hist, roAt, k, hDiag, alAt);
   }
 

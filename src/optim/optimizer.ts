@@ -41,7 +41,7 @@ interface Group { source: Module | readonly Tensor[]; options: Record<string, an
 interface ParamState { counter: Tensor; buffers: Record<string, Tensor> }
 
 /** The step count a counter tensor holds (read raw: not a value read of the traced function). */
-function stepOf(s: ParamState): number { views(); return I32[I32[recordWord(s.counter.id) + 4] >> 2]; }
+function stepOf(s: ParamState): number { views(); return I32[I32[recordWord(s.counter.id) + 4] >>> 2]; }
 
 /** Runs make() with accelerate's capture paused: optimizer state made during a capture is the optimizer's, not the program's. */
 function outsideCapture<T>(make: () => T): T {
@@ -126,7 +126,7 @@ export abstract class Optimizer {
     const words = this.paramGroups.length * H_WORDS;
     this.hyperTensor ??= outsideCapture(() => keep(zeros([words], { dtype: 'float64' })));
     views();
-    const at = I32[recordWord(this.hyperTensor.id) + 4] >> 3;
+    const at = I32[recordWord(this.hyperTensor.id) + 4] >>> 3;
     F64.fill(0, at, at + words);
     this.paramGroups.forEach((g, gi) => {
       for (const [k, v] of Object.entries(this.hyper(g.options))) F64[at + gi * H_WORDS + H[k as keyof typeof H]] = v as number;
@@ -283,7 +283,7 @@ export function fusedUpdate(op: string, kind: number, records: UpdateRecord[], h
   if (records.length > MAX_PARAMS) throw new ValueError(`${op}: at most ${MAX_PARAMS} parameters in one step`);
   if (hypers.length > MAX_GROUPS) throw new ValueError(`${op}: at most ${MAX_GROUPS} parameter groups`);
   views();
-  const base = ARGS >> 2;
+  const base = ARGS >>> 2;
   records.forEach((w, i) => {
     const r = base + i * R_WORDS;
     I32[r] = w.param.id;
@@ -294,7 +294,7 @@ export function fusedUpdate(op: string, kind: number, records: UpdateRecord[], h
     I32[r + 7] = w.counter?.id ?? 0;
   });
   hypers.forEach((hyper, gi) => {
-    const at = (ARGS >> 3) + HYPER_WORD / 2 + gi * H_WORDS;
+    const at = (ARGS >>> 3) + HYPER_WORD / 2 + gi * H_WORDS;
     F64.fill(0, at, at + H_WORDS);
     for (const [k, v] of Object.entries(hyper)) F64[at + H[k as keyof typeof H]] = v as number;
   });
