@@ -25,6 +25,14 @@ let liveBytes: f64 = 0; // requested bytes of live allocations
 let peakBytes: f64 = 0;
 let liveBlocks: i32 = 0;
 export let lastFailedRequest: f64 = 0;
+// The end of the memory ever handed out: above it, memory is as memory.grow made it (zeros),
+// and touching it costs the operating system a page fault per page (on a fresh VM, ~7 µs per
+// 4 KiB). A block carved from there is known to be zero, so a zero fill can skip it.
+let touchedTop: u32 = 0;
+let zeroBlock: u32 = 0; // the payload of the last allocation, when it came from untouched memory
+
+/** Whether the payload at `ptr` (just allocated) is known to hold zeros (untouched memory). */
+export function isUntouched(ptr: u32): bool { return ptr != 0 && ptr == zeroBlock; }
 
 @inline function blockSize(b: u32): u32 { return load<u32>(b) & ~USED; }
 @inline function isUsed(b: u32): bool { return (load<u32>(b) & USED) != 0; }
@@ -58,6 +66,7 @@ function linkFree(b: u32, size: u32): void {
 function initHeap(): void {
   heapStart = (<u32>__heap_base + 15) & ~15;
   heapTop = heapStart;
+  touchedTop = heapStart;
   store<i32>(PAGES, memory.size());
 }
 
@@ -87,6 +96,7 @@ function ensureMemory(end: u32): bool {
 /** Allocates `bytes` (16-byte aligned). Returns 0 on failure, never traps. */
 export function alloc(bytes: u32): u32 {
   if (heapStart == 0) initHeap();
+  zeroBlock = 0;
   if (bytes > 0xfff00000) { lastFailedRequest = <f64>bytes; return 0; }
   const need = max(MIN_BLOCK, (bytes + HEADER + 15) & ~15);
   // First fit in the bin of `need`, then the head of any larger bin.
@@ -116,6 +126,9 @@ export function alloc(bytes: u32): u32 {
     store<u32>(b, b == heapStart ? 0 : lastBlockSize, 4);
     heapTop = b + need;
     lastBlockSize = need;
+    // Only the header was written: the payload is still the zeros memory.grow made.
+    if (b >= touchedTop) zeroBlock = b + HEADER;
+    if (heapTop > touchedTop) touchedTop = heapTop;
   }
   liveBytes += <f64>bytes;
   store<u32>(b, bytes, 8); // requested size, for accounting (links unused while in use)

@@ -6,6 +6,7 @@
 // ops of this file and of reduce.ts, so they are themselves differentiable.
 
 import { Op, DType } from "./vocabulary";
+import { isUntouched } from "./alloc";
 import {
   newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
   fail, E_NO_RULE, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
@@ -189,6 +190,9 @@ export function addInPlace(dst: i32, src: i32): void {
 export function fillScalar(t: i32, v: f64): void {
   const n = numelOf(t), p = dataOf(t);
   const dt = dtypeOf(t);
+  // zeros() of memory never touched since it grew: already zeros, and writing them would only
+  // make the operating system fault in every page now (+0 only: -0 has its sign bit set).
+  if (reinterpret<u64>(v) == 0 && isUntouched(p)) { captureFill(t, v); return; }
   if (dt == DType.float32) { for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), <f32>v); }
   else if (dt == DType.float64) { for (let i = 0; i < n; i++) store<f64>(p + (<usize>i << 3), v); }
   else if (dt == DType.int32) { for (let i = 0; i < n; i++) store<i32>(p + (<usize>i << 2), <i32>v); }
