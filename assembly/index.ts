@@ -6,7 +6,7 @@ export {
   getPageLimit, availableBytes, pagesAddress,
 } from "./alloc";
 export {
-  stateAddress, errorCode, clearError, liveTensors, scopeDepth, scopeBegin, scopeEnd,
+  stateAddress, errorCode, clearError, liveTensors, liveOutsideScopes, scopeDepth, scopeBegin, scopeEnd,
   keepTensor, disposeTensor, newTensor, arenaLength, liveTensorBytes, peakTensorBytes,
   resetTensorPeak,
 } from "./tensor";

@@ -201,6 +201,16 @@ export function disposeTensor(id: i32): void {
 }
 
 export function liveTensors(): i32 { return liveCount; }
+
+/**
+ * Live tensors outside every scope (made at top level or kept): the ones only dispose() or the
+ * host's garbage collector frees. Counted when memory runs out, to say where it went.
+ */
+export function liveOutsideScopes(): i32 {
+  let n = 0;
+  for (let id = 1; id < nextFresh; id++) if (isLive(id) && load<i32>(rec(id), T_SLOT) == -1) n++;
+  return n;
+}
 export function liveTensorBytes(): f64 { return tensorBytes; }
 export function peakTensorBytes(): f64 { return tensorPeak; }
 export function resetTensorPeak(): void { tensorPeak = tensorBytes; }

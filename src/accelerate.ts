@@ -13,10 +13,10 @@
 import { Tensor, setValueReadHook } from './tensor.js';
 import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
-import { WasmgradError, ValueError, formatShape } from './errors.js';
+import { WasmgradError, ValueError, DisposedError, formatShape } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
 import { compileScalarProgram } from './accelerate-compile.js';
-import { options, opt, checkArity, type OptionsOf } from './options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
@@ -103,7 +103,21 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
   readonly programs: { records: number; ops: string[]; compiled: boolean; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
   /** frees every entry and the tensors it owns */
   clearCache(): void;
+  /**
+   * Frees every program now; calling the function afterwards is a DisposedError. (A wrapper that
+   * is simply dropped releases its programs when the garbage collector collects it.)
+   */
+  dispose(): void;
 }
+
+// A dropped wrapper's programs (and the tensors they own) are released when it is collected. The
+// held value is the cache alone: nothing in it refers back to the wrapper.
+const dropped = typeof FinalizationRegistry === 'undefined' ? undefined :
+  new FinalizationRegistry<{ cache: Map<string, Entry>; instance: unknown }>(({ cache, instance }) => {
+    if (wasm !== instance) return; // the runtime was started again: those programs are gone
+    for (const e of cache.values()) wasm.releaseEntry(e.handle);
+    cache.clear();
+  });
 
 let identities = new WeakMap<object, number>();
 let nextIdentity = 1;
@@ -298,7 +312,10 @@ function opName(op: number): string { return Op[op] ?? `op ${op}`; }
  */
 export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: AccelerateOptions): AcceleratedFunction<F> {
   if (arguments.length > 2) checkArity('accelerate', arguments, 2, 'f, { cacheSize, check, compile }');
-  if (typeof f !== 'function') throw new ValueError(`accelerate: f must be a function, got ${f === null ? 'null' : typeof f}`);
+  if (typeof f !== 'function') throw new ValueError(`accelerate: f must be a function, got ${describeValue(f)}`);
+  if (Object.prototype.toString.call(f) === '[object AsyncFunction]') {
+    throw new ValueError('accelerate: f is an async function; accelerated functions are synchronous (tensors would be freed before its promise settles)');
+  }
   const options = ACCELERATE.parse(opts);
   const cacheSize = options.cacheSize ?? 50;
   if (!Number.isInteger(cacheSize) || cacheSize < 1) {
@@ -308,7 +325,8 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
   if (typeof compile !== 'boolean') throw new ValueError(`accelerate: compile must be true or false, got ${String(compile)}`);
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   let last: Entry | undefined;
-  let hits = 0, misses = 0;
+  let hits = 0, misses = 0, disposed = false;
+  const held = { cache, instance: undefined as unknown }; // what the finalizer of a dropped wrapper frees
 
   const drop = (e: Entry): void => {
     cache.delete(e.key);
@@ -318,6 +336,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
 
   const capture = (args: unknown[], key: string, tensors: Tensor[], leaves: unknown[]): any => {
     openScope('accelerate');
+    held.instance = wasm;
     wasm.captureStart();
     let result: unknown;
     let reading: Tensor | undefined;
@@ -401,6 +420,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
   };
 
   const slow = (args: unknown[]): any => {
+    if (disposed) throw new DisposedError('accelerate: this accelerated function was disposed');
     if (!enabled) return f(...args);
     let e = last;
     if (e === undefined || !(e.flat !== undefined ? flatMatch(args, e.flat, e.seen) : e.leaves.length !== 0 && quickMatch(args, e.leaves, e.nInputs))) {
@@ -476,7 +496,15 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
         hits = 0; misses = 0;
       },
     },
+    dispose: {
+      value: () => {
+        for (const e of [...cache.values()]) drop(e);
+        disposed = true;
+        dropped?.unregister(cache);
+      },
+    },
   });
+  dropped?.register(fn, held, cache);
   return fn;
 }
 

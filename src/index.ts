@@ -5,7 +5,7 @@ export {
   Tensor, tensor, zeros, ones, full, isTensor, type DTypeName, type NestedArray, type Shape,
   type TensorOptions, type CreateOptions,
 } from './tensor.js';
-export { tidy, keep, dispose, memory, resetPeakMemory, setMemoryLimit, type MemoryInfo } from './scope.js';
+export { tidy, keep, dispose, memory, resetPeakMemory, setMemoryLimit, setLiveTensorWarning, type MemoryInfo } from './scope.js';
 export {
   valueAndGrad, grad, dlfeval, dlgradient, trace, traceJvp, Trace, type TraceNode, type GradOptions,
   type DlgradientOptions,

@@ -22,6 +22,7 @@ export interface Exports {
   getPageLimit(): number;
   availableBytes(): number;
   liveTensors(): number;
+  liveOutsideScopes(): number;
   liveTensorBytes(): number;
   peakTensorBytes(): number;
   resetTensorPeak(): void;
@@ -382,9 +383,15 @@ export function raise(op: string): never {
   wasm.clearError();
   if (code === E_OOM) {
     const available = wasm.availableBytes();
+    // Many tensors outside every scope: most likely temporaries left to the garbage collector.
+    const outside = wasm.liveOutsideScopes();
+    const hint = outside >= 1000
+      ? `; ${outside} tensors are alive outside any scope (made at top level or kept): temporaries left to the ` +
+        'garbage collector are freed only when the event loop turns, so run loops in tidy(() => …) or dispose() what they make'
+      : '';
     throw new OutOfMemoryError(
       `${op}: out of memory: requested ${requested} bytes, ${available} bytes available in wasm memory ` +
-      `(limit ${wasm.getPageLimit() * 65536} bytes)`, requested, available);
+      `(limit ${wasm.getPageLimit() * 65536} bytes)${hint}`, requested, available);
   }
   if (code === E_NO_RULE) throw new NotDifferentiableError(`${op}: op '${Op[ruleOp]}' has no derivative rule`);
   if (code === E_HOST && pendingHostError !== undefined) {

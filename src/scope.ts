@@ -4,6 +4,7 @@
 
 import { wasm, argsI32, requireInit, views, I32, recordWord } from './runtime.js';
 import { WasmgradError, ValueError } from './errors.js';
+import { describeValue } from './options.js';
 import type { Tensor } from './tensor.js';
 
 const T_GEN = 0, T_FLAGS = 20, T_SLOT = 28;
@@ -24,10 +25,40 @@ const registered = new WeakSet<Tensor>();
 /** Open scopes, mirrored on the host so that making a handle needs no call into wasm. */
 let depth = 0;
 
+// A one-time warning when many tensors are alive outside any scope: a loop leaving temporaries
+// to the garbage collector, which a synchronous loop never lets run. Checked every 256 top-level
+// handles with one cheap call (outside every scope, the live tensors are the top-level ones).
+let warnLimit: number | false = 10000;
+let sinceCheck = 0;
+
+/**
+ * Sets the number of tensors alive outside any scope (tidy, valueAndGrad, …) above which
+ * wasmgrad warns once on the console, or turns the warning off with false. Default 10000.
+ */
+export function setLiveTensorWarning(limit: number | false): void {
+  if (limit !== false && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+    throw new ValueError(`setLiveTensorWarning: limit must be an integer >= 1 or false, got ${describeValue(limit)}`);
+  }
+  warnLimit = limit;
+}
+
+function checkLiveTensors(): void {
+  sinceCheck = 0;
+  if (warnLimit === false || depth !== 0) return;
+  const n = wasm.liveTensors();
+  if (n <= warnLimit) return;
+  warnLimit = false;
+  console.warn(`wasmgrad: ${n} tensors are alive outside any scope. Temporaries left to the garbage collector ` +
+    'are freed only when the event loop turns, so a synchronous loop keeps every one (memory grows, and each new ' +
+    'page costs time): run the loop body in tidy(() => …), or dispose() what it makes. ' +
+    '(setLiveTensorWarning(false) turns this warning off.)');
+}
+
 function register(t: Tensor): void {
   if (registry === undefined || registered.has(t)) return;
   registry.register(t, { id: t.id, gen: t.gen }, t);
   registered.add(t);
+  if (++sinceCheck === 256) checkLiveTensors();
 }
 
 /** @internal called for every new handle: top-level tensors get the GC backstop. */
@@ -80,6 +111,10 @@ export function closeScope(keep: readonly Tensor[]): void {
  * arrays / plain objects of them) and those passed to keep().
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`tidy: expected a function, got ${describeValue(fn)}`);
+  if (Object.prototype.toString.call(fn) === '[object AsyncFunction]') {
+    throw new ValueError('tidy: fn is an async function; tidy is synchronous (the tensors would be freed before its promise settles)');
+  }
   openScope('tidy');
   let result: T;
   try {
@@ -90,7 +125,8 @@ export function tidy<T>(fn: () => T): T {
   }
   if (result instanceof Promise) {
     closeScope([]);
-    throw new WasmgradError('tidy: fn returned a Promise; tidy is synchronous (tensors would be freed before it settles)');
+    result.catch(() => {}); // never an unhandled rejection: the error below is what the caller sees
+    throw new ValueError('tidy: fn returned a Promise; tidy is synchronous (tensors would be freed before it settles)');
   }
   closeScope(tensorsIn(result));
   return result;
@@ -98,6 +134,7 @@ export function tidy<T>(fn: () => T): T {
 
 /** Lets a tensor outlive the scopes it was made in; only dispose() (or GC) frees it then. */
 export function keep<T extends Tensor>(t: T): T {
+  if (t === null || typeof t !== 'object' || !isTensorLike(t)) throw new ValueError(`keep: expected a Tensor, got ${describeValue(t)}`);
   const id = t.use('keep');
   wasm.keepTensor(id);
   register(t);
