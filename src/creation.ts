@@ -6,6 +6,7 @@ import { wasm, requireInit } from './runtime.js';
 import { DTypeError, ValueError } from './errors.js';
 import { idOf } from './ops/common.js';
 import { options, opt, checkArity } from './options.js';
+import { checkSize, checkNumel, show, INT32_MIN, INT32_MAX } from './sizes.js';
 
 const createSpecs = {
   /** the dtype (see each function for its default) */
@@ -18,10 +19,8 @@ const FULL_LIKE = options('fullLike', createSpecs);
 const ZEROS_LIKE = options('zerosLike', createSpecs);
 const ONES_LIKE = options('onesLike', createSpecs);
 
-const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
-
 function checkNumber(op: string, v: unknown, what: string): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${op}: ${what} must be a number, got ${String(v)}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${op}: ${what} must be a number, got ${show(v)}`);
   return v;
 }
 
@@ -68,7 +67,9 @@ export function arange(...args: (number | CreateOptions)[]): Tensor {
   } else {
     n = Math.ceil((e - s) / d);
   }
-  if (!(n >= 0) || n > INT32_MAX) throw new ValueError(`arange: invalid size ${n} for start ${s}, end ${e}, step ${d}`);
+  if (!(n >= 0)) throw new ValueError(`arange: invalid size ${n} for start ${s}, end ${e}, step ${d}`);
+  // A valid range with more values than a tensor can hold is out of memory, as any other size.
+  checkNumel('arange', [n], dtype, `the range from ${s} to ${e} by ${d}`);
   const t = empty([n], dtype, 'arange');
   wasm.arangeFill(t.id, dtype === 'int32' ? Math.trunc(s) : s, dtype === 'int32' ? Math.trunc(d) : d);
   return t;
@@ -82,9 +83,10 @@ export function linspace(start: number, end: number, steps: number, opts?: Creat
   checkNumber('linspace', start, 'start');
   checkNumber('linspace', end, 'end');
   if (typeof steps !== 'number' || !Number.isInteger(steps)) {
-    throw new ValueError(`linspace: steps must be an integer, got ${String(steps)}`);
+    throw new ValueError(`linspace: steps must be an integer, got ${show(steps)}`);
   }
   if (steps < 0) throw new ValueError(`linspace: number of steps must be non-negative, got ${steps}`);
+  checkSize('linspace', 'steps', steps);
   const dtype = numericDtype('linspace', options.dtype ?? 'float32');
   const t = empty([steps], dtype, 'linspace');
   wasm.linspaceFill(t.id, start, end);
@@ -103,11 +105,8 @@ export function eye(n: number, m?: number | CreateOptions, opts?: CreateOptions)
   }
   const options = EYE.parse(opts);
   const cols = m ?? n;
-  for (const [v, what] of [[n, 'n'], [cols, 'm']] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new ValueError(`eye: ${what} must be a non-negative integer, got ${String(v)}`);
-    }
-  }
+  checkSize('eye', 'n', n);
+  checkSize('eye', 'm', cols);
   const t = empty([n, cols], options.dtype ?? 'float32', 'eye');
   wasm.eyeFill(t.id);
   return t;

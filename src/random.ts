@@ -6,6 +6,7 @@ import { Tensor, empty, type Shape, type DTypeName } from './tensor.js';
 import { wasm, requireInit } from './runtime.js';
 import { DTypeError, ValueError } from './errors.js';
 import { options, opt, checkArity, type OptionsOf } from './options.js';
+import { checkShape, show } from './sizes.js';
 
 const KIND_UNIFORM = 0;
 const KIND_NORMAL = 1;
@@ -24,7 +25,7 @@ export type RandOptions = OptionsOf<typeof randSpecs>;
 
 function checkSeed(op: string, n: unknown, what: string): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw new ValueError(`${op}: ${what} must be an integer between -(2^53 - 1) and 2^53 - 1, got ${String(n)}`);
+    throw new ValueError(`${op}: ${what} must be an integer between -(2^53 - 1) and 2^53 - 1, got ${show(n)}`);
   }
   return n;
 }
@@ -42,17 +43,17 @@ function randomTensor(op: string, shape: Shape | number, kind: number, p: number
   requireInit(op);
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new DTypeError(`${op}: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    throw new DTypeError(`${op}: dtype must be 'float32' or 'float64', got ${typeof dtype === 'string' ? `'${dtype}'` : show(dtype)}`);
   }
   const useSeed = options.seed !== undefined;
   const seedValue = useSeed ? checkSeed(op, options.seed, 'options.seed') : 0;
-  const t = empty(typeof shape === 'number' ? [shape] : shape, dtype, op);
+  const t = empty(checkShape(op, shape, 'shape', { allowNumber: true }), dtype, op);
   wasm.randFill(t.id, kind, p, q, useSeed ? 1 : 0, seedValue);
   return t;
 }
 
 function checkFinite(op: string, v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: ${what} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: ${what} must be a finite number, got ${show(v)}`);
   return v;
 }
 

@@ -4,17 +4,18 @@
 
 import { DType } from '../assembly/vocabulary.js';
 import {
-  wasm, views, I32, F32, F64, U8, ARGS, argsI32, checked, requireInit, recordWord,
+  wasm, views, I32, F32, F64, U8, ARGS, STATE, argsI32, checked, requireInit, recordWord,
 } from './runtime.js';
-import { DisposedError, ShapeError, ValueError, DTypeError, OutOfMemoryError, formatShape } from './errors.js';
+import { DisposedError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
 import { adopt } from './scope.js';
 import { options, opt, checkArity, type OptionsOf } from './options.js';
+import { checkShape, checkNumel, show, showList, MAX_RANK as SIZES_MAX_RANK } from './sizes.js';
 
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
 export type NestedArray = number | boolean | NestedArray[];
 export type Shape = readonly number[];
 
-export const MAX_RANK = 8;
+export const MAX_RANK = SIZES_MAX_RANK;
 const T_GEN = 0, T_DTYPE = 4, T_RANK = 8, T_NUMEL = 12, T_DATA = 16, T_FLAGS = 20, T_SHAPE = 32;
 const F_LIVE = 1;
 
@@ -45,9 +46,20 @@ export class Tensor {
 
   /** @internal handles are made by wasmgrad, never by users */
   constructor(id: number) {
-    this.id = id;
+    requireInit('Tensor');
     views();
-    this.gen = I32[recordAddress(id) + T_GEN / 4];
+    // The id must name a live record of the table: anything else would read (and later write)
+    // memory that is not a tensor's.
+    if (typeof id !== 'number' || (id | 0) !== id || id <= 0 || id >= I32[(STATE >>> 2) + 1]) {
+      throw new ValueError(`Tensor: ${show(id)} is not the id of a tensor; tensors are made by tensor(), zeros(), … ` +
+        'and by ops, not with new Tensor()');
+    }
+    const r = recordAddress(id);
+    if ((I32[r + T_FLAGS / 4] & F_LIVE) === 0) {
+      throw new DisposedError(`Tensor: id ${id} names no live tensor (it was disposed, or its scope ended)`);
+    }
+    this.id = id;
+    this.gen = I32[r + T_GEN / 4];
   }
 
   /** True while the tensor's memory is still owned by this handle. */
@@ -169,31 +181,18 @@ export function wrap(id: number): Tensor {
   return t;
 }
 
-/** @internal a new uninitialised tensor. */
+/** @internal a new uninitialised tensor; the shape is checked (sizes, element count, bytes) before wasm sees it. */
 export function empty(shape: Shape, dtype: DTypeName, op: string): Tensor {
   requireInit(op);
-  validateShape(shape, op);
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const bytes = numel * (dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4);
-  if (bytes > 0xfff00000 || numel > 0x7fffffff) {
-    const available = wasm.availableBytes();
-    throw new OutOfMemoryError(`${op}: out of memory: a tensor of shape ${formatShape(shape)} (${dtype}) needs ` +
-      `${bytes} bytes (${numel} elements); wasm memory can hold at most 4294967296 bytes and 2147483647 elements ` +
-      `per tensor, and ${available} bytes are available`, bytes, available);
-  }
-  return wrap(checked(wasm.newTensor(dtypeCode(dtype, op), shape.length, argsI32(shape)), op));
+  const dims = checkShape(op, shape);
+  dtypeCode(dtype, op);
+  checkNumel(op, dims, dtype, 'a tensor');
+  return wrap(checked(wasm.newTensor(dtypeCode(dtype, op), dims.length, argsI32(dims)), op));
 }
 
+/** Checks a shape argument: an array of at most 8 integer sizes in [0, 2^31 − 1] (see sizes.ts). */
 export function validateShape(shape: Shape, op: string): void {
-  if (!Array.isArray(shape) && !(shape as any)?.length && (shape as any)?.length !== 0) {
-    throw new ValueError(`${op}: shape must be an array of sizes, got ${String(shape)}`);
-  }
-  if (shape.length > MAX_RANK) throw new ShapeError(`${op}: shape ${formatShape(shape)} has rank ${shape.length}; at most ${MAX_RANK} dims are supported`);
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0 || d > 0x7fffffff) {
-      throw new ValueError(`${op}: shape ${formatShape(shape)} has an invalid size ${d}; sizes are integers >= 0`);
-    }
-  }
+  checkShape(op, shape);
 }
 
 /** @internal the data pointer and element count of a live tensor. */
@@ -245,6 +244,10 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts?
   let shape: number[];
   let inferred: DTypeName = 'float32';
   if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || (typeof BigInt64Array !== 'undefined' && (data instanceof BigInt64Array || data instanceof BigUint64Array))) {
+      throw new ValueError(`tensor: data is ${show(data)}; give numbers, booleans, nested arrays or a Float32Array, ` +
+        'Float64Array, Int32Array (or another typed array of numbers); convert BigInt data with Number() first');
+    }
     flat = data as TypedArray;
     shape = [flat.length];
     if (data instanceof Float64Array) inferred = 'float64';
@@ -256,22 +259,50 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts?
     if (parsed.bool) inferred = 'bool';
   }
   if (options.shape !== undefined) {
-    validateShape(options.shape, 'tensor');
-    const n = options.shape.reduce((a, b) => a * b, 1);
+    const given = checkShape('tensor', options.shape, 'options.shape');
+    let n = 1;
+    for (const d of given) n *= d;
     if (n !== flat.length) {
-      throw new ShapeError(`tensor: ${flat.length} values cannot take shape ${formatShape(options.shape)} (${n} elements)`);
+      throw new ShapeError(`tensor: ${flat.length} values cannot take shape ${formatShape(given)} (${n} elements)`);
     }
-    shape = [...options.shape];
+    shape = given;
   }
-  const t = empty(shape, options.dtype ?? inferred, 'tensor');
+  const dtype = options.dtype ?? inferred;
+  if (dtype === 'int32') checkInt32Values(flat);
+  const t = empty(shape, dtype, 'tensor');
   writeData(t, flat);
   return t;
 }
 
+/** int32 data must be finite and, truncated toward zero (as PyTorch converts), in int32 range. */
+function checkInt32Values(flat: ArrayLike<number | boolean>): void {
+  if (flat instanceof Int32Array || flat instanceof Int16Array || flat instanceof Int8Array ||
+      flat instanceof Uint16Array || flat instanceof Uint8Array || flat instanceof Uint8ClampedArray) return;
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v === 'boolean') continue;
+    if (!(v >= -2147483648.99999 && v <= 2147483647.99999)) { // false for NaN
+      throw new ValueError(`tensor: value ${show(v)} (element ${i}) cannot be stored as int32; int32 values are integers ` +
+        'from -2147483648 to 2147483647 (use float64 for larger values)');
+    }
+  }
+}
+
 function parseNested(data: NestedArray): { flat: (number | boolean)[]; shape: number[]; bool: boolean } {
   const shape: number[] = [];
+  const seen = new Set<unknown>();
   let probe: any = data;
-  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  let path = 'data';
+  while (Array.isArray(probe)) {
+    if (seen.has(probe)) throw new ValueError(`tensor: the nested array contains itself (${path} is an enclosing array); data must be a tree of arrays`);
+    seen.add(probe);
+    if (shape.length === MAX_RANK) {
+      throw new ShapeError(`tensor: the nested array is nested more than ${MAX_RANK} deep (${path} is still an array); at most ${MAX_RANK} dims are supported`);
+    }
+    shape.push(probe.length);
+    probe = probe[0];
+    path += '[0]';
+  }
   const flat: (number | boolean)[] = [];
   let bools = 0;
   const walk = (x: any, k: number, path: string): void => {
@@ -281,13 +312,14 @@ function parseNested(data: NestedArray): { flat: (number | boolean)[]; shape: nu
       }
       if (typeof x === 'boolean') bools++;
       else if (typeof x !== 'number') {
-        throw new ValueError(`tensor: element ${path} is ${x === null ? 'null' : typeof x} (${String(x)}); expected a number or a boolean`);
+        throw new ValueError(`tensor: element ${path} is ${x === null ? 'null' : typeof x} (${typeof x === 'string' ? x : show(x)}); ` +
+          'expected a number or a boolean');
       }
       flat.push(x);
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[k]) {
-      const got = Array.isArray(x) ? `length ${x.length}` : `a ${typeof x}`;
+      const got = Array.isArray(x) ? `length ${x.length}` : show(x);
       throw new ShapeError(`tensor: ragged nested array: element ${path} has ${got}, expected length ${shape[k]} (inferred shape ${formatShape(shape)})`);
     }
     for (let i = 0; i < x.length; i++) walk(x[i], k + 1, `${path}[${i}]`);

@@ -4,6 +4,7 @@ import { Tensor, dtypeCode, scalarTensor, wrap, type DTypeName, type Shape } fro
 import { wasm, checked, requireInit } from '../runtime.js';
 import { ShapeError, DTypeError, AxisError, ValueError, formatShape } from '../errors.js';
 import { Op, DType } from '../../assembly/vocabulary.js';
+import { show, showList } from '../sizes.js';
 
 export type TensorLike = Tensor | number | boolean;
 
@@ -12,7 +13,13 @@ export const isFloat = (d: DTypeName): boolean => d === 'float32' || d === 'floa
 /** The id of a live tensor argument; `what` reads like "add (b)". */
 export function idOf(x: Tensor, what: string): number {
   if (!(x instanceof Tensor)) {
-    throw new ValueError(`${what}: expected a Tensor, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : typeof x}`);
+    let got: string;
+    try {
+      got = x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : typeof x;
+    } catch {
+      got = 'an object';
+    }
+    throw new ValueError(`${what}: expected a Tensor, got ${got}`);
   }
   return x.use(what);
 }
@@ -40,24 +47,43 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, names = ['a', 'b
   return out;
 }
 
-/** Normalises an axis in [-rank, rank) to [0, rank); a rank-0 tensor takes 0 or -1, as in PyTorch. */
+/**
+ * Normalises an axis in [-rank, rank) to [0, rank); a rank-0 tensor takes 0 or -1, as in PyTorch.
+ * Not a number (a string, an object, a Symbol, a BigInt): ValueError; a number that is not an
+ * integer or is out of range: AxisError. Both name the op and the argument.
+ */
 export function normAxis(op: string, axis: number, rank: number, arg = 'axis'): number {
   const r = Math.max(rank, 1);
+  if (typeof axis !== 'number') {
+    throw new ValueError(`${op}: ${arg} must be an integer in [${-r}, ${r - 1}], got ${show(axis)}`);
+  }
   if (!Number.isInteger(axis) || axis < -r || axis >= r) {
     throw new AxisError(`${op}: ${arg} ${axis} is out of range for a tensor of rank ${rank} (expected [${-r}, ${r - 1}])`);
   }
   return axis < 0 ? axis + r : axis;
 }
 
+/**
+ * An axes argument as a list: one axis (a number) or an array of them; anything else (an object,
+ * a string, a Symbol, a BigInt, a typed array of another kind) is a ValueError naming the op and
+ * the argument. The entries are checked by normAxis.
+ */
+export function axisArgList(op: string, axes: unknown, arg = 'axes'): unknown[] {
+  if (typeof axes === 'number') return [axes];
+  if (Array.isArray(axes)) return axes;
+  if (axes instanceof Int32Array || axes instanceof Int16Array || axes instanceof Int8Array) return Array.from(axes);
+  throw new ValueError(`${op}: ${arg} must be an integer, an array of integers${arg === 'axes' ? ' or null (all axes)' : ''}, got ${show(axes)}`);
+}
+
 /** A set of axes (number, array, or undefined for all) as a bitmask over `rank` dims. */
 export function axesMask(op: string, axes: number | readonly number[] | undefined | null, rank: number): number {
   if (axes === undefined || axes === null) return rank === 0 ? 0 : (2 ** rank - 1);
-  const list = typeof axes === 'number' ? [axes] : axes;
+  const list = axisArgList(op, axes);
   let mask = 0;
   for (const a of list) {
     if (rank === 0 && (a === 0 || a === -1)) continue;
-    const k = normAxis(op, a, rank);
-    if (mask & (1 << k)) throw new AxisError(`${op}: axis ${a} appears more than once in [${list.join(', ')}]`);
+    const k = normAxis(op, a as number, rank);
+    if (mask & (1 << k)) throw new AxisError(`${op}: axis ${a as number} appears more than once in ${showList(list)}`);
     mask |= 1 << k;
   }
   return mask;
