@@ -8,19 +8,18 @@
 // expand + reshape, tril/triu are a where with a mask: composites whose derivatives of every
 // order come from those ops. cumsum and cumprod are primitives with their own rules.
 
-import { Tensor, tensor, validateShape, type DTypeName, type NestedArray } from '../tensor.js';
-import { wasm, argsI32 } from '../runtime.js';
+import { Tensor, tensor, empty, dataPointer, type DTypeName, type NestedArray } from '../tensor.js';
+import { wasm, argsI32, views, I32 } from '../runtime.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { Op, idOf, call, castTo, disposeAll, normAxis, requireInit, isFloat } from './common.js';
 import { where } from './elementwise.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { checkSize, checkNumel, checkIntegerTree, show, showList } from '../sizes.js';
 
 /** Indices: an int32 tensor, or a JS array / Int32Array of integers. */
 export type IndexInput = Tensor | Int32Array | NestedArray;
 
-function describe(v: unknown): string {
-  return v === null ? 'null' : typeof v === 'number' ? String(v) : Array.isArray(v) ? 'an array' : typeof v;
-}
+const describe = show;
 
 function checkInt(op: string, v: unknown, arg: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${op}: ${arg} must be an integer, got ${describe(v)}`);
@@ -37,13 +36,7 @@ function indexTensor(op: string, index: IndexInput, arg = 'indices'): [Tensor, b
     return [index, false, index.data() as Int32Array];
   }
   if (index instanceof Int32Array) return [tensor(index), true, index];
-  const checkAll = (v: unknown): void => {
-    if (Array.isArray(v)) { v.forEach(checkAll); return; }
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new ValueError(`${op}: ${arg} must be integers (an int32 tensor, an Int32Array or an array), got ${describe(v)}`);
-    }
-  };
-  checkAll(index);
+  checkIntegerTree(op, arg, index);
   const t = tensor(index, { dtype: 'int32' });
   return [t, true, t.data() as Int32Array];
 }
@@ -317,8 +310,8 @@ function sizeList(op: string, args: (number | readonly number[])[], arg: string)
   const list = args.length === 1 && typeof args[0] !== 'number' ? args[0] : args;
   if (!Array.isArray(list)) throw new ValueError(`${op}: ${arg} must be integers, got ${describe(args[0])}`);
   list.forEach((r, i) => {
-    checkInt(op, r, `${arg}[${i}]`);
-    if ((r as number) < 0) throw new ValueError(`${op}: ${arg}[${i}] is ${r}; repeats must be >= 0`);
+    if (typeof r === 'number' && r < 0) throw new ValueError(`${op}: ${arg}[${i}] is ${r}; repeats must be >= 0`);
+    checkSize(op, `${arg}[${i}]`, r);
   });
   return [...list] as number[];
 }
@@ -326,7 +319,7 @@ function sizeList(op: string, args: (number | readonly number[])[], arg: string)
 /** x repeated r_j times along each dim j (repeats has x's rank), by expand + reshape per dim. */
 function repeatDims(op: string, x: Tensor, repeats: number[]): Tensor {
   const outShape = x.dims.map((d, j) => d * repeats[j]);
-  validateShape(outShape, op);
+  checkNumel(op, outShape, x.dtype);
   let cur = x;
   for (let j = 0; j < repeats.length; j++) {
     if (repeats[j] === 1) continue;
@@ -374,39 +367,66 @@ export function tile(x: Tensor, ...reps: (number | readonly number[])[]): Tensor
  */
 export function repeatInterleave(x: Tensor, repeats: number | IndexInput, axis?: number | null): Tensor {
   if (arguments.length > 3) checkArity('repeatInterleave', arguments, 3, 'x, repeats, axis?');
-  requireInit('repeatInterleave');
-  idOf(x, 'repeatInterleave (x)');
-  if (axis !== undefined && axis !== null) normAxis('repeatInterleave', axis, x.rank);
+  const op = 'repeatInterleave';
+  requireInit(op);
+  idOf(x, `${op} (x)`);
+  if (axis !== undefined && axis !== null) normAxis(op, axis, x.rank);
   // A rank-0 x is repeated as a 1-element vector, as PyTorch does along its dim 0.
   const flatten = axis === undefined || axis === null || x.rank === 0;
-  const k = flatten ? 0 : normAxis('repeatInterleave', axis, x.rank);
-  const n = flatten ? x.size : x.dims[k];
-  let counts: number[];
+  const k = flatten ? 0 : normAxis(op, axis, x.rank);
+  const src = flatten ? [x.size] : [...x.dims];
+  const n = src[k];
+  let pre = 1, post = 1;
+  src.forEach((d, j) => { if (j < k) pre *= d; else if (j > k) post *= d; });
+  let each: number | undefined; // one count for every element
+  let counts: Int32Array | undefined;
   if (typeof repeats === 'number') {
-    checkInt('repeatInterleave', repeats, 'repeats');
-    if (repeats < 0) throw new ValueError(`repeatInterleave: repeats must be >= 0, got ${repeats}`);
-    counts = new Array(n).fill(repeats);
+    each = checkSize(op, 'repeats', repeats);
   } else {
-    const [t, temp, values] = indexTensor('repeatInterleave', repeats, 'repeats');
+    const [t, temp, values] = indexTensor(op, repeats, 'repeats');
     const rank = t.rank;
     if (temp) t.dispose();
-    if (rank > 1) throw new ShapeError(`repeatInterleave: repeats must be a number or 0-d / 1-d, got rank ${rank}`);
+    if (rank > 1) throw new ShapeError(`${op}: repeats must be a number or 0-d / 1-d, got rank ${rank}`);
     if (values.length !== n && values.length !== 1) {
-      throw new ShapeError(`repeatInterleave: repeats has ${values.length} entries but dim ${flatten ? 0 : axis} has size ${n} (x has shape ${formatShape(x.dims)}); give one per element or a single one`);
+      throw new ShapeError(`${op}: repeats has ${values.length} entries but dim ${flatten ? 0 : axis} has size ${n} (x has shape ${formatShape(x.dims)}); give one per element or a single one`);
     }
     const bad = values.findIndex((v) => v < 0);
-    if (bad !== -1) throw new ValueError(`repeatInterleave: repeats[${bad}] is ${values[bad]}; repeats must be >= 0`);
-    counts = values.length === 1 ? new Array(n).fill(values[0]) : Array.from(values);
+    if (bad !== -1) throw new ValueError(`${op}: repeats[${bad}] is ${values[bad]}; repeats must be >= 0`);
+    if (values.length === 1) each = values[0];
+    else counts = values;
   }
-  const idx: number[] = [];
-  counts.forEach((c, i) => { for (let r = 0; r < c; r++) idx.push(i); });
-  const src = flatten ? reshapeRaw('repeatInterleave', x, [x.size]) : x;
-  const index = ints(idx);
+  if (each !== undefined) {
+    // Every element the same number of times: expand [pre, n, 1, post] to [pre, n, r, post].
+    const out = src.map((d, j) => (j === k ? d * each! : d));
+    checkNumel(op, out, x.dtype);
+    const temps: Tensor[] = [];
+    try {
+      const split = reshapeRaw(op, x, [pre, n, 1, post]);
+      temps.push(split);
+      const grown = call(op, wasm.expandTo(split.id, 4, argsI32([pre, n, each, post])));
+      temps.push(grown);
+      return reshapeRaw(op, grown, out);
+    } finally {
+      disposeAll(temps);
+    }
+  }
+  // Counts per element: an index with element i repeated counts[i] times, written in wasm memory.
+  let total = 0;
+  for (const c of counts!) total += c;
+  const out = src.map((d, j) => (j === k ? total : d));
+  checkNumel(op, out, x.dtype);
+  const temps: Tensor[] = [];
   try {
-    return selectRaw('repeatInterleave', src, k, index);
+    const index = empty([total], 'int32', op);
+    temps.push(index);
+    views();
+    let p = dataPointer(index) >>> 2;
+    counts!.forEach((c, i) => { for (let r = 0; r < c; r++) I32[p++] = i; });
+    const source = flatten ? reshapeRaw(op, x, src) : x;
+    if (source !== x) temps.push(source);
+    return selectRaw(op, source, k, index);
   } finally {
-    index.dispose();
-    if (src !== x) src.dispose();
+    disposeAll(temps);
   }
 }
 
@@ -419,10 +439,10 @@ export function repeatInterleave(x: Tensor, repeats: number | IndexInput, axis?:
 export function oneHot(indices: IndexInput, numClasses = -1): Tensor {
   if (arguments.length > 2) checkArity('oneHot', arguments, 2, 'indices, numClasses?');
   requireInit('oneHot');
-  checkInt('oneHot', numClasses, 'numClasses');
+  checkSize('oneHot', 'numClasses', numClasses, -1);
   const [t, temp, values] = indexTensor('oneHot', indices);
+  const temps: Tensor[] = [];
   try {
-    if (numClasses < -1) throw new ValueError(`oneHot: numClasses must be -1 (inferred) or >= 0, got ${numClasses}`);
     let top = -1;
     values.forEach((v, i) => {
       if (v < 0) throw new ValueError(`oneHot: index ${v} (at position ${i}) is negative; class values must be in [0, numClasses)`);
@@ -436,12 +456,19 @@ export function oneHot(indices: IndexInput, numClasses = -1): Tensor {
       throw new ValueError(`oneHot: index ${top} is out of range for ${classes} classes; class values must be in [0, ${classes})`);
     }
     if (t.rank === 8) throw new ShapeError(`oneHot: indices of rank 8 (shape ${formatShape(t.dims)}) cannot gain a class dim; at most 8 dims are supported`);
+    // The result, then the bool comparison and the class range it is made from.
+    checkNumel('oneHot', [...t.dims, classes], 'int32');
+    checkNumel('oneHot', [classes], 'int32', 'the class range');
     const col = reshapeRaw('oneHot', t, [...t.dims, 1]);
-    const range = ints(Array.from({ length: classes }, (_, i) => i));
+    temps.push(col);
+    const range = empty([classes], 'int32', 'oneHot');
+    temps.push(range);
+    wasm.arangeFill(range.id, 0, 1);
     const hits = call('oneHot', wasm.compare(Op.eq, col.id, range.id));
-    disposeAll([col, range]);
-    try { return castTo(hits, 'int32'); } finally { hits.dispose(); }
+    temps.push(hits);
+    return castTo(hits, 'int32');
   } finally {
+    disposeAll(temps);
     if (temp) t.dispose();
   }
 }

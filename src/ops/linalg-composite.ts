@@ -5,19 +5,20 @@
 import { Tensor } from '../tensor.js';
 import { wasm, argsI32 } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
-import { idOf, call, requireInit, isFloat, disposeAll, normAxis } from './common.js';
+import { idOf, call, requireInit, isFloat, disposeAll, normAxis, axisArgList } from './common.js';
 import { abs, square, sqrt, pow, where, eq, ne, cast } from './elementwise.js';
 import { sum, amax, amin, type Axes } from './reduce.js';
 import { reshape } from './shape.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { checkInteger, checkNumel, show, showList } from '../sizes.js';
 
 // ————————————————————————————————————————————————————————— diag, trace
 
 function checkOffset(op: string, offset: unknown): number {
   if (typeof offset !== 'number' || !Number.isInteger(offset)) {
-    throw new ValueError(`${op}: offset must be an integer, got ${String(offset)}`);
+    throw new ValueError(`${op}: offset must be an integer, got ${show(offset)}`);
   }
-  return offset;
+  return checkInteger(op, 'offset', offset);
 }
 
 /** The length of diagonal `k` of an m×n matrix (0 when it lies outside). */
@@ -31,7 +32,8 @@ function diagonalOf(x: Tensor, k: number): Tensor {
   try {
     const len = diagonalLength(m, n, k);
     const start = len === 0 ? 0 : k >= 0 ? k : -k * n;
-    return call('diag', wasm.slice(flat.id, argsI32([start, n + 1, len]), -1));
+    // A step only matters for two or more elements, when n + 1 <= m·n fits int32.
+    return call('diag', wasm.slice(flat.id, argsI32([start, len <= 1 ? 1 : n + 1, len]), -1));
   } finally {
     flat.dispose();
   }
@@ -40,6 +42,8 @@ function diagonalOf(x: Tensor, k: number): Tensor {
 /** The N×N matrix, N = len + |k|, with v on diagonal k and zeros elsewhere. */
 function diagonalMatrix(v: Tensor, k: number): Tensor {
   const N = v.dims[0] + Math.abs(k);
+  // N·N elements, and the start and step below, must fit before wasm sees them as i32s.
+  checkNumel('diag', [N, N], v.dtype);
   const start = k >= 0 ? k : -k * N;
   const flat = call('diag', wasm.pad(v.id, argsI32([N * N]), argsI32([start, N + 1], 16), 0));
   try {
@@ -101,9 +105,9 @@ function floatArg(op: string, x: Tensor): void {
 /** The reduced dims as normalised, distinct axes (all dims when `axes` is omitted or []). */
 function axisList(op: string, x: Tensor, axes: Axes): number[] {
   if (axes === undefined || axes === null || (Array.isArray(axes) && axes.length === 0)) return x.dims.map((_, k) => k);
-  const list = typeof axes === 'number' ? [axes] : [...axes];
+  const list = axisArgList(op, axes, 'axes') as number[];
   const out = list.map((a) => normAxis(op, a, x.rank));
-  if (new Set(out).size !== out.length) throw new ValueError(`${op}: axes [${list.join(', ')}] repeat a dim`);
+  if (new Set(out).size !== out.length) throw new ValueError(`${op}: axes ${showList(list)} repeat a dim`);
   return out;
 }
 

@@ -14,6 +14,7 @@ import { idOf, call, requireInit, isFloat, disposeAll } from './common.js';
 import { reshape, transpose, slice } from './shape.js';
 import { where, eq } from './elementwise.js';
 import { eye } from '../creation.js';
+import { checkNumel } from '../sizes.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 const DET = 0, LOGABS = 1, SIGN = 2;
@@ -247,6 +248,10 @@ export function qr(A: Tensor, opts?: QrOptions): [Tensor, Tensor] {
   const [m, n] = A.dims.slice(-2);
   const k = mode === 'complete' ? m : Math.min(m, n);
   const batch = A.dims.slice(0, -2);
+  // The kernel packs Q and R into one tensor of m·k + k·n per matrix, computed in i32: check the
+  // sizes (complete mode's Q is m×m, which a tall A can make far larger than A) before it runs.
+  checkNumel('qr', [...batch, m, k], A.dtype, 'Q');
+  checkNumel('qr', [...batch, m * k + k * n], A.dtype, 'the packed Q and R');
   const packed = call('qr', wasm.qr(A.id, mode === 'complete' ? 1 : 0));
   const parts: Tensor[] = [];
   try {

@@ -3,34 +3,35 @@
 // indexAdd, gather/scatterAdd, concat/stack/unstack/split/chunk — PyTorch's semantics. They copy
 // elements as they are, so float, int32 and bool tensors all pass through.
 
-import { Tensor, tensor, validateShape, type DTypeName, type NestedArray, type Shape } from '../tensor.js';
+import { Tensor, tensor, type DTypeName, type NestedArray, type Shape } from '../tensor.js';
 import { wasm, argsI32 } from '../runtime.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
-import { idOf, call, castTo, disposeAll, normAxis, axesMask, requireInit } from './common.js';
+import { idOf, call, castTo, disposeAll, normAxis, axesMask, axisArgList, requireInit } from './common.js';
+import { checkShape, checkNumel, checkIntegerTree, showList } from '../sizes.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** x with a new shape of the same size; one size may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   requireInit('reshape');
   const id = idOf(x, 'reshape (x)');
-  const dims = [...shape];
+  const dims = checkShape('reshape', shape, 'shape', { minusOne: 'one' });
   const infer = dims.indexOf(-1);
-  if (infer !== -1 && dims.indexOf(-1, infer + 1) !== -1) {
-    throw new ShapeError(`reshape: only one size may be -1, got ${formatShape(shape)}`);
-  }
+  const size = x.size;
   if (infer !== -1) {
-    const rest = dims.reduce((a, d, k) => (k === infer ? a : a * d), 1);
-    if (rest === 0 || x.size % rest !== 0) {
-      throw new ShapeError(`reshape: cannot reshape a tensor of shape ${formatShape(x.dims)} (${x.size} elements) to ${formatShape(shape)}`);
+    let rest = 1;
+    dims.forEach((d, k) => { if (k !== infer) rest *= d; });
+    if (rest === 0 || size % rest !== 0) {
+      throw new ShapeError(`reshape: cannot reshape a tensor of shape ${formatShape(x.dims)} (${size} elements) to ${formatShape(dims)}`);
     }
-    dims[infer] = x.size / rest;
+    dims[infer] = size / rest;
   }
-  validateShape(dims, 'reshape');
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (n !== x.size) {
-    throw new ShapeError(`reshape: cannot reshape a tensor of shape ${formatShape(x.dims)} (${x.size} elements) to ${formatShape(shape)} (${n} elements)`);
+  let n = 1;
+  for (const d of dims) n *= d;
+  if (n !== size) {
+    throw new ShapeError(`reshape: cannot reshape a tensor of shape ${formatShape(x.dims)} (${size} elements) to ${formatShape(dims)} (${n} elements)`);
   }
+  checkNumel('reshape', dims, x.dtype);
   return call('reshape', wasm.reshapeTo(id, dims.length, argsI32(dims)));
 }
 
@@ -38,18 +39,22 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   requireInit('broadcastTo');
   const id = idOf(x, 'broadcastTo (x)');
-  const r = shape.length;
+  const given = checkShape('broadcastTo', shape, 'shape', { minusOne: 'many' });
+  const r = given.length;
   if (r < x.rank) {
-    throw new ShapeError(`broadcastTo: cannot broadcast shape ${formatShape(x.dims)} to ${formatShape(shape)}: the target has fewer dims`);
+    throw new ShapeError(`broadcastTo: cannot broadcast shape ${formatShape(x.dims)} to ${formatShape(given)}: the target has fewer dims`);
   }
-  const dims = shape.map((d, k) => (d === -1 && k >= r - x.rank ? x.dims[k - (r - x.rank)] : d));
-  validateShape(dims, 'broadcastTo');
+  const dims = given.map((d, k) => (d === -1 && k >= r - x.rank ? x.dims[k - (r - x.rank)] : d));
+  if (dims.some((d) => d === -1)) {
+    throw new ValueError(`broadcastTo: shape ${formatShape(given)} has -1 in a new leading dim; -1 only keeps an existing size`);
+  }
   for (let k = 0; k < x.rank; k++) {
     const dx = x.dims[k], dt = dims[k + r - x.rank];
     if (dx !== dt && dx !== 1) {
-      throw new ShapeError(`broadcastTo: cannot broadcast shape ${formatShape(x.dims)} to ${formatShape(shape)}: dim ${k} is ${dx}, target ${dt}`);
+      throw new ShapeError(`broadcastTo: cannot broadcast shape ${formatShape(x.dims)} to ${formatShape(given)}: dim ${k} is ${dx}, target ${dt}`);
     }
   }
+  checkNumel('broadcastTo', dims, x.dtype);
   return call('broadcastTo', wasm.expandTo(id, dims.length, argsI32(dims)));
 }
 
@@ -59,13 +64,13 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Tensor {
   requireInit('permute');
   const id = idOf(x, 'permute (x)');
-  const list = dims.length === 1 && typeof dims[0] !== 'number' ? [...dims[0]] : dims as number[];
+  const list = (dims.length === 1 && typeof dims[0] !== 'number' ? axisArgList('permute', dims[0], 'dims') : dims) as number[];
   if (list.length !== x.rank) {
-    throw new AxisError(`permute: dims [${list.join(', ')}] has ${list.length} entries but x has rank ${x.rank} (shape ${formatShape(x.dims)})`);
+    throw new AxisError(`permute: dims ${showList(list)} has ${list.length} entries but x has rank ${x.rank} (shape ${formatShape(x.dims)})`);
   }
   const perm = list.map((d) => normAxis('permute', d, x.rank, 'dim'));
   perm.forEach((d, k) => {
-    if (perm.indexOf(d) !== k) throw new AxisError(`permute: dim ${list[k]} appears more than once in [${list.join(', ')}]`);
+    if (perm.indexOf(d) !== k) throw new AxisError(`permute: dim ${list[k]} appears more than once in ${showList(list)}`);
   });
   return call('permute', wasm.permute(id, argsI32(perm)));
 }
@@ -278,7 +283,12 @@ export function pad(x: Tensor, pads: readonly number[], value = 0, mode: 'consta
   }
   if (cur !== x && !before.some((p) => p > 0) && !after.some((p) => p > 0)) return cur;
   const shape = cur.dims.map((d, k) => d + Math.max(before[k], 0) + Math.max(after[k], 0));
-  validateShape(shape, 'pad');
+  try {
+    checkNumel('pad', shape, cur.dtype);
+  } catch (e) {
+    if (cur !== x) cur.dispose();
+    throw e;
+  }
   const spec = before.flatMap((p) => [Math.max(p, 0), 1]);
   const out = call('pad', wasm.pad(cur.id, argsI32(shape, 0), argsI32(spec, 16), +value));
   if (cur !== x) cur.dispose();
@@ -305,13 +315,7 @@ function indexOperand(op: string, index: IndexLike): [Tensor, boolean, Int32Arra
   if (!Array.isArray(index) && typeof index !== 'number') {
     throw new ValueError(`${op}: index must be an int32 tensor, an Int32Array or an array of integers, got ${index === null ? 'null' : typeof index}`);
   }
-  const checkAll = (v: unknown): void => {
-    if (Array.isArray(v)) { v.forEach(checkAll); return; }
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new ValueError(`${op}: indices must be integers, got ${typeof v === 'number' ? v : typeof v}`);
-    }
-  };
-  checkAll(index);
+  checkIntegerTree(op, 'indices', index);
   const ti = tensor(index, { dtype: 'int32' });
   return [ti, true, ti.data() as Int32Array];
 }
@@ -443,8 +447,8 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
 
 /** The wasm concat over `ts` (same dtype after promotion) into `shape`. */
 function concatCall(op: string, ts: readonly Tensor[], axis: number, shape: number[]): Tensor {
-  validateShape(shape, op);
   const dtype = commonDtype(op, ts);
+  checkNumel(op, shape, dtype);
   const temps: Tensor[] = [];
   const ids = ts.map((x) => {
     if (x.dtype === dtype) return x.id;

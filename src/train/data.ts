@@ -2,12 +2,13 @@
 // on every engine (an integer PRNG, never the host's Math.random) and a drop-last option.
 // Prefetch-free: a batch is cut when it is asked for.
 
-import { Tensor, tensor } from '../tensor.js';
+import { Tensor, tensor, empty, dataPointer } from '../tensor.js';
 import { indexSelect } from '../ops/shape.js';
 import { ValueError, ShapeError, formatShape } from '../errors.js';
-import { requireInit } from '../runtime.js';
+import { requireInit, views, I32 } from '../runtime.js';
 import { rand } from '../random.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { checkSize, show } from '../sizes.js';
 
 const MINIBATCH_OPTIONS = options('minibatches', {
   /** rows per batch (default 64) */
@@ -46,7 +47,12 @@ export function seededRandom(seed: number): () => number {
 
 /** A seeded Fisher–Yates permutation of 0…n−1. */
 export function permutation(n: number, random: () => number): Int32Array {
-  const p = new Int32Array(n);
+  return shuffleInto(new Int32Array(n), random);
+}
+
+/** Fills p with a seeded Fisher–Yates permutation of 0…p.length−1 (in place, so it can be wasm memory). */
+function shuffleInto(p: Int32Array, random: () => number): Int32Array {
+  const n = p.length;
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -63,16 +69,30 @@ export function randperm(n: number, opts: RandpermOptions = {}): Tensor {
   if (arguments.length > 2) checkArity('randperm', arguments, 2, 'n, options?');
   requireInit('randperm');
   const options = RANDPERM_OPTIONS.parse(opts);
-  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new ValueError(`randperm: n must be an integer >= 0, got ${String(n)}`);
+  checkSize('randperm', 'n', n);
   let seed = options.seed;
-  if (seed === undefined) {
-    const u = rand([1], { dtype: 'float64' });
-    seed = Math.floor((u.data()[0] as number) * 4294967296);
-    u.dispose();
-  } else if (!Number.isSafeInteger(seed)) {
-    throw new ValueError(`randperm: seed must be an integer, got ${String(seed)}`);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new ValueError(`randperm: seed must be an integer, got ${show(seed)}`);
   }
-  return tensor(permutation(n, seededRandom(seed)), { dtype: 'int32' });
+  // The tensor first (a size it cannot hold is an OutOfMemoryError before any work and before the
+  // global stream moves), then the shuffle in place in wasm memory: no JS copy of n values.
+  const t = empty([n], 'int32', 'randperm');
+  if (seed === undefined) {
+    let u: Tensor | undefined;
+    try {
+      u = rand([1], { dtype: 'float64' });
+      seed = Math.floor((u.data()[0] as number) * 4294967296);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    } finally {
+      u?.dispose();
+    }
+  }
+  views();
+  const p = dataPointer(t) >>> 2;
+  shuffleInto(I32.subarray(p, p + n), seededRandom(seed));
+  return t;
 }
 
 /**
