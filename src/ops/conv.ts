@@ -15,6 +15,7 @@ import { Op, idOf, call, requireInit, isFloat, disposeAll } from './common.js';
 import { add } from './elementwise.js';
 import { reshape } from './shape.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { checkNumel, checkExtent, integerProblem, show, showList, INT32_MAX } from '../sizes.js';
 
 export type Spatial = number | readonly number[];
 
@@ -46,23 +47,36 @@ const DLTRANSPCONV = options('dltranspconv', convTransposeSpecs);
 export type ConvOptions = OptionsOf<typeof convSpecs>;
 export type ConvTransposeOptions = OptionsOf<typeof convTransposeSpecs>;
 
-/** A per-dim integer option as `nd` numbers, checked against a lower bound. */
+/**
+ * A per-dim integer option as `nd` numbers, each in [min, 2^31 − 1] (the kernels hold
+ * geometry in i32s). Anything else is a ValueError naming the op, the option and the value.
+ */
 export function spatial(op: string, name: string, v: Spatial | undefined, nd: number, fallback: number, min: number): number[] {
   if (!Array.isArray(v) && typeof v !== 'number' && v !== undefined) {
-    throw new ValueError(`${op}: ${name} must be a number or ${nd === 1 ? 'a list of 1 number' : `a list of ${nd} numbers`}, got ${v === null ? 'null' : typeof v}`);
+    throw new ValueError(`${op}: ${name} must be a number or ${nd === 1 ? 'a list of 1 number' : `a list of ${nd} numbers`}, got ${show(v)}`);
   }
   const list = v === undefined ? new Array<number>(nd).fill(fallback) : typeof v === 'number' ? new Array<number>(nd).fill(v) : [...v];
   if (list.length !== nd) {
-    throw new ValueError(`${op}: ${name} needs ${nd} value${nd === 1 ? '' : 's'} (one per spatial dim), got [${list.join(', ')}]`);
+    throw new ValueError(`${op}: ${name} needs ${nd} value${nd === 1 ? '' : 's'} (one per spatial dim), got ${showList(list)}`);
   }
-  if (list.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < min)) {
+  if (list.some((d) => integerProblem(d, min, INT32_MAX) !== undefined)) {
     const what = min === 1 ? 'positive integers' : 'non-negative integers';
-    throw new ValueError(`${op}: ${name} must be ${what}, got ${formatSpatial(v)}`);
+    throw new ValueError(`${op}: ${name} must be ${what}, got ${formatSpatial(v)} (each at most ${INT32_MAX}, as the kernels hold geometry in int32)`);
   }
   return list;
 }
 
-const formatSpatial = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+const formatSpatial = (v: unknown): string => showList(v);
+
+/**
+ * Checks the geometry a kernel will index with i32s: the padded input extents (and, for
+ * transposed convolutions, the uncropped output extents) and the im2col columns of one image
+ * (C·kH·kW·outH·outW elements, which the kernels allocate).
+ */
+function checkGeometry(op: string, dtype: 'float32' | 'float64', padded: number[], columns: number): void {
+  padded.forEach((p, i) => checkExtent(op, `the padded extent of spatial dim ${i}`, p, 'input plus padding, or the dilated kernel'));
+  checkNumel(op, [columns], dtype, 'the im2col columns of one image');
+}
 
 function checkFloatPair(op: string, x: Tensor, w: Tensor): void {
   idOf(x, `${op} (x)`);
@@ -80,7 +94,7 @@ function checkFloatPair(op: string, x: Tensor, w: Tensor): void {
 
 function checkGroups(op: string, groups: number | undefined): number {
   const g = groups ?? 1;
-  if (typeof g !== 'number' || !Number.isInteger(g) || g < 1) throw new ValueError(`${op}: groups must be a positive integer, got ${String(groups)}`);
+  if (integerProblem(g, 1, INT32_MAX) !== undefined) throw new ValueError(`${op}: groups must be a positive integer, got ${show(groups)}`);
   return g;
 }
 
@@ -167,15 +181,19 @@ function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor 
   } else {
     before = after = spatial(op, 'padding', padding, nd, 0, 0);
   }
+  // Sizes in float (exact: every term is an int32), checked before any i32 sees them.
+  const padded = space.map((s, i) => s + before[i] + after[i]);
+  const reach = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
   const out = space.map((s, i) => {
-    const padded = s + before[i] + after[i], reach = dilation[i] * (kernel[i] - 1) + 1;
-    if (reach > padded) {
-      throw new ShapeError(`${op}: kernel ${kernel.join('×')} (dilated ${kernel.map((k, j) => dilation[j] * (k - 1) + 1).join('×')}) is larger than ` +
-        `the padded input ${space.map((t, j) => t + before[j] + after[j]).join('×')} (x ${formatShape(x.dims)}, padding ${formatSpatial(options.padding ?? 0)})`);
+    if (reach[i] > padded[i]) {
+      throw new ShapeError(`${op}: kernel ${kernel.join('×')} (dilated ${reach.join('×')}) is larger than ` +
+        `the padded input ${padded.join('×')} (x ${formatShape(x.dims)}, padding ${formatSpatial(options.padding ?? 0)})`);
     }
-    return Math.floor((padded - reach) / stride[i]) + 1;
+    return Math.floor((padded[i] - reach[i]) / stride[i]) + 1;
   });
   const outShape = [...(batched ? [n] : []), o, ...out];
+  checkNumel(op, outShape, x.dtype as 'float32' | 'float64');
+  checkGeometry(op, x.dtype as 'float32' | 'float64', [...padded, ...reach], c * kernel.reduce((a, k) => a * k, 1) * out.reduce((a, d) => a * d, 1));
   const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
   const geo = [n, c, o, groups, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1),
     ...two(before, 0), ...two(dilation, 1)];
@@ -212,12 +230,17 @@ function convTransposeNd(op: string, nd: number, x: Tensor, weight: Tensor, bias
         `or dilation ${formatSpatial(dilation)} in each dim`);
     }
   });
-  const out = space.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1);
+  // Sizes in float (exact: every term is an int32), checked before any i32 sees them.
+  const full = space.map((s, i) => (s - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1);
+  const out = full.map((f, i) => f - 2 * padding[i]);
   if (out.some((s) => s < 1)) {
     throw new ShapeError(`${op}: the output size ${out.join('×')} is not positive (x ${formatShape(x.dims)}, weight ${formatShape(weight.dims)}, ` +
       `stride ${formatSpatial(stride)}, padding ${formatSpatial(padding)}, dilation ${formatSpatial(dilation)})`);
   }
   const outShape = [...(batched ? [n] : []), cout, ...out];
+  checkNumel(op, outShape, x.dtype as 'float32' | 'float64');
+  // The columns are [cout/groups·k…, input positions] per group: cout·kH·kW·inH·inW per image.
+  checkGeometry(op, x.dtype as 'float32' | 'float64', full, cout * kernel.reduce((a, k) => a * k, 1) * space.reduce((a, d) => a * d, 1));
   const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
   // The transposed convolution is conv's input-side map: its output is the geometry's x side.
   const geo = [n, cout, c, groups, ...two(out, 1), ...two(space, 1), ...two(kernel, 1), ...two(stride, 1),

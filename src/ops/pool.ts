@@ -12,6 +12,7 @@ import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { Op, idOf, call, requireInit, isFloat } from './common.js';
 import { spatial, type Spatial } from './conv.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { checkNumel, checkExtent, integerProblem, show, showList, INT32_MAX } from '../sizes.js';
 
 const maxPoolSpecs = {
   /** default: the kernel size */
@@ -92,6 +93,12 @@ function outputSizes(op: string, x: Tensor, space: number[], kernel: number[], s
     throw new ShapeError(`${op}: kernel ${fmt(kernel)}${dilation.some((d) => d > 1) ? ` with dilation ${fmt(dilation)}` : ''} is larger than ` +
       `the padded input: x ${formatShape(x.dims)}, padding ${fmt(padding)} give output size ${fmt(out)}`);
   }
+  // The kernels index windows with i32s: the padded input and the dilated kernel must fit.
+  space.forEach((s, i) => {
+    checkExtent(op, `the padded extent of spatial dim ${i}`, s + 2 * padding[i], 'input plus padding on both sides');
+    checkExtent(op, `the dilated kernel extent of spatial dim ${i}`, dilation[i] * (kernel[i] - 1) + 1, 'dilation·(kernel − 1) + 1');
+  });
+  checkNumel(op, [...x.dims.slice(0, x.rank - space.length), ...out], x.dtype);
   return out;
 }
 
@@ -153,17 +160,18 @@ function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: number
   }
   // null keeps that dim's input size, as PyTorch's None.
   const out = list.map((o, i) => (o === null ? space[i] : o));
-  if (out.some((o) => typeof o !== 'number' || !Number.isInteger(o) || o < 1)) {
-    throw new ValueError(`${op}: outputSize must be positive integers, got ${formatSpatial(outputSize)}`);
+  if (out.some((o) => integerProblem(o, 1, INT32_MAX) !== undefined)) {
+    throw new ValueError(`${op}: outputSize must be positive integers, got ${formatSpatial(outputSize)} (each at most ${INT32_MAX})`);
   }
   if (space.some((s) => s === 0)) {
     throw new ShapeError(`${op}: x ${formatShape(x.dims)} has an empty spatial dim; there is nothing to average`);
   }
+  checkNumel(op, [...lead, ...(out as number[])], x.dtype);
   const geo = [planes, ...two(space, 1), ...two(out as number[], 1), 1, 1, 1, 1, 0, 0, 1, 0, 1];
   return avgCall(op, x, [...lead, ...(out as number[])], geo);
 }
 
-const formatSpatial = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+const formatSpatial = (v: unknown): string => showList(v);
 
 /** torch.nn.functional.max_pool1d on [N, C, L] or [C, L]. */
 export function maxPool1d(x: Tensor, kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
@@ -240,6 +248,9 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Spatial, opt
   const defaults = space.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + kernel[i]);
   let out = defaults;
   if (options.outputSize !== undefined) {
+    if (!Array.isArray(options.outputSize)) {
+      throw new ValueError(`${op}: outputSize must be an array of 2 or ${x.rank} sizes, got ${formatSpatial(options.outputSize)}`);
+    }
     const given = [...options.outputSize];
     if (given.length !== 2 && given.length !== x.rank) {
       throw new ValueError(`${op}: outputSize must have 2 or ${x.rank} entries, got ${formatSpatial(given)}`);
@@ -248,12 +259,13 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Spatial, opt
     out.forEach((o, i) => {
       // PyTorch accepts sizes strictly between default − stride and default + stride.
       const lo = defaults[i] - stride[i], hi = defaults[i] + stride[i];
-      if (!Number.isInteger(o) || o <= lo || o >= hi) {
-        throw new ValueError(`${op}: invalid outputSize ${formatSpatial(given)}: dim ${i} must be between ${lo} and ${hi} (exclusive), got ${o}`);
+      if (typeof o !== 'number' || !Number.isInteger(o) || o <= lo || o >= hi) {
+        throw new ValueError(`${op}: invalid outputSize ${formatSpatial(given)}: dim ${i} must be between ${lo} and ${hi} (exclusive), got ${show(o)}`);
       }
     });
   }
   if (out.some((o) => o < 1)) throw new ShapeError(`${op}: the output size ${fmt(out)} is not positive (x ${formatShape(x.dims)})`);
+  checkNumel(op, [...lead, ...out], x.dtype);
   const outPlane = out[0] * out[1], inPlane = space[0] * space[1];
   checkIndices(op, indices, outPlane, out);
   const outShape = [...lead, ...out];
