@@ -579,6 +579,9 @@ describe('every size-taking op refuses sizes no tensor can have', () => {
     refused(() => x.pad([2 ** 31 - 1, 0]), wg.OutOfMemoryError, ['pad', 'out of memory', '[2, 2147483650]']);
     refused(() => x.pad([2 ** 31, 0]), wg.OutOfMemoryError, ['pad', 'out of memory']);
     refused(() => x.pad([0, 0, 2 ** 30, 2 ** 30]), wg.OutOfMemoryError, ['pad', '[2147483650, 3]']);
+    const table = wg.ones([4, 2 ** 12]), idx = wg.zeros([2 ** 20], { dtype: 'int32' });
+    refused(() => wg.embedding(idx, table), wg.OutOfMemoryError, ['embedding', 'out of memory', '[1048576, 4096]']);
+    wg.dispose([table, idx]);
     const wide = wg.zeros([1, 2 ** 20], { dtype: 'bool' });
     refused(() => wg.concat(new Array(2100).fill(wide), 1), wg.OutOfMemoryError, ['concat', 'out of memory']);
     refused(() => wg.stack(new Array(2100).fill(wide), 0), wg.OutOfMemoryError, ['stack', 'out of memory']);

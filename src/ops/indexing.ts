@@ -509,6 +509,7 @@ export function embedding(indices: IndexInput, table: Tensor, opts?: EmbeddingOp
       }
     });
     if (t.rank === 8) throw new ShapeError(`embedding: indices of rank 8 (shape ${formatShape(t.dims)}) cannot gain the embedding dim; at most 8 dims are supported`);
+    checkNumel('embedding', [...t.dims, dim], table.dtype);
     const flatIdx = reshapeRaw('embedding', t, [t.size]);
     temps.push(flatIdx);
     let picked = selectRaw('embedding', table, 0, flatIdx);
