@@ -178,7 +178,7 @@ function vectorNormOver(op: string, x: Tensor, ord: number, axes: number[], keep
 
 function checkOrder(op: string, ord: unknown): void {
   if (typeof ord === 'number' ? Number.isNaN(ord) : ord !== 'fro' && ord !== 'nuc') {
-    throw new ValueError(`${op}: ord must be a number, 'fro' or 'nuc', got ${JSON.stringify(ord) ?? String(ord)}`);
+    throw new ValueError(`${op}: ord must be a number, 'fro' or 'nuc', got ${typeof ord === 'string' ? JSON.stringify(ord) : show(ord)}`);
   }
 }
 
@@ -193,7 +193,7 @@ export function vectorNorm(x: Tensor, ord: number = 2, options?: NormOptions): T
   floatArg('vectorNorm', x);
   const o = VECTOR_NORM.parse(options);
   if (typeof ord !== 'number' || Number.isNaN(ord)) {
-    throw new ValueError(`vectorNorm: ord must be a number (inf included), got ${JSON.stringify(ord) ?? String(ord)}`);
+    throw new ValueError(`vectorNorm: ord must be a number (inf included), got ${typeof ord === 'string' ? JSON.stringify(ord) : show(ord)}`);
   }
   return vectorNormOver('vectorNorm', x, ord, axisList('vectorNorm', x, o.axes), !!o.keepdims);
 }

@@ -8,7 +8,7 @@ import { wasm, argsI32 } from '../runtime.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, call, castTo, disposeAll, normAxis, axesMask, axisArgList, requireInit } from './common.js';
-import { checkShape, checkNumel, checkIntegerTree, showList } from '../sizes.js';
+import { checkShape, checkNumel, checkIntegerTree, show, showList } from '../sizes.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 /** x with a new shape of the same size; one size may be -1 (inferred). */
@@ -85,7 +85,7 @@ export function transpose(x: Tensor, dim0?: number, dim1?: number): Tensor {
   idOf(x, 'transpose (x)');
   if (dim0 === undefined && dim1 === undefined) return matrixTranspose('transpose', x);
   if (dim0 === undefined || dim1 === undefined) {
-    throw new ValueError(`transpose: give both dim0 and dim1, or neither (for a matrix); got ${dim0} and ${dim1}`);
+    throw new ValueError(`transpose: give both dim0 and dim1, or neither (for a matrix); got ${show(dim0)} and ${show(dim1)}`);
   }
   const a = normAxis('transpose', dim0, x.rank, 'dim0'), b = normAxis('transpose', dim1, x.rank, 'dim1');
   const perm = x.dims.map((_, k) => (k === a ? b : k === b ? a : k));
