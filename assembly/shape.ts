@@ -8,7 +8,7 @@
 
 import { Op, DType } from "./vocabulary";
 import {
-  newTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize, fail, E_NO_RULE,
+  newTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize, fail, E_NO_RULE, E_BOUNDS,
   needsGrad,
 } from "./tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
@@ -255,6 +255,12 @@ export function slice(x: i32, spec: u32, dropAxis: i32): i32 {
   const rank = rankOf(x);
   let w = 0;
   for (let k = 0; k < rank; k++) if (k != dropAxis) st(SL_SHAPE, w++, ld(spec, 3 * k + 2));
+  // Every element read must lie inside x (in i64: the host validates, this is the last line).
+  for (let k = 0; k < rank; k++) {
+    const start = <i64>ld(spec, 3 * k), step = <i64>ld(spec, 3 * k + 1), count = <i64>ld(spec, 3 * k + 2);
+    if (count < 0 || (count > 0 && (start < 0 || start >= <i64>dimOf(x, k) || start + (count - 1) * step < 0 ||
+        start + (count - 1) * step >= <i64>dimOf(x, k)))) { fail(E_BOUNDS, Op.slice); return 0; }
+  }
   const out = newTensor(dtypeOf(x), w, SL_SHAPE);
   if (out == 0) return 0;
   let base = 0, stride = 1, so = 1;
@@ -285,6 +291,11 @@ export function pad(x: i32, shape: u32, spec: u32, value: f64): i32 {
   if (x == 0) return 0;
   const rank = rankOf(x);
   copyShape(PD_SHAPE, shape, rank);
+  // x must fit inside the output (in i64: the host validates, this is the last line).
+  for (let k = 0; k < rank; k++) {
+    const n = <i64>dimOf(x, k), start = <i64>ld(spec, 2 * k), step = <i64>ld(spec, 2 * k + 1);
+    if (n > 0 && (start < 0 || step < 1 || start + (n - 1) * step >= <i64>ld(PD_SHAPE, k))) { fail(E_BOUNDS, Op.pad); return 0; }
+  }
   const out = newTensor(dtypeOf(x), rank, PD_SHAPE);
   if (out == 0) return 0;
   fillScalar(out, value);

@@ -44,6 +44,7 @@ export const E_OOM = 1;
 export const E_NO_RULE = 2;
 export const E_SCOPE = 3;
 export const E_HOST = 4; // a host (JS) rule threw; the host holds the error
+export const E_BOUNDS = 5; // a shape or an index range the host should have refused reached wasm
 
 // Host-visible state at fixed addresses: [tableBase, tableCap, errorCode, errorOp]
 export const STATE = memory.data(32);
@@ -130,8 +131,14 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   // moves if the table has to grow below.
   const shape = SHAPE_COPY;
   memory.copy(shape, shapeIn, <u32>rank << 2);
+  // The host validates shapes; this is the last line: a negative dim, or a count past i32 (the
+  // product stops growing there, so it cannot wrap), never allocates.
   let numel: i64 = 1;
-  for (let k = 0; k < rank; k++) numel *= <i64>load<i32>(shape + (<u32>k << 2));
+  for (let k = 0; k < rank; k++) {
+    const d = load<i32>(shape + (<u32>k << 2));
+    if (d < 0) { fail(E_BOUNDS, 0); return 0; }
+    numel = min(numel * <i64>d, <i64>0x80000000);
+  }
   const bytes = numel * <i64>itemSize(dtype);
   // Beyond 32-bit memory, or more elements than T_NUMEL (an i32) can count.
   if (bytes > 0xfff00000 || numel > 0x7fffffff) {

@@ -1,7 +1,7 @@
 // Loading the wasm module and talking to it: the exports, views on linear memory, the argument
 // buffer, and turning the module's error state into exceptions.
 
-import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError } from './errors.js';
+import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError, ValueError } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
 import { options, opt, type OptionsOf } from './options.js';
 import { readFile, canReadFiles } from './platform/read-file.js';
@@ -373,6 +373,7 @@ const E_OOM = 1;
 const E_NO_RULE = 2;
 const E_SCOPE = 3;
 const E_HOST = 4;
+const E_BOUNDS = 5;
 
 /** Throws the error the module recorded (and clears it); `op` names the caller. */
 export function raise(op: string): never {
@@ -400,6 +401,10 @@ export function raise(op: string): never {
     throw e;
   }
   if (code === E_SCOPE) throw new WasmgradError(`${op}: scopes nested deeper than 1024`);
+  if (code === E_BOUNDS) {
+    throw new ValueError(`${op}: a shape with a negative size, or an index range outside its tensor, reached wasm ` +
+      `(${ruleOp ? `in '${Op[ruleOp]}'` : 'making a tensor'}) and was refused; nothing was computed`);
+  }
   throw new WasmgradError(`${op}: wasm call failed (code ${code})`);
 }
 
@@ -415,6 +420,11 @@ export function checked(id: number, op: string): number {
 export function argsI32(values: ArrayLike<number>, at = 0): number {
   views();
   const base = (ARGS >>> 2) + at;
-  for (let i = 0; i < values.length; i++) I32[base + i] = values[i];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    // The ops validate their sizes and indices; a value that would wrap in int32 is refused here, never sent.
+    if ((v | 0) !== v) throw new ValueError(`a size or index ${v} is not a 32-bit integer and cannot be passed to wasm`);
+    I32[base + i] = v;
+  }
   return ARGS + at * 4;
 }

@@ -128,7 +128,14 @@ export function tidy<T>(fn: () => T): T {
     result.catch(() => {}); // never an unhandled rejection: the error below is what the caller sees
     throw new ValueError('tidy: fn returned a Promise; tidy is synchronous (tensors would be freed before it settles)');
   }
-  closeScope(tensorsIn(result));
+  let keep: Tensor[];
+  try {
+    keep = tensorsIn(result);
+  } catch (e) {
+    closeScope([]); // a result whose walk throws (a getter) must not leave the scope open
+    throw e;
+  }
+  closeScope(keep);
   return result;
 }
 
