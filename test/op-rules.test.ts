@@ -17,7 +17,7 @@ beforeAll(async () => { await wg.init(); });
 const NOT_OPS: Record<string, string> = {
   // runtime, scopes and memory
   init: 'loads the module', threadCount: 'configuration', tidy: 'scope', keep: 'scope', dispose: 'scope', memory: 'statistics',
-  resetPeakMemory: 'statistics', setMemoryLimit: 'configuration',
+  resetPeakMemory: 'statistics', setMemoryLimit: 'configuration', setLiveTensorWarning: 'configuration',
   // creation: no differentiable operand
   tensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', arange: 'creation',
   linspace: 'creation', eye: 'creation', zerosLike: 'creation (constant in its operand)',
@@ -30,7 +30,7 @@ const NOT_OPS: Record<string, string> = {
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
   AxisError: 'error class', DTypeError: 'error class', ValueError: 'error class',
   DisposedError: 'error class', OutOfMemoryError: 'error class', NotDifferentiableError: 'error class',
-  InitError: 'error class', LinAlgError: 'error class', NotAcceleratableError: 'error class',
+  InitError: 'error class', LinAlgError: 'error class', NotAcceleratableError: 'error class', IOError: 'error class',
   // argument helpers, not ops
   // differentiation itself (test/forward.test.ts, test/custom.test.ts, test/autodiff.test.ts)
   valueAndGrad: 'transformation', grad: 'transformation', dlfeval: 'transformation',
