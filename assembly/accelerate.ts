@@ -47,12 +47,8 @@ import { forwardDepthNow } from "./forward";
 import { replayOptimStep } from "./optim";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
-export const E_REPLAY = 10; // a record's function did not recompute into its output
-export const E_GUARD = 11; // a value-dependent branch went the other way on replay
-export const E_UNSUPPORTED = 12; // a record no replay can repeat (errorOp: the op)
-export const E_CONSTANT_MUTATED = 13; // an in-place kernel changed a tensor the program does not define
-export const E_STALE = 14; // a tensor from outside the program was freed since the capture
-export const E_EAGER = 15; // called inside a differentiation level: not replayed
+export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "./abi";
+import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "./abi";
 
 // ————————————————————————————————————————————————————————— capture buffers
 
@@ -521,12 +517,9 @@ function planArena(e: u32): void {
 // ————————————————————————————————————————————————————————— instructions
 
 // An instruction: a code, then three pointers (a, b, out) or a record index.
-const INSTR = 16;
+const INSTR = INSTR_WORDS * 4; // bytes
 // Scalar codes are dense per dtype — binary ops add..minimum, unary ops neg..erf, fill, copy —
 // so the replay dispatches each with one br_table; float32 codes follow the float64 ones.
-const S_BIN = 0, S_UN = S_BIN + (Op.minimum - Op.add + 1), S_FILL = S_UN + (Op.erf - Op.neg + 1);
-const S_COPY = S_FILL + 1, S_PER_DTYPE = S_COPY + 1;
-const S_F32 = S_PER_DTYPE, S_GENERIC = 2 * S_PER_DTYPE;
 
 function isFloat(dt: i32): bool { return dt == DType.float32 || dt == DType.float64; }
 

@@ -18,6 +18,7 @@
 // under COL_BUDGET elements. The temporaries never need gradients, so matmul records nothing.
 
 import { Op, DType } from "./vocabulary";
+import { CONV_GEO_WORDS } from "./abi";
 import {
   newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, MAX_RANK, fail,
   E_NO_RULE,
@@ -28,7 +29,7 @@ import { matmul } from "./matmul";
 import { add } from "./elementwise";
 
 /** Geometry words, as the host writes them and as records store them. */
-export const GEO_LEN = 16;
+export const GEO_LEN = CONV_GEO_WORDS;
 const COL_BUDGET = 1 << 22;
 
 const RULE_GEO = memory.data(GEO_LEN * 4);

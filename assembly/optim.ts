@@ -11,6 +11,10 @@
 // copy for loading state.
 
 import { DType, Op } from "./vocabulary";
+import {
+  OPTIM_RECORD_WORDS, OPTIM_HYPER_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
+  H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY,
+} from "./abi";
 import { dtypeOf, dataOf, numelOf, isLive, capturingNow, setCaptureMode, fail } from "./tensor";
 import { progBegin, progInput, progAttr, E_GUARD } from "./accelerate";
 
@@ -27,19 +31,6 @@ const MATLAB_SGDM = 6;
 const MATLAB_RMSPROP = 7;
 
 // Hyperparameters: f64s at `hyper`, by index.
-const H_LR = 0;
-const H_WD = 1;
-const H_MOMENTUM = 2;
-const H_DAMPENING = 3;
-const H_NESTEROV = 4;
-const H_MAXIMIZE = 5;
-const H_BETA1 = 6;
-const H_BETA2 = 7;
-const H_EPS = 8;
-const H_AMSGRAD = 9;
-const H_ALPHA = 10;
-const H_CENTERED = 11;
-const H_LR_DECAY = 12;
 
 // A record per parameter: i32 ids (0 = none), the step count after this step, its group, and
 // (if not 0) an int32 rank-0 step counter the kernel advances and reads instead of R_STEP —
@@ -52,9 +43,9 @@ const R_S2 = 4;
 const R_STEP = 5;
 const R_GROUP = 6; // which block of hyperparameters (param group)
 const R_COUNTER = 7;
-const R_WORDS = 8;
+const R_WORDS = OPTIM_RECORD_WORDS;
 const STATE_IDS = 6; // param, grad, state0..2, counter: the ids a program record names per parameter
-const H_WORDS = 16; // f64s per param group
+const H_WORDS = OPTIM_HYPER_WORDS; // f64s per param group
 
 @inline function h(hyper: usize, k: i32): f64 { return load<f64>(hyper + (<usize>k << 3)); }
 @inline function field(list: usize, i: i32, k: i32): i32 { return load<i32>(list + (<usize>(i * R_WORDS + k) << 2)); }

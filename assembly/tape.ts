@@ -11,6 +11,7 @@
 // temporary is freed as soon as its record is done.
 
 import { Op } from "./vocabulary";
+import { F_DISCARD, F_TARGET, MODE_CREATE_GRAPH, MODE_RETAIN_ALL } from "./abi";
 import {
   rec, T_FLAGS, T_SWEEP, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
   flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
@@ -200,7 +201,6 @@ function clearTapeFlags(id: i32): void {
 
 export function tapeDepthNow(): i32 { return tapeDepth; }
 
-const F_DISCARD: i32 = 256;
 
 /**
  * Drops the records from `mark` on, made by finished nested levels that no sweep will walk
@@ -298,9 +298,6 @@ function dispatchVjp(op: i32, r: u32, g: i32): void {
   else fail(E_NO_RULE, op);
 }
 
-const MODE_CREATE_GRAPH = 1;
-const MODE_RETAIN_ALL = 2;
-const F_TARGET: i32 = 64;
 
 /**
  * The reverse sweep: seeds d(loss)/d(loss) = 1 and walks records [mark, end) backwards.

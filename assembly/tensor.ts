@@ -1,6 +1,6 @@
 // The tensor table, scopes, and the runtime's error state.
 //
-// A tensor is an id into a table of fixed 64-byte records in linear memory; its data is one
+// A tensor is an id into a table of fixed 96-byte records in linear memory; its data is one
 // contiguous row-major block from the allocator. Ids are reused; each reuse bumps `gen`, so a
 // host handle holding (id, gen) can tell that its tensor is gone.
 //
@@ -11,40 +11,17 @@
 import { DType } from "./vocabulary";
 import { alloc, free, realloc, lastFailedRequest } from "./alloc";
 
-export const MAX_RANK = 8;
-export const REC = 96; // bytes per table record
-// record fields (byte offsets)
-export const T_GEN = 0;
-export const T_DTYPE = 4;
-export const T_RANK = 8;
-export const T_NUMEL = 12;
-export const T_DATA = 16;
-export const T_FLAGS = 20;
-export const T_ADJ = 24; // adjoint tensor id during a reverse sweep, else 0
-export const T_SLOT = 28; // position in the arena, or -1
-export const T_SHAPE = 32; // MAX_RANK i32s
-export const T_TAN = 64; // tangent tensor id while forward mode runs, else 0
-export const T_SWEEP = 68; // the reverse sweep whose region this tensor was last in
-
-// flags
-export const F_LIVE: i32 = 1;
-export const F_NEEDS_GRAD: i32 = 2; // on the path from a differentiated input
-export const F_ON_TAPE: i32 = 4; // referenced by a tape record: must outlive inner scopes
-export const F_RETURNING: i32 = 8; // being handed out of the closing scope
-export const F_DISPOSE_PENDING: i32 = 16; // disposed by the user while a tape still needed it
-export const F_ADJOINT: i32 = 32; // holds an adjoint during a sweep
-export const F_TANGENT: i32 = 128; // some tensor's tangent: lives as long as forward mode runs
-export const F_CAPTURED: i32 = 512; // made while `accelerate` captured a program
-export const F_HELD: i32 = 1024; // freed during a capture: kept (as dead to the host) in case the program uses it
-export const F_PROGRAM: i32 = 2048; // owned by an accelerated program: dispose() leaves it alone
-
-// Error codes reported to the host (see src/errors.ts).
-export const E_NONE = 0;
-export const E_OOM = 1;
-export const E_NO_RULE = 2;
-export const E_SCOPE = 3;
-export const E_HOST = 4; // a host (JS) rule threw; the host holds the error
-export const E_BOUNDS = 5; // a shape or an index range the host should have refused reached wasm
+// The record layout, flags and error codes are the ABI shared with the host (assembly/abi.ts).
+export {
+  MAX_RANK, REC, T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_ADJ, T_SLOT, T_SHAPE, T_TAN, T_SWEEP,
+  F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_RETURNING, F_DISPOSE_PENDING, F_ADJOINT, F_TANGENT, F_CAPTURED, F_HELD,
+  F_PROGRAM, E_NONE, E_OOM, E_NO_RULE, E_SCOPE, E_HOST, E_BOUNDS, E_UNKNOWN_OP,
+} from "./abi";
+import {
+  MAX_RANK, REC, T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_ADJ, T_SLOT, T_SHAPE, T_TAN, T_SWEEP,
+  F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_RETURNING, F_DISPOSE_PENDING, F_ADJOINT, F_TANGENT, F_CAPTURED, F_HELD,
+  F_PROGRAM, E_NONE, E_OOM, E_SCOPE, E_BOUNDS,
+} from "./abi";
 
 // Host-visible state at fixed addresses: [tableBase, tableCap, errorCode, errorOp]
 export const STATE = memory.data(32);

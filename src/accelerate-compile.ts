@@ -8,11 +8,9 @@
 
 import { wasm, views, I32 } from './runtime.js';
 import { Op } from '../assembly/vocabulary.js';
+import { S_UN, S_FILL, S_COPY, S_F32, S_GENERIC, INSTR_WORDS } from '../assembly/abi.js';
 
 // The scalar codes of assembly/accelerate.ts.
-const S_UN = Op.minimum - Op.add + 1, S_FILL = S_UN + (Op.erf - Op.neg + 1), S_COPY = S_FILL + 1;
-const S_F32 = S_COPY + 1, S_GENERIC = 2 * S_F32;
-const INSTR_WORDS = 4;
 
 const F64 = 0x7c, F32 = 0x7d, I32T = 0x7f;
 

@@ -17,6 +17,7 @@ import { WasmgradError, ValueError, DisposedError, formatShape } from './errors.
 import { Op } from '../assembly/vocabulary.js';
 import { compileScalarProgram } from './accelerate-compile.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
+import { E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from '../assembly/abi.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
@@ -43,7 +44,6 @@ export function guardIndexRange(ti: Tensor, n: number): void {
 export class NotAcceleratableError extends WasmgradError {}
 
 // Error codes of assembly/accelerate.ts
-const E_GUARD = 11, E_UNSUPPORTED = 12, E_CONSTANT_MUTATED = 13, E_STALE = 14, E_EAGER = 15;
 
 const ACCELERATE = options('accelerate', {
   /** how many input patterns to keep (least recently used dropped first); default 50, MATLAB's */

@@ -14,10 +14,8 @@ import { isFloat } from './ops/common.js';
 import { Op } from '../assembly/vocabulary.js';
 import { Module, resolve, withStandIns } from './nn/module.js';
 import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from './options.js';
+import { MODE_CREATE_GRAPH, MODE_RETAIN_ALL, F_NEEDS_GRAD } from '../assembly/abi.js';
 
-const MODE_CREATE_GRAPH = 1;
-const MODE_RETAIN_ALL = 2;
-const F_NEEDS_GRAD = 2;
 
 /** Replaces every Tensor in a value (tensor, array, plain object) using fn, keeping the structure. */
 export function mapTensors(value: unknown, fn: (t: Tensor) => unknown): any {

@@ -12,6 +12,7 @@ import { openScope, closeScope, tidy } from './scope.js';
 import { NotDifferentiableError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
 import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { valueAndGrad } from './autodiff.js';
+import { F_NEEDS_GRAD } from '../assembly/abi.js';
 
 /** g ↦ one contribution per input (null where an input gets none), each shaped like its input. */
 export type VjpRule = (g: Tensor, out: Tensor, ...inputs: Tensor[]) => Tensor | null | (Tensor | null | undefined)[];
@@ -227,7 +228,6 @@ function freeInputs(mark: number): number[] {
   }
   return [...found];
 }
-const F_NEEDS_GRAD = 2;
 
 /** A copy of x through which no derivative flows (JAX's stop_gradient, PyTorch's detach). */
 export function stopGradient(x: Tensor): Tensor {

@@ -6,6 +6,7 @@ import { Op } from '../assembly/vocabulary.js';
 import { options, opt, type OptionsOf } from './options.js';
 import { readFile, canReadFiles } from './platform/read-file.js';
 import { startWorkers, threadsUnavailable } from './threads.js';
+import { E_OOM, E_NO_RULE, E_SCOPE, E_HOST, E_BOUNDS, E_UNKNOWN_OP, REC } from '../assembly/abi.js';
 
 export interface Exports {
   memory: WebAssembly.Memory;
@@ -74,7 +75,7 @@ let viewPages = -1;
 
 /** Word index of tensor `id`'s record in the table (the table moves when it grows). */
 export function recordWord(id: number): number {
-  return (I32[STATE >>> 2] + id * 96) >>> 2; // records are 96 bytes (assembly/tensor.ts)
+  return (I32[STATE >>> 2] + id * REC) >>> 2;
 }
 
 /** Refreshes the typed-array views after memory grew. */
@@ -369,11 +370,6 @@ async function compileDefault(file: string): Promise<WebAssembly.Module> {
 }
 
 // Error codes of assembly/tensor.ts
-const E_OOM = 1;
-const E_NO_RULE = 2;
-const E_SCOPE = 3;
-const E_HOST = 4;
-const E_BOUNDS = 5;
 
 /** Throws the error the module recorded (and clears it); `op` names the caller. */
 export function raise(op: string): never {
@@ -401,6 +397,9 @@ export function raise(op: string): never {
     throw e;
   }
   if (code === E_SCOPE) throw new WasmgradError(`${op}: scopes nested deeper than 1024`);
+  if (code === E_UNKNOWN_OP) {
+    throw new WasmgradError(`${op}: op code ${ruleOp} has no entry in the op spec (src/spec/ops.ts); the module and this script come from different releases`);
+  }
   if (code === E_BOUNDS) {
     throw new ValueError(`${op}: a shape with a negative size, or an index range outside its tensor, reached wasm ` +
       `(${ruleOp ? `in '${Op[ruleOp]}'` : 'making a tensor'}) and was refused; nothing was computed`);

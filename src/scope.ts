@@ -6,8 +6,8 @@ import { wasm, argsI32, requireInit, views, I32, recordWord } from './runtime.js
 import { WasmgradError, ValueError } from './errors.js';
 import { describeValue } from './options.js';
 import type { Tensor } from './tensor.js';
+import { T_GEN, T_FLAGS, T_SLOT } from '../assembly/abi.js';
 
-const T_GEN = 0, T_FLAGS = 20, T_SLOT = 28;
 const MAX_KEEP = 16000;
 
 const registry = typeof FinalizationRegistry === 'undefined' ? undefined :

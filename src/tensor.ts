@@ -10,14 +10,13 @@ import { DisposedError, ShapeError, ValueError, DTypeError, formatShape } from '
 import { adopt } from './scope.js';
 import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { checkShape, checkNumel, show, showList, MAX_RANK as SIZES_MAX_RANK } from './sizes.js';
+import { T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_SHAPE, F_LIVE } from '../assembly/abi.js';
 
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
 export type NestedArray = number | boolean | NestedArray[];
 export type Shape = readonly number[];
 
 export const MAX_RANK = SIZES_MAX_RANK;
-const T_GEN = 0, T_DTYPE = 4, T_RANK = 8, T_NUMEL = 12, T_DATA = 16, T_FLAGS = 20, T_SHAPE = 32;
-const F_LIVE = 1;
 
 export function dtypeCode(name: DTypeName, op = 'tensor'): DType {
   const code = (DType as any)[name];

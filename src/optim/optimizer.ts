@@ -10,10 +10,17 @@ import { wasm, views, F64, I32, ARGS, requireInit, raise, recordWord } from '../
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module, copyInto } from '../nn/module.js';
 import { options, opt, checkArity, OptionSchema, type OptionsOf } from '../options.js';
+import {
+  OPTIM_HYPER_WORDS, OPTIM_RECORD_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
+  H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY,
+} from '../../assembly/abi.js';
 
 const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
-const H = { lr: 0, wd: 1, momentum: 2, dampening: 3, nesterov: 4, maximize: 5, beta1: 6, beta2: 7, eps: 8, amsgrad: 9, alpha: 10, centered: 11, lrDecay: 12 } as const;
-const H_WORDS = 16, R_WORDS = 8;
+const H = {
+  lr: H_LR, wd: H_WD, momentum: H_MOMENTUM, dampening: H_DAMPENING, nesterov: H_NESTEROV, maximize: H_MAXIMIZE,
+  beta1: H_BETA1, beta2: H_BETA2, eps: H_EPS, amsgrad: H_AMSGRAD, alpha: H_ALPHA, centered: H_CENTERED, lrDecay: H_LR_DECAY,
+} as const;
+const H_WORDS = OPTIM_HYPER_WORDS, R_WORDS = OPTIM_RECORD_WORDS;
 // The argument buffer is 64 KiB: records from word 0, hyperparameters in its second half.
 const HYPER_WORD = 8192;
 const MAX_PARAMS = Math.floor(HYPER_WORD / R_WORDS);
