@@ -17,6 +17,7 @@
 // beyond the kernels' own transient scratch.
 
 import { Op, DType } from "./vocabulary";
+import { replayable } from "./rules.generated";
 import {
   rec, T_GEN, T_DATA, T_SLOT, T_FLAGS, F_CAPTURED, F_HELD, F_PROGRAM, F_NEEDS_GRAD, F_ON_TAPE,
   F_ADJOINT, F_TANGENT, F_DISPOSE_PENDING,
@@ -218,24 +219,6 @@ function copyOut(src: u32, bytes: u32): u32 {
   return op != Op.accumulateAdd && op != Op.runningStats && op != Op.valueGuard && op != Op.optimStep;
 }
 
-/** Whether `op` has a replay (anything else refuses the capture). */
-function replayable(op: i32): bool {
-  if (op >= Op.add && op <= Op.minimum) return true;
-  if (op >= Op.eq && op <= Op.ge) return true;
-  if (op >= Op.neg && op <= Op.erf) return true;
-  if (op >= Op.where && op <= Op.copy) return true;
-  if (op >= Op.sum && op <= Op.logsumexp) return true;
-  if (op == Op.matmul) return true;
-  if (op >= Op.reshape && op <= Op.scatterAdd) return true;
-  if (op >= Op.conv && op <= Op.convWeight) return true;
-  if (op >= Op.poolGather && op <= Op.avgPoolAdjoint) return true;
-  if (op == Op.normalize) return true;
-  if (op >= Op.softmax && op <= Op.ctcLossGrad) return true;
-  if (op >= Op.cumsum && op <= Op.linrec) return true;
-  if (op >= Op.solve && op <= Op.qr) return true;
-  if (op >= Op.fill && op <= Op.optimStep) return true;
-  return false;
-}
 
 // Per-tensor planning data, indexed by the order in which the program first names a tensor.
 let ids: u32 = 0; let first: u32 = 0; let last: u32 = 0; let kind: u32 = 0; let offs: u32 = 0;

@@ -13,18 +13,8 @@ import {
   rec, T_TAN, F_TANGENT, flagsOf, setFlags, isLive, fail, E_NO_RULE, dimOf, rankOf,
 } from "./tensor";
 import { recordAt, recOp, recOut, recNumInputs, recInput, tapeLength } from "./tape";
-import { jvpElementwise } from "./elementwise";
-import { jvpReduce } from "./reduce";
-import { jvpMatmul } from "./matmul";
-import { jvpShape } from "./shape";
-import { jvpCustom } from "./custom";
 import { Op } from "./vocabulary";
-import { jvpIndexing } from "./indexing";
-import { jvpConv } from "./conv";
-import { jvpPool } from "./pool";
-import { jvpNorm } from "./norm";
-import { jvpActivation } from "./activation";
-import { jvpLinalg } from "./linalg";
+import { jvpRule } from "./rules.generated";
 
 let forwardDepth: i32 = 0;
 let pending: i32 = -1; // index of the record whose JVP has not run yet
@@ -57,18 +47,7 @@ export function flushJvp(): void {
   if (!any) return;
   inRule = true;
   const op = recOp(r);
-  if (op < 90) jvpElementwise(op, r);
-  else if (op < 110) jvpReduce(op, r);
-  else if (op < 130) jvpMatmul(op, r);
-  else if (op < 150) jvpShape(op, r);
-  else if (op < 170) jvpConv(op, r);
-  else if (op < 190) jvpPool(op, r);
-  else if (op < 210) jvpNorm(op, r);
-  else if (op < 230) jvpActivation(op, r);
-  else if (op < 250) jvpIndexing(op, r);
-  else if (op < 270) jvpLinalg(op, r);
-  else if (op == Op.custom) jvpCustom(op, r);
-  else fail(E_NO_RULE, op);
+  jvpRule(op, r);
   inRule = false;
 }
 

@@ -20,18 +20,9 @@ import {
 } from "./tensor";
 import { progBegin, progInput, progAttr, captureOp1, captureOp2 } from "./accelerate";
 import { realloc, alloc, free } from "./alloc";
-import { vjpElementwise, addInPlace, fillScalar, binary } from "./elementwise";
-import { vjpReduce } from "./reduce";
-import { vjpMatmul } from "./matmul";
-import { vjpShape } from "./shape";
+import { addInPlace, fillScalar, binary } from "./elementwise";
+import { vjpRule } from "./rules.generated";
 import { flushJvp, noteRecord, inJvpRule } from "./forward";
-import { vjpCustom } from "./custom";
-import { vjpIndexing } from "./indexing";
-import { vjpConv } from "./conv";
-import { vjpPool } from "./pool";
-import { vjpNorm } from "./norm";
-import { vjpActivation } from "./activation";
-import { vjpLinalg } from "./linalg";
 
 const RECORD = 32;
 // record fields
@@ -283,20 +274,6 @@ export function accumulate(x: i32, contrib: i32): void {
 }
 
 
-function dispatchVjp(op: i32, r: u32, g: i32): void {
-  if (op < 90) vjpElementwise(op, r, g);
-  else if (op < 110) vjpReduce(op, r, g);
-  else if (op < 130) vjpMatmul(op, r, g);
-  else if (op < 150) vjpShape(op, r, g);
-  else if (op < 170) vjpConv(op, r, g);
-  else if (op < 190) vjpPool(op, r, g);
-  else if (op < 210) vjpNorm(op, r, g);
-  else if (op < 230) vjpActivation(op, r, g);
-  else if (op < 250) vjpIndexing(op, r, g);
-  else if (op < 270) vjpLinalg(op, r, g);
-  else if (op == Op.custom) vjpCustom(op, r, g);
-  else fail(E_NO_RULE, op);
-}
 
 
 /**
@@ -367,7 +344,7 @@ function sweep(loss: i32, mark: i32, targets: u32, n: i32, mode: i32): i32 {
     const g = adjointOf(out);
     if (g == 0) continue;
     const arenaMark = arenaLength();
-    dispatchVjp(recOp(r), r, g);
+    vjpRule(recOp(r), r, g);
     // The output's adjoint is complete and now spent, unless someone wants to read it.
     if (!retainAll && (flagsOf(out) & F_TARGET) == 0) {
       setAdjoint(out, 0);

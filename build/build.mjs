@@ -17,6 +17,8 @@ const dist = path.join(root, 'dist');
 
 export function buildWasm() {
   mkdirSync(out, { recursive: true });
+  // The rule tables and the typed bindings come from the op spec (and check it against the module).
+  run(process.execPath, [path.join(root, 'build/gen-ops.mjs')]);
   // Two builds of the one source: wasmgrad.wasm owns its memory (every runtime); the threads build
   // imports a shared memory that worker instances use too (init({ threads }), src/threads.ts).
   for (const [target, name] of [['release', 'wasmgrad'], ['threads', 'wasmgrad.threads']]) {
@@ -37,8 +39,8 @@ export function wasmIsStale() {
   const targets = ['wasmgrad.wasm', 'wasmgrad.threads.wasm', 'wasmgrad.worker.js'].map((f) => path.join(out, f));
   if (targets.some((f) => !existsSync(f))) return true;
   const built = Math.min(...targets.map((f) => statSync(f).mtimeMs));
-  const sources = readdirSync(path.join(root, 'assembly')).map((f) => path.join(root, 'assembly', f));
-  return [...sources, path.join(root, 'asconfig.json'), path.join(root, 'src/thread-worker.ts')]
+  const sources = readdirSync(path.join(root, 'assembly'), { recursive: true }).map((f) => path.join(root, 'assembly', f));
+  return [...sources, path.join(root, 'asconfig.json'), path.join(root, 'src/thread-worker.ts'), path.join(root, 'src/spec/ops.ts')]
     .some((f) => statSync(f).mtimeMs > built);
 }
 

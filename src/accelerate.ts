@@ -35,7 +35,7 @@ export function guardIndexRange(ti: Tensor, n: number): void {
   for (const [op, bound] of [[Op.lt, 0], [Op.ge, n]]) {
     const outside = wasm.compareScalarOp(op, ti.id, bound);
     if (outside === 0) raise('accelerate (index guard)');
-    wasm.captureGuard(outside, false);
+    wasm.captureGuard(outside, 0);
     new Tensor(outside).dispose();
   }
 }

@@ -1,6 +1,7 @@
 // Loading the wasm module and talking to it: the exports, views on linear memory, the argument
 // buffer, and turning the module's error state into exceptions.
 
+import type { WasmExports } from './wasm.generated.js';
 import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError, ValueError } from './errors.js';
 import { Op } from '../assembly/vocabulary.js';
 import { options, opt, type OptionsOf } from './options.js';
@@ -8,49 +9,8 @@ import { readFile, canReadFiles } from './platform/read-file.js';
 import { startWorkers, threadsUnavailable } from './threads.js';
 import { E_OOM, E_NO_RULE, E_SCOPE, E_HOST, E_BOUNDS, E_UNKNOWN_OP, REC } from '../assembly/abi.js';
 
-export interface Exports {
-  memory: WebAssembly.Memory;
-  argsAddress(): number;
-  stateAddress(): number;
-  errorCode(): number;
-  clearError(): void;
-  allocLiveBytes(): number;
-  allocPeakBytes(): number;
-  allocLiveBlocks(): number;
-  resetPeak(): void;
-  heapBytes(): number;
-  setPageLimit(pages: number): void;
-  getPageLimit(): number;
-  availableBytes(): number;
-  liveTensors(): number;
-  liveOutsideScopes(): number;
-  liveTensorBytes(): number;
-  peakTensorBytes(): number;
-  resetTensorPeak(): void;
-  scopeDepth(): number;
-  scopeBegin(): number;
-  scopeEnd(keep: number, n: number): void;
-  keepTensor(id: number): void;
-  disposeTensor(id: number): void;
-  newTensor(dtype: number, rank: number, shape: number): number;
-  arenaLength(): number;
-  tapeBegin(): number;
-  tapeEnd(): void;
-  tapeDepthNow(): number;
-  watch(id: number): void;
-  unwatch(id: number): void;
-  backward(loss: number, mark: number, targets: number, n: number, mode: number): number;
-  clearAdjoints(mark: number, loss: number): void;
-  adjoint(id: number): number;
-  tapeLength(): number;
-  tapeRecordOp(i: number): number;
-  tapeRecordOut(i: number): number;
-  tapeRecordNumInputs(i: number): number;
-  tapeRecordInput(i: number, k: number): number;
-  tapeRecordNumAttrs(i: number): number;
-  tapeRecordAttr(i: number, k: number): number;
-  [name: string]: any;
-}
+/** The module's exports, typed from their AssemblyScript signatures (src/wasm.generated.ts). */
+export type Exports = WasmExports;
 
 export let wasm: Exports = undefined as unknown as Exports;
 

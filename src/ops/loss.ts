@@ -327,7 +327,7 @@ function readClassTargets(op: string, target: TargetLike, x: Tensor, ignoreIndex
   if (target instanceof Tensor && wasm.capturing()) {
     tidy(() => {
       const isIgnored = target.eq(ignoreIndex);
-      wasm.captureGuard(isIgnored.id, ignored);
+      wasm.captureGuard(isIgnored.id, ignored ? 1 : 0);
       guardIndexRange(where(isIgnored, 0, target), C);
     });
     return { values, shape, ignored, tensor: target };
