@@ -88,7 +88,7 @@ export function mse(input: Tensor, target: Tensor | number, opts?: ReductionOpti
 /** PyTorch's name for mse. */
 export function mseLoss(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
   if (arguments.length > 3) checkArity('mseLoss', arguments, 3, 'input, target, { reduction }');
-  return mseAs('mse', MSE_LOSS, input, target, opts);
+  return mseAs('mseLoss', MSE_LOSS, input, target, opts);
 }
 
 function mseAs(op: string, schema: OptionSchema<typeof reductionSpecs>, input: Tensor, target: Tensor | number, opts: ReductionOptions | undefined): Tensor {
