@@ -280,6 +280,10 @@ describe('a disposed optimizer or module throws DisposedError naming it and the 
       expect(wg.memory().liveTensors).toBe(live);
     }
     expect(p.toArray()).not.toEqual([1, 2]); // the steps before dispose() did update
+    const lbfgs = new optim.LBFGS([p]);
+    lbfgs.dispose();
+    lbfgs.dispose();
+    expectError(() => lbfgs.step(() => [p.sum(), [g]]), wg.DisposedError, ['LBFGS.step: the optimizer was disposed']);
     wg.dispose([p, g]);
     stillWorks();
   });
@@ -304,6 +308,7 @@ describe('a disposed optimizer or module throws DisposedError naming it and the 
     expectError(() => wg.valueAndGrad((m: any) => m.forward(x).sum())(lin), wg.DisposedError, ['Linear: the module was disposed']);
     expectError(() => new optim.SGD(lin), wg.DisposedError, ['Linear: the module was disposed']);
     expectError(() => wg.functionalCall(lin, {}, x), wg.DisposedError, ['Linear: the module was disposed', 'functionalCall']);
+    expectError(() => wg.trainStep(lin, null as any, wg.mseLoss, x, x), wg.DisposedError, ['Linear: the module was disposed', 'trainStep']);
     // disposing again is harmless, and printing it still works
     lin.dispose();
     expect(wg.memory().liveTensors).toBe(before - 2);
@@ -332,5 +337,165 @@ describe('a disposed optimizer or module throws DisposedError naming it and the 
     seq.dispose();
     x.dispose();
     stillWorks();
+  });
+});
+
+// ———————————————————————————————————————————————————————————— 5. functions checked when given
+
+describe('functions are checked when given, not when called', () => {
+  const f = (x: Tensor): Tensor => x.square().sum();
+  const cases: Case[] = [
+    ['checkpoint(null)', () => wg.checkpoint(null as any), ['checkpoint: f must be a function', 'got null']],
+    ['customGrad(null, vjp)', () => wg.customGrad(null as any, (g: Tensor) => g), ['customGrad: forward must be a function', 'got null']],
+    ['customGrad(f, 3)', () => wg.customGrad(f, 3 as any), ['customGrad: vjp must be a function', 'got the number 3']],
+    ['customGrad jvp option', () => wg.customGrad(f, (g: Tensor) => g, { jvp: 'no' as any }), ['customGrad', 'jvp', 'a function', 'the string "no"']],
+    ['customJvp(f, {})', () => wg.customJvp(f, {} as any), ['customJvp: jvp must be a function', 'got an object']],
+    ['vjp(null)', () => wg.vjp(null as any, wg.ones([2])), ['vjp: f must be a function', 'got null']],
+    ['jvp(null, …)', () => wg.jvp(null as any, [wg.ones([2])], [wg.ones([2])]), ['jvp: f must be a function', 'got null']],
+    ['jacobian(null)', () => wg.jacobian(null as any), ['jacobian: f must be a function', 'got null']],
+    ['jacrev(Symbol)', () => wg.jacrev(Symbol('f') as any), ['jacobian: f must be a function', 'got a symbol']],
+    ['hessian(null)', () => wg.hessian(null as any), ['hessian: f must be a function', 'got null']],
+    ['hvp(null)', () => wg.hvp(null as any), ['hvp: f must be a function', 'got null']],
+    ['jacfwd(null)', () => wg.jacfwd(null as any), ['jacfwd: f must be a function', 'got null']],
+    ['valueAndGrad(null)', () => wg.valueAndGrad(null as any), ['valueAndGrad: expected a function to differentiate, got null']],
+    ['grad(1n)', () => wg.grad(1n as any), ['grad: expected a function to differentiate, got the bigint 1']],
+    ['dlfeval(null)', () => wg.dlfeval(null as any), ['dlfeval: fn must be a function', 'got null']],
+    ['trace(null)', () => wg.trace(null as any, wg.ones([1])), ['trace: expected a function to differentiate, got null']],
+    ['traceJvp(null)', () => wg.traceJvp(null as any, [wg.ones([1])], [wg.ones([1])]), ['traceJvp', 'got null']],
+    ['trainStep loss null', () => { const m = new nn.Linear(1, 1); try { return wg.trainStep(m, new optim.SGD(m), null as any, wg.ones([1, 1]), wg.ones([1, 1])); } finally { m.dispose(); } }, ['trainStep: loss must be a function', 'got null']],
+    ['trainStep optimizer null', () => { const m = new nn.Linear(1, 1); try { return wg.trainStep(m, null as any, wg.mseLoss, wg.ones([1, 1]), wg.ones([1, 1])); } finally { m.dispose(); } }, ['trainStep: optimizer must be an optimizer', 'got null']],
+    ['trainStep model 3', () => wg.trainStep(3 as any, null as any, wg.mseLoss, null, null), ['trainStep: model must be a Module', 'got the number 3']],
+    ['lbfgsupdate lossFcn null', () => { const p = wg.ones([1]); try { return optim.lbfgsupdate([p], null as any); } finally { p.dispose(); } }, ['lbfgsupdate: lossFcn must be a function', 'got null']],
+    ['LBFGS.step closure null', () => { const p = wg.ones([1]); const o = new optim.LBFGS([p]); try { return o.step(null as any); } finally { o.dispose(); p.dispose(); } }, ['LBFGS.step: closure must be a function', 'got null']],
+  ];
+  for (const [name, bad, parts] of cases) {
+    // tidy frees the arguments the call itself makes (wg.ones(…)); the function is refused before it runs
+    it(name, () => { expectError(() => wg.tidy(() => { bad(); }), wg.ValueError, parts); });
+  }
+});
+
+// ———————————————————————————————————————————————————————————— 6. async functions
+
+describe('async functions are refused before they run; a returned promise is never left unhandled', () => {
+  it('an async function is a ValueError saying it must be synchronous, and it never runs', () => {
+    let ran = 0;
+    const af = async (x: Tensor): Promise<Tensor> => { ran++; return x.sum(); };
+    const x = wg.tensor([1, 2], F64);
+    const cases: [string, () => unknown][] = [
+      ['valueAndGrad', () => wg.valueAndGrad(af as any)],
+      ['grad', () => wg.grad(af as any)],
+      ['dlfeval', () => wg.dlfeval(af as any, x)],
+      ['checkpoint', () => wg.checkpoint(af as any)],
+      ['customGrad', () => wg.customGrad(af as any, (g: Tensor) => g)],
+      ['customGrad', () => wg.customGrad((v: Tensor) => v.mul(2), af as any)],
+      ['customJvp', () => wg.customJvp(af as any, (ts: any) => ts[0])],
+      ['jvp', () => wg.jvp(af as any, [x], [x])],
+      ['vjp', () => wg.vjp(af as any, x)],
+      ['jacobian', () => wg.jacobian(af as any)],
+      ['jacfwd', () => wg.jacfwd(af as any)],
+      ['hessian', () => wg.hessian(af as any)],
+      ['hvp', () => wg.hvp(af as any)],
+      ['trace', () => wg.trace(af as any, x)],
+      ['lbfgsupdate', () => optim.lbfgsupdate([x], af as any)],
+    ];
+    for (const [op, call] of cases) expectError(call, wg.ValueError, [`${op}:`, 'must be synchronous', 'got an async function']);
+    // async generator functions too, and the detection by constructor name
+    expectError(() => wg.valueAndGrad((async function* g() { yield 1; }) as any), wg.ValueError, ['valueAndGrad', 'must be synchronous']);
+    expect(ran).toBe(0);
+    x.dispose();
+    stillWorks();
+  });
+
+  it('a plain function returning a promise: a ValueError, and its rejection is handled (no unhandled rejection)', async () => {
+    const x = wg.tensor([1, 2], F64);
+    const xs = wg.tensor(3, F64);
+    // the realistic case: the promise settles after the scope ended, so its tensors are gone and it rejects
+    const late = (v: Tensor): any => (async () => { await null; return wg.tidy(() => v.square().sum().item()); })();
+    const rejecting = (): any => Promise.reject(new Error('late'));
+    await noUnhandledRejection(() => {
+      for (const f of [late, rejecting]) {
+        expectError(() => wg.valueAndGrad(f)(x), wg.ValueError, ['valueAndGrad: the function returned a Promise', 'synchronous']);
+        expectError(() => wg.grad(f)(x), wg.ValueError, ['grad: the function returned a Promise']);
+        expectError(() => wg.dlfeval(f, x), wg.ValueError, ['dlfeval: the function returned a Promise']);
+        expectError(() => wg.grad(wg.checkpoint(f))(x), wg.ValueError, ['checkpoint: f returned a Promise']);
+        expectError(() => wg.checkpoint(f)(x), wg.ValueError, ['checkpoint: f returned a Promise']);
+        expectError(() => wg.customGrad(f, (g: Tensor) => g)(x), wg.ValueError, ['customGrad: the forward function returned a Promise']);
+        expectError(() => wg.jvp(f, [x], [x]), wg.ValueError, ['jvp: f returned a Promise']);
+        expectError(() => wg.vjp(f, x), wg.ValueError, ['vjp: f returned a Promise']);
+        expectError(() => wg.jacobian(f)(x), wg.ValueError, ['jacobian: f returned a Promise']);
+        expectError(() => wg.hessian(f)(x), wg.ValueError, ['hessian: f returned a Promise']);
+        expectError(() => wg.hvp(f)(x, x), wg.ValueError, ['hvp: f returned a Promise']);
+        expectError(() => wg.valueAndGrad((v: Tensor) => [f(v), null], { hasAux: true })(x), wg.ValueError, ["valueAndGrad: the function's value returned a Promise"]);
+        expectError(() => wg.grad(wg.customGrad((v: Tensor) => v.mul(2), f))(xs), wg.ValueError, ['customGrad: the VJP rule returned a Promise']);
+      }
+    });
+    wg.dispose([x, xs]);
+    stillWorks();
+  });
+});
+
+// ———————————————————————————————————————————————————————————— 7. failing derivative operators leak nothing
+
+describe('hessian, jacobian, jacfwd, hvp, vjp, jvp and dljacobian fail without leaking a tensor', () => {
+  const x = (): Tensor => wg.tensor([1, 2, 3], F64);
+
+  it('hessian: a non-scalar output, a wrong input, a disposed input, an int input', () => {
+    const v = x();
+    expectError(() => wg.hessian((t: Tensor) => t.square())(v), wg.NotDifferentiableError, ['hessian: the function must return a scalar', 'shape [3]']);
+    expectError(() => wg.hessian((t: Tensor) => t.square().sum())(null as any), wg.ValueError, ['hessian: x must be a Tensor', 'got null']);
+    expectError(() => wg.hessian((t: Tensor) => t.square().sum())([1, 2] as any), wg.ValueError, ['hessian: x must be a Tensor', 'got an array']);
+    expectError(() => wg.hessian((t: Tensor) => [t.sum()] as any)(v), wg.NotDifferentiableError, ['hessian', 'got an array']);
+    const gone = x();
+    gone.dispose();
+    expectError(() => wg.hessian((t: Tensor) => t.sum())(gone), wg.DisposedError, ['hessian (x)']);
+    const ints = wg.tensor([1, 2], { dtype: 'int32' });
+    expectError(() => wg.hessian((t: Tensor) => t.sum())(ints), wg.NotDifferentiableError, ['int32']);
+    ints.dispose();
+    // a failure at a later direction frees what the earlier ones made
+    let calls = 0;
+    expectError(() => wg.hessian((t: Tensor) => { if (++calls > 1) throw new wg.ValueError('third call'); return t.square().sum(); })(v), wg.ValueError, ['third call']);
+    // still exact: the Hessian of Σ x³ is diag(6x)
+    wg.tidy(() => { expect(wg.hessian((t: Tensor) => t.mul(t).mul(t).sum())(v).toArray()).toEqual([[6, 0, 0], [0, 12, 0], [0, 0, 18]]); });
+    v.dispose();
+  });
+
+  it('jacfwd, jacobian and hvp', () => {
+    const v = x(), two = wg.ones([2], F64);
+    let calls = 0;
+    const failsLater = (t: Tensor): Tensor => { if (++calls === 2) return t.add(wg.ones([2])); return t.mul(2); };
+    expectError(() => wg.jacfwd(failsLater)(v), wg.ShapeError, ['add']);
+    expectError(() => wg.jacfwd((t: Tensor) => 3 as any)(v), wg.ValueError, ['jacfwd: f must return one Tensor', 'got the number 3']);
+    expectError(() => wg.jacfwd((t: Tensor) => t)(undefined as any), wg.ValueError, ['jacfwd: x must be a Tensor', 'got undefined']);
+    expectError(() => wg.jacobian((t: Tensor) => t.add(wg.ones([2])))(v), wg.ShapeError, ['add']);
+    expectError(() => wg.jacobian((t: Tensor) => [t] as any)(v), wg.ValueError, ['jacobian: f must return a Tensor', 'got an array']);
+    expectError(() => wg.jacobian((t: Tensor) => t)('v' as any), wg.ValueError, ['jacobian: x must be a Tensor', 'got the string "v"']);
+    expectError(() => wg.hvp((t: Tensor) => t.square())(v, v), wg.NotDifferentiableError, ['hvp: the function must return a scalar', 'shape [3]']);
+    expectError(() => wg.hvp((t: Tensor) => t.square().sum())(v, two), wg.ShapeError, ['hvp: v has shape [2] but x has shape [3]']);
+    expectError(() => wg.hvp((t: Tensor) => t.square().sum())(v, null as any), wg.ValueError, ['hvp: v must be a Tensor', 'got null']);
+    wg.tidy(() => {
+      expect(wg.jacfwd((t: Tensor) => t.mul(2))(v).toArray()).toEqual([[2, 0, 0], [0, 2, 0], [0, 0, 2]]);
+      expect(wg.jacobian((t: Tensor) => t.square())(v).toArray()).toEqual([[2, 0, 0], [0, 4, 0], [0, 0, 6]]);
+      expect(wg.hvp((t: Tensor) => t.mul(t).mul(t).sum())(v, wg.ones([3], F64)).toArray()).toEqual([6, 12, 18]);
+    });
+    wg.dispose([v, two]);
+  });
+
+  it('vjp, jvp and dljacobian', () => {
+    const v = x(), sq = v.square();
+    expectError(() => wg.vjp((t: Tensor) => [t.mul(2), t.mul(3)] as any, v), wg.ValueError, ['vjp: f must return a Tensor', 'got an array']);
+    expectError(() => wg.vjp((t: Tensor) => t.mul(2).add(wg.ones([2])), v), wg.ShapeError, ['add']);
+    expectError(() => wg.vjp((t: Tensor) => t, 'v' as any), wg.ValueError, ['vjp: argument 0 must be a Tensor', 'got the string "v"']);
+    expectError(() => wg.jvp((t: Tensor) => t.mul(2).add(wg.ones([2])), [v], [v]), wg.ShapeError, ['add']);
+    expectError(() => wg.jvp((t: Tensor) => t, [v], [null as any]), wg.ValueError, ['jvp: tangents[0] must be a Tensor', 'got null']);
+    expectError(() => wg.dljacobian(sq, v, 0), wg.NotDifferentiableError, ['dljacobian: call it inside a function evaluated with dlfeval']);
+    expectError(() => wg.dlfeval((t: Tensor) => wg.dljacobian(t.square(), null as any, 0), v), wg.ValueError, ['dljacobian: x must be a Tensor', 'got null']);
+    wg.tidy(() => {
+      const [y, pullback] = wg.vjp((t: Tensor) => t.square(), v);
+      expect(y.toArray()).toEqual([1, 4, 9]);
+      expect(pullback(wg.ones([3], F64))[0].toArray()).toEqual([2, 4, 6]);
+      const [, tangent] = wg.jvp((t: Tensor) => t.square(), [v], [wg.ones([3], F64)]);
+      expect((tangent as Tensor).toArray()).toEqual([2, 4, 6]);
+    });
+    wg.dispose([v, sq]);
   });
 });
