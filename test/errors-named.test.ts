@@ -499,3 +499,26 @@ describe('hessian, jacobian, jacfwd, hvp, vjp, jvp and dljacobian fail without l
     wg.dispose([v, sq]);
   });
 });
+
+// ———————————————————————————————————————————————————————————— initialisers and module registration
+
+describe('initialisers and module registration name what they got', () => {
+  it('nn.init: a shape that is not an array of sizes, a gain that is not a finite number', () => {
+    expectError(() => nn.init.xavierUniform(null as any), wg.ValueError, ['nn.init.xavierUniform', 'shape', 'got null']);
+    expectError(() => nn.init.kaimingNormal('2x2' as any), wg.ValueError, ['nn.init.kaimingNormal', 'shape', '2x2']);
+    expectError(() => nn.init.orthogonal([2, -1]), wg.ValueError, ['nn.init.orthogonal', 'shape', '-1']);
+    expectError(() => nn.init.xavierNormal([2, 2], Symbol('g') as any), wg.ValueError, ['nn.init.xavierNormal: gain must be a finite number', 'got a symbol']);
+    expectError(() => nn.init.xavierUniform([2, 2], 1n as any), wg.ValueError, ['nn.init.xavierUniform: gain', 'got the bigint 1']);
+    expectError(() => nn.init.fanInAndOut('fan', [3]), wg.ValueError, ['fan: fan in and fan out can not be computed', '[3]']);
+  });
+
+  it('Module: names and prefixes that are not strings', () => {
+    const lin = new nn.Linear(2, 1);
+    expectError(() => lin.registerBuffer(1n as any, null), wg.ValueError, ['registerBuffer: name must be a non-empty string', 'got the bigint 1']);
+    expectError(() => lin.registerModule(Symbol('m') as any, new nn.ReLU()), wg.ValueError, ['registerModule: name must be a non-empty string', 'got a symbol']);
+    expectError(() => lin.registerModule('m', 3 as any), wg.ValueError, ["registerModule: 'm' must be a Module", 'got the number 3']);
+    expectError(() => lin.namedModules(5 as any), wg.ValueError, ['namedModules: prefix must be a string', 'got the number 5']);
+    expectError(() => lin.train('yes' as any), wg.ValueError, ['train: mode must be a boolean', 'got the string "yes"']);
+    lin.dispose();
+  });
+});

@@ -271,8 +271,8 @@ export abstract class Module {
   registerModule<M extends Module>(name: string, m: M): M {
     if (arguments.length > 2) checkArity('Module.registerModule', arguments, 2, 'name, module');
     checkAlive(this, 'registerModule');
-    if (!(m instanceof Module)) throw new ValueError(`registerModule: '${name}' must be a Module, got ${describeValue(m)}`);
     this.checkName('registerModule', name, this._parameters, 'a parameter');
+    if (!(m instanceof Module)) throw new ValueError(`registerModule: '${name}' must be a Module, got ${describeValue(m)}`);
     if (this._buffers.has(name)) throw new ValueError(`registerModule: '${name}' is already a buffer`);
     this._modules.set(name, m);
     defineAccessor(this, name, 'module');
@@ -281,7 +281,7 @@ export abstract class Module {
 
   private checkName(op: string, name: string, other: Map<string, unknown>, what: string): void {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new ValueError(`${op}: name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
+      throw new ValueError(`${op}: name must be a non-empty string without '.', got ${typeof name === 'string' ? JSON.stringify(name) : describeValue(name)}`);
     }
     if (other.has(name)) throw new ValueError(`${op}: '${name}' is already ${what}`);
   }
@@ -322,6 +322,8 @@ export abstract class Module {
 
   /** [name, module] for this module ('') and every descendant, each module once. */
   namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
+    if (typeof prefix !== 'string') throw new ValueError(`namedModules: prefix must be a string, got ${describeValue(prefix)}`);
+    if (!(seen instanceof Set)) throw new ValueError(`namedModules: seen must be a Set of modules, got ${describeValue(seen)}`);
     if (seen.has(this)) return [];
     seen.add(this);
     const out: [string, Module][] = [[prefix, this]];
