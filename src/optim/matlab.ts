@@ -28,7 +28,7 @@ function leaves(op: string, net: Net): [string, Tensor][] {
   if (net instanceof Tensor) return [['', net]];
   if (Array.isArray(net)) return net.map((t, i) => [String(i), t]);
   if (net !== null && typeof net === 'object') return Object.entries(net as Record<string, Tensor>);
-  throw new ValueError(`${op}: net must be a Module, a Tensor, or an array or object of tensors, got ${net === null ? 'null' : typeof net}`);
+  throw new ValueError(`${op}: net must be a Module, a Tensor, or an array or object of tensors, got ${describeValue(net)}`);
 }
 
 /** The gradient for each parameter, by name or position, checked. */
