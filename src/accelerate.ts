@@ -17,12 +17,12 @@ import { WasmgradError, ValueError, DisposedError, formatShape } from './errors.
 import { Op } from '../assembly/vocabulary.js';
 import { compileScalarProgram } from './accelerate-compile.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
-import { E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from '../assembly/abi.js';
+import { E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, T_DATA } from '../assembly/abi.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
   views();
-  const p = I32[recordWord(t.id) + 4] >>> 2; // T_DATA
+  const p = I32[recordWord(t.id) + T_DATA / 4] >>> 2;
   return I32.slice(p, p + t.size);
 }
 

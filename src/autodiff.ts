@@ -14,7 +14,7 @@ import { isFloat } from './ops/common.js';
 import { Op } from '../assembly/vocabulary.js';
 import { Module, resolve, withStandIns } from './nn/module.js';
 import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from './options.js';
-import { MODE_CREATE_GRAPH, MODE_RETAIN_ALL, F_NEEDS_GRAD } from '../assembly/abi.js';
+import { MODE_CREATE_GRAPH, MODE_RETAIN_ALL, F_NEEDS_GRAD, T_FLAGS } from '../assembly/abi.js';
 
 
 /** Replaces every Tensor in a value (tensor, array, plain object) using fn, keeping the structure. */
@@ -49,7 +49,7 @@ function watched(x: Tensor, op: string, what: string): Tensor {
 
 function checkScalarOutput(op: string, y: unknown): Tensor {
   if (!(y instanceof Tensor)) {
-    throw new NotDifferentiableError(`${op}: the function must return a scalar Tensor, got ${y === null ? 'null' : Array.isArray(y) ? 'an array' : typeof y}`);
+    throw new NotDifferentiableError(`${op}: the function must return a scalar Tensor, got ${describeValue(y)}`);
   }
   y.use(`${op} (output)`);
   if (y.size !== 1) {
@@ -120,8 +120,43 @@ const VALUE_AND_GRAD = options('valueAndGrad', gradSpecs);
 const GRAD = options('grad', gradSpecs);
 export type GradOptions = OptionsOf<typeof gradSpecs>;
 
-function checkFunction(op: string, f: unknown): void {
-  if (typeof f !== 'function') throw new ValueError(`${op}: expected a function to differentiate, got ${describeValue(f)}`);
+/** An async function (or async generator function), detectable before it runs. */
+function isAsync(f: Function): boolean {
+  const tag = Object.prototype.toString.call(f);
+  const name = (f as { constructor?: { name?: unknown } }).constructor?.name;
+  return tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]' || name === 'AsyncFunction' || name === 'AsyncGeneratorFunction';
+}
+
+/**
+ * @internal Checks a function argument when it is given, not when it is called: a non-function
+ * is a ValueError naming `op`, the argument (`what`) and what it got, and so is an async
+ * function, refused before it runs (the tensors it computes with would be freed before its
+ * promise settles).
+ */
+export function checkFunction(op: string, f: unknown, name?: string): void {
+  if (typeof f !== 'function') {
+    throw new ValueError(name === undefined ? `${op}: expected a function to differentiate, got ${describeValue(f)}` : `${op}: ${name} must be a function, got ${describeValue(f)}`);
+  }
+  if (isAsync(f)) {
+    throw new ValueError(`${op}: ${name ?? 'the function'} must be synchronous, got an async function (the tensors it uses would be freed before its promise settles); await outside and pass the values in`);
+  }
+}
+
+/**
+ * @internal A function that returned a promise (a plain function, so not caught up front): the
+ * promise is handled, so that it can never become an unhandled rejection that ends the process,
+ * and the call is a ValueError.
+ */
+export function refusePromise(op: string, result: unknown, what = 'the function'): void {
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+  const then = (result as { then?: unknown }).then;
+  if (typeof then !== 'function') return;
+  try {
+    (then as Function).call(result, undefined, () => {});
+  } catch {
+    // a thenable whose then throws: nothing is pending
+  }
+  throw new ValueError(`${op}: ${what} returned a Promise; it must be synchronous (the tensors it uses would be freed before the promise settles)`);
 }
 
 function checkArgnums(op: string, argnums: unknown): number[] {
@@ -171,8 +206,12 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
         return structure;
       });
       const result = withStandIns(standIns, f, callArgs);
-      if (result instanceof Promise) throw new ValueError(`${op}: the function returned a Promise; differentiate a synchronous function`);
+      refusePromise(op, result);
+      if (options.hasAux && !(Array.isArray(result) && result.length === 2)) {
+        throw new ValueError(`${op}: with hasAux the function must return [value, aux], got ${Array.isArray(result) ? `an array of ${result.length}` : describeValue(result)}`);
+      }
       const [y, aux] = options.hasAux ? (result as [unknown, unknown]) : [result, undefined];
+      if (options.hasAux) refusePromise(op, y, 'the function\'s value');
       const value = checkScalarOutput(op, y);
       const grads = sweep(op, value, mark, targets, options.higherOrder ? MODE_CREATE_GRAPH : 0);
       let i = 0;
@@ -212,7 +251,7 @@ const levels: number[] = [];
  */
 export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
   requireInit('dlfeval');
-  checkFunction('dlfeval', fn);
+  checkFunction('dlfeval', fn, 'fn');
   openScope('dlfeval');
   levels.push(wasm.tapeBegin());
   let keep: Tensor[] = [];
@@ -220,7 +259,7 @@ export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
     const standIns = new Map<Tensor, Tensor>();
     const traced = args.map((a, k) => watchArgument(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', `argument ${k + 1}`) : t), standIns, [])[0]);
     const result = withStandIns(standIns, fn, traced);
-    if (result instanceof Promise) throw new ValueError('dlfeval: the function returned a Promise; dlfeval evaluates a synchronous function');
+    refusePromise('dlfeval', result);
     keep = tensorsIn(result);
     return result;
   } finally {
@@ -228,6 +267,11 @@ export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
     wasm.tapeEnd();
     closeScope(keep);
   }
+}
+
+/** @internal throws the error dlgradient gives outside dlfeval, naming `op`, before anything is computed. */
+export function requireDlfeval(op: string): void {
+  if (levels.length === 0) throw new NotDifferentiableError(`${op}: call it inside a function evaluated with dlfeval`);
 }
 
 const DLGRADIENT = options('dlgradient', {
@@ -285,7 +329,7 @@ export function dlgradient(y: Tensor, ...rest: unknown[]): any {
   views();
   for (const t of targets) {
     const id = t.use('dlgradient (x)');
-    if ((I32[recordWord(id) + 5] & F_NEEDS_GRAD) === 0) {
+    if ((I32[recordWord(id) + T_FLAGS / 4] & F_NEEDS_GRAD) === 0) {
       throw new NotDifferentiableError(`dlgradient: x (shape ${formatShape(t.dims)}) is not traced: differentiate with respect to dlfeval's inputs (tensors or a network's learnables) or values computed from them`);
     }
   }
@@ -405,6 +449,7 @@ function table(head: string[], rows: string[][]): string {
  * toString() prints the seed's forward trace and reverse-sweep tables.
  */
 export function trace(f: (...args: any[]) => Tensor, ...args: unknown[]): Trace {
+  checkFunction('trace', f);
   return record('trace', f, args, undefined);
 }
 
@@ -413,6 +458,7 @@ export function trace(f: (...args: any[]) => Tensor, ...args: unknown[]): Trace 
  * also carries its tangent u̇ (the seed's forward-mode table for that input direction).
  */
 export function traceJvp(f: (...args: Tensor[]) => Tensor, primals: Tensor[], tangents: Tensor[]): Trace {
+  checkFunction('traceJvp', f);
   if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
     throw new ValueError('traceJvp: primals and tangents must be arrays of the same length');
   }
@@ -435,7 +481,9 @@ function record(op: string, f: (...args: any[]) => Tensor, args: unknown[], tang
       }
       wasm.setTangent(x.id, checked(wasm.copy(t.use(`${op} (tangents[${k}])`)), op));
     });
-    const y = checkScalarOutput(op, f(...callArgs));
+    const out = f(...callArgs);
+    refusePromise(op, out);
+    const y = checkScalarOutput(op, out);
     if (tangents) wasm.flushJvp();
     // The nodes: the inputs, then every record of the forward pass (not a tangent's computation).
     const end = wasm.tapeLength();

@@ -10,9 +10,9 @@ import { Tensor, wrap } from './tensor.js';
 import { wasm, checked, argsI32, requireInit, raise, hostHooks, setPendingHostError, views, I32, recordWord } from './runtime.js';
 import { openScope, closeScope, tidy } from './scope.js';
 import { NotDifferentiableError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
-import { options, opt, checkArity, type OptionsOf } from './options.js';
-import { valueAndGrad } from './autodiff.js';
-import { F_NEEDS_GRAD } from '../assembly/abi.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
+import { valueAndGrad, checkFunction, refusePromise } from './autodiff.js';
+import { F_NEEDS_GRAD, T_FLAGS } from '../assembly/abi.js';
 
 /** g ↦ one contribution per input (null where an input gets none), each shaped like its input. */
 export type VjpRule = (g: Tensor, out: Tensor, ...inputs: Tensor[]) => Tensor | null | (Tensor | null | undefined)[];
@@ -47,6 +47,7 @@ hostHooks.customRule = (kind: number, handle: number, record: number, g: number)
         throw new NotDifferentiableError(`${rule.name}: reverse mode reached a function with only a JVP rule; give it a VJP rule with customGrad(forward, vjp, { jvp })`);
       }
       const result = rule.vjp(new Tensor(g), out, ...xs);
+      refusePromise(rule.name, result, 'the VJP rule');
       const contribs = Array.isArray(result) ? result : [result];
       if (contribs.length !== n) {
         throw new ValueError(`${rule.name}: the VJP rule returned ${contribs.length} gradient(s) for ${n} input(s)`);
@@ -66,6 +67,7 @@ hostHooks.customRule = (kind: number, handle: number, record: number, g: number)
       }
       const tangents = xs.map((x) => { const t = wasm.tangentOf(x.id); return t !== 0 ? new Tensor(t) : null; });
       const t = rule.jvp(tangents, out, ...xs);
+      refusePromise(rule.name, t, 'the JVP rule');
       if (!(t instanceof Tensor)) throw new ValueError(`${rule.name}: the JVP rule must return a Tensor`);
       t.use(`${rule.name} (tangent)`);
       if (!sameShape(t.dims, out.dims) || t.dtype !== out.dtype) {
@@ -84,7 +86,7 @@ hostHooks.customRule = (kind: number, handle: number, record: number, g: number)
 
 function checkInputs(name: string, xs: unknown[]): Tensor[] {
   return xs.map((x, k) => {
-    if (!(x instanceof Tensor)) throw new ValueError(`${name}: argument ${k} must be a Tensor, got ${typeof x}`);
+    if (!(x instanceof Tensor)) throw new ValueError(`${name}: argument ${k} must be a Tensor, got ${describeValue(x)}`);
     x.use(`${name} (argument ${k})`);
     return x;
   });
@@ -102,7 +104,8 @@ function defineCustom(name: string, forward: (...xs: Tensor[]) => Tensor, rule: 
     try {
       out = tidy(() => {
         const y = forward(...xs);
-        if (!(y instanceof Tensor)) throw new ValueError(`${name}: the forward function must return one Tensor`);
+        refusePromise(name, y, 'the forward function');
+        if (!(y instanceof Tensor)) throw new ValueError(`${name}: the forward function must return one Tensor, got ${describeValue(y)}`);
         // The record needs an output of its own, not one of the inputs passed through.
         return xs.includes(y) ? wrap(checked(wasm.detach(y.id), name)) : y;
       });
@@ -135,8 +138,10 @@ export type CustomJvpOptions = OptionsOf<typeof CUSTOM_JVP>;
  */
 export function customGrad(forward: (...xs: Tensor[]) => Tensor, vjp: VjpRule, opts?: CustomGradOptions) {
   if (arguments.length > 3) checkArity('customGrad', arguments, 3, 'forward, vjp, { jvp, name }');
+  checkFunction('customGrad', forward, 'forward');
+  checkFunction('customGrad', vjp, 'vjp');
   const options = CUSTOM_GRAD.parse(opts);
-  if (typeof forward !== 'function' || typeof vjp !== 'function') throw new ValueError('customGrad: forward and vjp must be functions');
+  if (options.jvp !== undefined) checkFunction('customGrad', options.jvp, 'the jvp option');
   return defineCustom(options.name ?? 'customGrad', forward, { name: options.name ?? 'customGrad', vjp, jvp: options.jvp });
 }
 
@@ -146,8 +151,9 @@ export function customGrad(forward: (...xs: Tensor[]) => Tensor, vjp: VjpRule, o
  */
 export function customJvp(forward: (...xs: Tensor[]) => Tensor, jvp: JvpRule, opts?: CustomJvpOptions) {
   if (arguments.length > 3) checkArity('customJvp', arguments, 3, 'forward, jvp, { name }');
+  checkFunction('customJvp', forward, 'forward');
+  checkFunction('customJvp', jvp, 'jvp');
   const options = CUSTOM_JVP.parse(opts);
-  if (typeof forward !== 'function' || typeof jvp !== 'function') throw new ValueError('customJvp: forward and jvp must be functions');
   return defineCustom(options.name ?? 'customJvp', forward, { name: options.name ?? 'customJvp', jvp });
 }
 
@@ -156,6 +162,8 @@ export function customJvp(forward: (...xs: Tensor[]) => Tensor, jvp: JvpRule, op
  * they are recomputed when the sweep reaches f. Gradients are identical; memory is lower.
  */
 export function checkpoint(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => Tensor {
+  if (arguments.length > 1) checkArity('checkpoint', arguments, 1, 'f');
+  checkFunction('checkpoint', f, 'f');
   // The record's inputs are f's arguments, then the tensors f captured: one rule per arity.
   const recompute = (arity: number): VjpRule => (g, _out, ...inputs) => {
     const createGraph = wasm.recordingNow() ? 1 : 0; // the enclosing sweep records itself
@@ -192,7 +200,11 @@ export function checkpoint(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) =>
     requireInit('checkpoint');
     const xs = checkInputs('checkpoint', args);
     // Forward mode keeps nothing for later, and without a tape nothing is kept either.
-    if (wasm.forwardDepthNow() > 0 || !wasm.recordingNow()) return f(...xs);
+    if (wasm.forwardDepthNow() > 0 || !wasm.recordingNow()) {
+      const out = f(...xs);
+      refusePromise('checkpoint', out, 'f');
+      return out;
+    }
     // Run f recorded, to learn what it reads (its arguments and the parameters it captures),
     // then keep only its output: the records and intermediates go.
     openScope('checkpoint');
@@ -200,7 +212,8 @@ export function checkpoint(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) =>
     let y: Tensor | undefined;
     try {
       const out = f(...xs);
-      if (!(out instanceof Tensor)) throw new ValueError('checkpoint: the function must return one Tensor');
+      refusePromise('checkpoint', out, 'f');
+      if (!(out instanceof Tensor)) throw new ValueError(`checkpoint: f must return one Tensor, got ${describeValue(out)}`);
       const read = freeInputs(mark).filter((id) => !xs.some((x) => x.id === id));
       y = wrap(checked(wasm.detach(out.use('checkpoint (output)')), 'checkpoint'));
       wasm.tapeDiscard(mark);
@@ -222,7 +235,7 @@ function freeInputs(mark: number): number[] {
   for (let r = mark, end = wasm.tapeLength(); r < end; r++) {
     for (let k = 0, n = wasm.tapeRecordNumInputs(r); k < n; k++) {
       const id = wasm.tapeRecordInput(r, k);
-      if (!made.has(id) && (I32[recordWord(id) + 5] & F_NEEDS_GRAD) !== 0) found.add(id);
+      if (!made.has(id) && (I32[recordWord(id) + T_FLAGS / 4] & F_NEEDS_GRAD) !== 0) found.add(id);
     }
     made.add(wasm.tapeRecordOut(r));
   }
@@ -232,7 +245,7 @@ function freeInputs(mark: number): number[] {
 /** A copy of x through which no derivative flows (JAX's stop_gradient, PyTorch's detach). */
 export function stopGradient(x: Tensor): Tensor {
   requireInit('stopGradient');
-  if (!(x instanceof Tensor)) throw new ValueError(`stopGradient: expected a Tensor, got ${typeof x}`);
+  if (!(x instanceof Tensor)) throw new ValueError(`stopGradient: expected a Tensor, got ${describeValue(x)}`);
   return wrap(checked(wasm.detach(x.use('stopGradient (x)')), 'stopGradient'));
 }
 export const detach = stopGradient;
@@ -244,13 +257,22 @@ export const detach = stopGradient;
  */
 export function vjp(f: (...xs: Tensor[]) => Tensor, ...primals: Tensor[]): [Tensor, (cotangent: Tensor) => Tensor[]] {
   requireInit('vjp');
+  checkFunction('vjp', f, 'f');
   const xs = checkInputs('vjp', primals);
-  const out = f(...xs);
-  if (!(out instanceof Tensor)) throw new ValueError('vjp: f must return a Tensor');
+  // f runs in a scope: when it fails, or returns something else than a Tensor, what it made is freed.
+  openScope('vjp');
+  let out: unknown;
+  try {
+    out = f(...xs);
+    refusePromise('vjp', out, 'f');
+    if (!(out instanceof Tensor)) throw new ValueError(`vjp: f must return a Tensor, got ${describeValue(out)}`);
+  } finally {
+    closeScope(out instanceof Tensor ? [out] : []);
+  }
   const shape = out.shape, dtype = out.dtype;
   const argnums = xs.map((_, k) => k);
   const pullback = (cotangent: Tensor): Tensor[] => {
-    if (!(cotangent instanceof Tensor)) throw new ValueError('vjp pullback: the cotangent must be a Tensor');
+    if (!(cotangent instanceof Tensor)) throw new ValueError(`vjp pullback: the cotangent must be a Tensor, got ${describeValue(cotangent)}`);
     cotangent.use('vjp pullback (cotangent)');
     if (!sameShape(cotangent.dims, shape)) {
       throw new ShapeError(`vjp pullback: the cotangent has shape ${formatShape(cotangent.dims)} but f's output has shape ${formatShape(shape)}`);

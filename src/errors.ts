@@ -37,6 +37,16 @@ export class LinAlgError extends WasmgradError {
 }
 /** init() failed or a function was called before init(). */
 export class InitError extends WasmgradError {}
+/**
+ * A file could not be read or written (io.load / io.save with a path): `path` is the file as
+ * given, `cause` the platform's error (Node's ENOENT, EACCES, …).
+ */
+export class IOError extends WasmgradError {
+  constructor(message: string, readonly path: string, cause?: unknown) {
+    super(message);
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, writable: true, configurable: true });
+  }
+}
 
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

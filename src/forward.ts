@@ -10,14 +10,21 @@ import { wasm, checked, requireInit } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ShapeError, DTypeError, ValueError, formatShape } from './errors.js';
 import { isFloat, normAxis } from './ops/common.js';
-import { mapTensors, grad, dlfeval, dlgradient } from './autodiff.js';
-import { options, opt, checkArity, type OptionsOf } from './options.js';
+import { mapTensors, grad, dlfeval, dlgradient, checkFunction, refusePromise, requireDlfeval } from './autodiff.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
 import { stack } from './ops/shape.js';
+
+/** x, checked to be a live Tensor: a ValueError naming the op, the argument and what it got. */
+function tensorArg(op: string, x: unknown, what: string): Tensor {
+  if (!(x instanceof Tensor)) throw new ValueError(`${op}: ${what} must be a Tensor, got ${describeValue(x)}`);
+  x.use(`${op} (${what})`);
+  return x;
+}
 
 function asList(x: Tensor | Tensor[], op: string, what: string): Tensor[] {
   const list = Array.isArray(x) ? x : [x];
   list.forEach((t, k) => {
-    if (!(t instanceof Tensor)) throw new ValueError(`${op}: ${what}[${k}] must be a Tensor, got ${typeof t}`);
+    if (!(t instanceof Tensor)) throw new ValueError(`${op}: ${what}[${k}] must be a Tensor, got ${describeValue(t)}`);
     t.use(`${op} (${what}[${k}])`);
   });
   return list;
@@ -30,6 +37,7 @@ function asList(x: Tensor | Tensor[], op: string, what: string): Tensor[] {
  */
 export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [any, any] {
   requireInit('jvp');
+  checkFunction('jvp', f, 'f');
   const ps = asList(primals, 'jvp', 'primals');
   const ts = asList(tangents, 'jvp', 'tangents');
   if (ps.length !== ts.length) throw new ValueError(`jvp: ${ps.length} primal(s) but ${ts.length} tangent(s)`);
@@ -57,6 +65,7 @@ export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tan
       copies.push(c);
     });
     const out = f(...copies);
+    refusePromise('jvp', out, 'f');
     wasm.flushJvp();
     const outTangents = mapTensors(out, (y) => {
       y.use('jvp (output)');
@@ -82,42 +91,58 @@ function basis(x: Tensor, k: number): Tensor {
 
 /** Forward-mode Jacobian: one jvp per input direction. Shape: f(x).shape + x.shape. */
 export function jacfwd(f: (x: Tensor) => Tensor) {
-  return (x: Tensor): Tensor => {
-    requireInit('jacfwd');
-    x.use('jacfwd (x)');
+  if (arguments.length > 1) checkArity('jacfwd', arguments, 1, 'f');
+  checkFunction('jacfwd', f, 'f');
+  return (x: Tensor): Tensor => jacfwdAt('jacfwd', f, x);
+}
+
+/** jacfwd(f)(x) in a scope of its own: a failure at any direction frees what the earlier ones made. */
+function jacfwdAt(op: string, f: (x: Tensor) => Tensor, x: Tensor): Tensor {
+  requireInit(op);
+  tensorArg(op, x, 'x');
+  openScope(op);
+  let r: Tensor | undefined;
+  try {
     const n = x.size;
     let yShape: number[] = [];
     const cols: Tensor[] = [];
     for (let k = 0; k < n; k++) {
       const e = basis(x, k);
       const [y, t] = jvp(f, [x], [e]);
-      yShape = (y as Tensor).shape;
-      (y as Tensor).dispose();
+      if (!(y instanceof Tensor)) throw new ValueError(`${op}: f must return one Tensor, got ${describeValue(y)}`);
+      yShape = y.shape;
+      y.dispose();
       e.dispose();
       cols.push(t as Tensor);
     }
     if (n === 0) {
       const y = f(x);
-      yShape = y.shape;
-      y.dispose();
-      return zeros([...yShape, ...x.dims], { dtype: x.dtype });
+      refusePromise(op, y, 'f');
+      if (!(y instanceof Tensor)) throw new ValueError(`${op}: f must return one Tensor, got ${describeValue(y)}`);
+      r = zeros([...y.dims, ...x.dims], { dtype: x.dtype });
+      return r;
     }
     const j = stack(cols, -1);
     cols.forEach((c) => c.dispose());
-    const r = j.reshape([...yShape, ...x.dims]);
+    r = j.reshape([...yShape, ...x.dims]);
     j.dispose();
     return r;
-  };
+  } finally {
+    closeScope(r ? [r] : []);
+  }
 }
 
 /** Reverse-mode Jacobian: one forward pass, one reverse sweep per output element. Shape: f(x).shape + x.shape. */
 export function jacobian(f: (x: Tensor) => Tensor) {
+  if (arguments.length > 1) checkArity('jacobian', arguments, 1, 'f');
+  checkFunction('jacobian', f, 'f');
   return (x: Tensor): Tensor => {
     requireInit('jacobian');
-    x.use('jacobian (x)');
+    tensorArg('jacobian', x, 'x');
     return dlfeval((xt: Tensor) => {
       const y = f(xt);
-      if (!(y instanceof Tensor)) throw new ValueError('jacobian: f must return a Tensor');
+      refusePromise('jacobian', y, 'f');
+      if (!(y instanceof Tensor)) throw new ValueError(`jacobian: f must return a Tensor, got ${describeValue(y)}`);
       const flat = y.reshape([-1]);
       const rows: Tensor[] = [];
       for (let i = 0; i < flat.size; i++) rows.push(dlgradient(flat.select(0, i), xt));
@@ -132,8 +157,9 @@ export const jacrev = jacobian;
 function scalarValued(op: string, f: (x: Tensor) => Tensor) {
   return (x: Tensor): Tensor => {
     const y = f(x);
+    refusePromise(op, y, 'f');
     if (!(y instanceof Tensor) || y.size !== 1) {
-      const got = y instanceof Tensor ? `shape ${formatShape(y.dims)}` : Array.isArray(y) ? 'an array' : typeof y;
+      const got = y instanceof Tensor ? `shape ${formatShape(y.dims)}` : describeValue(y);
       throw new NotDifferentiableError(`${op}: the function must return a scalar, got ${got}; reduce it first, e.g. with .sum()`);
     }
     return y;
@@ -142,8 +168,15 @@ function scalarValued(op: string, f: (x: Tensor) => Tensor) {
 
 /** Hessian-vector product H(x)·v by forward-over-reverse: the JVP of the gradient. */
 export function hvp(f: (x: Tensor) => Tensor) {
+  if (arguments.length > 1) checkArity('hvp', arguments, 1, 'f');
+  checkFunction('hvp', f, 'f');
   const g = grad(scalarValued('hvp', f));
   return (x: Tensor, v: Tensor): Tensor => {
+    requireInit('hvp');
+    tensorArg('hvp', x, 'x');
+    tensorArg('hvp', v, 'v');
+    if (formatShape(v.dims) !== formatShape(x.dims)) throw new ShapeError(`hvp: v has shape ${formatShape(v.dims)} but x has shape ${formatShape(x.dims)}; they must be the same`);
+    if (v.dtype !== x.dtype) throw new DTypeError(`hvp: v is ${v.dtype} but x is ${x.dtype}; they must have the same dtype`);
     const [gx, hv] = jvp((xt) => g(xt), [x], [v]);
     (gx as Tensor).dispose();
     return hv as Tensor;
@@ -152,7 +185,10 @@ export function hvp(f: (x: Tensor) => Tensor) {
 
 /** The Hessian of scalar f at x (forward over reverse). Shape: x.shape + x.shape. */
 export function hessian(f: (x: Tensor) => Tensor) {
-  return jacfwd(grad(scalarValued('hessian', f)));
+  if (arguments.length > 1) checkArity('hessian', arguments, 1, 'f');
+  checkFunction('hessian', f, 'f');
+  const g = grad(scalarValued('hessian', f));
+  return (x: Tensor): Tensor => jacfwdAt('hessian', g, x);
 }
 
 // ——————————————————————————————————— MATLAB: dljacobian, dldivergence, dllaplacian
@@ -173,9 +209,10 @@ const DLLAPLACIAN = options('dllaplacian', dlOperatorSpecs);
 export type DlOperatorOptions = OptionsOf<typeof dlOperatorSpecs>;
 
 function checkOperands(op: string, u: Tensor, x: Tensor, dim: number): number {
-  if (!(u instanceof Tensor) || !(x instanceof Tensor)) throw new ValueError(`${op}: u and x must be Tensors`);
-  u.use(`${op} (u)`);
-  x.use(`${op} (x)`);
+  // Outside dlfeval nothing is traced: fail before any tensor is made.
+  requireDlfeval(op);
+  tensorArg(op, u, 'u');
+  tensorArg(op, x, 'x');
   const d = normAxis(op, dim, x.rank, 'dim');
   if (u.rank !== x.rank) {
     throw new ShapeError(`${op}: u (shape ${formatShape(u.dims)}) and x (shape ${formatShape(x.dims)}) must have the same rank: one component axis (dim ${dim}) and the same observation axes`);

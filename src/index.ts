@@ -46,7 +46,7 @@ export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
   WasmgradError, ShapeError, AxisError, DTypeError, ValueError, DisposedError, OutOfMemoryError,
-  NotDifferentiableError, InitError, LinAlgError,
+  NotDifferentiableError, InitError, LinAlgError, IOError,
 } from './errors.js';
 export { Op, DType } from '../assembly/vocabulary.js';
 

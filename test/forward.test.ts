@@ -243,7 +243,7 @@ describe('bad input', () => {
       expect(call).toThrow('dllaplacian: dim 2 is out of range for a tensor of rank 2 (expected [-2, 1])');
       const outside = () => wg.dllaplacian(f64([1]), f64([1]), 0);
       expect(outside).toThrow(wg.NotDifferentiableError);
-      expect(outside).toThrow('dlgradient: call it inside a function evaluated with dlfeval');
+      expect(outside).toThrow('dllaplacian: call it inside a function evaluated with dlfeval');
     });
     stillWorks();
   });

@@ -181,8 +181,8 @@ describe('bad files are rejected with clear errors, and nothing is loaded', () =
   });
 
   it('argument errors', () => {
-    expect(() => io.load('x' as any as Uint8Array, 5 as any)).toThrow(/io\.load: the second argument must be a Module, got number/);
+    expect(() => io.load('x' as any as Uint8Array, 5 as any)).toThrow(/io\.load: the second argument must be a Module, got the number 5/);
     expect(() => io.save({ a: 5 } as any)).toThrow(/io\.save: 'a' is not a Tensor/);
-    expect(() => io.load(42 as any)).toThrow(/safetensors: expected bytes \(Uint8Array or ArrayBuffer\), got number/);
+    expect(() => io.load(42 as any)).toThrow(/io\.load: expected safetensors bytes \(Uint8Array or ArrayBuffer\) or a file path \(string or URL\), got the number 42/);
   });
 });

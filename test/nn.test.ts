@@ -54,7 +54,8 @@ describe('Module: names, order, modes, ownership', () => {
     expect(lin.weight.toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
     expect(() => lin.registerParameter('a.b', wg.zeros([1]))).toThrow(/name must be a non-empty string without '.'/);
     lin.dispose();
-    expect(lin.parameters()).toEqual([]);
+    // a disposed module is unusable (DisposedError), not an empty one
+    expect(() => lin.parameters()).toThrow(wg.DisposedError);
   });
 
   it('functionalCall runs with stand-in tensors and leaves the module as it was', () => {

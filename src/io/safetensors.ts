@@ -7,10 +7,10 @@
 import { Tensor, tensor, type DTypeName } from '../tensor.js';
 import { requireInit } from '../runtime.js';
 import { tidy } from '../scope.js';
-import { WasmgradError, ValueError } from '../errors.js';
+import { WasmgradError, ValueError, IOError } from '../errors.js';
 import { Module, type StateDict } from '../nn/module.js';
 import { readFile, writeFile } from '../platform/read-file.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 /** A malformed or truncated file, or one that does not fit the network it is loaded into. */
 export class SafetensorsError extends WasmgradError {}
@@ -39,7 +39,7 @@ function bytesOf(source: Source): Uint8Array {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-  throw new ValueError(`safetensors: expected bytes (Uint8Array or ArrayBuffer), got ${source === null ? 'null' : typeof source}`);
+  throw new ValueError(`io.load: expected safetensors bytes (Uint8Array or ArrayBuffer) or a file path (string or URL), got ${describeValue(source)}`);
 }
 
 /** The state dict (a Module's, or tensors by name) as safetensors bytes; names sorted, as the reference writer does. */
@@ -48,11 +48,11 @@ export function serialize(target: Module | StateDict, opts: SaveOptions = {}): U
   requireInit('io.save');
   const options = SAVE_OPTIONS.parse(opts);
   const dict = target instanceof Module ? target.stateDict() : target;
-  if (dict === null || typeof dict !== 'object') throw new ValueError(`io.save: expected a Module or an object of tensors by name, got ${dict === null ? 'null' : typeof dict}`);
+  if (dict === null || typeof dict !== 'object') throw new ValueError(`io.save: expected a Module or an object of tensors by name, got ${describeValue(dict)}`);
   const metadata = options.metadata;
   if (metadata !== undefined) {
     if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
-      throw new ValueError('io.save: metadata must be an object of strings');
+      throw new ValueError(`io.save: metadata must be an object of strings, got ${metadata === null || typeof metadata !== 'object' ? describeValue(metadata) : `an object with ${describeValue(Object.values(metadata).find((v) => typeof v !== 'string'))}`}`);
     }
   }
   const names = Object.keys(dict).sort();
@@ -63,7 +63,7 @@ export function serialize(target: Module | StateDict, opts: SaveOptions = {}): U
   for (const name of names) {
     if (name === '__metadata__') throw new ValueError("io.save: '__metadata__' cannot name a tensor");
     const t = dict[name];
-    if (!(t instanceof Tensor)) throw new ValueError(`io.save: '${name}' is not a Tensor`);
+    if (!(t instanceof Tensor)) throw new ValueError(`io.save: '${name}' is not a Tensor (got ${describeValue(t)})`);
     t.use(`io.save ('${name}')`);
     const data = t.data();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -211,6 +211,19 @@ export function loadInto(module: Module, source: Source): Module {
 
 const isPath = (x: unknown): x is string | URL => typeof x === 'string' || x instanceof URL;
 
+/**
+ * The platform's error reading or writing `path` (Node's ENOENT, EACCES, EISDIR, …, or the
+ * browser build's "no file access") as an IOError naming the function, the path and what failed.
+ */
+function ioError(op: string, verb: 'read' | 'write', path: string | URL, cause: unknown): IOError {
+  const where = path instanceof URL ? path.href : path;
+  const e = cause as { code?: unknown; message?: unknown } | null;
+  const text = typeof e?.message === 'string' ? e.message : String(cause);
+  // Node's message is 'ENOENT: no such file or directory, open '/x'': keep the code and reason.
+  const reason = typeof e?.code === 'string' ? text.replace(/, \w+ '.*'$/s, '') : text;
+  return new IOError(`${op}: cannot ${verb} the file '${where}': ${reason}`, where, cause);
+}
+
 /** io.save(net | tensors) → safetensors bytes; io.save(net | tensors, path) writes the file (Node, Deno, Bun). */
 export function save(target: Module | StateDict, options?: SaveOptions): Uint8Array;
 export function save(target: Module | StateDict, path: string | URL, options?: SaveOptions): Promise<void>;
@@ -218,7 +231,14 @@ export function save(target: Module | StateDict, pathOrOptions?: string | URL | 
   if (arguments.length > 3) checkArity('io.save', arguments, 3, 'target, path?, options?');
   if (isPath(pathOrOptions)) {
     const bytes = serialize(target, options);
-    return writeFile(pathOrOptions, bytes);
+    const path = pathOrOptions;
+    let written: Promise<void>;
+    try {
+      written = writeFile(path, bytes);
+    } catch (e) {
+      return Promise.reject(ioError('io.save', 'write', path, e));
+    }
+    return written.catch((e: unknown) => { throw ioError('io.save', 'write', path, e); });
   }
   if (arguments.length > 2) checkArity('io.save', arguments, 2, 'target, options?');
   return serialize(target, pathOrOptions ?? {});
@@ -234,7 +254,17 @@ export function load(source: string | URL): Promise<Loaded>;
 export function load<M extends Module>(source: string | URL, into: M): Promise<M>;
 export function load(source: Source | string | URL, into?: Module): Loaded | Module | Promise<Loaded | Module> {
   if (arguments.length > 2) checkArity('io.load', arguments, 2, 'source, into?');
-  if (into !== undefined && !(into instanceof Module)) throw new ValueError(`io.load: the second argument must be a Module, got ${into === null ? 'null' : typeof into}`);
-  if (isPath(source)) return readFile(source as URL).then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)));
+  if (into !== undefined && !(into instanceof Module)) throw new ValueError(`io.load: the second argument must be a Module, got ${describeValue(into)}`);
+  if (isPath(source)) {
+    const path = source;
+    let read: Promise<Uint8Array>;
+    try {
+      read = readFile(path as URL);
+    } catch (e) {
+      return Promise.reject(ioError('io.load', 'read', path, e));
+    }
+    // Only the read becomes an IOError; a malformed file is still a SafetensorsError.
+    return read.then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)), (e: unknown) => { throw ioError('io.load', 'read', path, e); });
+  }
   return into ? loadInto(into, source) : deserialize(source);
 }

@@ -7,7 +7,21 @@ import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import {
   softmax, logSoftmax, leakyRelu, elu, selu, gelu, silu, mish, hardtanh, hardsigmoid, softplus,
 } from '../ops/activation.js';
-import { checkArity } from '../options.js';
+import { checkArity, describeValue } from '../options.js';
+import { ValueError } from '../errors.js';
+
+// Settings are checked when the layer is made (PyTorch's rules where PyTorch refuses, and the
+// functional op's where it would refuse at the first forward), naming the layer.
+
+const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : describeValue(v));
+function finite(layer: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${layer}: ${name} must be a finite number, got ${shown(v)}`);
+  return v;
+}
+function dimSetting(layer: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${layer}: dim must be an integer, got ${shown(v)}`);
+  return v;
+}
 
 /** `new nn.ReLU(true)` (PyTorch's inplace) is an error naming the layer, not an argument ignored. */
 function noArguments(layer: string, args: IArguments): void {
@@ -16,44 +30,45 @@ function noArguments(layer: string, args: IArguments): void {
 
 export class ReLU extends Module {
   constructor() { super(); noArguments('ReLU', arguments); }
-  forward(x: Tensor): Tensor { return relu(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return relu(x); }
 }
 export class Sigmoid extends Module {
   constructor() { super(); noArguments('Sigmoid', arguments); }
-  forward(x: Tensor): Tensor { return sigmoid(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return sigmoid(x); }
 }
 export class Tanh extends Module {
   constructor() { super(); noArguments('Tanh', arguments); }
-  forward(x: Tensor): Tensor { return tanh(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return tanh(x); }
 }
 export class SELU extends Module {
   constructor() { super(); noArguments('SELU', arguments); }
-  forward(x: Tensor): Tensor { return selu(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return selu(x); }
 }
 export class SiLU extends Module {
   constructor() { super(); noArguments('SiLU', arguments); }
-  forward(x: Tensor): Tensor { return silu(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return silu(x); }
 }
 /** MATLAB's swishLayer: x·σ(x), the same as SiLU. */
 export class Swish extends Module {
   constructor() { super(); noArguments('Swish', arguments); }
-  forward(x: Tensor): Tensor { return silu(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return silu(x); }
 }
 export class Mish extends Module {
   constructor() { super(); noArguments('Mish', arguments); }
-  forward(x: Tensor): Tensor { return mish(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return mish(x); }
 }
 export class Hardsigmoid extends Module {
   constructor() { super(); noArguments('Hardsigmoid', arguments); }
-  forward(x: Tensor): Tensor { return hardsigmoid(x); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return hardsigmoid(x); }
 }
 
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
     if (arguments.length > 1) checkArity('nn.LeakyReLU', arguments, 1, 'negativeSlope?');
+    finite('nn.LeakyReLU', 'negativeSlope', negativeSlope);
   }
-  forward(x: Tensor): Tensor { return leakyRelu(x, this.negativeSlope); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return leakyRelu(x, this.negativeSlope); }
   extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
 }
 
@@ -61,8 +76,9 @@ export class ELU extends Module {
   constructor(readonly alpha = 1) {
     super();
     if (arguments.length > 1) checkArity('nn.ELU', arguments, 1, 'alpha?');
+    finite('nn.ELU', 'alpha', alpha);
   }
-  forward(x: Tensor): Tensor { return elu(x, this.alpha); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return elu(x, this.alpha); }
   extraRepr(): string { return `alpha=${this.alpha}`; }
 }
 
@@ -70,8 +86,9 @@ export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
     if (arguments.length > 1) checkArity('nn.GELU', arguments, 1, 'approximate?');
+    if (approximate !== 'none' && approximate !== 'tanh') throw new ValueError(`nn.GELU: approximate must be 'none' or 'tanh', got ${shown(approximate)}`);
   }
-  forward(x: Tensor): Tensor { return gelu(x, { approximate: this.approximate }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return gelu(x, { approximate: this.approximate }); }
   extraRepr(): string { return `approximate='${this.approximate}'`; }
 }
 
@@ -79,8 +96,12 @@ export class Hardtanh extends Module {
   constructor(readonly minVal = -1, readonly maxVal = 1) {
     super();
     if (arguments.length > 2) checkArity('nn.Hardtanh', arguments, 2, 'minVal?, maxVal?');
+    finite('nn.Hardtanh', 'minVal', minVal);
+    finite('nn.Hardtanh', 'maxVal', maxVal);
+    // PyTorch's nn.Hardtanh asserts max_val > min_val.
+    if (!(maxVal > minVal)) throw new ValueError(`nn.Hardtanh: maxVal must be greater than minVal, got minVal ${minVal} and maxVal ${maxVal}`);
   }
-  forward(x: Tensor): Tensor { return hardtanh(x, this.minVal, this.maxVal); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return hardtanh(x, this.minVal, this.maxVal); }
   extraRepr(): string { return `minVal=${this.minVal}, maxVal=${this.maxVal}`; }
 }
 
@@ -88,8 +109,10 @@ export class Softplus extends Module {
   constructor(readonly beta = 1, readonly threshold = 20) {
     super();
     if (arguments.length > 2) checkArity('nn.Softplus', arguments, 2, 'beta?, threshold?');
+    if (finite('nn.Softplus', 'beta', beta) === 0) throw new ValueError('nn.Softplus: beta must not be 0 (softplus divides by beta), got 0');
+    finite('nn.Softplus', 'threshold', threshold);
   }
-  forward(x: Tensor): Tensor { return softplus(x, { beta: this.beta, threshold: this.threshold }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return softplus(x, { beta: this.beta, threshold: this.threshold }); }
   extraRepr(): string { return `beta=${this.beta}, threshold=${this.threshold}`; }
 }
 
@@ -97,8 +120,9 @@ export class Softmax extends Module {
   constructor(readonly dim = -1) {
     super();
     if (arguments.length > 1) checkArity('nn.Softmax', arguments, 1, 'dim?');
+    dimSetting('nn.Softmax', dim);
   }
-  forward(x: Tensor): Tensor { return softmax(x, this.dim); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return softmax(x, this.dim); }
   extraRepr(): string { return `dim=${this.dim}`; }
 }
 
@@ -106,7 +130,8 @@ export class LogSoftmax extends Module {
   constructor(readonly dim = -1) {
     super();
     if (arguments.length > 1) checkArity('nn.LogSoftmax', arguments, 1, 'dim?');
+    dimSetting('nn.LogSoftmax', dim);
   }
-  forward(x: Tensor): Tensor { return logSoftmax(x, this.dim); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return logSoftmax(x, this.dim); }
   extraRepr(): string { return `dim=${this.dim}`; }
 }

@@ -5,7 +5,8 @@
 import { Tensor, tensor, full, type Shape, type DTypeName } from '../tensor.js';
 import { uniform, normal, randn } from '../random.js';
 import { ValueError, formatShape } from '../errors.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
+import { checkShape } from '../sizes.js';
 
 const initSpecs = {
   /** the tensor's dtype (default float32) */
@@ -44,9 +45,16 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
   }
 }
 
+/** A gain: a finite number (a ValueError naming the initialiser and what it got). */
+function checkGain(op: string, gain: unknown): number {
+  if (typeof gain !== 'number' || !Number.isFinite(gain)) throw new ValueError(`${op}: gain must be a finite number, got ${describeValue(gain)}`);
+  return gain;
+}
+
 /** PyTorch's _calculate_fan_in_and_fan_out: dims[1]·receptive field and dims[0]·receptive field. */
 export function fanInAndOut(op: string, shape: Shape): [number, number] {
   if (arguments.length > 2) checkArity('nn.init.fanInAndOut', arguments, 2, 'op, shape');
+  shape = checkShape(String(op), shape);
   if (shape.length < 2) {
     throw new ValueError(`${op}: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape ${formatShape(shape)})`);
   }
@@ -93,6 +101,8 @@ export function normalInit(shape: Shape, mean = 0, std = 1, options: InitOptions
 export function xavierUniform(shape: Shape, gain = 1, options: InitOptions = {}): Tensor {
   if (arguments.length > 3) checkArity('nn.init.xavierUniform', arguments, 3, 'shape, gain?, options?');
   const { dtype } = XU.parse(options);
+  shape = checkShape('nn.init.xavierUniform', shape);
+  checkGain('nn.init.xavierUniform', gain);
   const [fanIn, fanOut] = fanInAndOut('xavierUniform', shape);
   const a = Math.sqrt(3) * gain * Math.sqrt(2 / (fanIn + fanOut));
   return uniform(shape, -a, a, { dtype });
@@ -102,6 +112,8 @@ export function xavierUniform(shape: Shape, gain = 1, options: InitOptions = {})
 export function xavierNormal(shape: Shape, gain = 1, options: InitOptions = {}): Tensor {
   if (arguments.length > 3) checkArity('nn.init.xavierNormal', arguments, 3, 'shape, gain?, options?');
   const { dtype } = XN.parse(options);
+  shape = checkShape('nn.init.xavierNormal', shape);
+  checkGain('nn.init.xavierNormal', gain);
   const [fanIn, fanOut] = fanInAndOut('xavierNormal', shape);
   return normal(shape, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), { dtype });
 }
@@ -123,6 +135,7 @@ const KN = options('nn.init.kaimingNormal', kaimingSpecs);
 export function kaimingUniform(shape: Shape, opts: KaimingOptions = {}): Tensor {
   if (arguments.length > 2) checkArity('nn.init.kaimingUniform', arguments, 2, 'shape, options?');
   const options = KU.parse(opts);
+  shape = checkShape('nn.init.kaimingUniform', shape);
   const f = fan('kaimingUniform', shape, options.mode ?? 'fan_in');
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
   const bound = Math.sqrt(3) * (gain / Math.sqrt(f));
@@ -133,6 +146,7 @@ export function kaimingUniform(shape: Shape, opts: KaimingOptions = {}): Tensor 
 export function kaimingNormal(shape: Shape, opts: KaimingOptions = {}): Tensor {
   if (arguments.length > 2) checkArity('nn.init.kaimingNormal', arguments, 2, 'shape, options?');
   const options = KN.parse(opts);
+  shape = checkShape('nn.init.kaimingNormal', shape);
   const f = fan('kaimingNormal', shape, options.mode ?? 'fan_in');
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
   return normal(shape, 0, gain / Math.sqrt(f), { dtype: options.dtype });
@@ -147,6 +161,8 @@ export function kaimingNormal(shape: Shape, opts: KaimingOptions = {}): Tensor {
 export function orthogonal(shape: Shape, gain = 1, opts: InitOptions = {}): Tensor {
   if (arguments.length > 3) checkArity('nn.init.orthogonal', arguments, 3, 'shape, gain?, options?');
   const options = OR.parse(opts);
+  shape = checkShape('nn.init.orthogonal', shape);
+  checkGain('nn.init.orthogonal', gain);
   if (shape.length < 2) throw new ValueError(`orthogonal: only tensors with 2 or more dimensions are supported, got shape ${formatShape(shape)}`);
   const rows = shape[0];
   const numel = shape.reduce((a, b) => a * b, 1);

@@ -17,7 +17,7 @@ import { batchNorm, layerNorm, groupNorm } from '../ops/norm.js';
 import { dropout } from '../ops/dropout.js';
 import { ShapeError, formatShape } from '../errors.js';
 import { writeData } from '../tensor.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 const factorySpecs = {
   /** the parameters' dtype: 'float32' (default) or 'float64' */
@@ -25,16 +25,50 @@ const factorySpecs = {
 };
 export type FactoryOptions = OptionsOf<typeof factorySpecs>;
 
+// Every setting is checked when the layer is made, with PyTorch's rules where PyTorch refuses a
+// value (at construction or at its first forward): a bad layer fails where it is written, naming
+// the layer, the setting and what it got.
+
+/** A setting as a message shows it: a number or a list of numbers as written, anything else described. */
+function shown(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return `[${v.join(', ')}]`;
+  return describeValue(v);
+}
 function positiveInt(layer: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${layer}: ${name} must be an integer >= 1, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${layer}: ${name} must be an integer >= 1, got ${shown(v)}`);
   return v;
+}
+function integer(layer: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${layer}: ${name} must be an integer, got ${shown(v)}`);
+  return v;
+}
+/** A probability in [0, 1] (dropout rates, as PyTorch's 'dropout probability has to be between 0 and 1'). */
+function probability(layer: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new ValueError(`${layer}: ${name} must be a probability in [0, 1], got ${shown(v)}`);
+  return v;
+}
+/** eps of a normalisation: a finite number > 0. */
+function positiveEps(layer: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new ValueError(`${layer}: eps must be a finite number > 0, got ${shown(v)}`);
+  return v;
+}
+/**
+ * A per-dim integer setting (kernelSize, stride, padding, dilation, …): one integer >= `min`
+ * for every spatial dim, or a list of `nd` of them.
+ */
+function spatialSetting(layer: string, name: string, v: unknown, nd: number, min: number): number[] {
+  const list = typeof v === 'number' ? new Array<number>(nd).fill(v) : Array.isArray(v) ? [...v] : null;
+  if (list === null || list.length !== nd || list.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < min)) {
+    throw new ValueError(`${layer}: ${name} must be an integer >= ${min} or a list of ${nd === 1 ? 'one' : nd} such integers, got ${shown(v)}`);
+  }
+  return list;
 }
 function dtypeOf(layer: string, options: FactoryOptions): DTypeName {
   const d = options.dtype ?? 'float32';
-  if (d !== 'float32' && d !== 'float64') throw new ValueError(`${layer}: dtype must be 'float32' or 'float64', got '${String(d)}'`);
+  if (d !== 'float32' && d !== 'float64') throw new ValueError(`${layer}: dtype must be 'float32' or 'float64', got ${describeValue(d)}`);
   return d;
 }
-const tuple = (v: Spatial, n: number): number[] => (typeof v === 'number' ? new Array(n).fill(v) : [...v]);
 const show = (v: Spatial): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
 
 /** PyTorch's default for weights and biases: U(−1/√fan_in, 1/√fan_in) (kaiming_uniform with a = √5). */
@@ -48,7 +82,7 @@ function defaultBias(n: number, fanIn: number, dtype: DTypeName): Tensor {
 
 /** Returns its input. */
 export class Identity extends Module {
-  forward(x: Tensor): Tensor { return x; }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return x; }
 }
 
 const LINEAR_OPTIONS = options('nn.Linear', {
@@ -64,15 +98,15 @@ export class Linear extends Module {
     super();
     if (arguments.length > 3) checkArity('nn.Linear', arguments, 3, 'inFeatures, outFeatures, { bias, dtype }');
     const options = LINEAR_OPTIONS.parse(opts);
-    positiveInt('Linear', 'inFeatures', inFeatures);
-    positiveInt('Linear', 'outFeatures', outFeatures);
-    const dtype = dtypeOf('Linear', options);
+    positiveInt('nn.Linear', 'inFeatures', inFeatures);
+    positiveInt('nn.Linear', 'outFeatures', outFeatures);
+    const dtype = dtypeOf('nn.Linear', options);
     this.registerParameter('weight', defaultWeight([outFeatures, inFeatures], dtype));
     this.registerParameter('bias', options.bias ?? true ? defaultBias(outFeatures, inFeatures, dtype) : null);
   }
   get weight(): Tensor { return this.param('weight')!; }
   get bias(): Tensor | undefined { return this.param('bias'); }
-  forward(x: Tensor): Tensor { return linear(x, this.weight, this.bias); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return linear(x, this.weight, this.bias); }
   extraRepr(): string { return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this._parameters.get('bias') !== null}`; }
 }
 
@@ -103,8 +137,26 @@ abstract class ConvNd extends Module {
     this.groups = positiveInt(layer, 'groups', options.groups ?? 1);
     if (inChannels % this.groups !== 0) throw new ValueError(`${layer}: inChannels (${inChannels}) must be divisible by groups (${this.groups})`);
     if (outChannels % this.groups !== 0) throw new ValueError(`${layer}: outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
-    const k = tuple(kernelSize, nd);
-    if (k.length !== nd || k.some((v) => !Number.isInteger(v) || v < 1)) throw new ValueError(`${layer}: kernelSize must be an integer >= 1 or ${nd} of them, got ${JSON.stringify(kernelSize)}`);
+    const k = spatialSetting(layer, 'kernelSize', kernelSize, nd, 1);
+    // PyTorch refuses these in the convolution itself; here at construction.
+    const stride = spatialSetting(layer, 'stride', options.stride ?? 1, nd, 1);
+    const dilation = spatialSetting(layer, 'dilation', options.dilation ?? 1, nd, 1);
+    const padding = options.padding ?? 0;
+    if (transposed) {
+      if (typeof padding === 'string') throw new ValueError(`${layer}: padding must be an integer >= 0 or a list of ${nd} such integers ('same' and 'valid' are for convolutions), got ${shown(padding)}`);
+      spatialSetting(layer, 'padding', padding, nd, 0);
+      const outputPadding = spatialSetting(layer, 'outputPadding', (options as ConvTransposeLayerOptions).outputPadding ?? 0, nd, 0);
+      outputPadding.forEach((p, i) => {
+        if (p >= stride[i] && p >= dilation[i]) {
+          throw new ValueError(`${layer}: outputPadding must be smaller than either stride or dilation (as PyTorch), got outputPadding ${shown((options as ConvTransposeLayerOptions).outputPadding)}, stride ${shown(options.stride ?? 1)}, dilation ${shown(options.dilation ?? 1)}`);
+        }
+      });
+    } else if (padding === 'same') {
+      if (stride.some((v) => v !== 1)) throw new ValueError(`${layer}: padding 'same' is not supported for strided convolutions (as PyTorch), got stride ${shown(options.stride)}`);
+    } else if (padding !== 'valid') {
+      if (typeof padding === 'string') throw new ValueError(`${layer}: padding must be 'same', 'valid', an integer >= 0 or a list of ${nd} such integers, got ${shown(padding)}`);
+      spatialSetting(layer, 'padding', padding, nd, 0);
+    }
     const dtype = dtypeOf(layer, options);
     // weight [out, in/groups, *k] (transposed: [in, out/groups, *k]); fan_in from dims 1…
     const shape = transposed ? [inChannels, outChannels / this.groups, ...k] : [outChannels, inChannels / this.groups, ...k];
@@ -130,9 +182,10 @@ abstract class ConvNd extends Module {
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
     if (arguments.length > 4) checkArity('nn.Conv1d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
-    super('Conv1d', inChannels, outChannels, kernelSize, 1, CONV1D_OPTIONS.parse(options), false);
+    super('nn.Conv1d', inChannels, outChannels, kernelSize, 1, CONV1D_OPTIONS.parse(options), false);
   }
   forward(x: Tensor): Tensor {
+    this._checkAlive('forward');
     const { stride, padding, dilation } = this.options;
     return conv1d(x, this.weight, this.bias, { stride, padding, dilation, groups: this.groups });
   }
@@ -142,9 +195,10 @@ export class Conv1d extends ConvNd {
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
     if (arguments.length > 4) checkArity('nn.Conv2d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
-    super('Conv2d', inChannels, outChannels, kernelSize, 2, CONV2D_OPTIONS.parse(options), false);
+    super('nn.Conv2d', inChannels, outChannels, kernelSize, 2, CONV2D_OPTIONS.parse(options), false);
   }
   forward(x: Tensor): Tensor {
+    this._checkAlive('forward');
     const { stride, padding, dilation } = this.options;
     return conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups: this.groups });
   }
@@ -171,9 +225,10 @@ export type ConvTransposeLayerOptions = OptionsOf<typeof CONV_TRANSPOSE2D_OPTION
 export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, readonly transposeOptions: ConvTransposeLayerOptions = {}) {
     if (arguments.length > 4) checkArity('nn.ConvTranspose2d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
-    super('ConvTranspose2d', inChannels, outChannels, kernelSize, 2, CONV_TRANSPOSE2D_OPTIONS.parse(transposeOptions) as ConvLayerOptions, true);
+    super('nn.ConvTranspose2d', inChannels, outChannels, kernelSize, 2, CONV_TRANSPOSE2D_OPTIONS.parse(transposeOptions) as ConvLayerOptions, true);
   }
   forward(x: Tensor): Tensor {
+    this._checkAlive('forward');
     const { stride, padding, outputPadding, dilation } = this.transposeOptions;
     return convTranspose2d(x, this.weight, this.bias, { stride, padding, outputPadding, dilation, groups: this.groups });
   }
@@ -191,14 +246,26 @@ const MAX_POOL2D_OPTIONS = options('nn.MaxPool2d', {
 });
 export type MaxPoolLayerOptions = OptionsOf<typeof MAX_POOL2D_OPTIONS>;
 
+/** A pool's padding: integers >= 0, at most half the kernel size (PyTorch: 'pad should be at most half of kernel size'). */
+function poolPadding(layer: string, padding: unknown, kernel: number[], kernelSize: Spatial): void {
+  const pad = spatialSetting(layer, 'padding', padding ?? 0, kernel.length, 0);
+  if (pad.some((p, i) => p > Math.floor(kernel[i] / 2))) {
+    throw new ValueError(`${layer}: padding must be at most half the kernel size (as PyTorch), got padding ${shown(padding)} with kernelSize ${shown(kernelSize)}`);
+  }
+}
+
 /** 2-D max pooling (stride defaults to the kernel size). */
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions = {}) {
     super();
     if (arguments.length > 2) checkArity('nn.MaxPool2d', arguments, 2, 'kernelSize, options?');
     MAX_POOL2D_OPTIONS.parse(options);
+    const kernel = spatialSetting('nn.MaxPool2d', 'kernelSize', kernelSize, 2, 1);
+    spatialSetting('nn.MaxPool2d', 'stride', options.stride ?? kernelSize, 2, 1);
+    spatialSetting('nn.MaxPool2d', 'dilation', options.dilation ?? 1, 2, 1);
+    poolPadding('nn.MaxPool2d', options.padding, kernel, kernelSize);
   }
-  forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, { ...this.options }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return maxPool2d(x, this.kernelSize, { ...this.options }); }
   extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
 }
 
@@ -222,8 +289,15 @@ export class AvgPool2d extends Module {
     super();
     if (arguments.length > 2) checkArity('nn.AvgPool2d', arguments, 2, 'kernelSize, options?');
     AVG_POOL2D_OPTIONS.parse(options);
+    const kernel = spatialSetting('nn.AvgPool2d', 'kernelSize', kernelSize, 2, 1);
+    spatialSetting('nn.AvgPool2d', 'stride', options.stride ?? kernelSize, 2, 1);
+    poolPadding('nn.AvgPool2d', options.padding, kernel, kernelSize);
+    const divisor = options.divisorOverride;
+    if (divisor !== undefined && (typeof divisor !== 'number' || !Number.isInteger(divisor) || divisor === 0)) {
+      throw new ValueError(`nn.AvgPool2d: divisorOverride must be a non-zero integer, got ${shown(divisor)}`);
+    }
   }
-  forward(x: Tensor): Tensor { return avgPool2d(x, this.kernelSize, { ...this.options }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return avgPool2d(x, this.kernelSize, { ...this.options }); }
   extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
 }
 
@@ -232,8 +306,12 @@ export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: number | readonly (number | null)[]) {
     super();
     if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool2d', arguments, 1, 'outputSize');
+    const list = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? outputSize : null;
+    if (list === null || list.length !== 2 || list.some((o) => o !== null && (typeof o !== 'number' || !Number.isInteger(o) || o < 1))) {
+      throw new ValueError(`nn.AdaptiveAvgPool2d: outputSize must be an integer >= 1 or a list of 2 (null keeps that input size), got ${shown(outputSize)}`);
+    }
   }
-  forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return adaptiveAvgPool2d(x, this.outputSize); }
   extraRepr(): string { return `outputSize=${JSON.stringify(this.outputSize)}`; }
 }
 
@@ -242,8 +320,10 @@ export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
     if (arguments.length > 2) checkArity('nn.Flatten', arguments, 2, 'startDim?, endDim?');
+    integer('nn.Flatten', 'startDim', startDim);
+    integer('nn.Flatten', 'endDim', endDim);
   }
-  forward(x: Tensor): Tensor { return flatten(x, this.startDim, this.endDim); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return flatten(x, this.startDim, this.endDim); }
   extraRepr(): string { return `startDim=${this.startDim}, endDim=${this.endDim}`; }
 }
 
@@ -261,15 +341,16 @@ export class Embedding extends Module {
     super();
     if (arguments.length > 3) checkArity('nn.Embedding', arguments, 3, 'numEmbeddings, embeddingDim, options?');
     const options = EMBEDDING_OPTIONS.parse(opts);
-    positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
-    positiveInt('Embedding', 'embeddingDim', embeddingDim);
+    positiveInt('nn.Embedding', 'numEmbeddings', numEmbeddings);
+    positiveInt('nn.Embedding', 'embeddingDim', embeddingDim);
     let p = options.paddingIdx ?? null;
     if (p !== null) {
-      if (!Number.isInteger(p) || p < -numEmbeddings || p >= numEmbeddings) throw new ValueError(`Embedding: paddingIdx must be within [${-numEmbeddings}, ${numEmbeddings - 1}], got ${p}`);
+      // PyTorch: 'Padding_idx must be within num_embeddings'
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < -numEmbeddings || p >= numEmbeddings) throw new ValueError(`nn.Embedding: paddingIdx must be an integer within [${-numEmbeddings}, ${numEmbeddings - 1}], got ${shown(p)}`);
       if (p < 0) p += numEmbeddings;
     }
     this.paddingIdx = p;
-    const dtype = dtypeOf('Embedding', options);
+    const dtype = dtypeOf('nn.Embedding', options);
     const w = init.normalInit([numEmbeddings, embeddingDim], 0, 1, { dtype });
     if (p !== null) {
       const data = w.data() as Float32Array | Float64Array;
@@ -281,7 +362,7 @@ export class Embedding extends Module {
     }
   }
   get weight(): Tensor { return this.param('weight')!; }
-  forward(indices: Tensor): Tensor { return embedding(indices, this.weight, { paddingIdx: this.paddingIdx }); }
+  forward(indices: Tensor): Tensor { this._checkAlive('forward'); return embedding(indices, this.weight, { paddingIdx: this.paddingIdx }); }
   extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`; }
 }
 
@@ -315,8 +396,7 @@ abstract class RNNBase extends Module {
     this.numLayers = positiveInt(layer, 'numLayers', options.numLayers ?? 1);
     this.bidirectional = !!options.bidirectional;
     this.batchFirst = !!options.batchFirst;
-    this.dropout = options.dropout ?? 0;
-    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout <= 1)) throw new ValueError(`${layer}: dropout must be a probability in [0, 1], got ${String(options.dropout)}`);
+    this.dropout = probability(layer, 'dropout', options.dropout ?? 0);
     const dtype = dtypeOf(layer, options);
     const dirs = this.bidirectional ? 2 : 1;
     const bound = 1 / Math.sqrt(hiddenSize);
@@ -350,18 +430,18 @@ abstract class RNNBase extends Module {
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) {
     if (arguments.length > 3) checkArity('nn.LSTM', arguments, 3, 'inputSize, hiddenSize, options?');
-    super('LSTM', 4, inputSize, hiddenSize, LSTM_OPTIONS.parse(options));
+    super('nn.LSTM', 4, inputSize, hiddenSize, LSTM_OPTIONS.parse(options));
   }
-  forward(x: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] { return lstm(x, hx, this.params(), this.rnnOptions()); }
+  forward(x: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] { this._checkAlive('forward'); return lstm(x, hx, this.params(), this.rnnOptions()); }
 }
 
 /** torch.nn.GRU: forward(x, h0?) → [output, hN]. */
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RnnLayerOptions = {}) {
     if (arguments.length > 3) checkArity('nn.GRU', arguments, 3, 'inputSize, hiddenSize, options?');
-    super('GRU', 3, inputSize, hiddenSize, GRU_OPTIONS.parse(options));
+    super('nn.GRU', 3, inputSize, hiddenSize, GRU_OPTIONS.parse(options));
   }
-  forward(x: Tensor, h0?: Tensor | null): [Tensor, Tensor] { return gru(x, h0, this.params(), this.rnnOptions()); }
+  forward(x: Tensor, h0?: Tensor | null): [Tensor, Tensor] { this._checkAlive('forward'); return gru(x, h0, this.params(), this.rnnOptions()); }
 }
 
 const MHA_OPTIONS = options('nn.MultiheadAttention', {
@@ -408,15 +488,15 @@ export class MultiheadAttention extends Module {
     super();
     if (arguments.length > 3) checkArity('nn.MultiheadAttention', arguments, 3, 'embedDim, numHeads, options?');
     const options = MHA_OPTIONS.parse(opts);
-    positiveInt('MultiheadAttention', 'embedDim', embedDim);
-    positiveInt('MultiheadAttention', 'numHeads', numHeads);
-    if (embedDim % numHeads !== 0) throw new ValueError(`MultiheadAttention: embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
-    this.kdim = positiveInt('MultiheadAttention', 'kdim', options.kdim ?? embedDim);
-    this.vdim = positiveInt('MultiheadAttention', 'vdim', options.vdim ?? embedDim);
-    this.dropout = options.dropout ?? 0;
+    positiveInt('nn.MultiheadAttention', 'embedDim', embedDim);
+    positiveInt('nn.MultiheadAttention', 'numHeads', numHeads);
+    if (embedDim % numHeads !== 0) throw new ValueError(`nn.MultiheadAttention: embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
+    this.kdim = positiveInt('nn.MultiheadAttention', 'kdim', options.kdim ?? embedDim);
+    this.vdim = positiveInt('nn.MultiheadAttention', 'vdim', options.vdim ?? embedDim);
+    this.dropout = probability('nn.MultiheadAttention', 'dropout', options.dropout ?? 0);
     this.batchFirst = !!options.batchFirst;
     this.sameDim = this.kdim === embedDim && this.vdim === embedDim;
-    const dtype = dtypeOf('MultiheadAttention', options);
+    const dtype = dtypeOf('nn.MultiheadAttention', options);
     const bias = options.bias ?? true;
     if (this.sameDim) {
       this.registerParameter('in_proj_weight', init.xavierUniform([3 * embedDim, embedDim], 1, { dtype }));
@@ -430,6 +510,7 @@ export class MultiheadAttention extends Module {
     if (bias) this.outProj.registerParameter('bias', init.zeros([embedDim], { dtype }));
   }
   forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionCallOptions = {}): [Tensor, Tensor | null] {
+    this._checkAlive('forward');
     if (arguments.length > 4) checkArity('nn.MultiheadAttention.forward', arguments, 4, 'query, key, value, options?');
     const options = MHA_CALL_OPTIONS.parse(opts);
     const params: Record<string, Tensor> = { 'out_proj.weight': this.outProj.weight };
@@ -468,8 +549,11 @@ abstract class BatchNormBase extends Module {
   constructor(private readonly layer: string, private readonly ranks: number[], readonly numFeatures: number, options: BatchNormLayerOptions) {
     super();
     positiveInt(layer, 'numFeatures', numFeatures);
-    this.eps = options.eps ?? 1e-5;
+    this.eps = positiveEps(layer, options.eps ?? 1e-5);
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    if (this.momentum !== null && (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1))) {
+      throw new ValueError(`${layer}: momentum must be a number in [0, 1] or null (a cumulative average), got ${shown(this.momentum)}`);
+    }
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
     const dtype = dtypeOf(layer, options);
@@ -480,6 +564,7 @@ abstract class BatchNormBase extends Module {
     this.registerBuffer('num_batches_tracked', this.trackRunningStats ? init.zeros([], { dtype: 'int32' }) : null);
   }
   forward(x: Tensor): Tensor {
+    this._checkAlive('forward');
     if (!(x instanceof Tensor) || !this.ranks.includes(x.rank)) {
       throw new ShapeError(`${this.layer}: expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input, got ${x instanceof Tensor ? `shape ${formatShape(x.dims)}` : typeof x}`);
     }
@@ -503,7 +588,7 @@ abstract class BatchNormBase extends Module {
 export class BatchNorm1d extends BatchNormBase {
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     if (arguments.length > 2) checkArity('nn.BatchNorm1d', arguments, 2, 'numFeatures, options?');
-    super('BatchNorm1d', [2, 3], numFeatures, BATCH_NORM1D_OPTIONS.parse(options));
+    super('nn.BatchNorm1d', [2, 3], numFeatures, BATCH_NORM1D_OPTIONS.parse(options));
   }
 }
 
@@ -511,7 +596,7 @@ export class BatchNorm1d extends BatchNormBase {
 export class BatchNorm2d extends BatchNormBase {
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     if (arguments.length > 2) checkArity('nn.BatchNorm2d', arguments, 2, 'numFeatures, options?');
-    super('BatchNorm2d', [4], numFeatures, BATCH_NORM2D_OPTIONS.parse(options));
+    super('nn.BatchNorm2d', [4], numFeatures, BATCH_NORM2D_OPTIONS.parse(options));
   }
 }
 
@@ -534,15 +619,18 @@ export class LayerNorm extends Module {
     super();
     if (arguments.length > 2) checkArity('nn.LayerNorm', arguments, 2, 'normalizedShape, options?');
     const options = LAYER_NORM_OPTIONS.parse(opts);
+    if (typeof normalizedShape !== 'number' && !(Array.isArray(normalizedShape) && normalizedShape.length > 0)) {
+      throw new ValueError(`nn.LayerNorm: normalizedShape must be an integer >= 1 or a non-empty list of them, got ${shown(normalizedShape)}`);
+    }
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-    this.normalizedShape.forEach((d) => positiveInt('LayerNorm', 'normalizedShape', d));
-    this.eps = options.eps ?? 1e-5;
-    const dtype = dtypeOf('LayerNorm', options);
+    this.normalizedShape.forEach((d) => positiveInt('nn.LayerNorm', 'normalizedShape', d));
+    this.eps = positiveEps('nn.LayerNorm', options.eps ?? 1e-5);
+    const dtype = dtypeOf('nn.LayerNorm', options);
     const affine = options.elementwiseAffine ?? true;
     this.registerParameter('weight', affine ? init.ones(this.normalizedShape, { dtype }) : null);
     this.registerParameter('bias', affine && (options.bias ?? true) ? init.zeros(this.normalizedShape, { dtype }) : null);
   }
-  forward(x: Tensor): Tensor { return layerNorm(x, this.normalizedShape, this.param('weight'), this.param('bias'), { eps: this.eps }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return layerNorm(x, this.normalizedShape, this.param('weight'), this.param('bias'), { eps: this.eps }); }
   extraRepr(): string { return `[${this.normalizedShape.join(', ')}], eps=${this.eps}, elementwiseAffine=${this._parameters.get('weight') !== null}`; }
 }
 
@@ -562,16 +650,16 @@ export class GroupNorm extends Module {
     super();
     if (arguments.length > 3) checkArity('nn.GroupNorm', arguments, 3, 'numGroups, numChannels, options?');
     const options = GROUP_NORM_OPTIONS.parse(opts);
-    positiveInt('GroupNorm', 'numGroups', numGroups);
-    positiveInt('GroupNorm', 'numChannels', numChannels);
-    if (numChannels % numGroups !== 0) throw new ValueError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
-    this.eps = options.eps ?? 1e-5;
-    const dtype = dtypeOf('GroupNorm', options);
+    positiveInt('nn.GroupNorm', 'numGroups', numGroups);
+    positiveInt('nn.GroupNorm', 'numChannels', numChannels);
+    if (numChannels % numGroups !== 0) throw new ValueError(`nn.GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    this.eps = positiveEps('nn.GroupNorm', options.eps ?? 1e-5);
+    const dtype = dtypeOf('nn.GroupNorm', options);
     const affine = options.affine ?? true;
     this.registerParameter('weight', affine ? init.ones([numChannels], { dtype }) : null);
     this.registerParameter('bias', affine ? init.zeros([numChannels], { dtype }) : null);
   }
-  forward(x: Tensor): Tensor { return groupNorm(x, this.numGroups, this.param('weight'), this.param('bias'), { eps: this.eps }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return groupNorm(x, this.numGroups, this.param('weight'), this.param('bias'), { eps: this.eps }); }
   extraRepr(): string { return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}`; }
 }
 
@@ -580,9 +668,9 @@ export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
     if (arguments.length > 1) checkArity('nn.Dropout', arguments, 1, 'p?');
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout: dropout probability has to be between 0 and 1, but got ${String(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`nn.Dropout: dropout probability has to be between 0 and 1, but got ${shown(p)}`);
   }
-  forward(x: Tensor): Tensor { return dropout(x, this.p, { training: this.training }); }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return dropout(x, this.p, { training: this.training }); }
   extraRepr(): string { return `p=${this.p}`; }
 }
 
@@ -594,7 +682,7 @@ export class Sequential extends Module {
       for (const [name, m] of Object.entries(modules[0])) this.registerModule(name, m);
     } else {
       modules.forEach((m, i) => {
-        if (!(m instanceof Module)) throw new ValueError(`Sequential: argument ${i} is not a Module`);
+        if (!(m instanceof Module)) throw new ValueError(`nn.Sequential: argument ${i} is not a Module (got ${describeValue(m)})`);
         this.registerModule(String(i), m);
       });
     }
@@ -603,12 +691,14 @@ export class Sequential extends Module {
   append(m: Module): this { this.registerModule(String(this._modules.size), m); return this; }
   get length(): number { return this._modules.size; }
   at(i: number): Module {
+    integer('Sequential.at', 'index', i);
     const list = this.children();
     const m = list[i < 0 ? i + list.length : i];
     if (!m) throw new ValueError(`Sequential: index ${i} is out of range for ${list.length} modules`);
     return m;
   }
   forward(x: any): any {
+    this._checkAlive('forward');
     for (const m of this._modules.values()) x = m.forward(x);
     return x;
   }

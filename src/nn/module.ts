@@ -9,7 +9,7 @@
 
 import { Tensor, type DTypeName } from '../tensor.js';
 import { keep } from '../scope.js';
-import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
+import { ValueError, ShapeError, DTypeError, DisposedError, formatShape } from '../errors.js';
 import { castTo } from '../ops/common.js';
 import { wasm, requireInit } from '../runtime.js';
 import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from '../options.js';
@@ -88,6 +88,15 @@ export function Buffer<T extends Tensor>(t: T, opts?: BufferOptions): T {
 
 /** the Proxy of a module's target object (set once, in the constructor) */
 const PROXY = Symbol('wasmgrad.module.proxy');
+/** set (to true) by dispose(): a symbol, so it is neither a field nor registered, and reads the same through the Proxy */
+const DISPOSED = Symbol('wasmgrad.module.disposed');
+
+/** Throws DisposedError if `m` was disposed: 'Linear: the module was disposed; forward cannot …'. */
+function checkAlive(m: Module, method: string): void {
+  if ((m as any)[DISPOSED] === true) {
+    throw new DisposedError(`${m.constructor.name}: the module was disposed; ${method} cannot be used after dispose() (its parameters and buffers were freed)`);
+  }
+}
 
 const fieldTraps: ProxyHandler<Module> = {
   set(target, key, value, receiver) {
@@ -167,8 +176,8 @@ function defineAccessor(target: Module, name: string, kind: 'parameter' | 'buffe
   }
   const params = target._parameters, buffers = target._buffers, modules = target._modules;
   const get = kind === 'module' ? () => modules.get(name)
-    : kind === 'parameter' ? () => resolve(params.get(name) ?? null)
-      : () => resolve(buffers.get(name) ?? null);
+    : kind === 'parameter' ? () => { checkAlive(target, `'${name}'`); return resolve(params.get(name) ?? null); }
+      : () => { checkAlive(target, `'${name}'`); return resolve(buffers.get(name) ?? null); };
   Object.defineProperty(target, name, {
     get, set(v) { assignField((target as any)[PROXY], target, name, v); }, enumerable: true, configurable: true,
   });
@@ -193,13 +202,20 @@ export abstract class Module {
   abstract forward(...inputs: any[]): any;
 
   /** PyTorch's module(x): forward. */
-  call(...inputs: any[]): any { return this.forward(...inputs); }
+  call(...inputs: any[]): any {
+    checkAlive(this, 'call');
+    return this.forward(...inputs);
+  }
+
+  /** @internal throws DisposedError naming the module and `method` if the module was disposed. */
+  _checkAlive(method: string): void { checkAlive(this, method); }
 
   /**
    * Inference behaviour whatever the mode (MATLAB's predict): dropout off, batch norm with its
    * running statistics, which it leaves untouched. The modes are restored afterwards.
    */
   predict(...inputs: any[]): any {
+    checkAlive(this, 'predict');
     const modes = [...this.modules()].map((m) => [m, m.training] as const);
     this.eval();
     try {
@@ -211,7 +227,8 @@ export abstract class Module {
 
   train(mode = true): this {
     if (arguments.length > 1) checkArity('Module.train', arguments, 1, 'mode?');
-    if (typeof mode !== 'boolean') throw new ValueError(`train: mode must be a boolean, got ${typeof mode}`);
+    checkAlive(this, 'train');
+    if (typeof mode !== 'boolean') throw new ValueError(`train: mode must be a boolean, got ${describeValue(mode)}`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -222,6 +239,7 @@ export abstract class Module {
    */
   registerParameter(name: string, t: Tensor | null): Tensor | null {
     if (arguments.length > 2) checkArity('Module.registerParameter', arguments, 2, 'name, tensor');
+    checkAlive(this, 'registerParameter');
     this.checkName('registerParameter', name, this._buffers, 'a buffer');
     if (this._modules.has(name)) throw new ValueError(`registerParameter: '${name}' is already a submodule`);
     if (t !== null && t instanceof Tensor && t.isAlive && t.dtype !== 'float32' && t.dtype !== 'float64') {
@@ -239,6 +257,7 @@ export abstract class Module {
    */
   registerBuffer(name: string, t: Tensor | null, persistent: boolean | BufferOptions = true): Tensor | null {
     if (arguments.length > 3) checkArity('Module.registerBuffer', arguments, 3, 'name, tensor, persistent?');
+    checkAlive(this, 'registerBuffer');
     const keepIt = typeof persistent === 'boolean' ? persistent : (BUFFER_OPTIONS.parse(persistent).persistent ?? true);
     this.checkName('registerBuffer', name, this._parameters, 'a parameter');
     if (this._modules.has(name)) throw new ValueError(`registerBuffer: '${name}' is already a submodule`);
@@ -251,8 +270,9 @@ export abstract class Module {
   /** Adds a child module under `name` (its parameters become 'name.…'); `this[name]` reads it; returns it. */
   registerModule<M extends Module>(name: string, m: M): M {
     if (arguments.length > 2) checkArity('Module.registerModule', arguments, 2, 'name, module');
-    if (!(m instanceof Module)) throw new ValueError(`registerModule: '${name}' must be a Module, got ${describeValue(m)}`);
+    checkAlive(this, 'registerModule');
     this.checkName('registerModule', name, this._parameters, 'a parameter');
+    if (!(m instanceof Module)) throw new ValueError(`registerModule: '${name}' must be a Module, got ${describeValue(m)}`);
     if (this._buffers.has(name)) throw new ValueError(`registerModule: '${name}' is already a buffer`);
     this._modules.set(name, m);
     defineAccessor(this, name, 'module');
@@ -261,7 +281,7 @@ export abstract class Module {
 
   private checkName(op: string, name: string, other: Map<string, unknown>, what: string): void {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new ValueError(`${op}: name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
+      throw new ValueError(`${op}: name must be a non-empty string without '.', got ${typeof name === 'string' ? JSON.stringify(name) : describeValue(name)}`);
     }
     if (other.has(name)) throw new ValueError(`${op}: '${name}' is already ${what}`);
   }
@@ -285,11 +305,13 @@ export abstract class Module {
 
   /** A parameter for forward (the stand-in inside a differentiated call), as `this[name]` reads it. */
   param(name: string): Tensor | undefined {
+    checkAlive(this, `param('${String(name)}')`);
     return resolve(this._parameters.get(name)) ?? undefined;
   }
 
   /** A buffer for forward (functionalCall stand-ins too), as `this[name]` reads it. */
   buffer(name: string): Tensor | undefined {
+    checkAlive(this, `buffer('${String(name)}')`);
     return resolve(this._buffers.get(name)) ?? undefined;
   }
 
@@ -300,6 +322,8 @@ export abstract class Module {
 
   /** [name, module] for this module ('') and every descendant, each module once. */
   namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
+    if (typeof prefix !== 'string') throw new ValueError(`namedModules: prefix must be a string, got ${describeValue(prefix)}`);
+    if (!(seen instanceof Set)) throw new ValueError(`namedModules: seen must be a Set of modules, got ${describeValue(seen)}`);
     if (seen.has(this)) return [];
     seen.add(this);
     const out: [string, Module][] = [[prefix, this]];
@@ -315,13 +339,13 @@ export abstract class Module {
    * Inside a differentiated call these are the stand-ins, so a penalty over parameters() is
    * differentiated too.
    */
-  namedParameters(): [string, Tensor][] { return this.collect((m) => m._parameters, true); }
-  parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
-  namedBuffers(): [string, Tensor][] { return this.collect((m) => m._buffers, true); }
-  buffers(): Tensor[] { return this.namedBuffers().map(([, t]) => t); }
+  namedParameters(): [string, Tensor][] { checkAlive(this, 'namedParameters'); return this.collect((m) => m._parameters, true); }
+  parameters(): Tensor[] { checkAlive(this, 'parameters'); return this.namedParameters().map(([, t]) => t); }
+  namedBuffers(): [string, Tensor][] { checkAlive(this, 'namedBuffers'); return this.collect((m) => m._buffers, true); }
+  buffers(): Tensor[] { checkAlive(this, 'buffers'); return this.namedBuffers().map(([, t]) => t); }
 
   /** @internal the module's own parameters, never stand-ins (what optimizers update and differentiation watches). */
-  _ownNamedParameters(): [string, Tensor][] { return this.collect((m) => m._parameters, false); }
+  _ownNamedParameters(): [string, Tensor][] { checkAlive(this, 'its parameters'); return this.collect((m) => m._parameters, false); }
 
   private collect(pick: (m: Module) => Map<string, Tensor | null>, standIn: boolean): [string, Tensor][] {
     const out: [string, Tensor][] = [];
@@ -337,7 +361,7 @@ export abstract class Module {
   }
 
   /** Parameters as a plain object by name: what valueAndGrad differentiates with functionalCall. */
-  parameterDict(): StateDict { return Object.fromEntries(this.namedParameters()); }
+  parameterDict(): StateDict { checkAlive(this, 'parameterDict'); return Object.fromEntries(this.namedParameters()); }
 
   /**
    * Parameters and persistent buffers by PyTorch's state-dict names, in PyTorch's order (each
@@ -347,6 +371,7 @@ export abstract class Module {
    * (not copies), or their stand-ins inside a differentiated call.
    */
   stateDict(): StateDict {
+    checkAlive(this, 'stateDict');
     const out: StateDict = {};
     for (const [name, t] of this.stateEntries()) if (!(name in out) && t.canonical) out[name] = resolve(t.tensor);
     return out;
@@ -379,6 +404,7 @@ export abstract class Module {
    * given names it does not have.
    */
   _matchState(given: Iterable<string>): { targets: Map<string, Tensor>; missingKeys: string[]; unexpectedKeys: string[] } {
+    checkAlive(this, 'loading a state');
     const entries = this.stateEntries();
     const targets = new Map(entries.map(([n, e]) => [n, e.tensor]));
     const covered = new Set<Tensor>();
@@ -401,6 +427,7 @@ export abstract class Module {
   loadStateDict(dict: StateDict | Map<string, Tensor>, options?: LoadOptions): { missingKeys: string[]; unexpectedKeys: string[] } {
     requireInit('loadStateDict');
     if (arguments.length > 2) checkArity('Module.loadStateDict', arguments, 2, 'stateDict, { strict }');
+    checkAlive(this, 'loadStateDict');
     if (dict === null || typeof dict !== 'object') throw new ValueError(`loadStateDict: expected an object of tensors by name, got ${describeValue(dict)}`);
     const strict = LOAD_OPTIONS.parse(options).strict ?? true;
     const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
@@ -435,11 +462,13 @@ export abstract class Module {
 
   /** The number of parameter elements (each shared tensor once). */
   numParameters(): number {
+    checkAlive(this, 'numParameters');
     return this.parameters().reduce((n, t) => n + t.size, 0);
   }
 
   /** Converts every floating parameter and buffer to dtype (replacing, and disposing, the old ones). */
   to(dtype: DTypeName): this {
+    checkAlive(this, 'to');
     if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`Module.to: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
     const converted = new Map<Tensor, Tensor>();
     const convert = (t: Tensor): Tensor => {
@@ -455,15 +484,23 @@ export abstract class Module {
     return this;
   }
 
-  /** Frees every parameter and buffer (the module is unusable afterwards). */
+  /**
+   * Frees every parameter and buffer of this module and its descendants; they are all unusable
+   * afterwards (forward, parameters(), stateDict(), … throw DisposedError). Disposing again is
+   * harmless.
+   */
   dispose(): void {
     for (const m of this.modules()) {
       for (const map of [m._parameters, m._buffers]) {
         for (const t of map.values()) t?.dispose();
         map.clear();
       }
+      if ((m as any)[DISPOSED] !== true) Object.defineProperty(m, DISPOSED, { value: true, configurable: true });
     }
   }
+
+  /** Whether dispose() freed this module (or a module holding it). */
+  get isDisposed(): boolean { return (this as any)[DISPOSED] === true; }
 
   /** The settings shown beside the class name (PyTorch's extra_repr). */
   extraRepr(): string { return ''; }
@@ -478,6 +515,7 @@ export abstract class Module {
 
   /** A table of every module with its parameters (shapes and counts) and the totals. */
   summary(): string {
+    checkAlive(this, 'summary');
     const rows: string[][] = [];
     for (const [name, m] of this.namedModules()) {
       const own = [...m._parameters].filter(([, t]) => t) as [string, Tensor][];
@@ -519,6 +557,7 @@ export function copyInto(dst: Tensor, src: Tensor): void {
  */
 export function functionalCall(module: Module, params: StateDict | Map<string, Tensor>, ...args: any[]): any {
   if (!(module instanceof Module)) throw new ValueError(`functionalCall: expected a Module, got ${describeValue(module)}`);
+  checkAlive(module, 'functionalCall');
   if (params === null || typeof params !== 'object') throw new ValueError(`functionalCall: params must be an object of tensors by state-dict name, got ${describeValue(params)}`);
   const entries = params instanceof Map ? [...params] : Object.entries(params);
   const byPath = new Map(module.namedModules());

@@ -136,6 +136,7 @@ export function softplus(x: Tensor, opts?: SoftplusOptions): Tensor {
   if (arguments.length > 2) checkArity('softplus', arguments, 2, 'x, { beta, threshold }');
   const options = SOFTPLUS.parse(opts);
   const beta = finiteNumber('softplus', options.beta ?? 1, 'beta');
+  if (beta === 0) throw new ValueError('softplus: beta must not be 0 (softplus divides by beta), got 0');
   const threshold = finiteNumber('softplus', options.threshold ?? 20, 'threshold');
   if (beta === 1 && threshold === 20) return softplusUnit(x);
   return composite('softplus', x, (v) => {

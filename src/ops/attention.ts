@@ -13,7 +13,7 @@ import { logsumexp, amax, mean } from './reduce.js';
 import { matmul, matmulT } from './linalg.js';
 import { reshape, transpose, unsqueeze, squeeze, slice, split } from './shape.js';
 import { dropoutLocal } from './recurrent.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 const describe = (t: Tensor): string => `${t.dtype} ${formatShape(t.dims)}`;
 
@@ -111,7 +111,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   const batch = broadcastShapes(op, qk, value.dims.slice(0, -2), ['query and key batch dims', 'value batch dims']);
   const mask = options.attnMask ?? undefined;
   const isCausal = options.isCausal ?? false;
-  if (typeof isCausal !== 'boolean') throw new ValueError(`${op}: isCausal must be a boolean, got ${typeof isCausal}`);
+  if (typeof isCausal !== 'boolean') throw new ValueError(`${op}: isCausal must be a boolean, got ${describeValue(isCausal)}`);
   if (mask !== undefined) {
     if (isCausal) throw new ValueError(`${op}: attnMask must not be given with isCausal: true (the causal mask replaces it), as in PyTorch`);
     checkFloatMask(op, 'attnMask', mask, query);
@@ -218,7 +218,7 @@ export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, pa
   }
   for (const flag of ['batchFirst', 'needWeights', 'averageAttnWeights', 'training'] as const) {
     const v = options[flag];
-    if (v !== undefined && typeof v !== 'boolean') throw new ValueError(`${op}: ${flag} must be a boolean, got ${typeof v}`);
+    if (v !== undefined && typeof v !== 'boolean') throw new ValueError(`${op}: ${flag} must be a boolean, got ${describeValue(v)}`);
   }
   const batchFirst = batched && !!options.batchFirst;
   const needWeights = options.needWeights ?? true, average = options.averageAttnWeights ?? true;
@@ -238,7 +238,7 @@ export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, pa
   }
 
   // Parameters.
-  if (params === null || typeof params !== 'object') throw new ValueError(`${op}: params must be an object of tensors by nn.MultiheadAttention's names, got ${params === null ? 'null' : typeof params}`);
+  if (params === null || typeof params !== 'object') throw new ValueError(`${op}: params must be an object of tensors by nn.MultiheadAttention's names, got ${describeValue(params)}`);
   const unknown = Object.keys(params).filter((k) => !PARAM_NAMES.includes(k));
   if (unknown.length > 0) throw new ValueError(`${op}: params has unexpected entries ${unknown.join(', ')}; expected ${PARAM_NAMES.join(', ')} (bias_k, bias_v are not supported)`);
   const P = params as unknown as Record<string, Tensor | undefined>;

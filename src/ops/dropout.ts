@@ -9,7 +9,7 @@ import { tidy } from '../scope.js';
 import { rand } from '../random.js';
 import { idOf, floatOperand, disposeAll, requireInit } from './common.js';
 import './elementwise.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 const DROPOUT = options('dropout', {
   /** drop elements (default true); false is the identity */
@@ -29,7 +29,7 @@ export function dropout(x: Tensor, p = 0.5, opts?: DropoutOptions): Tensor {
     throw new ValueError(`dropout: dropout probability has to be between 0 and 1, but got ${String(p)}`);
   }
   const training = options.training ?? true;
-  if (typeof training !== 'boolean') throw new ValueError(`dropout: training must be a boolean, got ${typeof training}`);
+  if (typeof training !== 'boolean') throw new ValueError(`dropout: training must be a boolean, got ${describeValue(training)}`);
   idOf(x, 'dropout (x)');
   if (!training || p === 0 || x.size === 0) return x;
   const [y, temps] = floatOperand('dropout', x, 'x');

@@ -18,7 +18,7 @@ import { reshape, gather, indexSelect } from './shape.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { logSoftmax } from './activation.js';
 import { finiteNumber } from './options.js';
-import { options, opt, checkArity, type OptionsOf, type OptionSchema } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 /** Class indices: an int32 tensor, an Int32Array, nested JS arrays of integers, or one integer. */
@@ -88,7 +88,7 @@ export function mse(input: Tensor, target: Tensor | number, opts?: ReductionOpti
 /** PyTorch's name for mse. */
 export function mseLoss(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
   if (arguments.length > 3) checkArity('mseLoss', arguments, 3, 'input, target, { reduction }');
-  return mseAs('mse', MSE_LOSS, input, target, opts);
+  return mseAs('mseLoss', MSE_LOSS, input, target, opts);
 }
 
 function mseAs(op: string, schema: OptionSchema<typeof reductionSpecs>, input: Tensor, target: Tensor | number, opts: ReductionOptions | undefined): Tensor {
@@ -172,7 +172,7 @@ export function klDiv(input: Tensor, target: Tensor | number, opts?: KlDivOption
   const options = KL_DIV.parse(opts);
   const reduction = reductionOf('klDiv', options.reduction ?? 'mean', ['batchmean']);
   const logTarget = options.logTarget ?? false;
-  if (typeof logTarget !== 'boolean') throw new ValueError(`klDiv: logTarget must be a boolean, got ${typeof logTarget}`);
+  if (typeof logTarget !== 'boolean') throw new ValueError(`klDiv: logTarget must be a boolean, got ${describeValue(logTarget)}`);
   const out = pointwise('klDiv', input, target, reduction === 'batchmean' ? 'sum' : reduction, true, (x, t) => {
     if (logTarget) return exp(t).mul(t.sub(x));
     const xlogy = where(t.eq(0), 0, t.mul(log(t))); // PyTorch's xlogy(t, t)
@@ -305,7 +305,7 @@ function readClassTargets(op: string, target: TargetLike, x: Tensor, ignoreIndex
   } else {
     const bad = (v: unknown): boolean => (Array.isArray(v) ? v.some(bad) : typeof v !== 'number' || !Number.isInteger(v));
     if (!Array.isArray(target) && typeof target !== 'number') {
-      throw new ValueError(`${op}: target must be a Tensor, an Int32Array, an integer or an array of integers, got ${target === null ? 'null' : typeof target}`);
+      throw new ValueError(`${op}: target must be a Tensor, an Int32Array, an integer or an array of integers, got ${describeValue(target)}`);
     }
     if (bad(target)) throw new ValueError(`${op}: class-index targets must be integers`);
     const t = tensor(target as NestedArray, { dtype: 'int32' });
@@ -555,7 +555,7 @@ export function ctcLoss(logProbs: Tensor, targets: TargetLike, inputLengths: Len
   const reduction = reductionOf(op, options.reduction ?? 'mean');
   const blank = options.blank ?? 0;
   const zeroInfinity = options.zeroInfinity ?? false;
-  if (typeof zeroInfinity !== 'boolean') throw new ValueError(`${op}: zeroInfinity must be a boolean, got ${typeof zeroInfinity}`);
+  if (typeof zeroInfinity !== 'boolean') throw new ValueError(`${op}: zeroInfinity must be a boolean, got ${describeValue(zeroInfinity)}`);
   const [lp, temps] = floatInput(op, logProbs, 'logProbs');
   try {
     if (lp.rank !== 3 && lp.rank !== 2) {

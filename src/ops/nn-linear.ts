@@ -9,7 +9,7 @@ import { Tensor, dataPointer } from '../tensor.js';
 import { wasm, argsI32, I32, views } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, call, disposeAll, requireInit, isFloat, Op, DType } from './common.js';
-import { checkArity } from '../options.js';
+import { checkArity, describeValue } from '../options.js';
 
 function reshapeRaw(op: string, x: Tensor, dims: readonly number[]): Tensor {
   return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
@@ -102,7 +102,7 @@ function isLetter(c: string): boolean { return /^[A-Za-z]$/.test(c); }
 
 /** Splits and checks the equation; returns the input terms (raw strings) and the output (or null when implicit). */
 function parseEquation(equation: string, count: number): [string[], string | null] {
-  if (typeof equation !== 'string') throw new ValueError(`einsum: equation must be a string like 'ij,jk->ik', got ${typeof equation}`);
+  if (typeof equation !== 'string') throw new ValueError(`einsum: equation must be a string like 'ij,jk->ik', got ${describeValue(equation)}`);
   const eq = equation.replace(/\s+/g, '');
   const arrow = eq.indexOf('->');
   if (arrow !== -1 && eq.indexOf('->', arrow + 1) !== -1) throw new ValueError(`einsum: equation '${equation}' has more than one '->'`);

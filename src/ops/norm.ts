@@ -15,7 +15,7 @@ import { idOf, floatOperand, disposeAll, call, requireInit } from './common.js';
 import { rsqrt } from './elementwise.js';
 import { reshape, pad, narrow } from './shape.js';
 import { finiteNumber } from './options.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
 
@@ -62,7 +62,7 @@ function checkMomentum(op: string, momentum: unknown): number {
 }
 
 function checkBool(op: string, v: unknown, arg: string): boolean {
-  if (typeof v !== 'boolean') throw new ValueError(`${op}: ${arg} must be a boolean, got ${v === null ? 'null' : typeof v}`);
+  if (typeof v !== 'boolean') throw new ValueError(`${op}: ${arg} must be a boolean, got ${describeValue(v)}`);
   return v;
 }
 

@@ -15,7 +15,7 @@ import { add, sub, mul, sigmoid, tanh, where, lt } from './elementwise.js';
 import { matmulT } from './linalg.js';
 import { select, stack, concat, split, unstack, transpose, unsqueeze, squeeze } from './shape.js';
 import { rand } from '../random.js';
-import { options, opt, checkArity, type OptionsOf, type OptionSchema } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
 
 type Kind = 'lstm' | 'gru';
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3 };
@@ -64,7 +64,7 @@ function checkOptions(op: Kind, opts: RnnOptions | undefined): Required<RnnOptio
   }
   for (const flag of ['bidirectional', 'batchFirst', 'training'] as const) {
     const v = options[flag];
-    if (v !== undefined && typeof v !== 'boolean') throw new ValueError(`${op}: ${flag} must be a boolean, got ${typeof v}`);
+    if (v !== undefined && typeof v !== 'boolean') throw new ValueError(`${op}: ${flag} must be a boolean, got ${describeValue(v)}`);
   }
   return {
     numLayers, dropout, bidirectional: !!options.bidirectional, batchFirst: !!options.batchFirst,
@@ -97,7 +97,7 @@ function namedParams(op: string, params: RnnParams, layers: number, dirs: number
     return new Map(names.map((name, i) => [name, params[i]]));
   }
   if (params === null || typeof params !== 'object') {
-    throw new ValueError(`${op}: params must be an object of tensors by PyTorch's names (weight_ih_l0, …) or an array in flat-weights order, got ${params === null ? 'null' : typeof params}`);
+    throw new ValueError(`${op}: params must be an object of tensors by PyTorch's names (weight_ih_l0, …) or an array in flat-weights order, got ${describeValue(params)}`);
   }
   const given = Object.keys(params);
   const names = paramNames(layers, dirs, 'bias_ih_l0' in params || 'bias_hh_l0' in params);

@@ -7,9 +7,9 @@
 import { Tensor } from '../tensor.js';
 import { wasm } from '../runtime.js';
 import { ShapeError, ValueError, formatShape } from '../errors.js';
-import { Op, axesMask, floatOperand, disposeAll, call, requireInit } from './common.js';
+import { Op, axesMask, floatOperand, disposeAll, call, requireInit, idOf } from './common.js';
 import { eq, where, sqrt } from './elementwise.js';
-import { options, opt, type OptionsOf, type OptionSchema } from '../options.js';
+import { options, opt, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
 
 export type Axes = number | readonly number[] | null | undefined;
 
@@ -103,7 +103,7 @@ function countOver(x: Tensor, mask: number): number {
 export function mean(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   requireInit('mean');
   const o = SCHEMAS.mean.parse(opts);
-  x.use('mean (x)');
+  idOf(x, 'mean (x)');
   const mask = reducedMask('mean', axes, x.rank);
   const s = sum(x, axes, o);
   const r = s.div(countOver(x, mask));
@@ -120,9 +120,9 @@ export function variance(x: Tensor, axes?: Axes, opts?: VarOptions): Tensor {
   const o = VAR.parse(opts);
   const correction = o.correction ?? 1;
   if (typeof correction !== 'number' || !Number.isFinite(correction)) {
-    throw new ValueError(`var: correction must be a finite number, got ${String(correction)}`);
+    throw new ValueError(`var: correction must be a finite number, got ${describeValue(correction)}`);
   }
-  x.use('var (x)');
+  idOf(x, 'var (x)');
   const mask = reducedMask('var', axes, x.rank);
   const [y, temps] = floatOperand('var', x);
   const divisor = Math.max(0, countOver(y, mask) - correction);

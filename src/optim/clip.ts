@@ -6,12 +6,12 @@ import { Tensor } from '../tensor.js';
 import { tensorsIn } from '../scope.js';
 import { wasm, argsI32, requireInit } from '../runtime.js';
 import { ValueError, DTypeError, formatShape } from '../errors.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 function gradList(op: string, grads: unknown): Tensor[] {
   const list = grads instanceof Map ? [...grads.values()] : tensorsIn(grads);
   if (list.length === 0 && !(Array.isArray(grads) || (grads !== null && typeof grads === 'object'))) {
-    throw new ValueError(`${op}: grads must be a Tensor, an array or an object of tensors, got ${grads === null ? 'null' : typeof grads}`);
+    throw new ValueError(`${op}: grads must be a Tensor, an array or an object of tensors, got ${describeValue(grads)}`);
   }
   if (list.length > 16000) throw new ValueError(`${op}: at most 16000 tensors`);
   const dtype = list[0]?.dtype;

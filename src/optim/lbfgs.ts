@@ -7,11 +7,12 @@
 import { Tensor, zeros, type DTypeName } from '../tensor.js';
 import { keep, openScope, closeScope } from '../scope.js';
 import { wasm, argsI32, views, F64, ARGS, requireInit } from '../runtime.js';
-import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
+import { ValueError, ShapeError, DTypeError, DisposedError, formatShape } from '../errors.js';
 import { Module } from '../nn/module.js';
 import type { Grads } from './optimizer.js';
 import { NotAcceleratableError } from '../accelerate.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
+import { refusePromise } from '../autodiff.js';
 
 /** Evaluates the objective at the current parameters: [loss, gradients] (as Optimizer.step takes them). */
 export type Closure = () => readonly [Tensor | number, Grads];
@@ -80,7 +81,8 @@ export class FlatParams {
     openScope(this.op);
     try {
       const out = closure();
-      if (!Array.isArray(out) || out.length !== 2) throw new ValueError(`${this.op}: the closure must return [loss, gradients]`);
+      refusePromise(this.op, out, 'the closure');
+      if (!Array.isArray(out) || out.length !== 2) throw new ValueError(`${this.op}: the closure must return [loss, gradients], got ${Array.isArray(out) ? `an array of ${(out as unknown[]).length}` : describeValue(out)}`);
       const [loss, grads] = out;
       const value = typeof loss === 'number' ? loss : loss instanceof Tensor ? Number(loss.item()) : NaN;
       if (typeof loss !== 'number' && !(loss instanceof Tensor)) throw new ValueError(`${this.op}: the closure's loss must be a Tensor or a number`);
@@ -216,6 +218,7 @@ export class LBFGS {
   private hDiag = 1;
   private prevFlatGrad?: Tensor;
   private prevLoss = 0;
+  private disposed = false;
 
   constructor(params: Module | readonly Tensor[], opts: LBFGSOptions = {}) {
     if (arguments.length > 2) checkArity('optim.LBFGS', arguments, 2, 'params, options?');
@@ -246,7 +249,9 @@ export class LBFGS {
    * loss at the starting point. The closure returns [loss, gradients] at the current parameters.
    */
   step(closure: Closure): number {
-    if (typeof closure !== 'function') throw new ValueError('LBFGS.step: closure must be a function returning [loss, gradients]');
+    if (this.disposed) throw new DisposedError('LBFGS.step: the optimizer was disposed (its history was freed); make a new optimizer');
+    if (typeof closure !== 'function') throw new ValueError(`LBFGS.step: closure must be a function returning [loss, gradients], got ${describeValue(closure)}`);
+    if (Object.prototype.toString.call(closure) === '[object AsyncFunction]') throw new ValueError('LBFGS.step: closure must be synchronous, got an async function');
     if (wasm.capturing()) {
       throw new NotAcceleratableError('LBFGS.step: L-BFGS cannot be accelerated: its iterations, line search and stopping tests read the loss and gradient values on the host, so a replay could not repeat them. Accelerate the closure instead (accelerate(() => valueAndGrad(loss)(params))) and call LBFGS.step outside');
     }
@@ -342,8 +347,9 @@ export class LBFGS {
     this.history = [];
   }
 
-  /** Frees the history and the saved vectors. */
+  /** Frees the history and the saved vectors; step() is a DisposedError afterwards. Disposing again is harmless. */
   dispose(): void {
+    this.disposed = true;
     this.clearHistory();
     this.d?.dispose();
     this.prevFlatGrad?.dispose();

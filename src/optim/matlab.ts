@@ -11,13 +11,13 @@
 
 import { Tensor, zeros } from '../tensor.js';
 import { keep } from '../scope.js';
-import { mapTensors } from '../autodiff.js';
+import { mapTensors, checkFunction, refusePromise } from '../autodiff.js';
 import { requireInit } from '../runtime.js';
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
 import { Module } from '../nn/module.js';
 import { fusedUpdate, KINDS } from './optimizer.js';
 import { FlatParams, type Closure } from './lbfgs.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 type Net = Module | Tensor | readonly Tensor[] | Record<string, Tensor>;
 type State = Tensor | readonly Tensor[] | Record<string, Tensor> | readonly [] | null | undefined;
@@ -28,7 +28,7 @@ function leaves(op: string, net: Net): [string, Tensor][] {
   if (net instanceof Tensor) return [['', net]];
   if (Array.isArray(net)) return net.map((t, i) => [String(i), t]);
   if (net !== null && typeof net === 'object') return Object.entries(net as Record<string, Tensor>);
-  throw new ValueError(`${op}: net must be a Module, a Tensor, or an array or object of tensors, got ${net === null ? 'null' : typeof net}`);
+  throw new ValueError(`${op}: net must be a Module, a Tensor, or an array or object of tensors, got ${describeValue(net)}`);
 }
 
 /** The gradient for each parameter, by name or position, checked. */
@@ -73,7 +73,7 @@ function shaped(net: Net, params: [string, Tensor][], list: Tensor[]): any {
 }
 
 function scalar(op: string, name: string, v: unknown, check: (x: number) => boolean, rule: string): number {
-  if (typeof v !== 'number' || !check(v)) throw new ValueError(`${op}: ${name} must be ${rule}, got ${String(v)}`);
+  if (typeof v !== 'number' || !check(v)) throw new ValueError(`${op}: ${name} must be ${rule}, got ${typeof v === 'number' ? String(v) : describeValue(v)}`);
   return v;
 }
 
@@ -198,7 +198,7 @@ export function lbfgsupdate<N extends Net>(net: N, lossFcn: (net: N) => readonly
   if (arguments.length > 4) checkArity(op, arguments, 4, 'net, lossFcn, solverState?, options?');
   requireInit(op);
   const options = UPDATE_OPTIONS.parse(opts);
-  if (typeof lossFcn !== 'function') throw new ValueError(`${op}: lossFcn must be a function returning [loss, gradients]`);
+  checkFunction(op, lossFcn, 'lossFcn');
   const state = solverState ?? new LbfgsState();
   if (!(state instanceof LbfgsState)) throw new ValueError(`${op}: solverState must come from lbfgsState() or a previous lbfgsupdate`);
   const method = options.LineSearchMethod ?? 'weak-wolfe';
@@ -208,7 +208,10 @@ export function lbfgsupdate<N extends Net>(net: N, lossFcn: (net: N) => readonly
   const tensors = leaves(op, net).map(([, t]) => t);
   const flat = new FlatParams(op, net instanceof Module ? net : tensors);
   const closure: Closure = () => {
-    const [loss, g] = lossFcn(net);
+    const out = lossFcn(net);
+    refusePromise(op, out, 'lossFcn');
+    if (!Array.isArray(out) || out.length !== 2) throw new ValueError(`${op}: lossFcn must return [loss, gradients], got ${Array.isArray(out) ? `an array of ${(out as unknown[]).length}` : describeValue(out)}`);
+    const [loss, g] = out;
     const named = leaves(op, net);
     const grads = gradsFor(op, named, g, net);
     return [loss, grads];

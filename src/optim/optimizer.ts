@@ -7,12 +7,12 @@
 import { Tensor, zeros, full, type DTypeName } from '../tensor.js';
 import { keep } from '../scope.js';
 import { wasm, views, F64, I32, ARGS, requireInit, raise, recordWord } from '../runtime.js';
-import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
+import { ValueError, ShapeError, DTypeError, DisposedError, formatShape } from '../errors.js';
 import { Module, copyInto } from '../nn/module.js';
-import { options, opt, checkArity, OptionSchema, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, OptionSchema, type OptionsOf } from '../options.js';
 import {
   OPTIM_HYPER_WORDS, OPTIM_RECORD_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
-  H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY,
+  H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY, T_DATA,
 } from '../../assembly/abi.js';
 
 const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
@@ -48,7 +48,7 @@ interface Group { source: Module | readonly Tensor[]; options: Record<string, an
 interface ParamState { counter: Tensor; buffers: Record<string, Tensor> }
 
 /** The step count a counter tensor holds (read raw: not a value read of the traced function). */
-function stepOf(s: ParamState): number { views(); return I32[I32[recordWord(s.counter.id) + 4] >>> 2]; }
+function stepOf(s: ParamState): number { views(); return I32[I32[recordWord(s.counter.id) + T_DATA / 4] >>> 2]; }
 
 /** Runs make() with accelerate's capture paused: optimizer state made during a capture is the optimizer's, not the program's. */
 function outsideCapture<T>(make: () => T): T {
@@ -76,6 +76,15 @@ export abstract class Optimizer {
   /** the constructor's options (and, with `params`, a parameter group's keys) */
   protected abstract readonly schema: OptionSchema;
   private groupKeys: OptionSchema | undefined;
+  private disposed = false;
+
+  /** Throws DisposedError naming the optimizer and `method` once dispose() has run. */
+  protected checkAlive(method: string): void {
+    if (this.disposed) throw new DisposedError(`${this.name}.${method}: the optimizer was disposed (its state tensors were freed); make a new optimizer`);
+  }
+
+  /** Whether dispose() has run. */
+  get isDisposed(): boolean { return this.disposed; }
 
   protected init(params: ParamsInput, options: unknown): void {
     requireInit(this.name);
@@ -97,15 +106,16 @@ export abstract class Optimizer {
    */
   addParamGroup(group: ParamGroupInput): void {
     if (arguments.length > 1) checkArity(`${this.schema.fn}.addParamGroup`, arguments, 1, '{ params, ...options }');
+    this.checkAlive('addParamGroup');
     this.addGroup(group, this.defaults);
   }
 
   private addGroup(group: ParamGroupInput, base: Record<string, unknown>): void {
     if (group !== null && typeof group === 'object') (this.groupKeys ??= groupSchema(this.schema)).parse(group, this.schema.fn, 'a parameter group');
-    if (group === null || typeof group !== 'object' || !('params' in group)) throw new ValueError(`${this.name}: a parameter group must be an object with 'params'`);
+    if (group === null || typeof group !== 'object' || !('params' in group)) throw new ValueError(`${this.name}: a parameter group must be an object with 'params', got ${describeValue(group)}`);
     const { params, ...rest } = group;
     if (!(params instanceof Module) && !(Array.isArray(params) && params.every((p) => p instanceof Tensor))) {
-      throw new ValueError(`${this.name}: a group's params must be a Module or an array of tensors`);
+      throw new ValueError(`${this.name}: a group's params must be a Module or an array of tensors, got ${Array.isArray(params) ? `an array holding ${describeValue((params as unknown[]).find((p) => !(p instanceof Tensor)))}` : describeValue(params)}`);
     }
     const options = { ...base, ...rest };
     this.validate(options);
@@ -117,7 +127,14 @@ export abstract class Optimizer {
     }
     if (this.paramGroups.length >= MAX_GROUPS) throw new ValueError(`${this.name}: at most ${MAX_GROUPS} parameter groups`);
     // Options changed later (a schedule's lr, a user's momentum) reach the hyperparameter tensor at once.
-    const live = new Proxy(options, { set: (o, k, v) => { (o as any)[k] = v; this.writeHyper(); return true; } });
+    const live = new Proxy(options, {
+      set: (o, k, v) => {
+        this.checkAlive(`paramGroups (setting '${String(k)}')`);
+        (o as any)[k] = v;
+        this.writeHyper();
+        return true;
+      },
+    });
     this.paramGroups.push({ source: params, options: live });
     this.hyperTensor?.dispose();
     this.hyperTensor = undefined;
@@ -125,7 +142,10 @@ export abstract class Optimizer {
 
   /** The learning rate of every group (what schedules change). */
   get lr(): number { return this.paramGroups[0].options.lr; }
-  set lr(v: number) { for (const g of this.paramGroups) g.options.lr = v; }
+  set lr(v: number) {
+    this.checkAlive('lr');
+    for (const g of this.paramGroups) g.options.lr = v;
+  }
 
   /** Writes every group's hyperparameters into the hyperparameter tensor (made on first use). */
   private writeHyper(): void {
@@ -133,7 +153,7 @@ export abstract class Optimizer {
     const words = this.paramGroups.length * H_WORDS;
     this.hyperTensor ??= outsideCapture(() => keep(zeros([words], { dtype: 'float64' })));
     views();
-    const at = I32[recordWord(this.hyperTensor.id) + 4] >>> 3;
+    const at = I32[recordWord(this.hyperTensor.id) + T_DATA / 4] >>> 3;
     F64.fill(0, at, at + words);
     this.paramGroups.forEach((g, gi) => {
       for (const [k, v] of Object.entries(this.hyper(g.options))) F64[at + gi * H_WORDS + H[k as keyof typeof H]] = v as number;
@@ -166,6 +186,7 @@ export abstract class Optimizer {
    */
   step(grads: Grads): void {
     requireInit(`${this.name}.step`);
+    this.checkAlive('step');
     const entries = this.entries();
     if (entries.length > MAX_PARAMS) throw new ValueError(`${this.name}.step: at most ${MAX_PARAMS} parameters in one optimizer`);
     const work: { index: number; p: Tensor; g: Tensor; group: number }[] = [];
@@ -210,6 +231,7 @@ export abstract class Optimizer {
 
   /** The optimizer's state (step counts and state tensors by PyTorch's names) and its groups' options. */
   stateDict(): OptimizerStateDict {
+    this.checkAlive('stateDict');
     const state: OptimizerStateDict['state'] = {};
     for (const [i, s] of [...this.state].sort((a, b) => a[0] - b[0])) state[i] = { step: stepOf(s), ...s.buffers };
     let next = 0;
@@ -223,6 +245,7 @@ export abstract class Optimizer {
 
   /** Restores a state dict saved by stateDict() (copying its tensors); everything is checked first. */
   loadStateDict(sd: OptimizerStateDict): void {
+    this.checkAlive('loadStateDict');
     if (sd === null || typeof sd !== 'object' || typeof sd.state !== 'object' || !Array.isArray(sd.paramGroups)) {
       throw new ValueError(`${this.name}.loadStateDict: expected { state, paramGroups } as stateDict() returns`);
     }
@@ -273,8 +296,9 @@ export abstract class Optimizer {
     }
   }
 
-  /** Frees the optimizer's state tensors. */
+  /** Frees the optimizer's state tensors; the optimizer cannot be used afterwards (DisposedError). Disposing again is harmless. */
   dispose(): void {
+    this.disposed = true;
     for (const s of this.state.values()) { s.counter.dispose(); for (const t of Object.values(s.buffers)) t.dispose(); }
     this.state.clear();
     this.hyperTensor?.dispose();
@@ -316,20 +340,20 @@ function gradFor(op: string, grads: Grads, name: string, p: Tensor, index: numbe
   if (grads instanceof Map) g = grads.get(p);
   else if (Array.isArray(grads)) g = grads[index];
   else if (grads !== null && typeof grads === 'object') g = (grads as Record<string, Tensor | null | undefined>)[name];
-  else throw new ValueError(`${op}.step: grads must be an array of tensors, an object of tensors by parameter name, or a Map, got ${grads === null ? 'null' : typeof grads}`);
+  else throw new ValueError(`${op}.step: grads must be an array of tensors, an object of tensors by parameter name, or a Map, got ${describeValue(grads)}`);
   if (g === null || g === undefined) return undefined;
-  if (!(g instanceof Tensor)) throw new ValueError(`${op}.step: the gradient of '${name}' must be a Tensor, got ${typeof g}`);
+  if (!(g instanceof Tensor)) throw new ValueError(`${op}.step: the gradient of '${name}' must be a Tensor, got ${describeValue(g)}`);
   return g;
 }
 
 function num(op: string, options: Record<string, any>, key: string, check: (v: number) => boolean, rule: string): number {
   const v = options[key];
-  if (typeof v !== 'number' || !check(v)) throw new ValueError(`${op}: invalid ${key} value: ${String(v)} (${rule})`);
+  if (typeof v !== 'number' || !check(v)) throw new ValueError(`${op}: invalid ${key} value: ${typeof v === 'number' ? String(v) : describeValue(v)} (${rule})`);
   return v;
 }
 function bool(op: string, options: Record<string, any>, key: string): boolean {
   const v = options[key];
-  if (typeof v !== 'boolean') throw new ValueError(`${op}: ${key} must be a boolean, got ${typeof v}`);
+  if (typeof v !== 'boolean') throw new ValueError(`${op}: ${key} must be a boolean, got ${describeValue(v)}`);
   return v;
 }
 const nonNeg = (v: number) => v >= 0;
@@ -400,7 +424,8 @@ function adamValidate(op: string, o: Record<string, any>): void {
   num(op, o, 'eps', nonNeg, 'eps >= 0');
   const b = o.betas;
   if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => typeof x === 'number' && x >= 0 && x < 1)) {
-    throw new ValueError(`${op}: invalid betas ${JSON.stringify(b)}: expected two numbers in [0, 1)`);
+    const got = Array.isArray(b) ? `[${b.map((x) => (typeof x === 'number' ? String(x) : describeValue(x))).join(',')}]` : describeValue(b);
+    throw new ValueError(`${op}: invalid betas ${got}: expected two numbers in [0, 1)`);
   }
   num(op, o, 'weightDecay', nonNeg, 'weightDecay >= 0');
   bool(op, o, 'amsgrad');

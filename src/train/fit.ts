@@ -5,7 +5,7 @@
 
 import { Tensor } from '../tensor.js';
 import { tidy } from '../scope.js';
-import { valueAndGrad } from '../autodiff.js';
+import { valueAndGrad, checkFunction } from '../autodiff.js';
 import { ValueError } from '../errors.js';
 import { requireInit } from '../runtime.js';
 import { Module, functionalCall } from '../nn/module.js';
@@ -13,7 +13,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { Minibatches } from './data.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 /** loss(output, target) → a scalar tensor, e.g. crossEntropy. */
 export type LossFn = (output: any, target: any) => Tensor;
@@ -32,6 +32,7 @@ export type TrainStepOptions = OptionsOf<typeof TRAIN_STEP_OPTIONS>;
 export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: unknown, y: unknown, opts: TrainStepOptions = {}): number {
   if (arguments.length > 6) checkArity('trainStep', arguments, 6, 'model, optimizer, loss, x, y, options?');
   requireInit('trainStep');
+  checkTrainingArgs('trainStep', model, optimizer, loss);
   const options = TRAIN_STEP_OPTIONS.parse(opts);
   return tidy(() => {
     const [value, grads] = valueAndGrad((params: Record<string, Tensor>) => loss(functionalCall(model, params, x), y))(model.parameterDict());
@@ -39,6 +40,16 @@ export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: 
     optimizer.step(grads);
     return Number(value.item());
   });
+}
+
+/** The model, optimizer and loss of trainStep and fit, checked before anything runs. */
+function checkTrainingArgs(op: string, model: unknown, optimizer: unknown, loss: unknown): void {
+  if (!(model instanceof Module)) throw new ValueError(`${op}: model must be a Module, got ${describeValue(model)}`);
+  model._checkAlive(op);
+  if (optimizer === null || typeof optimizer !== 'object' || typeof (optimizer as { step?: unknown }).step !== 'function') {
+    throw new ValueError(`${op}: optimizer must be an optimizer (optim.SGD, optim.Adam, …), got ${describeValue(optimizer)}`);
+  }
+  checkFunction(op, loss, 'loss');
 }
 
 export interface ProgressInfo {
@@ -116,13 +127,15 @@ async function terminalBar(setting: boolean | 'auto'): Promise<Bar | undefined> 
 export async function fit(model: Module, inputs: Tensor | readonly unknown[], targets: Tensor | readonly unknown[], options: FitOptions): Promise<FitResult> {
   if (arguments.length > 4) checkArity('fit', arguments, 4, 'model, inputs, targets, options');
   requireInit('fit');
-  if (!(model instanceof Module)) throw new ValueError('fit: model must be a Module');
+  if (!(model instanceof Module)) throw new ValueError(`fit: model must be a Module, got ${describeValue(model)}`);
   if (options !== null && typeof options === 'object') FIT_OPTIONS.parse(options);
   if (!options || typeof options !== 'object' || !options.optimizer || typeof options.loss !== 'function') {
-    throw new ValueError('fit: options must give an optimizer and a loss function');
+    throw new ValueError(`fit: options must give an optimizer and a loss function, got ${options === null || typeof options !== 'object' ? describeValue(options) : `optimizer ${describeValue(options.optimizer)} and loss ${describeValue(options.loss)}`}`);
   }
+  checkTrainingArgs('fit', model, options.optimizer, options.loss);
+  if (options.transform !== undefined) checkFunction('fit', options.transform, 'the transform option');
   const epochs = options.epochs ?? 1;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`fit: epochs must be an integer >= 1, got ${String(options.epochs)}`);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`fit: epochs must be an integer >= 1, got ${typeof epochs === 'number' ? String(epochs) : describeValue(epochs)}`);
   const data = new Minibatches([inputs, targets] as const, {
     batchSize: options.batchSize, shuffle: options.shuffle, seed: options.seed, dropLast: options.dropLast,
   });

@@ -1,13 +1,19 @@
 // Same bits everywhere: the determinism program (program.js) in Node (ESM and CommonJS), Deno,
-// Bun, workerd and headless Chromium must reproduce the committed hashes (expected.json) exactly.
-// Each runtime gets its own test, starts its own processes and stops them, within a time bound.
+// Bun, workerd, headless Chromium and headless Firefox must reproduce the committed hashes
+// (expected.json) exactly: V8, JavaScriptCore (Bun) and SpiderMonkey (Firefox). Each runtime gets
+// its own test, starts its own processes and stops them, within a time bound.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { root, run, denoBin, bunBin, startWorkerd, serveStatic, launchChromium } from '../runtimes/harness.js';
+import {
+  root, run, denoBin, bunBin, startWorkerd, serveStatic, launchChromium, firefoxForTests, launchFirefox,
+  processGroupMembers,
+} from '../runtimes/harness.js';
 
 interface Outcome { results: Record<string, string>; digest: string; training: { firstLoss: number; lastLoss: number } }
+/** What the browser page (browser/page.js) reports besides the program's outcome. */
+interface PageOutcome extends Outcome { error?: string; isolated: boolean; userAgent: string; errors: string[] }
 
 const expected = JSON.parse(readFileSync(path.join(root, 'test/determinism/expected.json'), 'utf8')) as
   { digest: string; results: Record<string, string> };
@@ -89,6 +95,18 @@ describe('the determinism program gives the committed hashes', () => {
     }
   });
 
+  // The page runs each bundle, and the threads build with 2 threads on a cross-origin isolated page.
+  const PAGES = [['browser', ''], ['inline', ''], ['browser', '&threads=2']] as const;
+  const pageName = (engine: string, bundle: string, query: string) =>
+    `${engine}, with dist/wasmgrad.${bundle}.js${query ? ' and 2 threads (cross-origin isolated page)' : ''}`;
+  /** The page's outcome must be clean, isolated where it ran threads, and give the committed hashes. */
+  function expectPage(engine: string, got: PageOutcome, query: string): void {
+    if (got.error) throw new Error(`${engine}: ${got.error}\n${got.errors.join('\n')}`);
+    expect(got.errors).toEqual([]);
+    if (query.includes('threads')) expect(got.isolated, `${engine}: crossOriginIsolated`).toBe(true);
+    expectCommittedHashes(engine, got);
+  }
+
   describe('in headless Chromium (page served on loopback, CSP without eval)', () => {
     let site: Awaited<ReturnType<typeof serveStatic>>;
     let chromium: Awaited<ReturnType<typeof launchChromium>>;
@@ -101,8 +119,8 @@ describe('the determinism program gives the committed hashes', () => {
       await site?.close();
     }, 30_000);
 
-    for (const [bundle, query] of [['browser', ''], ['inline', ''], ['browser', '&threads=2']]) {
-      it(`with dist/wasmgrad.${bundle}.js${query ? ' and 2 threads (cross-origin isolated page)' : ''}`, { timeout: TIMEOUT }, async () => {
+    for (const [bundle, query] of PAGES) {
+      it(pageName('Chromium', bundle, query), { timeout: TIMEOUT }, async () => {
         const page = await chromium.context.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(String(e)));
@@ -110,14 +128,51 @@ describe('the determinism program gives the committed hashes', () => {
         try {
           await page.goto(`${site.url}/test/determinism/browser/index.html?bundle=${bundle}${query}`, { timeout: 30_000 });
           await page.waitForFunction(() => (window as any).determinism !== undefined, undefined, { timeout: 60_000 });
-          const got = await page.evaluate(() => (window as any).determinism);
-          if (got.error) throw new Error(`chromium: ${got.error}\n${errors.join('\n')}`);
-          expect(errors).toEqual([]);
-          expectCommittedHashes(`chromium (${bundle})`, got as Outcome);
+          const got = await page.evaluate(() => (window as any).determinism) as PageOutcome;
+          got.errors.push(...errors);
+          expectPage(`chromium (${bundle}${query}; ${chromium.source})`, got, query);
+          expect(got.userAgent).toContain('Chrome/');
         } finally {
           await page.close();
         }
       });
     }
+  });
+
+  // SpiderMonkey: Debian's firefox-esr, headless, opened once on the first page; each page POSTs
+  // its outcome to the test's server and goes on to the next (&next=). Where Firefox is missing,
+  // a skipped test says so by name; CI sets WASMGRAD_REQUIRE_FIREFOX=1 (.ci/run), which makes
+  // that a failure.
+  describe('in headless Firefox (page served on loopback, CSP without eval; reports by POST)', () => {
+    const executable = firefoxForTests(it);
+    if (executable === undefined) return;
+    let site: Awaited<ReturnType<typeof serveStatic>>;
+    let firefox: ReturnType<typeof launchFirefox> | undefined;
+    beforeAll(async () => {
+      site = await serveStatic(root);
+      // The chain of pages, built from the last: each page's &next= is the URL of the one after it.
+      const url = PAGES.reduceRight<string | undefined>((next, [bundle, query], n) =>
+        `${site.url}/test/determinism/browser/index.html?bundle=${bundle}${query}&report=page-${n}` +
+        (next === undefined ? '' : `&next=${encodeURIComponent(next)}`), undefined)!;
+      firefox = launchFirefox(executable, url);
+    }, TIMEOUT);
+    afterAll(async () => {
+      await firefox?.close();
+      await site?.close();
+    }, 30_000);
+
+    PAGES.forEach(([bundle, query], n) => {
+      it(pageName('Firefox', bundle, query), { timeout: TIMEOUT }, async () => {
+        const report = await firefox!.report(site, `page-${n}`, 75_000) as PageOutcome;
+        expectPage(`firefox (${bundle}${query})`, report, query);
+        expect(report.userAgent).toMatch(/Firefox\//);
+      });
+    });
+
+    it('Firefox stops, and leaves no process or profile behind', { timeout: 30_000 }, async () => {
+      await firefox!.close();
+      expect(processGroupMembers(firefox!.pgid)).toEqual([]);
+      expect(existsSync(firefox!.dir)).toBe(false);
+    });
   });
 });
