@@ -49,7 +49,7 @@ import { replayOptimStep } from "./optim";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
 export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "./abi";
-import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "./abi";
+import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "./abi";
 
 // ————————————————————————————————————————————————————————— capture buffers
 
@@ -649,7 +649,7 @@ function replayRecord(r: u32): void {
       case Op.solveTriangular:
         got = solveTriangular(x, inAt(r, 1), ati(r, 0), ati(r, 1), ati(r, 2), ati(r, 3)); break;
       case Op.qr: got = qr(x, ati(r, 0)); break;
-      default: break;
+      default: fail(E_UNKNOWN_OP, op); return; // replayable() admitted an op this switch does not know
     }
   }
   if (got != out || redirectPending()) {
@@ -746,7 +746,8 @@ function run(e: u32): i32 {
     case S_UN + Op.relu - Op.neg: return unaryScalar<T>(Op.relu, x);
     case S_UN + Op.softplus - Op.neg: return unaryScalar<T>(Op.softplus, x);
     case S_UN + Op.erf - Op.neg: return unaryScalar<T>(Op.erf, x);
-    default: return x; // S_COPY (fills are loaded by the callers)
+    case S_COPY: return x; // (fills are loaded by the callers)
+    default: fail(E_UNKNOWN_OP, code); return <T>0;
   }
 }
 

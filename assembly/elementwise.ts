@@ -9,7 +9,7 @@ import { Op, DType } from "./vocabulary";
 import { isUntouched } from "./alloc";
 import {
   newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
-  fail, E_NO_RULE, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
+  fail, E_NO_RULE, E_UNKNOWN_OP, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
 } from "./tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
 import { recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, record1, recNumInputs,
@@ -53,7 +53,8 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
     case Op.div: return x / y;
     case Op.maximum: return max<T>(x, y);
     case Op.minimum: return min<T>(x, y);
-    default: return powT<T>(x, y);
+    case Op.pow: return powT<T>(x, y);
+    default: fail(E_UNKNOWN_OP, op); return <T>0; // no value for an op this kernel does not know
   }
 }
 
@@ -64,7 +65,8 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
     case Op.mul: return v128.mul<T>(x, y);
     case Op.div: return v128.div<T>(x, y);
     case Op.maximum: return v128.max<T>(x, y);
-    default: return v128.min<T>(x, y);
+    case Op.minimum: return v128.min<T>(x, y);
+    default: fail(E_UNKNOWN_OP, op); return v128.splat<T>(<T>0);
   }
 }
 
@@ -81,7 +83,8 @@ function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize
     case Op.mul: binaryStrides<T>(Op.mul, pa, sa, pb, sb, po, n); break;
     case Op.div: binaryStrides<T>(Op.div, pa, sa, pb, sb, po, n); break;
     case Op.maximum: binaryStrides<T>(Op.maximum, pa, sa, pb, sb, po, n); break;
-    default: binaryStrides<T>(Op.minimum, pa, sa, pb, sb, po, n);
+    case Op.minimum: binaryStrides<T>(Op.minimum, pa, sa, pb, sb, po, n); break;
+    default: fail(E_UNKNOWN_OP, op);
   }
 }
 
@@ -209,7 +212,8 @@ export function fillScalar(t: i32, v: f64): void {
     case Op.lt: return <u8>(x < y);
     case Op.le: return <u8>(x <= y);
     case Op.gt: return <u8>(x > y);
-    default: return <u8>(x >= y);
+    case Op.ge: return <u8>(x >= y);
+    default: fail(E_UNKNOWN_OP, op); return 0;
   }
 }
 
@@ -273,7 +277,8 @@ export function compareScalarOp(op: i32, a: i32, s: f64): i32 {
     case Op.sigmoid: return sigmoidT<T>(x);
     case Op.relu: return max<T>(x, <T>0);
     case Op.softplus: return softplusT<T>(x);
-    default: return erfT<T>(x);
+    case Op.erf: return erfT<T>(x);
+    default: fail(E_UNKNOWN_OP, op); return <T>0;
   }
 }
 
@@ -292,7 +297,8 @@ function hasVectorUnary<T>(op: i32): bool {
     // float32 only (hasVectorUnary): the same lane arithmetic as the scalar expT<f32>
     case Op.exp: return expF32x4(x);
     case Op.sigmoid: return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expF32x4(f32x4.neg(x))));
-    default: return v128.max<T>(x, v128.splat<T>(<T>0));
+    case Op.relu: return v128.max<T>(x, v128.splat<T>(<T>0));
+    default: fail(E_UNKNOWN_OP, op); return v128.splat<T>(<T>0);
   }
 }
 

@@ -110,21 +110,23 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   memory.copy(shape, shapeIn, <u32>rank << 2);
   // The host validates shapes; this is the last line: a negative dim, or a count past i32 (the
   // product stops growing there, so it cannot wrap), never allocates.
-  let numel: i64 = 1;
+  // The element count in f64 (exact far past i32, never wrapping) for the check and the message.
+  let count: f64 = 1;
   for (let k = 0; k < rank; k++) {
     const d = load<i32>(shape + (<u32>k << 2));
     if (d < 0) { fail(E_BOUNDS, 0); return 0; }
-    numel = min(numel * <i64>d, <i64>0x80000000);
+    count *= <f64>d;
   }
-  const bytes = numel * <i64>itemSize(dtype);
+  const requested = count * <f64>itemSize(dtype);
   // Beyond 32-bit memory, or more elements than T_NUMEL (an i32) can count.
-  if (bytes > 0xfff00000 || numel > 0x7fffffff) {
+  if (requested > <f64>0xfff00000 || count > <f64>0x7fffffff) {
     if (errorCode() == E_NONE) {
       fail(E_OOM, 0);
-      store<f64>(STATE, <f64>bytes, 16); // after fail(), which records the allocator's last request
+      store<f64>(STATE, requested, 16); // after fail(), which records the allocator's last request
     }
     return 0;
   }
+  const numel = <i64>count, bytes = <i64>requested;
   const data = alloc(<u32>bytes);
   if (data == 0) { fail(E_OOM, 0); return 0; }
   let id: i32;
