@@ -1,4 +1,4 @@
-"""Generates assembly/erf-table.ts: the coefficients wasmgrad's erf is evaluated from.
+"""Generates assembly/core/erf-table.ts: the coefficients wasmgrad's erf is evaluated from.
 
 erf is entire, so on each interval [c - 1/4, c + 1/4] (c = 0.75, 1.25, ..., 5.75) its Taylor
 polynomial about c of degree 22 is exact to well below double rounding; near 0 the odd
@@ -37,4 +37,4 @@ out.append("];")
 out.append("export const ERF_MACLAURIN: StaticArray<f64> = [")
 out.append("  " + ", ".join(lit(v) for v in mac) + ",")
 out.append("];")
-open("assembly/erf-table.ts", "w").write("\n".join(out) + "\n")
+open("assembly/core/erf-table.ts", "w").write("\n".join(out) + "\n")

@@ -1,4 +1,4 @@
-// A program made only of scalar instructions (assembly/accelerate.ts buildInstructions) compiled
+// A program made only of scalar instructions (assembly/engine/accelerate.ts buildInstructions) compiled
 // to a small wasm function of its own: each instruction's value stays in a local for the
 // instructions that read it, so a chain of scalars does not wait on a store and a reload, and no
 // instruction is dispatched. It performs the interpreter's operations in the same order — the
@@ -7,10 +7,10 @@
 // compiled at run time (a content security policy, an edge runtime) the interpreter replays.
 
 import { wasm, views, I32 } from './runtime.js';
-import { Op } from '../assembly/vocabulary.js';
-import { S_UN, S_FILL, S_COPY, S_F32, S_GENERIC, INSTR_WORDS } from '../assembly/abi.js';
+import { Op } from '../assembly/core/vocabulary.js';
+import { S_UN, S_FILL, S_COPY, S_F32, S_GENERIC, INSTR_WORDS } from '../assembly/core/abi.js';
 
-// The scalar codes of assembly/accelerate.ts.
+// The scalar codes of assembly/engine/accelerate.ts.
 
 const F64 = 0x7c, F32 = 0x7d, I32T = 0x7f;
 

@@ -1,7 +1,7 @@
 // accelerate(f): MATLAB's dlaccelerate for wasmgrad. The first call with an input pattern runs f
 // while wasm captures every kernel it runs — forward ops, the reverse sweep's rule ops and
 // adjoint accumulations, in-place updates, fused optimizer steps — as a program
-// (assembly/accelerate.ts); later calls with the same pattern copy the new inputs in and replay
+// (assembly/engine/accelerate.ts); later calls with the same pattern copy the new inputs in and replay
 // the program with ONE wasm call, no host work per op. An optimizer's step counts live in wasm
 // (advanced by each replay as by each eager step) and its hyperparameters in a wasm tensor the
 // host rewrites whenever an option changes, so a learning-rate schedule applies to replays. Index
@@ -14,10 +14,10 @@ import { Tensor, setValueReadHook } from './tensor.js';
 import { wasm, views, I32, ARGS, requireInit, raise, recordWord } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { WasmgradError, ValueError, DisposedError, formatShape } from './errors.js';
-import { Op } from '../assembly/vocabulary.js';
+import { Op } from '../assembly/core/vocabulary.js';
 import { compileScalarProgram } from './accelerate-compile.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
-import { E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, T_DATA } from '../assembly/abi.js';
+import { E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, T_DATA } from '../assembly/core/abi.js';
 
 /** An int32 tensor's values, read without counting as a value read of an accelerated function. */
 export function rawInt32(t: Tensor): Int32Array {
@@ -43,7 +43,7 @@ export function guardIndexRange(ti: Tensor, n: number): void {
 /** f cannot be accelerated: it decides on tensor values, or uses an op no replay can repeat. */
 export class NotAcceleratableError extends WasmgradError {}
 
-// Error codes of assembly/accelerate.ts
+// Error codes of assembly/engine/accelerate.ts
 
 const ACCELERATE = options('accelerate', {
   /** how many input patterns to keep (least recently used dropped first); default 50, MATLAB's */

@@ -11,10 +11,10 @@ import { wasm, views, I32, checked, argsI32, requireInit, raise, recordWord } fr
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ValueError, formatShape } from './errors.js';
 import { isFloat } from './ops/common.js';
-import { Op } from '../assembly/vocabulary.js';
+import { Op } from '../assembly/core/vocabulary.js';
 import { Module, resolve, withStandIns } from './nn/module.js';
 import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from './options.js';
-import { MODE_CREATE_GRAPH, MODE_RETAIN_ALL, F_NEEDS_GRAD, T_FLAGS } from '../assembly/abi.js';
+import { MODE_CREATE_GRAPH, MODE_RETAIN_ALL, F_NEEDS_GRAD, T_FLAGS } from '../assembly/core/abi.js';
 
 
 /** Replaces every Tensor in a value (tensor, array, plain object) using fn, keeping the structure. */

@@ -1,4 +1,4 @@
-// Creation with PyTorch's semantics (kernels in assembly/creation.ts): arange, linspace, eye,
+// Creation with PyTorch's semantics (kernels in assembly/ops/creation.ts): arange, linspace, eye,
 // and zerosLike / onesLike / fullLike.
 
 import { Tensor, empty, full, dtypeCode, type DTypeName, type CreateOptions } from './tensor.js';

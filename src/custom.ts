@@ -12,7 +12,7 @@ import { openScope, closeScope, tidy } from './scope.js';
 import { NotDifferentiableError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from './options.js';
 import { valueAndGrad, checkFunction, refusePromise } from './autodiff.js';
-import { F_NEEDS_GRAD, T_FLAGS } from '../assembly/abi.js';
+import { F_NEEDS_GRAD, T_FLAGS } from '../assembly/core/abi.js';
 
 /** g ↦ one contribution per input (null where an input gets none), each shaped like its input. */
 export type VjpRule = (g: Tensor, out: Tensor, ...inputs: Tensor[]) => Tensor | null | (Tensor | null | undefined)[];

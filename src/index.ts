@@ -48,7 +48,7 @@ export {
   WasmgradError, ShapeError, AxisError, DTypeError, ValueError, DisposedError, OutOfMemoryError,
   NotDifferentiableError, InitError, LinAlgError, IOError,
 } from './errors.js';
-export { Op, DType } from '../assembly/vocabulary.js';
+export { Op, DType } from '../assembly/core/vocabulary.js';
 
 // MATLAB names, for people coming from Deep Learning Toolbox.
 import { tensor } from './tensor.js';

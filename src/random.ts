@@ -1,4 +1,4 @@
-// Seeded random tensors (generator and kernels in assembly/random.ts): rand, randn, uniform,
+// Seeded random tensors (generator and kernels in assembly/ops/random.ts): rand, randn, uniform,
 // normal, and seed / manualSeed. The generator lives in wasm, so the same seed gives the same
 // bits on every engine; random tensors are constants (never on the tape).
 

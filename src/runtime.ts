@@ -3,11 +3,11 @@
 
 import type { WasmExports } from './wasm.generated.js';
 import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError, ValueError } from './errors.js';
-import { Op } from '../assembly/vocabulary.js';
+import { Op } from '../assembly/core/vocabulary.js';
 import { options, opt, type OptionsOf } from './options.js';
 import { readFile, canReadFiles } from './platform/read-file.js';
 import { startWorkers, threadsUnavailable } from './threads.js';
-import { E_OOM, E_NO_RULE, E_SCOPE, E_HOST, E_BOUNDS, E_UNKNOWN_OP, REC } from '../assembly/abi.js';
+import { E_OOM, E_NO_RULE, E_SCOPE, E_HOST, E_BOUNDS, E_UNKNOWN_OP, REC } from '../assembly/core/abi.js';
 
 /** The module's exports, typed from their AssemblyScript signatures (src/wasm.generated.ts). */
 export type Exports = WasmExports;
@@ -30,7 +30,7 @@ export let F64 = new Float64Array(0);
 export let U8 = new Uint8Array(0);
 export let ARGS = 0;
 export let STATE = 0;
-let PAGES = 0; // word index of the module's memory-pages word (assembly/alloc.ts)
+let PAGES = 0; // word index of the module's memory-pages word (assembly/core/alloc.ts)
 let viewPages = -1;
 
 /** Word index of tensor `id`'s record in the table (the table moves when it grows). */
@@ -329,7 +329,7 @@ async function compileDefault(file: string): Promise<WebAssembly.Module> {
     "Run 'npm run build', or pass the module to init(source).");
 }
 
-// Error codes of assembly/tensor.ts
+// Error codes of assembly/core/tensor.ts
 
 /** Throws the error the module recorded (and clears it); `op` names the caller. */
 export function raise(op: string): never {

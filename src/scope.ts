@@ -6,7 +6,7 @@ import { wasm, argsI32, requireInit, views, I32, recordWord } from './runtime.js
 import { WasmgradError, ValueError } from './errors.js';
 import { describeValue } from './options.js';
 import type { Tensor } from './tensor.js';
-import { T_GEN, T_FLAGS, T_SLOT } from '../assembly/abi.js';
+import { T_GEN, T_FLAGS, T_SLOT } from '../assembly/core/abi.js';
 
 const MAX_KEEP = 16000;
 

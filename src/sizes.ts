@@ -4,8 +4,8 @@
 //   - each dim an integer in [0, 2^31 − 1]              (a record stores its dims as i32s)
 //   - at most 2^31 − 1 elements, and row-major strides that fit i32 (T_NUMEL is an i32, kernels
 //     compute offsets as i32 products of dims)
-//   - at most 0xfff00000 bytes of data                  (assembly/alloc.ts refuses more)
-//   - rank at most 8                                     (assembly/tensor.ts MAX_RANK)
+//   - at most 0xfff00000 bytes of data                  (assembly/core/alloc.ts refuses more)
+//   - rank at most 8                                     (assembly/core/tensor.ts MAX_RANK)
 // A request outside these limits is refused here: a ValueError when an argument is not a valid
 // size (negative, non-integer, NaN, not a number, or one dim beyond int32), an OutOfMemoryError
 // when the sizes are valid but the result could not be held (too many elements or bytes). An
@@ -26,11 +26,11 @@ export const INT32_MIN = -2147483648;
 export const MAX_DIM = INT32_MAX;
 /** The most elements a tensor can have (T_NUMEL is an i32; kernels index with i32). */
 export const MAX_ELEMENTS = INT32_MAX;
-/** The most bytes one allocation can have (assembly/alloc.ts refuses more than 0xfff00000). */
+/** The most bytes one allocation can have (assembly/core/alloc.ts refuses more than 0xfff00000). */
 export const MAX_TENSOR_BYTES = 0xfff00000;
 /** The whole wasm32 address space. */
 export const WASM_MEMORY_BYTES = 2 ** 32;
-/** The most dims a tensor can have (assembly/tensor.ts). */
+/** The most dims a tensor can have (assembly/core/tensor.ts). */
 export const MAX_RANK = 8;
 
 /** Bytes per element of a dtype. */

@@ -2,7 +2,7 @@
 // table in wasm memory; shape, dtype and data live there. Methods for ops are attached by the
 // op-family files in src/ops/.
 
-import { DType } from '../assembly/vocabulary.js';
+import { DType } from '../assembly/core/vocabulary.js';
 import {
   wasm, views, I32, F32, F64, U8, ARGS, STATE, argsI32, checked, requireInit, recordWord,
 } from './runtime.js';
@@ -10,7 +10,7 @@ import { DisposedError, ShapeError, ValueError, DTypeError, formatShape } from '
 import { adopt } from './scope.js';
 import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { checkShape, checkNumel, show, showList, MAX_RANK as SIZES_MAX_RANK } from './sizes.js';
-import { T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_SHAPE, F_LIVE } from '../assembly/abi.js';
+import { T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_SHAPE, F_LIVE } from '../assembly/core/abi.js';
 
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
 export type NestedArray = number | boolean | NestedArray[];

@@ -1,7 +1,7 @@
 // A wasmgrad worker thread (init({ threads })), shipped as dist/wasmgrad.worker.js. It receives
 // the threads build and the shared memory, instantiates the module on that memory, says it is
 // ready, then claims blocks of the products the main thread posts, with scratch block number
-// `slot` as its own (matmulWorker in assembly/matmul.ts, which never returns: the thread ends
+// `slot` as its own (matmulWorker in assembly/ops/matmul.ts, which never returns: the thread ends
 // with the program). It imports nothing of wasmgrad.
 
 interface Start { module: WebAssembly.Module; memory: WebAssembly.Memory; slot: number }

@@ -1,6 +1,6 @@
 // Worker threads for init({ threads: n }): n − 1 workers, each an instance of the threads build
 // (build/out/wasmgrad.threads.wasm) on the main instance's shared memory, compute blocks of the
-// big packed products beside the calling thread (assembly/matmul.ts). Results are bit-identical
+// big packed products beside the calling thread (assembly/ops/matmul.ts). Results are bit-identical
 // for every thread count.
 
 import { spawnWorker, type WorkerHandle } from './platform/spawn-worker.js';

@@ -1,4 +1,4 @@
-// float32 exp is wasmgrad's own SIMD kernel (assembly/math.ts expF32x4); every float32 exp —
+// float32 exp is wasmgrad's own SIMD kernel (assembly/core/math.ts expF32x4); every float32 exp —
 // exp, sigmoid, softplus, softmax, logsumexp — goes through its lane arithmetic. Checked here
 // against float64 exp rounded to float32 (the correctly rounded value), over the whole range
 // including overflow, the subnormal range, ±0, ±Inf and NaN.

@@ -1,5 +1,5 @@
 // Linear algebra: solve, inv, det / slogdet / logdet, cholesky, qr, solveTriangular (primitives in
-// assembly/linalg.ts) and diag, matrixTrace, outer, norm / vectorNorm / matrixNorm (composites).
+// assembly/ops/linalg.ts) and diag, matrixTrace, outer, norm / vectorNorm / matrixNorm (composites).
 // Forward values against plain JS references (Gaussian elimination, cofactor expansion,
 // substitution) and reconstruction identities; gradients by finite differences in float64; JVP
 // against VJP; second derivatives against finite differences of the gradient; float32 against

@@ -37,7 +37,7 @@ import { Module } from '../nn/module.js';
 import { add, mul, div, abs, maximum, neg } from '../ops/elementwise.js';
 import { max, sum } from '../ops/reduce.js';
 import { stack, select } from '../ops/shape.js';
-import { T_SLOT, T_FLAGS, F_NEEDS_GRAD } from '../../assembly/abi.js';
+import { T_SLOT, T_FLAGS, F_NEEDS_GRAD } from '../../assembly/core/abi.js';
 
 const OP = 'dlode45';
 

@@ -1,5 +1,5 @@
 // Activations, PyTorch's torch.nn.functional semantics. softmax and logSoftmax are fused wasm
-// primitives (assembly/activation.ts); the others are composites of differentiable elementwise
+// primitives (assembly/ops/activation.ts); the others are composites of differentiable elementwise
 // ops, so their VJP, JVP and higher derivatives come for free. Where PyTorch's gradient differs
 // from the composite's at a kink (hardtanh and hardsigmoid give 0 at the bounds), the composite
 // is built so that they agree. relu, sigmoid and tanh live in src/ops/elementwise.ts.

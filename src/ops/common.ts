@@ -3,7 +3,7 @@
 import { Tensor, dtypeCode, scalarTensor, wrap, type DTypeName, type Shape } from '../tensor.js';
 import { wasm, checked, requireInit } from '../runtime.js';
 import { ShapeError, DTypeError, AxisError, ValueError, formatShape } from '../errors.js';
-import { Op, DType } from '../../assembly/vocabulary.js';
+import { Op, DType } from '../../assembly/core/vocabulary.js';
 import { show, showList } from '../sizes.js';
 
 export type TensorLike = Tensor | number | boolean;

@@ -1,4 +1,4 @@
-// Convolution (kernels and rules in assembly/conv.ts): conv1d, conv2d, convTranspose1d,
+// Convolution (kernels and rules in assembly/ops/conv.ts): conv1d, conv2d, convTranspose1d,
 // convTranspose2d with PyTorch's semantics — NCL / NCHW inputs (or unbatched CL / CHW), weights
 // [out, in/groups, k…] for conv and [in, out/groups, k…] for the transposed forms, stride,
 // padding (numbers, pairs, 'same', 'valid'), dilation, groups, outputPadding. The bias is added

@@ -1,4 +1,4 @@
-// Dropout, driven by wasmgrad's seeded generator (assembly/random.ts): in training each element
+// Dropout, driven by wasmgrad's seeded generator (assembly/ops/random.ts): in training each element
 // is kept with probability 1 − p and scaled by 1 / (1 − p) (inverted dropout, as PyTorch), so
 // the same seed gives the same mask on every engine. A composite: x times a constant mask, so
 // the gradient is the mask and JVP and higher derivatives come for free.

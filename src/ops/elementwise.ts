@@ -1,4 +1,4 @@
-// Elementwise ops (kernels and rules in assembly/elementwise.ts): binary arithmetic with NumPy
+// Elementwise ops (kernels and rules in assembly/ops/elementwise.ts): binary arithmetic with NumPy
 // broadcasting, comparisons, unary math, where, clamp, casts.
 
 import { Tensor, dtypeCode, type DTypeName } from '../tensor.js';

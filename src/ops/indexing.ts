@@ -1,4 +1,4 @@
-// Indexing ops with PyTorch's semantics (kernels and rules in assembly/indexing.ts): sort,
+// Indexing ops with PyTorch's semantics (kernels and rules in assembly/ops/indexing.ts): sort,
 // argsort, topk, argmax/argmin, cumsum, cumprod, tril/triu, flip, roll, tile, repeat,
 // repeatInterleave, oneHot and embedding.
 //

@@ -1,5 +1,5 @@
 // Solves and decompositions with torch.linalg's semantics (kernels and rules in
-// assembly/linalg.ts): solve, inv, det, slogdet, logdet, cholesky, qr, solveTriangular.
+// assembly/ops/linalg.ts): solve, inv, det, slogdet, logdet, cholesky, qr, solveTriangular.
 //
 // Every op works on batches of matrices (the last two dims) in float32 or float64; where it takes
 // two operands their batch dims broadcast. An exactly singular matrix to solve or inv, and a

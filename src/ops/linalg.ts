@@ -1,4 +1,4 @@
-// Matrix products (kernel and rule in assembly/matmul.ts): matmul with torch.matmul's semantics,
+// Matrix products (kernel and rule in assembly/ops/matmul.ts): matmul with torch.matmul's semantics,
 // mm, bmm, dot, mv, outer, and matmulT (transposed operands read in place, no copy).
 //
 // Every product is the one batched primitive op(A)·op(B) on operands of rank >= 2; 1-D operands

@@ -4,7 +4,7 @@
 // smoothing), nllLoss, binaryCrossEntropy and its with-logits form, mse, l1Loss, huberLoss,
 // smoothL1Loss and klDiv are composites of differentiable ops (logSoftmax, the fused wasm
 // primitive, does the heavy part of crossEntropy), so their VJP, JVP and higher derivatives come
-// for free. ctcLoss is a wasm primitive (assembly/loss.ts). MATLAB names: indexcrossentropy,
+// for free. ctcLoss is a wasm primitive (assembly/ops/loss.ts). MATLAB names: indexcrossentropy,
 // halfMse (MATLAB's mse), mseLoss.
 
 import { Tensor, tensor, type NestedArray } from '../tensor.js';

@@ -1,7 +1,7 @@
 // Normalisation, PyTorch's torch.nn.functional semantics: batchNorm, layerNorm, groupNorm,
 // instanceNorm, localResponseNorm (MATLAB's crosschannelnorm).
 //
-// batch/layer/group/instance norm share one fused wasm primitive (assembly/norm.ts) that
+// batch/layer/group/instance norm share one fused wasm primitive (assembly/ops/norm.ts) that
 // standardises x viewed as [a, b, c] over dims 0 and 2; the per-channel affine (weight, bias)
 // is a composite on top. Running statistics are state: updated in place in training mode (batch
 // mean and UNBIASED variance, with momentum), read as constants in inference mode, never

@@ -1,4 +1,4 @@
-// Pooling (kernels and rules in assembly/pool.ts) with PyTorch's semantics: maxPool1d/2d
+// Pooling (kernels and rules in assembly/ops/pool.ts) with PyTorch's semantics: maxPool1d/2d
 // (stride, padding, dilation, ceil mode, indices), avgPool1d/2d (ceil mode, countIncludePad,
 // divisorOverride), adaptiveAvgPool1d/2d, global pooling, maxUnpool2d. Inputs are NCL / NCHW or
 // unbatched CL / CHW; every leading dim is a plane of its own.

@@ -1,4 +1,4 @@
-// Reductions (kernels and rules in assembly/reduce.ts): sum, mean, max, min, prod, logsumexp,
+// Reductions (kernels and rules in assembly/ops/reduce.ts): sum, mean, max, min, prod, logsumexp,
 // var, std — over any set of axes, with keepdims, following PyTorch's defaults.
 //
 // `axes` is one axis, a list of axes, or omitted (null/undefined) for all of them; negative

@@ -1,4 +1,4 @@
-// Shape and indexing ops (kernels and rules in assembly/shape.ts): reshape/view, broadcastTo/
+// Shape and indexing ops (kernels and rules in assembly/ops/shape.ts): reshape/view, broadcastTo/
 // expand, permute/transpose, squeeze/unsqueeze/flatten, slice/narrow/select, pad, indexSelect/
 // indexAdd, gather/scatterAdd, concat/stack/unstack/split/chunk — PyTorch's semantics. They copy
 // elements as they are, so float, int32 and bool tensors all pass through.

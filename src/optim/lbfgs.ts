@@ -2,7 +2,7 @@
 // over the last historySize pairs, an initial step of min(1, 1/|g|₁)·lr, and the optional
 // strong-Wolfe line search with cubic interpolation. Parameters are viewed as one flat vector;
 // the vector work (gather, axpy, dot products, the two-loop recursion) runs in wasm
-// (assembly/optim.ts), the scalar control flow here. The history lives in wasm memory.
+// (assembly/ops/optim.ts), the scalar control flow here. The history lives in wasm memory.
 
 import { Tensor, zeros, type DTypeName } from '../tensor.js';
 import { keep, openScope, closeScope } from '../scope.js';

@@ -1,6 +1,6 @@
 // torch.optim's first-order optimizers: SGD, Adam, AdamW, RMSprop, Adagrad, with PyTorch's
 // defaults and update formulas. A step validates everything on the host, then makes ONE wasm
-// call (assembly/optim.ts) that updates every parameter and its state in place. The state
+// call (assembly/ops/optim.ts) that updates every parameter and its state in place. The state
 // (moment estimates, momentum buffers) lives in wasm memory as kept tensors; stateDict() /
 // loadStateDict() save and restore it.
 
@@ -13,7 +13,7 @@ import { options, opt, checkArity, describeValue, OptionSchema, type OptionsOf }
 import {
   OPTIM_HYPER_WORDS, OPTIM_RECORD_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
   H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY, T_DATA,
-} from '../../assembly/abi.js';
+} from '../../assembly/core/abi.js';
 
 const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
 const H = {

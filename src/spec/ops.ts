@@ -1,14 +1,14 @@
-// The op spec: one entry per op code of assembly/vocabulary.ts, the single source for what the op
+// The op spec: one entry per op code of assembly/core/vocabulary.ts, the single source for what the op
 // is and where its pieces live. `satisfies OpTable` makes the table total: an Op member without
 // an entry fails `tsc` (and so the build) with "Property '<op>' is missing". build/gen-ops.mjs
 // reads it and generates the dispatch tables the tape, forward mode and accelerate call
-// (assembly/rules.generated.ts), after checking that every kernel and rule it names exists in
+// (assembly/engine/rules.generated.ts), after checking that every kernel and rule it names exists in
 // the op's family file; a name that does not exist fails the build naming the op.
 //
 // Adding an op is one entry here, its kernel and rules in its family file, and its tests
 // (CONTRIBUTING.md walks through it).
 
-import type { Op } from '../../assembly/vocabulary.js';
+import type { Op } from '../../assembly/core/vocabulary.js';
 
 /** The family file in assembly/ that holds the op's kernel and rules. */
 export type Family =
@@ -31,6 +31,10 @@ export interface OpSpec {
   attrs: readonly Attr[];
   /** the exported kernel function of the family file that computes the op */
   forward: string;
+  /** the kernel a replay calls where it is not `forward` (an update replayed from its program record) */
+  replay?: string;
+  /** the scalar form a program of size-1 operands evaluates (binary and unary elementwise ops) */
+  scalar?: string;
   /**
    * The reverse-mode rule (a function `(op, r, g)` of the family file), or why there is none:
    * `{ none: 'zero' }` ops are never recorded (their derivative is zero or they make integers);
@@ -55,7 +59,7 @@ export type OpTable = { readonly [K in keyof typeof Op]: OpSpec };
 const none = (why: 'zero' | 'not differentiable' | 'program only') => ({ none: why }) as const;
 
 const binary = (doc: string, test: string): OpSpec => ({
-  family: 'elementwise', arity: 2, attrs: [], forward: 'binary', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
+  family: 'elementwise', arity: 2, attrs: [], forward: 'binary', scalar: 'binaryScalarOp', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
   records: true, replays: true, doc, test,
 });
 const compare = (doc: string): OpSpec => ({
@@ -63,7 +67,7 @@ const compare = (doc: string): OpSpec => ({
   records: false, replays: true, doc: `${doc}: a bool mask, never recorded`, test: 'test/elementwise.test.ts',
 });
 const unary = (doc: string, test: string): OpSpec => ({
-  family: 'elementwise', arity: 1, attrs: [], forward: 'unary', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
+  family: 'elementwise', arity: 1, attrs: [], forward: 'unary', scalar: 'unaryScalar', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
   records: true, replays: true, doc, test,
 });
 const reduction = (doc: string, test: string, forward = 'reduce'): OpSpec => ({
@@ -218,5 +222,5 @@ export const OPS = {
   randFill: programOnly('random', 'randFill', 0, 'draws from the seeded generator, advancing it as eager code does'),
   detSign: programOnly('linalg', 'determinant', 1, "the sign of det A (slogdet's other half)"),
   valueGuard: programOnly('accelerate', 'captureGuard', 1, 'a value-dependent branch in wasm: a replay checks it goes the same way'),
-  optimStep: programOnly('optim', 'optimStep', 0, 'a fused optimizer update of parameters and state in place'),
+  optimStep: { ...programOnly('optim', 'optimStep', 0, 'a fused optimizer update of parameters and state in place'), replay: 'replayOptimStep' },
 } as const satisfies OpTable;

@@ -1,5 +1,5 @@
 // The activation family's ops (format: README.md). kind: 'primitive' = kernel + VJP + JVP rules
-// in wasm (assembly/activation.ts); 'composite' = built from differentiable ops on the host.
+// in wasm (assembly/ops/activation.ts); 'composite' = built from differentiable ops on the host.
 // relu, sigmoid and tanh are elementwise primitives (listed with the core ops).
 
 import * as wg from '../../src/index.js';

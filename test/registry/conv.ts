@@ -1,4 +1,4 @@
-// The convolution and pooling ops (assembly/conv.ts, assembly/pool.ts; src/ops/conv.ts,
+// The convolution and pooling ops (assembly/ops/conv.ts, assembly/ops/pool.ts; src/ops/conv.ts,
 // src/ops/pool.ts; format: README.md). A primitive has its kernel, VJP and JVP rules in wasm; a
 // composite is built from differentiable ops. Convolutions take x, weight and bias as inputs;
 // max pooling gets distinct values, so no window has a tie.

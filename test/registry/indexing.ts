@@ -1,4 +1,4 @@
-// The indexing family's ops (src/ops/indexing.ts, assembly/indexing.ts; format: README.md).
+// The indexing family's ops (src/ops/indexing.ts, assembly/ops/indexing.ts; format: README.md).
 // differentiable: false marks ops whose outputs are integer positions (no derivative exists);
 // sort and topk get distinct inputs, so no tie makes them kinked. test/indexing.test.ts backs
 // every row.

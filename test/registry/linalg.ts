@@ -1,5 +1,5 @@
 // The linear-algebra ops (format: README.md): each entry is an exported function (and its Tensor
-// method, if any), a wasm primitive (kernel + VJP + JVP in assembly/linalg.ts) or a composite of
+// method, if any), a wasm primitive (kernel + VJP + JVP in assembly/ops/linalg.ts) or a composite of
 // differentiable ops. Matrices are diagonally dominant (x + n·I with |x| < 1), so they are
 // well-conditioned with a positive determinant; symmetric positive definite ones are built
 // inside f as m·mᵀ + n·I.

@@ -1,5 +1,5 @@
 // The loss family's ops (format: README.md). kind: 'primitive' = kernel + VJP + JVP rules in
-// wasm (assembly/loss.ts); 'composite' = built from differentiable ops on the host
+// wasm (assembly/ops/loss.ts); 'composite' = built from differentiable ops on the host
 // (crossEntropy's logSoftmax is the fused primitive). Every float operand is an input: the
 // prediction, a float target, class weights; class indices are captured by f.
 

@@ -1,5 +1,5 @@
 // The normalisation family's ops (format: README.md). kind: 'primitive' = kernel + VJP + JVP
-// rules in wasm (assembly/norm.ts); 'composite' = built from differentiable ops on the host.
+// rules in wasm (assembly/ops/norm.ts); 'composite' = built from differentiable ops on the host.
 // Input, weight and bias are all inputs.
 
 import * as wg from '../../src/index.js';

@@ -105,6 +105,8 @@ export const S_GENERIC = 2 * S_PER_DTYPE;
 
 /** words of a convolution's geometry: [N, C, O, G, xH, xW, yH, yW, kH, kW, sH, sW, pT, pL, dH, dW] */
 export const CONV_GEO_WORDS = 16;
+/** words of a max pooling's geometry (assembly/ops/pool.ts maxPoolIndices) */
+export const MAX_POOL_GEO_WORDS = 13;
 
 /** i32 words per parameter in a fused optimizer update's list: param, grad, state 0..2, step, group, counter */
 export const OPTIM_RECORD_WORDS = 8;

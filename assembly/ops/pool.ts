@@ -9,14 +9,15 @@
 //   avgPool(x)           ↔ avgPoolAdjoint(ȳ)
 // so rules of every order close over these four linear ops.
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, MAX_RANK, fail,
   E_NO_RULE,
-} from "./tensor";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
-import { captureBegin, captureInput, captureAttr } from "./accelerate";
-import { tangentOf, setTangent, flushJvp } from "./forward";
+} from "../core/tensor";
+import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { captureBegin, captureInput, captureAttr } from "../engine/accelerate";
+import { tangentOf, setTangent, flushJvp } from "../engine/forward";
+import { MAX_POOL_GEO_WORDS } from "../core/abi";
 
 const OUT_SHAPE = memory.data(MAX_RANK * 4);
 const POOL_LEN = 14;
@@ -35,7 +36,7 @@ function copyShape(rank: i32, shape: usize): void {
  * `shape` (not recorded: indices have no derivative). geo: [planes, H, W, oH, oW, kH, kW, sH,
  * sW, pH, pW, dH, dW].
  */
-export const MAX_POOL_GEO = 13;
+export const MAX_POOL_GEO = MAX_POOL_GEO_WORDS;
 export function maxPoolIndices(x: i32, rank: i32, shape: usize, geo: usize): i32 {
   if (x == 0) return 0;
   copyShape(rank, shape);

@@ -5,23 +5,23 @@
 // when it is contiguous or constant, with scalar tails. Rules are written with the recording
 // ops of this file and of reduce.ts, so they are themselves differentiable.
 
-import { Op, DType } from "./vocabulary";
-import { isUntouched } from "./alloc";
+import { Op, DType } from "../core/vocabulary";
+import { isUntouched } from "../core/alloc";
 import {
   newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
   fail, E_NO_RULE, E_UNKNOWN_OP, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
-} from "./tensor";
-import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
+} from "../core/tensor";
+import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
 import { recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, record1, recNumInputs,
-  record2, recInput, recAttr, recOut, accumulate } from "./tape";
+  record2, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { sumTo } from "./reduce";
-import { captureOp1, captureOp2, captureFill } from "./accelerate";
+import { captureOp1, captureOp2, captureFill } from "../engine/accelerate";
 import { expandLike } from "./shape";
-import { tangentOf, setTangent, sameShape } from "./forward";
+import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import {
   expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT,
   expF32x4,
-} from "./math";
+} from "../core/math";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
 

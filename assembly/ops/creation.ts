@@ -1,8 +1,8 @@
 // Numeric creation kernels: arange, linspace, eye. Each follows PyTorch's CPU kernel's formula
 // and arithmetic type, so the values are PyTorch's.
 
-import { DType } from "./vocabulary";
-import { dataOf, numelOf, dimOf, dtypeOf, itemSize } from "./tensor";
+import { DType } from "../core/vocabulary";
+import { dataOf, numelOf, dimOf, dtypeOf, itemSize } from "../core/tensor";
 
 // Each kernel fills a tensor the host made (so the host checks sizes and memory first).
 

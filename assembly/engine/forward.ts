@@ -11,9 +11,9 @@
 
 import {
   rec, T_TAN, F_TANGENT, flagsOf, setFlags, isLive, fail, E_NO_RULE, dimOf, rankOf,
-} from "./tensor";
+} from "../core/tensor";
 import { recordAt, recOp, recOut, recNumInputs, recInput, tapeLength } from "./tape";
-import { Op } from "./vocabulary";
+import { Op } from "../core/vocabulary";
 import { jvpRule } from "./rules.generated";
 
 let forwardDepth: i32 = 0;

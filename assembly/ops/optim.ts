@@ -10,13 +10,13 @@
 // the flat-vector kernels of L-BFGS (gather, axpy, dot, the two-loop recursion), and a raw data
 // copy for loading state.
 
-import { DType, Op } from "./vocabulary";
+import { DType, Op } from "../core/vocabulary";
 import {
   OPTIM_RECORD_WORDS, OPTIM_HYPER_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
   H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY,
-} from "./abi";
-import { dtypeOf, dataOf, numelOf, isLive, capturingNow, setCaptureMode, fail } from "./tensor";
-import { progBegin, progInput, progAttr, E_GUARD } from "./accelerate";
+} from "../core/abi";
+import { dtypeOf, dataOf, numelOf, isLive, capturingNow, setCaptureMode, fail } from "../core/tensor";
+import { progBegin, progInput, progAttr, E_GUARD } from "../engine/accelerate";
 
 // kinds
 const SGD = 0;

@@ -7,15 +7,15 @@
 // chain over k in increasing order from 0, so results are the same bits on every engine,
 // whatever the blocking or the path.
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, MAX_RANK, needsGrad, releaseTensor, fail, E_NO_RULE,
   E_OOM,
-} from "./tensor";
-import { alloc, free } from "./alloc";
-import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
+} from "../core/tensor";
+import { alloc, free } from "../core/alloc";
+import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { sumTo } from "./reduce";
-import { tangentOf, setTangent } from "./forward";
+import { tangentOf, setTangent } from "../engine/forward";
 import { add } from "./elementwise";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);

@@ -10,17 +10,17 @@
 // its results can be differentiated again; without it nothing in the sweep is recorded and every
 // temporary is freed as soon as its record is done.
 
-import { Op } from "./vocabulary";
-import { F_DISCARD, F_TARGET, MODE_CREATE_GRAPH, MODE_RETAIN_ALL } from "./abi";
+import { Op } from "../core/vocabulary";
+import { F_DISCARD, F_TARGET, MODE_CREATE_GRAPH, MODE_RETAIN_ALL } from "../core/abi";
 import {
   rec, T_FLAGS, T_SWEEP, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
   flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
   E_NO_RULE, errorCode, scopeBegin, scopeEnd, releaseAfter, arenaLength, newLike, dtypeOf,
   numelOf, dataOf, itemSize, E_NONE, capturingNow,
-} from "./tensor";
+} from "../core/tensor";
 import { progBegin, progInput, progAttr, captureOp1, captureOp2 } from "./accelerate";
-import { realloc, alloc, free } from "./alloc";
-import { addInPlace, fillScalar, binary } from "./elementwise";
+import { realloc, alloc, free } from "../core/alloc";
+import { addInPlace, fillScalar, binary } from "./kernels.generated";
 import { vjpRule } from "./rules.generated";
 import { flushJvp, noteRecord, inJvpRule } from "./forward";
 

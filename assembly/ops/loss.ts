@@ -9,13 +9,13 @@
 // derivative itself — PyTorch has no double backward for CTC either. The other losses are
 // composites on the host (src/ops/loss.ts).
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, releaseTensor, dtypeOf, dataOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM, MAX_RANK, shapePtr, rankOf,
-} from "./tensor";
-import { alloc, free } from "./alloc";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
-import { tangentOf, setTangent } from "./forward";
+} from "../core/tensor";
+import { alloc, free } from "../core/alloc";
+import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { tangentOf, setTangent } from "../engine/forward";
 import { sum } from "./reduce";
 import { mul } from "./elementwise";
 import { reshapeTo } from "./shape";

@@ -16,18 +16,18 @@
 // y_(k-1) · linrec_rev(x_(k+1), g)_k (exact with zeros, no division), and linrec's own adjoint
 // and tangent are linrecs again, so derivatives of any order exist.
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, fail, E_NO_RULE, E_OOM,
   needsGrad, releaseTensor,
-} from "./tensor";
-import { alloc, free } from "./alloc";
+} from "../core/tensor";
+import { alloc, free } from "../core/alloc";
 import {
   shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recAttr, recInput, recOut,
   accumulate,
-} from "./tape";
-import { captureBegin, captureInput, captureAttr } from "./accelerate";
-import { tangentOf, setTangent } from "./forward";
+} from "../engine/tape";
+import { captureBegin, captureInput, captureAttr } from "../engine/accelerate";
+import { tangentOf, setTangent } from "../engine/forward";
 import { mul, add } from "./elementwise";
 import { slice, pad } from "./shape";
 

@@ -6,9 +6,9 @@
 // 2^-24 / 2^-53 in [0, 1). Normals use Box–Muller on 53-bit uniforms with AssemblyScript's own
 // log/cos/sin/sqrt (pure wasm), so a float32 normal is the float64 one rounded.
 
-import { DType, Op } from "./vocabulary";
-import { dataOf, numelOf, dtypeOf } from "./tensor";
-import { captureBegin, captureAttr } from "./accelerate";
+import { DType, Op } from "../core/vocabulary";
+import { dataOf, numelOf, dtypeOf } from "../core/tensor";
+import { captureBegin, captureAttr } from "../engine/accelerate";
 
 // PyTorch's default CPU seed: a program that never seeds still gets a fixed stream.
 const DEFAULT_SEED: u64 = 67280421310721;

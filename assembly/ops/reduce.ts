@@ -6,20 +6,20 @@
 // engines. float32 sums and products accumulate in float64 along contiguous runs. max/min
 // propagate NaN (PyTorch's amax/amin).
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, releaseTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, needsGrad, MAX_RANK,
   rec, T_RANK, T_SHAPE, fail, E_NO_RULE,
-} from "./tensor";
-import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recAttr, recInput, recOut, accumulate } from "./tape";
+} from "../core/tensor";
+import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
+import { shouldRecord1, recordOp, recordInput, recordAttr, recAttr, recInput, recOut, accumulate } from "../engine/tape";
 import { reshapeLike, expandLike, reshapeTo } from "./shape";
 import {
   unary, where, cast, compare, compareScalarOp, scalar, mul, div, sub,
 } from "./elementwise";
-import { expT, logT } from "./math";
-import { tangentOf, setTangent } from "./forward";
-import { captureGuard } from "./accelerate";
+import { expT, logT } from "../core/math";
+import { tangentOf, setTangent } from "../engine/forward";
+import { captureGuard } from "../engine/accelerate";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
 

@@ -5,14 +5,14 @@
 // Every other activation is a composite on the host (src/ops/activation.ts). The loss
 // primitives share this op range; their rules live in loss.ts.
 
-import { Op, DType } from "./vocabulary";
-import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM } from "./tensor";
-import { alloc, free } from "./alloc";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
-import { tangentOf, setTangent } from "./forward";
+import { Op, DType } from "../core/vocabulary";
+import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
+import { alloc, free } from "../core/alloc";
+import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { tangentOf, setTangent } from "../engine/forward";
 import { sum } from "./reduce";
 import { unary, mul, sub } from "./elementwise";
-import { expT, expF32x4 } from "./math";
+import { expT, expF32x4 } from "../core/math";
 import { vjpLoss, jvpLoss } from "./loss";
 
 /**

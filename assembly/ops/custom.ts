@@ -5,9 +5,9 @@
 // the sweep or forward mode reaches it, wasm calls back into the host, whose rule computes with
 // ordinary (recording) wasmgrad ops — so custom rules differentiate again like built-in ones.
 
-import { Op } from "./vocabulary";
-import { needsGrad, fail, E_HOST } from "./tensor";
-import { recording, recordOp, recordInput, recordAttr, recAttr, recordIndexOf, accumulate } from "./tape";
+import { Op } from "../core/vocabulary";
+import { needsGrad, fail, E_HOST } from "../core/tensor";
+import { recording, recordOp, recordInput, recordAttr, recAttr, recordIndexOf, accumulate } from "../engine/tape";
 import { sumTo } from "./reduce";
 
 // kind 0: VJP (g is the output's adjoint); kind 1: JVP (set the output's tangent).

@@ -2,21 +2,21 @@
 // The rule tables of the op spec: the tape calls vjpRule, forward mode jvpRule, accelerate
 // replayable; each names the family file's rule for every op.
 
-import { Op } from "./vocabulary";
-import { E_NO_RULE, E_UNKNOWN_OP } from "./abi";
-import { fail } from "./tensor";
-import { jvpActivation, vjpActivation } from "./activation";
-import { jvpConv, vjpConv } from "./conv";
-import { jvpCustom, vjpCustom } from "./custom";
-import { jvpElementwise, vjpElementwise } from "./elementwise";
-import { jvpIndexing, vjpIndexing } from "./indexing";
-import { jvpLinalg, vjpLinalg } from "./linalg";
-import { jvpLoss, vjpLoss } from "./loss";
-import { jvpMatmul, vjpMatmul } from "./matmul";
-import { jvpNorm, vjpNorm } from "./norm";
-import { jvpPool, vjpPool } from "./pool";
-import { jvpReduce, vjpReduce } from "./reduce";
-import { jvpShape, vjpShape } from "./shape";
+import { Op } from "../core/vocabulary";
+import { E_NO_RULE, E_UNKNOWN_OP } from "../core/abi";
+import { fail } from "../core/tensor";
+import { jvpActivation, vjpActivation } from "../ops/activation";
+import { jvpConv, vjpConv } from "../ops/conv";
+import { jvpCustom, vjpCustom } from "../ops/custom";
+import { jvpElementwise, vjpElementwise } from "../ops/elementwise";
+import { jvpIndexing, vjpIndexing } from "../ops/indexing";
+import { jvpLinalg, vjpLinalg } from "../ops/linalg";
+import { jvpLoss, vjpLoss } from "../ops/loss";
+import { jvpMatmul, vjpMatmul } from "../ops/matmul";
+import { jvpNorm, vjpNorm } from "../ops/norm";
+import { jvpPool, vjpPool } from "../ops/pool";
+import { jvpReduce, vjpReduce } from "../ops/reduce";
+import { jvpShape, vjpShape } from "../ops/shape";
 
 /** The reverse-mode rule of record `r` (op `op`), given its output's adjoint `g`. */
 export function vjpRule(op: i32, r: u32, g: i32): void {

@@ -17,14 +17,14 @@
 // convWeight is SIMD dot products along P. The batch is processed in chunks so the columns stay
 // under COL_BUDGET elements. The temporaries never need gradients, so matmul records nothing.
 
-import { Op, DType } from "./vocabulary";
-import { CONV_GEO_WORDS } from "./abi";
+import { Op, DType } from "../core/vocabulary";
+import { CONV_GEO_WORDS } from "../core/abi";
 import {
   newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, MAX_RANK, fail,
   E_NO_RULE,
-} from "./tensor";
-import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
-import { tangentOf, setTangent, flushJvp } from "./forward";
+} from "../core/tensor";
+import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { tangentOf, setTangent, flushJvp } from "../engine/forward";
 import { matmul } from "./matmul";
 import { add } from "./elementwise";
 

@@ -9,12 +9,12 @@
 // elements, so the VJP and the JVP are one linear map, written with recording ops (rstd is
 // recomputed from x with them) so that second derivatives work.
 
-import { Op, DType } from "./vocabulary";
-import { newLike, dtypeOf, dataOf, numelOf, needsGrad, fail, E_NO_RULE, E_OOM } from "./tensor";
-import { alloc, free } from "./alloc";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "./tape";
-import { captureBegin, captureInput, captureAttr } from "./accelerate";
-import { tangentOf, setTangent } from "./forward";
+import { Op, DType } from "../core/vocabulary";
+import { newLike, dtypeOf, dataOf, numelOf, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
+import { alloc, free } from "../core/alloc";
+import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { captureBegin, captureInput, captureAttr } from "../engine/accelerate";
+import { tangentOf, setTangent } from "../engine/forward";
 import { sum } from "./reduce";
 import { unary, mul, sub, mulScalar, addScalar } from "./elementwise";
 import { reshapeTo, reshapeLike } from "./shape";

@@ -6,17 +6,17 @@
 // ↔ indexAdd, gather ↔ scatterAdd, concat → slices. Each rule uses the recording op of its
 // partner, so derivatives of any order work.
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize, fail, E_NO_RULE, E_BOUNDS,
   needsGrad,
-} from "./tensor";
-import { prepare, advance, itInner, itOuter, itOffset, itStride } from "./iter";
+} from "../core/tensor";
+import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
 import {
   recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, recAttr, recInput,
   recNumInputs, recOut, accumulate, scratch,
-} from "./tape";
-import { tangentOf, setTangent } from "./forward";
+} from "../engine/tape";
+import { tangentOf, setTangent } from "../engine/forward";
 import { sumTo } from "./reduce";
 import { fillScalar, mulScalar } from "./elementwise";
 

@@ -16,40 +16,29 @@
 // laid out by their live intervals (first definition to last use), so a replay allocates nothing
 // beyond the kernels' own transient scratch.
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import { replayable } from "./rules.generated";
+import {
+  binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace, binaryScalarOp, unaryScalar,
+  sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
+  convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax,
+  ctcLoss, ctcLossGrad, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
+  solveTriangular, qr, randFill, replayOptimStep,
+} from "./kernels.generated";
 import {
   rec, T_GEN, T_DATA, T_SLOT, T_FLAGS, F_CAPTURED, F_HELD, F_PROGRAM, F_NEEDS_GRAD, F_ON_TAPE,
   F_ADJOINT, F_TANGENT, F_DISPOSE_PENDING,
   dtypeOf, rankOf, numelOf, dataOf, shapePtr, itemSize, flagsOf, isLive, fail,
   errorCode, E_NONE, E_OOM, releaseTensor, capturingNow, setCaptureMode, heldCount, heldAt,
   clearHeld, redirectNext, redirectPending, adjustTensorBytes, tableCapacity,
-} from "./tensor";
-import { alloc, free, realloc } from "./alloc";
-import {
-  binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace,
-  binaryScalarOp, unaryScalar,
-} from "./elementwise";
-import { sum, reduce } from "./reduce";
-import { matmul } from "./matmul";
-import {
-  reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
-} from "./shape";
-import { convFamily, GEO_LEN } from "./conv";
-import { poolGather, poolScatter, avgPoolFamily, maxPoolIndices, MAX_POOL_GEO } from "./pool";
-import { normalize, runningStatsUpdate } from "./norm";
-import { softmax } from "./activation";
-import { ctcLoss, ctcLossGrad } from "./loss";
-import { cumsum, cumprod, linrec, sortIndices, argExtremum } from "./indexing";
-import { solve, determinant, cholesky, solveTriangular, qr } from "./linalg";
-import { randFill } from "./random";
+} from "../core/tensor";
+import { alloc, free, realloc } from "../core/alloc";
 import { tapeDepthNow } from "./tape";
 import { forwardDepthNow } from "./forward";
-import { replayOptimStep } from "./optim";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
-export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "./abi";
-import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "./abi";
+export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "../core/abi";
+import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "../core/abi";
 
 // ————————————————————————————————————————————————————————— capture buffers
 
@@ -622,14 +611,14 @@ function replayRecord(r: u32): void {
         got = concat(curInts + (<u32>load<i32>(r, 8) << 2), load<i32>(r, 12), ati(r, 0), rankOf(out), shapePtr(out));
         break;
       case Op.conv: case Op.convTranspose: case Op.convWeight:
-        got = convFamily(op, x, inAt(r, 1), rankOf(out), shapePtr(out), geoFrom(r, 0, GEO_LEN)); break;
+        got = convFamily(op, x, inAt(r, 1), rankOf(out), shapePtr(out), geoFrom(r, 0, CONV_GEO_WORDS)); break;
       case Op.poolGather: got = poolGather(x, inAt(r, 1), ati(r, 0), ati(r, 1), ati(r, 2)); break;
       case Op.poolScatter:
         got = poolScatter(x, inAt(r, 1), rankOf(out), shapePtr(out), ati(r, 0), ati(r, 1), ati(r, 2), ati(r, 3)); break;
       case Op.avgPool: case Op.avgPoolAdjoint:
         got = avgPoolFamily(op, x, rankOf(out), shapePtr(out), geoFrom(r, 0, 14)); break;
       case Op.maxPoolIndices:
-        got = maxPoolIndices(x, rankOf(out), shapePtr(out), geoFrom(r, 0, MAX_POOL_GEO)); break;
+        got = maxPoolIndices(x, rankOf(out), shapePtr(out), geoFrom(r, 0, MAX_POOL_GEO_WORDS)); break;
       case Op.normalize: got = normalize(x, ati(r, 0), ati(r, 1), ati(r, 2), at(r, 3)); break;
       case Op.softmax: case Op.logSoftmax: got = softmax(op, x, ati(r, 0)); break;
       case Op.ctcLoss:

@@ -11,18 +11,18 @@
 // and INFO keeps the first failing batch element and the 1-based index of the failing pivot or
 // minor, as LAPACK's `info` does. The host reads it after the call and raises LinAlgError.
 
-import { Op, DType } from "./vocabulary";
+import { Op, DType } from "../core/vocabulary";
 import {
   newTensor, releaseTensor, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
   needsGrad, fail, E_NO_RULE, E_OOM,
-} from "./tensor";
-import { alloc, free } from "./alloc";
+} from "../core/tensor";
+import { alloc, free } from "../core/alloc";
 import {
   shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate,
-} from "./tape";
-import { captureGuard, captureOp1 } from "./accelerate";
+} from "../engine/tape";
+import { captureGuard, captureOp1 } from "../engine/accelerate";
 import { sumTo, sum } from "./reduce";
-import { tangentOf, setTangent } from "./forward";
+import { tangentOf, setTangent } from "../engine/forward";
 import { add, sub, mul, neg, where, scalar, mulScalar, compareScalarOp } from "./elementwise";
 import { matmul } from "./matmul";
 import { permute, reshapeTo, slice, concat, indexSelect } from "./shape";
