@@ -6,6 +6,8 @@ import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError, Val
 import { Op } from '../assembly/core/vocabulary.js';
 import { options, opt, type OptionsOf } from './options.js';
 import { readFile, canReadFiles } from './platform/read-file.js';
+import { otherLocations, fileExists } from './platform/locate.js';
+import { shippedUrl, type ShippedFile } from './platform/shipped.js';
 import { startWorkers, threadsUnavailable } from './threads.js';
 import { E_OOM, E_NO_RULE, E_SCOPE, E_HOST, E_BOUNDS, E_UNKNOWN_OP, REC } from '../assembly/core/abi.js';
 
@@ -106,7 +108,7 @@ export async function init(source?: WasmSource | InitOptions, options?: InitOpti
     // Workers instantiate the module on the same memory, which writes its constant data again:
     // they start before this instance changes anything in memory.
     try {
-      await startWorkers(module, memory!, threads - 1, workerScript(options?.worker));
+      await startWorkers(module, memory!, threads - 1, await workerScript(options?.worker));
     } catch (e) {
       throw new InitError(`init: starting ${threads - 1} worker thread(s) failed: ${(e as Error).message}`);
     }
@@ -163,11 +165,52 @@ function importsSharedMemory(module: WebAssembly.Module): boolean {
   return WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
 }
 
-/** The worker script given, else the one beside this bundle (dist/), or the build output when running from src/. */
-function workerScript(given: string | URL | undefined): URL {
+/**
+ * Node, Deno and Bun: the file beside this script, else beside the app's main script or in the
+ * installed package (an app bundled for Node carries the code but not the files;
+ * src/platform/locate.ts), with the places looked at.
+ */
+async function localFile(file: ShippedFile): Promise<{ url?: URL; looked: string[] }> {
+  const candidates: URL[] = [];
+  for (const url of [shippedUrl(file), ...await otherLocations(file)]) {
+    if (url !== undefined && url.protocol === 'file:' && !candidates.some((u) => u.href === url.href)) candidates.push(url);
+  }
+  for (const url of candidates) if (await fileExists(url)) return { url, looked: [] };
+  return { looked: candidates.map((u) => u.href) };
+}
+
+/** What to do when a shipped file cannot be found or fetched: the consumer's options. */
+function locateHint(file: ShippedFile, url: URL | undefined): string {
+  const viteDeps = url !== undefined && /\/\.vite\/deps(_[^/]*)?\//.test(url.pathname);
+  if (viteDeps) {
+    return `. Vite's dev server pre-bundled wasmgrad into node_modules/.vite/deps, where ${file} is not: add ` +
+      "optimizeDeps: { exclude: ['wasmgrad'] } to vite.config.js, or pass the module or its URL to init(source)";
+  }
+  if (canReadFiles && isServerRuntime()) {
+    return `. An app bundled for Node (esbuild, bun build, webpack) needs ${file} beside the bundle or ` +
+      `wasmgrad installed in node_modules: copy node_modules/wasmgrad/dist/${file} next to the bundled script, ` +
+      'or pass the module, its bytes or its path to init(source)';
+  }
+  return `. ${file} must be served beside the script that loads wasmgrad (it ships as node_modules/wasmgrad/dist/${file}): ` +
+    'webpack 5, Vite and Parcel emit it by themselves; with esbuild or Rollup copy it next to the bundle (see ' +
+    "the README's Bundlers section); or pass the module or its URL to init(source)";
+}
+
+/** The worker script given, else the one shipped beside this bundle. */
+async function workerScript(given: string | URL | undefined): Promise<URL> {
   if (given !== undefined) return toUrl(given);
-  const here = import.meta.url;
-  return /\/src\/[^/]*\.ts$/.test(here) ? new URL('../build/out/wasmgrad.worker.js', here) : new URL('./wasmgrad.worker.js', here);
+  const file = 'wasmgrad.worker.js';
+  const url = shippedUrl(file);
+  if (canReadFiles && (url === undefined || url.protocol === 'file:')) {
+    const found = await localFile(file);
+    if (found.url !== undefined) return found.url;
+    throw new Error(`${file} not found (looked at ${found.looked.join(', ') || 'nothing: no import.meta.url here'})` +
+      `${locateHint(file, url)}; or say where it is: init({ threads, worker: url })`);
+  }
+  if (url === undefined) {
+    throw new Error(`cannot locate ${file} (no import.meta.url here); serve it and say where: init({ threads, worker: url })`);
+  }
+  return url;
 }
 
 // (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD is on.
@@ -186,7 +229,7 @@ function requireSimd(): void {
   }
 }
 
-async function compile(source: WasmSource | undefined, file: string): Promise<WebAssembly.Module> {
+async function compile(source: WasmSource | undefined, file: ShippedFile): Promise<WebAssembly.Module> {
   requireSimd();
   if (source instanceof WebAssembly.Module) return source;
   if (source === undefined) return compileDefault(file);
@@ -301,32 +344,31 @@ function checkExports(module: WebAssembly.Module): void {
   }
 }
 
-/** Without a source: the .wasm beside this script (dist/), or the build output when running from src/. */
-async function compileDefault(file: string): Promise<WebAssembly.Module> {
+/** Without a source: the .wasm shipped beside this script (src/platform/shipped.bundle.ts). */
+async function compileDefault(file: ShippedFile): Promise<WebAssembly.Module> {
   if (isWorkerd()) {
     throw new InitError("init: workerd / Cloudflare Workers cannot compile wasm from bytes; import the module " +
-      "and pass it: import wasm from './wasmgrad.wasm'; await init(wasm)");
+      "and pass it: import wasm from 'wasmgrad/wasmgrad.wasm'; await init(wasm)");
   }
-  const here = import.meta.url;
-  if (typeof here !== 'string') {
-    throw new InitError('init: cannot locate wasmgrad.wasm (no import.meta.url here); pass it to init(source)');
+  const url = shippedUrl(file);
+  if (canReadFiles && (url === undefined || url.protocol === 'file:')) {
+    const found = await localFile(file);
+    if (found.url !== undefined) return compileUrl(found.url, found.url.href);
+    throw new InitError(`init: ${file} not found (looked at ${found.looked.join(', ') || 'nothing: no import.meta.url here'})` +
+      locateHint(file, url));
   }
-  const beside = new URL(`./${file}`, here);
-  if (beside.protocol !== 'file:' || !canReadFiles) return compileUrl(beside, beside.href);
-  const candidates = [beside, new URL(`../build/out/${file}`, here)];
-  const errors: string[] = [];
-  for (const url of candidates) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = await readFile(url);
-    } catch (e) {
-      errors.push(`${url.href}: ${(e as Error).message}`);
-      continue;
-    }
-    return compileBytes(bytes, url.href);
+  if (url === undefined) {
+    throw new InitError(`init: cannot locate ${file}: there is no import.meta.url here (was wasmgrad bundled into a ` +
+      `script that is not an ES module?); serve ${file} and pass its URL, its bytes or the compiled module to init(source)`);
   }
-  throw new InitError(`init: ${file} not found (${errors.join('; ')}). ` +
-    "Run 'npm run build', or pass the module to init(source).");
+  try {
+    return await compileUrl(url, url.href);
+  } catch (e) {
+    // Missing (404), or an HTML page served in its place (a dev server's fallback), or unreachable.
+    const m = (e as Error).message;
+    if (e instanceof InitError && /fetching|not a WebAssembly module \(/.test(m)) throw new InitError(m + locateHint(file, url));
+    throw e;
+  }
 }
 
 // Error codes of assembly/core/tensor.ts

@@ -33,8 +33,30 @@ async function expectInitError(source: unknown, message: RegExp): Promise<void> 
 describe('dist bundles', () => {
   const bundles = readdirSync(path.join(root, 'dist')).filter((f) => /\.c?js$/.test(f));
 
-  it('are all there', () => {
-    expect(bundles.sort()).toEqual(['index.cjs', 'index.js', 'wasmgrad.browser.js', 'wasmgrad.inline.js', 'wasmgrad.worker.js']);
+  it('are all there, with no source maps', () => {
+    expect(bundles.sort()).toEqual(['index.cjs', 'index.js', 'io.browser.js', 'io.cjs', 'io.js', 'nn.browser.js', 'nn.cjs',
+      'nn.js', 'optim.browser.js', 'optim.cjs', 'optim.js', 'wasmgrad.browser.js', 'wasmgrad.inline.js', 'wasmgrad.worker.js']);
+    expect(readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('the browser and inline bundles are minified, and errors keep their class names', async () => {
+    for (const file of ['wasmgrad.browser.js', 'wasmgrad.inline.js']) {
+      const text = readFileSync(path.join(root, 'dist', file), 'utf8');
+      expect(text.split('\n').length, file).toBeLessThan(200); // one statement after another, no indentation
+      expect(text, file).not.toMatch(/\n {2}\S/);
+      expect(text, file).not.toMatch(/sourceMappingURL/);
+      const wg = await import(pathToFileURL(path.join(root, 'dist', file)).href);
+      const error = await wg.init(42).then(() => undefined, (e: Error) => e);
+      expect(error.name, file).toBe('InitError');
+      expect(error.constructor.name, file).toBe('InitError');
+      expect(error).toBeInstanceOf(wg.WasmgradError);
+      expect(String(error), file).toMatch(/^InitError: init: source must be/);
+      for (const name of ['ShapeError', 'ValueError', 'DTypeError', 'OutOfMemoryError', 'IOError']) {
+        expect(wg[name].name, `${file}: ${name}`).toBe(name);
+      }
+      expect(wg.nn.Linear.name, file).toBe('Linear');
+      expect(wg.optim.Adam.name, file).toBe('Adam');
+    }
   });
 
   it('never generate code at run time (no eval, no new Function, no string timers)', () => {
@@ -73,7 +95,8 @@ describe('dist bundles', () => {
 
   it('the build reports raw and gzipped sizes of the .wasm and every bundle', () => {
     const sizes = JSON.parse(readFileSync(path.join(root, 'build/out/sizes.json'), 'utf8')) as Record<string, { bytes: number; gzip: number }>;
-    for (const f of ['wasmgrad.wasm', 'wasmgrad.threads.wasm', 'wasmgrad.worker.js', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js']) {
+    for (const f of ['wasmgrad.wasm', 'wasmgrad.threads.wasm', 'wasmgrad.worker.js', 'index.js', 'index.cjs', 'wasmgrad.browser.js', 'wasmgrad.inline.js',
+      'minimal app (JS)']) {
       expect(sizes[f], f).toBeDefined();
       expect(sizes[f].gzip).toBeGreaterThan(f === 'wasmgrad.worker.js' ? 300 : 1000); // the worker script is small
       expect(sizes[f].gzip).toBeLessThan(sizes[f].bytes);
@@ -101,6 +124,27 @@ describe("package.json's exports resolve to the bundles", () => {
     expect(await resolve('wasmgrad/wasmgrad.worker.js')).toBe(dist('wasmgrad.worker.js'));
     const cjs = await run(process.execPath, ['-e', "console.log(require.resolve('wasmgrad'))"], { timeoutMs: 20_000 });
     expect(cjs.stdout.trim()).toBe(path.join(root, 'dist/index.cjs'));
+  });
+
+  it('for the subpaths wasmgrad/nn, wasmgrad/optim and wasmgrad/io', async () => {
+    for (const name of ['nn', 'optim', 'io']) {
+      expect(await resolve(`wasmgrad/${name}`)).toBe(dist(`${name}.js`));
+      expect(await resolve(`wasmgrad/${name}`, ['browser'])).toBe(dist(`${name}.browser.js`));
+      expect(await resolve(`wasmgrad/${name}`, ['workerd'])).toBe(dist(`${name}.browser.js`));
+      const cjs = await run(process.execPath, ['-e', `console.log(require.resolve('wasmgrad/${name}'))`], { timeoutMs: 20_000 });
+      expect(cjs.stdout.trim()).toBe(path.join(root, `dist/${name}.cjs`));
+    }
+  });
+
+  it('each subpath exports what its namespace in the main entry has, the same objects', { timeout: 30_000 }, async () => {
+    const script = "import * as wg from 'wasmgrad'; import * as nn from 'wasmgrad/nn'; import * as optim from 'wasmgrad/optim';" +
+      "import * as io from 'wasmgrad/io'; const same = (sub, ns) => Object.keys(ns).length > 0 && " +
+      'Object.keys(sub).sort().join() === Object.keys(ns).sort().join() && Object.keys(ns).every((k) => sub[k] === ns[k]);' +
+      'console.log(same(nn, wg.nn), same(optim, wg.optim), same(io, wg.io));';
+    for (const conditions of [[], ['--conditions=browser']]) {
+      const out = await run(process.execPath, [...conditions, '--input-type=module', '-e', script], { timeoutMs: 20_000 });
+      expect(out.stdout.trim(), conditions.join()).toBe('true true true');
+    }
   });
 
   it('each entry loads its .wasm by itself and computes', { timeout: 60_000 }, async () => {
