@@ -26,12 +26,14 @@ export async function otherLocations(file: string): Promise<URL[]> {
   return found;
 }
 
-/** True when the file exists and is readable. */
+/**
+ * True when the file exists. stat, not access: Deno's access() asks for the user id, which needs
+ * --allow-sys, while stat needs only the read permission that reading the file needs anyway.
+ */
 export async function fileExists(url: URL): Promise<boolean> {
   try {
     const fs = await import('node:fs/promises');
-    await fs.access(url);
-    return true;
+    return (await fs.stat(url)).isFile();
   } catch {
     return false;
   }
