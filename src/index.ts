@@ -77,6 +77,7 @@ export * as optim from './optim/index.js';
 export * as io from './io/index.js';
 export { functionalCall } from './nn/module.js';
 export { adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState } from './optim/matlab.js';
+export { dlode45, type OdeFunction, type TimeSpan, type Dlode45Options } from './matlab/ode.js';
 export { minibatches, Minibatches, randperm, seededRandom, type MinibatchOptions } from './train/data.js';
 export { fit, trainStep, type FitOptions, type FitResult, type ProgressInfo, type LossFn } from './train/fit.js';
 export { accelerate, NotAcceleratableError, type AccelerateOptions, type AcceleratedFunction } from './accelerate.js';

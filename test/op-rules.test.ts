@@ -39,7 +39,7 @@ const NOT_OPS: Record<string, string> = {
   hvp: 'transformation', hessian: 'transformation', dljacobian: 'transformation',
   dldivergence: 'transformation', dllaplacian: 'transformation', vjp: 'transformation',
   customGrad: 'transformation', customJvp: 'transformation', checkpoint: 'transformation',
-  accelerate: 'transformation (test/accelerate.test.ts)',
+  accelerate: 'transformation (test/accelerate.test.ts)', dlode45: 'ODE solve (test/dlode45.test.ts)',
   // networks, optimizers and training (test/nn.test.ts, test/optim.test.ts, test/train.test.ts)
   functionalCall: 'runs a module', adamupdate: 'optimizer update', sgdmupdate: 'optimizer update',
   rmspropupdate: 'optimizer update', lbfgsupdate: 'optimizer update', lbfgsState: 'optimizer state',
