@@ -661,3 +661,45 @@ describe('bad input: error class, message, and the runtime still works', () => {
     stillWorks();
   });
 });
+
+describe('logaddexp (added through the op spec, CONTRIBUTING.md)', () => {
+  // torch.logaddexp's values: equal arguments (infinities too) give a + log 2; otherwise
+  // max + log1p(exp(−|a − b|)), which neither overflows nor loses the smaller term.
+  const ref = (a: number, b: number): number => (a === b ? a + Math.LN2 : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
+
+  it('float64 values against the reference, including huge, tiny, infinite and NaN arguments', () => {
+    const a = [0, 1, -3, 1000, -1000, 1e-300, Infinity, -Infinity, -Infinity, Infinity, NaN, 2];
+    const b = [0, 2, 5, 1000, -1001, -1e-300, Infinity, -Infinity, 3, -Infinity, 1, NaN];
+    const got = wg.tidy(() => flat(wg.logaddexp(t64(a, [12]), t64(b, [12])).toArray()));
+    got.forEach((v, i) => {
+      const want = ref(a[i], b[i]);
+      if (Number.isNaN(want)) expect(v).toBeNaN();
+      else expect(v).toBeCloseTo(want, 14);
+    });
+    expect(got[3]).toBe(1000 + Math.LN2); // where exp would overflow
+    expect(got[6]).toBe(Infinity);
+    expect(got[7]).toBe(-Infinity);
+  });
+
+  it('float32 and broadcasting, as a method too', () => {
+    const got = wg.tidy(() => flat(t32([1, 2, 3], [3, 1]).logaddexp(t32([0, 10], [2])).toArray()));
+    const want = [1, 2, 3].flatMap((x) => [0, 10].map((y) => Math.fround(ref(x, y))));
+    expectClose(got, want, 1e-6, 1e-6);
+  });
+
+  it('gradients e^(a−out), e^(b−out) against finite differences; the same values accelerated', () => {
+    checkGrad((a: Tensor, b: Tensor) => wg.logaddexp(a, b).square().sum(), [rand64([2, 3], -3, 3, 5), rand64([3], -3, 3, 6)]);
+    const f = (a: Tensor, b: Tensor) => wg.logaddexp(a, b);
+    const vg = wg.valueAndGrad(f, { argnums: [0, 1] });
+    const fast = wg.accelerate(vg);
+    const x = t64([0.25], []), y = t64([-1.5], []);
+    const eager = wg.tidy(() => { const [v, [ga, gb]] = vg(x, y); return [v.item(), ga.item(), gb.item()]; });
+    for (let i = 0; i < 3; i++) {
+      const [v, [ga, gb]] = fast(x, y) as [Tensor, Tensor[]];
+      expect([v.item(), ga.item(), gb.item()]).toEqual(eager);
+    }
+    expect(eager[1] + eager[2]).toBeCloseTo(1, 15);
+    fast.dispose();
+    wg.dispose([x, y]);
+  });
+});

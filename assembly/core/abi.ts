@@ -91,11 +91,17 @@ export const MODE_RETAIN_ALL = 2;
 
 /** words per program instruction: a code, then three pointers (a, b, out) or a record index */
 export const INSTR_WORDS = 4;
-// Scalar codes are dense per dtype — binary ops add..minimum, unary ops neg..erf, fill, copy —
-// so a replay dispatches each with one br_table; float32 codes follow the float64 ones.
+// The elementwise groups of the vocabulary, first and last code: binary ops are add..logaddexp
+// and unary ops neg..erf (a new op of either kind is appended at the end of its group).
+export const BINARY_FIRST = Op.add;
+export const BINARY_LAST = Op.logaddexp;
+export const UNARY_FIRST = Op.neg;
+export const UNARY_LAST = Op.erf;
+// Scalar codes are dense per dtype — the binary ops, the unary ops, fill, copy — so a replay
+// dispatches each with one br_table; float32 codes follow the float64 ones.
 export const S_BIN = 0;
-export const S_UN = S_BIN + (Op.minimum - Op.add + 1);
-export const S_FILL = S_UN + (Op.erf - Op.neg + 1);
+export const S_UN = S_BIN + (BINARY_LAST - BINARY_FIRST + 1);
+export const S_FILL = S_UN + (UNARY_LAST - UNARY_FIRST + 1);
 export const S_COPY = S_FILL + 1;
 export const S_PER_DTYPE = S_COPY + 1;
 export const S_F32 = S_PER_DTYPE;

@@ -29,6 +29,16 @@ export function erf64(x: f64): f64 {
 // @ts-ignore: generic over f32 / f64, resolved at compile time
 @inline export function erfT<T>(x: T): T { return <T>erf64(<f64>x); }
 
+/**
+ * log(eˣ + eʸ) as PyTorch computes it: equal arguments (infinities included) give x + log 2; else
+ * the larger plus log1p of the exponential of minus the gap, which never overflows.
+ */
+@inline export function logaddexpT<T>(x: T, y: T): T {
+  if (x == y) return x + <T>0.6931471805599453;
+  const m = max<T>(x, y);
+  return m + log1pT<T>(expT<T>(-abs<T>(x - y)));
+}
+
 @inline export function expT<T>(x: T): T {
   if (sizeof<T>() == 4) return <T>expF32(<f32>x); // the lane arithmetic of the SIMD kernels
   return <T>Math.exp(<f64>x);

@@ -18,6 +18,7 @@ export enum Op {
   pow = 5,
   maximum = 6,
   minimum = 7,
+  logaddexp = 8, // log(eᵃ + eᵇ), computed without overflow
   // — comparisons (assembly/elementwise.ts): bool masks, never recorded, zero gradient
   eq = 20,
   ne = 21,

@@ -38,7 +38,7 @@ import { forwardDepthNow } from "./forward";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
 export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "../core/abi";
-import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "../core/abi";
+import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "../core/abi";
 
 // ————————————————————————————————————————————————————————— capture buffers
 
@@ -499,11 +499,11 @@ function isFloat(dt: i32): bool { return dt == DType.float32 || dt == DType.floa
 function scalarCode(op: i32, nin: i32, out: i32, a: i32, b: i32): i32 {
   const dt = dtypeOf(out);
   if (numelOf(out) != 1 || !isFloat(dt)) return -1;
-  if (((op >= Op.add && op <= Op.minimum) || op == Op.accumulateAdd) && nin == 2 &&
+  if (((op >= BINARY_FIRST && op <= BINARY_LAST) || op == Op.accumulateAdd) && nin == 2 &&
       numelOf(a) == 1 && numelOf(b) == 1 && dtypeOf(a) == dt && dtypeOf(b) == dt) {
     return S_BIN + (op == Op.accumulateAdd ? Op.add : op) - Op.add;
   }
-  if (op >= Op.neg && op <= Op.erf && nin == 1 && numelOf(a) == 1 && dtypeOf(a) == dt) return S_UN + op - Op.neg;
+  if (op >= UNARY_FIRST && op <= UNARY_LAST && nin == 1 && numelOf(a) == 1 && dtypeOf(a) == dt) return S_UN + op - Op.neg;
   if (op == Op.fill) return S_FILL;
   if ((op == Op.copy || op == Op.detach) && nin == 1 && dtypeOf(a) == dt) return S_COPY;
   return -1;
@@ -584,9 +584,9 @@ function replayRecord(r: u32): void {
   redirectNext(out);
   let got = 0;
   const x = load<i32>(r, 12) > 0 ? inAt(r, 0) : 0;
-  if (op >= Op.add && op <= Op.minimum) got = binary(op, x, inAt(r, 1));
+  if (op >= BINARY_FIRST && op <= BINARY_LAST) got = binary(op, x, inAt(r, 1));
   else if (op >= Op.eq && op <= Op.ge) got = compare(op, x, inAt(r, 1));
-  else if (op >= Op.neg && op <= Op.erf) got = unary(op, x);
+  else if (op >= UNARY_FIRST && op <= UNARY_LAST) got = unary(op, x);
   else {
     switch (op) {
       case Op.where: got = where(x, inAt(r, 1), inAt(r, 2)); break;
@@ -717,6 +717,7 @@ function run(e: u32): i32 {
     case S_BIN + Op.pow - Op.add: return binaryScalarOp<T>(Op.pow, x, y);
     case S_BIN + Op.maximum - Op.add: return binaryScalarOp<T>(Op.maximum, x, y);
     case S_BIN + Op.minimum - Op.add: return binaryScalarOp<T>(Op.minimum, x, y);
+    case S_BIN + Op.logaddexp - Op.add: return binaryScalarOp<T>(Op.logaddexp, x, y);
     case S_UN + Op.neg - Op.neg: return unaryScalar<T>(Op.neg, x);
     case S_UN + Op.abs - Op.neg: return unaryScalar<T>(Op.abs, x);
     case S_UN + Op.sign - Op.neg: return unaryScalar<T>(Op.sign, x);

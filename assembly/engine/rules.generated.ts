@@ -28,6 +28,7 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.pow:
     case Op.maximum:
     case Op.minimum:
+    case Op.logaddexp:
     case Op.neg:
     case Op.abs:
     case Op.sign:
@@ -132,6 +133,7 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.pow:
     case Op.maximum:
     case Op.minimum:
+    case Op.logaddexp:
     case Op.neg:
     case Op.abs:
     case Op.sign:
@@ -236,6 +238,7 @@ export function replayable(op: i32): bool {
     case Op.pow:
     case Op.maximum:
     case Op.minimum:
+    case Op.logaddexp:
     case Op.eq:
     case Op.ne:
     case Op.lt:

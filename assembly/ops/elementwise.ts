@@ -19,7 +19,7 @@ import { captureOp1, captureOp2, captureFill } from "../engine/accelerate";
 import { expandLike } from "./shape";
 import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import {
-  expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT,
+  expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT, logaddexpT,
   expF32x4,
 } from "../core/math";
 
@@ -54,6 +54,7 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
     case Op.maximum: return max<T>(x, y);
     case Op.minimum: return min<T>(x, y);
     case Op.pow: return powT<T>(x, y);
+    case Op.logaddexp: return logaddexpT<T>(x, y);
     default: fail(E_UNKNOWN_OP, op); return <T>0; // no value for an op this kernel does not know
   }
 }
@@ -76,7 +77,8 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
  * pattern (binaryLoop is inlined with constant op and strides, and the switch folds away).
  */
 function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
-  if (op == Op.pow || sa < 0 || sb < 0 || sa > 1 || sb > 1) { binaryTail<T>(op, pa, sa, pb, sb, po, n, 0); return; }
+  // pow and logaddexp have no vector form: their scalar loop
+  if (op == Op.pow || op == Op.logaddexp || sa < 0 || sb < 0 || sa > 1 || sb > 1) { binaryTail<T>(op, pa, sa, pb, sb, po, n, 0); return; }
   switch (op) {
     case Op.add: binaryStrides<T>(Op.add, pa, sa, pb, sb, po, n); break;
     case Op.sub: binaryStrides<T>(Op.sub, pa, sa, pb, sb, po, n); break;
@@ -473,6 +475,10 @@ function partial(op: i32, r: u32, k: i32, g: i32): i32 {
       const db = mul(g, mul(out, unary(Op.log, a)));
       const aZero = compareScalarOp(Op.eq, a, 0), bNonNeg = compareScalarOp(Op.ge, b, 0);
       return where(where(aZero, bNonNeg, aZero), zero, db);
+    }
+    case Op.logaddexp: {
+      // ∂/∂a = eᵃ⁻ᵒᵘᵗ, ∂/∂b = eᵇ⁻ᵒᵘᵗ (PyTorch's formula: NaN where both are −∞, as there)
+      return mul(g, unary(Op.exp, binary(Op.sub, recInput(r, k), out)));
     }
     case Op.maximum:
     case Op.minimum: {

@@ -73,6 +73,8 @@ export const div = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.div, 'd
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.pow, 'pow', a, b);
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.maximum, 'maximum', a, b);
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.minimum, 'minimum', a, b);
+/** torch.logaddexp: log(eᵃ + eᵇ), computed as max(a, b) + log1p(e^−|a−b|) so that it never overflows. */
+export const logaddexp = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.logaddexp, 'logaddexp', a, b);
 
 /**
  * The dtype a JS number takes beside a tensor of `dtype`: the tensor's own when it holds the
@@ -212,7 +214,7 @@ declare module '../tensor.js' {
   interface Tensor {
     add(b: TensorLike): Tensor; sub(b: TensorLike): Tensor; mul(b: TensorLike): Tensor;
     div(b: TensorLike): Tensor; pow(b: TensorLike): Tensor; maximum(b: TensorLike): Tensor;
-    minimum(b: TensorLike): Tensor;
+    minimum(b: TensorLike): Tensor; logaddexp(b: TensorLike): Tensor;
     eq(b: TensorLike): Tensor; ne(b: TensorLike): Tensor; lt(b: TensorLike): Tensor;
     le(b: TensorLike): Tensor; gt(b: TensorLike): Tensor; ge(b: TensorLike): Tensor;
     neg(): Tensor; abs(): Tensor; sign(): Tensor; square(): Tensor; sqrt(): Tensor; rsqrt(): Tensor;
@@ -232,6 +234,7 @@ P.div = function (b) { return div(this, b); };
 P.pow = function (b) { return pow(this, b); };
 P.maximum = function (b) { return maximum(this, b); };
 P.minimum = function (b) { return minimum(this, b); };
+P.logaddexp = function (b) { return logaddexp(this, b); };
 P.eq = function (b) { return eq(this, b); };
 P.ne = function (b) { return ne(this, b); };
 P.lt = function (b) { return lt(this, b); };

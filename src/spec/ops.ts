@@ -92,6 +92,7 @@ export const OPS = {
   pow: binary('a ^ b (PyTorch: the gradient is zero where b = 0, and for b where a = 0 and b ≥ 0)', 'pow'),
   maximum: binary('elementwise max; ties share the gradient', 'maximum'),
   minimum: binary('elementwise min; ties share the gradient', 'minimum'),
+  logaddexp: binary('log(eᵃ + eᵇ) without overflow (torch.logaddexp)', 'logaddexp'),
   // — comparisons
   eq: compare('a == b'),
   ne: compare('a != b'),
