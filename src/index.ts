@@ -21,7 +21,7 @@ export {
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
-export * from './ops/linalg.js';
+export * from './ops/matmul.js';
 export { lstm, gru, type RnnParams, type RnnOptions } from './ops/recurrent.js';
 export {
   scaledDotProductAttention, multiHeadAttention, type SdpaOptions, type MultiHeadAttentionParams,
@@ -40,7 +40,7 @@ export { softplus } from './ops/activation.js';
 export * from './ops/norm.js';
 export * from './ops/loss.js';
 export * from './ops/dropout.js';
-export * from './ops/linalg-decomp.js';
+export * from './ops/linalg.js';
 export * from './ops/linalg-composite.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';

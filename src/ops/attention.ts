@@ -10,7 +10,7 @@ import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, isFloat, broadcastShapes, requireInit } from './common.js';
 import { add, sub, mul, exp, eq, where } from './elementwise.js';
 import { logsumexp, amax, mean } from './reduce.js';
-import { matmul, matmulT } from './linalg.js';
+import { matmul, matmulT } from './matmul.js';
 import { reshape, transpose, unsqueeze, squeeze, slice, split } from './shape.js';
 import { dropoutLocal } from './recurrent.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';

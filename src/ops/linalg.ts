@@ -1,202 +1,343 @@
-// Matrix products (kernel and rule in assembly/ops/matmul.ts): matmul with torch.matmul's semantics,
-// mm, bmm, dot, mv, outer, and matmulT (transposed operands read in place, no copy).
+// Solves and decompositions with torch.linalg's semantics (kernels and rules in
+// assembly/ops/linalg.ts): solve, inv, det, slogdet, logdet, cholesky, qr, solveTriangular.
 //
-// Every product is the one batched primitive op(A)·op(B) on operands of rank >= 2; 1-D operands
-// are reshaped to a row or column first and the added dim is removed afterwards, as PyTorch does.
+// Every op works on batches of matrices (the last two dims) in float32 or float64; where it takes
+// two operands their batch dims broadcast. An exactly singular matrix to solve or inv, and a
+// matrix that is not positive-definite to cholesky, raise LinAlgError naming the batch element,
+// as PyTorch does; det, slogdet and solveTriangular return what the arithmetic gives (0, -inf,
+// inf/NaN) instead.
 
-import { Tensor, type Shape } from '../tensor.js';
-import { wasm, argsI32 } from '../runtime.js';
-import { ShapeError, DTypeError, formatShape } from '../errors.js';
-import { idOf, call, requireInit, isFloat } from './common.js';
+import { Tensor } from '../tensor.js';
+import { wasm } from '../runtime.js';
+import { ShapeError, DTypeError, ValueError, LinAlgError, formatShape } from '../errors.js';
+import { idOf, call, requireInit, isFloat, disposeAll } from './common.js';
+import { reshape, transpose, slice } from './shape.js';
+import { where, eq } from './elementwise.js';
+import { eye } from '../creation.js';
+import { checkNumel } from '../sizes.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
-function checkOperands(op: string, a: Tensor, b: Tensor): void {
-  idOf(a, `${op} (a)`);
-  idOf(b, `${op} (b)`);
-  for (const [x, name] of [[a, 'a'], [b, 'b']] as const) {
-    if (!isFloat(x.dtype)) {
-      throw new DTypeError(`${op}: ${name} is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; ` +
-        'matrix products take float32 or float64 tensors');
-    }
+const DET = 0, LOGABS = 1, SIGN = 2;
+
+/** A float tensor of rank >= 2 (a batch of matrices). */
+function matrixArg(op: string, x: Tensor, arg: string): void {
+  idOf(x, `${op} (${arg})`);
+  if (!isFloat(x.dtype)) {
+    throw new DTypeError(`${op}: ${arg} is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; ` +
+      `${op} takes float32 or float64 tensors`);
   }
+  if (x.rank < 2) {
+    throw new ShapeError(`${op}: ${arg} of shape ${formatShape(x.dims)} is not a matrix: ` +
+      'expected a tensor of shape [..., rows, cols] with at least 2 dims');
+  }
+}
+
+/** A float batch of square matrices [..., n, n]. */
+function squareArg(op: string, x: Tensor, arg = 'A'): number {
+  matrixArg(op, x, arg);
+  const [r, c] = x.dims.slice(-2);
+  if (r !== c) {
+    throw new ShapeError(`${op}: ${arg} of shape ${formatShape(x.dims)} is not square (${r}×${c}); ` +
+      'expected a batch of square matrices [..., n, n]');
+  }
+  return r;
+}
+
+function sameDtype(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
-    throw new DTypeError(`${op}: cannot mix float32 and float64 (a is ${a.dtype} ${formatShape(a.dims)}, ` +
-      `b is ${b.dtype} ${formatShape(b.dims)}); cast one with .to('float32') or .to('float64')`);
+    throw new DTypeError(`${op}: A is ${a.dtype} ${formatShape(a.dims)} but B is ${b.dtype} ${formatShape(b.dims)}; ` +
+      "cast one with .to('float32') or .to('float64')");
   }
 }
 
-function shapes(op: string, a: Tensor, b: Tensor): string {
-  return `${op}: shapes ${formatShape(a.dims)} (a) and ${formatShape(b.dims)} (b)`;
-}
-
-function requireRank(op: string, a: Tensor, b: Tensor, ra: number, rb: number, what: string): void {
-  if (a.rank !== ra || b.rank !== rb) {
-    throw new ShapeError(`${shapes(op, a, b)} do not fit: ${op} takes ${what}, got ranks ${a.rank} and ${b.rank}`);
-  }
-}
-
-/** The broadcast of the batch dims (all but the last two), or a ShapeError naming both shapes. */
-function batchShape(op: string, a: Tensor, b: Tensor, batchA: Shape, batchB: Shape): number[] {
-  const r = Math.max(batchA.length, batchB.length);
-  const out: number[] = [];
+/** Checks that the batch dims of A and B broadcast. */
+function batchesFit(op: string, a: Tensor, b: Tensor, bBatch: readonly number[]): void {
+  const aBatch = a.dims.slice(0, -2);
+  const r = Math.max(aBatch.length, bBatch.length);
   for (let k = 0; k < r; k++) {
-    const da = k - (r - batchA.length) >= 0 ? batchA[k - (r - batchA.length)] : 1;
-    const db = k - (r - batchB.length) >= 0 ? batchB[k - (r - batchB.length)] : 1;
+    const da = aBatch[k - (r - aBatch.length)] ?? 1, db = bBatch[k - (r - bBatch.length)] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(`${shapes(op, a, b)} do not fit: batch dims ${formatShape(batchA)} and ` +
-        `${formatShape(batchB)} cannot be broadcast (${da} vs ${db})`);
+      throw new ShapeError(`${op}: shapes ${formatShape(a.dims)} (A) and ${formatShape(b.dims)} (B) do not fit: ` +
+        `batch dims ${formatShape(aBatch)} and ${formatShape(bBatch)} cannot be broadcast (${da} vs ${db})`);
     }
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
-function reshapeRaw(op: string, x: Tensor, dims: number[]): Tensor {
-  return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
-}
-
-/** The primitive on validated operands of rank >= 2. */
-function product(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
-  return call(op, wasm.matmul(a.id, b.id, transA ? 1 : 0, transB ? 1 : 0));
-}
-
-/**
- * torch.matmul: 1-D·1-D is the dot product (a scalar); a 1-D a is a row [1, k] and a 1-D b a
- * column [k, 1] whose added dim is removed from the result; otherwise a batched product over the
- * last two dims with the batch dims broadcast (NumPy rules).
- */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  return matmulAs('matmul', a, b);
-}
-
-function matmulAs(op: string, a: Tensor, b: Tensor): Tensor {
-  requireInit(op);
-  checkOperands(op, a, b);
-  const ra = a.rank, rb = b.rank;
-  if (ra === 0 || rb === 0) {
-    throw new ShapeError(`${shapes(op, a, b)} do not fit: both arguments need at least 1 dim, ` +
-      `got ranks ${ra} and ${rb}`);
-  }
-  const ka = a.dims[ra - 1];
-  const kb = rb === 1 ? b.dims[0] : b.dims[rb - 2];
-  if (ka !== kb) {
-    const has = (name: string, x: Tensor, n: number, dim: string) => `${name} has ${n} ${x.rank === 1 ? 'elements' : dim}`;
-    throw new ShapeError(`${shapes(op, a, b)} do not fit: ${has('a', a, ka, 'columns')}, ${has('b', b, kb, 'rows')}`);
-  }
-  const batch = batchShape(op, a, b, a.dims.slice(0, Math.max(ra - 2, 0)), b.dims.slice(0, Math.max(rb - 2, 0)));
-  const temps: Tensor[] = [];
-  const a2 = ra === 1 ? reshapeRaw(op, a, [1, ka]) : a;
-  if (a2 !== a) temps.push(a2);
-  const b2 = rb === 1 ? reshapeRaw(op, b, [kb, 1]) : b;
-  if (b2 !== b) temps.push(b2);
-  try {
-    const c = product(op, a2, b2, false, false);
-    if (ra > 1 && rb > 1) return c;
-    temps.push(c);
-    return reshapeRaw(op, c, [...batch, ...(ra > 1 ? [a.dims[ra - 2]] : []), ...(rb > 1 ? [b.dims[rb - 1]] : [])]);
-  } finally {
-    for (const t of temps) t.dispose();
   }
 }
 
-/** The matrix product of two 2-D tensors. */
-export function mm(a: Tensor, b: Tensor): Tensor {
-  requireInit('mm');
-  checkOperands('mm', a, b);
-  requireRank('mm', a, b, 2, 2, 'two 2-D matrices');
-  return matmulAs('mm', a, b);
+/** " (batch element i)" when the op ran over a batch, as PyTorch's messages say it. */
+const batchNote = (batched: boolean, i: number): string => (batched ? ` (batch element ${i}):` : '');
+
+/** Raises the failure the last solve or cholesky kernel reported, after freeing its result. */
+function raiseIfFailed(result: Tensor, batched: boolean, message: (at: string, index: number) => string): void {
+  const batch = wasm.linalgFailedBatch();
+  if (batch < 0) return;
+  const index = wasm.linalgFailedIndex();
+  result.dispose();
+  throw new LinAlgError(message(batchNote(batched, batch), index), batch, index);
 }
 
-/** Batched matrix product of two 3-D tensors with the same batch size (no broadcasting). */
-export function bmm(a: Tensor, b: Tensor): Tensor {
-  requireInit('bmm');
-  checkOperands('bmm', a, b);
-  requireRank('bmm', a, b, 3, 3, 'two 3-D tensors');
-  if (a.dims[0] !== b.dims[0]) {
-    throw new ShapeError(`${shapes('bmm', a, b)} do not fit: a has batch size ${a.dims[0]}, b has ${b.dims[0]}`);
-  }
-  return matmulAs('bmm', a, b);
-}
+// ————————————————————————————————————————————————————————— solve, inv
 
-/** The dot product of two 1-D tensors of the same size (a rank-0 result). */
-export function dot(a: Tensor, b: Tensor): Tensor {
-  requireInit('dot');
-  checkOperands('dot', a, b);
-  requireRank('dot', a, b, 1, 1, 'two 1-D tensors');
-  return matmulAs('dot', a, b);
-}
-
-/** Matrix (2-D) times vector (1-D). */
-export function mv(a: Tensor, b: Tensor): Tensor {
-  requireInit('mv');
-  checkOperands('mv', a, b);
-  requireRank('mv', a, b, 2, 1, 'a 2-D matrix and a 1-D vector');
-  return matmulAs('mv', a, b);
-}
-
-/** The outer product of two 1-D tensors: out[i, j] = a[i]·b[j]. */
-export function outer(a: Tensor, b: Tensor): Tensor {
-  requireInit('outer');
-  checkOperands('outer', a, b);
-  requireRank('outer', a, b, 1, 1, 'two 1-D tensors');
-  const col = reshapeRaw('outer', a, [a.dims[0], 1]);
-  const row = reshapeRaw('outer', b, [1, b.dims[0]]);
-  try {
-    return product('outer', col, row, false, false);
-  } finally {
-    col.dispose();
-    row.dispose();
-  }
-}
-
-const MATMUL_T = options('matmulT', {
-  /** use a with its last two dims swapped (read in place) */
-  transA: opt.boolean,
-  /** use b with its last two dims swapped (read in place) */
-  transB: opt.boolean,
+const SOLVE = options('solve', {
+  /** true (default): solve A·X = B; false: solve X·A = B */
+  left: opt.boolean,
 });
-export type TransposeOptions = OptionsOf<typeof MATMUL_T>;
+export type SolveOptions = OptionsOf<typeof SOLVE>;
 
 /**
- * op(a)·op(b) for operands of rank >= 2 with broadcast batch dims, where op(x) is x with its last
- * two dims swapped when the flag is set. The transpose is read in place, never copied, so
- * x·wᵀ (a Linear layer) costs no more than x·w.
+ * torch.linalg.solve: X with A·X = B (or X·A = B when `left` is false), by LU with partial
+ * pivoting. A is [..., n, n]; B is [..., n, k], or a vector [n] (or [..., n] with A's batch)
+ * giving a vector result. Batch dims broadcast. An exactly singular A raises LinAlgError.
  */
-export function matmulT(a: Tensor, b: Tensor, options?: TransposeOptions): Tensor {
-  if (arguments.length > 3) checkArity('matmulT', arguments, 3, 'a, b, options?');
-  requireInit('matmulT');
-  const o = MATMUL_T.parse(options);
-  checkOperands('matmulT', a, b);
-  const transA = !!o.transA, transB = !!o.transB;
-  if (a.rank < 2 || b.rank < 2) {
-    throw new ShapeError(`${shapes('matmulT', a, b)} do not fit: matmulT takes tensors of rank >= 2, got ranks ${a.rank} and ${b.rank}`);
+export function solve(A: Tensor, B: Tensor, opts?: SolveOptions): Tensor {
+  if (arguments.length > 3) checkArity('solve', arguments, 3, 'A, B, options?');
+  requireInit('solve');
+  const options = SOLVE.parse(opts);
+  const n = squareArg('solve', A);
+  idOf(B, 'solve (B)');
+  if (!isFloat(B.dtype)) {
+    throw new DTypeError(`solve: B is a ${B.dtype} tensor of shape ${formatShape(B.dims)}; solve takes float32 or float64 tensors`);
   }
-  const ra = a.rank, rb = b.rank;
-  const ka = a.dims[transA ? ra - 2 : ra - 1];
-  const kb = b.dims[transB ? rb - 1 : rb - 2];
-  if (ka !== kb) {
-    throw new ShapeError(`${shapes('matmulT', a, b)} do not fit: ` +
-      `${transA ? 'aᵀ' : 'a'} has ${ka} columns, ${transB ? 'bᵀ' : 'b'} has ${kb} rows`);
+  sameDtype('solve', A, B);
+  const left = options.left ?? true;
+  const fit = `solve: shapes ${formatShape(A.dims)} (A) and ${formatShape(B.dims)} (B) do not fit`;
+  // PyTorch's rule: B is a (batch of) vector(s) when it is 1-D or has exactly A's dims but the last.
+  const vector = B.rank === 1 || (B.rank === A.rank - 1 && formatShape(B.dims) === formatShape(A.dims.slice(0, -1)));
+  if (vector && !left) {
+    throw new ValueError(`${fit}: a vector B with left=false is not supported (as in PyTorch); ` +
+      'X·A = b for a vector b is b / A for 1×1 A, or solve(A.mT, b)');
   }
-  batchShape('matmulT', a, b, a.dims.slice(0, -2), b.dims.slice(0, -2));
-  return product('matmulT', a, b, transA, transB);
+  if (B.rank === 0) throw new ShapeError(`${fit}: B must be a vector or a batch of matrices, got a rank-0 tensor`);
+  const rows = vector ? B.dims[B.rank - 1] : left ? B.dims[B.rank - 2] : B.dims[B.rank - 1];
+  if (rows !== n) {
+    const what = vector ? `B has ${rows} elements` : left ? `B has ${rows} rows` : `B has ${rows} columns`;
+    throw new ShapeError(`${fit}: A is ${n}×${n}, ${what}`);
+  }
+  batchesFit('solve', A, B, vector ? B.dims.slice(0, -1) : B.dims.slice(0, -2));
+  const temps: Tensor[] = [];
+  try {
+    let rhs = B;
+    if (vector) temps.push(rhs = reshape(B, [...B.dims, 1]));
+    else if (!left) temps.push(rhs = transpose(B, -2, -1));
+    // X·A = B is Aᵀ·Xᵀ = Bᵀ: the kernel reads Aᵀ in place.
+    const x = call('solve', wasm.solve(A.id, rhs.id, left ? 0 : 1));
+    raiseIfFailed(x, x.rank > 2, (at) =>
+      `solve:${at} the solver failed because the input matrix A is singular (A has shape ${formatShape(A.dims)})`);
+    if (!vector && left) return x;
+    temps.push(x);
+    return vector ? reshape(x, x.dims.slice(0, -1)) : transpose(x, -2, -1);
+  } finally {
+    disposeAll(temps);
+  }
 }
+
+/** torch.linalg.inv: A⁻¹ for each matrix of A [..., n, n]; an exactly singular A raises LinAlgError. */
+export function inv(A: Tensor): Tensor {
+  requireInit('inv');
+  const n = squareArg('inv', A);
+  const I = eye(n, { dtype: A.dtype });
+  try {
+    const x = call('inv', wasm.solve(A.id, I.id, 0));
+    raiseIfFailed(x, A.rank > 2, (at, i) =>
+      `inv:${at} the diagonal element ${i} is zero, the inversion could not be completed because the input matrix ` +
+      `is singular (A has shape ${formatShape(A.dims)})`);
+    return x;
+  } finally {
+    I.dispose();
+  }
+}
+
+// ————————————————————————————————————————————————————————— determinants
+
+function determinant(op: string, A: Tensor, mode: number): Tensor {
+  requireInit(op);
+  squareArg(op, A);
+  return call(op, wasm.determinant(A.id, mode));
+}
+
+/** torch.linalg.det: det(A) over the batch [..., n, n] (from LU; 0 for a singular matrix, 1 for 0×0). */
+export function det(A: Tensor): Tensor { return determinant('det', A, DET); }
+
+/**
+ * torch.linalg.slogdet: [sign, logabsdet] with det(A) = sign·exp(logabsdet); a singular matrix
+ * gives [0, -inf]. Only logabsdet carries a gradient (A⁻ᵀ·g).
+ */
+export function slogdet(A: Tensor): [Tensor, Tensor] {
+  const sign = determinant('slogdet', A, SIGN);
+  try {
+    return [sign, determinant('slogdet', A, LOGABS)];
+  } catch (e) {
+    sign.dispose();
+    throw e;
+  }
+}
+
+/** torch.logdet: log(det A), NaN where det A < 0 and -inf where it is 0 (PyTorch's where over slogdet). */
+export function logdet(A: Tensor): Tensor {
+  requireInit('logdet');
+  squareArg('logdet', A);
+  const [sign, logabs] = slogdet(A);
+  const negative = eq(sign, -1);
+  try {
+    return where(negative, NaN, logabs);
+  } finally {
+    disposeAll([sign, logabs, negative]);
+  }
+}
+
+// ————————————————————————————————————————————————————————— cholesky
+
+const CHOLESKY = options('cholesky', {
+  /** return U with A = Uᵀ·U (reading A's upper triangle) instead of L with A = L·Lᵀ */
+  upper: opt.boolean,
+});
+export type CholeskyOptions = OptionsOf<typeof CHOLESKY>;
+
+/**
+ * torch.linalg.cholesky: L lower-triangular with A = L·Lᵀ, from A's lower triangle (upper: U from
+ * the upper triangle). A matrix that is not positive-definite raises LinAlgError with the order
+ * of the first leading minor that is not. The gradient is PyTorch's (a symmetric matrix).
+ */
+export function cholesky(A: Tensor, opts?: CholeskyOptions): Tensor {
+  if (arguments.length > 2) checkArity('cholesky', arguments, 2, 'A, options?');
+  requireInit('cholesky');
+  const options = CHOLESKY.parse(opts);
+  squareArg('cholesky', A);
+  const upper = options.upper ?? false;
+  const temps: Tensor[] = [];
+  try {
+    // U from A's upper triangle is the transpose of L from Aᵀ's lower one.
+    const input = upper ? transpose(A, -2, -1) : A;
+    if (upper) temps.push(input);
+    const l = call('cholesky', wasm.cholesky(input.id));
+    raiseIfFailed(l, A.rank > 2, (at, i) =>
+      `cholesky:${at} the factorization could not be completed because the input is not positive-definite ` +
+      `(the leading minor of order ${i} is not positive-definite; A has shape ${formatShape(A.dims)})`);
+    if (!upper) return l;
+    temps.push(l);
+    return transpose(l, -2, -1);
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+// ————————————————————————————————————————————————————————— qr
+
+const QR = options('qr', {
+  /** 'reduced' (default): Q [m, k], R [k, n] with k = min(m, n); 'complete': Q [m, m], R [m, n] */
+  mode: opt.any<'reduced' | 'complete'>(),
+});
+export type QrOptions = OptionsOf<typeof QR>;
+
+/**
+ * torch.linalg.qr by Householder reflections: [Q, R] with A = Q·R, Q orthonormal columns, R
+ * upper-triangular. Signs follow LAPACK's geqrf (what PyTorch returns on CPU): the reflector of
+ * column j gives R[j, j] = −sign(A'[j, j])·‖A'[j:, j]‖ (A' the partly reduced matrix), and a column
+ * already zero below the diagonal is left as it is, so R's diagonal may be negative. Gradients
+ * follow PyTorch (reduced mode, and complete mode when m <= n; complete mode with m > n is not
+ * differentiable, as in PyTorch).
+ */
+export function qr(A: Tensor, opts?: QrOptions): [Tensor, Tensor] {
+  if (arguments.length > 2) checkArity('qr', arguments, 2, 'A, options?');
+  requireInit('qr');
+  const options = QR.parse(opts);
+  matrixArg('qr', A, 'A');
+  const mode = options.mode ?? 'reduced';
+  if (mode !== 'reduced' && mode !== 'complete') {
+    throw new ValueError(`qr: mode must be 'reduced' or 'complete', got ${JSON.stringify(mode)}`);
+  }
+  const [m, n] = A.dims.slice(-2);
+  const k = mode === 'complete' ? m : Math.min(m, n);
+  const batch = A.dims.slice(0, -2);
+  // The kernel packs Q and R into one tensor of m·k + k·n per matrix, computed in i32: check the
+  // sizes (complete mode's Q is m×m, which a tall A can make far larger than A) before it runs.
+  checkNumel('qr', [...batch, m, k], A.dtype, 'Q');
+  checkNumel('qr', [...batch, m * k + k * n], A.dtype, 'the packed Q and R');
+  const packed = call('qr', wasm.qr(A.id, mode === 'complete' ? 1 : 0));
+  const parts: Tensor[] = [];
+  try {
+    const qFlat = slice(packed, -1, 0, m * k);
+    parts.push(qFlat);
+    const rFlat = slice(packed, -1, m * k, m * k + k * n);
+    parts.push(rFlat);
+    return [reshape(qFlat, [...batch, m, k]), reshape(rFlat, [...batch, k, n])];
+  } finally {
+    disposeAll([packed, ...parts]);
+  }
+}
+
+// ————————————————————————————————————————————————————————— solveTriangular
+
+const solveTriangularSpecs = {
+  /** whether A is upper-triangular (required, as in PyTorch); the other triangle is never read */
+  upper: opt.any<boolean>(),
+  /** true (default): solve A·X = B; false: solve X·A = B */
+  left: opt.boolean,
+  /** take A's diagonal as all ones (it is not read) */
+  unitriangular: opt.boolean,
+};
+const SOLVE_TRIANGULAR = options('solveTriangular', solveTriangularSpecs);
+export type SolveTriangularOptions = OptionsOf<typeof solveTriangularSpecs> & {
+  /** whether A is upper-triangular (required, as in PyTorch); the other triangle is never read */
+  upper: boolean;
+};
+
+/**
+ * torch.linalg.solve_triangular(A, B, *, upper, left=True, unitriangular=False): X with A·X = B
+ * (or X·A = B) for triangular A [..., n, n], B [..., n, k] (or [..., k, n] when left is false),
+ * batch dims broadcast, by substitution. A zero on A's diagonal gives inf/NaN, not an error (as
+ * in PyTorch). Gradients reach only the triangle of A that is read.
+ */
+export function solveTriangular(A: Tensor, B: Tensor, opts: SolveTriangularOptions): Tensor {
+  if (arguments.length > 3) checkArity('solveTriangular', arguments, 3, 'A, B, options');
+  requireInit('solveTriangular');
+  const n = squareArg('solveTriangular', A);
+  matrixArg('solveTriangular', B, 'B');
+  sameDtype('solveTriangular', A, B);
+  const options = SOLVE_TRIANGULAR.parse(opts);
+  if (typeof options.upper !== 'boolean') {
+    throw new ValueError('solveTriangular: options.upper (true or false) is required, as in PyTorch: ' +
+      'solveTriangular(A, B, { upper: true })');
+  }
+  const left = options.left ?? true, unit = options.unitriangular ?? false;
+  const [br, bc] = B.dims.slice(-2);
+  if ((left ? br : bc) !== n) {
+    throw new ShapeError(`solveTriangular: shapes ${formatShape(A.dims)} (A) and ${formatShape(B.dims)} (B) do not fit: ` +
+      `A is ${n}×${n}, B has ${left ? `${br} rows` : `${bc} columns`} (left=${left})`);
+  }
+  batchesFit('solveTriangular', A, B, B.dims.slice(0, -2));
+  return call('solveTriangular', wasm.solveTriangular(A.id, B.id, options.upper ? 1 : 0, left ? 1 : 0, unit ? 1 : 0, 0));
+}
+
+/** Alias of solveTriangular with the same argument order (torch.linalg.solve_triangular's, A first). */
+export const triangularSolve = solveTriangular;
 
 declare module '../tensor.js' {
   interface Tensor {
-    matmul(b: Tensor): Tensor; mm(b: Tensor): Tensor; bmm(b: Tensor): Tensor; dot(b: Tensor): Tensor;
-    mv(b: Tensor): Tensor; outer(b: Tensor): Tensor; matmulT(b: Tensor, options?: TransposeOptions): Tensor;
+    solve(B: Tensor, options?: SolveOptions): Tensor; inv(): Tensor; det(): Tensor;
+    slogdet(): [Tensor, Tensor]; logdet(): Tensor; cholesky(options?: CholeskyOptions): Tensor;
+    qr(options?: QrOptions): [Tensor, Tensor];
+    solveTriangular(B: Tensor, options: SolveTriangularOptions): Tensor;
   }
 }
 
 const P = Tensor.prototype;
-P.matmul = function (b) { return matmul(this, b); };
-P.mm = function (b) { return mm(this, b); };
-P.bmm = function (b) { return bmm(this, b); };
-P.dot = function (b) { return dot(this, b); };
-P.mv = function (b) { return mv(this, b); };
-P.outer = function (b) { return outer(this, b); };
-P.matmulT = function (b, options) {
-  if (arguments.length > 2) checkArity('matmulT', arguments, 2, 'b, options?');
-  return matmulT(this, b, options);
+P.solve = function (B, options) {
+  if (arguments.length > 2) checkArity('solve', arguments, 2, 'B, options?');
+  return solve(this, B, options);
+};
+P.inv = function () { return inv(this); };
+P.det = function () { return det(this); };
+P.slogdet = function () { return slogdet(this); };
+P.logdet = function () { return logdet(this); };
+P.cholesky = function (options) {
+  if (arguments.length > 1) checkArity('cholesky', arguments, 1, 'options?');
+  return cholesky(this, options);
+};
+P.qr = function (options) {
+  if (arguments.length > 1) checkArity('qr', arguments, 1, 'options?');
+  return qr(this, options);
+};
+P.solveTriangular = function (B, options) {
+  if (arguments.length > 2) checkArity('solveTriangular', arguments, 2, 'B, options');
+  return solveTriangular(this, B, options);
 };

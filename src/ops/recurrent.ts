@@ -12,7 +12,7 @@ import { tidy } from '../scope.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, isFloat, requireInit } from './common.js';
 import { add, sub, mul, sigmoid, tanh, where, lt } from './elementwise.js';
-import { matmulT } from './linalg.js';
+import { matmulT } from './matmul.js';
 import { select, stack, concat, split, unstack, transpose, unsqueeze, squeeze } from './shape.js';
 import { rand } from '../random.js';
 import { options, opt, checkArity, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
