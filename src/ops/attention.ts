@@ -12,14 +12,15 @@ import { add, sub, mul, exp, eq, where } from './elementwise.js';
 import { logsumexp, amax, mean } from './reduce.js';
 import { matmul, matmulT } from './matmul.js';
 import { reshape, transpose, unsqueeze, squeeze, slice, split } from './shape.js';
-import { dropoutLocal } from './recurrent.js';
+import { dropout } from './dropout.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 const describe = (t: Tensor): string => `${t.dtype} ${formatShape(t.dims)}`;
 
 /**
  * Stable softmax over the last dim: exp(x − logsumexp(x)); an all −inf row gives NaN, as
- * torch.softmax. Local until the activation family's softmax lands (switch to it on merge).
+ * torch.softmax. Attention keeps this composite rather than the softmax primitive because the
+ * committed determinism hashes fix its bits; moving to the primitive is a deliberate hash update.
  */
 function softmaxLast(x: Tensor): Tensor {
   return exp(sub(x, logsumexp(x, -1, { keepdims: true })));
@@ -55,7 +56,7 @@ function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | undefined, scale
   if (scale !== 1) scores = mul(scores, scale);
   if (bias) scores = add(scores, bias);
   let weights = safe ? safeSoftmaxLast(scores) : softmaxLast(scores);
-  weights = dropoutLocal(weights, dropoutP);
+  weights = dropout(weights, dropoutP);
   return [matmul(weights, v), weights];
 }
 

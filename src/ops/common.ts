@@ -1,7 +1,7 @@
 // Shared validation for the op-family files: operands, dtypes, broadcasting, axes.
 
 import { Tensor, dtypeCode, scalarTensor, wrap, type DTypeName, type Shape } from '../tensor.js';
-import { wasm, checked, requireInit } from '../runtime.js';
+import { wasm, checked, requireInit, argsI32 } from '../runtime.js';
 import { ShapeError, DTypeError, AxisError, ValueError, formatShape } from '../errors.js';
 import { Op, DType } from '../../assembly/core/vocabulary.js';
 import { show, showList } from '../sizes.js';
@@ -123,5 +123,10 @@ export function disposeAll(ts: Tensor[]): void { for (const t of ts) t.dispose()
 
 /** Runs a wasm op call and wraps its result. */
 export function call(op: string, id: number): Tensor { return wrap(checked(id, op)); }
+
+/** x with another shape of the same size, recorded (no validation: the caller has checked `dims`). */
+export function reshapeRaw(op: string, x: Tensor, dims: readonly number[]): Tensor {
+  return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
+}
 
 export { Op, DType, requireInit };

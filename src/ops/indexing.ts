@@ -11,7 +11,7 @@
 import { Tensor, tensor, empty, dataPointer, type DTypeName, type NestedArray } from '../tensor.js';
 import { wasm, argsI32, views, I32 } from '../runtime.js';
 import { ShapeError, AxisError, DTypeError, ValueError, formatShape } from '../errors.js';
-import { Op, idOf, call, castTo, disposeAll, normAxis, requireInit, isFloat } from './common.js';
+import { Op, idOf, call, castTo, disposeAll, normAxis, requireInit, isFloat, reshapeRaw } from './common.js';
 import { where } from './elementwise.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { checkSize, checkNumel, checkIntegerTree, show, showList } from '../sizes.js';
@@ -49,9 +49,6 @@ function selectRaw(op: string, x: Tensor, axis: number, idx: Tensor): Tensor {
   return call(op, wasm.indexSelect(x.id, axis, idx.id));
 }
 
-function reshapeRaw(op: string, x: Tensor, dims: readonly number[]): Tensor {
-  return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
-}
 
 // ————————————————————————————————————————————————————————— sort, argsort, topk
 

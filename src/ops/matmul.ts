@@ -7,7 +7,7 @@
 import { Tensor, type Shape } from '../tensor.js';
 import { wasm, argsI32 } from '../runtime.js';
 import { ShapeError, DTypeError, formatShape } from '../errors.js';
-import { idOf, call, requireInit, isFloat } from './common.js';
+import { idOf, call, requireInit, isFloat, reshapeRaw } from './common.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 function checkOperands(op: string, a: Tensor, b: Tensor): void {
@@ -51,9 +51,6 @@ function batchShape(op: string, a: Tensor, b: Tensor, batchA: Shape, batchB: Sha
   return out;
 }
 
-function reshapeRaw(op: string, x: Tensor, dims: number[]): Tensor {
-  return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
-}
 
 /** The primitive on validated operands of rank >= 2. */
 function product(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {

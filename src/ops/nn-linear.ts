@@ -8,12 +8,9 @@
 import { Tensor, dataPointer } from '../tensor.js';
 import { wasm, argsI32, I32, views } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
-import { idOf, call, disposeAll, requireInit, isFloat, Op, DType } from './common.js';
+import { idOf, call, disposeAll, requireInit, isFloat, Op, DType, reshapeRaw } from './common.js';
 import { checkArity, describeValue } from '../options.js';
 
-function reshapeRaw(op: string, x: Tensor, dims: readonly number[]): Tensor {
-  return call(op, wasm.reshapeTo(x.id, dims.length, argsI32(dims)));
-}
 
 function floatDtypes(op: string, named: [Tensor, string][]): void {
   for (const [t, name] of named) {

@@ -2,7 +2,7 @@
 // semantics (the functional _VF.lstm / _VF.gru), gate orders and weight layout, so weights move
 // between the two through a state dict.
 //
-// They are composites of differentiable ops (matmulT, sigmoid, tanh, split, stack), so VJP, JVP
+// They are composites of differentiable ops (linear, sigmoid, tanh, split, stack), so VJP, JVP
 // and higher derivatives come from those ops' rules. As PyTorch does on the CPU, the input
 // projection x·W_ihᵀ + b_ih of a layer is one product over all time steps; each step then adds
 // h·W_hhᵀ + b_hh.
@@ -11,10 +11,10 @@ import { Tensor, full, type Shape } from '../tensor.js';
 import { tidy } from '../scope.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, isFloat, requireInit } from './common.js';
-import { add, sub, mul, sigmoid, tanh, where, lt } from './elementwise.js';
-import { matmulT } from './matmul.js';
+import { add, sub, mul, sigmoid, tanh } from './elementwise.js';
+import { linear } from './nn-linear.js';
+import { dropout } from './dropout.js';
 import { select, stack, concat, split, unstack, transpose, unsqueeze, squeeze } from './shape.js';
-import { rand } from '../random.js';
 import { options, opt, checkArity, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
 
 type Kind = 'lstm' | 'gru';
@@ -174,20 +174,6 @@ function plan(kind: Kind, x: Tensor, states: (Tensor | undefined)[], stateNames:
   return { T, N, inputSize, hidden: H, layers, dirs, batched, batchFirst, dropout: opts.dropout, training: opts.training, weights };
 }
 
-/** x·Wᵀ (+ b): a Linear layer with PyTorch's [out, in] weight, the transpose read in place. */
-function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
-  const y = matmulT(x, w, { transB: true });
-  return b ? add(y, b) : y;
-}
-
-/** Inverted dropout from the seeded generator: kept values scaled by 1/(1 − p), as torch.dropout. */
-export function dropoutLocal(x: Tensor, p: number): Tensor {
-  if (p === 0) return x;
-  const dtype = x.dtype;
-  const keep = lt(rand(x.dims, { dtype }), 1 - p);
-  const noise = where(keep, full([], p === 1 ? 0 : 1 / (1 - p), { dtype }), 0);
-  return mul(x, noise);
-}
 
 /** One direction of one layer: outputs in time order [T, N, H], and the final state(s). */
 function runDirection(kind: Kind, xs: Tensor, h0: Tensor, c0: Tensor | undefined, w: CellWeights, H: number, reverse: boolean): [Tensor, Tensor, Tensor | undefined] {
@@ -233,7 +219,7 @@ function run(kind: Kind, x: Tensor, h0: Tensor | undefined, c0: Tensor | undefin
         if (c) cN.push(c);
       }
       seq = outs.length === 1 ? outs[0] : concat(outs, 2);
-      if (k < p.layers - 1 && p.training && p.dropout > 0) seq = dropoutLocal(seq, p.dropout);
+      if (k < p.layers - 1 && p.training && p.dropout > 0) seq = dropout(seq, p.dropout);
     }
     const output = p.batched ? (p.batchFirst ? transpose(seq, 0, 1) : seq) : squeeze(seq, 1);
     const finalState = (list: Tensor[]) => (p.batched ? stack(list, 0) : squeeze(stack(list, 0), 1));
