@@ -43,28 +43,32 @@ let paused: bool = false;
 /** True while ops should record: a tape is open and no sweep without createGraph runs. */
 @inline export function recording(): bool { return tapeDepth > 0 && !paused; }
 
-export function shouldRecord1(a: i32): bool { return shouldRecordIf(needsGrad(a)); }
-export function shouldRecord2(a: i32, b: i32): bool { return shouldRecordIf(needsGrad(a) || needsGrad(b)); }
+// Where an op's record goes: nowhere, the tape (and a program being captured), or the program alone.
+export const TO_NONE = 0;
+export const TO_TAPE = 1;
+export const TO_PROGRAM = 2;
 
 /**
- * Whether an op whose inputs `wanted` a tape record should record: on the tape as before, or,
- * while `accelerate` captures a program, into the program alone (every op is part of it).
+ * The query: where the record of an op whose inputs `wanted` a tape record goes. On the tape
+ * while recording; while `accelerate` captures a program, into the program alone (every op is
+ * part of it); else nowhere. No side effect: recordOp(to, …) is the action.
  */
-export function shouldRecordIf(wanted: bool): bool {
-  if (recording() && wanted) return true;
-  if (capturingNow()) { tapeNext = false; return true; }
-  return false;
+export function recordTarget(wanted: bool): i32 {
+  if (recording() && wanted) return TO_TAPE;
+  if (capturingNow()) return TO_PROGRAM;
+  return TO_NONE;
 }
+export function shouldRecord1(a: i32): i32 { return recordTarget(needsGrad(a)); }
+export function shouldRecord2(a: i32, b: i32): i32 { return recordTarget(needsGrad(a) || needsGrad(b)); }
 
 let current: u32 = 0; // the record being written
-let tapeNext = true; // whether the next recordOp writes the tape (false: the captured program only)
 let writeTape = false;
 let writeProgram = false;
 
-/** Starts a record for `op` producing `out`; inputs and attributes follow. */
-export function recordOp(op: i32, out: i32): bool {
-  const toTape = tapeNext;
-  tapeNext = true;
+/** The action: starts a record for `op` producing `out` where `to` says; inputs and attributes follow. */
+export function recordOp(to: i32, op: i32, out: i32): bool {
+  if (to == TO_NONE) return false;
+  const toTape = to == TO_TAPE;
   // The previous record is complete: its tangent can be computed now (its rule records too, so
   // the state of the record being written is set only afterwards).
   if (toTape) flushJvp();
@@ -121,11 +125,11 @@ export function recordAttr(v: f64): void {
   store<i32>(current, load<i32>(current, R_NATTR) + 1, R_NATTR);
 }
 
-export function record1(op: i32, out: i32, a: i32): void {
-  if (recordOp(op, out)) recordInput(a);
+export function record1(to: i32, op: i32, out: i32, a: i32): void {
+  if (recordOp(to, op, out)) recordInput(a);
 }
-export function record2(op: i32, out: i32, a: i32, b: i32): void {
-  if (recordOp(op, out)) { recordInput(a); recordInput(b); }
+export function record2(to: i32, op: i32, out: i32, a: i32, b: i32): void {
+  if (recordOp(to, op, out)) { recordInput(a); recordInput(b); }
 }
 
 // Reading records (rules and the host's trace).
@@ -256,7 +260,7 @@ export function accumulate(x: i32, contrib: i32): void {
       a = newLike(contrib, dtypeOf(contrib));
       if (a == 0) return;
       memory.copy(dataOf(a), dataOf(contrib), <u32>numelOf(contrib) * itemSize(dtypeOf(contrib)));
-      if (recording()) record1(Op.copy, a, contrib);
+      if (recording()) record1(TO_TAPE, Op.copy, a, contrib);
       else captureOp1(Op.copy, a, contrib);
     }
     setFlags(a, flagsOf(a) | F_ADJOINT);

@@ -141,7 +141,7 @@ export function softmax(op: i32, x: i32, axis: i32): i32 {
   if (dt == DType.float32) softmaxKernel<f32>(dataOf(x), dataOf(out), outer, n, inner, isLog, scratch);
   else softmaxKernel<f64>(dataOf(x), dataOf(out), outer, n, inner, isLog, scratch);
   if (scratch != 0) free(scratch);
-  if (shouldRecord1(x) && recordOp(op, out)) { recordInput(x); recordAttr(<f64>axis); }
+  if (recordOp(shouldRecord1(x), op, out)) { recordInput(x); recordAttr(<f64>axis); }
   return out;
 }
 

@@ -314,7 +314,7 @@ export function convFamily(op: i32, a: i32, b: i32, rank: i32, shape: usize, geo
   else if (op == Op.convTranspose) ok = dt == DType.float32 ? convTransposeKernel<f32>(a, b, out) : convTransposeKernel<f64>(a, b, out);
   else ok = dt == DType.float32 ? convWeightKernel<f32>(a, b, out) : convWeightKernel<f64>(a, b, out);
   if (!ok) { releaseTensor(out); return 0; }
-  if (shouldRecord2(a, b) && recordOp(op, out)) {
+  if (recordOp(shouldRecord2(a, b), op, out)) {
     recordInput(a); recordInput(b); recordGeo();
   }
   return out;

@@ -7,7 +7,7 @@
 
 import { Op } from "../core/vocabulary";
 import { needsGrad, fail, E_HOST } from "../core/tensor";
-import { recording, recordOp, recordInput, recordAttr, recAttr, recordIndexOf, accumulate } from "../engine/tape";
+import { recording, recordOp, TO_TAPE, recordInput, recordAttr, recAttr, recordIndexOf, accumulate } from "../engine/tape";
 import { sumTo } from "./reduce";
 
 // kind 0: VJP (g is the output's adjoint); kind 1: JVP (set the output's tangent).
@@ -19,7 +19,7 @@ export function recordCustom(handle: i32, out: i32, ids: u32, n: i32): void {
   if (!recording()) return;
   let any = false;
   for (let k = 0; k < n; k++) if (needsGrad(load<i32>(ids + (<u32>k << 2)))) { any = true; break; }
-  if (!any || !recordOp(Op.custom, out)) return;
+  if (!any || !recordOp(TO_TAPE, Op.custom, out)) return;
   for (let k = 0; k < n; k++) recordInput(load<i32>(ids + (<u32>k << 2)));
   recordAttr(<f64>handle);
 }

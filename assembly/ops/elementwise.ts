@@ -12,7 +12,7 @@ import {
   fail, E_NO_RULE, E_UNKNOWN_OP, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
 } from "../core/tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
-import { recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, record1, recNumInputs,
+import { recording, shouldRecord1, shouldRecord2, recordTarget, recordOp, recordInput, recordAttr, record1, recNumInputs,
   record2, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { sumTo } from "./reduce";
 import { captureOp1, captureOp2, captureFill } from "../engine/accelerate";
@@ -148,7 +148,7 @@ export function binary(op: i32, a: i32, b: i32): i32 {
   if (out == 0) return 0;
   if (dt == DType.float32) binaryKernel<f32>(op, a, b, out);
   else binaryKernel<f64>(op, a, b, out);
-  if (shouldRecord2(a, b)) record2(op, out, a, b);
+  record2(shouldRecord2(a, b), op, out, a, b);
   return out;
 }
 
@@ -324,7 +324,7 @@ export function unary(op: i32, x: i32): i32 {
   if (out == 0) return 0;
   if (dt == DType.float32) unaryKernel<f32>(op, dataOf(x), dataOf(out), numelOf(x));
   else unaryKernel<f64>(op, dataOf(x), dataOf(out), numelOf(x));
-  if (shouldRecord1(x)) record1(op, out, x);
+  record1(shouldRecord1(x), op, out, x);
   return out;
 }
 
@@ -361,7 +361,7 @@ export function where(c: i32, a: i32, b: i32): i32 {
   else if (dt == DType.float64) whereKernel<f64>(c, a, b, out);
   else if (dt == DType.int32) whereKernel<i32>(c, a, b, out);
   else whereKernel<u8>(c, a, b, out);
-  if (shouldRecord2(a, b) && recordOp(Op.where, out)) {
+  if (recordOp(shouldRecord2(a, b), Op.where, out)) {
     recordInput(c); recordInput(a); recordInput(b);
   }
   return out;
@@ -389,7 +389,7 @@ export function clamp(x: i32, lo: f64, hi: f64): i32 {
   if (out == 0) return 0;
   if (dt == DType.float32) clampKernel<f32>(dataOf(x), dataOf(out), numelOf(x), <f32>lo, <f32>hi);
   else clampKernel<f64>(dataOf(x), dataOf(out), numelOf(x), lo, hi);
-  if (shouldRecord1(x) && recordOp(Op.clamp, out)) { recordInput(x); recordAttr(lo); recordAttr(hi); }
+  if (recordOp(shouldRecord1(x), Op.clamp, out)) { recordInput(x); recordAttr(lo); recordAttr(hi); }
   return out;
 }
 
@@ -420,7 +420,7 @@ export function cast(x: i32, dtype: i32): i32 {
       else store<u8>(po + <usize>i, v != 0 ? 1 : 0);
     }
   }
-  if (shouldRecordIf(needsGrad(x) && (dtype == DType.float32 || dtype == DType.float64)) && recordOp(Op.cast, out)) {
+  if (recordOp(recordTarget(needsGrad(x) && (dtype == DType.float32 || dtype == DType.float64)), Op.cast, out)) {
     recordInput(x); recordAttr(<f64>dtype);
   }
   return out;
@@ -432,7 +432,7 @@ export function copy(x: i32): i32 {
   const out = newLike(x, dtypeOf(x));
   if (out == 0) return 0;
   memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
-  if (shouldRecord1(x)) record1(Op.copy, out, x);
+  record1(shouldRecord1(x), Op.copy, out, x);
   return out;
 }
 

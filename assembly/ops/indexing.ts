@@ -160,7 +160,7 @@ function scan(kind: i32, a: i32, b: i32, axis: i32, reverse: bool): i32 {
 export function cumsum(x: i32, axis: i32, reverse: i32): i32 {
   if (x == 0) return 0;
   const out = scan(SCAN_SUM, x, 0, axis, reverse != 0);
-  if (out != 0 && shouldRecord1(x) && recordOp(Op.cumsum, out)) {
+  if (out != 0 && recordOp(shouldRecord1(x), Op.cumsum, out)) {
     recordInput(x); recordAttr(<f64>axis); recordAttr(<f64>reverse);
   }
   return out;
@@ -170,7 +170,7 @@ export function cumsum(x: i32, axis: i32, reverse: i32): i32 {
 export function cumprod(x: i32, axis: i32): i32 {
   if (x == 0) return 0;
   const out = scan(SCAN_PROD, x, 0, axis, false);
-  if (out != 0 && shouldRecord1(x) && recordOp(Op.cumprod, out)) { recordInput(x); recordAttr(<f64>axis); }
+  if (out != 0 && recordOp(shouldRecord1(x), Op.cumprod, out)) { recordInput(x); recordAttr(<f64>axis); }
   return out;
 }
 
@@ -181,7 +181,7 @@ export function cumprod(x: i32, axis: i32): i32 {
 export function linrec(a: i32, b: i32, axis: i32, reverse: i32): i32 {
   if (a == 0 || b == 0) return 0;
   const out = scan(SCAN_LINREC, a, b, axis, reverse != 0);
-  if (out != 0 && shouldRecord2(a, b) && recordOp(Op.linrec, out)) {
+  if (out != 0 && recordOp(shouldRecord2(a, b), Op.linrec, out)) {
     recordInput(a); recordInput(b); recordAttr(<f64>axis); recordAttr(<f64>reverse);
   }
   return out;

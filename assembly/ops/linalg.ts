@@ -300,7 +300,7 @@ export function solve(a: i32, b: i32, trans: i32): i32 {
   if (dt == DType.float32) solveKernel<f32>(a, b, out, nb, trans != 0, work);
   else solveKernel<f64>(a, b, out, nb, trans != 0, work);
   free(work);
-  if (shouldRecord2(a, b) && recordOp(Op.solve, out)) { recordInput(a); recordInput(b); recordAttr(<f64>trans); }
+  if (recordOp(shouldRecord2(a, b), Op.solve, out)) { recordInput(a); recordInput(b); recordAttr(<f64>trans); }
   return out;
 }
 
@@ -352,9 +352,7 @@ export function determinant(a: i32, mode: i32): i32 {
   else detKernel<f64>(a, out, mode, work);
   free(work);
   if (mode == MODE_SIGN) captureOp1(Op.detSign, out, a);
-  if (mode != MODE_SIGN && shouldRecord1(a)) {
-    if (recordOp(mode == MODE_DET ? Op.det : Op.logabsdet, out)) recordInput(a);
-  }
+  if (mode != MODE_SIGN && recordOp(shouldRecord1(a), mode == MODE_DET ? Op.det : Op.logabsdet, out)) recordInput(a);
   return out;
 }
 
@@ -395,7 +393,7 @@ export function cholesky(a: i32): i32 {
   if (out == 0) return 0;
   if (dt == DType.float32) choleskyKernel<f32>(a, out);
   else choleskyKernel<f64>(a, out);
-  if (shouldRecord1(a) && recordOp(Op.cholesky, out)) recordInput(a);
+  if (recordOp(shouldRecord1(a), Op.cholesky, out)) recordInput(a);
   return out;
 }
 
@@ -434,7 +432,7 @@ export function solveTriangular(a: i32, b: i32, upper: i32, left: i32, unit: i32
   if (out == 0) return 0;
   if (dt == DType.float32) triangularKernel<f32>(a, b, out, nb, upper != 0, left != 0, unit != 0, trans != 0);
   else triangularKernel<f64>(a, b, out, nb, upper != 0, left != 0, unit != 0, trans != 0);
-  if (shouldRecord2(a, b) && recordOp(Op.solveTriangular, out)) {
+  if (recordOp(shouldRecord2(a, b), Op.solveTriangular, out)) {
     recordInput(a); recordInput(b);
     recordAttr(<f64>upper); recordAttr(<f64>left); recordAttr(<f64>unit); recordAttr(<f64>trans);
   }
@@ -539,7 +537,7 @@ export function qr(a: i32, complete: i32): i32 {
   if (dt == DType.float32) qrKernel<f32>(a, out, m, n, qc, work);
   else qrKernel<f64>(a, out, m, n, qc, work);
   free(work);
-  if (shouldRecord1(a) && recordOp(Op.qr, out)) { recordInput(a); recordAttr(<f64>complete); }
+  if (recordOp(shouldRecord1(a), Op.qr, out)) { recordInput(a); recordAttr(<f64>complete); }
   return out;
 }
 

@@ -146,7 +146,7 @@ function ctcBackward<T>(lp: i32, targets: i32, inputLengths: i32, targetLengths:
 }
 
 function recordCtc(op: i32, out: i32, lp: i32, targets: i32, inputLengths: i32, targetLengths: i32, blank: i32, zeroInfinity: bool): void {
-  if (shouldRecord1(lp) && recordOp(op, out)) {
+  if (recordOp(shouldRecord1(lp), op, out)) {
     recordInput(lp); recordInput(targets); recordInput(inputLengths); recordInput(targetLengths);
     recordAttr(<f64>blank); recordAttr(zeroInfinity ? 1 : 0);
   }

@@ -674,7 +674,7 @@ export function matmul(a: i32, b: i32, transA: i32, transB: i32): i32 {
     if (dt == DType.float32) matmulKernel<f32>(a, b, out, nb, m, k, n, transA != 0, transB != 0, packed);
     else matmulKernel<f64>(a, b, out, nb, m, k, n, transA != 0, transB != 0, packed);
   }
-  if (shouldRecord2(a, b) && recordOp(Op.matmul, out)) {
+  if (recordOp(shouldRecord2(a, b), Op.matmul, out)) {
     recordInput(a); recordInput(b); recordAttr(<f64>transA); recordAttr(<f64>transB);
   }
   return out;

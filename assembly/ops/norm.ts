@@ -111,7 +111,7 @@ export function normalize(x: i32, a: i32, b: i32, c: i32, eps: f64): i32 {
   if (out == 0) return 0;
   if (dt == DType.float32) normalizeKernel<f32>(dataOf(x), dataOf(out), a, b, c, eps);
   else normalizeKernel<f64>(dataOf(x), dataOf(out), a, b, c, eps);
-  if (shouldRecord1(x) && recordOp(Op.normalize, out)) {
+  if (recordOp(shouldRecord1(x), Op.normalize, out)) {
     recordInput(x); recordAttr(<f64>a); recordAttr(<f64>b); recordAttr(<f64>c); recordAttr(eps);
   }
   return out;

@@ -96,7 +96,7 @@ export function poolGather(x: i32, idx: i32, planes: i32, xPlane: i32, idxPlane:
   const pi = dataOf(idx);
   if (dtypeOf(x) == DType.float32) gatherKernel<f32>(dataOf(x), pi, dataOf(out), planes, xPlane, idxPlane);
   else gatherKernel<f64>(dataOf(x), pi, dataOf(out), planes, xPlane, idxPlane);
-  if (shouldRecord1(x) && recordOp(Op.poolGather, out)) {
+  if (recordOp(shouldRecord1(x), Op.poolGather, out)) {
     recordInput(x); recordInput(idx);
     recordAttr(<f64>planes); recordAttr(<f64>xPlane); recordAttr(<f64>idxPlane);
   }
@@ -131,7 +131,7 @@ export function poolScatter(src: i32, idx: i32, rank: i32, shape: usize, planes:
   if (out == 0) return 0;
   if (dt == DType.float32) scatterKernel<f32>(dataOf(src), dataOf(idx), dataOf(out), numelOf(out), planes, outPlane, idxPlane, accumulate != 0);
   else scatterKernel<f64>(dataOf(src), dataOf(idx), dataOf(out), numelOf(out), planes, outPlane, idxPlane, accumulate != 0);
-  if (shouldRecord1(src) && recordOp(Op.poolScatter, out)) {
+  if (recordOp(shouldRecord1(src), Op.poolScatter, out)) {
     recordInput(src); recordInput(idx);
     recordAttr(<f64>planes); recordAttr(<f64>outPlane); recordAttr(<f64>idxPlane); recordAttr(<f64>accumulate);
   }
@@ -252,7 +252,7 @@ export function avgPoolFamily(op: i32, x: i32, rank: i32, shape: usize, geo: usi
     if (dt == DType.float32) avgPoolAdjointKernel<f32>(dataOf(x), dataOf(out), numelOf(out));
     else avgPoolAdjointKernel<f64>(dataOf(x), dataOf(out), numelOf(out));
   }
-  if (shouldRecord1(x) && recordOp(op, out)) { recordInput(x); recordAvgGeo(); }
+  if (recordOp(shouldRecord1(x), op, out)) { recordInput(x); recordAvgGeo(); }
   return out;
 }
 

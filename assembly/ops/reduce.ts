@@ -100,7 +100,7 @@ export function sum(x: i32, axes: i32, keepdims: bool): i32 {
   if (dt == DType.float32) sumKernel<f32>(x, out);
   else sumKernel<f64>(x, out);
   if (!keepdims) squeezeAxes(out, axes, rankIn);
-  if (shouldRecord1(x) && recordOp(Op.sum, out)) {
+  if (recordOp(shouldRecord1(x), Op.sum, out)) {
     recordInput(x); recordAttr(<f64>axes); recordAttr(keepdims ? 1 : 0);
   }
   return out;
@@ -277,7 +277,7 @@ export function reduce(op: i32, x: i32, axes: i32, keepdims: bool): i32 {
     foldKernel<f64>(op, x, out);
   }
   if (!keepdims) squeezeAxes(out, axes, rankIn);
-  if (shouldRecord1(x) && recordOp(op, out)) {
+  if (recordOp(shouldRecord1(x), op, out)) {
     recordInput(x); recordAttr(<f64>axes); recordAttr(keepdims ? 1 : 0);
   }
   return out;

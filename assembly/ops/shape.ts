@@ -13,7 +13,7 @@ import {
 } from "../core/tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
 import {
-  recording, shouldRecord1, shouldRecord2, shouldRecordIf, recordOp, recordInput, recordAttr, recAttr, recInput,
+  recording, shouldRecord1, shouldRecord2, recordTarget, recordOp, recordInput, recordAttr, recAttr, recInput,
   recNumInputs, recOut, accumulate, scratch,
 } from "../engine/tape";
 import { tangentOf, setTangent } from "../engine/forward";
@@ -39,7 +39,7 @@ export function reshapeTo(x: i32, rank: i32, shape: u32): i32 {
   const out = newTensor(dtypeOf(x), rank, RS_SHAPE);
   if (out == 0) return 0;
   memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
-  if (shouldRecord1(x)) { if (recordOp(Op.reshape, out)) recordInput(x); }
+  if (recordOp(shouldRecord1(x), Op.reshape, out)) recordInput(x);
   return out;
 }
 
@@ -69,7 +69,7 @@ export function expandTo(x: i32, rank: i32, shape: u32): i32 {
   const out = newTensor(dtypeOf(x), rank, RS_SHAPE);
   if (out == 0) return 0;
   expandKernel(x, out);
-  if (shouldRecord1(x)) { if (recordOp(Op.expand, out)) recordInput(x); }
+  if (recordOp(shouldRecord1(x), Op.expand, out)) recordInput(x);
   return out;
 }
 
@@ -234,7 +234,7 @@ export function permute(x: i32, perm: u32): i32 {
   }
   contiguousStrides(PM_SHAPE, rank, CP_SO);
   stridedCopy(itemSize(dtypeOf(x)), rank, dataOf(x), dataOf(out));
-  if (shouldRecord1(x) && recordOp(Op.permute, out)) {
+  if (recordOp(shouldRecord1(x), Op.permute, out)) {
     recordInput(x);
     for (let k = 0; k < rank; k++) recordAttr(<f64>ld(perm, k));
   }
@@ -273,7 +273,7 @@ export function slice(x: i32, spec: u32, dropAxis: i32): i32 {
   }
   const size = itemSize(dtypeOf(x));
   if (numelOf(out) > 0) stridedCopy(size, rank, dataOf(x) + <usize>base * size, dataOf(out));
-  if (shouldRecord1(x) && recordOp(Op.slice, out)) {
+  if (recordOp(shouldRecord1(x), Op.slice, out)) {
     recordInput(x);
     recordAttr(<f64>dropAxis);
     for (let k = 0; k < 3 * rank; k++) recordAttr(<f64>ld(spec, k));
@@ -309,7 +309,7 @@ export function pad(x: i32, shape: u32, spec: u32, value: f64): i32 {
   }
   const size = itemSize(dtypeOf(x));
   if (numelOf(x) > 0) stridedCopy(size, rank, dataOf(x), dataOf(out) + <usize>base * size);
-  if (shouldRecord1(x) && recordOp(Op.pad, out)) {
+  if (recordOp(shouldRecord1(x), Op.pad, out)) {
     recordInput(x);
     recordAttr(value);
     for (let k = 0; k < 2 * rank; k++) recordAttr(<f64>ld(spec, k));
@@ -357,7 +357,7 @@ export function indexSelect(x: i32, axis: i32, idx: i32): i32 {
       po += row;
     }
   }
-  if (shouldRecord1(x) && recordOp(Op.indexSelect, out)) {
+  if (recordOp(shouldRecord1(x), Op.indexSelect, out)) {
     recordInput(x); recordInput(idx); recordAttr(<f64>axis);
   }
   return out;
@@ -419,7 +419,7 @@ export function indexAdd(x: i32, axis: i32, idx: i32, src: i32, alpha: f64): i32
   else if (dt == DType.float64) indexAddKernel<f64>(out, axis, idx, src, alpha);
   else if (dt == DType.int32) indexAddKernel<i32>(out, axis, idx, src, alpha);
   else indexAddKernel<u8>(out, axis, idx, src, alpha);
-  if (shouldRecord2(x, src) && recordOp(Op.indexAdd, out)) {
+  if (recordOp(shouldRecord2(x, src), Op.indexAdd, out)) {
     recordInput(x); recordInput(idx); recordInput(src); recordAttr(<f64>axis); recordAttr(alpha);
   }
   return out;
@@ -478,7 +478,7 @@ export function gather(x: i32, axis: i32, idx: i32): i32 {
   const out = newTensor(dtypeOf(x), rankOf(idx), IX_SHAPE);
   if (out == 0) return 0;
   gatherScatterFor(dtypeOf(x), false, x, axis, idx, 0, out);
-  if (shouldRecord1(x) && recordOp(Op.gather, out)) {
+  if (recordOp(shouldRecord1(x), Op.gather, out)) {
     recordInput(x); recordInput(idx); recordAttr(<f64>axis);
   }
   return out;
@@ -490,7 +490,7 @@ export function scatterAdd(x: i32, axis: i32, idx: i32, src: i32): i32 {
   const out = cloneOf(x);
   if (out == 0) return 0;
   gatherScatterFor(dtypeOf(x), true, x, axis, idx, src, out);
-  if (shouldRecord2(x, src) && recordOp(Op.scatterAdd, out)) {
+  if (recordOp(shouldRecord2(x, src), Op.scatterAdd, out)) {
     recordInput(x); recordInput(idx); recordInput(src); recordAttr(<f64>axis);
   }
   return out;
@@ -526,7 +526,7 @@ export function concat(ids: u32, n: i32, axis: i32, rank: i32, shape: u32): i32 
   }
   let record = false;
   for (let t = 0; t < n; t++) if (needsGrad(ld(ids, t))) record = true;
-  if (shouldRecordIf(record) && recordOp(Op.concat, out)) {
+  if (recordOp(recordTarget(record), Op.concat, out)) {
     for (let t = 0; t < n; t++) recordInput(ld(ids, t));
     recordAttr(<f64>axis);
   }
