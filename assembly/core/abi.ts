@@ -1,6 +1,6 @@
 // The binary interface between the wasm module and the TypeScript host: the tensor-record
 // layout, flag bits, error codes, sweep modes, program and optimizer layouts. Plain constants
-// that both compilers accept (as assembly/vocabulary.ts is plain enum syntax), imported by
+// that both compilers accept (as assembly/core/vocabulary.ts is plain enum syntax), imported by
 // assembly/ and src/ alike, so no value here is ever copied by hand.
 
 import { Op } from "./vocabulary";

@@ -11,7 +11,7 @@
 import { DType } from "./vocabulary";
 import { alloc, free, realloc, lastFailedRequest } from "./alloc";
 
-// The record layout, flags and error codes are the ABI shared with the host (assembly/abi.ts).
+// The record layout, flags and error codes are the ABI shared with the host (assembly/core/abi.ts).
 export {
   MAX_RANK, REC, T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_ADJ, T_SLOT, T_SHAPE, T_TAN, T_SWEEP,
   F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_RETURNING, F_DISPOSE_PENDING, F_ADJOINT, F_TANGENT, F_CAPTURED, F_HELD,
@@ -263,7 +263,7 @@ export function keepTensor(id: i32): void {
 
 export function arenaLength(): i32 { return arenaLen; }
 
-// ————————————————————————————————————————————————————————— capture support (assembly/accelerate.ts)
+// ————————————————————————————————————————————————————————— capture support (assembly/engine/accelerate.ts)
 //
 // While a program is captured every new tensor is marked F_CAPTURED and nothing is freed: a
 // released tensor becomes dead to the host (its generation moves on) but keeps its id and data,

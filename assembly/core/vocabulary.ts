@@ -10,7 +10,7 @@ export enum DType {
 }
 
 export enum Op {
-  // — elementwise binary (assembly/elementwise.ts); NumPy broadcasting
+  // — elementwise binary (assembly/ops/elementwise.ts); NumPy broadcasting
   add = 1,
   sub = 2,
   mul = 3,
@@ -19,14 +19,14 @@ export enum Op {
   maximum = 6,
   minimum = 7,
   logaddexp = 8, // log(eᵃ + eᵇ), computed without overflow
-  // — comparisons (assembly/elementwise.ts): bool masks, never recorded, zero gradient
+  // — comparisons (assembly/ops/elementwise.ts): bool masks, never recorded, zero gradient
   eq = 20,
   ne = 21,
   lt = 22,
   le = 23,
   gt = 24,
   ge = 25,
-  // — elementwise unary (assembly/elementwise.ts)
+  // — elementwise unary (assembly/ops/elementwise.ts)
   neg = 40,
   abs = 41,
   sign = 42,
@@ -45,20 +45,20 @@ export enum Op {
   relu = 55,
   softplus = 56,
   erf = 57,
-  // — elementwise with attributes / three operands (assembly/elementwise.ts)
+  // — elementwise with attributes / three operands (assembly/ops/elementwise.ts)
   where = 70,
   clamp = 71,
   cast = 72,
   copy = 73,
-  // — reductions over a set of axes (assembly/reduce.ts)
+  // — reductions over a set of axes (assembly/ops/reduce.ts)
   sum = 90,
   max = 91,
   min = 92,
   prod = 93,
   logsumexp = 94,
-  // — matrix products (assembly/matmul.ts)
+  // — matrix products (assembly/ops/matmul.ts)
   matmul = 110,
-  // — shape and indexing (assembly/shape.ts)
+  // — shape and indexing (assembly/ops/shape.ts)
   reshape = 130,
   permute = 131,
   expand = 132,
@@ -69,36 +69,36 @@ export enum Op {
   concat = 137,
   gather = 138,
   scatterAdd = 139,
-  // — convolution (assembly/conv.ts): the three partial maps of one trilinear form
+  // — convolution (assembly/ops/conv.ts): the three partial maps of one trilinear form
   conv = 150, // y = x ⋆ w (cross-correlation, groups, stride, padding, dilation)
   convTranspose = 151, // x-shaped from y and w: ConvTranspose, and conv's input gradient
   convWeight = 152, // w-shaped from x and y: conv's weight gradient
-  // — pooling (assembly/pool.ts)
+  // — pooling (assembly/ops/pool.ts)
   poolGather = 170, // values at per-plane indices: max pooling's output
   poolScatter = 171, // values written (or summed) at per-plane indices: maxUnpool, max pooling's adjoint
   avgPool = 172, // windowed means, fixed or adaptive windows
   avgPoolAdjoint = 173, // each mean's gradient spread over its window
-  // — normalisation (assembly/norm.ts): x standardised over dims 0 and 2 of an [a, b, c] view
+  // — normalisation (assembly/ops/norm.ts): x standardised over dims 0 and 2 of an [a, b, c] view
   normalize = 190,
-  // — activations and losses (assembly/activation.ts, assembly/loss.ts)
+  // — activations and losses (assembly/ops/activation.ts, assembly/ops/loss.ts)
   softmax = 210,
   logSoftmax = 211,
   ctcLoss = 212, // per-sample negative log-likelihood [N] of log-probabilities [T, N, C]
   ctcLossGrad = 213, // its gradient (PyTorch's formula), an op so that it has no derivative of its own
-  // — scans and index computations (assembly/indexing.ts); sort/topk/argmax/masks are not recorded
+  // — scans and index computations (assembly/ops/indexing.ts); sort/topk/argmax/masks are not recorded
   cumsum = 230,
   cumprod = 231,
   linrec = 232, // h_k = a_k·h_(k∓1) + b_k along an axis: the scan that cumprod's derivatives need
-  // — linear algebra (assembly/linalg.ts); batched over leading dims
+  // — linear algebra (assembly/ops/linalg.ts); batched over leading dims
   solve = 250, // op(A)⁻¹·B with LU and partial pivoting; attr: A transposed
   det = 251,
   logabsdet = 252, // log|det A| (slogdet's differentiable half)
   cholesky = 253, // lower factor
   solveTriangular = 254, // attrs: upper, left, unitriangular, A transposed
   qr = 255, // Q and R packed in one output; attr: complete
-  // — host rules (assembly/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
+  // — host rules (assembly/ops/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   custom = 300,
-  // — program-only records (assembly/accelerate.ts): kernels that never go on the tape but that an
+  // — program-only records (assembly/engine/accelerate.ts): kernels that never go on the tape but that an
   // accelerated program must repeat; compare ops reuse their own codes (eq … ge)
   fill = 320, // out := attr 0 everywhere (constants, the sweep's seed)
   accumulateAdd = 321, // out += input 1 in place (a reverse sweep's adjoint accumulation)
@@ -110,5 +110,5 @@ export enum Op {
   randFill = 327, // draws from the seeded generator into out, advancing it as eager code does
   detSign = 328,
   valueGuard = 329, // a value-dependent branch inside wasm: replay checks it would go the same way
-  optimStep = 330, // a fused optimizer update of params and state in place (assembly/optim.ts)
+  optimStep = 330, // a fused optimizer update of params and state in place (assembly/ops/optim.ts)
 }

@@ -4,7 +4,7 @@
 // the tape's recording ops (forward ops, and the reverse sweep's rule ops whether or not the
 // sweep records itself), plus the kernels the tape never sees: comparisons, fills, the sweep's
 // in-place adjoint accumulation, random draws, index computations, running-stat updates,
-// optimizer steps (assembly/optim.ts). The records, in execution order, ARE the program: a replay
+// optimizer steps (assembly/ops/optim.ts). The records, in execution order, ARE the program: a replay
 // runs the same kernels on the same tensors in the same order, so it gives the eager call's bits
 // exactly.
 //
