@@ -2,6 +2,7 @@
 
 export { Module, functionalCall, Parameter, Buffer, type StateDict, type LoadOptions, type BufferOptions } from './module.js';
 export * as init from './init.js';
+export { ModuleList, ModuleDict } from './containers.js';
 export {
   Identity, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Embedding,
   LSTM, GRU, MultiheadAttention, Sequential, BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, Dropout,

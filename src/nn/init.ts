@@ -7,6 +7,7 @@ import { uniform, normal, randn } from '../random.js';
 import { ValueError, formatShape } from '../errors.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 import { checkShape } from '../sizes.js';
+import { copyInto } from './module.js';
 
 const initSpecs = {
   /** the tensor's dtype (default float32) */
@@ -227,4 +228,110 @@ function thinQ(A: Float64Array, m: number, n: number): Float64Array {
     if (R[j * n + j] < 0) for (let i = 0; i < m; i++) Q[i * n + j] = -Q[i * n + j];
   }
   return Q;
+}
+
+// ———————————————————————————————————————————— in place, as torch.nn.init's trailing-underscore functions
+//
+// Each writes new values into an existing tensor — the same object and id, so a module, an
+// optimizer or a tie holding it sees them — and returns it. The values are those of the
+// functions above for the tensor's shape and dtype (the same draws from the seeded generator),
+// with PyTorch's argument order and defaults. Like PyTorch's (which run under no_grad), they are
+// not recorded on any tape.
+
+
+/** The tensor to write into: alive, and float32/float64 when `float` (random values). */
+function target(op: string, t: unknown, float: boolean): Tensor {
+  if (!(t instanceof Tensor)) throw new ValueError(`${op}: expected a Tensor to fill in place, got ${describeValue(t)}`);
+  t.use(op);
+  if (float && t.dtype !== 'float32' && t.dtype !== 'float64') throw new ValueError(`${op}: can only fill a float32 or float64 tensor with random values, got ${t.dtype} ${formatShape(t.dims)}`);
+  return t;
+}
+
+/** Writes make(shape, dtype)'s values into t and frees them; returns t. */
+function fill(t: Tensor, make: (shape: Shape, dtype: DTypeName) => Tensor): Tensor {
+  const values = make(t.shape, t.dtype);
+  try { copyInto(t, values); } finally { values.dispose(); }
+  return t;
+}
+
+function finiteNumber(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a finite number, got ${describeValue(v)}`);
+  return v;
+}
+
+/** torch.nn.init.uniform_(tensor, a=0, b=1): U(a, b) into the tensor; returns it. */
+export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
+  if (arguments.length > 3) checkArity('nn.init.uniform_', arguments, 3, 'tensor, a?, b?');
+  target('nn.init.uniform_', t, true);
+  finiteNumber('nn.init.uniform_', 'a', a); finiteNumber('nn.init.uniform_', 'b', b);
+  if (a > b) throw new ValueError(`nn.init.uniform_: expects a <= b, got a=${a} > b=${b}`);
+  return fill(t, (shape, dtype) => uniform(shape, a, b, { dtype }));
+}
+
+/** torch.nn.init.normal_(tensor, mean=0, std=1): N(mean, std²) into the tensor; returns it. */
+export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
+  if (arguments.length > 3) checkArity('nn.init.normal_', arguments, 3, 'tensor, mean?, std?');
+  target('nn.init.normal_', t, true);
+  finiteNumber('nn.init.normal_', 'mean', mean); finiteNumber('nn.init.normal_', 'std', std);
+  if (std < 0) throw new ValueError(`nn.init.normal_: expects std >= 0, got std=${std}`);
+  return fill(t, (shape, dtype) => normal(shape, mean, std, { dtype }));
+}
+
+/** torch.nn.init.constant_(tensor, val): every element val; returns the tensor. */
+export function constant_(t: Tensor, val: number): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.constant_', arguments, 2, 'tensor, val');
+  target('nn.init.constant_', t, false);
+  if (typeof val !== 'number' && typeof val !== 'boolean') throw new ValueError(`nn.init.constant_: val must be a number, got ${describeValue(val)}`);
+  return fill(t, (shape, dtype) => full(shape, val, { dtype }));
+}
+
+/** torch.nn.init.zeros_(tensor); returns it. */
+export function zeros_(t: Tensor): Tensor {
+  if (arguments.length > 1) checkArity('nn.init.zeros_', arguments, 1, 'tensor');
+  target('nn.init.zeros_', t, false);
+  return fill(t, (shape, dtype) => full(shape, 0, { dtype }));
+}
+
+/** torch.nn.init.ones_(tensor); returns it. */
+export function ones_(t: Tensor): Tensor {
+  if (arguments.length > 1) checkArity('nn.init.ones_', arguments, 1, 'tensor');
+  target('nn.init.ones_', t, false);
+  return fill(t, (shape, dtype) => full(shape, 1, { dtype }));
+}
+
+/** torch.nn.init.xavier_uniform_(tensor, gain=1); returns it. */
+export function xavierUniform_(t: Tensor, gain = 1): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.xavierUniform_', arguments, 2, 'tensor, gain?');
+  target('nn.init.xavierUniform_', t, true);
+  return fill(t, (shape, dtype) => xavierUniform(shape, gain, { dtype }));
+}
+
+/** torch.nn.init.xavier_normal_(tensor, gain=1); returns it. */
+export function xavierNormal_(t: Tensor, gain = 1): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.xavierNormal_', arguments, 2, 'tensor, gain?');
+  target('nn.init.xavierNormal_', t, true);
+  return fill(t, (shape, dtype) => xavierNormal(shape, gain, { dtype }));
+}
+
+/** torch.nn.init.kaiming_uniform_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu'); returns it. */
+export function kaimingUniform_(t: Tensor, a = 0, mode: FanMode = 'fan_in', nonlinearity: Nonlinearity = 'leaky_relu'): Tensor {
+  if (arguments.length > 4) checkArity('nn.init.kaimingUniform_', arguments, 4, 'tensor, a?, mode?, nonlinearity?');
+  target('nn.init.kaimingUniform_', t, true);
+  finiteNumber('nn.init.kaimingUniform_', 'a', a);
+  return fill(t, (shape, dtype) => kaimingUniform(shape, { a, mode, nonlinearity, dtype }));
+}
+
+/** torch.nn.init.kaiming_normal_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu'); returns it. */
+export function kaimingNormal_(t: Tensor, a = 0, mode: FanMode = 'fan_in', nonlinearity: Nonlinearity = 'leaky_relu'): Tensor {
+  if (arguments.length > 4) checkArity('nn.init.kaimingNormal_', arguments, 4, 'tensor, a?, mode?, nonlinearity?');
+  target('nn.init.kaimingNormal_', t, true);
+  finiteNumber('nn.init.kaimingNormal_', 'a', a);
+  return fill(t, (shape, dtype) => kaimingNormal(shape, { a, mode, nonlinearity, dtype }));
+}
+
+/** torch.nn.init.orthogonal_(tensor, gain=1); returns it. */
+export function orthogonal_(t: Tensor, gain = 1): Tensor {
+  if (arguments.length > 2) checkArity('nn.init.orthogonal_', arguments, 2, 'tensor, gain?');
+  target('nn.init.orthogonal_', t, true);
+  return fill(t, (shape, dtype) => orthogonal(shape, gain, { dtype }));
 }

@@ -153,9 +153,9 @@ function assignField(self: Module, target: Module, key: string, value: unknown):
   const holdsModules = Array.isArray(value) ? value.some((v) => v instanceof Module)
     : isPlainObject(value) && Object.values(value).some((v) => v instanceof Module);
   if (holdsModules) {
-    const [kind, container] = Array.isArray(value) ? ['an array', 'Sequential'] : ['a plain object', 'registerModule per entry'];
+    const [kind, container] = Array.isArray(value) ? ['an array', 'nn.ModuleList([...modules])'] : ['a plain object', 'nn.ModuleDict({ name: module, … })'];
     throw new ValueError(`${name}: field '${key}' holds ${kind} of modules, which would not be registered (their parameters would be neither trained nor saved); ` +
-      `use nn.${container === 'Sequential' ? 'Sequential(...modules)' : container} or registerModule(name, module) for each`);
+      `use ${container} (as PyTorch), nn.Sequential, or registerModule(name, module) for each`);
   }
   return false;
 }
@@ -332,6 +332,20 @@ export abstract class Module {
   }
 
   children(): Module[] { return [...this._modules.values()]; }
+
+  /**
+   * Calls fn on every submodule, then on this module (PyTorch's apply: each child's apply, in
+   * order, then fn(self)); returns this module. The usual use is initialisation:
+   * `net.apply((m) => { if (m instanceof nn.Linear) nn.init.zeros_(m.bias); })`.
+   */
+  apply(fn: (m: Module) => void): this {
+    if (arguments.length > 1) checkArity('Module.apply', arguments, 1, 'fn');
+    checkAlive(this, 'apply');
+    if (typeof fn !== 'function') throw new ValueError(`Module.apply: fn must be a function of a module, got ${describeValue(fn)}`);
+    for (const m of this._modules.values()) m.apply(fn);
+    fn(this);
+    return this;
+  }
   namedChildren(): [string, Module][] { return [...this._modules]; }
 
   /**

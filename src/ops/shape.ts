@@ -251,22 +251,29 @@ export function select(x: Tensor, axis: number, index: number): Tensor {
 
 // ————————————————————————————————————————————————————————— pad
 
+/** F.pad's modes: 'constant' fills with `value`; the others take values from x itself. */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+const PAD_MODES: readonly string[] = ['constant', 'reflect', 'replicate', 'circular'];
+
 /**
- * torch.nn.functional.pad in 'constant' mode: `pads` is [left, right] for the last dim, then
- * [top, bottom] for the one before, and so on; negative pads crop.
+ * torch.nn.functional.pad: `pads` is [left, right] for the last dim, then [top, bottom] for the
+ * one before, and so on; negative pads crop. Mode 'constant' (default) fills with `value`;
+ * 'reflect' mirrors x without repeating the edge (pads < the dim's size), 'replicate' repeats
+ * the edge, 'circular' wraps around (pads <= the dim's size). As PyTorch, the non-constant modes
+ * pad the last 1, 2 or 3 dims of a tensor with one or two more dims (a batch and a channel dim,
+ * or a channel dim only) and take no value.
  */
-export function pad(x: Tensor, pads: readonly number[], value = 0, mode: 'constant' = 'constant'): Tensor {
+export function pad(x: Tensor, pads: readonly number[], value: number | null = 0, mode: PadMode = 'constant'): Tensor {
   if (arguments.length > 4) checkArity('pad', arguments, 4, 'x, pads, value?, mode?');
   requireInit('pad');
   idOf(x, 'pad (x)');
-  if (mode !== 'constant') throw new ValueError(`pad: mode '${mode}' is not supported; only 'constant'`);
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`pad: value must be a number, got ${typeof value}`);
-  if (!Array.isArray(pads)) throw new ValueError(`pad: pads must be an array of integers, got ${typeof pads}`);
-  pads.forEach((p, i) => checkInt('pad', p, `pads[${i}]`));
-  if (pads.length % 2 !== 0) throw new ValueError(`pad: pads must have an even length, got ${pads.length} ([${pads.join(', ')}])`);
-  if (pads.length / 2 > x.rank) {
-    throw new ValueError(`pad: pads [${pads.join(', ')}] pad ${pads.length / 2} dims but x has rank ${x.rank} (shape ${formatShape(x.dims)})`);
+  if (!PAD_MODES.includes(mode)) {
+    throw new ValueError(`pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular', got ${show(mode)}`);
   }
+  if (mode !== 'constant') return padIndexed(x, pads, value, mode);
+  if (value === null) value = 0;
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`pad: value must be a number, got ${typeof value}`);
+  checkPads(x, pads);
   const before = x.dims.map(() => 0), after = x.dims.map(() => 0);
   for (let i = 0; i < pads.length / 2; i++) {
     const k = x.rank - 1 - i;
@@ -293,6 +300,122 @@ export function pad(x: Tensor, pads: readonly number[], value = 0, mode: 'consta
   const out = call('pad', wasm.pad(cur.id, argsI32(shape, 0), argsI32(spec, 16), +value));
   if (cur !== x) cur.dispose();
   return out;
+}
+
+function checkPads(x: Tensor, pads: readonly number[]): void {
+  if (!Array.isArray(pads)) throw new ValueError(`pad: pads must be an array of integers, got ${typeof pads}`);
+  pads.forEach((p, i) => checkInt('pad', p, `pads[${i}]`));
+  if (pads.length % 2 !== 0) throw new ValueError(`pad: pads must have an even length, got ${pads.length} ([${pads.join(', ')}])`);
+  if (pads.length / 2 > x.rank) {
+    throw new ValueError(`pad: pads [${pads.join(', ')}] pad ${pads.length / 2} dims but x has rank ${x.rank} (shape ${formatShape(x.dims)})`);
+  }
+}
+
+/** Where output position j of a padded dim reads from, for a dim of size n padded by `before`. */
+function padSource(mode: 'reflect' | 'replicate' | 'circular', n: number, before: number, outLen: number): number[] {
+  return Array.from({ length: outLen }, (_, j) => {
+    const i = j - before;
+    if (mode === 'replicate') return Math.min(Math.max(i, 0), n - 1);
+    if (mode === 'circular') return ((i % n) + n) % n;
+    return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i; // reflect: the edge is not repeated
+  });
+}
+
+/** pad's 'reflect', 'replicate' and 'circular' modes: one indexSelect per padded dim (recorded, so differentiable). */
+function padIndexed(x: Tensor, pads: readonly number[], value: number | null, mode: 'reflect' | 'replicate' | 'circular'): Tensor {
+  if (value !== undefined && value !== null && value !== 0) {
+    throw new ValueError(`pad: mode '${mode}' takes no value (it pads with values of x), got value ${show(value)}; use mode 'constant' to pad with a value`);
+  }
+  checkPads(x, pads);
+  const k = pads.length / 2;
+  if (k < 1 || k > 3 || x.rank < k + 1 || x.rank > k + 2) {
+    throw new ValueError(`pad: mode '${mode}' pads the last 1, 2 or 3 dims of a tensor with 1 or 2 more dims (PyTorch: 2-D to 5-D input); ` +
+      `got pads [${pads.join(', ')}] (${k} dim(s)) for x of shape ${formatShape(x.dims)}`);
+  }
+  const steps: [number, number[]][] = [];
+  for (let i = 0; i < k; i++) {
+    const d = x.rank - 1 - i, n = x.dims[d], lo = pads[2 * i], hi = pads[2 * i + 1];
+    const outLen = n + lo + hi;
+    const where = `dim ${d} of size ${n} (x has shape ${formatShape(x.dims)})`;
+    if (mode === 'reflect' && (lo >= n || hi >= n)) {
+      throw new ValueError(`pad: mode 'reflect' needs padding smaller than the padded dim: got (${lo}, ${hi}) for ${where}`);
+    }
+    if (mode === 'circular' && (lo > n || hi > n)) {
+      throw new ValueError(`pad: mode 'circular' wraps around at most once: padding (${lo}, ${hi}) must be at most the size of ${where}`);
+    }
+    if (outLen < 1 || n < 1) {
+      throw new ShapeError(`pad: mode '${mode}' with padding (${lo}, ${hi}) on ${where} gives ${outLen < 1 ? `an output of size ${outLen}` : 'nothing to pad from'}; it must be at least 1`);
+    }
+    if (lo !== 0 || hi !== 0) steps.push([d, padSource(mode, n, lo, outLen)]);
+  }
+  checkNumel('pad', x.dims.map((n, d) => (d >= x.rank - k ? n + pads[2 * (x.rank - 1 - d)] + pads[2 * (x.rank - 1 - d) + 1] : n)), x.dtype);
+  let cur = x;
+  for (const [d, src] of steps) {
+    const idx = tensor(Int32Array.from(src));
+    try {
+      const next = call('pad', wasm.indexSelect(cur.id, d, idx.id));
+      if (cur !== x) cur.dispose();
+      cur = next;
+    } finally {
+      idx.dispose();
+    }
+  }
+  return cur === x ? call('pad', wasm.copy(x.id)) : cur;
+}
+
+// ————————————————————————————————————————————————————————— pixelShuffle, pixelUnshuffle
+
+function checkFactor(op: string, x: Tensor, r: unknown, arg: string): number {
+  idOf(x, `${op} (x)`);
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new ValueError(`${op}: ${arg} must be a positive integer, got ${show(r)}`);
+  if (x.rank < 3) {
+    throw new ShapeError(`${op}: x must have at least 3 dims (*, C, H, W), got shape ${formatShape(x.dims)}`);
+  }
+  return r;
+}
+
+/**
+ * torch.nn.functional.pixel_shuffle: (*, C·r², H, W) → (*, C, H·r, W·r), channel c·r² + i·r + j
+ * going to row h·r + i, column w·r + j.
+ */
+export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
+  if (arguments.length > 2) checkArity('pixelShuffle', arguments, 2, 'x, upscaleFactor');
+  requireInit('pixelShuffle');
+  const r = checkFactor('pixelShuffle', x, upscaleFactor, 'upscaleFactor');
+  const lead = x.dims.slice(0, -3), [c, h, w] = x.dims.slice(-3);
+  if (c % (r * r) !== 0) {
+    throw new ShapeError(`pixelShuffle: the channel dim (-3) of x must be divisible by upscaleFactor² = ${r * r}, got ${c} (x has shape ${formatShape(x.dims)})`);
+  }
+  const b = lead.reduce((p, q) => p * q, 1), oc = c / (r * r);
+  const split = reshape(x, [b, oc, r, r, h, w]);
+  try {
+    const moved = permute(split, [0, 1, 4, 2, 5, 3]);
+    try { return reshape(moved, [...lead, oc, h * r, w * r]); } finally { moved.dispose(); }
+  } finally {
+    split.dispose();
+  }
+}
+
+/**
+ * torch.nn.functional.pixel_unshuffle, the inverse of pixelShuffle: (*, C, H·r, W·r) →
+ * (*, C·r², H, W).
+ */
+export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
+  if (arguments.length > 2) checkArity('pixelUnshuffle', arguments, 2, 'x, downscaleFactor');
+  requireInit('pixelUnshuffle');
+  const r = checkFactor('pixelUnshuffle', x, downscaleFactor, 'downscaleFactor');
+  const lead = x.dims.slice(0, -3), [c, h, w] = x.dims.slice(-3);
+  if (h % r !== 0 || w % r !== 0) {
+    throw new ShapeError(`pixelUnshuffle: the height and width of x (dims -2, -1) must be divisible by downscaleFactor ${r}, got ${h} and ${w} (x has shape ${formatShape(x.dims)})`);
+  }
+  const b = lead.reduce((p, q) => p * q, 1), oh = h / r, ow = w / r;
+  const split = reshape(x, [b, c, oh, r, ow, r]);
+  try {
+    const moved = permute(split, [0, 1, 3, 5, 2, 4]);
+    try { return reshape(moved, [...lead, c * r * r, oh, ow]); } finally { moved.dispose(); }
+  } finally {
+    split.dispose();
+  }
 }
 
 // ————————————————————————————————————————————————————————— indexSelect, indexAdd, gather, scatterAdd
@@ -570,6 +693,23 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   return split(x, Math.max(1, Math.ceil(n / chunks)), axis);
 }
 
+/**
+ * PyTorch's x.size(dim?): size(x) is the shape (a new array), size(x, d) the length of dim d
+ * (negative counts from the end); a dim out of range is an AxisError naming it. A function, not
+ * a method: `x.size` is already the element count (a getter, PyTorch's numel()).
+ */
+export function size(x: Tensor, dim?: number): number[] | number;
+export function size(x: Tensor): number[];
+export function size(x: Tensor, dim: number): number;
+export function size(x: Tensor, dim?: number): number[] | number {
+  if (arguments.length > 2) checkArity('size', arguments, 2, 'x, dim?');
+  if (!(x instanceof Tensor)) throw new ValueError(`size: expected a Tensor, got ${show(x)}`);
+  x.use('size');
+  if (dim === undefined) return x.shape;
+  if (x.rank === 0 && typeof dim === 'number') throw new AxisError(`size: dim ${dim} is out of range: the tensor has no dimensions (rank 0)`);
+  return x.dims[normAxis('size', dim, x.rank, 'dim')];
+}
+
 export { concat as cat, unstack as unbind };
 
 declare module '../tensor.js' {
@@ -591,7 +731,7 @@ declare module '../tensor.js' {
     slice(axis: number, start?: number | null, end?: number | null, step?: number | null): Tensor;
     narrow(axis: number, start: number, length: number): Tensor;
     select(axis: number, index: number): Tensor;
-    pad(pads: readonly number[], value?: number, mode?: 'constant'): Tensor;
+    pad(pads: readonly number[], value?: number | null, mode?: PadMode): Tensor;
     indexSelect(axis: number, indices: IndexLike): Tensor;
     indexAdd(axis: number, indices: IndexLike, source: Tensor, options?: IndexAddOptions): Tensor;
     gather(axis: number, index: IndexLike): Tensor;
