@@ -42,6 +42,10 @@ export * from './ops/loss.js';
 export * from './ops/dropout.js';
 export * from './ops/linalg.js';
 export * from './ops/linalg-composite.js';
+export * from './ops/sampling.js';
+export * from './ops/search.js';
+export * from './ops/distance.js';
+export * from './ops/masked.js';
 export { rand, randn, uniform, normal, seed, manualSeed, type RandOptions } from './random.js';
 export { arange, linspace, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export {
