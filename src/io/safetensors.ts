@@ -11,6 +11,7 @@ import { WasmgradError, ValueError, IOError } from '../errors.js';
 import { Module, type StateDict } from '../nn/module.js';
 import { readFile, writeFile } from '../platform/read-file.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
+import { isOptimizer, optimizerToFile, optimizerFromFile, OPTIMIZER_KEYS, type AnyOptimizer } from './optimizer.js';
 
 /** A malformed or truncated file, or one that does not fit the network it is loaded into. */
 export class SafetensorsError extends WasmgradError {}
@@ -42,19 +43,35 @@ function bytesOf(source: Source): Uint8Array {
   throw new ValueError(`io.load: expected safetensors bytes (Uint8Array or ArrayBuffer) or a file path (string or URL), got ${describeValue(source)}`);
 }
 
-/** The state dict (a Module's, or tensors by name) as safetensors bytes; names sorted, as the reference writer does. */
-export function serialize(target: Module | StateDict, opts: SaveOptions = {}): Uint8Array {
+/** PyTorch keeps BatchNorm's counter as int64: an int32 tensor under this name is written as I64. */
+const isCounter = (name: string): boolean => name === 'num_batches_tracked' || name.endsWith('.num_batches_tracked');
+
+/**
+ * The state dict (a Module's, tensors by name, or an optimizer's state: see io/optimizer.ts) as
+ * safetensors bytes; names sorted, as the reference writer does. BatchNorm's num_batches_tracked
+ * is written as I64, as PyTorch's.
+ */
+export function serialize(target: Module | StateDict | AnyOptimizer, opts: SaveOptions = {}): Uint8Array {
   if (arguments.length > 2) checkArity('io.serialize', arguments, 2, 'target, options?');
   requireInit('io.save');
   const options = SAVE_OPTIONS.parse(opts);
-  const dict = target instanceof Module ? target.stateDict() : target;
-  if (dict === null || typeof dict !== 'object') throw new ValueError(`io.save: expected a Module or an object of tensors by name, got ${describeValue(dict)}`);
-  const metadata = options.metadata;
+  let metadata = options.metadata;
   if (metadata !== undefined) {
     if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
       throw new ValueError(`io.save: metadata must be an object of strings, got ${metadata === null || typeof metadata !== 'object' ? describeValue(metadata) : `an object with ${describeValue(Object.values(metadata).find((v) => typeof v !== 'string'))}`}`);
     }
   }
+  let dict: StateDict;
+  if (isOptimizer(target)) {
+    const file = optimizerToFile(target);
+    const taken = Object.keys(metadata ?? {}).filter((k) => (OPTIMIZER_KEYS as readonly string[]).includes(k));
+    if (taken.length) throw new ValueError(`io.save: metadata key(s) ${taken.map((k) => `'${k}'`).join(', ')} are the optimizer state's own (${OPTIMIZER_KEYS.join(', ')}); choose other names`);
+    dict = file.tensors;
+    metadata = { ...metadata, ...file.metadata };
+  } else {
+    dict = target instanceof Module ? target.stateDict() : target;
+  }
+  if (dict === null || typeof dict !== 'object') throw new ValueError(`io.save: expected a Module, an optimizer or an object of tensors by name, got ${describeValue(dict)}`);
   const names = Object.keys(dict).sort();
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
@@ -65,9 +82,14 @@ export function serialize(target: Module | StateDict, opts: SaveOptions = {}): U
     const t = dict[name];
     if (!(t instanceof Tensor)) throw new ValueError(`io.save: '${name}' is not a Tensor (got ${describeValue(t)})`);
     t.use(`io.save ('${name}')`);
-    const data = t.data();
+    let data: ArrayBufferView = t.data();
+    let dtype = WRITE[t.dtype];
+    if (t.dtype === 'int32' && isCounter(name)) {
+      data = BigInt64Array.from(data as Int32Array, (v) => BigInt(v));
+      dtype = 'I64';
+    }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    header[name] = { dtype: WRITE[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
     offset += bytes.length;
   }
@@ -153,7 +175,7 @@ function values(buf: Uint8Array, at: number, e: Entry): Float32Array | Float64Ar
       const big = new BigInt64Array(bytes.buffer, 0, n);
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
-        if (big[i] > 2147483647n || big[i] < -2147483648n) throw new SafetensorsError(`io.load: '${e.name}' holds ${big[i]}, which does not fit wasmgrad's int32`);
+        if (big[i] > 2147483647n || big[i] < -2147483648n) throw new SafetensorsError(`io.load: '${e.name}' (I64) holds ${big[i]} at element ${i}, which does not fit wasmgrad's int32 [-2147483648, 2147483647]; nothing was loaded`);
         out[i] = Number(big[i]);
       }
       return out;
@@ -224,10 +246,14 @@ function ioError(op: string, verb: 'read' | 'write', path: string | URL, cause: 
   return new IOError(`${op}: cannot ${verb} the file '${where}': ${reason}`, where, cause);
 }
 
-/** io.save(net | tensors) → safetensors bytes; io.save(net | tensors, path) writes the file (Node, Deno, Bun). */
-export function save(target: Module | StateDict, options?: SaveOptions): Uint8Array;
-export function save(target: Module | StateDict, path: string | URL, options?: SaveOptions): Promise<void>;
-export function save(target: Module | StateDict, pathOrOptions?: string | URL | SaveOptions, options: SaveOptions = {}): Uint8Array | Promise<void> {
+/**
+ * io.save(net | tensors | optimizer) → safetensors bytes; io.save(target, path) writes the file
+ * (Node, Deno, Bun). An optimizer's file holds its state tensors ('state.0.exp_avg', …) and, in
+ * the metadata, its step counts and hyperparameters: io.load(bytes, optimizer) restores it.
+ */
+export function save(target: Module | StateDict | AnyOptimizer, options?: SaveOptions): Uint8Array;
+export function save(target: Module | StateDict | AnyOptimizer, path: string | URL, options?: SaveOptions): Promise<void>;
+export function save(target: Module | StateDict | AnyOptimizer, pathOrOptions?: string | URL | SaveOptions, options: SaveOptions = {}): Uint8Array | Promise<void> {
   if (arguments.length > 3) checkArity('io.save', arguments, 3, 'target, path?, options?');
   if (isPath(pathOrOptions)) {
     const bytes = serialize(target, options);
@@ -244,17 +270,33 @@ export function save(target: Module | StateDict, pathOrOptions?: string | URL | 
   return serialize(target, pathOrOptions ?? {});
 }
 
+/** Loads an optimizer file (io.save(optimizer)) into the optimizer: all or nothing; returns it. */
+export function loadOptimizer<O extends AnyOptimizer>(opt: O, source: Source): O {
+  if (arguments.length > 2) checkArity('io.loadOptimizer', arguments, 2, 'optimizer, source');
+  requireInit('io.load');
+  if (!isOptimizer(opt)) throw new ValueError(`io.load: expected an optimizer, got ${describeValue(opt)}`);
+  const { tensors, metadata } = deserialize(source);
+  try {
+    optimizerFromFile('io.load', opt, tensors, metadata);
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+  return opt;
+}
+
 /**
  * io.load(bytes) → { tensors, metadata }; io.load(bytes, net) loads into the network (all or
- * nothing) and returns it. With a path instead of bytes, the same as a Promise (Node, Deno, Bun).
+ * nothing) and returns it; io.load(bytes, optimizer) restores an optimizer's state saved by
+ * io.save(optimizer). With a path instead of bytes, the same as a Promise (Node, Deno, Bun).
  */
 export function load(source: Source): Loaded;
-export function load<M extends Module>(source: Source, into: M): M;
+export function load<M extends Module | AnyOptimizer>(source: Source, into: M): M;
 export function load(source: string | URL): Promise<Loaded>;
-export function load<M extends Module>(source: string | URL, into: M): Promise<M>;
-export function load(source: Source | string | URL, into?: Module): Loaded | Module | Promise<Loaded | Module> {
+export function load<M extends Module | AnyOptimizer>(source: string | URL, into: M): Promise<M>;
+export function load(source: Source | string | URL, into?: Module | AnyOptimizer): Loaded | Module | AnyOptimizer | Promise<Loaded | Module | AnyOptimizer> {
   if (arguments.length > 2) checkArity('io.load', arguments, 2, 'source, into?');
-  if (into !== undefined && !(into instanceof Module)) throw new ValueError(`io.load: the second argument must be a Module, got ${describeValue(into)}`);
+  if (into !== undefined && !(into instanceof Module) && !isOptimizer(into)) throw new ValueError(`io.load: the second argument must be a Module, got ${describeValue(into)} (or an optimizer, to restore what io.save(optimizer) wrote)`);
+  const loadTo = (bytes: Source): Loaded | Module | AnyOptimizer => (into === undefined ? deserialize(bytes) : into instanceof Module ? loadInto(into, bytes) : loadOptimizer(into, bytes));
   if (isPath(source)) {
     const path = source;
     let read: Promise<Uint8Array>;
@@ -264,7 +306,7 @@ export function load(source: Source | string | URL, into?: Module): Loaded | Mod
       return Promise.reject(ioError('io.load', 'read', path, e));
     }
     // Only the read becomes an IOError; a malformed file is still a SafetensorsError.
-    return read.then((bytes) => (into ? loadInto(into, bytes) : deserialize(bytes)), (e: unknown) => { throw ioError('io.load', 'read', path, e); });
+    return read.then((bytes) => loadTo(bytes), (e: unknown) => { throw ioError('io.load', 'read', path, e); });
   }
-  return into ? loadInto(into, source) : deserialize(source);
+  return loadTo(source);
 }

@@ -3,9 +3,9 @@
 
 export {
   Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, type SGDOptions, type AdamOptions, type RMSpropOptions,
-  type AdagradOptions, type ParamsInput, type ParamGroupInput, type Grads, type OptimizerStateDict,
+  type AdagradOptions, type ParamsInput, type ParamGroupInput, type Grads, type OptimizerStateDict, type LegacyOptimizerStateDict,
 } from './optimizer.js';
-export { LBFGS, type LBFGSOptions, type Closure } from './lbfgs.js';
+export { LBFGS, type LBFGSOptions, type LBFGSStateDict, type Closure } from './lbfgs.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, linearWarmup, type LinearLROptions } from './schedule.js';
 export { clipGradNorm, clipGradValue, type ClipNormOptions } from './clip.js';
 export {

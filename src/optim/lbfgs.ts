@@ -8,7 +8,7 @@ import { Tensor, zeros, type DTypeName } from '../tensor.js';
 import { keep, openScope, closeScope } from '../scope.js';
 import { wasm, argsI32, views, F64, ARGS, requireInit } from '../runtime.js';
 import { ValueError, ShapeError, DTypeError, DisposedError, formatShape } from '../errors.js';
-import { Module } from '../nn/module.js';
+import { Module, copyInto } from '../nn/module.js';
 import type { Grads } from './optimizer.js';
 import { NotAcceleratableError } from '../accelerate.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
@@ -206,6 +206,15 @@ function strongWolfe(obj: (t: number, g: Tensor) => number, fresh: () => Tensor,
 
 interface History { s: Tensor; y: Tensor; ro: number }
 
+/** LBFGS.stateDict(): PyTorch's names; old_dirs are the y vectors, old_stps the s vectors. */
+export interface LBFGSStateDict {
+  state: Record<number, {
+    func_evals: number; n_iter: number; t: number; H_diag: number; prev_loss: number; ro: number[];
+    old_dirs: Tensor[]; old_stps: Tensor[]; d?: Tensor; prev_flat_grad?: Tensor;
+  }>;
+  param_groups: Record<string, unknown>[];
+}
+
 export class LBFGS {
   readonly options: Required<Omit<LBFGSOptions, 'lineSearchFn'>> & { lineSearchFn: 'strong_wolfe' | null };
   private readonly flat: FlatParams;
@@ -345,6 +354,130 @@ export class LBFGS {
   private clearHistory(): void {
     for (const h of this.history) { h.s.dispose(); h.y.dispose(); }
     this.history = [];
+  }
+
+  /** @internal the optimizer's name in messages and saved files */
+  get _name(): string { return 'LBFGS'; }
+
+  /**
+   * PyTorch's LBFGS.state_dict(): `{ state: { 0: { func_evals, n_iter, t, H_diag, prev_loss, ro,
+   * d, prev_flat_grad, old_dirs, old_stps } }, param_groups: [{ lr, max_iter, max_eval,
+   * tolerance_grad, tolerance_change, history_size, line_search_fn, params }] }` — the whole
+   * history, as PyTorch keeps it on the first parameter: old_dirs are the gradient differences y,
+   * old_stps the steps s (flat vectors), ro their 1/(y·s). The tensors are the live history, not
+   * copies; d and prev_flat_grad are absent before the first step.
+   */
+  stateDict(): LBFGSStateDict {
+    if (arguments.length > 0) checkArity('LBFGS.stateDict', arguments, 0, '');
+    if (this.disposed) throw new DisposedError('LBFGS.stateDict: the optimizer was disposed (its history was freed); make a new optimizer');
+    const o = this.options;
+    const st: LBFGSStateDict['state'][0] = {
+      func_evals: this.funcEvals, n_iter: this.nIter, t: this.t, H_diag: this.hDiag, prev_loss: this.prevLoss,
+      ro: this.history.map((h) => h.ro), old_dirs: this.history.map((h) => h.y), old_stps: this.history.map((h) => h.s),
+    };
+    if (this.d) st.d = this.d;
+    if (this.prevFlatGrad) st.prev_flat_grad = this.prevFlatGrad;
+    return {
+      state: { 0: st },
+      param_groups: [{
+        lr: o.lr, max_iter: o.maxIter, max_eval: o.maxEval, tolerance_grad: o.toleranceGrad, tolerance_change: o.toleranceChange,
+        history_size: o.historySize, line_search_fn: o.lineSearchFn, params: this.flat.params().map((_, i) => i),
+      }],
+    };
+  }
+
+  /**
+   * Restores a state dict from stateDict() (or io.load), copying its vectors, so the next step is
+   * bit for bit the one the saved optimizer would have taken. Everything is checked first (the
+   * options, every key, the vectors' length and dtype); a failed load changes nothing.
+   */
+  loadStateDict(sd: LBFGSStateDict): void {
+    if (arguments.length > 1) checkArity('LBFGS.loadStateDict', arguments, 1, 'stateDict');
+    requireInit('LBFGS.loadStateDict');
+    const op = 'LBFGS.loadStateDict';
+    if (this.disposed) throw new DisposedError(`${op}: the optimizer was disposed (its history was freed); make a new optimizer`);
+    if (sd === null || typeof sd !== 'object' || sd.state === null || typeof sd.state !== 'object' || !Array.isArray(sd.param_groups)) {
+      throw new ValueError(`${op}: expected { state, param_groups } as stateDict() returns, got ${describeValue(sd)}`);
+    }
+    const extra = Object.keys(sd).filter((k) => k !== 'state' && k !== 'param_groups');
+    if (extra.length) throw new ValueError(`${op}: unknown key(s) ${extra.map((k) => `'${k}'`).join(', ')} (a state dict has 'state' and 'param_groups')`);
+    if (sd.param_groups.length !== 1) throw new ValueError(`${op}: the state dict has ${sd.param_groups.length} parameter group(s); L-BFGS has 1`);
+    const g = sd.param_groups[0] as Record<string, unknown>;
+    const names: Record<string, keyof LBFGS['options']> = {
+      lr: 'lr', max_iter: 'maxIter', max_eval: 'maxEval', tolerance_grad: 'toleranceGrad', tolerance_change: 'toleranceChange',
+      history_size: 'historySize', line_search_fn: 'lineSearchFn',
+    };
+    const options: Record<string, unknown> = { ...this.options };
+    for (const [k, v] of Object.entries(g)) {
+      if (k === 'params') {
+        const n = this.flat.params().length;
+        if (!Array.isArray(v) || v.length !== n) throw new ValueError(`${op}: the state dict's group has ${Array.isArray(v) ? v.length : describeValue(v)} parameter(s), the optimizer ${n}`);
+        continue;
+      }
+      const own = names[k] ?? (Object.values(names).includes(k as keyof LBFGS['options']) ? k as keyof LBFGS['options'] : undefined);
+      if (own === undefined) throw new ValueError(`${op}: the parameter group has an unknown key '${k}' (L-BFGS's: ${Object.keys(names).join(', ')}, params)`);
+      options[own] = v;
+    }
+    for (const k of ['maxIter', 'maxEval', 'historySize']) {
+      if (!Number.isInteger(options[k]) || (options[k] as number) < 1) throw new ValueError(`${op}: ${k} must be an integer >= 1, got ${describeValue(options[k])}`);
+    }
+    for (const k of ['lr', 'toleranceGrad', 'toleranceChange']) {
+      if (typeof options[k] !== 'number' || !((options[k] as number) >= 0)) throw new ValueError(`${op}: ${k} must be a number >= 0, got ${describeValue(options[k])}`);
+    }
+    if (options.lineSearchFn !== null && options.lineSearchFn !== 'strong_wolfe') throw new ValueError(`${op}: line_search_fn must be null or 'strong_wolfe', got ${describeValue(options.lineSearchFn)}`);
+    const stateKeys = Object.keys(sd.state);
+    if (stateKeys.some((k) => k !== '0')) throw new ValueError(`${op}: L-BFGS keeps its state under parameter 0, got state for ${stateKeys.filter((k) => k !== '0').map((k) => `'${k}'`).join(', ')}`);
+    const s = (sd.state as Record<string, Record<string, unknown>>)[0];
+    const vector = (what: string, t: unknown): Tensor => {
+      if (!(t instanceof Tensor)) throw new ValueError(`${op}: '${what}' must be a Tensor, got ${describeValue(t)}`);
+      t.use(`${op} ('${what}')`);
+      if (t.rank !== 1 || t.dims[0] !== this.flat.numel) throw new ShapeError(`${op}: '${what}' has shape ${formatShape(t.dims)}, the parameters flattened [${this.flat.numel}]`);
+      if (t.dtype !== this.flat.dtype) throw new DTypeError(`${op}: '${what}' is ${t.dtype}, the parameters ${this.flat.dtype}`);
+      return t;
+    };
+    const number = (k: string, integer: boolean): number => {
+      const v = s?.[k];
+      if (typeof v !== 'number' || (integer && (!Number.isInteger(v) || v < 0))) throw new ValueError(`${op}: '${k}' must be ${integer ? 'an integer >= 0' : 'a number'}, got ${describeValue(v)}`);
+      return v;
+    };
+    let restored: { funcEvals: number; nIter: number; t: number; hDiag: number; prevLoss: number; ro: number[]; dirs: Tensor[]; stps: Tensor[]; d?: Tensor; prev?: Tensor };
+    if (s === undefined) {
+      restored = { funcEvals: 0, nIter: 0, t: 0, hDiag: 1, prevLoss: 0, ro: [], dirs: [], stps: [] };
+    } else {
+      if (s === null || typeof s !== 'object') throw new ValueError(`${op}: the state must be an object, got ${describeValue(s)}`);
+      const allowed = ['func_evals', 'n_iter', 't', 'H_diag', 'prev_loss', 'ro', 'd', 'prev_flat_grad', 'old_dirs', 'old_stps', 'al'];
+      const unknown = Object.keys(s).filter((k) => !allowed.includes(k));
+      if (unknown.length) throw new ValueError(`${op}: unknown state ${unknown.map((k) => `'${k}'`).join(', ')} (L-BFGS's: ${allowed.join(', ')})`);
+      const dirs = s.old_dirs ?? [], stps = s.old_stps ?? [], ro = s.ro ?? [];
+      if (!Array.isArray(dirs) || !Array.isArray(stps) || !Array.isArray(ro) || dirs.length !== stps.length || ro.length !== dirs.length) {
+        throw new ValueError(`${op}: old_dirs, old_stps and ro must be arrays of one length`);
+      }
+      if (dirs.length > (options.historySize as number)) throw new ValueError(`${op}: the history has ${dirs.length} pairs, more than history_size ${String(options.historySize)}`);
+      ro.forEach((r, k) => { if (typeof r !== 'number') throw new ValueError(`${op}: ro[${k}] must be a number, got ${describeValue(r)}`); });
+      restored = {
+        funcEvals: number('func_evals', true), nIter: number('n_iter', true), t: number('t', false), hDiag: number('H_diag', false),
+        prevLoss: number('prev_loss', false), ro: ro as number[],
+        dirs: dirs.map((t, k) => vector(`old_dirs.${k}`, t)), stps: stps.map((t, k) => vector(`old_stps.${k}`, t)),
+        d: s.d === undefined || s.d === null ? undefined : vector('d', s.d),
+        prev: s.prev_flat_grad === undefined || s.prev_flat_grad === null ? undefined : vector('prev_flat_grad', s.prev_flat_grad),
+      };
+    }
+    // Checked: copy, then replace.
+    const copy = (t: Tensor): Tensor => { const c = this.flat.vector(); copyInto(c, t); return c; };
+    const history = restored.dirs.map((y, k) => ({ y: copy(y), s: copy(restored.stps[k]), ro: restored.ro[k] }));
+    const d = restored.d && copy(restored.d), prev = restored.prev && copy(restored.prev);
+    this.clearHistory();
+    this.d?.dispose();
+    this.prevFlatGrad?.dispose();
+    Object.assign(this.options, options);
+    this.history = history;
+    this.d = d;
+    this.prevFlatGrad = prev;
+    this.funcEvals = restored.funcEvals;
+    this.nIter = restored.nIter;
+    this.t = restored.t;
+    this.hDiag = restored.hDiag;
+    this.prevLoss = restored.prevLoss;
   }
 
   /** Frees the history and the saved vectors; step() is a DisposedError afterwards. Disposing again is harmless. */

@@ -9,7 +9,7 @@ import { keep } from '../scope.js';
 import { wasm, views, F64, I32, ARGS, requireInit, raise, recordWord } from '../runtime.js';
 import { ValueError, ShapeError, DTypeError, DisposedError, formatShape } from '../errors.js';
 import { Module, copyInto } from '../nn/module.js';
-import { options, opt, checkArity, describeValue, OptionSchema, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, nearestKey, OptionSchema, type OptionsOf } from '../options.js';
 import {
   OPTIM_HYPER_WORDS, OPTIM_RECORD_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
   H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY, T_DATA,
@@ -59,11 +59,30 @@ function newState(step: number): ParamState {
   return { counter: outsideCapture(() => keep(full([], step, { dtype: 'int32' }))), buffers: {} };
 }
 
+/** PyTorch's optimizer state_dict(): the state per parameter index and the groups' hyperparameters (PyTorch's names). */
 export interface OptimizerStateDict {
   /** per parameter index (across groups, in order): its step and state tensors by PyTorch's names */
-  state: Record<number, { step: number; [buffer: string]: Tensor | number }>;
+  state: Record<number, { step: number; [buffer: string]: Tensor | number | null }>;
+  /** each group's hyperparameters by PyTorch's names (weight_decay, …) and `params`, its parameters' indices */
+  param_groups: Record<string, unknown>[];
+}
+/** The form stateDict() had before PyTorch's key names (still accepted by loadStateDict). */
+export interface LegacyOptimizerStateDict {
+  state: Record<number, { step: number; [buffer: string]: Tensor | number | null }>;
   paramGroups: Record<string, unknown>[];
 }
+
+/** camelCase → PyTorch's snake_case (weightDecay → weight_decay, initialLr → initial_lr). */
+function snake(k: string): string { return k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`); }
+
+/** PyTorch's implementation switches, accepted (and ignored) at the values that mean wasmgrad's one implementation. */
+const PYTORCH_FLAGS: Record<string, (v: unknown, name: string) => boolean> = {
+  foreach: (v) => v === null || v === false || v === true,
+  fused: (v) => v === null || v === false,
+  capturable: (v) => v === false,
+  differentiable: (v) => v === false,
+  decoupled_weight_decay: (v, name) => v === (name === 'AdamW'),
+};
 
 export abstract class Optimizer {
   readonly paramGroups: Group[] = [];
@@ -229,71 +248,132 @@ export abstract class Optimizer {
     return this.hyperTensor!;
   }
 
-  /** The optimizer's state (step counts and state tensors by PyTorch's names) and its groups' options. */
+  /** @internal the optimizer's name ('Adam', 'SGD', …), as its messages and saved files name it. */
+  get _name(): string { return this.name; }
+
+  /**
+   * PyTorch's state_dict(): `{ state, param_groups }`. `state[i]` is parameter i's (numbered
+   * across the groups, in order) step count and state tensors by PyTorch's names (exp_avg,
+   * exp_avg_sq, max_exp_avg_sq, momentum_buffer, square_avg, grad_avg, sum); a parameter that
+   * never stepped has none. `param_groups` holds each group's hyperparameters under PyTorch's
+   * names (lr, betas, eps, weight_decay, momentum, dampening, nesterov, amsgrad, maximize, …,
+   * initial_lr once a schedule set it) and `params`, the indices of its parameters. The tensors
+   * are the optimizer's live state (not copies: the next step changes them; io.save(opt) writes
+   * them out); step counts are numbers (PyTorch keeps a 0-d tensor).
+   */
   stateDict(): OptimizerStateDict {
+    if (arguments.length > 0) checkArity(`${this.schema.fn}.stateDict`, arguments, 0, '');
     this.checkAlive('stateDict');
     const state: OptimizerStateDict['state'] = {};
     for (const [i, s] of [...this.state].sort((a, b) => a[0] - b[0])) state[i] = { step: stepOf(s), ...s.buffers };
     let next = 0;
-    const paramGroups = this.paramGroups.map((g) => {
+    const groups = this.paramGroups.map((g) => {
       const n = g.source instanceof Module ? g.source._ownNamedParameters().length : g.source.length;
-      const params = Array.from({ length: n }, () => next++);
-      return { ...g.options, params };
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(g.options)) out[snake(k)] = Array.isArray(v) ? v.slice() : v;
+      out.params = Array.from({ length: n }, () => next++);
+      return out;
     });
-    return { state, paramGroups };
+    return { state, param_groups: groups };
   }
 
-  /** Restores a state dict saved by stateDict() (copying its tensors); everything is checked first. */
-  loadStateDict(sd: OptimizerStateDict): void {
+  /**
+   * PyTorch's load_state_dict: restores a state dict from stateDict() (or io.load), copying its
+   * tensors, so the next step is bit for bit the one the saved optimizer would have taken.
+   * Everything is checked first and a failed load changes nothing: the group count and each
+   * group's size, hyperparameter names (PyTorch's snake_case or wasmgrad's camelCase; an unknown
+   * one is named) and values, and every state tensor's name, shape and dtype against its
+   * parameter. `params` maps saved indices to this optimizer's parameters by position, as PyTorch.
+   */
+  loadStateDict(sd: OptimizerStateDict | LegacyOptimizerStateDict): void {
+    if (arguments.length > 1) checkArity(`${this.schema.fn}.loadStateDict`, arguments, 1, 'stateDict');
+    requireInit(`${this.name}.loadStateDict`);
     this.checkAlive('loadStateDict');
-    if (sd === null || typeof sd !== 'object' || typeof sd.state !== 'object' || !Array.isArray(sd.paramGroups)) {
-      throw new ValueError(`${this.name}.loadStateDict: expected { state, paramGroups } as stateDict() returns`);
+    const op = `${this.name}.loadStateDict`;
+    const groupsIn = sd !== null && typeof sd === 'object' ? ((sd as OptimizerStateDict).param_groups ?? (sd as LegacyOptimizerStateDict).paramGroups) : undefined;
+    if (sd === null || typeof sd !== 'object' || sd.state === null || typeof sd.state !== 'object' || !Array.isArray(groupsIn)) {
+      throw new ValueError(`${op}: expected { state, param_groups } as stateDict() returns, got ${describeValue(sd)}`);
     }
-    if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new ValueError(`${this.name}.loadStateDict: the state dict has ${sd.paramGroups.length} parameter group(s), the optimizer ${this.paramGroups.length}`);
+    const extra = Object.keys(sd).filter((k) => k !== 'state' && k !== 'param_groups' && k !== 'paramGroups');
+    if (extra.length) throw new ValueError(`${op}: unknown key(s) ${extra.map((k) => `'${k}'`).join(', ')} (a state dict has 'state' and 'param_groups')`);
+    if (groupsIn.length !== this.paramGroups.length) {
+      throw new ValueError(`${op}: the state dict has ${groupsIn.length} parameter group(s), the optimizer ${this.paramGroups.length}`);
     }
     const entries = this.entries();
+    const known = new Map<string, string>([...this.schema.keys, 'initialLr'].flatMap((k) => [[k, k], [snake(k), k]] as [string, string][]));
     // The groups' options as they will be after loading: they decide which state tensors exist.
-    const merged = sd.paramGroups.map((g, gi) => {
-      const { params: _p, ...options } = g as Record<string, unknown>;
-      const o = { ...this.paramGroups[gi].options, ...options };
+    const idMap = new Map<string, number>();
+    let flat = 0;
+    const merged = groupsIn.map((g, gi) => {
+      if (g === null || typeof g !== 'object' || Array.isArray(g)) throw new ValueError(`${op}: parameter group ${gi} must be an object, got ${describeValue(g)}`);
+      const size = entries.filter(([, , group]) => group === gi).length;
+      const o: Record<string, unknown> = { ...this.paramGroups[gi].options };
+      for (const [k, v] of Object.entries(g as Record<string, unknown>)) {
+        if (k === 'params') continue;
+        if (k in PYTORCH_FLAGS) {
+          if (!PYTORCH_FLAGS[k](v, this.name)) throw new ValueError(`${op}: parameter group ${gi} has ${k} = ${JSON.stringify(v)}, which wasmgrad's ${this.name} does not implement`);
+          continue;
+        }
+        const own = known.get(k);
+        if (own === undefined) {
+          const near = nearestKey(k, [...known.keys()].filter((n) => n.includes('_') || !/[A-Z]/.test(n)));
+          throw new ValueError(`${op}: parameter group ${gi} has an unknown key '${k}'${near ? `. Did you mean '${near}'?` : ''} (${this.name}'s: ${[...this.schema.keys].map(snake).join(', ')}, initial_lr, params)`);
+        }
+        o[own] = Array.isArray(v) ? v.slice() : v;
+      }
       this.validate(o);
+      if (o.initialLr !== undefined && (typeof o.initialLr !== 'number' || !(o.initialLr >= 0))) throw new ValueError(`${op}: parameter group ${gi}'s initial_lr must be a number >= 0, got ${describeValue(o.initialLr)}`);
+      const ids = (g as Record<string, unknown>).params;
+      if (ids !== undefined) {
+        if (!Array.isArray(ids)) throw new ValueError(`${op}: parameter group ${gi}'s params must be an array of indices, got ${describeValue(ids)}`);
+        if (ids.length !== size) throw new ValueError(`${op}: parameter group ${gi} has ${ids.length} parameter(s) in the state dict, ${size} in the optimizer`);
+        ids.forEach((id, k) => {
+          if (idMap.has(String(id))) throw new ValueError(`${op}: parameter index ${String(id)} appears twice in the state dict's param_groups`);
+          idMap.set(String(id), flat + k);
+        });
+      } else {
+        for (let k = 0; k < size; k++) idMap.set(String(flat + k), flat + k);
+      }
+      flat += size;
       return o;
     });
     const plan: [number, number, Record<string, Tensor>][] = [];
     for (const [key, s] of Object.entries(sd.state)) {
-      const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= entries.length) throw new ValueError(`${this.name}.loadStateDict: state for parameter ${key}, but the optimizer has ${entries.length} parameters`);
+      const i = idMap.get(key);
+      if (i === undefined) throw new ValueError(`${op}: state for parameter ${key}, which no parameter group lists (the optimizer has ${entries.length} parameters)`);
+      if (s === null || typeof s !== 'object') throw new ValueError(`${op}: the state of parameter ${key} must be an object, got ${describeValue(s)}`);
       const p = entries[i][1];
       const names = this.stateNames(merged[entries[i][2]]).filter((n): n is string => !!n);
-      if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) throw new ValueError(`${this.name}.loadStateDict: parameter ${i}'s step must be an integer >= 0`);
+      if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0 || s.step > 2147483647) throw new ValueError(`${op}: parameter ${key}'s step must be an integer in [0, 2^31), got ${describeValue(s.step)}`);
+      const unknown = Object.keys(s).filter((n) => n !== 'step' && !names.includes(n) && (s as Record<string, unknown>)[n] !== null);
+      if (unknown.length) throw new ValueError(`${op}: parameter ${key} has unknown state ${unknown.map((n) => `'${n}'`).join(', ')} (${this.name} with these options keeps ${names.length ? names.map((n) => `'${n}'`).join(', ') : 'no tensors'})`);
       const buffers: Record<string, Tensor> = {};
       for (const n of names) {
         const t = s[n];
-        if (!(t instanceof Tensor)) throw new ValueError(`${this.name}.loadStateDict: parameter ${i} lacks state '${n}'`);
-        t.use(`${this.name}.loadStateDict ('${n}')`);
-        if (formatShape(t.dims) !== formatShape(p.dims) || t.dtype !== p.dtype) {
-          throw new ShapeError(`${this.name}.loadStateDict: state '${n}' of parameter ${i} is ${t.dtype} ${formatShape(t.dims)}, the parameter ${p.dtype} ${formatShape(p.dims)}`);
+        if (!(t instanceof Tensor)) throw new ValueError(`${op}: parameter ${key} lacks state '${n}'${t === undefined ? '' : ` (got ${describeValue(t)})`}`);
+        t.use(`${op} ('${n}')`);
+        if (formatShape(t.dims) !== formatShape(p.dims)) {
+          throw new ShapeError(`${op}: state '${n}' of parameter ${key} is ${t.dtype} ${formatShape(t.dims)}, the parameter ${p.dtype} ${formatShape(p.dims)}`);
         }
+        if (t.dtype !== p.dtype) throw new DTypeError(`${op}: state '${n}' of parameter ${key} is ${t.dtype} ${formatShape(t.dims)}, the parameter ${p.dtype} ${formatShape(p.dims)}`);
         buffers[n] = t;
       }
       plan.push([i, s.step, buffers]);
     }
-    for (const s of this.state.values()) { s.counter.dispose(); for (const t of Object.values(s.buffers)) t.dispose(); }
-    this.state.clear();
-    sd.paramGroups.forEach((g, gi) => {
-      const { params: _p, ...options } = g as Record<string, unknown>;
-      Object.assign(this.paramGroups[gi].options, options);
-    });
-    for (const [i, step, buffers] of plan) {
+    // Checked: now replace. The copies are made before the old state is freed (a state dict may hold it).
+    const fresh = plan.map(([i, step, buffers]) => {
       const own: Record<string, Tensor> = {};
       for (const [n, t] of Object.entries(buffers)) {
-        const c = keep(zeros(t.dims, { dtype: t.dtype }));
+        const c = outsideCapture(() => keep(zeros(t.dims, { dtype: t.dtype })));
         copyInto(c, t);
         own[n] = c;
       }
-      this.state.set(i, { ...newState(step), buffers: own });
-    }
+      return [i, { ...newState(step), buffers: own }] as const;
+    });
+    for (const s of this.state.values()) { s.counter.dispose(); for (const t of Object.values(s.buffers)) t.dispose(); }
+    this.state.clear();
+    merged.forEach((o, gi) => Object.assign(this.paramGroups[gi].options, o));
+    for (const [i, st] of fresh) this.state.set(i, st);
   }
 
   /** Frees the optimizer's state tensors; the optimizer cannot be used afterwards (DisposedError). Disposing again is harmless. */

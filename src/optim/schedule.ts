@@ -5,7 +5,7 @@
 import { wasm, requireInit } from '../runtime.js';
 import { ValueError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
-import { options, opt, checkArity, type OptionsOf } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 export abstract class LRScheduler {
   /** the epoch count: 0 after construction, +1 per step() */
@@ -35,6 +35,60 @@ export abstract class LRScheduler {
   getLastLr(): number[] { return this.lastLrs.slice(); }
 
   protected groupLrs(): number[] { return this.optimizer.paramGroups.map((g) => g.options.lr); }
+
+  /** The schedule's settings: PyTorch's state-dict name → this object's field (none for a schedule of your own unless it says). */
+  protected settings(): Record<string, string> { return {}; }
+
+  /**
+   * PyTorch's scheduler state_dict(): `{ last_epoch, base_lrs, _last_lr, _step_count }` and the
+   * schedule's settings under PyTorch's names (step_size, gamma, T_max, eta_min, start_factor,
+   * end_factor, total_iters). Plain numbers: JSON.stringify keeps them exactly.
+   */
+  stateDict(): Record<string, number | number[]> {
+    if (arguments.length > 0) checkArity(`${this.constructor.name}.stateDict`, arguments, 0, '');
+    const out: Record<string, number | number[]> = {
+      last_epoch: this.lastEpoch, base_lrs: this.baseLrs.slice(), _last_lr: this.lastLrs.slice(), _step_count: this.lastEpoch + 1,
+    };
+    for (const [k, field] of Object.entries(this.settings())) out[k] = (this as any)[field];
+    return out;
+  }
+
+  /**
+   * Restores a state dict from stateDict(): the epoch, the base and last rates and the settings,
+   * and sets the optimizer's rates to the last ones (so it does not matter whether the optimizer's
+   * state was loaded before or after this scheduler was made). Every key is checked first.
+   */
+  loadStateDict(sd: Record<string, number | number[]>): void {
+    const op = `${this.constructor.name}.loadStateDict`;
+    if (arguments.length > 1) checkArity(op, arguments, 1, 'stateDict');
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) throw new ValueError(`${op}: expected an object as stateDict() returns, got ${describeValue(sd)}`);
+    const settings = this.settings();
+    const known = ['last_epoch', 'base_lrs', '_last_lr', '_step_count', ...Object.keys(settings)];
+    const unknown = Object.keys(sd).filter((k) => !known.includes(k));
+    if (unknown.length) throw new ValueError(`${op}: unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')} (${this.constructor.name}'s: ${known.join(', ')})`);
+    const n = this.optimizer.paramGroups.length;
+    const rates = (k: string): number[] => {
+      const v = sd[k];
+      if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+        throw new ValueError(`${op}: '${k}' must be an array of ${n} finite number(s) (one per parameter group), got ${describeValue(v)}`);
+      }
+      return v.slice();
+    };
+    const last = sd.last_epoch;
+    if (typeof last !== 'number' || !Number.isInteger(last) || last < -1) throw new ValueError(`${op}: 'last_epoch' must be an integer >= -1, got ${describeValue(last)}`);
+    const base = rates('base_lrs'), lastLrs = rates('_last_lr');
+    const values: Record<string, number> = {};
+    for (const k of Object.keys(settings)) {
+      const v = sd[k];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: '${k}' must be a finite number, got ${describeValue(v)}`);
+      values[settings[k]] = v;
+    }
+    this.lastEpoch = last;
+    this.baseLrs.splice(0, this.baseLrs.length, ...base);
+    this.lastLrs = lastLrs;
+    Object.assign(this, values);
+    this.optimizer.paramGroups.forEach((g, i) => { g.options.initialLr = base[i]; g.options.lr = lastLrs[i]; });
+  }
 }
 
 function positiveInt(op: string, v: unknown, name: string): number {
@@ -57,6 +111,7 @@ export class StepLR extends LRScheduler {
     this.gamma = finite('StepLR', gamma, 'gamma');
     this.step();
   }
+  protected settings() { return { step_size: 'stepSize', gamma: 'gamma' }; }
   protected getLr(): number[] {
     const lrs = this.groupLrs();
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return lrs;
@@ -73,6 +128,7 @@ export class ExponentialLR extends LRScheduler {
     this.gamma = finite('ExponentialLR', gamma, 'gamma');
     this.step();
   }
+  protected settings() { return { gamma: 'gamma' }; }
   protected getLr(): number[] {
     const lrs = this.groupLrs();
     return this.lastEpoch === 0 ? lrs : lrs.map((lr) => lr * this.gamma);
@@ -90,6 +146,7 @@ export class CosineAnnealingLR extends LRScheduler {
     this.etaMin = finite('CosineAnnealingLR', etaMin, 'etaMin');
     this.step();
   }
+  protected settings() { return { T_max: 'tMax', eta_min: 'etaMin' }; }
   protected getLr(): number[] {
     const lrs = this.groupLrs(), T = this.tMax, e = this.lastEpoch, min = this.etaMin;
     if (e === 0) return lrs;
@@ -129,6 +186,7 @@ export class LinearLR extends LRScheduler {
     if (!(this.endFactor >= 0 && this.endFactor <= 1)) throw new ValueError(`LinearLR: endFactor must be in [0, 1], got ${this.endFactor}`);
     this.step();
   }
+  protected settings() { return { start_factor: 'startFactor', end_factor: 'endFactor', total_iters: 'totalIters' }; }
   protected getLr(): number[] {
     const lrs = this.groupLrs(), s = this.startFactor, f = this.endFactor, e = this.lastEpoch;
     if (e === 0) return lrs.map((lr) => lr * s);
