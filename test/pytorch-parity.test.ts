@@ -222,6 +222,13 @@ describe('interpolate, upsample', () => {
     expectClose(y.toArray(), [1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4]);
     const small = iota([1, 1, 3, 3]);
     expectNoLeak(() => wg.interpolate(small, { size: 4, mode: 'bicubic' }).dispose());
+    // the index choices depend only on shapes: accelerated replays give the eager values
+    const fast = wg.accelerate((a: Tensor) => wg.interpolate(a, { size: [3, 5], mode: 'bicubic' }).add(wg.pad(a, [1, 1, 1, 1], 0, 'reflect').sum()));
+    const eager = (a: Tensor) => wg.interpolate(a, { size: [3, 5], mode: 'bicubic' }).add(wg.pad(a, [1, 1, 1, 1], 0, 'reflect').sum());
+    for (const seed of [15, 16]) {
+      const a = seeded([1, 2, 2, 3], seed);
+      expect(fast(a).toArray()).toEqual(eager(a).toArray());
+    }
   });
 
   it('refuses what PyTorch refuses, naming the problem', () => {
@@ -324,6 +331,11 @@ describe('affineGrid, gridSample', () => {
     }
     const [, gGrid] = checkGrad((x, g) => wg.gridSample(x, g, { mode: 'nearest' }), [seeded([1, 2, 3, 4], 27), grid]);
     expect(gGrid.every((v) => v === 0)).toBe(true);
+    // float32 runs with float32 coordinates; a grid read on the host cannot be accelerated (named, not baked in)
+    const x32 = wg.tensor([[[[1, 2], [3, 4]]]]), g32 = wg.tensor([0, 0, -1, -1, 1.5, 0, 0.5, -0.5], { shape: [1, 1, 4, 2] });
+    expectClose(wg.gridSample(x32, g32).toArray(), [[[[2.5, 0.25, 0, 2]]]]);
+    expectClose(wg.gridSample(x32, g32, { paddingMode: 'reflection' }).toArray(), [[[[2.5, 1, 3, 2]]]]);
+    expect(() => wg.accelerate((a: Tensor, b: Tensor) => wg.gridSample(a, b))(x32, g32)).toThrow(wg.NotAcceleratableError);
     expectError(() => wg.gridSample(iota([1, 1, 2, 2]), iota([2, 1, 1, 2])), wg.ShapeError, 'same batch size');
     expectError(() => wg.gridSample(iota([1, 1, 2, 2]), iota([1, 1, 1, 3])), wg.ShapeError, '(N, Hout, Wout, 2)');
     expectError(() => wg.gridSample(iota([1, 1, 2, 2]), iota([1, 1, 1, 2]), { mode: 'bicubic' as 'nearest' }), wg.ValueError, 'mode');
