@@ -236,6 +236,43 @@ describe('loading is checked first and names what is wrong; a failed load change
     opt.dispose(); p.dispose();
   });
 
+  it('state without tensors round-trips too: plain SGD (steps only), an L-BFGS that never stepped', () => {
+    expectNoLeak(() => {
+      const p = wg.keep(wg.zeros([2]));
+      const sgd = new optim.SGD([p], { lr: 0.5 });
+      wg.tidy(() => sgd.step([wg.ones([2])]));
+      const bytes = io.save(sgd);
+      const saved = io.load(bytes);
+      expect(Object.keys(saved.tensors)).toEqual([]);
+      const other = new optim.SGD([p], { lr: 0.1 });
+      io.load(bytes, other);
+      expect(other.stateDict()).toEqual({ state: { 0: { step: 1 } }, param_groups: [{ lr: 0.5, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, params: [0] }] });
+      const l1 = new optim.LBFGS([p], { historySize: 3 });
+      const l2 = new optim.LBFGS([p]);
+      io.load(io.save(l1), l2);
+      expect(l2.options.historySize).toBe(3);
+      expect(l2.stateDict().state[0]).toEqual({ func_evals: 0, n_iter: 0, t: 0, H_diag: 1, prev_loss: 0, ro: [], old_dirs: [], old_stps: [] });
+      for (const o of [sgd, other, l1, l2]) o.dispose();
+      p.dispose();
+    });
+  });
+
+  it('io.save(opt, path) / io.load(path, opt): the same through a file', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/wasmgrad-optim-`);
+    const p = wg.keep(wg.zeros([3]));
+    const a = new optim.AdamW([p], { lr: 0.5 });
+    wg.tidy(() => a.step([wg.ones([3])]));
+    await io.save(a, `${dir}/opt.safetensors`);
+    const b = new optim.AdamW([p]);
+    expect(await io.load(`${dir}/opt.safetensors`, b)).toBe(b);
+    expect(b.lr).toBe(0.5);
+    expect(Array.from((b.stateDict().state[0].exp_avg as Tensor).data())).toEqual(Array.from((a.stateDict().state[0].exp_avg as Tensor).data()));
+    a.dispose(); b.dispose(); p.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('params maps saved indices by position, as PyTorch', () => {
     expectNoLeak(() => {
       const [a, b] = [wg.keep(wg.zeros([2])), wg.keep(wg.zeros([3]))];
