@@ -137,6 +137,8 @@ function axisRef(mode: string, n: number, out: number, align: boolean, scale: nu
       const real = align ? h * j : h * (j + 0.5) - 0.5, f = Math.floor(real);
       const idx = [f - 1, f, f + 1, f + 2];
       res.push({ idx: idx.map((i) => Math.min(Math.max(i, 0), n - 1)), w: idx.map((i) => keys(real - i)) });
+    } else if (out === n) {
+      res.push({ idx: [j], w: [1] });
     } else {
       let real = align ? h * j : h * (j + 0.5) - 0.5;
       if (real < 0) real = 0;
@@ -189,7 +191,7 @@ describe('interpolate, upsample', () => {
     const planes = x.toArray() as number[][][][];
     const cases: [string, { size?: number[]; scaleFactor?: number | number[]; alignCorners?: boolean; recomputeScaleFactor?: boolean }][] = [
       ['bilinear', { size: [5, 7] }], ['bilinear', { size: [2, 9], alignCorners: true }],
-      ['bilinear', { scaleFactor: [1.7, 0.6] }], ['bilinear', { scaleFactor: 1.3, recomputeScaleFactor: true }],
+      ['bilinear', { scaleFactor: [1.7, 0.6] }], ['bilinear', { scaleFactor: 1.3, recomputeScaleFactor: true }], ['bilinear', { size: [3, 6], alignCorners: true }],
       ['bicubic', { size: [5, 7] }], ['bicubic', { size: [6, 3], alignCorners: true }],
       ['bicubic', { scaleFactor: 2.3 }], ['bicubic', { scaleFactor: [0.7, 1.6], alignCorners: true }],
     ];
@@ -208,6 +210,10 @@ describe('interpolate, upsample', () => {
     const row = (s: number) => Array.from({ length: 5 }, (_, j) => Math.min(Math.max(s * (j + 0.5) - 0.5, 0), 3));
     expectClose(given.toArray(), [row(1 / 1.3)]);
     expectClose(recomputed.toArray(), [row(0.8)]);
+    // linear copies when the size does not change, even with a scaleFactor other than 1 (as PyTorch)
+    expect(wg.interpolate(iota([1, 1, 5]), { scaleFactor: 1.1, mode: 'linear' }).toArray()).toEqual([[[0, 1, 2, 3, 4]]]);
+    expect(wg.interpolate(iota([1, 1, 2, 3]), { size: [4, 3], mode: 'bilinear' }).toArray()).toEqual(
+      [[[[0, 1, 2], [0.75, 1.75, 2.75], [2.25, 3.25, 4.25], [3, 4, 5]]]]);
     // bicubic repeats the border: a constant stays constant, a ramp is reproduced inside
     expectClose(wg.interpolate(wg.full([1, 1, 3, 3], 2.5, { dtype: 'float64' }), { size: [7, 5], mode: 'bicubic' }).toArray(),
       new Array(35).fill(2.5));

@@ -62,11 +62,16 @@ function tapsFor(mode: InterpolateMode, n: number, out: number, align: boolean, 
     return [[js.map((j) => (out === n ? j : out === 2 * n ? j >> 1 : Math.min(Math.floor(Math.fround(j * s)), n - 1))), null]];
   }
   const h = pixelScale(n, out, align, scale);
+  // guard_index_and_lambda: the index is floorf of the coordinate (in float32), at most n − 1, and
+  // the fraction is clamped to [0, 1]
+  const guard = (real: number): [number, number] => {
+    const i0 = Math.min(Math.floor(Math.fround(real)), n - 1);
+    return [i0, Math.min(Math.max(real - i0, 0), 1)];
+  };
   if (mode === 'bicubic') {
     const taps: Tap[] = [0, 1, 2, 3].map(() => [[], []]);
     for (const j of js) {
-      const real = align ? h * j : h * (j + 0.5) - 0.5;
-      const i0 = Math.floor(real), t = real - i0, A = -0.75;
+      const [i0, t] = guard(align ? h * j : h * (j + 0.5) - 0.5), A = -0.75;
       const w = [cubic2(t + 1, A), cubic1(t, A), cubic1(1 - t, A), cubic2(2 - t, A)];
       for (let k = 0; k < 4; k++) {
         taps[k][0].push(Math.min(Math.max(i0 - 1 + k, 0), n - 1));
@@ -75,11 +80,11 @@ function tapsFor(mode: InterpolateMode, n: number, out: number, align: boolean, 
     }
     return taps;
   }
+  // linear: the same size is copied (PyTorch's compute_source_index_and_lambda), whatever the scale
+  if (out === n) return [[js, null]];
   const i0s: number[] = [], i1s: number[] = [], w0: number[] = [], w1: number[] = [];
   for (const j of js) {
-    const real = align ? h * j : Math.max(h * (j + 0.5) - 0.5, 0);
-    const i0 = Math.min(Math.floor(real), n - 1);
-    const l1 = Math.min(Math.max(real - i0, 0), 1);
+    const [i0, l1] = guard(align ? h * j : Math.max(h * (j + 0.5) - 0.5, 0));
     i0s.push(i0); i1s.push(i0 < n - 1 ? i0 + 1 : i0); w0.push(1 - l1); w1.push(l1);
   }
   return [[i0s, w0], [i1s, w1]];
