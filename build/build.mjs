@@ -148,9 +148,8 @@ function treeShakable(code, file) {
 
 // The bundles the package ships (BUNDLES above). No source maps ship: the Node bundles are not
 // minified (readable stack traces); the browser and inline bundles are (whitespace and names),
-// keeping class names. Syntax is not minified: that would fold the computed specifier of fit's
-// optional terminal library (src/train/fit.ts) into a literal import('cli-progress'), which
-// browser bundlers would follow.
+// keeping class names. Syntax is not minified: it would merge the namespace objects that
+// rewriteNamespaces makes droppable, and nn, optim and io would stay in every app.
 export async function buildBundles({ types = true } = {}) {
   const esbuild = await import('esbuild');
   if (types) rmSync(dist, { recursive: true, force: true }); // a full build starts clean

@@ -125,7 +125,7 @@ describe('fit', () => {
     model.dispose();
   });
 
-  it('shows a cli-progress bar with the loss and the throughput when asked', async () => {
+  it('shows a progress bar with the loss and the throughput when asked (a plain line per epoch off a terminal)', async () => {
     const written: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation(((s: string) => { written.push(String(s)); return true; }) as any);
     const model = new nn.Linear(3, 1, { dtype: 'float64' });
@@ -136,6 +136,23 @@ describe('fit', () => {
     const text = written.join('');
     expect(text).toMatch(/epoch 1\/1 \|█+\| 2\/2 batches \| loss \d+\.\d{4} \| \d+ samples\/s/);
     model.dispose();
+  });
+
+  it('the terminal bar redraws one line in place, at most ten times a second, and ends it with a newline', async () => {
+    const { ProgressBar } = await import('../src/train/progress.js');
+    const out: string[] = [];
+    let t = 0;
+    const bar = new ProgressBar({ write: (s: string) => out.push(s), isTTY: true, columns: 200 }, true, () => t);
+    const fields = (loss: string) => ({ epoch: 1, epochs: 2, loss, speed: 100, elapsed: '0.5' });
+    bar.start(4, 0, fields('-'));
+    t = 0.05; bar.update(1, fields('1.0000')); // within 0.1 s of the last draw: not drawn
+    t = 0.2; bar.update(2, fields('0.5000'));
+    t = 0.21; bar.update(4, fields('0.2500')); // the last batch is always drawn
+    bar.stop();
+    expect(out.filter((s) => s.startsWith('\r\x1b[2K'))).toHaveLength(4);
+    expect(out.some((s) => s.includes('loss 1.0000'))).toBe(false);
+    expect(out[1]).toBe(`\r\x1b[2Kepoch 1/2 |${'█'.repeat(15)}${'░'.repeat(15)}| 2/4 batches | loss 0.5000 | 100 samples/s | 0.5s`);
+    expect(out[out.length - 1]).toBe('\n');
   });
 
   it('rejects a missing optimizer or loss', async () => {

@@ -1,6 +1,6 @@
 // A training loop helper: minibatches → loss → gradients → optimizer step, every step in its own
 // scope so the loop holds a constant set of tensors. It reports through a callback (a browser
-// page draws its own progress) and, in a terminal, shows a cli-progress bar with the loss and
+// page draws its own progress) and, in a terminal, shows a progress bar (src/train/progress.ts) with the loss and
 // the throughput. Users can always write the loop themselves with trainStep or valueAndGrad.
 
 import { Tensor } from '../tensor.js';
@@ -13,6 +13,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { Minibatches } from './data.js';
+import { ProgressBar } from './progress.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 /** loss(output, target) → a scalar tensor, e.g. crossEntropy. */
@@ -99,23 +100,15 @@ export type FitOptions = OptionsOf<typeof FIT_OPTIONS> & { optimizer: Optimizer;
 
 export interface FitResult { epochLosses: number[]; seconds: number; steps: number }
 
-interface Bar { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void }
 
 const now = (): number => (globalThis.performance?.now?.() ?? Date.now()) / 1000;
 
-async function terminalBar(setting: boolean | 'auto'): Promise<Bar | undefined> {
+function terminalBar(setting: boolean | 'auto'): ProgressBar | undefined {
   const proc = (globalThis as any).process;
-  const tty = !!proc?.stdout?.isTTY;
-  if (setting === false || (setting === 'auto' && !tty) || !proc?.stdout) return undefined;
-  // A computed specifier: bundlers leave it alone, so browser bundles never pull the terminal library in.
-  const specifier = 'cli-progress';
-  const mod: any = await import(/* @vite-ignore */ specifier);
-  const cli = mod.default ?? mod;
-  return new cli.SingleBar({
-    format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} batches | loss {loss} | {speed} samples/s | {elapsed}s',
-    stream: proc.stdout, barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, noTTYOutput: !tty, notTTYSchedule: 1000,
-    stopOnComplete: false, clearOnComplete: false,
-  });
+  const stdout = proc?.stdout;
+  const tty = !!stdout?.isTTY;
+  if (setting === false || (setting === 'auto' && !tty) || !stdout) return undefined;
+  return new ProgressBar(stdout, tty, now);
 }
 
 /**
@@ -139,7 +132,7 @@ export async function fit(model: Module, inputs: Tensor | readonly unknown[], ta
   const data = new Minibatches([inputs, targets] as const, {
     batchSize: options.batchSize, shuffle: options.shuffle, seed: options.seed, dropLast: options.dropLast,
   });
-  const bar = await terminalBar(options.progress ?? 'auto');
+  const bar = terminalBar(options.progress ?? 'auto');
   const epochLosses: number[] = [];
   const t0 = now();
   let steps = 0;
