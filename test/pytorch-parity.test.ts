@@ -405,6 +405,13 @@ describe('bucketize, searchsorted', () => {
     expect(wg.searchsorted(s, 1, { side: 'right' }).toArray()).toEqual(3);
     expect(wg.bucketize(f64([5], [1]), f64([], [0])).toArray()).toEqual([0]);
     expect(wg.bucketize(wg.tensor([0.5, 1.5]), wg.tensor([1, 2], { dtype: 'int32' }), { outInt32: true }).toArray()).toEqual([0, 1]);
+    // sorter: an argsort of an unsorted sequence, per row
+    const unsorted = f64([3, 1, 2, 10, 30, 20], [2, 3]);
+    const sorter = wg.argsort(unsorted);
+    expect(wg.searchsorted(unsorted, f64([2.5, 0, 20, 31], [2, 2]), { sorter }).toArray()).toEqual([[2, 0], [1, 3]]);
+    expect(wg.searchsorted(unsorted, f64([2, 3, 20, 10], [2, 2]), { sorter, right: true }).toArray()).toEqual([[2, 3], [2, 1]]);
+    expectError(() => wg.searchsorted(unsorted, f64([1, 2], [2, 1]), { sorter: wg.tensor([0, 1, 2], { dtype: 'int32' }) }), wg.ShapeError, 'sorter', '[3]', '[2, 3]');
+    expectError(() => wg.searchsorted(unsorted, f64([1, 2], [2, 1]), { sorter: unsorted }), wg.DTypeError, 'sorter', 'int32');
   });
 
   it('bad input named; no gradient', () => {

@@ -21,6 +21,8 @@ const SEARCHSORTED = options('searchsorted', {
   side: opt.oneOf('left', 'right'),
   /** PyTorch's out_int32: results are int32 either way (wasmgrad has no int64) */
   outInt32: opt.boolean,
+  /** int32 indices (sortedSequence's shape) that sort an unsorted sortedSequence along its last dim (an argsort) */
+  sorter: opt.any<Tensor>(),
 });
 export type BucketizeOptions = OptionsOf<typeof BUCKETIZE>;
 export type SearchsortedOptions = OptionsOf<typeof SEARCHSORTED>;
@@ -31,11 +33,14 @@ function numericTensor(op: string, x: Tensor, arg: string): ArrayLike<number> {
   return x.data() as ArrayLike<number>;
 }
 
-/** PyTorch's cus_lower_bound / cus_upper_bound over seq[start, end) (NaN values land at the end). */
-function bound(seq: ArrayLike<number>, start: number, end: number, v: number, right: boolean): number {
+/**
+ * PyTorch's cus_lower_bound / cus_upper_bound over seq[start, end), read through `sorter` when
+ * given (NaN values land at the end).
+ */
+function bound(seq: ArrayLike<number>, start: number, end: number, v: number, right: boolean, sorter?: ArrayLike<number>): number {
   let lo = start, hi = end;
   while (lo < hi) {
-    const mid = lo + ((hi - lo) >> 1), m = seq[mid];
+    const mid = lo + ((hi - lo) >> 1), m = sorter ? seq[start + sorter[mid]] : seq[mid];
     if (right ? !(m > v) : !(m >= v)) lo = mid + 1;
     else hi = mid;
   }
@@ -71,7 +76,8 @@ export function bucketize(input: Tensor | number, boundaries: Tensor, options?: 
  * torch.searchsorted: for each value v, the position in the sorted last dim of `sortedSequence`
  * where v would be inserted keeping it sorted: the first i with seq[i] >= v (left, default) or
  * seq[i] > v (right: `right: true` or `side: 'right'`). A 1-D sequence serves values of any shape;
- * an N-D one has the values' leading dims (one sorted row per row of values). Int32, values' shape.
+ * an N-D one has the values' leading dims (one sorted row per row of values). With `sorter` (an
+ * argsort of an unsorted sequence's last dim) the sequence is read in that order. Int32, values' shape.
  */
 export function searchsorted(sortedSequence: Tensor, values: Tensor | number, options?: SearchsortedOptions): Tensor {
   if (arguments.length > 3) checkArity('searchsorted', arguments, 3, 'sortedSequence, values, options?');
@@ -93,11 +99,24 @@ export function searchsorted(sortedSequence: Tensor, values: Tensor | number, op
         `${formatShape(lead)} (and any last dim), got values ${typeof values === 'number' ? 'a number' : formatShape(shape)}; use a 1-D sequence for values of any shape`);
     }
   }
+  let order: Int32Array | undefined;
+  if (o.sorter !== undefined && o.sorter !== null) {
+    const st = o.sorter;
+    if (!(st instanceof Tensor)) throw new ValueError(`searchsorted: sorter must be an int32 Tensor, got ${show(st)}`);
+    idOf(st, 'searchsorted (sorter)');
+    if (st.dtype !== 'int32') throw new DTypeError(`searchsorted: sorter must be an int32 tensor, got ${st.dtype} ${formatShape(st.dims)}`);
+    if (formatShape(st.dims) !== formatShape(sortedSequence.dims)) {
+      throw new ShapeError(`searchsorted: sorter ${formatShape(st.dims)} must have sortedSequence's shape ${formatShape(sortedSequence.dims)}`);
+    }
+    order = st.data() as Int32Array;
+    const bad = order.findIndex((k) => k < 0 || k >= len);
+    if (bad >= 0) throw new ValueError(`searchsorted: sorter index ${order[bad]} is out of range for a last dim of size ${len}`);
+  }
   const perRow = shape.length === 0 ? 1 : shape[shape.length - 1];
   const out = new Int32Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const start = sortedSequence.rank > 1 ? Math.floor(i / perRow) * len : 0;
-    out[i] = bound(seq, start, start + len, v[i], right);
+    out[i] = bound(seq, start, start + len, v[i], right, order);
   }
   return tensor(out, { shape });
 }
