@@ -40,6 +40,8 @@ export class Tensor {
   /** @internal */ readonly gen: number;
   private _shape?: number[];
   private _dtype?: DTypeName;
+  /** @internal MATLAB's data format ('SSCB', 'CB', …), one label per dim; undefined when unformatted */
+  _format: string | undefined = undefined;
   /** @internal set when the user disposed a tensor that a live tape still needs */
   disposed = false;
 
@@ -91,6 +93,13 @@ export class Tensor {
     }
     return this._shape;
   }
+  /**
+   * MATLAB's data format: one label per dim ('S' spatial, 'C' channel, 'B' batch, 'T' time,
+   * 'U' unspecified), in MATLAB's canonical order S…S C B T U…U, e.g. 'SSCB' for a tensor of
+   * shape [h, w, c, n]; undefined for an unformatted tensor. Set by dlarray(X, fmt); see
+   * docs/dlarray.md for which ops keep it.
+   */
+  get format(): string | undefined { return this._format; }
   get rank(): number { return this.dims.length; }
   get ndim(): number { return this.dims.length; }
   get size(): number { let n = 1; for (const d of this.dims) n *= d; return n; }
@@ -161,7 +170,8 @@ export class Tensor {
   toString(): string {
     if (!this.isAlive) return 'Tensor(disposed)';
     const body = JSON.stringify(this.toArray(), (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-    return `Tensor(${body}, shape=${formatShape(this.dims)}, dtype=${this.dtype})`;
+    const format = this._format === undefined ? '' : `, format='${this._format}'`;
+    return `Tensor(${body}, shape=${formatShape(this.dims)}${format}, dtype=${this.dtype})`;
   }
 
   /** Frees the tensor now (deferred while a live tape still needs it). */
@@ -171,6 +181,25 @@ export class Tensor {
     this.disposed = true;
   }
   [Symbol.dispose ?? Symbol.for('Symbol.dispose')](): void { this.dispose(); }
+}
+
+/** @internal called once, when the first formatted tensor is made (the MATLAB layer installs its format-keeping methods). */
+let firstFormatHook: (() => void) | undefined;
+/** @internal */
+export function onFirstFormat(hook: () => void): void { firstFormatHook = hook; }
+
+/**
+ * @internal labels a tensor the MATLAB layer has made (a new handle, never a user's): `format`
+ * must be a valid canonical format with one label per dim (src/matlab/format.ts checks that).
+ */
+export function setFormat(t: Tensor, format: string | undefined): Tensor {
+  if (format !== undefined && firstFormatHook !== undefined) {
+    const hook = firstFormatHook;
+    firstFormatHook = undefined;
+    hook();
+  }
+  t._format = format;
+  return t;
 }
 
 /** @internal wraps a new id from the module into a handle (owned by the current scope). */
