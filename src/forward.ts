@@ -5,7 +5,7 @@
 // its tangent; every op's JVP rule (in wasm, beside its VJP rule) carries tangents along, so one
 // pass gives the outputs and their directional derivatives.
 
-import { Tensor, wrap, zeros, tensor } from './tensor.js';
+import { Tensor, wrap, zeros, tensor, setFormat } from './tensor.js';
 import { wasm, checked, requireInit } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ShapeError, DTypeError, ValueError, formatShape } from './errors.js';
@@ -59,7 +59,7 @@ export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tan
   let keep: Tensor[] = [];
   try {
     ps.forEach((p, k) => {
-      const c = wrap(checked(wasm.copy(p.id), 'jvp'));
+      const c = setFormat(wrap(checked(wasm.copy(p.id), 'jvp')), p._format);
       wasm.watch(c.id);
       wasm.setTangent(c.id, checked(wasm.copy(ts[k].id), 'jvp'));
       copies.push(c);
@@ -70,7 +70,7 @@ export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tan
     const outTangents = mapTensors(out, (y) => {
       y.use('jvp (output)');
       const t = wasm.tangentOf(y.id);
-      return t !== 0 ? wrap(t) : zeros(y.dims, { dtype: y.dtype });
+      return setFormat(t !== 0 ? wrap(t) : zeros(y.dims, { dtype: y.dtype }), y._format);
     });
     keep = [...tensorsIn(out), ...tensorsIn(outTangents)];
     return [out, outTangents];
@@ -193,11 +193,15 @@ export function hessian(f: (x: Tensor) => Tensor) {
 
 // ——————————————————————————————————— MATLAB: dljacobian, dldivergence, dllaplacian
 //
-// Inside dlfeval. `dim` is the axis (0-based; negative counts from the end) that holds the
-// components in both u and x; every other axis is a batch (observation) axis, on which u and x
-// must agree, and observations are taken to be independent (u's observation b depends only on
-// x's observation b), as in MATLAB. So one reverse sweep per component of u gives that
-// component's derivatives for every observation at once.
+// Inside dlfeval. `dim` is u's axis (0-based; negative counts from the end) that holds its
+// components; u's other axes are observation (batch) axes, and x has the same observation axes in
+// the same places: those before dim lead x, those after dim end it. x's axes in between are its
+// components (one axis when u and x have the same rank; several for image input: u [5, 128] and x
+// [16, 16, 3, 128], MATLAB's example, have components [5] and [16, 16, 3] and the 128 observations
+// last). Observations are taken to be independent (u's observation b depends only on x's
+// observation b), as in MATLAB, so one reverse sweep per component of u gives that component's
+// derivatives for every observation at once. For formatted u and x the observation axes must carry
+// the same labels ('CB' beside 'SSCB': 'B').
 
 const dlOperatorSpecs = {
   /** record the sweeps so the result can be differentiated again (default true) */
@@ -206,83 +210,111 @@ const dlOperatorSpecs = {
 const DLJACOBIAN = options('dljacobian', dlOperatorSpecs);
 const DLDIVERGENCE = options('dldivergence', dlOperatorSpecs);
 const DLLAPLACIAN = options('dllaplacian', dlOperatorSpecs);
-export type DlOperatorOptions = OptionsOf<typeof dlOperatorSpecs>;
+export type DlOperatorOptions = OptionsOf<typeof DLJACOBIAN>;
 
-function checkOperands(op: string, u: Tensor, x: Tensor, dim: number): number {
+/** How u and x line up: u = [obs before, K, obs after], x = [obs before, comps…, obs after]. */
+interface Operands { d: number; comps: number[]; m: number }
+
+function checkOperands(op: string, u: Tensor, x: Tensor, dim: number): Operands {
   // Outside dlfeval nothing is traced: fail before any tensor is made.
   requireDlfeval(op);
   tensorArg(op, u, 'u');
   tensorArg(op, x, 'x');
-  const d = normAxis(op, dim, x.rank, 'dim');
-  if (u.rank !== x.rank) {
-    throw new ShapeError(`${op}: u (shape ${formatShape(u.dims)}) and x (shape ${formatShape(x.dims)}) must have the same rank: one component axis (dim ${dim}) and the same observation axes`);
+  const d = normAxis(op, dim, u.rank, 'dim');
+  const before = u.dims.slice(0, d), after = u.dims.slice(d + 1);
+  const describe = (t: Tensor): string => `shape ${formatShape(t.dims)}${t._format !== undefined ? `, format '${t._format}'` : ''}`;
+  if (x.rank < u.rank) {
+    throw new ShapeError(`${op}: x (${describe(x)}) has fewer dims than u (${describe(u)}); x needs u's observation axes ` +
+      `(all but dim ${dim}) and at least one component axis`);
   }
-  u.dims.forEach((n, k) => {
-    if (k !== d && n !== x.dims[k]) {
-      throw new ShapeError(`${op}: u (shape ${formatShape(u.dims)}) and x (shape ${formatShape(x.dims)}) differ on observation axis ${k}; only dim ${dim} may differ`);
-    }
-  });
-  return d;
+  const xAfter = x.dims.slice(x.rank - after.length);
+  const sameSizes = before.every((n, k) => n === x.dims[k]) && after.every((n, k) => n === xAfter[k]);
+  const uf = u._format, xf = x._format;
+  const sameLabels = uf === undefined || xf === undefined ||
+    (uf.slice(0, d) === xf.slice(0, d) && uf.slice(d + 1) === xf.slice(xf.length - after.length));
+  if (!sameSizes || !sameLabels) {
+    const same = u.rank === x.rank
+      ? `only dim ${dim} may differ`
+      : `u's axes before dim ${dim} must lead x and those after it end x (observation axes), with the same sizes` +
+        (uf !== undefined && xf !== undefined ? ' and labels' : '');
+    throw new ShapeError(`${op}: u (${describe(u)}) and x (${describe(x)}) differ on their observation axes; ${same}`);
+  }
+  const comps = x.dims.slice(d, x.rank - after.length);
+  return { d, comps, m: comps.reduce((a, b) => a * b, 1) };
 }
 
-/** ∂u_i/∂x_j per observation: u.shape with the component axis replaced by (u components, x components). */
+/** g (shaped like x) with x's component axes flattened into one (no copy when there is one). */
+function flatComponents(g: Tensor, d: number, o: Operands): Tensor {
+  if (o.comps.length === 1) return g;
+  return g.reshape([...g.dims.slice(0, d), o.m, ...g.dims.slice(d + o.comps.length)]);
+}
+
+/**
+ * ∂u_i/∂x_j per observation: u's shape with the component axis replaced by (u's components, x's
+ * component axes) — for MATLAB's example, u [5, 128] ('CB') and x [16, 16, 3, 128] ('SSCB') with
+ * dim 0 give [5, 16, 16, 3, 128]. The result is unformatted.
+ */
 export function dljacobian(u: Tensor, x: Tensor, dim: number, opts?: DlOperatorOptions): Tensor {
   requireInit('dljacobian');
   if (arguments.length > 4) checkArity('dljacobian', arguments, 4, 'u, x, dim, { EnableHigherDerivatives }');
   const options = DLJACOBIAN.parse(opts);
-  const d = checkOperands('dljacobian', u, x, dim);
+  const o = checkOperands('dljacobian', u, x, dim);
   const higher = options.EnableHigherDerivatives ?? true;
   const rows: Tensor[] = [];
-  for (let i = 0; i < u.dims[d]; i++) {
-    rows.push(dlgradient(u.select(d, i).sum(), x, { EnableHigherDerivatives: higher }));
+  for (let i = 0; i < u.dims[o.d]; i++) {
+    rows.push(dlgradient(u.select(o.d, i).sum(), x, { EnableHigherDerivatives: higher }));
   }
   if (rows.length === 0) {
-    const shape = [...u.dims];
-    shape.splice(d + 1, 0, x.dims[d]);
+    const shape = [...x.dims];
+    shape.splice(o.d, 0, 0);
     return zeros(shape, { dtype: x.dtype });
   }
-  return stack(rows, d);
+  return stack(rows, o.d);
 }
 
-/** Σ_i ∂u_i/∂x_i per observation: u.shape with the component axis of size 1. */
+/**
+ * Σ_i ∂u_i/∂x_i per observation (x's component axes read in row-major order, as many components
+ * as u has): u's shape with the component axis of size 1, with u's format.
+ */
 export function dldivergence(u: Tensor, x: Tensor, dim: number, opts?: DlOperatorOptions): Tensor {
   requireInit('dldivergence');
   if (arguments.length > 4) checkArity('dldivergence', arguments, 4, 'u, x, dim, { EnableHigherDerivatives }');
   const options = DLDIVERGENCE.parse(opts);
-  const d = checkOperands('dldivergence', u, x, dim);
-  if (u.dims[d] !== x.dims[d]) {
-    throw new ShapeError(`dldivergence: u has ${u.dims[d]} components and x has ${x.dims[d]} along dim ${dim}; the divergence needs as many of each`);
+  const o = checkOperands('dldivergence', u, x, dim);
+  if (u.dims[o.d] !== o.m) {
+    throw new ShapeError(`dldivergence: u has ${u.dims[o.d]} components along dim ${dim} and x has ${o.m}` +
+      `${o.comps.length > 1 ? ` (its component axes ${formatShape(o.comps)})` : ''}; the divergence needs as many of each`);
   }
   const higher = options.EnableHigherDerivatives ?? true;
   let div: Tensor | undefined;
-  for (let i = 0; i < u.dims[d]; i++) {
-    const g = dlgradient(u.select(d, i).sum(), x, { EnableHigherDerivatives: higher });
-    const term = g.select(d, i);
+  for (let i = 0; i < u.dims[o.d]; i++) {
+    const g = dlgradient(u.select(o.d, i).sum(), x, { EnableHigherDerivatives: higher });
+    const term = flatComponents(g, o.d, o).select(o.d, i);
     div = div === undefined ? term : div.add(term);
   }
   const shape = [...u.dims];
-  shape[d] = 1;
-  return div === undefined ? zeros(shape, { dtype: x.dtype }) : div.reshape(shape);
+  shape[o.d] = 1;
+  return setFormat(div === undefined ? zeros(shape, { dtype: x.dtype }) : div.reshape(shape), u._format);
 }
 
-/** Σ_j ∂²u_i/∂x_j² per observation and component of u: shaped like u. */
+/** Σ_j ∂²u_i/∂x_j² per observation and component of u, over all of x's components: shaped like u, with u's format. */
 export function dllaplacian(u: Tensor, x: Tensor, dim: number, opts?: DlOperatorOptions): Tensor {
   requireInit('dllaplacian');
   if (arguments.length > 4) checkArity('dllaplacian', arguments, 4, 'u, x, dim, { EnableHigherDerivatives }');
   const options = DLLAPLACIAN.parse(opts);
-  const d = checkOperands('dllaplacian', u, x, dim);
+  const o = checkOperands('dllaplacian', u, x, dim);
   const higher = options.EnableHigherDerivatives ?? true;
   const comps: Tensor[] = [];
-  for (let i = 0; i < u.dims[d]; i++) {
+  for (let i = 0; i < u.dims[o.d]; i++) {
     // The first derivatives must be recorded to be differentiated again.
-    const g = dlgradient(u.select(d, i).sum(), x, { EnableHigherDerivatives: true });
+    const g = flatComponents(dlgradient(u.select(o.d, i).sum(), x, { EnableHigherDerivatives: true }), o.d, o);
     let lap: Tensor | undefined;
-    for (let j = 0; j < x.dims[d]; j++) {
-      const h = dlgradient(g.select(d, j).sum(), x, { EnableHigherDerivatives: higher }).select(d, j);
+    for (let j = 0; j < o.m; j++) {
+      const h = flatComponents(dlgradient(g.select(o.d, j).sum(), x, { EnableHigherDerivatives: higher }), o.d, o).select(o.d, j);
       lap = lap === undefined ? h : lap.add(h);
     }
-    comps.push(lap ?? zeros(x.dims.filter((_, k) => k !== d), { dtype: x.dtype }));
+    comps.push(lap ?? zeros(u.dims.filter((_, k) => k !== o.d), { dtype: x.dtype }));
   }
-  if (comps.length === 0) return zeros(u.dims, { dtype: u.dtype });
-  return stack(comps, d);
+  if (comps.length === 0) return setFormat(zeros(u.dims, { dtype: u.dtype }), u._format);
+  return setFormat(stack(comps, o.d), u._format);
 }
