@@ -13,7 +13,7 @@ import { reshape, indexSelect, gather, select, transpose } from './shape.js';
 import { matmul } from './matmul.js';
 import { tidy } from '../scope.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
-import { show } from '../sizes.js';
+import { show, checkNumel } from '../sizes.js';
 
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic';
 
@@ -149,6 +149,7 @@ function resample(op: 'interpolate' | 'upsample', x: Tensor, o: InterpolateOptio
   if (outSizes.some((s) => s < 1) || spatial.some((n) => n < 1)) {
     throw new ShapeError(`${op}: input and output sizes must be greater than 0, got input ${formatShape(spatial)} and output ${formatShape(outSizes)} (x has shape ${formatShape(x.dims)})`);
   }
+  checkNumel(op, [...x.dims.slice(0, 2), ...outSizes], x.dtype);
   return tidy(() => {
     let cur = x;
     spatial.forEach((n, i) => { cur = applyTaps(cur, 2 + i, tapsFor(mode, n, outSizes[i], align, scales[i])); });
@@ -208,6 +209,8 @@ export function affineGrid(theta: Tensor, size: readonly number[], options?: Aff
   if (theta.rank !== 3 || theta.dims[0] !== N || theta.dims[1] !== 2 || theta.dims[2] !== 3) {
     throw new ShapeError(`affineGrid: theta must be a batch of 2-D affine matrices of shape [${N}, 2, 3] for size [${size.join(', ')}], got ${formatShape(theta.dims)}`);
   }
+  checkNumel('affineGrid', [N, H, W, 2], theta.dtype);
+  checkNumel('affineGrid', [H * W, 3], theta.dtype, 'the base grid');
   const align = !!o.alignCorners;
   const xs = linspaceNegOne(W, align), ys = linspaceNegOne(H, align);
   const base: number[] = [];
@@ -274,6 +277,7 @@ export function gridSample(input: Tensor, grid: Tensor, options?: GridSampleOpti
   const mode = o.mode ?? 'bilinear', padding = o.paddingMode ?? 'zeros', align = !!o.alignCorners;
   const f = grid.dtype === 'float32' ? Math.fround : (v: number) => v;
   const P = Ho * Wo;
+  checkNumel('gridSample', [N, C, Ho, Wo], input.dtype);
   const g = grid.data();
   // The coordinate in pixels after padding, its slope in the unnormalised coordinate (host side).
   const transform = (c: number, n: number): [number, number] => {

@@ -333,6 +333,7 @@ function padIndexed(x: Tensor, pads: readonly number[], value: number | null, mo
       `got pads [${pads.join(', ')}] (${k} dim(s)) for x of shape ${formatShape(x.dims)}`);
   }
   const steps: [number, number[]][] = [];
+  const outShape = x.dims.map((n, d) => (d >= x.rank - k ? n + pads[2 * (x.rank - 1 - d)] + pads[2 * (x.rank - 1 - d) + 1] : n));
   for (let i = 0; i < k; i++) {
     const d = x.rank - 1 - i, n = x.dims[d], lo = pads[2 * i], hi = pads[2 * i + 1];
     const outLen = n + lo + hi;
@@ -346,9 +347,12 @@ function padIndexed(x: Tensor, pads: readonly number[], value: number | null, mo
     if (outLen < 1 || n < 1) {
       throw new ShapeError(`pad: mode '${mode}' with padding (${lo}, ${hi}) on ${where} gives ${outLen < 1 ? `an output of size ${outLen}` : 'nothing to pad from'}; it must be at least 1`);
     }
-    if (lo !== 0 || hi !== 0) steps.push([d, padSource(mode, n, lo, outLen)]);
   }
-  checkNumel('pad', x.dims.map((n, d) => (d >= x.rank - k ? n + pads[2 * (x.rank - 1 - d)] + pads[2 * (x.rank - 1 - d) + 1] : n)), x.dtype);
+  checkNumel('pad', outShape, x.dtype);
+  for (let i = 0; i < k; i++) {
+    const d = x.rank - 1 - i, lo = pads[2 * i], hi = pads[2 * i + 1];
+    if (lo !== 0 || hi !== 0) steps.push([d, padSource(mode, x.dims[d], lo, outShape[d])]);
+  }
   let cur = x;
   for (const [d, src] of steps) {
     const idx = tensor(Int32Array.from(src));
