@@ -30,13 +30,13 @@ export {
 export * from './ops/indexing.js';
 export * from './ops/nn-linear.js';
 export {
-  conv1d, conv2d, convTranspose1d, convTranspose2d, dltranspconv, type ConvOptions, type ConvTransposeOptions,
+  conv1d, conv2d, convTranspose1d, convTranspose2d, type ConvOptions, type ConvTransposeOptions,
   type Spatial,
 } from './ops/conv.js';
 export * from './ops/pool.js';
 export * from './ops/activation.js';
-// softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults)
-export { softplus } from './ops/activation.js';
+// softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults; exported
+// below with the MATLAB layer's format-keeping ops)
 export * from './ops/norm.js';
 export * from './ops/loss.js';
 export * from './ops/dropout.js';
@@ -54,26 +54,19 @@ export {
 } from './errors.js';
 export { Op, DType } from '../assembly/core/vocabulary.js';
 
-// MATLAB names, for people coming from Deep Learning Toolbox.
-import { tensor } from './tensor.js';
-import type { Tensor } from './tensor.js';
-import { ValueError } from './errors.js';
-import { checkArity } from './options.js';
-/**
- * MATLAB's dlarray: a tensor. Layouts follow PyTorch (NCHW); MATLAB's data-format labels
- * ('SSCB', 'CB', …) are not supported yet, and a format is an error rather than ignored: a label
- * says how the data is laid out, so dropping it would compute on a misread array.
- */
-export function dlarray(data: Parameters<typeof tensor>[0], options?: Parameters<typeof tensor>[1]): Tensor {
-  if (typeof options === 'string') {
-    throw new ValueError(`dlarray: data format '${options}' is not supported yet (MATLAB's labels S, C, B, T, U); ` +
-      "wasmgrad's layouts are PyTorch's: permute the data to [B, C, H, W] (or [B, C] for 'CB') and call dlarray(X) without a format");
-  }
-  if (arguments.length > 2) checkArity('dlarray', arguments, 2, 'X, { dtype, shape }');
-  return tensor(data, options);
-}
-/** MATLAB's extractdata: the values as (nested) JS arrays. */
-export const extractdata = (x: Tensor): any => x.toArray();
+// MATLAB names, for people coming from Deep Learning Toolbox: dlarray with data formats ('SSCB',
+// 'CB', …) and the deep-learning functions that read them (docs/dlarray.md). The elementwise ops
+// and activations listed here replace the plain ones of the same names (from the star exports
+// above) so that formatted operands keep their format; unformatted operands go straight through.
+export {
+  dlarray, dims, finddim, stripdims, extractdata, leakyrelu, type DlarrayOptions,
+  add, sub, mul, div, pow, maximum, minimum, logaddexp, eq, ne, lt, le, gt, ge, where, neg, abs, sign, square, sqrt,
+  rsqrt, exp, log, log1p, expm1, sin, cos, tan, tanh, sigmoid, relu, erf, clamp, cast, clone, logSoftmax, leakyRelu,
+  elu, selu, gelu, silu, swish, mish, hardtanh, hardsigmoid, softplus,
+} from './matlab/dlarray.js';
+export {
+  fullyconnect, dlconv, dltranspconv, maxpool, avgpool, batchnorm, crosschannelnorm, softmax,
+} from './matlab/dlnn.js';
 
 // Networks, optimizers, safetensors, training.
 export * as nn from './nn/index.js';
