@@ -17,7 +17,8 @@ const FAMILIES = {
   core: 'Elementwise, reductions, matmul, shape and indexing',
   activation: 'Activations and softmax', loss: 'Losses', norm: 'Normalisation', conv: 'Convolution and pooling',
   linear: 'Linear and einsum', indexing: 'Indexing, sorting and scans', linalg: 'Linear algebra',
-  recurrent: 'Recurrent', attention: 'Attention',
+  recurrent: 'Recurrent', attention: 'Attention', 'pytorch-parity': 'Padding modes, resampling, search and distances',
+  'matlab-losses': 'MATLAB losses (MATLAB semantics)', 'matlab-dl': 'MATLAB deep-learning functions (formatted dlarrays)',
 };
 
 /** Every registry file's cases, by family, loaded through an esbuild bundle. */
