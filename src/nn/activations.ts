@@ -28,22 +28,27 @@ function noArguments(layer: string, args: IArguments): void {
   if (args.length > 0) checkArity(`nn.${layer}`, args, 0, 'no arguments');
 }
 
+/** max(x, 0) elementwise, any shape (PyTorch: torch.nn.ReLU; MATLAB: reluLayer). */
 export class ReLU extends Module {
   constructor() { super(); noArguments('ReLU', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return relu(x); }
 }
+/** 1/(1 + e⁻ˣ) elementwise, any shape (PyTorch: torch.nn.Sigmoid; MATLAB: sigmoidLayer). */
 export class Sigmoid extends Module {
   constructor() { super(); noArguments('Sigmoid', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return sigmoid(x); }
 }
+/** tanh x elementwise, any shape (PyTorch: torch.nn.Tanh; MATLAB: tanhLayer). */
 export class Tanh extends Module {
   constructor() { super(); noArguments('Tanh', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return tanh(x); }
 }
+/** scale·(max(0, x) + min(0, α(eˣ − 1))) with PyTorch's fixed α and scale, elementwise (PyTorch: torch.nn.SELU). */
 export class SELU extends Module {
   constructor() { super(); noArguments('SELU', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return selu(x); }
 }
+/** x·σ(x) elementwise, any shape (PyTorch: torch.nn.SiLU; MATLAB: swishLayer). */
 export class SiLU extends Module {
   constructor() { super(); noArguments('SiLU', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return silu(x); }
@@ -53,16 +58,20 @@ export class Swish extends Module {
   constructor() { super(); noArguments('Swish', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return silu(x); }
 }
+/** x·tanh(softplus(x)) elementwise, any shape (PyTorch: torch.nn.Mish). */
 export class Mish extends Module {
   constructor() { super(); noArguments('Mish', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return mish(x); }
 }
+/** clamp(x/6 + 1/2, 0, 1) elementwise, any shape (PyTorch: torch.nn.Hardsigmoid). */
 export class Hardsigmoid extends Module {
   constructor() { super(); noArguments('Hardsigmoid', arguments); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return hardsigmoid(x); }
 }
 
+/** x for x > 0, negativeSlope·x otherwise, elementwise (PyTorch: torch.nn.LeakyReLU; MATLAB: leakyReluLayer). */
 export class LeakyReLU extends Module {
+  /** @param negativeSlope - the slope for x < 0 (default 0.01) */
   constructor(readonly negativeSlope = 0.01) {
     super();
     if (arguments.length > 1) checkArity('nn.LeakyReLU', arguments, 1, 'negativeSlope?');
@@ -72,7 +81,9 @@ export class LeakyReLU extends Module {
   extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
 }
 
+/** x for x > 0, α(eˣ − 1) otherwise, elementwise (PyTorch: torch.nn.ELU; MATLAB: eluLayer). */
 export class ELU extends Module {
+  /** @param alpha - the negative saturation value α (default 1) */
   constructor(readonly alpha = 1) {
     super();
     if (arguments.length > 1) checkArity('nn.ELU', arguments, 1, 'alpha?');
@@ -82,7 +93,9 @@ export class ELU extends Module {
   extraRepr(): string { return `alpha=${this.alpha}`; }
 }
 
+/** x·Φ(x), Φ the standard normal CDF, elementwise (PyTorch: torch.nn.GELU; MATLAB: geluLayer). */
 export class GELU extends Module {
+  /** @param approximate - 'none' (default, the exact erf form) or 'tanh' (PyTorch's tanh approximation) */
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
     if (arguments.length > 1) checkArity('nn.GELU', arguments, 1, 'approximate?');
@@ -92,7 +105,12 @@ export class GELU extends Module {
   extraRepr(): string { return `approximate='${this.approximate}'`; }
 }
 
+/** x clamped to [minVal, maxVal], elementwise (PyTorch: torch.nn.Hardtanh). */
 export class Hardtanh extends Module {
+  /**
+   * @param minVal - the lower bound (default −1)
+   * @param maxVal - the upper bound (default 1)
+   */
   constructor(readonly minVal = -1, readonly maxVal = 1) {
     super();
     if (arguments.length > 2) checkArity('nn.Hardtanh', arguments, 2, 'minVal?, maxVal?');
@@ -105,7 +123,12 @@ export class Hardtanh extends Module {
   extraRepr(): string { return `minVal=${this.minVal}, maxVal=${this.maxVal}`; }
 }
 
+/** log(1 + e^(βx))/β elementwise, linear (x) where βx > threshold (PyTorch: torch.nn.Softplus; MATLAB: softplusLayer). */
 export class Softplus extends Module {
+  /**
+   * @param beta - β, non-zero (default 1)
+   * @param threshold - above βx = threshold the output is x (default 20)
+   */
   constructor(readonly beta = 1, readonly threshold = 20) {
     super();
     if (arguments.length > 2) checkArity('nn.Softplus', arguments, 2, 'beta?, threshold?');
@@ -116,7 +139,9 @@ export class Softplus extends Module {
   extraRepr(): string { return `beta=${this.beta}, threshold=${this.threshold}`; }
 }
 
+/** eˣ / Σ eˣ along `dim`, any shape (PyTorch: torch.nn.Softmax; MATLAB: softmaxLayer). */
 export class Softmax extends Module {
+  /** @param dim - the axis normalised over (default −1, the last) */
   constructor(readonly dim = -1) {
     super();
     if (arguments.length > 1) checkArity('nn.Softmax', arguments, 1, 'dim?');
@@ -126,7 +151,9 @@ export class Softmax extends Module {
   extraRepr(): string { return `dim=${this.dim}`; }
 }
 
+/** x − logsumexp(x) along `dim`, any shape (PyTorch: torch.nn.LogSoftmax). */
 export class LogSoftmax extends Module {
+  /** @param dim - the axis normalised over (default −1, the last) */
   constructor(readonly dim = -1) {
     super();
     if (arguments.length > 1) checkArity('nn.LogSoftmax', arguments, 1, 'dim?');

@@ -106,6 +106,7 @@ export class ModuleList extends Module {
     list.forEach((m, k) => this.registerModule(String(k), m));
   }
 
+  /** Iterates over the modules in order (PyTorch: iter(ModuleList)). */
   [Symbol.iterator](): Iterator<Module> { return this.children()[Symbol.iterator](); }
 
   /** A container has no forward of its own (PyTorch's ModuleList neither): iterate over it. */
@@ -154,6 +155,7 @@ export class ModuleDict extends Module {
     return this;
   }
 
+  /** Whether a module is stored under key (PyTorch: key in ModuleDict). */
   has(key: string): boolean { this._checkAlive('has'); return this._modules.has(key); }
 
   /** Removes the entry under key; whether there was one. The module itself is not disposed. */
@@ -190,8 +192,11 @@ export class ModuleDict extends Module {
     return this;
   }
 
+  /** The keys, in insertion order (PyTorch: ModuleDict.keys). */
   keys(): IterableIterator<string> { this._checkAlive('keys'); return [...this._modules.keys()][Symbol.iterator](); }
+  /** The modules, in insertion order (PyTorch: ModuleDict.values). */
   values(): IterableIterator<Module> { this._checkAlive('values'); return [...this._modules.values()][Symbol.iterator](); }
+  /** [key, module] pairs, in insertion order (PyTorch: ModuleDict.items). */
   entries(): IterableIterator<[string, Module]> { this._checkAlive('entries'); return [...this._modules.entries()][Symbol.iterator](); }
 
   /** Iterating a ModuleDict gives its keys, as PyTorch's. */

@@ -13,6 +13,7 @@ const initSpecs = {
   /** the tensor's dtype (default float32) */
   dtype: opt.any<DTypeName>(),
 };
+/** Options of the nn.init functions: `dtype` of the tensor made (default 'float32'). */
 export type InitOptions = OptionsOf<typeof initSpecs>;
 const Z = options('nn.init.zeros', initSpecs);
 const O = options('nn.init.ones', initSpecs);
@@ -23,6 +24,7 @@ const XU = options('nn.init.xavierUniform', initSpecs);
 const XN = options('nn.init.xavierNormal', initSpecs);
 const OR = options('nn.init.orthogonal', initSpecs);
 
+/** The nonlinearities calculateGain knows (PyTorch: torch.nn.init.calculate_gain's nonlinearity). */
 export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
   | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
@@ -63,6 +65,7 @@ export function fanInAndOut(op: string, shape: Shape): [number, number] {
   return [shape[1] * receptive, shape[0] * receptive];
 }
 
+/** Which fan Kaiming initialisation scales by: 'fan_in' keeps the forward pass's variance, 'fan_out' the backward pass's. */
 export type FanMode = 'fan_in' | 'fan_out';
 
 function fan(op: string, shape: Shape, mode: FanMode): number {
@@ -128,6 +131,7 @@ const kaimingSpecs = {
   /** the nonlinearity the gain is for (default 'leaky_relu') */
   nonlinearity: opt.any<Nonlinearity>(),
 };
+/** Options of kaimingUniform / kaimingNormal: a (leaky_relu slope, default 0), mode (default 'fan_in'), nonlinearity (default 'leaky_relu'), dtype. */
 export type KaimingOptions = OptionsOf<typeof kaimingSpecs>;
 const KU = options('nn.init.kaimingUniform', kaimingSpecs);
 const KN = options('nn.init.kaimingNormal', kaimingSpecs);

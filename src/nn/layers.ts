@@ -23,6 +23,7 @@ const factorySpecs = {
   /** the parameters' dtype: 'float32' (default) or 'float64' */
   dtype: opt.any<DTypeName>(),
 };
+/** Options every layer takes: `dtype` of its parameters, 'float32' (default) or 'float64' (PyTorch: the dtype factory kwarg). */
 export type FactoryOptions = OptionsOf<typeof factorySpecs>;
 
 // Every setting is checked when the layer is made, with PyTorch's rules where PyTorch refuses a
@@ -90,10 +91,25 @@ const LINEAR_OPTIONS = options('nn.Linear', {
   bias: opt.boolean,
   ...factorySpecs,
 });
+/** Options of nn.Linear: `bias` (default true) and `dtype`. */
 export type LinearOptions = OptionsOf<typeof LINEAR_OPTIONS>;
 
-/** y = x·Wᵀ + b; weight [out, in], bias [out]. */
+/**
+ * y = x·Wᵀ + b; weight [out, in], bias [out], both ~ U(−1/√in, 1/√in) as PyTorch. x: [*, in] → [*, out]
+ * (PyTorch: torch.nn.Linear; MATLAB: fullyConnectedLayer).
+ *
+ * @example
+ * ```ts
+ * const fc = new nn.Linear(784, 10);
+ * const logits = fc.call(x);          // x: [N, 784] → [N, 10]
+ * ```
+ */
 export class Linear extends Module {
+  /**
+   * @param inFeatures - the size of each input's last dim
+   * @param outFeatures - the size of each output's last dim
+   * @param opts - `bias` (default true), `dtype` (default 'float32')
+   */
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
     if (arguments.length > 3) checkArity('nn.Linear', arguments, 3, 'inFeatures, outFeatures, { bias, dtype }');
@@ -104,7 +120,9 @@ export class Linear extends Module {
     this.registerParameter('weight', defaultWeight([outFeatures, inFeatures], dtype));
     this.registerParameter('bias', options.bias ?? true ? defaultBias(outFeatures, inFeatures, dtype) : null);
   }
+  /** the weight parameter (the differentiated stand-in inside valueAndGrad) */
   get weight(): Tensor { return this.param('weight')!; }
+  /** the bias parameter, or undefined when made with `bias: false` */
   get bias(): Tensor | undefined { return this.param('bias'); }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return linear(x, this.weight, this.bias); }
   extraRepr(): string { return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this._parameters.get('bias') !== null}`; }
@@ -123,12 +141,20 @@ const convSpecs = {
   bias: opt.boolean,
   ...factorySpecs,
 };
+/** Options of nn.Conv1d / nn.Conv2d: stride, padding, dilation, groups, bias, dtype (PyTorch's Conv2d keyword arguments). */
 export type ConvLayerOptions = OptionsOf<typeof convSpecs>;
 const CONV1D_OPTIONS = options('nn.Conv1d', convSpecs);
 const CONV2D_OPTIONS = options('nn.Conv2d', convSpecs);
 
 abstract class ConvNd extends Module {
+  /** blocked connections from input to output channels (options.groups, default 1) */
   readonly groups: number;
+  /**
+   * @param inChannels - channels of the input (C)
+   * @param outChannels - channels of the output
+   * @param kernelSize - the kernel's size, one number or one per spatial dim
+   * @param options - the layer's options as given
+   */
   constructor(layer: string, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Spatial, nd: number,
     readonly options: ConvLayerOptions, transposed: boolean) {
     super();
@@ -164,7 +190,9 @@ abstract class ConvNd extends Module {
     const [fanIn] = init.fanInAndOut(layer, shape);
     this.registerParameter('bias', options.bias ?? true ? defaultBias(outChannels, fanIn, dtype) : null);
   }
+  /** the weight parameter (the differentiated stand-in inside valueAndGrad) */
   get weight(): Tensor { return this.param('weight')!; }
+  /** the bias parameter, or undefined when made with `bias: false` */
   get bias(): Tensor | undefined { return this.param('bias'); }
   extraRepr(): string {
     const o = this.options;
@@ -219,10 +247,17 @@ const CONV_TRANSPOSE2D_OPTIONS = options('nn.ConvTranspose2d', {
   bias: opt.boolean,
   ...factorySpecs,
 });
+/** Options of nn.ConvTranspose2d: stride, padding, outputPadding, dilation, groups, bias, dtype. */
 export type ConvTransposeLayerOptions = OptionsOf<typeof CONV_TRANSPOSE2D_OPTIONS>;
 
 /** 2-D transposed convolution; weight [in, out/groups, kH, kW]. */
 export class ConvTranspose2d extends ConvNd {
+  /**
+   * @param inChannels - channels of the input
+   * @param outChannels - channels of the output
+   * @param kernelSize - the kernel's size, one number or [kH, kW]
+   * @param transposeOptions - stride, padding, outputPadding, dilation, groups, bias, dtype
+   */
   constructor(inChannels: number, outChannels: number, kernelSize: Spatial, readonly transposeOptions: ConvTransposeLayerOptions = {}) {
     if (arguments.length > 4) checkArity('nn.ConvTranspose2d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
     super('nn.ConvTranspose2d', inChannels, outChannels, kernelSize, 2, CONV_TRANSPOSE2D_OPTIONS.parse(transposeOptions) as ConvLayerOptions, true);
@@ -244,6 +279,7 @@ const MAX_POOL2D_OPTIONS = options('nn.MaxPool2d', {
   /** round the output size up instead of down (default false) */
   ceilMode: opt.boolean,
 });
+/** Options of nn.MaxPool2d: stride (default the kernel size), padding, dilation, ceilMode. */
 export type MaxPoolLayerOptions = OptionsOf<typeof MAX_POOL2D_OPTIONS>;
 
 /** A pool's padding: integers >= 0, at most half the kernel size (PyTorch: 'pad should be at most half of kernel size'). */
@@ -256,6 +292,10 @@ function poolPadding(layer: string, padding: unknown, kernel: number[], kernelSi
 
 /** 2-D max pooling (stride defaults to the kernel size). */
 export class MaxPool2d extends Module {
+  /**
+   * @param kernelSize - the window's size, one number or [kH, kW]
+   * @param options - stride (default kernelSize), padding, dilation, ceilMode
+   */
   constructor(readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions = {}) {
     super();
     if (arguments.length > 2) checkArity('nn.MaxPool2d', arguments, 2, 'kernelSize, options?');
@@ -281,10 +321,15 @@ const AVG_POOL2D_OPTIONS = options('nn.AvgPool2d', {
   /** divide by this instead of the window size */
   divisorOverride: opt.any<number>(),
 });
+/** Options of nn.AvgPool2d: stride (default the kernel size), padding, ceilMode, countIncludePad, divisorOverride. */
 export type AvgPoolLayerOptions = OptionsOf<typeof AVG_POOL2D_OPTIONS>;
 
 /** 2-D average pooling. */
 export class AvgPool2d extends Module {
+  /**
+   * @param kernelSize - the window's size, one number or [kH, kW]
+   * @param options - stride (default kernelSize), padding, ceilMode, countIncludePad, divisorOverride
+   */
   constructor(readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions = {}) {
     super();
     if (arguments.length > 2) checkArity('nn.AvgPool2d', arguments, 2, 'kernelSize, options?');
@@ -303,6 +348,7 @@ export class AvgPool2d extends Module {
 
 /** Average pooling to a fixed output size (null keeps that dim). */
 export class AdaptiveAvgPool2d extends Module {
+  /** @param outputSize - [H, W] of the output, or one number for both; null keeps that input size */
   constructor(readonly outputSize: number | readonly (number | null)[]) {
     super();
     if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool2d', arguments, 1, 'outputSize');
@@ -317,6 +363,10 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** Flattens dims startDim…endDim (default 1…−1, keeping the batch). */
 export class Flatten extends Module {
+  /**
+   * @param startDim - the first dim flattened (default 1, keeping the batch dim)
+   * @param endDim - the last dim flattened (default −1)
+   */
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
     if (arguments.length > 2) checkArity('nn.Flatten', arguments, 2, 'startDim?, endDim?');
@@ -332,11 +382,18 @@ const EMBEDDING_OPTIONS = options('nn.Embedding', {
   paddingIdx: opt.any<number | null>(),
   ...factorySpecs,
 });
+/** Options of nn.Embedding: paddingIdx (default none) and dtype. */
 export type EmbeddingLayerOptions = OptionsOf<typeof EMBEDDING_OPTIONS>;
 
 /** A lookup table [numEmbeddings, embeddingDim] ~ N(0, 1), the paddingIdx row zero. */
 export class Embedding extends Module {
+  /** the row that is zero and gets no gradient (negative indices normalised), or null */
   readonly paddingIdx: number | null;
+  /**
+   * @param numEmbeddings - the number of rows (the vocabulary size)
+   * @param embeddingDim - the size of each row
+   * @param opts - paddingIdx (default none), dtype
+   */
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingLayerOptions = {}) {
     super();
     if (arguments.length > 3) checkArity('nn.Embedding', arguments, 3, 'numEmbeddings, embeddingDim, options?');
@@ -361,6 +418,7 @@ export class Embedding extends Module {
       this.registerParameter('weight', w);
     }
   }
+  /** the table [numEmbeddings, embeddingDim] */
   get weight(): Tensor { return this.param('weight')!; }
   forward(indices: Tensor): Tensor { this._checkAlive('forward'); return embedding(indices, this.weight, { paddingIdx: this.paddingIdx }); }
   extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`; }
@@ -379,16 +437,26 @@ const rnnSpecs = {
   bidirectional: opt.boolean,
   ...factorySpecs,
 };
+/** Options of nn.LSTM / nn.GRU: numLayers, bias, batchFirst, dropout, bidirectional, dtype (PyTorch's keyword arguments). */
 export type RnnLayerOptions = OptionsOf<typeof rnnSpecs>;
 const LSTM_OPTIONS = options('nn.LSTM', rnnSpecs);
 const GRU_OPTIONS = options('nn.GRU', rnnSpecs);
 
 abstract class RNNBase extends Module {
+  /** stacked recurrent layers (default 1) */
   readonly numLayers: number;
+  /** each layer runs both ways, outputs concatenated (default false) */
   readonly bidirectional: boolean;
+  /** input and output are [N, L, H] instead of [L, N, H] (default false) */
   readonly batchFirst: boolean;
+  /** dropout probability on every layer's output but the last, when training (default 0) */
   readonly dropout: number;
   protected readonly names: string[] = [];
+  /**
+   * @param inputSize - features of each input step (Hin)
+   * @param hiddenSize - features of the hidden state (H)
+   * @param options - numLayers, bias, batchFirst, dropout, bidirectional, dtype
+   */
   constructor(layer: string, gates: number, readonly inputSize: number, readonly hiddenSize: number, options: RnnLayerOptions) {
     super();
     positiveInt(layer, 'inputSize', inputSize);
@@ -457,6 +525,7 @@ const MHA_OPTIONS = options('nn.MultiheadAttention', {
   batchFirst: opt.boolean,
   ...factorySpecs,
 });
+/** Options of nn.MultiheadAttention: dropout, bias, kdim, vdim, batchFirst, dtype. */
 export type MultiheadAttentionLayerOptions = OptionsOf<typeof MHA_OPTIONS>;
 
 const MHA_CALL_OPTIONS = options('nn.MultiheadAttention.forward', {
@@ -469,6 +538,7 @@ const MHA_CALL_OPTIONS = options('nn.MultiheadAttention.forward', {
   /** average the returned weights over heads (default true) */
   averageAttnWeights: opt.any<boolean>(),
 });
+/** Options of nn.MultiheadAttention's forward: keyPaddingMask, needWeights, attnMask, averageAttnWeights. */
 export type MultiheadAttentionCallOptions = OptionsOf<typeof MHA_CALL_OPTIONS>;
 
 /**
@@ -477,13 +547,22 @@ export type MultiheadAttentionCallOptions = OptionsOf<typeof MHA_CALL_OPTIONS>;
  * forward(query, key, value, options) → [output, weights | null].
  */
 export class MultiheadAttention extends Module {
+  /** the keys' feature size (default embedDim) */
   readonly kdim: number;
+  /** the values' feature size (default embedDim) */
   readonly vdim: number;
+  /** dropout probability on the attention weights, when training (default 0) */
   readonly dropout: number;
+  /** inputs and output are [N, L, E] instead of [L, N, E] (default false) */
   readonly batchFirst: boolean;
   private readonly sameDim: boolean;
   /** the output projection, registered as 'out_proj' (PyTorch's name) */
   get outProj(): Linear { return this._modules.get('out_proj') as Linear; }
+  /**
+   * @param embedDim - the model's feature size E
+   * @param numHeads - parallel heads; must divide embedDim
+   * @param opts - dropout, bias, kdim, vdim, batchFirst, dtype
+   */
   constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionLayerOptions = {}) {
     super();
     if (arguments.length > 3) checkArity('nn.MultiheadAttention', arguments, 3, 'embedDim, numHeads, options?');
@@ -537,15 +616,24 @@ const batchNormSpecs = {
   trackRunningStats: opt.boolean,
   ...factorySpecs,
 };
+/** Options of nn.BatchNorm1d / nn.BatchNorm2d: eps (1e-5), momentum (0.1; null: cumulative average), affine, trackRunningStats, dtype. */
 export type BatchNormLayerOptions = OptionsOf<typeof batchNormSpecs>;
 const BATCH_NORM1D_OPTIONS = options('nn.BatchNorm1d', batchNormSpecs);
 const BATCH_NORM2D_OPTIONS = options('nn.BatchNorm2d', batchNormSpecs);
 
 abstract class BatchNormBase extends Module {
+  /** added to the variance (default 1e-5) */
   readonly eps: number;
+  /** weight of the batch statistic in the running average (default 0.1); null: a cumulative average */
   readonly momentum: number | null;
+  /** learns a per-channel weight (ones) and bias (zeros) (default true) */
   readonly affine: boolean;
+  /** keeps running_mean / running_var buffers for eval mode (default true) */
   readonly trackRunningStats: boolean;
+  /**
+   * @param numFeatures - the channels C
+   * @param options - eps, momentum, affine, trackRunningStats, dtype
+   */
   constructor(private readonly layer: string, private readonly ranks: number[], readonly numFeatures: number, options: BatchNormLayerOptions) {
     super();
     positiveInt(layer, 'numFeatures', numFeatures);
@@ -609,11 +697,14 @@ const LAYER_NORM_OPTIONS = options('nn.LayerNorm', {
   bias: opt.boolean,
   ...factorySpecs,
 });
+/** Options of nn.LayerNorm: eps (1e-5), elementwiseAffine (true), bias (true), dtype. */
 export type LayerNormLayerOptions = OptionsOf<typeof LAYER_NORM_OPTIONS>;
 
 /** Normalises over the trailing normalizedShape dims; weight (ones) and bias (zeros) of that shape. */
 export class LayerNorm extends Module {
+  /** the trailing dims normalised over */
   readonly normalizedShape: number[];
+  /** added to the variance (default 1e-5) */
   readonly eps: number;
   constructor(normalizedShape: number | readonly number[], opts: LayerNormLayerOptions = {}) {
     super();
@@ -641,11 +732,18 @@ const GROUP_NORM_OPTIONS = options('nn.GroupNorm', {
   affine: opt.boolean,
   ...factorySpecs,
 });
+/** Options of nn.GroupNorm: eps (1e-5), affine (true), dtype. */
 export type GroupNormLayerOptions = OptionsOf<typeof GROUP_NORM_OPTIONS>;
 
 /** Normalises numGroups groups of channels per sample; weight (ones) and bias (zeros) [C]. */
 export class GroupNorm extends Module {
+  /** added to the variance (default 1e-5) */
   readonly eps: number;
+  /**
+   * @param numGroups - groups the channels are split into; must divide numChannels
+   * @param numChannels - the channels C of the input [N, C, *]
+   * @param opts - eps, affine, dtype
+   */
   constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormLayerOptions = {}) {
     super();
     if (arguments.length > 3) checkArity('nn.GroupNorm', arguments, 3, 'numGroups, numChannels, options?');
@@ -665,6 +763,7 @@ export class GroupNorm extends Module {
 
 /** Zeroes elements with probability p and scales the rest by 1/(1 − p) while training; identity in eval. */
 export class Dropout extends Module {
+  /** @param p - the probability of zeroing each element, in [0, 1] (default 0.5) */
   constructor(readonly p = 0.5) {
     super();
     if (arguments.length > 1) checkArity('nn.Dropout', arguments, 1, 'p?');
@@ -689,7 +788,9 @@ export class Sequential extends Module {
   }
   /** Appends a module (named by its position). */
   append(m: Module): this { this.registerModule(String(this._modules.size), m); return this; }
+  /** the number of child modules */
   get length(): number { return this._modules.size; }
+  /** The i-th child module; negative i counts from the end. */
   at(i: number): Module {
     integer('Sequential.at', 'index', i);
     const list = this.children();

@@ -14,17 +14,20 @@ import { castTo } from '../ops/common.js';
 import { wasm, requireInit } from '../runtime.js';
 import { options, opt, checkArity, describeValue, isPlainObject, nearestKey, type OptionsOf } from '../options.js';
 
+/** Tensors by PyTorch state-dict name ('0.weight', 'bn.running_mean', …), as Module.stateDict() gives and loadStateDict takes (PyTorch: state_dict()). */
 export type StateDict = Record<string, Tensor>;
 
 const LOAD_OPTIONS = options('Module.loadStateDict', {
   /** every name must match both ways (default true, as PyTorch) */
   strict: opt.boolean,
 });
+/** Options of Module.loadStateDict: `strict` (default true) requires every name to match both ways. */
 export type LoadOptions = OptionsOf<typeof LOAD_OPTIONS>;
 const BUFFER_OPTIONS = options('Module.registerBuffer', {
   /** part of stateDict() and saved files (default true, as PyTorch's persistent) */
   persistent: opt.boolean,
 });
+/** Options of Module.registerBuffer and nn.Buffer: `persistent` (default true) keeps the buffer in stateDict() and saved files. */
 export type BufferOptions = OptionsOf<typeof BUFFER_OPTIONS>;
 
 // ———————————————————————————————————————————— stand-ins by tensor identity
@@ -183,6 +186,23 @@ function defineAccessor(target: Module, name: string, kind: 'parameter' | 'buffe
   });
 }
 
+/**
+ * The base class of every layer and network (PyTorch: torch.nn.Module; MATLAB: dlnetwork's
+ * forward/predict). Subclasses implement `forward`; assigning a Module, a float Tensor or
+ * nn.Buffer(t) to a field registers it as a submodule, parameter or buffer, under PyTorch's
+ * state-dict names. Parameters are kept tensors owned by the module; dispose() frees them.
+ *
+ * @example
+ * ```ts
+ * class Mlp extends nn.Module {
+ *   fc1 = new nn.Linear(4, 16);
+ *   fc2 = new nn.Linear(16, 3);
+ *   forward(x: Tensor) { return this.fc2.call(relu(this.fc1.call(x))); }
+ * }
+ * const net = new Mlp();
+ * const [loss, grads] = valueAndGrad((m: Mlp) => crossEntropy(m.call(x), y))(net);
+ * ```
+ */
 export abstract class Module {
   /** training behaviour (dropout on, batch statistics); false after .eval() */
   training = true;
@@ -225,6 +245,7 @@ export abstract class Module {
     }
   }
 
+  /** Sets training mode (default true) on this module and every descendant; `train(false)` is eval(). Returns this module (PyTorch: Module.train). */
   train(mode = true): this {
     if (arguments.length > 1) checkArity('Module.train', arguments, 1, 'mode?');
     checkAlive(this, 'train');
@@ -331,6 +352,7 @@ export abstract class Module {
     return out;
   }
 
+  /** The direct submodules, in registration order (PyTorch: Module.children). */
   children(): Module[] { return [...this._modules.values()]; }
 
   /**
@@ -346,6 +368,7 @@ export abstract class Module {
     fn(this);
     return this;
   }
+  /** [name, module] for each direct submodule, in registration order (PyTorch: Module.named_children). */
   namedChildren(): [string, Module][] { return [...this._modules]; }
 
   /**
@@ -354,8 +377,11 @@ export abstract class Module {
    * differentiated too.
    */
   namedParameters(): [string, Tensor][] { checkAlive(this, 'namedParameters'); return this.collect((m) => m._parameters, true); }
+  /** Every parameter of this module and its descendants, each tensor once, in namedParameters() order (PyTorch: Module.parameters). */
   parameters(): Tensor[] { checkAlive(this, 'parameters'); return this.namedParameters().map(([, t]) => t); }
+  /** [name, buffer] for every buffer (persistent or not) of this module and its descendants, each tensor once (PyTorch: Module.named_buffers). */
   namedBuffers(): [string, Tensor][] { checkAlive(this, 'namedBuffers'); return this.collect((m) => m._buffers, true); }
+  /** Every buffer of this module and its descendants, each tensor once (PyTorch: Module.buffers). */
   buffers(): Tensor[] { checkAlive(this, 'buffers'); return this.namedBuffers().map(([, t]) => t); }
 
   /** @internal the module's own parameters, never stand-ins (what optimizers update and differentiation watches). */
@@ -438,7 +464,12 @@ export abstract class Module {
    * state_dict lists every name; stateDict() and saved files the first). float64 ⇄ float32 is an
    * error (wasmgrad never converts silently); an int32 buffer takes int32 values.
    */
-  loadStateDict(dict: StateDict | Map<string, Tensor>, options?: LoadOptions): { missingKeys: string[]; unexpectedKeys: string[] } {
+  loadStateDict(dict: StateDict | Map<string, Tensor>, options?: LoadOptions): {
+    /** the module's state-dict names the dict did not cover */
+    missingKeys: string[];
+    /** names in the dict the module does not have */
+    unexpectedKeys: string[];
+  } {
     requireInit('loadStateDict');
     if (arguments.length > 2) checkArity('Module.loadStateDict', arguments, 2, 'stateDict, { strict }');
     checkAlive(this, 'loadStateDict');

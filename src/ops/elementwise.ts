@@ -66,12 +66,54 @@ function checkNumber(op: string, v: unknown, arg: string): number {
   return v;
 }
 
+/**
+ * a + b, with NumPy broadcasting (PyTorch: torch.add; MATLAB: plus).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.add, 'add', a, b);
+/**
+ * a − b, with NumPy broadcasting (PyTorch: torch.sub; MATLAB: minus).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.sub, 'sub', a, b);
+/**
+ * a · b, elementwise, with NumPy broadcasting (PyTorch: torch.mul; MATLAB: times).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.mul, 'mul', a, b);
+/**
+ * a / b, true division, with NumPy broadcasting (PyTorch: torch.div; MATLAB: rdivide).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const div = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.div, 'div', a, b);
+/**
+ * aᵇ, with NumPy broadcasting (PyTorch: torch.pow; MATLAB: power).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.pow, 'pow', a, b);
+/**
+ * the larger of a and b, elementwise, with NumPy broadcasting (PyTorch: torch.maximum; MATLAB: max(a, b)).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.maximum, 'maximum', a, b);
+/**
+ * the smaller of a and b, elementwise, with NumPy broadcasting (PyTorch: torch.minimum; MATLAB: min(a, b)).
+ * @param a - a tensor or a number (a number takes the tensor operand's dtype)
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a float tensor of the broadcast shape (int32 / bool operands are cast to float32; float32 and float64 do not mix)
+ */
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.minimum, 'minimum', a, b);
 /** torch.logaddexp: log(eᵃ + eᵇ), computed as max(a, b) + log1p(e^−|a−b|) so that it never overflows. */
 export const logaddexp = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.logaddexp, 'logaddexp', a, b);
@@ -108,11 +150,47 @@ function compareOp(op: Op, name: string, a: TensorLike, b: TensorLike): Tensor {
   }
 }
 
+/**
+ * a == b, elementwise with NumPy broadcasting (PyTorch: torch.eq; MATLAB: eq).
+ * @param a - a tensor or a number
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a bool mask of the broadcast shape; not differentiated (zero gradient)
+ */
 export const eq = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.eq, 'eq', a, b);
+/**
+ * a != b, elementwise with NumPy broadcasting (PyTorch: torch.ne; MATLAB: ne).
+ * @param a - a tensor or a number
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a bool mask of the broadcast shape; not differentiated (zero gradient)
+ */
 export const ne = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.ne, 'ne', a, b);
+/**
+ * a < b, elementwise with NumPy broadcasting (PyTorch: torch.lt; MATLAB: lt).
+ * @param a - a tensor or a number
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a bool mask of the broadcast shape; not differentiated (zero gradient)
+ */
 export const lt = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.lt, 'lt', a, b);
+/**
+ * a <= b, elementwise with NumPy broadcasting (PyTorch: torch.le; MATLAB: le).
+ * @param a - a tensor or a number
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a bool mask of the broadcast shape; not differentiated (zero gradient)
+ */
 export const le = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.le, 'le', a, b);
+/**
+ * a > b, elementwise with NumPy broadcasting (PyTorch: torch.gt; MATLAB: gt).
+ * @param a - a tensor or a number
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a bool mask of the broadcast shape; not differentiated (zero gradient)
+ */
 export const gt = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.gt, 'gt', a, b);
+/**
+ * a >= b, elementwise with NumPy broadcasting (PyTorch: torch.ge; MATLAB: ge).
+ * @param a - a tensor or a number
+ * @param b - a tensor or a number; shapes of a and b broadcast
+ * @returns a bool mask of the broadcast shape; not differentiated (zero gradient)
+ */
 export const ge = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.ge, 'ge', a, b);
 
 function unaryOp(op: Op, name: string, x: Tensor): Tensor {
@@ -129,24 +207,92 @@ function unaryOp(op: Op, name: string, x: Tensor): Tensor {
   }
 }
 
+/**
+ * −x, elementwise (PyTorch: torch.neg; MATLAB: uminus).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const neg = (x: Tensor): Tensor => unaryOp(Op.neg, 'neg', x);
+/**
+ * |x|, elementwise (PyTorch: torch.abs; MATLAB: abs).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const abs = (x: Tensor): Tensor => unaryOp(Op.abs, 'abs', x);
+/**
+ * the sign of x: −1, 0 or 1, elementwise (PyTorch: torch.sign; MATLAB: sign).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const sign = (x: Tensor): Tensor => unaryOp(Op.sign, 'sign', x);
+/**
+ * x², elementwise (PyTorch: torch.square; MATLAB: x.^2).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const square = (x: Tensor): Tensor => unaryOp(Op.square, 'square', x);
+/**
+ * √x, elementwise (PyTorch: torch.sqrt; MATLAB: sqrt).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const sqrt = (x: Tensor): Tensor => unaryOp(Op.sqrt, 'sqrt', x);
+/**
+ * 1/√x, elementwise (PyTorch: torch.rsqrt; MATLAB: 1./sqrt(x)).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const rsqrt = (x: Tensor): Tensor => unaryOp(Op.rsqrt, 'rsqrt', x);
+/**
+ * eˣ, elementwise (PyTorch: torch.exp; MATLAB: exp).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const exp = (x: Tensor): Tensor => unaryOp(Op.exp, 'exp', x);
+/**
+ * the natural logarithm of x, elementwise (PyTorch: torch.log; MATLAB: log).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const log = (x: Tensor): Tensor => unaryOp(Op.log, 'log', x);
+/**
+ * log(1 + x), accurate near 0, elementwise (PyTorch: torch.log1p; MATLAB: log1p).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const log1p = (x: Tensor): Tensor => unaryOp(Op.log1p, 'log1p', x);
+/**
+ * eˣ − 1, accurate near 0, elementwise (PyTorch: torch.expm1; MATLAB: expm1).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const expm1 = (x: Tensor): Tensor => unaryOp(Op.expm1, 'expm1', x);
+/**
+ * sin x, elementwise (PyTorch: torch.sin; MATLAB: sin).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const sin = (x: Tensor): Tensor => unaryOp(Op.sin, 'sin', x);
+/**
+ * cos x, elementwise (PyTorch: torch.cos; MATLAB: cos).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const cos = (x: Tensor): Tensor => unaryOp(Op.cos, 'cos', x);
+/**
+ * tan x, elementwise (PyTorch: torch.tan; MATLAB: tan).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const tan = (x: Tensor): Tensor => unaryOp(Op.tan, 'tan', x);
+/**
+ * tanh x, elementwise (PyTorch: torch.tanh; MATLAB: tanh).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const tanh = (x: Tensor): Tensor => unaryOp(Op.tanh, 'tanh', x);
+/**
+ * the logistic sigmoid 1/(1 + e⁻ˣ), elementwise (PyTorch: torch.sigmoid; MATLAB: sigmoid).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const sigmoid = (x: Tensor): Tensor => unaryOp(Op.sigmoid, 'sigmoid', x);
+/**
+ * max(x, 0), elementwise (PyTorch: torch.relu; MATLAB: relu).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const relu = (x: Tensor): Tensor => unaryOp(Op.relu, 'relu', x);
 /** PyTorch's softplus with beta = 1 and threshold = 20. */
 export const softplus = (x: Tensor): Tensor => unaryOp(Op.softplus, 'softplus', x);
+/**
+ * the error function erf(x), elementwise (PyTorch: torch.erf; MATLAB: erf).
+ * @param x - any shape; an int32 / bool tensor is cast to float32
+ */
 export const erf = (x: Tensor): Tensor => unaryOp(Op.erf, 'erf', x);
 
 /** cond ? a : b elementwise; cond is a bool mask (other dtypes: nonzero is true); all broadcast. */
@@ -212,17 +358,82 @@ export function clone(x: Tensor): Tensor {
 
 declare module '../tensor.js' {
   interface Tensor {
-    add(b: TensorLike): Tensor; sub(b: TensorLike): Tensor; mul(b: TensorLike): Tensor;
-    div(b: TensorLike): Tensor; pow(b: TensorLike): Tensor; maximum(b: TensorLike): Tensor;
-    minimum(b: TensorLike): Tensor; logaddexp(b: TensorLike): Tensor;
-    eq(b: TensorLike): Tensor; ne(b: TensorLike): Tensor; lt(b: TensorLike): Tensor;
-    le(b: TensorLike): Tensor; gt(b: TensorLike): Tensor; ge(b: TensorLike): Tensor;
-    neg(): Tensor; abs(): Tensor; sign(): Tensor; square(): Tensor; sqrt(): Tensor; rsqrt(): Tensor;
-    exp(): Tensor; log(): Tensor; log1p(): Tensor; expm1(): Tensor; sin(): Tensor; cos(): Tensor;
-    tan(): Tensor; tanh(): Tensor; sigmoid(): Tensor; relu(): Tensor; softplus(): Tensor; erf(): Tensor;
+    /** this + b, with `b` a tensor or number, broadcasting: see {@link add} (PyTorch: Tensor.add). */
+    add(b: TensorLike): Tensor;
+    /** this − b, with `b` a tensor or number, broadcasting: see {@link sub} (PyTorch: Tensor.sub). */
+    sub(b: TensorLike): Tensor;
+    /** this · b, elementwise, with `b` a tensor or number, broadcasting: see {@link mul} (PyTorch: Tensor.mul). */
+    mul(b: TensorLike): Tensor;
+    /** this / b, true division, with `b` a tensor or number, broadcasting: see {@link div} (PyTorch: Tensor.div). */
+    div(b: TensorLike): Tensor;
+    /** thisᵇ, with `b` a tensor or number, broadcasting: see {@link pow} (PyTorch: Tensor.pow). */
+    pow(b: TensorLike): Tensor;
+    /** max(this, b), elementwise, with `b` a tensor or number, broadcasting: see {@link maximum} (PyTorch: Tensor.maximum). */
+    maximum(b: TensorLike): Tensor;
+    /** min(this, b), elementwise, with `b` a tensor or number, broadcasting: see {@link minimum} (PyTorch: Tensor.minimum). */
+    minimum(b: TensorLike): Tensor;
+    /** log(eᵃ + eᵇ) of this tensor and `b`, broadcasting, without overflow: see {@link logaddexp} (PyTorch: Tensor.logaddexp). */
+    logaddexp(b: TensorLike): Tensor;
+    /** this == b, a bool mask, broadcasting: see {@link eq} (PyTorch: Tensor.eq). */
+    eq(b: TensorLike): Tensor;
+    /** this != b, a bool mask, broadcasting: see {@link ne} (PyTorch: Tensor.ne). */
+    ne(b: TensorLike): Tensor;
+    /** this < b, a bool mask, broadcasting: see {@link lt} (PyTorch: Tensor.lt). */
+    lt(b: TensorLike): Tensor;
+    /** this <= b, a bool mask, broadcasting: see {@link le} (PyTorch: Tensor.le). */
+    le(b: TensorLike): Tensor;
+    /** this > b, a bool mask, broadcasting: see {@link gt} (PyTorch: Tensor.gt). */
+    gt(b: TensorLike): Tensor;
+    /** this >= b, a bool mask, broadcasting: see {@link ge} (PyTorch: Tensor.ge). */
+    ge(b: TensorLike): Tensor;
+    /** x ↦ −x, elementwise over this tensor: see {@link neg} (PyTorch: Tensor.neg). */
+    neg(): Tensor;
+    /** x ↦ |x|, elementwise over this tensor: see {@link abs} (PyTorch: Tensor.abs). */
+    abs(): Tensor;
+    /** x ↦ sign(x) ∈ {−1, 0, 1}, elementwise over this tensor: see {@link sign} (PyTorch: Tensor.sign). */
+    sign(): Tensor;
+    /** x ↦ x², elementwise over this tensor: see {@link square} (PyTorch: Tensor.square). */
+    square(): Tensor;
+    /** x ↦ √x, elementwise over this tensor: see {@link sqrt} (PyTorch: Tensor.sqrt). */
+    sqrt(): Tensor;
+    /** x ↦ 1/√x, elementwise over this tensor: see {@link rsqrt} (PyTorch: Tensor.rsqrt). */
+    rsqrt(): Tensor;
+    /** x ↦ eˣ, elementwise over this tensor: see {@link exp} (PyTorch: Tensor.exp). */
+    exp(): Tensor;
+    /** x ↦ ln x, elementwise over this tensor: see {@link log} (PyTorch: Tensor.log). */
+    log(): Tensor;
+    /** x ↦ log(1 + x), accurate near 0, elementwise over this tensor: see {@link log1p} (PyTorch: Tensor.log1p). */
+    log1p(): Tensor;
+    /** x ↦ eˣ − 1, accurate near 0, elementwise over this tensor: see {@link expm1} (PyTorch: Tensor.expm1). */
+    expm1(): Tensor;
+    /** x ↦ sin x, elementwise over this tensor: see {@link sin} (PyTorch: Tensor.sin). */
+    sin(): Tensor;
+    /** x ↦ cos x, elementwise over this tensor: see {@link cos} (PyTorch: Tensor.cos). */
+    cos(): Tensor;
+    /** x ↦ tan x, elementwise over this tensor: see {@link tan} (PyTorch: Tensor.tan). */
+    tan(): Tensor;
+    /** x ↦ tanh x, elementwise over this tensor: see {@link tanh} (PyTorch: Tensor.tanh). */
+    tanh(): Tensor;
+    /** x ↦ 1/(1 + e⁻ˣ), elementwise over this tensor: see {@link sigmoid} (PyTorch: Tensor.sigmoid). */
+    sigmoid(): Tensor;
+    /** x ↦ max(x, 0), elementwise over this tensor: see {@link relu} (PyTorch: Tensor.relu). */
+    relu(): Tensor;
+    /** log(1 + eˣ) of this tensor (PyTorch's softplus with beta = 1, threshold = 20; PyTorch: torch.nn.functional.softplus). */
+    softplus(): Tensor;
+    /** x ↦ erf(x), elementwise over this tensor: see {@link erf} (PyTorch: Tensor.erf). */
+    erf(): Tensor;
+    /** This tensor where `cond` is true, else `other`, all broadcast (PyTorch: Tensor.where(condition, other)). */
     where(cond: TensorLike, other: TensorLike): Tensor;
+    /** This tensor limited to [min, max]; either bound may be omitted (null), not both (PyTorch: Tensor.clamp). */
     clamp(min?: number | null, max?: number | null): Tensor;
-    to(dtype: DTypeName): Tensor; float(): Tensor; double(): Tensor; clone(): Tensor;
+    /** This tensor in `dtype`: itself (not a copy) when it already has that dtype, else a cast copy (PyTorch: Tensor.to(dtype)). */
+    to(dtype: DTypeName): Tensor;
+    /** `to('float32')` (PyTorch: Tensor.float). */
+    float(): Tensor;
+    /** `to('float64')` (PyTorch: Tensor.double). */
+    double(): Tensor;
+    /** A fresh copy of this tensor, same dtype (PyTorch: Tensor.clone). */
+    clone(): Tensor;
   }
 }
 
