@@ -29,6 +29,7 @@ const CLIP_NORM_OPTIONS = options('optim.clipGradNorm', {
   /** throw when the total norm is NaN or infinite (default false) */
   errorIfNonfinite: opt.boolean,
 });
+/** Options of clipGradNorm: normType (2 or Infinity, default 2), errorIfNonfinite (default false). */
 export type ClipNormOptions = OptionsOf<typeof CLIP_NORM_OPTIONS>;
 
 /**

@@ -33,6 +33,7 @@ const LBFGS_OPTIONS = options('optim.LBFGS', {
   /** null (fixed steps of lr) or 'strong_wolfe' */
   lineSearchFn: opt.any<'strong_wolfe' | null>(),
 });
+/** Options of optim.LBFGS: lr (1), maxIter (20), maxEval, toleranceGrad (1e-7), toleranceChange (1e-9), historySize (100), lineSearchFn (null or 'strong_wolfe'). */
 export type LBFGSOptions = OptionsOf<typeof LBFGS_OPTIONS>;
 
 /** The flat-vector toolkit over a fixed list of parameters. */
@@ -208,18 +209,47 @@ interface History { s: Tensor; y: Tensor; ro: number }
 
 /** LBFGS.stateDict(): PyTorch's names; old_dirs are the y vectors, old_stps the s vectors. */
 export interface LBFGSStateDict {
+  /** the state, under parameter index 0 as PyTorch keeps it */
   state: Record<number, {
-    func_evals: number; n_iter: number; t: number; H_diag: number; prev_loss: number; ro: number[];
-    old_dirs: Tensor[]; old_stps: Tensor[]; d?: Tensor; prev_flat_grad?: Tensor;
+    /** objective evaluations so far */
+    func_evals: number;
+    /** iterations so far */
+    n_iter: number;
+    /** the last step size */
+    t: number;
+    /** the initial inverse-Hessian scale */
+    H_diag: number;
+    /** the last loss */
+    prev_loss: number;
+    /** 1/(yᵀs) per history pair */
+    ro: number[];
+    /** the gradient differences y */
+    old_dirs: Tensor[];
+    /** the steps s */
+    old_stps: Tensor[];
+    /** the last search direction */
+    d?: Tensor;
+    /** the last flat gradient */
+    prev_flat_grad?: Tensor;
   }>;
+  /** the one group's options by PyTorch's names and its parameter indices */
   param_groups: Record<string, unknown>[];
 }
 
+/**
+ * torch.optim.LBFGS: quasi-Newton steps from the last historySize (s, y) pairs, each step(closure)
+ * running up to maxIter iterations, with fixed steps of lr or a strong-Wolfe line search. The
+ * closure evaluates the objective and its gradients at the current parameters.
+ * MATLAB: lbfgsupdate.
+ */
 export class LBFGS {
-  readonly options: Required<Omit<LBFGSOptions, 'lineSearchFn'>> & { lineSearchFn: 'strong_wolfe' | null };
+  /** the options in force, defaults filled in */
+  readonly options: Required<Omit<LBFGSOptions, 'lineSearchFn'>> & { /** null (fixed steps of lr) or 'strong_wolfe' */ lineSearchFn: 'strong_wolfe' | null };
   private readonly flat: FlatParams;
   // PyTorch's state
+  /** objective evaluations so far (PyTorch's func_evals) */
   funcEvals = 0;
+  /** iterations so far, over all steps (PyTorch's n_iter) */
   nIter = 0;
   private d?: Tensor;
   private t = 0;

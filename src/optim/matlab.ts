@@ -136,19 +136,26 @@ const STATE_OPTIONS = options('lbfgsState', {
   /** H₀ = factor·I on the first iteration (default 1) */
   InitialInverseHessianFactor: opt.any<number>(),
 });
+/** Options of lbfgsState: HistorySize (10), InitialInverseHessianFactor (1). */
 export type LbfgsStateOptions = OptionsOf<typeof STATE_OPTIONS>;
 
 /** MATLAB's lbfgsState: the solver's history and last evaluation. */
 export class LbfgsState {
+  /** pairs kept in the history (default 10) */
   readonly HistorySize: number;
+  /** H₀ = factor·I on the first iteration (default 1) */
   readonly InitialInverseHessianFactor: number;
+  /** iterations done so far */
   Iteration = 0;
+  /** the loss at the current point (undefined before the first update) */
   Loss: number | undefined = undefined;
   /** ‖gradient‖₂ at the current point */
   GradientsNorm: number | undefined = undefined;
+  /** how the last line search ended ('' before the first update) */
   LineSearchStatus: 'completed' | 'failed' | '' = '';
   /** the step lengths (s) and gradient differences (y) kept, oldest first */
   StepHistory: Tensor[] = [];
+  /** the gradient differences (y) kept, oldest first */
   GradientsDifferenceHistory: Tensor[] = [];
   /** @internal the flat gradient at the current point */
   gradient?: Tensor;
@@ -184,6 +191,7 @@ const UPDATE_OPTIONS = options('lbfgsupdate', {
   /** default 20 */
   MaxNumLineSearchIterations: opt.any<number>(),
 });
+/** Options of lbfgsupdate: LineSearchMethod ('weak-wolfe' default, 'strong-wolfe', 'backtracking'), MaxNumLineSearchIterations (20). */
 export type LbfgsUpdateOptions = OptionsOf<typeof UPDATE_OPTIONS>;
 
 /**

@@ -32,7 +32,11 @@ export type GroupOptions = Record<string, number | boolean | [number, number]>;
 /** Parameters: a Module (its named parameters, looked up at every step), tensors, or groups of them. */
 export type ParamsInput = Module | readonly Tensor[] | readonly ParamGroupInput[];
 /** A parameter group: its parameters and any of the optimizer's options (checked against them). */
-export interface ParamGroupInput { params: Module | readonly Tensor[]; [option: string]: unknown }
+export interface ParamGroupInput {
+  /** the group's parameters: a Module's (looked up at every step) or a list of tensors */
+  params: Module | readonly Tensor[];
+  [option: string]: unknown;
+}
 
 /** The schema of a parameter group: the optimizer's options plus `params` (not registered: the optimizer's own schema is). */
 function groupSchema(schema: OptionSchema): OptionSchema {
@@ -62,13 +66,23 @@ function newState(step: number): ParamState {
 /** PyTorch's optimizer state_dict(): the state per parameter index and the groups' hyperparameters (PyTorch's names). */
 export interface OptimizerStateDict {
   /** per parameter index (across groups, in order): its step and state tensors by PyTorch's names */
-  state: Record<number, { step: number; [buffer: string]: Tensor | number | null }>;
+  state: Record<number, {
+    /** updates applied to the parameter so far */
+    step: number;
+    [buffer: string]: Tensor | number | null;
+  }>;
   /** each group's hyperparameters by PyTorch's names (weight_decay, …) and `params`, its parameters' indices */
   param_groups: Record<string, unknown>[];
 }
 /** The form stateDict() had before PyTorch's key names (still accepted by loadStateDict). */
 export interface LegacyOptimizerStateDict {
-  state: Record<number, { step: number; [buffer: string]: Tensor | number | null }>;
+  /** per parameter index: its step and state tensors */
+  state: Record<number, {
+    /** updates applied to the parameter so far */
+    step: number;
+    [buffer: string]: Tensor | number | null;
+  }>;
+  /** each group's hyperparameters (camelCase names) */
   paramGroups: Record<string, unknown>[];
 }
 
@@ -84,7 +98,14 @@ const PYTORCH_FLAGS: Record<string, (v: unknown, name: string) => boolean> = {
   decoupled_weight_decay: (v, name) => v === (name === 'AdamW'),
 };
 
+/**
+ * The base of the optimizers (PyTorch: torch.optim.Optimizer). An optimizer holds parameter groups
+ * (a Module, tensors, or groups with their own options) and updates the parameters in place in
+ * `step(grads)` with gradients by parameter name, in order, or by tensor; its state saves and loads
+ * in PyTorch's state_dict layout. dispose() frees its state.
+ */
 export abstract class Optimizer {
+  /** the parameter groups: each one's parameters (`source`) and live options (`options.lr`, …) */
   readonly paramGroups: Group[] = [];
   /** the groups' hyperparameters, H_WORDS float64s per group, rewritten whenever an option changes; an accelerated update reads it on every replay */
   private hyperTensor: Tensor | undefined;
@@ -161,6 +182,7 @@ export abstract class Optimizer {
 
   /** The learning rate of every group (what schedules change). */
   get lr(): number { return this.paramGroups[0].options.lr; }
+  /** Sets the learning rate of every group. */
   set lr(v: number) {
     this.checkAlive('lr');
     for (const g of this.paramGroups) g.options.lr = v;
@@ -452,6 +474,7 @@ const SGD_OPTIONS = options('optim.SGD', {
   /** maximise the objective instead (default false) */
   maximize: opt.any<boolean>(),
 });
+/** Options of optim.SGD: lr (1e-3), momentum (0), dampening (0), weightDecay (0), nesterov (false), maximize (false). */
 export type SGDOptions = OptionsOf<typeof SGD_OPTIONS>;
 
 /** torch.optim.SGD (lr default 1e-3 as in torch ≥ 2.0; 1.13 required it). */
@@ -497,6 +520,7 @@ const adamSpecs = {
 };
 const ADAM_OPTIONS = options('optim.Adam', adamSpecs);
 const ADAMW_OPTIONS = options('optim.AdamW', adamSpecs);
+/** Options of optim.Adam / optim.AdamW: lr (1e-3), betas ([0.9, 0.999]), eps (1e-8), weightDecay (Adam 0, AdamW 1e-2), amsgrad, maximize. */
 export type AdamOptions = OptionsOf<typeof adamSpecs>;
 
 function adamValidate(op: string, o: Record<string, any>): void {
@@ -514,7 +538,21 @@ function adamValidate(op: string, o: Record<string, any>): void {
 const adamHyper = (o: Record<string, any>) => ({ lr: o.lr, wd: o.weightDecay, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad ? 1 : 0, maximize: o.maximize ? 1 : 0 });
 const adamState = (o: Record<string, any>) => ['exp_avg', 'exp_avg_sq', o.amsgrad ? 'max_exp_avg_sq' : null];
 
-/** torch.optim.Adam: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (L2, added to the gradient). */
+/**
+ * torch.optim.Adam: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (L2, added to the gradient).
+ * MATLAB: adamupdate.
+ *
+ * @example
+ * ```ts
+ * const opt = new optim.Adam(net, { lr: 1e-3 });
+ * for (const [x, y] of batches) {
+ *   tidy(() => {
+ *     const [loss, grads] = valueAndGrad((m: typeof net) => crossEntropy(m.call(x), y))(net);
+ *     opt.step(grads);
+ *   });
+ * }
+ * ```
+ */
 export class Adam extends Optimizer {
   protected readonly name: string = 'Adam';
   protected readonly defaults: Record<string, unknown> = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
@@ -562,6 +600,7 @@ const RMSPROP_OPTIONS = options('optim.RMSprop', {
   /** maximise the objective instead (default false) */
   maximize: opt.any<boolean>(),
 });
+/** Options of optim.RMSprop: lr (1e-2), alpha (0.99), eps (1e-8), weightDecay (0), momentum (0), centered (false), maximize (false). */
 export type RMSpropOptions = OptionsOf<typeof RMSPROP_OPTIONS>;
 
 /** torch.optim.RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, momentum 0, centered false. */
@@ -604,6 +643,7 @@ const ADAGRAD_OPTIONS = options('optim.Adagrad', {
   /** maximise the objective instead (default false) */
   maximize: opt.any<boolean>(),
 });
+/** Options of optim.Adagrad: lr (1e-2), lrDecay (0), weightDecay (0), initialAccumulatorValue (0), eps (1e-10), maximize (false). */
 export type AdagradOptions = OptionsOf<typeof ADAGRAD_OPTIONS>;
 
 /** torch.optim.Adagrad: lr 1e-2, lrDecay 0, eps 1e-10, the sum starting at initialAccumulatorValue. */

@@ -7,12 +7,18 @@ import { ValueError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
+/**
+ * The base of the learning-rate schedules (PyTorch: torch.optim.lr_scheduler.LRScheduler): each
+ * step() sets the optimizer's groups' lr for the next epoch, with PyTorch's chainable formulas.
+ */
 export abstract class LRScheduler {
   /** the epoch count: 0 after construction, +1 per step() */
   lastEpoch = -1;
+  /** each group's initial lr (PyTorch's base_lrs) */
   readonly baseLrs: number[];
   protected lastLrs: number[] = [];
 
+  /** @param optimizer - the optimizer whose groups' lr this schedule sets */
   constructor(readonly optimizer: Optimizer) {
     requireInit('LRScheduler');
     if (!optimizer || !Array.isArray((optimizer as Optimizer).paramGroups)) throw new ValueError(`${this.constructor.name}: expected an optimizer`);
@@ -102,8 +108,15 @@ function finite(op: string, v: unknown, name: string): number {
 
 /** Multiplies the rate by gamma every stepSize epochs. */
 export class StepLR extends LRScheduler {
+  /** epochs between decays */
   readonly stepSize: number;
+  /** the factor per decay (default 0.1) */
   readonly gamma: number;
+  /**
+   * @param optimizer - the optimizer to schedule
+   * @param stepSize - epochs between decays
+   * @param gamma - the factor per decay (default 0.1)
+   */
   constructor(optimizer: Optimizer, stepSize: number, gamma = 0.1) {
     if (arguments.length > 3) checkArity('optim.StepLR', arguments, 3, 'optimizer, stepSize, gamma?');
     super(optimizer);
@@ -121,7 +134,12 @@ export class StepLR extends LRScheduler {
 
 /** Multiplies the rate by gamma every epoch. */
 export class ExponentialLR extends LRScheduler {
+  /** the factor per epoch */
   readonly gamma: number;
+  /**
+   * @param optimizer - the optimizer to schedule
+   * @param gamma - the factor per epoch
+   */
   constructor(optimizer: Optimizer, gamma: number) {
     if (arguments.length > 2) checkArity('optim.ExponentialLR', arguments, 2, 'optimizer, gamma');
     super(optimizer);
@@ -137,8 +155,15 @@ export class ExponentialLR extends LRScheduler {
 
 /** Cosine annealing from the base rate to etaMin over tMax epochs (SGDR without restarts). */
 export class CosineAnnealingLR extends LRScheduler {
+  /** epochs of the half cosine (PyTorch's T_max) */
   readonly tMax: number;
+  /** the lowest rate (default 0) */
   readonly etaMin: number;
+  /**
+   * @param optimizer - the optimizer to schedule
+   * @param tMax - epochs of the half cosine (PyTorch's T_max)
+   * @param etaMin - the lowest rate (default 0)
+   */
   constructor(optimizer: Optimizer, tMax: number, etaMin = 0) {
     if (arguments.length > 3) checkArity('optim.CosineAnnealingLR', arguments, 3, 'optimizer, tMax, etaMin?');
     super(optimizer);
@@ -165,6 +190,7 @@ const LINEAR_LR_OPTIONS = options('optim.LinearLR', {
   /** steps from startFactor to endFactor (default 5) */
   totalIters: opt.any<number>(),
 });
+/** Options of LinearLR: startFactor (1/3), endFactor (1), totalIters (5). */
 export type LinearLROptions = OptionsOf<typeof LINEAR_LR_OPTIONS>;
 
 /**
@@ -172,9 +198,16 @@ export type LinearLROptions = OptionsOf<typeof LINEAR_LR_OPTIONS>;
  * endFactor·lr over totalIters steps, then stays.
  */
 export class LinearLR extends LRScheduler {
+  /** the first step's factor (default 1/3) */
   readonly startFactor: number;
+  /** the factor after totalIters steps (default 1) */
   readonly endFactor: number;
+  /** steps from startFactor to endFactor (default 5) */
   readonly totalIters: number;
+  /**
+   * @param optimizer - the optimizer to schedule
+   * @param opts - startFactor, endFactor, totalIters
+   */
   constructor(optimizer: Optimizer, opts: LinearLROptions = {}) {
     if (arguments.length > 2) checkArity('optim.LinearLR', arguments, 2, 'optimizer, options?');
     const options = LINEAR_LR_OPTIONS.parse(opts);
