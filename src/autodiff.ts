@@ -46,6 +46,7 @@ function watched(x: Tensor, op: string, what: string): Tensor {
   }
   const c = wrap(checked(wasm.copy(id), op));
   wasm.watch(c.id);
+  c._format = x._format; // a formatted dlarray stays formatted inside dlfeval / valueAndGrad
   return c;
 }
 
@@ -338,7 +339,8 @@ export function dlgradient(y: Tensor, ...rest: unknown[]): any {
   const grads = sweep('dlgradient', value, levels[levels.length - 1], targets,
     opts.EnableHigherDerivatives ? MODE_CREATE_GRAPH : 0);
   let i = 0;
-  const out = structures.map((s) => mapTensors(s, () => grads[i++]));
+  // Each gradient has its target's format, as MATLAB's dlgradient.
+  const out = structures.map((s) => mapTensors(s, (t) => { const g = grads[i++]; if (t._format !== undefined) g._format = t._format; return g; }));
   return xs.length === 1 ? out[0] : out;
 }
 

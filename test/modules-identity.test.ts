@@ -346,9 +346,19 @@ describe('MATLAB call shapes', () => {
     net.dispose();
   });
 
-  it("dlarray(X, 'SSCB') is an error naming the format, not a silently ignored label", () => {
-    expect(() => wg.dlarray([[1, 2]], 'SSCB' as any)).toThrow(/dlarray: data format 'SSCB' is not supported yet/);
-    expect(() => (wg.dlarray as any)([1], {}, 'CB')).toThrow(/dlarray: takes at most 2 arguments/);
+  it("dlarray(X, 'SSCB') keeps its format (a label is never silently dropped); a bad one is an error naming it", () => {
+    const x4 = wg.dlarray([[[[1, 2]]]], 'SSCB');
+    expect(wg.dims(x4)).toBe('SSCB');
+    expect(() => wg.dlarray([[1, 2]], 'SXCB' as any)).toThrow(/dlarray/);
+    expect(() => wg.dlarray([[1, 2]], 'SXCB' as any)).toThrow(/X/);
+    x4.dispose();
+    // a formatted array stays formatted inside dlfeval, and its gradient has its format (MATLAB's dlgradient)
+    const xc = wg.dlarray([[1, 2], [3, 4]], 'CB', { dtype } as any);
+    const [inside, g] = wg.dlfeval((x: Tensor) => [wg.dims(x), wg.dlgradient(x.square().sum(), x)], xc) as [string, Tensor];
+    expect(inside).toBe('CB');
+    expect(wg.dims(g)).toBe('CB');
+    expect(flat(g.toArray())).toEqual([2, 4, 6, 8]);
+    wg.dispose([xc, g]);
     const before = wg.memory().liveTensors;
     const x = wg.dlarray([1, 2], { dtype });
     expect(x.toArray()).toEqual([1, 2]);

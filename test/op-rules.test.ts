@@ -25,7 +25,8 @@ const NOT_OPS: Record<string, string> = {
   rand: 'random creation', randn: 'random creation', uniform: 'random creation', normal: 'random creation',
   seed: 'random state', manualSeed: 'random state', dlarray: 'creation (MATLAB alias of tensor)',
   // inspection, returning JS values
-  isTensor: 'predicate', extractdata: 'copy out to JS', size: 'inspection (the shape or one dim, as numbers)',
+  isTensor: 'predicate', extractdata: 'copy out to JS',
+  dims: 'inspection (the format, a string)', finddim: 'inspection (dims by label, as numbers)', size: 'inspection (the shape or one dim, as numbers)',
   // classes
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
   AxisError: 'error class', DTypeError: 'error class', ValueError: 'error class',
