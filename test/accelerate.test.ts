@@ -310,7 +310,7 @@ describe('accelerate: replay equals eager across the op library', () => {
       const bn = wg.batchNorm(h, null, null, null, null, { training: true });
       const onehot = wg.tensor([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]], { dtype: 'float64' });
       return wg.softmax(bn, 1).mul(wg.logSoftmax(h, 1)).sum()
-        .add(wg.crossEntropy(h, onehot)).add(wg.mse(bn, onehot)).add(wg.huberLoss(h, onehot));
+        .add(wg.crossEntropy(h, onehot)).add(wg.mseLoss(bn, onehot)).add(wg.huberLoss(h, onehot));
     };
     expectReplayExact(vgOf(op, [0, 1]), [[t64([4, 3], 1), t64([3, 5], 2)], [t64([4, 3], 3), t64([3, 5], 4)]]);
   });

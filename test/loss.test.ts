@@ -1,5 +1,5 @@
 // Losses: crossEntropy (class indices incl. K-dim, probabilities, weights, ignoreIndex, label
-// smoothing), nllLoss, binaryCrossEntropy (+ with logits), mse / halfMse, l1Loss, huberLoss,
+// smoothing), nllLoss, binaryCrossEntropy (+ with logits), mseLoss, l1Loss, huberLoss,
 // smoothL1Loss, klDiv and ctcLoss, each with every reduction. Forward values against plain JS
 // references (CTC against a brute-force sum over all alignments) and PyTorch's known values;
 // gradients by central differences in float64 for every differentiable input; JVP against VJP;
@@ -191,8 +191,8 @@ interface PointCase {
 }
 
 const pointCases: PointCase[] = [
-  { name: 'mse', f: (x, t, reduction) => wg.mse(x, t, { reduction }), ref: (x, t) => (x - t) ** 2, x: [-2, 2], t: [-2, 2] },
-  { name: 'mseLoss', f: (x, t, reduction) => x.mseLoss(t, { reduction }), ref: (x, t) => (x - t) ** 2, x: [-2, 2], t: [-2, 2] },
+  { name: 'mseLoss', f: (x, t, reduction) => wg.mseLoss(x, t, { reduction }), ref: (x, t) => (x - t) ** 2, x: [-2, 2], t: [-2, 2] },
+  { name: 'Tensor.mseLoss', f: (x, t, reduction) => x.mseLoss(t, { reduction }), ref: (x, t) => (x - t) ** 2, x: [-2, 2], t: [-2, 2] },
   { name: 'l1Loss', f: (x, t, reduction) => wg.l1Loss(x, t, { reduction }), ref: (x, t) => Math.abs(x - t), x: [-2, 2], t: [-2, 2] },
   { name: 'huberLoss', f: (x, t, reduction) => wg.huberLoss(x, t, { reduction }), ref: (x, t) => { const z = Math.abs(x - t); return z < 1 ? 0.5 * z * z : z - 0.5; }, x: [-2, 2], t: [-2, 2] },
   { name: 'huberLoss delta 0.5', f: (x, t, reduction) => x.huberLoss(t, { reduction, delta: 0.5 }), ref: (x, t) => { const z = Math.abs(x - t); return z < 0.5 ? 0.5 * z * z : 0.5 * (z - 0.25); }, x: [-2, 2], t: [-2, 2] },
@@ -229,10 +229,10 @@ describe('pointwise losses', () => {
     });
   }
 
-  it('broadcast the target where PyTorch does (mse, l1, huber, smoothL1, klDiv)', () => {
+  it('broadcast the target where PyTorch does (mseLoss, l1, huber, smoothL1, klDiv)', () => {
     wg.tidy(() => {
       const xv = uniform(6, -2, 2, 12);
-      expectClose(flat(wg.mse(t64(xv, [2, 3]), t64([1, 0, -1], [3]), { reduction: 'none' }).toArray()),
+      expectClose(flat(wg.mseLoss(t64(xv, [2, 3]), t64([1, 0, -1], [3]), { reduction: 'none' }).toArray()),
         xv.map((v, i) => (v - [1, 0, -1][i % 3]) ** 2), 1e-15, 0);
       expectClose(wg.l1Loss(t64(xv, [2, 3]), 0.5).item(), xv.reduce((a, v) => a + Math.abs(v - 0.5), 0) / 6, 1e-14, 0);
       const x = t64(xv, [2, 3]), t = t64([1, 0, -1], [3]);
@@ -257,18 +257,6 @@ describe('pointwise losses', () => {
     checkSecondOrder((a) => wg.klDiv(a, t, { reduction: 'batchmean' }), x);
     checkSecondOrder((a) => wg.huberLoss(a, t, { delta: 5 }), x);
     wg.dispose([x, t]);
-  });
-
-  it('halfMse is MATLAB\'s mse: Σ(x − t)² / (2·N), N = observations (dim 0)', () => {
-    wg.tidy(() => {
-      expect(wg.halfMse(t64([1, 2, 3, 4], [2, 2]), t64([0, 0, 0, 0], [2, 2])).item()).toBe(30 / 4);
-      expect(t64([3], []).halfMse(1).item()).toBe(2);
-      const xv = uniform(12, -1, 1, 15), tv = uniform(12, -1, 1, 16);
-      expectClose(wg.halfMse(t64(xv, [4, 3]), t64(tv, [4, 3])).item(), xv.reduce((a, v, i) => a + (v - tv[i]) ** 2, 0) / 8, 1e-14, 0);
-      const x = t64(xv, [4, 3]), t = t64(tv, [4, 3]);
-      checkGrad((a, b) => wg.halfMse(a, b), [x, t]);
-      checkJvpVjp((a) => wg.halfMse(a, t), x);
-    });
   });
 
   it('binaryCrossEntropy clamps its logs at −100; with weights', () => {
@@ -311,8 +299,8 @@ describe('pointwise losses', () => {
 
   it('reject bad input', () => {
     const x = wg.ones([2, 3]), t2 = wg.ones([2, 2]), half = wg.full([2, 3], 0.5), big = wg.full([2, 3], 1.5), xd = wg.ones([2, 3], { dtype: 'float64' });
-    expectError(() => wg.mse(x, t2), wg.ShapeError, ['mse', '[2, 3] (input)', '[2, 2] (target)']);
-    expectError(() => wg.mse(x, xd), wg.DTypeError, ['mse', 'target is float64', 'input is float32']);
+    expectError(() => wg.mseLoss(x, t2), wg.ShapeError, ['mseLoss', '[2, 3] (input)', '[2, 2] (target)']);
+    expectError(() => wg.mseLoss(x, xd), wg.DTypeError, ['mseLoss', 'target is float64', 'input is float32']);
     expectError(() => wg.binaryCrossEntropy(big, half), wg.ValueError, ['binaryCrossEntropy', 'input should be between 0 and 1', '1.5']);
     expectError(() => wg.binaryCrossEntropy(half, big), wg.ValueError, ['binaryCrossEntropy', 'target should be between 0 and 1']);
     expectError(() => wg.binaryCrossEntropy(half, t2), wg.ShapeError, ['binaryCrossEntropy', 'target has shape [2, 2]', 'input has shape [2, 3]']);
@@ -320,7 +308,6 @@ describe('pointwise losses', () => {
     expectError(() => wg.huberLoss(x, x, { delta: 0 }), wg.ValueError, ['huberLoss', 'delta must be positive', '0']);
     expectError(() => wg.smoothL1Loss(x, x, { beta: -1 }), wg.ValueError, ['smoothL1Loss', 'beta must be >= 0']);
     expectError(() => wg.klDiv(x, x, { reduction: 'avg' as any }), wg.ValueError, ['klDiv', "'batchmean'", "'avg'"]);
-    expectError(() => wg.halfMse(x, t2), wg.ShapeError, ['halfMse', 'must be the same']);
     expectError(() => wg.l1Loss(x, x, { reduction: 'batchmean' as any }), wg.ValueError, ['l1Loss', "reduction must be 'mean', 'sum' or 'none'"]);
     wg.dispose([x, t2, half, big, xd]);
   });

@@ -24,7 +24,7 @@ function program(): number[] {
     wg.manualSeed(3);
     const net = new wg.nn.Sequential(new wg.nn.Linear(48, 16), new wg.nn.Tanh(), new wg.nn.Linear(16, 4));
     const opt = new wg.optim.Adam(net, { lr: 0.01 });
-    for (let i = 0; i < 3; i++) out.push(wg.trainStep(net, opt, wg.mse, a, wg.zeros([64, 4])));
+    for (let i = 0; i < 3; i++) out.push(wg.trainStep(net, opt, wg.mseLoss, a, wg.zeros([64, 4])));
     out.push(...Array.from(net.parameters()[0].data() as Float32Array));
     opt.dispose?.();
     net.dispose();

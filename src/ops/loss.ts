@@ -1,11 +1,13 @@
 // Losses, PyTorch's torch.nn.functional semantics, each with reduction 'mean' | 'sum' | 'none'.
 //
 // crossEntropy (class indices or class probabilities, class weights, ignoreIndex, label
-// smoothing), nllLoss, binaryCrossEntropy and its with-logits form, mse, l1Loss, huberLoss,
+// smoothing), nllLoss, binaryCrossEntropy and its with-logits form, mseLoss, l1Loss, huberLoss,
 // smoothL1Loss and klDiv are composites of differentiable ops (logSoftmax, the fused wasm
 // primitive, does the heavy part of crossEntropy), so their VJP, JVP and higher derivatives come
-// for free. ctcLoss is a wasm primitive (assembly/ops/loss.ts). MATLAB names: indexcrossentropy,
-// halfMse (MATLAB's mse), mseLoss.
+// for free. ctcLoss is a wasm primitive (assembly/ops/loss.ts). The camelCase names mean
+// PyTorch; MATLAB's lowercase losses (mse, crossentropy, l1loss, l2loss, huber, ctc) with
+// MATLAB's definitions are in src/matlab/losses.ts. indexcrossentropy (MATLAB's name, PyTorch's
+// logits and 0-based indices) stays here.
 
 import { Tensor, tensor, type NestedArray } from '../tensor.js';
 import { wasm } from '../runtime.js';
@@ -18,7 +20,7 @@ import { reshape, gather, indexSelect } from './shape.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
 import { logSoftmax } from './activation.js';
 import { finiteNumber } from './options.js';
-import { options, opt, checkArity, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
+import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 /** Class indices: an int32 tensor, an Int32Array, nested JS arrays of integers, or one integer. */
@@ -75,34 +77,18 @@ const reductionSpecs = {
   /** 'mean' (default) over the elements, 'sum', or 'none' for the loss per element */
   reduction: opt.any<Reduction>(),
 };
-const MSE = options('mse', reductionSpecs);
 const MSE_LOSS = options('mseLoss', reductionSpecs);
 const L1_LOSS = options('l1Loss', reductionSpecs);
 export type ReductionOptions = OptionsOf<typeof reductionSpecs>;
 
-/** Mean squared error (x − t)², broadcast as PyTorch's mse_loss. Alias mseLoss. */
-export function mse(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
-  if (arguments.length > 3) checkArity('mse', arguments, 3, 'input, target, { reduction }');
-  return mseAs('mse', MSE, input, target, opts);
-}
-/** PyTorch's name for mse. */
+/**
+ * PyTorch's mse_loss: the mean squared error (x − t)², target broadcast. (MATLAB's mse, the half
+ * mean squared error over observations, is mse in src/matlab/losses.ts.)
+ */
 export function mseLoss(input: Tensor, target: Tensor | number, opts?: ReductionOptions): Tensor {
   if (arguments.length > 3) checkArity('mseLoss', arguments, 3, 'input, target, { reduction }');
-  return mseAs('mseLoss', MSE_LOSS, input, target, opts);
-}
-
-function mseAs(op: string, schema: OptionSchema<typeof reductionSpecs>, input: Tensor, target: Tensor | number, opts: ReductionOptions | undefined): Tensor {
-  const reduction = reductionOf(op, schema.parse(opts).reduction ?? 'mean');
-  return pointwise(op, input, target, reduction, true, (x, t) => x.sub(t).square());
-}
-
-/**
- * MATLAB's mse (half mean squared error): Σ (x − t)² / (2·N) with N the number of observations,
- * here the size of dim 0 (PyTorch's batch-first layout; 1 for a rank-0 input). Same shapes only.
- */
-export function halfMse(input: Tensor, target: Tensor | number): Tensor {
-  if (arguments.length > 2) checkArity('halfMse', arguments, 2, 'input, target');
-  return pointwise('halfMse', input, target, 'sum', false, (x, t) => x.sub(t).square().div(2 * (x.rank === 0 ? 1 : x.dims[0])));
+  const reduction = reductionOf('mseLoss', MSE_LOSS.parse(opts).reduction ?? 'mean');
+  return pointwise('mseLoss', input, target, reduction, true, (x, t) => x.sub(t).square());
 }
 
 /** Mean absolute error |x − t| (gradient sign(x − t), 0 at a tie). */
@@ -627,9 +613,7 @@ declare module '../tensor.js' {
     nllLoss(target: TargetLike, options?: NllOptions): Tensor;
     binaryCrossEntropy(target: Tensor | number, options?: BceOptions): Tensor;
     binaryCrossEntropyWithLogits(target: Tensor | number, options?: BceWithLogitsOptions): Tensor;
-    mse(target: Tensor | number, options?: ReductionOptions): Tensor;
     mseLoss(target: Tensor | number, options?: ReductionOptions): Tensor;
-    halfMse(target: Tensor | number): Tensor;
     l1Loss(target: Tensor | number, options?: ReductionOptions): Tensor;
     huberLoss(target: Tensor | number, options?: HuberOptions): Tensor;
     smoothL1Loss(target: Tensor | number, options?: SmoothL1Options): Tensor;
@@ -660,17 +644,9 @@ P.binaryCrossEntropyWithLogits = function (target, options) {
   if (arguments.length > 2) checkArity('Tensor.binaryCrossEntropyWithLogits', arguments, 2, TARGET_OPTS);
   return binaryCrossEntropyWithLogits(this, target, options);
 };
-P.mse = function (target, options) {
-  if (arguments.length > 2) checkArity('Tensor.mse', arguments, 2, TARGET_OPTS);
-  return mse(this, target, options);
-};
 P.mseLoss = function (target, options) {
   if (arguments.length > 2) checkArity('Tensor.mseLoss', arguments, 2, TARGET_OPTS);
   return mseLoss(this, target, options);
-};
-P.halfMse = function (target) {
-  if (arguments.length > 1) checkArity('Tensor.halfMse', arguments, 1, 'target');
-  return halfMse(this, target);
 };
 P.l1Loss = function (target, options) {
   if (arguments.length > 2) checkArity('Tensor.l1Loss', arguments, 2, TARGET_OPTS);

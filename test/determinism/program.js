@@ -286,7 +286,7 @@ function losses(wg, h) {
       wg.nllLoss(wg.logSoftmax(logits), labels, { reduction: 'sum' })]);
     h.put(`grad.crossEntropy.${dtype}`, wg.grad((z) => wg.crossEntropy(z, labels, { weight, labelSmoothing: 0.1 }))(logits));
     const p = wg.sigmoid(logits), t = wg.tensor(values(8 * 5, 0, 1, 113), { shape: [8, 5], dtype });
-    h.put(`loss.${dtype}`, [wg.mse(logits, t), wg.halfMse(logits, t), wg.l1Loss(logits, t, { reduction: 'sum' }),
+    h.put(`loss.${dtype}`, [wg.mseLoss(logits, t), wg.mse(logits, t, { DataFormat: 'BC' }), wg.l1Loss(logits, t, { reduction: 'sum' }),
       wg.huberLoss(logits, t, { delta: 0.5 }), wg.smoothL1Loss(logits, t, { beta: 2 }),
       wg.klDiv(wg.logSoftmax(logits), probs, { reduction: 'batchmean' }), wg.binaryCrossEntropy(p, t),
       wg.binaryCrossEntropyWithLogits(logits, t, { reduction: 'none' })]);

@@ -46,7 +46,6 @@ export const cases: OptionCase[] = [
   { name: 'crosschannelnorm', call: (o) => wg.crosschannelnorm(x23().reshape([1, 3, 2]), 2, o) },
 
   // losses
-  { name: 'mse', call: (o) => wg.mse(x23(), 1, o) },
   { name: 'mseLoss', call: (o) => wg.mseLoss(x23(), 1, o) },
   { name: 'l1Loss', call: (o) => wg.l1Loss(x23(), 1, o) },
   { name: 'huberLoss', call: (o) => wg.huberLoss(x23(), 1, o) },

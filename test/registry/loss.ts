@@ -40,14 +40,10 @@ export const loss: OpStatus[] = [
       inputs: [x64([2, 3], -3, 3), x64([2, 3], 0, 1), x64([3], 0.5, 2), x64([2, 1], 0.5, 1.5)],
     }),
   },
-  { name: 'mse', kind: 'composite', ...works, make: () => ({ f: (x, t) => wg.mse(x, t), inputs: [x64([2, 3]), x64([3])] }) },
+  // PyTorch's mse_loss (MATLAB's mse, the half mean squared error, is in matlab-losses.ts)
   {
-    name: 'mseLoss', kind: 'composite', ...works, aliasOf: 'mse',
-    make: () => ({ f: (x, t) => wg.mseLoss(x, t, { reduction: 'none' }), inputs: [x64([2, 3]), x64([2, 3])] }),
-  },
-  {
-    name: 'halfMse', kind: 'composite', ...works, notes: "MATLAB's mse: sum of squared errors / (2·N)",
-    make: () => ({ f: (x, t) => wg.halfMse(x, t), inputs: [x64([3, 2]), x64([3, 2])] }),
+    name: 'mseLoss', kind: 'composite', ...works,
+    make: () => ({ f: (x, t, u) => wg.stack([wg.mseLoss(x, t), wg.mseLoss(x, u, { reduction: 'sum' })]), inputs: [x64([2, 3]), x64([3]), x64([2, 3])] }),
   },
   // l1 has a kink where x = t: the inputs are apart
   { name: 'l1Loss', kind: 'composite', ...works, make: () => ({ f: (x, t) => wg.l1Loss(x, t, { reduction: 'sum' }), inputs: apart([2, 3]) }) },
