@@ -12,8 +12,11 @@ import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { checkShape, checkNumel, show, showList, MAX_RANK as SIZES_MAX_RANK } from './sizes.js';
 import { T_GEN, T_DTYPE, T_RANK, T_NUMEL, T_DATA, T_FLAGS, T_SHAPE, F_LIVE } from '../assembly/core/abi.js';
 
+/** The element types: 'float32' (the default), 'float64', 'int32' and 'bool' (PyTorch: torch.dtype). */
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
+/** A number, a boolean, or nested arrays of them: what tensor() takes and toArray() gives. */
 export type NestedArray = number | boolean | NestedArray[];
+/** A tensor's shape, one size per dim ([] for a scalar) (PyTorch: torch.Size). */
 export type Shape = readonly number[];
 
 export const MAX_RANK = SIZES_MAX_RANK;
@@ -80,6 +83,7 @@ export class Tensor {
     return this.id;
   }
 
+  /** The size of each dim, a fresh array ([] for a scalar) (PyTorch: Tensor.shape; MATLAB: size). */
   get shape(): number[] { return this.dims.slice(); }
   /** @internal the shape without a defensive copy */
   get dims(): readonly number[] {
@@ -100,9 +104,13 @@ export class Tensor {
    * docs/dlarray.md for which ops keep it.
    */
   get format(): string | undefined { return this._format; }
+  /** The number of dims (PyTorch: Tensor.dim(); MATLAB: ndims). */
   get rank(): number { return this.dims.length; }
+  /** The number of dims, as rank (PyTorch: Tensor.ndim). */
   get ndim(): number { return this.dims.length; }
+  /** The number of elements, the product of the shape (PyTorch: Tensor.numel(); MATLAB: numel). */
   get size(): number { let n = 1; for (const d of this.dims) n *= d; return n; }
+  /** The element type: 'float32', 'float64', 'int32' or 'bool' (PyTorch: Tensor.dtype; MATLAB: underlyingType). */
   get dtype(): DTypeName {
     if (this._dtype === undefined) {
       this.use('dtype');
@@ -167,6 +175,7 @@ export class Tensor {
     return this.dtype === 'bool' ? v !== 0 : v;
   }
 
+  /** 'Tensor([…], shape=[…], dtype=…)' with the values, or 'Tensor(disposed)'. */
   toString(): string {
     if (!this.isAlive) return 'Tensor(disposed)';
     const body = JSON.stringify(this.toArray(), (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
@@ -255,6 +264,7 @@ const TENSOR = options('tensor', {
   /** the shape to give flat data (as many elements as the data has) */
   shape: opt.any<Shape>(),
 });
+/** Options of tensor(): dtype (default float32; float64 for a Float64Array, int32 for an Int32Array, bool for booleans) and shape (for flat data). */
 export type TensorOptions = OptionsOf<typeof TENSOR>;
 
 type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
@@ -262,7 +272,17 @@ type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Ar
 /**
  * A tensor from a number, a boolean, nested arrays or a typed array (flat, with `shape`).
  * dtype defaults to float32 (float64 for a Float64Array, int32 for an Int32Array, bool for
- * booleans).
+ * booleans). PyTorch: torch.tensor; MATLAB: dlarray.
+ *
+ * @param data - the values: nested arrays give the shape; flat data (an array or typed array) is 1-D unless `opts.shape` is given
+ * @param opts - dtype, shape
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);                       // float32 [2, 2]
+ * const y = tensor(new Float64Array(6), { shape: [2, 3] }); // float64 [2, 3]
+ * const i = tensor([0, 2, 1], { dtype: 'int32' });
+ * ```
  */
 export function tensor(data: NestedArray | TypedArray | readonly number[], opts?: TensorOptions): Tensor {
   if (arguments.length > 2) checkArity('tensor', arguments, 2, 'data, options?');
@@ -364,6 +384,7 @@ const createSpecs = {
 const FULL = options('full', createSpecs);
 const ZEROS = options('zeros', createSpecs);
 const ONES = options('ones', createSpecs);
+/** Options of zeros / ones / full: dtype (default float32). */
 export type CreateOptions = OptionsOf<typeof createSpecs>;
 
 function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
@@ -372,14 +393,17 @@ function filled(op: string, shape: Shape, value: number, options: CreateOptions)
   wasm.fillScalar(t.id, +value);
   return t;
 }
+/** A tensor of `shape` filled with `value` (PyTorch: torch.full; MATLAB: repmat(value, …)). */
 export function full(shape: Shape, value: number, options?: CreateOptions): Tensor {
   if (arguments.length > 3) checkArity('full', arguments, 3, 'shape, value, options?');
   return filled('full', shape, value, FULL.parse(options));
 }
+/** A tensor of `shape` filled with 0 (PyTorch: torch.zeros; MATLAB: zeros). */
 export function zeros(shape: Shape, options?: CreateOptions): Tensor {
   if (arguments.length > 2) checkArity('zeros', arguments, 2, 'shape, options?');
   return filled('zeros', shape, 0, ZEROS.parse(options));
 }
+/** A tensor of `shape` filled with 1 (PyTorch: torch.ones; MATLAB: ones). */
 export function ones(shape: Shape, options?: CreateOptions): Tensor {
   if (arguments.length > 2) checkArity('ones', arguments, 2, 'shape, options?');
   return filled('ones', shape, 1, ONES.parse(options));

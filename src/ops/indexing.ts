@@ -61,6 +61,7 @@ const sortSpecs = {
 };
 const SORT = options('sort', sortSpecs);
 const ARGSORT = options('argsort', sortSpecs);
+/** Options of sort / argsort: axis (default −1), descending (default false), stable (always stable; accepted). */
 export type SortOptions = OptionsOf<typeof sortSpecs>;
 
 function sortAxis(op: string, x: Tensor, axis: number | undefined): number {
@@ -101,6 +102,7 @@ const topkSpecs = {
   sorted: opt.boolean,
 };
 const TOPK = options('topk', topkSpecs);
+/** Options of topk: axis (default −1), largest (default true), sorted (always sorted; accepted). */
 export type TopkOptions = OptionsOf<typeof topkSpecs>;
 
 /**
@@ -131,6 +133,7 @@ const argSpecs = {
 };
 const ARGMAX = options('argmax', argSpecs);
 const ARGMIN = options('argmin', argSpecs);
+/** Options of argmax / argmin: keepdims (default false), PyTorch's keepdim. */
 export type ArgOptions = OptionsOf<typeof argSpecs>;
 
 function argExtremum(op: string, largest: boolean, x: Tensor, axis: number | null | undefined, options: ArgOptions): Tensor {
@@ -173,6 +176,7 @@ const cumSpecs = {
 };
 const CUMSUM = options('cumsum', cumSpecs);
 const CUMPROD = options('cumprod', cumSpecs);
+/** Options of cumsum / cumprod: dtype to scan in (default: x's float dtype; int32 for int32 and bool x). */
 export type CumOptions = OptionsOf<typeof cumSpecs>;
 
 function scanOperand(op: string, x: Tensor, options: CumOptions): [Tensor, Tensor[]] {
@@ -475,6 +479,7 @@ const embeddingSpecs = {
   paddingIdx: opt.any<number | null>(),
 };
 const EMBEDDING = options('embedding', embeddingSpecs);
+/** Options of embedding: paddingIdx, the row that gets no gradient (default none). */
 export type EmbeddingOptions = OptionsOf<typeof embeddingSpecs>;
 
 /**
@@ -529,19 +534,33 @@ export function embedding(indices: IndexInput, table: Tensor, opts?: EmbeddingOp
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** [values, int32 indices] sorted along `axis` (default −1), ascending unless `descending`; stable, NaN largest (PyTorch: Tensor.sort; MATLAB: sort). */
     sort(options?: SortOptions): [Tensor, Tensor];
+    /** The int32 indices that sort this tensor along `axis` (see sort) (PyTorch: Tensor.argsort). */
     argsort(options?: SortOptions): Tensor;
+    /** [values, int32 indices] of the k largest (or smallest) elements along `axis` (default −1), in sorted order (PyTorch: Tensor.topk; MATLAB: maxk). */
     topk(k: number, options?: TopkOptions): [Tensor, Tensor];
+    /** The int32 position of the largest value along `axis`, or in the flattened tensor without one; ties give the first, NaN wins (PyTorch: Tensor.argmax). */
     argmax(axis?: number | null, options?: ArgOptions): Tensor;
+    /** The int32 position of the smallest value along `axis`, or in the flattened tensor without one; ties give the first, NaN wins (PyTorch: Tensor.argmin). */
     argmin(axis?: number | null, options?: ArgOptions): Tensor;
+    /** Running sums along `axis` (PyTorch: Tensor.cumsum; MATLAB: cumsum). */
     cumsum(axis: number, options?: CumOptions): Tensor;
+    /** Running products along `axis`, with an exact gradient when there are zeros (PyTorch: Tensor.cumprod; MATLAB: cumprod). */
     cumprod(axis: number, options?: CumOptions): Tensor;
+    /** The elements on and below diagonal `diagonal` (default 0) of the last two dims; the rest 0 (PyTorch: Tensor.tril). */
     tril(diagonal?: number): Tensor;
+    /** The elements on and above diagonal `diagonal` (default 0) of the last two dims; the rest 0 (PyTorch: Tensor.triu). */
     triu(diagonal?: number): Tensor;
+    /** The order of elements reversed along each of `dims` (PyTorch: Tensor.flip; MATLAB: flip). */
     flip(dims: number | readonly number[]): Tensor;
+    /** Elements shifted by `shifts` along `dims`, wrapping around; without dims, rolled as if flattened (PyTorch: Tensor.roll; MATLAB: circshift). */
     roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor;
+    /** Tiled reps[j] times along dim j; fewer reps than dims are padded with leading 1s (PyTorch: Tensor.tile; MATLAB: repmat). */
     tile(...reps: (number | readonly number[])[]): Tensor;
+    /** Tiled repeats[j] times along dim j; repeats may have more entries than dims, never fewer (PyTorch: Tensor.repeat). */
     repeat(...repeats: (number | readonly number[])[]): Tensor;
+    /** Each element (slice along `axis`) repeated `repeats` times, or repeats[i] times for element i; without an axis, flattened first (PyTorch: Tensor.repeat_interleave). */
     repeatInterleave(repeats: number | IndexInput, axis?: number | null): Tensor;
     /** one-hot encoding of this int32 index tensor */
     oneHot(numClasses?: number): Tensor;

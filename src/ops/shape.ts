@@ -479,6 +479,7 @@ const INDEX_ADD = options('indexAdd', {
   /** the factor source is multiplied by (default 1; an integer for int32 x, 1 for bool x) */
   alpha: opt.any<number>(),
 });
+/** Options of indexAdd: `alpha`, the factor source is multiplied by (default 1). */
 export type IndexAddOptions = OptionsOf<typeof INDEX_ADD>;
 
 /**
@@ -718,31 +719,53 @@ export { concat as cat, unstack as unbind };
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** This tensor with a new shape of the same size; one size may be −1 (inferred) (PyTorch: Tensor.reshape; MATLAB: reshape). */
     reshape(shape: Shape): Tensor;
     /** PyTorch's view: same as reshape (wasmgrad tensors are always contiguous). */
     view(shape: Shape): Tensor;
+    /** This tensor broadcast to `shape` (NumPy rules; −1 keeps a size) (PyTorch: torch.broadcast_to). */
     broadcastTo(shape: Shape): Tensor;
+    /** The same as broadcastTo (PyTorch: Tensor.expand; −1 keeps a size). */
     expand(shape: Shape): Tensor;
+    /** Dims reordered: out dim k is this tensor's dim dims[k]; dims as a list or separate arguments (PyTorch: Tensor.permute; MATLAB: permute). */
     permute(...dims: (number | readonly number[])[]): Tensor;
+    /** Dims dim0 and dim1 swapped; without dims, a tensor of rank ≤ 2 is transposed as a matrix (PyTorch: Tensor.transpose). */
     transpose(dim0?: number, dim1?: number): Tensor;
+    /** The transpose of a matrix; rank 0 and 1 come back as they are (copied) (PyTorch: Tensor.t). */
     t(): Tensor;
     /** All dims reversed (PyTorch's .T; the matrix transpose for rank 2). */
     readonly T: Tensor;
+    /** Size-1 dims among `axes` removed (all size-1 dims when omitted) (PyTorch: Tensor.squeeze; MATLAB: squeeze). */
     squeeze(axes?: number | readonly number[] | null): Tensor;
+    /** A size-1 dim inserted at `axis`, in [−rank−1, rank] (PyTorch: Tensor.unsqueeze). */
     unsqueeze(axis: number): Tensor;
+    /** Dims startDim…endDim (default 0…−1) merged into one; rank 0 becomes [1] (PyTorch: Tensor.flatten). */
     flatten(startDim?: number, endDim?: number): Tensor;
+    /** Python-style slicing: one [start, end, step] (or null for the whole dim) per leading dim; negative indices count from the end, bounds clamp, step > 0 (PyTorch: x[a:b:s, …]). */
     slice(ranges: readonly (SliceRange | null | undefined)[]): Tensor;
+    /** Python-style slicing of one dim: start…end by step along `axis` (PyTorch: x[..., a:b:s, ...]). */
     slice(axis: number, start?: number | null, end?: number | null, step?: number | null): Tensor;
+    /** `length` elements of dim `axis` from `start` (negative start counts from the end) (PyTorch: Tensor.narrow). */
     narrow(axis: number, start: number, length: number): Tensor;
+    /** The slice at `index` along `axis`, that dim removed; negative index counts from the end (PyTorch: Tensor.select). */
     select(axis: number, index: number): Tensor;
+    /** Padded as torch.nn.functional.pad: [left, right] for the last dim, then the one before, …; mode 'constant' (default, with `value`, default 0), 'reflect', 'replicate' or 'circular'; negative pads crop. */
     pad(pads: readonly number[], value?: number | null, mode?: PadMode): Tensor;
+    /** The slices at `indices` (0-d or 1-d int32, or a JS array) along `axis`, in that order (PyTorch: Tensor.index_select). */
     indexSelect(axis: number, indices: IndexLike): Tensor;
+    /** A copy with alpha·source's slices added at `indices` along `axis`; repeated indices accumulate (PyTorch: Tensor.index_add). */
     indexAdd(axis: number, indices: IndexLike, source: Tensor, options?: IndexAddOptions): Tensor;
+    /** out[p] = this[p with dim `axis` replaced by index[p]]; the output has index's shape (PyTorch: Tensor.gather). */
     gather(axis: number, index: IndexLike): Tensor;
+    /** A copy with src[p] added at index[p] along `axis`, for every p in index's shape (PyTorch: Tensor.scatter_add). */
     scatterAdd(axis: number, index: IndexLike, src: Tensor): Tensor;
+    /** The slices along `axis` (default 0), each without that dim (PyTorch: Tensor.unbind). */
     unstack(axis?: number): Tensor[];
+    /** The same as unstack (PyTorch: Tensor.unbind). */
     unbind(axis?: number): Tensor[];
+    /** Pieces of `size` along `axis` (default 0; the last may be smaller), or pieces of the given sizes, which must add up to the dim (PyTorch: Tensor.split). */
     split(sizeOrSections: number | readonly number[], axis?: number): Tensor[];
+    /** At most `chunks` pieces of ceil(size / chunks) along `axis` (default 0) (PyTorch: Tensor.chunk). */
     chunk(chunks: number, axis?: number): Tensor[];
   }
 }
