@@ -74,6 +74,14 @@ export * as optim from './optim/index.js';
 export * as io from './io/index.js';
 export { functionalCall } from './nn/module.js';
 export { adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState } from './optim/matlab.js';
+export {
+  crossentropy, mse, l1loss, l2loss, huber, ctc, type DataLike, type CrossentropyOptions, type MseOptions,
+  type L1lossOptions, type L2lossOptions, type MatlabHuberOptions, type MatlabCtcOptions,
+} from './matlab/losses.js';
+export {
+  onehotencode, onehotdecode, minibatchqueue, next, hasdata, reset, shuffle, type MiniBatchQueue, type MinibatchqueueOptions,
+  type OnehotencodeOptions, type Datastore, type DatastoreLike, type Label, type LabelsLike,
+} from './matlab/data.js';
 export { dlode45, type OdeFunction, type TimeSpan, type Dlode45Options } from './matlab/ode.js';
 export { minibatches, Minibatches, randperm, seededRandom, type MinibatchOptions } from './train/data.js';
 export { fit, trainStep, type FitOptions, type FitResult, type ProgressInfo, type LossFn } from './train/fit.js';

@@ -26,6 +26,9 @@ const NOT_OPS: Record<string, string> = {
   seed: 'random state', manualSeed: 'random state', dlarray: 'creation (MATLAB alias of tensor)',
   // inspection, returning JS values
   isTensor: 'predicate', extractdata: 'copy out to JS',
+  onehotencode: 'label encoding (test/matlab-data.test.ts)', onehotdecode: 'label decoding (test/matlab-data.test.ts)',
+  minibatchqueue: 'data iteration (test/matlab-data.test.ts)', next: 'data iteration', hasdata: 'data iteration',
+  reset: 'data iteration', shuffle: 'data iteration',
   dims: 'inspection (the format, a string)', finddim: 'inspection (dims by label, as numbers)', size: 'inspection (the shape or one dim, as numbers)',
   // classes
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
