@@ -76,6 +76,7 @@ const GELU = options('gelu', {
   /** 'none' (default): the exact erf form; 'tanh': PyTorch's tanh approximation */
   approximate: opt.any<'none' | 'tanh'>(),
 });
+/** Options of gelu: approximate, 'none' (default, the exact erf form) or 'tanh'. */
 export type GeluOptions = OptionsOf<typeof GELU>;
 
 const SQRT1_2 = 0.7071067811865476;
@@ -126,6 +127,7 @@ const SOFTPLUS = options('softplus', {
   /** where beta·x > threshold the result is x itself (default 20) */
   threshold: opt.any<number>(),
 });
+/** Options of softplus: beta (default 1) and threshold (default 20). */
 export type SoftplusOptions = OptionsOf<typeof SOFTPLUS>;
 
 /**
@@ -150,10 +152,29 @@ export function softplus(x: Tensor, opts?: SoftplusOptions): Tensor {
 
 declare module '../tensor.js' {
   interface Tensor {
-    softmax(axis?: number): Tensor; logSoftmax(axis?: number): Tensor;
-    leakyRelu(negativeSlope?: number): Tensor; elu(alpha?: number): Tensor; selu(): Tensor;
-    gelu(options?: GeluOptions): Tensor; silu(): Tensor; swish(): Tensor; mish(): Tensor;
-    hardtanh(minVal?: number, maxVal?: number): Tensor; hardsigmoid(): Tensor;
+    /** exp(x) / Σ exp(x) along `axis` (default −1), stable for any magnitude (PyTorch: Tensor.softmax; MATLAB: softmax). */
+    softmax(axis?: number): Tensor;
+    /** x − logsumexp(x) along `axis` (default −1), in one stable pass (PyTorch: Tensor.log_softmax). */
+    logSoftmax(axis?: number): Tensor;
+    /** x where x > 0, else negativeSlope·x (default 0.01) (PyTorch: torch.nn.functional.leaky_relu; MATLAB: leakyrelu). */
+    leakyRelu(negativeSlope?: number): Tensor;
+    /** x where x > 0, else alpha·(eˣ − 1) (alpha default 1) (PyTorch: torch.nn.functional.elu). */
+    elu(alpha?: number): Tensor;
+    /** scale·elu(x, alpha) with PyTorch's constants (alpha ≈ 1.6733, scale ≈ 1.0507) (PyTorch: torch.nn.functional.selu). */
+    selu(): Tensor;
+    /** x·Φ(x), exact (erf) or with `approximate: 'tanh'` (PyTorch: torch.nn.functional.gelu; MATLAB: gelu). */
+    gelu(options?: GeluOptions): Tensor;
+    /** x·σ(x) (PyTorch: torch.nn.functional.silu). */
+    silu(): Tensor;
+    /** x·σ(x), the same as silu (MATLAB: swish). */
+    swish(): Tensor;
+    /** x·tanh(softplus(x)) (PyTorch: torch.nn.functional.mish). */
+    mish(): Tensor;
+    /** x clamped to [minVal, maxVal] (default [−1, 1]), gradient 0 at and beyond the bounds (PyTorch: torch.nn.functional.hardtanh). */
+    hardtanh(minVal?: number, maxVal?: number): Tensor;
+    /** min(max(x + 3, 0), 6) / 6 (PyTorch: torch.nn.functional.hardsigmoid). */
+    hardsigmoid(): Tensor;
+    /** log(1 + e^(beta·x)) / beta, x itself where beta·x > threshold (defaults beta 1, threshold 20) (PyTorch: torch.nn.functional.softplus). */
     softplus(options?: SoftplusOptions): Tensor;
   }
 }

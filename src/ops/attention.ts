@@ -80,6 +80,7 @@ const SDPA = options('scaledDotProductAttention', {
   /** dropout on the attention weights from the seeded generator (default 0) */
   dropoutP: opt.any<number>(),
 });
+/** Options of scaledDotProductAttention: attnMask, isCausal, scale (default 1/√E), dropoutP (default 0). */
 export type SdpaOptions = OptionsOf<typeof SDPA>;
 
 /**
@@ -146,12 +147,19 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
  * Biases are optional (bias=False).
  */
 export interface MultiHeadAttentionParams {
+  /** q, k, v projections stacked, [3E, E] (when kdim = vdim = E) */
   in_proj_weight?: Tensor;
+  /** the query projection [E, E] (when kdim or vdim differ from E) */
   q_proj_weight?: Tensor;
+  /** the key projection [E, kdim] */
   k_proj_weight?: Tensor;
+  /** the value projection [E, vdim] */
   v_proj_weight?: Tensor;
+  /** q, k, v biases stacked, [3E] (optional) */
   in_proj_bias?: Tensor;
+  /** the output projection [E, E] */
   'out_proj.weight': Tensor;
+  /** the output projection's bias [E] (optional) */
   'out_proj.bias'?: Tensor;
 }
 
@@ -174,7 +182,10 @@ const MHA = options('multiHeadAttention', {
   training: opt.any<boolean>(),
 });
 /** multiHeadAttention's options: numHeads is required, the rest optional. */
-export type MultiHeadAttentionOptions = OptionsOf<typeof MHA> & { numHeads: number };
+export type MultiHeadAttentionOptions = OptionsOf<typeof MHA> & {
+  /** the number of heads (required); it must divide the embedding size */
+  numHeads: number;
+};
 
 const PARAM_NAMES = ['in_proj_weight', 'q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias'];
 
@@ -341,7 +352,9 @@ export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, pa
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** softmax(q·kᵀ·scale + mask)·v with this as q [..., L, E], key [..., S, E], value [..., S, Ev] → [..., L, Ev] (PyTorch: torch.nn.functional.scaled_dot_product_attention; MATLAB: attention). */
     scaledDotProductAttention(key: Tensor, value: Tensor, options?: SdpaOptions): Tensor;
+    /** nn.MultiheadAttention's forward with this as the query: [output, weights | null] (PyTorch: torch.nn.functional.multi_head_attention_forward). */
     multiHeadAttention(key: Tensor, value: Tensor, params: MultiHeadAttentionParams, options: MultiHeadAttentionOptions): [Tensor, Tensor | null];
   }
 }

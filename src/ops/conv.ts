@@ -17,6 +17,7 @@ import { reshape } from './shape.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { checkNumel, checkExtent, integerProblem, show, showList, INT32_MAX } from '../sizes.js';
 
+/** A per-spatial-dim setting (kernel size, stride, …): one number for every spatial dim, or one per dim. */
 export type Spatial = number | readonly number[];
 
 const convSpecs = {
@@ -44,7 +45,9 @@ const CONV_TRANSPOSE1D = options('convTranspose1d', convTransposeSpecs);
 const CONV_TRANSPOSE2D = options('convTranspose2d', convTransposeSpecs);
 const DLTRANSPCONV = options('dltranspconv', convTransposeSpecs);
 
+/** Options of conv1d / conv2d: stride (1), padding (0, 'same' or 'valid'), dilation (1), groups (1). */
 export type ConvOptions = OptionsOf<typeof convSpecs>;
+/** Options of convTranspose1d / convTranspose2d: stride (1), padding (0), outputPadding (0), groups (1), dilation (1). */
 export type ConvTransposeOptions = OptionsOf<typeof convTransposeSpecs>;
 
 /**
@@ -280,9 +283,13 @@ export function dltranspconv(x: Tensor, weight: Tensor, bias?: Tensor | null, op
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** 1-D convolution of this [N, C, L] (or [C, L]) with weight [out, C/groups, k] (PyTorch: torch.nn.functional.conv1d; MATLAB: dlconv). */
     conv1d(weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor;
+    /** 2-D convolution of this [N, C, H, W] (or [C, H, W]) with weight [out, C/groups, kH, kW] (PyTorch: torch.nn.functional.conv2d; MATLAB: dlconv). */
     conv2d(weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor;
+    /** 1-D transposed convolution of this [N, C, L] with weight [C, out/groups, k] (PyTorch: torch.nn.functional.conv_transpose1d). */
     convTranspose1d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor;
+    /** 2-D transposed convolution of this [N, C, H, W] with weight [C, out/groups, kH, kW] (PyTorch: torch.nn.functional.conv_transpose2d; MATLAB: dltranspconv). */
     convTranspose2d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor;
   }
 }

@@ -69,6 +69,7 @@ export function hypot(a: Tensor, b: Tensor): Tensor {
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** √(this² + other²) elementwise with broadcasting, without overflow (PyTorch: Tensor.hypot; MATLAB: hypot). */
     hypot(other: Tensor): Tensor;
   }
 }

@@ -15,6 +15,7 @@ const DROPOUT = options('dropout', {
   /** drop elements (default true); false is the identity */
   training: opt.any<boolean>(),
 });
+/** Options of dropout: training (default true; false is the identity). */
 export type DropoutOptions = OptionsOf<typeof DROPOUT>;
 
 /**
@@ -47,6 +48,7 @@ export function dropout(x: Tensor, p = 0.5, opts?: DropoutOptions): Tensor {
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** Zeroes each element with probability p (default 0.5) and scales the rest by 1/(1 − p) while training (PyTorch: torch.nn.functional.dropout). */
     dropout(p?: number, options?: DropoutOptions): Tensor;
   }
 }

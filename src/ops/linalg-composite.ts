@@ -82,6 +82,7 @@ export function matrixTrace(x: Tensor): Tensor {
 
 // ————————————————————————————————————————————————————————— norms
 
+/** A norm's order: a number (including ±Infinity and 0) or 'fro' / 'nuc' for matrix norms. */
 export type NormOrder = number | 'fro' | 'nuc';
 
 const normSpecs = {
@@ -93,6 +94,7 @@ const normSpecs = {
 const NORM = options('norm', normSpecs);
 const VECTOR_NORM = options('vectorNorm', normSpecs);
 const MATRIX_NORM = options('matrixNorm', normSpecs);
+/** Options of norm / vectorNorm / matrixNorm: axes (one or a list) and keepdims (default false). */
 export type NormOptions = OptionsOf<typeof normSpecs>;
 
 function floatArg(op: string, x: Tensor): void {
@@ -276,9 +278,15 @@ function vectorNormOrder(op: string, x: Tensor, ord: NormOrder, axes: number[], 
 
 declare module '../tensor.js' {
   interface Tensor {
-    diag(offset?: number): Tensor; trace(): Tensor;
+    /** 1-D: the square matrix with this vector on diagonal `offset` (default 0); 2-D: that diagonal as a 1-D tensor (PyTorch: torch.diag; MATLAB: diag). */
+    diag(offset?: number): Tensor;
+    /** The sum of the main diagonal of a 2-D matrix, rank 0 (PyTorch: Tensor.trace; MATLAB: trace). */
+    trace(): Tensor;
+    /** A vector norm over one axis or a matrix norm over two; without axes the 2-norm of all elements (PyTorch: torch.linalg.norm; MATLAB: norm). */
     norm(ord?: NormOrder | null, options?: NormOptions): Tensor;
+    /** (Σ|x|^ord)^(1/ord) over `axes` (all when omitted); ord 2 (default), any real, ±inf, 0 (PyTorch: torch.linalg.vector_norm; MATLAB: vecnorm). */
     vectorNorm(ord?: number, options?: NormOptions): Tensor;
+    /** A matrix norm over two axes (default the last two): 'fro' (default), ±1, ±inf (PyTorch: torch.linalg.matrix_norm). */
     matrixNorm(ord?: NormOrder, options?: NormOptions): Tensor;
   }
 }

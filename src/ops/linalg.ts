@@ -81,6 +81,7 @@ const SOLVE = options('solve', {
   /** true (default): solve A·X = B; false: solve X·A = B */
   left: opt.boolean,
 });
+/** Options of solve: left (default true: A·X = B; false: X·A = B). */
 export type SolveOptions = OptionsOf<typeof SOLVE>;
 
 /**
@@ -190,6 +191,7 @@ const CHOLESKY = options('cholesky', {
   /** return U with A = Uᵀ·U (reading A's upper triangle) instead of L with A = L·Lᵀ */
   upper: opt.boolean,
 });
+/** Options of cholesky: upper (default false) returns U with A = Uᵀ·U. */
 export type CholeskyOptions = OptionsOf<typeof CHOLESKY>;
 
 /**
@@ -226,6 +228,7 @@ const QR = options('qr', {
   /** 'reduced' (default): Q [m, k], R [k, n] with k = min(m, n); 'complete': Q [m, m], R [m, n] */
   mode: opt.any<'reduced' | 'complete'>(),
 });
+/** Options of qr: mode 'reduced' (default; Q [m, k], R [k, n], k = min(m, n)) or 'complete' (Q [m, m], R [m, n]). */
 export type QrOptions = OptionsOf<typeof QR>;
 
 /**
@@ -276,6 +279,7 @@ const solveTriangularSpecs = {
   unitriangular: opt.boolean,
 };
 const SOLVE_TRIANGULAR = options('solveTriangular', solveTriangularSpecs);
+/** Options of solveTriangular: upper (required), left (default true), unitriangular (default false). */
 export type SolveTriangularOptions = OptionsOf<typeof solveTriangularSpecs> & {
   /** whether A is upper-triangular (required, as in PyTorch); the other triangle is never read */
   upper: boolean;
@@ -313,9 +317,21 @@ export const triangularSolve = solveTriangular;
 
 declare module '../tensor.js' {
   interface Tensor {
-    solve(B: Tensor, options?: SolveOptions): Tensor; inv(): Tensor; det(): Tensor;
-    slogdet(): [Tensor, Tensor]; logdet(): Tensor; cholesky(options?: CholeskyOptions): Tensor;
+    /** X with A·X = B (A this tensor [..., n, n]; `left: false`: X·A = B), by LU with partial pivoting (PyTorch: torch.linalg.solve; MATLAB: mldivide). */
+    solve(B: Tensor, options?: SolveOptions): Tensor;
+    /** A⁻¹ for each matrix [..., n, n]; a singular matrix raises LinAlgError (PyTorch: torch.linalg.inv; MATLAB: inv). */
+    inv(): Tensor;
+    /** det(A) over the batch [..., n, n], from LU (PyTorch: torch.linalg.det; MATLAB: det). */
+    det(): Tensor;
+    /** [sign, logabsdet] with det(A) = sign·exp(logabsdet) (PyTorch: torch.linalg.slogdet). */
+    slogdet(): [Tensor, Tensor];
+    /** log(det A): NaN where det A < 0, −inf where it is 0 (PyTorch: torch.logdet). */
+    logdet(): Tensor;
+    /** L lower-triangular with A = L·Lᵀ (`upper: true`: U with A = Uᵀ·U); not positive-definite raises LinAlgError (PyTorch: torch.linalg.cholesky; MATLAB: chol). */
+    cholesky(options?: CholeskyOptions): Tensor;
+    /** [Q, R] with A = Q·R by Householder reflections, mode 'reduced' (default) or 'complete' (PyTorch: torch.linalg.qr; MATLAB: qr). */
     qr(options?: QrOptions): [Tensor, Tensor];
+    /** X with A·X = B (or X·A = B) for triangular A, by substitution; `upper` is required (PyTorch: torch.linalg.solve_triangular). */
     solveTriangular(B: Tensor, options: SolveTriangularOptions): Tensor;
   }
 }

@@ -42,6 +42,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean | Te
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** This tensor with `value` where the bool `mask` is true, broadcast (PyTorch: Tensor.masked_fill). */
     maskedFill(mask: Tensor, value: number | boolean | Tensor): Tensor;
   }
 }

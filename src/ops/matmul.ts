@@ -152,6 +152,7 @@ const MATMUL_T = options('matmulT', {
   /** use b with its last two dims swapped (read in place) */
   transB: opt.boolean,
 });
+/** Options of matmulT: transA / transB use that operand with its last two dims swapped (read in place). */
 export type TransposeOptions = OptionsOf<typeof MATMUL_T>;
 
 /**
@@ -181,8 +182,20 @@ export function matmulT(a: Tensor, b: Tensor, options?: TransposeOptions): Tenso
 
 declare module '../tensor.js' {
   interface Tensor {
-    matmul(b: Tensor): Tensor; mm(b: Tensor): Tensor; bmm(b: Tensor): Tensor; dot(b: Tensor): Tensor;
-    mv(b: Tensor): Tensor; outer(b: Tensor): Tensor; matmulT(b: Tensor, options?: TransposeOptions): Tensor;
+    /** This tensor times `b` as torch.matmul: 1-D·1-D a dot product, otherwise a batched product over the last two dims with batch dims broadcast (MATLAB: mtimes / pagemtimes). */
+    matmul(b: Tensor): Tensor;
+    /** The matrix product of two 2-D tensors [n, k]·[k, m] → [n, m] (PyTorch: Tensor.mm). */
+    mm(b: Tensor): Tensor;
+    /** Batched matrix product [B, n, k]·[B, k, m] → [B, n, m], no broadcasting (PyTorch: Tensor.bmm). */
+    bmm(b: Tensor): Tensor;
+    /** The dot product of two 1-D tensors of one size, a rank-0 result (PyTorch: Tensor.dot). */
+    dot(b: Tensor): Tensor;
+    /** Matrix [n, k] times vector [k] → [n] (PyTorch: Tensor.mv). */
+    mv(b: Tensor): Tensor;
+    /** The outer product of two 1-D tensors: out[i, j] = this[i]·b[j] (PyTorch: Tensor.outer). */
+    outer(b: Tensor): Tensor;
+    /** op(this)·op(b) with `transA` / `transB` swapping the last two dims in place, without a copy (rank ≥ 2, batch dims broadcast). */
+    matmulT(b: Tensor, options?: TransposeOptions): Tensor;
   }
 }
 

@@ -96,6 +96,7 @@ const BATCH_NORM = options('batchNorm', {
   ...momentumSpecs,
   ...epsSpecs,
 });
+/** Options of batchNorm: training (default false: use the running statistics), momentum (0.1), eps (1e-5). */
 export type BatchNormOptions = OptionsOf<typeof BATCH_NORM>;
 
 /**
@@ -140,6 +141,7 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null | undefined,
 }
 
 const LAYER_NORM = options('layerNorm', epsSpecs);
+/** Options of layerNorm: eps (default 1e-5). */
 export type LayerNormOptions = OptionsOf<typeof LAYER_NORM>;
 
 /** Normalises over the trailing dims given by normalizedShape; weight and bias have that shape. */
@@ -172,6 +174,7 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
 }
 
 const GROUP_NORM = options('groupNorm', epsSpecs);
+/** Options of groupNorm: eps (default 1e-5). */
 export type GroupNormOptions = OptionsOf<typeof GROUP_NORM>;
 
 /** Normalises each of numGroups channel groups of every sample of [N, C, *]; weight, bias [C]. */
@@ -206,6 +209,7 @@ const INSTANCE_NORM = options('instanceNorm', {
   ...momentumSpecs,
   ...epsSpecs,
 });
+/** Options of instanceNorm: useInputStats (default true), momentum (0.1), eps (1e-5). */
 export type InstanceNormOptions = OptionsOf<typeof INSTANCE_NORM>;
 
 /**
@@ -258,6 +262,7 @@ const lrnSpecs = {
 };
 const LOCAL_RESPONSE_NORM = options('localResponseNorm', lrnSpecs);
 const CROSSCHANNELNORM = options('crosschannelnorm', lrnSpecs);
+/** Options of localResponseNorm / crosschannelnorm: alpha (1e-4), beta (0.75), k (1). */
 export type LocalResponseNormOptions = OptionsOf<typeof lrnSpecs>;
 
 /**
@@ -300,13 +305,19 @@ function lrn(op: string, input: Tensor, size: number, options: LocalResponseNorm
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** Batch normalisation of this [N, C, *] per channel, with running statistics [C] (PyTorch: torch.nn.functional.batch_norm; MATLAB: batchnorm). */
     batchNorm(runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined, weight?: Tensor | null,
       bias?: Tensor | null, options?: BatchNormOptions): Tensor;
+    /** Normalises over the trailing `normalizedShape` dims; weight and bias have that shape (PyTorch: torch.nn.functional.layer_norm; MATLAB: layernorm). */
     layerNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options?: LayerNormOptions): Tensor;
+    /** Normalises each of numGroups channel groups of every sample of this [N, C, *]; weight, bias [C] (PyTorch: torch.nn.functional.group_norm; MATLAB: groupnorm). */
     groupNorm(numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options?: GroupNormOptions): Tensor;
+    /** Normalises every (sample, channel) of this [N, C, *] over its spatial dims (PyTorch: torch.nn.functional.instance_norm; MATLAB: instancenorm). */
     instanceNorm(runningMean?: Tensor | null, runningVar?: Tensor | null, weight?: Tensor | null, bias?: Tensor | null,
       options?: InstanceNormOptions): Tensor;
+    /** x / (k + alpha/size · Σ x²)^beta over `size` neighbouring channels of this [N, C, *] (PyTorch: torch.nn.functional.local_response_norm). */
     localResponseNorm(size: number, options?: LocalResponseNormOptions): Tensor;
+    /** MATLAB's crosschannelnorm: localResponseNorm in PyTorch's layout [N, C, *]. */
     crosschannelnorm(size: number, options?: LocalResponseNormOptions): Tensor;
   }
 }

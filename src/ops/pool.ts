@@ -50,8 +50,11 @@ const AVG_POOL1D = options('avgPool1d', avgPool1dSpecs);
 const AVG_POOL2D = options('avgPool2d', avgPool2dSpecs);
 const MAX_UNPOOL2D = options('maxUnpool2d', maxUnpoolSpecs);
 
+/** Options of maxPool1d / maxPool2d: stride (default the kernel size), padding (−inf, at most half the kernel), dilation, ceilMode, returnIndices. */
 export type MaxPoolOptions = OptionsOf<typeof maxPoolSpecs>;
+/** Options of avgPool1d / avgPool2d: stride (default the kernel size), padding (zeros), ceilMode, countIncludePad (default true), divisorOverride (2-D only). */
 export type AvgPoolOptions = OptionsOf<typeof avgPool2dSpecs>;
+/** Options of maxUnpool2d: stride (default the kernel size), padding, outputSize. */
 export type MaxUnpoolOptions = OptionsOf<typeof maxUnpoolSpecs>;
 
 interface Layout { lead: number[]; planes: number; space: number[] }
@@ -285,16 +288,27 @@ function checkIndices(op: string, indices: Tensor, outPlane: number, out: number
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** 1-D max pooling of this [N, C, L] or [C, L] (PyTorch: torch.nn.functional.max_pool1d; MATLAB: maxpool). */
     maxPool1d(kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
+    /** 1-D max pooling returning [values, int32 in-plane indices] (PyTorch: max_pool1d with return_indices). */
     maxPool1d(kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+    /** 2-D max pooling of this [N, C, H, W] or [C, H, W] (PyTorch: torch.nn.functional.max_pool2d; MATLAB: maxpool). */
     maxPool2d(kernelSize: Spatial, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
+    /** 2-D max pooling returning [values, int32 flat in-plane indices] for maxUnpool2d (PyTorch: max_pool2d with return_indices). */
     maxPool2d(kernelSize: Spatial, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+    /** 1-D average pooling of this [N, C, L] or [C, L] (PyTorch: torch.nn.functional.avg_pool1d; MATLAB: avgpool). */
     avgPool1d(kernelSize: Spatial, options?: Omit<AvgPoolOptions, 'divisorOverride'>): Tensor;
+    /** 2-D average pooling of this [N, C, H, W] or [C, H, W] (PyTorch: torch.nn.functional.avg_pool2d; MATLAB: avgpool). */
     avgPool2d(kernelSize: Spatial, options?: AvgPoolOptions): Tensor;
+    /** Average pooling to `outputSize` positions, windows [floor(i·L/out), ceil((i+1)·L/out)) (PyTorch: torch.nn.functional.adaptive_avg_pool1d). */
     adaptiveAvgPool1d(outputSize: number | readonly (number | null)[]): Tensor;
+    /** Average pooling to an [H, W] output size; null keeps that input dim (PyTorch: torch.nn.functional.adaptive_avg_pool2d). */
     adaptiveAvgPool2d(outputSize: number | readonly (number | null)[]): Tensor;
+    /** The mean of each H×W plane, [N, C, 1, 1] (MATLAB: avgpool 'global'; PyTorch: adaptive_avg_pool2d(x, 1)). */
     globalAvgPool2d(): Tensor;
+    /** The maximum of each H×W plane, [N, C, 1, 1]; the gradient goes to the first maximum (MATLAB: maxpool 'global'). */
     globalMaxPool2d(): Tensor;
+    /** Zeros of the unpooled size with each value written at its index from maxPool2d's returnIndices (PyTorch: torch.nn.functional.max_unpool2d; MATLAB: maxunpool). */
     maxUnpool2d(indices: Tensor, kernelSize: Spatial, options?: MaxUnpoolOptions): Tensor;
   }
 }

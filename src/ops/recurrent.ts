@@ -40,6 +40,7 @@ const rnnSpecs = {
   training: opt.any<boolean>(),
 };
 const SCHEMAS: Record<Kind, OptionSchema<typeof rnnSpecs>> = { lstm: options('lstm', rnnSpecs), gru: options('gru', rnnSpecs) };
+/** Options of lstm / gru: numLayers (1), bidirectional (false), batchFirst (false), dropout (0), training (true). */
 export type RnnOptions = OptionsOf<typeof rnnSpecs>;
 
 interface CellWeights { wIh: Tensor; wHh: Tensor; bIh?: Tensor; bHh?: Tensor }
@@ -268,7 +269,9 @@ export function gru(x: Tensor, h0: Tensor | null | undefined, params: RnnParams,
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** An LSTM over this whole sequence [T, N, in] (see lstm): [output [T, N, directions·H], [hN, cN]] (PyTorch: torch.nn.LSTM's forward; MATLAB: lstm). */
     lstm(hx: readonly [Tensor, Tensor] | null | undefined, params: RnnParams, options?: RnnOptions): [Tensor, [Tensor, Tensor]];
+    /** A GRU over this whole sequence [T, N, in] (see gru): [output [T, N, directions·H], hN] (PyTorch: torch.nn.GRU's forward; MATLAB: gru). */
     gru(h0: Tensor | null | undefined, params: RnnParams, options?: RnnOptions): [Tensor, Tensor];
   }
 }

@@ -11,6 +11,7 @@ import { Op, axesMask, floatOperand, disposeAll, call, requireInit, idOf } from 
 import { eq, where, sqrt } from './elementwise.js';
 import { options, opt, describeValue, type OptionsOf, type OptionSchema } from '../options.js';
 
+/** The dims to reduce: one axis, a list, or null / undefined / [] for all (negative axes count from the end). */
 export type Axes = number | readonly number[] | null | undefined;
 
 const reduceSpecs = {
@@ -28,7 +29,9 @@ const SCHEMAS = Object.fromEntries(
 const VAR = options('var', varSpecs);
 const STD = options('std', varSpecs);
 
+/** Options of the reductions: keepdims (default false) keeps reduced dims with size 1 (PyTorch's keepdim). */
 export type ReduceOptions = OptionsOf<typeof reduceSpecs>;
+/** Options of var / std: keepdims, and correction (default 1, unbiased; 0 the population value). */
 export type VarOptions = OptionsOf<typeof varSpecs>;
 
 /** The bitmask of reduced dims; `[]` reduces every dim, as PyTorch's dim=[] does. */
@@ -155,17 +158,25 @@ export function std(x: Tensor, axes?: Axes, opts?: VarOptions): Tensor {
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** Sum over `axes` (all when omitted); an empty sum is 0 (PyTorch: Tensor.sum; MATLAB: sum). */
     sum(axes?: Axes, options?: ReduceOptions): Tensor;
+    /** Mean over `axes` (all when omitted); an empty mean is NaN (PyTorch: Tensor.mean; MATLAB: mean). */
     mean(axes?: Axes, options?: ReduceOptions): Tensor;
+    /** Product over `axes` (all when omitted); an empty product is 1 (PyTorch: Tensor.prod; MATLAB: prod). */
     prod(axes?: Axes, options?: ReduceOptions): Tensor;
     /** amax: values only (PyTorch's max(dim) also returns indices; this does not). */
     max(axes?: Axes, options?: ReduceOptions): Tensor;
     /** amin: values only (PyTorch's min(dim) also returns indices; this does not). */
     min(axes?: Axes, options?: ReduceOptions): Tensor;
+    /** Maximum over `axes`, values only (PyTorch: Tensor.amax; MATLAB: max). */
     amax(axes?: Axes, options?: ReduceOptions): Tensor;
+    /** Minimum over `axes`, values only (PyTorch: Tensor.amin; MATLAB: min). */
     amin(axes?: Axes, options?: ReduceOptions): Tensor;
+    /** log Σ exp(x) over `axes`, stable (PyTorch: Tensor.logsumexp). */
     logsumexp(axes?: Axes, options?: ReduceOptions): Tensor;
+    /** Variance over `axes` (all when omitted), Σ(x − mean)² / (N − correction), correction default 1 (PyTorch: Tensor.var; MATLAB: var). */
     var(axes?: Axes, options?: VarOptions): Tensor;
+    /** Standard deviation, sqrt(var) with the same options; gradient 0 where it is 0 (PyTorch: Tensor.std; MATLAB: std). */
     std(axes?: Axes, options?: VarOptions): Tensor;
   }
 }

@@ -15,6 +15,7 @@ import { tidy } from '../scope.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { show, checkNumel } from '../sizes.js';
 
+/** interpolate's modes: 'nearest' (PyTorch's floor rule), 'linear' (3-D), 'bilinear' and 'bicubic' (4-D). */
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic';
 
 const upsampleSpecs = {
@@ -33,7 +34,9 @@ const INTERPOLATE = options('interpolate', {
   /** true: the coordinates use input/output sizes rather than the given scaleFactor (PyTorch's recompute_scale_factor) */
   recomputeScaleFactor: opt.nullable(opt.boolean),
 });
+/** Options of upsample: size or scaleFactor (exactly one), mode (default 'nearest'), alignCorners. */
 export type UpsampleOptions = OptionsOf<typeof UPSAMPLE>;
+/** Options of interpolate: size or scaleFactor (exactly one), mode (default 'nearest'), alignCorners, recomputeScaleFactor. */
 export type InterpolateOptions = OptionsOf<typeof INTERPOLATE>;
 
 function floatInput(op: string, x: Tensor, arg: string): void {
@@ -183,6 +186,7 @@ const AFFINE_GRID = options('affineGrid', {
   /** the corner pixels' centres at ±1 (default false: the corner pixels' outer edges at ±1) */
   alignCorners: opt.nullable(opt.boolean),
 });
+/** Options of affineGrid: alignCorners (default false). */
 export type AffineGridOptions = OptionsOf<typeof AFFINE_GRID>;
 
 /** PyTorch's linspace_from_neg_one: n points of [−1, 1] (scaled by (n−1)/n without alignCorners). */
@@ -231,6 +235,7 @@ const GRID_SAMPLE = options('gridSample', {
   /** −1 and 1 are the corner pixels' centres (true) or their outer edges (false, default) */
   alignCorners: opt.nullable(opt.boolean),
 });
+/** Options of gridSample: mode ('bilinear' default, 'nearest'), paddingMode ('zeros' default, 'border', 'reflection'), alignCorners (default false). */
 export type GridSampleOptions = OptionsOf<typeof GRID_SAMPLE>;
 
 /** PyTorch's clip_coordinates_set_grad: [value, d value / d coordinate]. */

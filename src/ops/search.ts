@@ -24,7 +24,9 @@ const SEARCHSORTED = options('searchsorted', {
   /** int32 indices (sortedSequence's shape) that sort an unsorted sortedSequence along its last dim (an argsort) */
   sorter: opt.any<Tensor>(),
 });
+/** Options of bucketize: right (default false), outInt32 (results are int32 either way). */
 export type BucketizeOptions = OptionsOf<typeof BUCKETIZE>;
+/** Options of searchsorted: right (default false) or side ('left' / 'right'), sorter (an argsort of an unsorted sequence), outInt32. */
 export type SearchsortedOptions = OptionsOf<typeof SEARCHSORTED>;
 
 function numericTensor(op: string, x: Tensor, arg: string): ArrayLike<number> {

@@ -244,7 +244,10 @@ export interface LBFGSStateDict {
  */
 export class LBFGS {
   /** the options in force, defaults filled in */
-  readonly options: Required<Omit<LBFGSOptions, 'lineSearchFn'>> & { /** null (fixed steps of lr) or 'strong_wolfe' */ lineSearchFn: 'strong_wolfe' | null };
+  readonly options: Required<Omit<LBFGSOptions, 'lineSearchFn'>> & {
+    /** null (fixed steps of lr) or 'strong_wolfe' */
+    lineSearchFn: 'strong_wolfe' | null;
+  };
   private readonly flat: FlatParams;
   // PyTorch's state
   /** objective evaluations so far (PyTorch's func_evals) */
