@@ -57,6 +57,7 @@ const ACCELERATE = options('accelerate', {
    */
   compile: opt.any<boolean>(),
 });
+/** Options of accelerate: cacheSize (default 50), check (default false), compile (default true). */
 export type AccelerateOptions = OptionsOf<typeof ACCELERATE>;
 
 interface Entry {
@@ -80,7 +81,14 @@ interface Entry {
   compiled: boolean;
 }
 
+/**
+ * What accelerate returns: a function with f's signature that replays recorded programs, with
+ * its cache's statistics and controls (MATLAB: AcceleratedFunction).
+ *
+ * @typeParam F - the accelerated function's type
+ */
 export interface AcceleratedFunction<F extends (...args: any[]) => any> {
+  /** Calls f: a replay when the arguments match a recorded pattern, else a capture (or an eager call when disabled). */
   (...args: Parameters<F>): ReturnType<F>;
   /** the function being accelerated */
   readonly function: F;
@@ -88,6 +96,7 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
   enabled: boolean;
   /** compare every replay against an eager run (slow: for testing) */
   checkMode: boolean;
+  /** the most input patterns kept (options.cacheSize, default 50) */
   readonly cacheSize: number;
   /** calls answered by a replay */
   readonly hits: number;
@@ -100,7 +109,22 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
   /** entries in the cache */
   readonly entries: number;
   /** program records (and their ops' names, in order), whether the program runs as compiled wasm, and arena bytes of each entry (most recently used last) */
-  readonly programs: { records: number; ops: string[]; compiled: boolean; arenaBytes: number; sharedBytes: number; owned: number; externals: number }[];
+  readonly programs: {
+    /** the program's records (kernel calls) */
+    records: number;
+    /** each record's op name, in order */
+    ops: string[];
+    /** whether the program runs as compiled wasm of its own */
+    compiled: boolean;
+    /** the size of the arena the program's temporaries share */
+    arenaBytes: number;
+    /** the bytes of the temporaries placed in the arena (more than arenaBytes when they share space) */
+    sharedBytes: number;
+    /** tensors the entry owns */
+    owned: number;
+    /** tensors from outside f (parameters, running statistics) the program reads live */
+    externals: number;
+  }[];
   /** frees every entry and the tensors it owns */
   clearCache(): void;
   /**
@@ -308,7 +332,18 @@ function opName(op: number): string { return Op[op] ?? `op ${op}`; }
  * (shapes and dtypes of the tensors in the arguments, the other argument values) and replays it
  * in one wasm call afterwards. f may use valueAndGrad / grad / dlfeval / dlgradient inside; tensors
  * f captures from outside (parameters, running statistics) are read live on every replay.
- * Results are overwritten by the next call with the same pattern.
+ * Results are overwritten by the next call with the same pattern. MATLAB: dlaccelerate; JAX: jit.
+ *
+ * @typeParam F - the function's type, kept by the result
+ * @param f - a synchronous function of tensors (and other values) that returns tensors
+ * @param opts - cacheSize (default 50), check (default false), compile (default true)
+ *
+ * @example
+ * ```ts
+ * const step = accelerate((x: Tensor, y: Tensor) => valueAndGrad((m: typeof net) => mseLoss(m.call(x), y))(net));
+ * const [loss, grads] = step(xBatch, yBatch);   // recorded on the first call, replayed after
+ * opt.step(grads);
+ * ```
  */
 export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: AccelerateOptions): AcceleratedFunction<F> {
   if (arguments.length > 2) checkArity('accelerate', arguments, 2, 'f, { cacheSize, check, compile }');

@@ -113,7 +113,7 @@ function watchArgument(value: unknown, watch: (t: Tensor) => Tensor, standIns: M
 
 const gradSpecs = {
   /** which positional arguments to differentiate: one index (default 0) or several */
-  argnums: opt.any<number | number[]>(),
+  argnums: opt.any<number | readonly number[]>(),
   /** f returns [value, aux]; aux is passed through undifferentiated */
   hasAux: opt.boolean,
   /** record the reverse sweep so the gradients can be differentiated again */
@@ -121,7 +121,42 @@ const gradSpecs = {
 };
 const VALUE_AND_GRAD = options('valueAndGrad', gradSpecs);
 const GRAD = options('grad', gradSpecs);
+/** Options of valueAndGrad / grad: argnums (default 0), hasAux (default false), higherOrder (default false). */
 export type GradOptions = OptionsOf<typeof gradSpecs>;
+
+/**
+ * The gradient of an argument, in the argument's structure: a Tensor's is a Tensor; an array's
+ * or a plain object's maps its elements (non-tensor leaves come back as they are); a Module's is
+ * an object of tensors by parameter name (what optimizers take).
+ */
+export type GradOf<T> =
+  0 extends (1 & T) ? unknown : // any
+  T extends Tensor ? Tensor :
+  T extends Module ? Record<string, Tensor> :
+  T extends readonly unknown[] ? { -readonly [K in keyof T]: GradOf<T[K]> } :
+  T extends (...args: never[]) => unknown ? T :
+  T extends object ? { -readonly [K in keyof T]: GradOf<T[K]> } :
+  T;
+
+/** Which argnums an options type names (0 when it names none). */
+type ArgnumsOf<O> = O extends { readonly argnums?: infer N } ? (unknown extends N ? 0 : N) : 0;
+
+/** The gradients for argnums N of arguments A: one argument's, or a tuple of several. */
+export type GradsAt<A extends readonly unknown[], N> =
+  N extends undefined ? GradOf<A[0]> :
+  N extends number ? GradOf<A[N]> :
+  N extends readonly number[] ? { -readonly [K in keyof N]: GradOf<A[N[K] & number]> } :
+  unknown;
+
+/** The aux of a function that returns [value, aux] (hasAux). */
+type AuxOf<F extends (...args: any[]) => unknown> = ReturnType<F> extends readonly [unknown, infer X] ? X : unknown;
+
+/** The options of valueAndGrad and grad as their types read them (argnums, and whether hasAux). */
+export interface GradTransformOptions {
+  argnums?: number | readonly number[];
+  hasAux?: boolean;
+  higherOrder?: boolean;
+}
 
 /** An async function (or async generator function), detectable before it runs. */
 function isAsync(f: Function): boolean {
@@ -176,9 +211,22 @@ function checkArgnums(op: string, argnums: unknown): number[] {
  * structure of the differentiated argument (tensor, array or object of tensors); a Module
  * argument is differentiated with respect to its parameters, wherever its forward pass uses
  * them (tied, in fields), and its gradient is an object by parameter name (what optimizers
- * take). With several argnums, an array of those.
+ * take). With several argnums, an array of those. JAX: jax.value_and_grad; PyTorch: torch.func.grad_and_value.
+ *
+ * @param f - a function returning a scalar tensor (or [scalar, aux] with hasAux)
+ * @param opts - argnums, hasAux, higherOrder
+ *
+ * @example
+ * ```ts
+ * const f = (x: Tensor) => x.mul(x).sum();
+ * const [y, g] = valueAndGrad(f)(tensor([1, 2, 3]));   // y = 14, g = [2, 4, 6]
+ * ```
  */
-export function valueAndGrad<A extends unknown[]>(f: (...args: A) => any, opts?: GradOptions) {
+export function valueAndGrad<F extends (...args: any[]) => readonly [Tensor, unknown], const O extends GradTransformOptions & { hasAux: true }>(
+  f: F, opts: O): (...args: Parameters<F>) => [[Tensor, AuxOf<F>], GradsAt<Parameters<F>, ArgnumsOf<O>>];
+export function valueAndGrad<F extends (...args: any[]) => Tensor, const O extends GradTransformOptions = {}>(
+  f: F, opts?: O): (...args: Parameters<F>) => [Tensor, GradsAt<Parameters<F>, ArgnumsOf<O>>];
+export function valueAndGrad(f: (...args: any[]) => any, opts?: GradOptions): (...args: any[]) => any {
   if (arguments.length > 2) checkArity('valueAndGrad', arguments, 2, 'f, { argnums, hasAux, higherOrder }');
   return makeValueAndGrad('valueAndGrad', f, VALUE_AND_GRAD.parse(opts));
 }
@@ -229,12 +277,26 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
   };
 }
 
-/** grad(f)(...args) → ∂f/∂args[argnums] (see valueAndGrad); with hasAux, [gradient, aux]. */
-export function grad<A extends unknown[]>(f: (...args: A) => any, opts?: GradOptions) {
+/**
+ * grad(f)(...args) → ∂f/∂args[argnums] (see valueAndGrad); with hasAux, [gradient, aux].
+ * JAX: jax.grad; PyTorch: torch.func.grad.
+ *
+ * @example
+ * ```ts
+ * const df = grad((x: Tensor) => x.sin().sum());
+ * const g = df(tensor([0, 1]));        // cos(x)
+ * const d2 = grad((x: Tensor) => grad((t: Tensor) => t.pow(3).sum())(x).sum())(tensor([2])); // 6x = 12
+ * ```
+ */
+export function grad<F extends (...args: any[]) => readonly [Tensor, unknown], const O extends GradTransformOptions & { hasAux: true }>(
+  f: F, opts: O): (...args: Parameters<F>) => [GradsAt<Parameters<F>, ArgnumsOf<O>>, AuxOf<F>];
+export function grad<F extends (...args: any[]) => Tensor, const O extends GradTransformOptions = {}>(
+  f: F, opts?: O): (...args: Parameters<F>) => GradsAt<Parameters<F>, ArgnumsOf<O>>;
+export function grad(f: (...args: any[]) => any, opts?: GradOptions): (...args: any[]) => any {
   if (arguments.length > 2) checkArity('grad', arguments, 2, 'f, { argnums, hasAux, higherOrder }');
   const options = GRAD.parse(opts);
   const vg = makeValueAndGrad('grad', f, options);
-  return (...args: A): any => {
+  return (...args: any[]): any => {
     const [value, g] = vg(...args);
     if (!options.hasAux) { value.dispose(); return g; }
     const [y, aux] = value; // JAX's order with has_aux: (gradient, aux)
@@ -251,6 +313,14 @@ const levels: number[] = [];
  * that dlgradient can be called inside. A network (Module) among the args has its learnables
  * traced, wherever its forward pass uses them. Returns what fn returns; everything else fn made
  * is freed.
+ *
+ * @example
+ * ```ts
+ * const [loss, g] = dlfeval((x: Tensor) => {
+ *   const y = x.square().sum();
+ *   return [y, dlgradient(y, x)];
+ * }, tensor([1, 2]));                   // g = [2, 4]
+ * ```
  */
 export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
   requireInit('dlfeval');
@@ -283,6 +353,7 @@ const DLGRADIENT = options('dlgradient', {
   /** kept for MATLAB compatibility: the trace is always retained until dlfeval returns */
   RetainData: opt.boolean,
 });
+/** Options of dlgradient: EnableHigherDerivatives (default false), RetainData (accepted; always retained). */
 export type DlgradientOptions = OptionsOf<typeof DLGRADIENT>;
 
 /**
@@ -316,6 +387,12 @@ function dlgradientArgs(rest: unknown[]): [unknown[], DlgradientOptions] {
  * several. Each x is a tensor, an array or object of tensors (gradients in the same structure),
  * or a network (Module), whose gradient is an object by parameter name. Only inside dlfeval, as
  * in MATLAB. Options: `{ EnableHigherDerivatives }` or MATLAB's name-value pairs.
+ *
+ * @example
+ * ```ts
+ * const g = dlfeval((w: Tensor) => dlgradient(w.square().sum(), w), tensor([3]));  // [6]
+ * const [gx, gy] = dlfeval((x: Tensor, y: Tensor) => dlgradient(x.mul(y).sum(), x, y), tensor([2]), tensor([5]));
+ * ```
  */
 export function dlgradient(y: Tensor, ...rest: unknown[]): any {
   requireInit('dlgradient');
@@ -411,7 +488,7 @@ function record(op: string, f: (...args: any[]) => Tensor, args: unknown[], tang
       return a !== 0 ? valueOf(a) : zerosLike(like);
     };
     const node = (index: number, opName: string, ins: TraceNode['inputs'], attrs: number[], t: Tensor): TraceNode => {
-      const n: TraceNode = { index, op: opName, inputs: ins, attrs, value: t.toArray(), adjoint: adjointValue(t.id, t), shape: t.shape };
+      const n: TraceNode = { index, op: opName, inputs: ins, attrs, value: t.toArray() as number | number[], adjoint: adjointValue(t.id, t), shape: t.shape };
       if (tangentsOf) n.tangent = tangentsOf.get(t.id);
       return n;
     };

@@ -120,6 +120,7 @@ export function fullLike(x: Tensor, value: number, options?: CreateOptions): Ten
   idOf(x, 'fullLike (x)');
   return full(x.dims, value, { dtype: o.dtype ?? x.dtype });
 }
+/** zeros(x.shape) in x's dtype unless options.dtype says otherwise (PyTorch: torch.zeros_like). */
 export function zerosLike(x: Tensor, options?: CreateOptions): Tensor {
   if (arguments.length > 2) checkArity('zerosLike', arguments, 2, 'x, options?');
   requireInit('zerosLike');
@@ -127,6 +128,7 @@ export function zerosLike(x: Tensor, options?: CreateOptions): Tensor {
   idOf(x, 'zerosLike (x)');
   return full(x.dims, 0, { dtype: o.dtype ?? x.dtype });
 }
+/** ones(x.shape) in x's dtype unless options.dtype says otherwise (PyTorch: torch.ones_like). */
 export function onesLike(x: Tensor, options?: CreateOptions): Tensor {
   if (arguments.length > 2) checkArity('onesLike', arguments, 2, 'x, options?');
   requireInit('onesLike');

@@ -128,6 +128,7 @@ const CUSTOM_JVP = options('customJvp', {
   /** a name for error messages */
   name: opt.string,
 });
+/** Options of customGrad: jvp (a forward-mode rule, for jvp / hvp / hessian) and name (for error messages). */
 export type CustomGradOptions = OptionsOf<typeof CUSTOM_GRAD>;
 export type CustomJvpOptions = OptionsOf<typeof CUSTOM_JVP>;
 
@@ -248,6 +249,7 @@ export function stopGradient(x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new ValueError(`stopGradient: expected a Tensor, got ${describeValue(x)}`);
   return wrap(checked(wasm.detach(x.use('stopGradient (x)')), 'stopGradient'));
 }
+/** The same as stopGradient (PyTorch: Tensor.detach). */
 export const detach = stopGradient;
 
 /**

@@ -1,6 +1,7 @@
 // The error classes of wasmgrad. Every message names the op, the argument and the shapes or
 // values involved, so that a user can fix the call without reading wasmgrad's source.
 
+/** The base class of every error wasmgrad throws; `name` is the subclass's name. Catch it to catch them all. */
 export class WasmgradError extends Error {
   constructor(message: string) {
     super(message);
@@ -19,6 +20,11 @@ export class ValueError extends WasmgradError {}
 export class DisposedError extends WasmgradError {}
 /** Wasm memory cannot hold the request; the message gives requested and available bytes. */
 export class OutOfMemoryError extends WasmgradError {
+  /**
+   * @param message - the message
+   * @param requestedBytes - the bytes the request needed
+   * @param availableBytes - the bytes that were available
+   */
   constructor(message: string, readonly requestedBytes: number, readonly availableBytes: number) {
     super(message);
   }
@@ -31,6 +37,11 @@ export class NotDifferentiableError extends WasmgradError {}
  * batch, `index` the 1-based pivot or leading-minor order, as LAPACK's info reports it.
  */
 export class LinAlgError extends WasmgradError {
+  /**
+   * @param message - the message
+   * @param batch - the failing matrix's index in the (broadcast) batch
+   * @param index - the 1-based pivot or leading-minor order, as LAPACK's info
+   */
   constructor(message: string, readonly batch: number, readonly index: number) {
     super(message);
   }
@@ -42,6 +53,11 @@ export class InitError extends WasmgradError {}
  * given, `cause` the platform's error (Node's ENOENT, EACCES, …).
  */
 export class IOError extends WasmgradError {
+  /**
+   * @param message - the message
+   * @param path - the file as given
+   * @param cause - the platform's error
+   */
   constructor(message: string, readonly path: string, cause?: unknown) {
     super(message);
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, writable: true, configurable: true });

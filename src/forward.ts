@@ -33,7 +33,16 @@ function asList(x: Tensor | Tensor[], op: string, what: string): Tensor[] {
 /**
  * jvp(f, primals, tangents) → [f(...primals), J·tangents]: the outputs and their directional
  * derivatives in one forward pass. Outputs may be a tensor, an array or an object of tensors;
- * the tangents come back in the same structure.
+ * the tangents come back in the same structure. JAX: jax.jvp; PyTorch: torch.func.jvp.
+ *
+ * @param f - a function of tensors
+ * @param primals - the point: one tensor per argument of f
+ * @param tangents - the direction: one tensor per primal, of its shape
+ *
+ * @example
+ * ```ts
+ * const [y, dy] = jvp((x: Tensor) => x.exp(), [tensor([0, 1])], [tensor([1, 1])]);  // dy = eˣ
+ * ```
  */
 export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [any, any] {
   requireInit('jvp');
@@ -151,6 +160,7 @@ export function jacobian(f: (x: Tensor) => Tensor) {
     }, x);
   };
 }
+/** The same as jacobian: reverse mode (JAX: jax.jacrev; PyTorch: torch.func.jacrev). */
 export const jacrev = jacobian;
 
 /** f, checked to return a scalar so that the error names the operator the user called. */
@@ -210,6 +220,7 @@ const dlOperatorSpecs = {
 const DLJACOBIAN = options('dljacobian', dlOperatorSpecs);
 const DLDIVERGENCE = options('dldivergence', dlOperatorSpecs);
 const DLLAPLACIAN = options('dllaplacian', dlOperatorSpecs);
+/** Options of dljacobian / dldivergence / dllaplacian: EnableHigherDerivatives (default true). */
 export type DlOperatorOptions = OptionsOf<typeof DLJACOBIAN>;
 
 /** How u and x line up: u = [obs before, K, obs after], x = [obs before, comps…, obs after]. */

@@ -21,6 +21,7 @@ const RAND = options('rand', randSpecs);
 const RANDN = options('randn', randSpecs);
 const UNIFORM = options('uniform', randSpecs);
 const NORMAL = options('normal', randSpecs);
+/** Options of rand / randn / uniform / normal: dtype (default 'float32') and seed (a private generator; the global stream is left untouched). */
 export type RandOptions = OptionsOf<typeof randSpecs>;
 
 function checkSeed(op: string, n: unknown, what: string): number {

@@ -63,6 +63,7 @@ export function requireInit(what: string): void {
   if (wasm === undefined) throw new InitError(`${what}: wasmgrad is not initialised; call 'await init()' first`);
 }
 
+/** Where init() gets the module: a compiled WebAssembly.Module, its bytes, a URL (string or URL), or a Response (or its promise). */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
 
 /**
@@ -70,6 +71,17 @@ export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Resp
  * beside the bundle (streaming compile). Edge runtimes such as workerd, which forbid compiling
  * wasm from bytes, pass the precompiled module: `import wasm from './wasmgrad.wasm'; await
  * init(wasm)`. Any runtime may pass a WebAssembly.Module, bytes, a URL (string or URL) or a Response.
+ * Call it once before anything else; every other function throws InitError before it.
+ *
+ * @param source - the module (optional; default: wasmgrad.wasm beside the bundle), or the options
+ * @param options - threads (default 1), worker (the worker script's location)
+ *
+ * @example
+ * ```ts
+ * import { init, tensor } from 'wasmgrad';
+ * await init();                       // or: await init({ threads: 4 })
+ * const x = tensor([1, 2, 3]);
+ * ```
  */
 export async function init(source?: WasmSource | InitOptions, options?: InitOptions): Promise<void> {
   if (isInitOptions(source)) { options = source; source = undefined; }
@@ -136,6 +148,7 @@ const INIT = options('init', {
    */
   worker: opt.any<string | URL>(),
 });
+/** Options of init: threads (default 1) and worker (where the worker script is). */
 export type InitOptions = OptionsOf<typeof INIT>;
 
 let activeThreads = 1;

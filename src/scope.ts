@@ -108,7 +108,16 @@ export function closeScope(keep: readonly Tensor[]): void {
 
 /**
  * Runs fn and frees every tensor it made, except the tensors in its result (a Tensor, or
- * arrays / plain objects of them) and those passed to keep().
+ * arrays / plain objects of them) and those passed to keep(). fn must be synchronous.
+ * (TensorFlow.js: tf.tidy.)
+ *
+ * @example
+ * ```ts
+ * const y = tidy(() => {
+ *   const h = x.matmul(w).relu();   // freed when tidy returns
+ *   return h.sum();                 // kept: it is the result
+ * });
+ * ```
  */
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new ValueError(`tidy: expected a function, got ${describeValue(fn)}`);
@@ -153,6 +162,7 @@ export function dispose(value: unknown): void {
   for (const t of tensorsIn(value)) t.dispose();
 }
 
+/** What memory() reports: tensors and bytes alive, the peak, the allocator's and the heap's size. */
 export interface MemoryInfo {
   /** tensors alive in wasm memory */
   liveTensors: number;
@@ -168,6 +178,7 @@ export interface MemoryInfo {
   scopeDepth: number;
 }
 
+/** A snapshot of wasm memory use: live tensors and bytes, the peak, allocated and heap bytes, open scopes (TensorFlow.js: tf.memory). */
 export function memory(): MemoryInfo {
   requireInit('memory');
   return {

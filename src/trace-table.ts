@@ -4,24 +4,38 @@
 
 import { Op } from '../assembly/core/vocabulary.js';
 
+/** One node u_i of a recorded trace: its op, inputs, value and adjoint ∂f/∂u_i (and tangent for traceJvp). */
 export interface TraceNode {
   /** the seed's numbering: inputs 1-n … 0, then 1, 2, … in evaluation order */
   index: number;
   /** the op that made it ('input' for a differentiated input) */
   op: string;
   /** inputs as node indices, or the value of a constant operand */
-  inputs: ({ node: number } | { constant: number | number[] | any })[];
+  inputs: ({
+    /** the input node's index */
+    node: number;
+  } | {
+    /** a constant operand's value */
+    constant: number | number[] | any;
+  })[];
   /** attributes of the op, if any */
   attrs: number[];
+  /** the node's value (a number, or nested arrays) */
   value: number | any[];
   /** ∂output/∂node */
   adjoint: number | any[];
   /** the tangent u̇ (traceJvp only) */
   tangent?: number | any[];
+  /** the node's shape */
   shape: number[];
 }
 
+/** A recorded computation as data (what trace and traceJvp return); toString() prints the forward trace and reverse-sweep tables. */
 export class Trace {
+  /**
+   * @param nodes - the nodes in evaluation order
+   * @param outputIndex - the index of the output node (the seed of the reverse sweep)
+   */
   constructor(readonly nodes: TraceNode[], readonly outputIndex: number) {}
 
   /** The seed's forward trace and reverse-sweep tables. */
