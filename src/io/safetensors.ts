@@ -30,9 +30,16 @@ const SAVE_OPTIONS = options('io.save', {
   /** strings stored in the header's __metadata__ */
   metadata: opt.any<Record<string, string>>(),
 });
+/** Options of io.save / io.serialize: metadata, strings stored in the header's __metadata__. */
 export type SaveOptions = OptionsOf<typeof SAVE_OPTIONS>;
 
-export interface Loaded { tensors: StateDict; metadata: Record<string, string> }
+/** What io.load(bytes) gives: the tensors by name and the header's metadata. */
+export interface Loaded {
+  /** the tensors by name */
+  tensors: StateDict;
+  /** the header's __metadata__ strings ({} when there are none) */
+  metadata: Record<string, string>;
+}
 
 type Source = Uint8Array | ArrayBuffer | ArrayBufferView;
 
@@ -250,6 +257,13 @@ function ioError(op: string, verb: 'read' | 'write', path: string | URL, cause: 
  * io.save(net | tensors | optimizer) → safetensors bytes; io.save(target, path) writes the file
  * (Node, Deno, Bun). An optimizer's file holds its state tensors ('state.0.exp_avg', …) and, in
  * the metadata, its step counts and hyperparameters: io.load(bytes, optimizer) restores it.
+ * The format is Hugging Face's safetensors (PyTorch: safetensors.torch.save_model / save_file).
+ *
+ * @example
+ * ```ts
+ * const bytes = io.save(net);                  // Uint8Array, in a browser too
+ * await io.save(net, 'model.safetensors');     // a file (Node, Deno, Bun)
+ * ```
  */
 export function save(target: Module | StateDict | AnyOptimizer, options?: SaveOptions): Uint8Array;
 export function save(target: Module | StateDict | AnyOptimizer, path: string | URL, options?: SaveOptions): Promise<void>;
@@ -288,6 +302,13 @@ export function loadOptimizer<O extends AnyOptimizer>(opt: O, source: Source): O
  * io.load(bytes) → { tensors, metadata }; io.load(bytes, net) loads into the network (all or
  * nothing) and returns it; io.load(bytes, optimizer) restores an optimizer's state saved by
  * io.save(optimizer). With a path instead of bytes, the same as a Promise (Node, Deno, Bun).
+ * Reads safetensors files, PyTorch's included (PyTorch: safetensors.torch.load_model / load_file).
+ *
+ * @example
+ * ```ts
+ * io.load(bytes, net);                                   // weights into net, all or nothing
+ * const { tensors, metadata } = await io.load('model.safetensors');
+ * ```
  */
 export function load(source: Source): Loaded;
 export function load<M extends Module | AnyOptimizer>(source: Source, into: M): M;

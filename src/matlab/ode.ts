@@ -56,6 +56,7 @@ const DLODE45 = options('dlode45', {
   /** MATLAB's labels of Y0's dims ('CB', 'SSCB', …), one per dim, from S, C, B, U: checked, and otherwise a label (wasmgrad tensors carry no format) */
   DataFormat: opt.string,
 });
+/** Options of dlode45: GradientMode ('direct' default, 'adjoint'), RelativeTolerance (1e-3), AbsoluteTolerance (1e-6), DataFormat. */
 export type Dlode45Options = OptionsOf<typeof DLODE45>;
 
 interface Tolerances { rtol: number; atol: number }

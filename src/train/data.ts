@@ -22,6 +22,7 @@ const MINIBATCH_OPTIONS = options('minibatches', {
   /** free the previous batch's tensors when the next one is cut (default true) */
   disposePrevious: opt.boolean,
 });
+/** Options of minibatches: batchSize (64), shuffle (true), seed (0), dropLast (false), disposePrevious (true). */
 export type MinibatchOptions = OptionsOf<typeof MINIBATCH_OPTIONS>;
 
 const RANDPERM_OPTIONS = options('randperm', {
@@ -100,13 +101,21 @@ export function randperm(n: number, opts: RandpermOptions = {}): Tensor {
  * per epoch; each epoch draws the next seeded order. Each batch is an array with one entry per column.
  */
 export class Minibatches<C extends readonly Column[]> implements Iterable<{ [K in keyof C]: Batch<C[K]> }> {
+  /** rows in every column */
   readonly length: number;
+  /** rows per batch */
   readonly batchSize: number;
+  /** batches per epoch */
   readonly numBatches: number;
   private readonly random: () => number;
   private readonly options: Required<MinibatchOptions>;
+  /** epochs started so far (iterations over this object) */
   epoch = 0;
 
+  /**
+   * @param columns - the aligned columns: tensors (cut along dim 0) or arrays, all of one length
+   * @param opts - batchSize, shuffle, seed, dropLast, disposePrevious
+   */
   constructor(readonly columns: C, opts: MinibatchOptions = {}) {
     if (arguments.length > 2) checkArity('minibatches', arguments, 2, 'columns, options?');
     requireInit('minibatches');
@@ -143,6 +152,7 @@ export class Minibatches<C extends readonly Column[]> implements Iterable<{ [K i
     return Int32Array.from({ length: this.length }, (_, i) => i);
   }
 
+  /** One epoch: the batches in the next seeded order, each an array with one entry per column. */
   *[Symbol.iterator](): Iterator<{ [K in keyof C]: Batch<C[K]> }> {
     const order = this.order();
     this.epoch++;

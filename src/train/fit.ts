@@ -53,17 +53,23 @@ function checkTrainingArgs(op: string, model: unknown, optimizer: unknown, loss:
   checkFunction(op, loss, 'loss');
 }
 
+/** What fit's onBatch / onEpoch callbacks get: where training is and how the loss goes. */
 export interface ProgressInfo {
+  /** the epoch (1-based) */
   epoch: number;
+  /** the number of epochs */
   epochs: number;
   /** batch within the epoch (1-based) */
   batch: number;
+  /** batches per epoch */
   batches: number;
   /** this batch's loss and the epoch's running mean */
   loss: number;
+  /** the mean loss of the epoch's batches so far */
   meanLoss: number;
   /** samples per second since the epoch began */
   samplesPerSecond: number;
+  /** seconds since the epoch began */
   seconds: number;
 }
 
@@ -96,9 +102,22 @@ const FIT_OPTIONS = options('fit', {
   progress: opt.or(opt.boolean, opt.oneOf('auto')),
 });
 /** fit's options: optimizer and loss are required, the rest optional. */
-export type FitOptions = OptionsOf<typeof FIT_OPTIONS> & { optimizer: Optimizer; loss: LossFn };
+export type FitOptions = OptionsOf<typeof FIT_OPTIONS> & {
+  /** the optimizer stepping the model's parameters (required) */
+  optimizer: Optimizer;
+  /** loss(output, target) → a scalar tensor (required) */
+  loss: LossFn;
+};
 
-export interface FitResult { epochLosses: number[]; seconds: number; steps: number }
+/** What fit resolves with. */
+export interface FitResult {
+  /** the mean loss of every epoch */
+  epochLosses: number[];
+  /** the whole run's time */
+  seconds: number;
+  /** optimizer steps taken */
+  steps: number;
+}
 
 
 const now = (): number => (globalThis.performance?.now?.() ?? Date.now()) / 1000;
@@ -115,7 +134,20 @@ function terminalBar(setting: boolean | 'auto'): ProgressBar | undefined {
  * Trains model on (inputs, targets) for `epochs` epochs of seeded minibatches. Resolves with the
  * mean loss of every epoch and the time taken. Async only so that a browser can repaint between
  * batches' callbacks and the terminal bar can load; the work itself is synchronous. Every problem,
- * an unknown option included, rejects the promise.
+ * an unknown option included, rejects the promise. (Keras: model.fit; MATLAB: trainnet.)
+ *
+ * @param model - the network to train
+ * @param inputs - the inputs: a tensor cut into batches along dim 0, or an array with one entry per sample
+ * @param targets - the targets, aligned row for row with the inputs
+ * @param options - optimizer and loss (required), epochs, batchSize, shuffle, seed, callbacks, …
+ *
+ * @example
+ * ```ts
+ * const net = new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+ * const { epochLosses } = await fit(net, images, labels, {
+ *   optimizer: new optim.Adam(net, { lr: 1e-3 }), loss: crossEntropy, epochs: 3, batchSize: 64,
+ * });
+ * ```
  */
 export async function fit(model: Module, inputs: Tensor | readonly unknown[], targets: Tensor | readonly unknown[], options: FitOptions): Promise<FitResult> {
   if (arguments.length > 4) checkArity('fit', arguments, 4, 'model, inputs, targets, options');
