@@ -22,6 +22,7 @@ import { logSoftmax } from './activation.js';
 import { finiteNumber } from './options.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 
+/** How a loss reduces its per-element values: 'mean' (default), 'sum', or 'none' (PyTorch's reduction). */
 export type Reduction = 'mean' | 'sum' | 'none';
 /** Class indices: an int32 tensor, an Int32Array, nested JS arrays of integers, or one integer. */
 export type TargetLike = Tensor | Int32Array | NestedArray;
@@ -103,6 +104,7 @@ const HUBER_LOSS = options('huberLoss', {
   /** where the loss turns from quadratic to linear (default 1) */
   delta: opt.any<number>(),
 });
+/** Options of huberLoss: reduction, delta (default 1). */
 export type HuberOptions = OptionsOf<typeof HUBER_LOSS>;
 
 /** ½d² where |d| < delta, else delta·(|d| − ½delta), d = x − t (PyTorch's huber_loss, delta = 1). */
@@ -123,6 +125,7 @@ const SMOOTH_L1_LOSS = options('smoothL1Loss', {
   /** where the loss turns from quadratic to linear (default 1; 0 is l1Loss) */
   beta: opt.any<number>(),
 });
+/** Options of smoothL1Loss: reduction, beta (default 1). */
 export type SmoothL1Options = OptionsOf<typeof SMOOTH_L1_LOSS>;
 
 /** ½d²/beta where |d| < beta, else |d| − ½beta (PyTorch's smooth_l1_loss, beta = 1; beta = 0 is l1). */
@@ -145,6 +148,7 @@ const KL_DIV = options('klDiv', {
   /** the target holds log-probabilities (default false) */
   logTarget: opt.any<boolean>(),
 });
+/** Options of klDiv: reduction ('mean', 'batchmean', 'sum', 'none'), logTarget (default false). */
 export type KlDivOptions = OptionsOf<typeof KL_DIV>;
 
 /**
@@ -178,6 +182,7 @@ const bceSpecs = {
   weight: opt.any<Tensor | number | null>(),
 };
 const BCE = options('binaryCrossEntropy', bceSpecs);
+/** Options of binaryCrossEntropy: reduction, weight (per element, broadcast). */
 export type BceOptions = OptionsOf<typeof bceSpecs>;
 
 /** Every element of `t` lies in [0, 1] (NaN does not), as PyTorch checks. */
@@ -225,6 +230,7 @@ const BCE_WITH_LOGITS = options('binaryCrossEntropyWithLogits', {
   /** the weight of positive examples, broadcast to the input's shape (per class when [C]) */
   posWeight: opt.any<Tensor | number | null>(),
 });
+/** Options of binaryCrossEntropyWithLogits: reduction, weight, posWeight. */
 export type BceWithLogitsOptions = OptionsOf<typeof BCE_WITH_LOGITS>;
 
 /**
@@ -380,6 +386,7 @@ const nllSpecs = {
   ignoreIndex: opt.any<number>(),
 };
 const NLL_LOSS = options('nllLoss', nllSpecs);
+/** Options of nllLoss: reduction, weight (per class [C]), ignoreIndex (default −100). */
 export type NllOptions = OptionsOf<typeof nllSpecs>;
 
 function checkIgnoreIndex(op: string, v: unknown): number {
@@ -425,6 +432,7 @@ const crossEntropySpecs = {
 };
 const CROSS_ENTROPY = options('crossEntropy', crossEntropySpecs);
 const INDEXCROSSENTROPY = options('indexcrossentropy', crossEntropySpecs);
+/** Options of crossEntropy: reduction, weight (per class [C]), ignoreIndex (default −100), labelSmoothing (default 0). */
 export type CrossEntropyOptions = OptionsOf<typeof crossEntropySpecs>;
 
 /**
@@ -504,6 +512,7 @@ const CTC_LOSS = options('ctcLoss', {
   /** impossible alignments give a loss and a gradient of 0 instead of inf (default false) */
   zeroInfinity: opt.any<boolean>(),
 });
+/** Options of ctcLoss: reduction, blank (default 0), zeroInfinity (default false). */
 export type CtcOptions = OptionsOf<typeof CTC_LOSS>;
 
 type LengthsLike = Tensor | Int32Array | readonly number[] | number;
@@ -608,16 +617,27 @@ export function ctcLoss(logProbs: Tensor, targets: TargetLike, inputLengths: Len
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** Cross-entropy of these logits [N, C] (or [C], [N, C, d1, …]) against class indices or probabilities (PyTorch: torch.nn.functional.cross_entropy; MATLAB: crossentropy). */
     crossEntropy(target: TargetLike, options?: CrossEntropyOptions): Tensor;
+    /** crossEntropy with 0-based class indices, under MATLAB's name (MATLAB: indexcrossentropy, which takes probabilities and 1-based indices). */
     indexcrossentropy(target: TargetLike, options?: CrossEntropyOptions): Tensor;
+    /** Negative log-likelihood of these log-probabilities [N, C] at class-index targets (PyTorch: torch.nn.functional.nll_loss). */
     nllLoss(target: TargetLike, options?: NllOptions): Tensor;
+    /** −(t·log x + (1 − t)·log(1 − x)) of these probabilities, logs clamped at −100 (PyTorch: torch.nn.functional.binary_cross_entropy). */
     binaryCrossEntropy(target: Tensor | number, options?: BceOptions): Tensor;
+    /** binaryCrossEntropy(sigmoid(x), t) computed stably from these logits (PyTorch: torch.nn.functional.binary_cross_entropy_with_logits). */
     binaryCrossEntropyWithLogits(target: Tensor | number, options?: BceWithLogitsOptions): Tensor;
+    /** The mean squared error (x − t)², target broadcast (PyTorch: torch.nn.functional.mse_loss). */
     mseLoss(target: Tensor | number, options?: ReductionOptions): Tensor;
+    /** The mean absolute error |x − t| (PyTorch: torch.nn.functional.l1_loss; MATLAB: l1loss). */
     l1Loss(target: Tensor | number, options?: ReductionOptions): Tensor;
+    /** ½d² where |d| < delta, else delta·(|d| − ½delta), d = x − t (PyTorch: torch.nn.functional.huber_loss; MATLAB: huber). */
     huberLoss(target: Tensor | number, options?: HuberOptions): Tensor;
+    /** ½d²/beta where |d| < beta, else |d| − ½beta (PyTorch: torch.nn.functional.smooth_l1_loss). */
     smoothL1Loss(target: Tensor | number, options?: SmoothL1Options): Tensor;
+    /** KL divergence with these log-probabilities as input: target·(log target − input) (PyTorch: torch.nn.functional.kl_div). */
     klDiv(target: Tensor | number, options?: KlDivOptions): Tensor;
+    /** The CTC loss of these log-probabilities [T, N, C] for targets with per-sample lengths (PyTorch: torch.nn.functional.ctc_loss; MATLAB: ctc). */
     ctcLoss(targets: TargetLike, inputLengths: LengthsLike, targetLengths: LengthsLike, options?: CtcOptions): Tensor;
   }
 }
