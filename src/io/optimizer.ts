@@ -12,7 +12,7 @@ import { LBFGS, type LBFGSStateDict } from '../optim/lbfgs.js';
 import type { StateDict } from '../nn/module.js';
 
 export type AnyOptimizer = Optimizer | LBFGS;
-export const isOptimizer = (x: unknown): x is AnyOptimizer => x instanceof Optimizer || x instanceof LBFGS;
+export function isOptimizer(x: unknown): x is AnyOptimizer { return x instanceof Optimizer || x instanceof LBFGS; }
 
 /** The metadata keys an optimizer file uses (a user's metadata may not take them). */
 export const OPTIMIZER_KEYS = ['format', 'optimizer', 'param_groups', 'state'] as const;
