@@ -80,6 +80,7 @@ const reductionSpecs = {
 };
 const MSE_LOSS = options('mseLoss', reductionSpecs);
 const L1_LOSS = options('l1Loss', reductionSpecs);
+/** Options of mseLoss / l1Loss: reduction ('mean' default, 'sum', 'none'). */
 export type ReductionOptions = OptionsOf<typeof reductionSpecs>;
 
 /**
