@@ -152,9 +152,13 @@ export type GradsAt<A extends readonly unknown[], N> =
 type AuxOf<F extends (...args: any[]) => unknown> = ReturnType<F> extends readonly [unknown, infer X] ? X : unknown;
 
 /** The options of valueAndGrad and grad as their types read them (argnums, and whether hasAux). */
+/** The options of valueAndGrad / grad as a type (the literal argnums types the gradients). */
 export interface GradTransformOptions {
+  /** which positional arguments to differentiate: one index (default 0) or several */
   argnums?: number | readonly number[];
+  /** f returns [value, aux]; aux is passed through undifferentiated */
   hasAux?: boolean;
+  /** record the reverse sweep so the gradients can be differentiated again */
   higherOrder?: boolean;
 }
 
@@ -213,6 +217,8 @@ function checkArgnums(op: string, argnums: unknown): number[] {
  * them (tied, in fields), and its gradient is an object by parameter name (what optimizers
  * take). With several argnums, an array of those. JAX: jax.value_and_grad; PyTorch: torch.func.grad_and_value.
  *
+ * @typeParam F - f's type: its parameters type the returned function and the gradients
+ * @typeParam O - the options' type (a literal argnums picks the gradients' types)
  * @param f - a function returning a scalar tensor (or [scalar, aux] with hasAux)
  * @param opts - argnums, hasAux, higherOrder
  *
@@ -222,8 +228,17 @@ function checkArgnums(op: string, argnums: unknown): number[] {
  * const [y, g] = valueAndGrad(f)(tensor([1, 2, 3]));   // y = 14, g = [2, 4, 6]
  * ```
  */
-export function valueAndGrad<F extends (...args: any[]) => readonly [Tensor, unknown], const O extends GradTransformOptions & { hasAux: true }>(
+export function valueAndGrad<F extends (...args: any[]) => readonly [Tensor, unknown], const O extends GradTransformOptions & {
+  /** f returns [value, aux] */
+  hasAux: true;
+}>(
   f: F, opts: O): (...args: Parameters<F>) => [[Tensor, AuxOf<F>], GradsAt<Parameters<F>, ArgnumsOf<O>>];
+/**
+ * valueAndGrad(f, opts?) for f returning a scalar tensor: a function giving [value, gradients].
+ *
+ * @typeParam F - f's type: its parameters type the returned function and the gradients
+ * @typeParam O - the options' type (a literal argnums picks the gradients' types)
+ */
 export function valueAndGrad<F extends (...args: any[]) => Tensor, const O extends GradTransformOptions = {}>(
   f: F, opts?: O): (...args: Parameters<F>) => [Tensor, GradsAt<Parameters<F>, ArgnumsOf<O>>];
 export function valueAndGrad(f: (...args: any[]) => any, opts?: GradOptions): (...args: any[]) => any {
@@ -281,6 +296,9 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
  * grad(f)(...args) → ∂f/∂args[argnums] (see valueAndGrad); with hasAux, [gradient, aux].
  * JAX: jax.grad; PyTorch: torch.func.grad.
  *
+ * @typeParam F - f's type: its parameters type the returned function and the gradients
+ * @typeParam O - the options' type (a literal argnums picks the gradients' types)
+ *
  * @example
  * ```ts
  * const df = grad((x: Tensor) => x.sin().sum());
@@ -288,8 +306,17 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
  * const d2 = grad((x: Tensor) => grad((t: Tensor) => t.pow(3).sum())(x).sum())(tensor([2])); // 6x = 12
  * ```
  */
-export function grad<F extends (...args: any[]) => readonly [Tensor, unknown], const O extends GradTransformOptions & { hasAux: true }>(
+export function grad<F extends (...args: any[]) => readonly [Tensor, unknown], const O extends GradTransformOptions & {
+  /** f returns [value, aux] */
+  hasAux: true;
+}>(
   f: F, opts: O): (...args: Parameters<F>) => [GradsAt<Parameters<F>, ArgnumsOf<O>>, AuxOf<F>];
+/**
+ * grad(f, opts?) for f returning a scalar tensor: a function giving the gradients.
+ *
+ * @typeParam F - f's type: its parameters type the returned function and the gradients
+ * @typeParam O - the options' type (a literal argnums picks the gradients' types)
+ */
 export function grad<F extends (...args: any[]) => Tensor, const O extends GradTransformOptions = {}>(
   f: F, opts?: O): (...args: Parameters<F>) => GradsAt<Parameters<F>, ArgnumsOf<O>>;
 export function grad(f: (...args: any[]) => any, opts?: GradOptions): (...args: any[]) => any {
