@@ -1,0 +1,370 @@
+// MATLAB's layer constructors (Deep Learning Toolbox): featureInputLayer, imageInputLayer,
+// convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer, maxPooling2dLayer,
+// averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer.
+//
+// A layer is a description (its MATLAB properties: Name, FilterSize, NumFilters, Stride, …);
+// dlnetwork(layers) (src/matlab/dlnetwork.ts) infers the sizes from the input layer, makes the
+// learnables in MATLAB's layouts and runs the layers. Options are one object or MATLAB's
+// name-value pairs ('Padding', 'same', 'Name', 'conv1'), names matched case-insensitively.
+
+import { Tensor } from '../tensor.js';
+import { ValueError } from '../errors.js';
+import { options, opt, describeValue, type OptionSchema, type SpecMap, type OptionsOf } from '../options.js';
+
+// ————————————————————————————————————————————————————————— arguments
+
+/**
+ * @internal The options after the positional arguments: nothing, one object, or MATLAB's
+ * name-value pairs (names matched to the schema's keys case-insensitively, as MATLAB).
+ */
+export function layerOptions<M extends SpecMap>(fn: string, schema: OptionSchema<M>, rest: readonly unknown[]): OptionsOf<M> {
+  let n = rest.length;
+  while (n > 0 && rest[n - 1] === undefined) n--;
+  if (n === 0) return schema.parse(undefined, fn) as OptionsOf<M>;
+  if (n === 1) {
+    if (typeof rest[0] === 'string') throw new ValueError(`${fn}: option '${rest[0]}' has no value (options are one object or MATLAB name-value pairs)`);
+    return schema.parse(rest[0], fn) as OptionsOf<M>;
+  }
+  if (n % 2 !== 0) throw new ValueError(`${fn}: name-value arguments come in pairs; ${describeValue(rest[n - 1])} has no value`);
+  const pairs: Record<string, unknown> = {};
+  for (let k = 0; k < n; k += 2) {
+    const name = rest[k];
+    if (typeof name !== 'string') throw new ValueError(`${fn}: expected an option name, got ${describeValue(name)} (options are one object or MATLAB name-value pairs)`);
+    const key = schema.keys.find((o) => o === name) ?? schema.keys.find((o) => o.toLowerCase() === name.toLowerCase()) ?? name;
+    if (Object.prototype.hasOwnProperty.call(pairs, key)) throw new ValueError(`${fn}: option '${key}' is given twice`);
+    pairs[key] = rest[k + 1];
+  }
+  return schema.parse(pairs, fn) as OptionsOf<M>;
+}
+
+function positiveInts(fn: string, what: string, v: unknown, n: number): number[] {
+  const list = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...v] : undefined;
+  if (list === undefined || list.length !== n || list.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new ValueError(`${fn}: ${what} must be a positive integer or ${n} of them, got ${describeValue(v)}${Array.isArray(v) ? ` [${v.join(', ')}]` : ''}`);
+  }
+  return list;
+}
+
+function layerName(fn: string, v: unknown): string {
+  if (v === undefined) return '';
+  if (typeof v !== 'string') throw new ValueError(`${fn}: Name must be a string, got ${describeValue(v)}`);
+  return v;
+}
+
+/**
+ * MATLAB's 2-D Padding: 'same', a number (all sides), [a b] (a top and bottom, b left and
+ * right) or [t b l r]; returned as dlconv / maxpool take it ('same' or [[t, l], [b, r]]).
+ */
+function padding2d(fn: string, v: unknown): 'same' | number[][] {
+  if (v === undefined) return [[0, 0], [0, 0]];
+  if (v === 'same') return 'same';
+  const ok = (d: unknown) => Number.isInteger(d) && (d as number) >= 0;
+  if (typeof v === 'number' && ok(v)) return [[v, v], [v, v]];
+  if (Array.isArray(v) && v.every(ok)) {
+    if (v.length === 2) return [[v[0], v[1]], [v[0], v[1]]];
+    if (v.length === 4) return [[v[0], v[2]], [v[1], v[3]]];
+  }
+  throw new ValueError(`${fn}: Padding must be 'same', a non-negative integer, [a b] or [t b l r], got ${describeValue(v)}${Array.isArray(v) ? ` [${v.join(', ')}]` : ''}`);
+}
+
+function numberIn(fn: string, what: string, v: unknown, dflt: number, ok: (x: number) => boolean, rule: string): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !ok(v)) throw new ValueError(`${fn}: ${what} must be ${rule}, got ${describeValue(v)}`);
+  return v;
+}
+
+// ————————————————————————————————————————————————————————— layers
+
+/** What every MATLAB layer has: its Name ('' until dlnetwork names it) and its kind. */
+export abstract class Layer {
+  /** the layer's name; '' gives MATLAB's default ('conv', 'conv_1', …) in dlnetwork */
+  Name: string;
+  /** @internal the default name's stem ('conv', 'fc', …) */
+  abstract readonly _defaultName: string;
+  constructor(name: string) { this.Name = name; }
+  /** MATLAB's class name ('Convolution2DLayer', …) */
+  get Type(): string { return this.constructor.name; }
+}
+
+const nameSpec = { /** the layer's name (default: MATLAB's, given by dlnetwork) */ Name: opt.string };
+
+const normalizationSpecs = {
+  ...nameSpec,
+  /** 'none' (default here; MATLAB's default 'zerocenter' computes the mean from training data), 'zerocenter' or 'zscore' */
+  Normalization: opt.oneOf('none', 'zerocenter', 'zscore'),
+  /** the mean for 'zerocenter' / 'zscore': a Tensor or number (the input size, or one per channel) */
+  Mean: opt.any<Tensor | number | number[]>(),
+  /** the standard deviation for 'zscore' */
+  StandardDeviation: opt.any<Tensor | number | number[]>(),
+};
+
+/** An input layer: the size of one observation and its format. */
+export abstract class InputLayer extends Layer {
+  abstract readonly InputSize: readonly number[];
+  /** @internal the format of the layer's input ('SSCB', 'CB') */
+  abstract readonly _format: string;
+  readonly Normalization: 'none' | 'zerocenter' | 'zscore';
+  readonly Mean: Tensor | number | number[] | undefined;
+  readonly StandardDeviation: Tensor | number | number[] | undefined;
+  constructor(fn: string, o: OptionsOf<typeof normalizationSpecs>) {
+    super(layerName(fn, o.Name));
+    this.Normalization = o.Normalization ?? 'none';
+    this.Mean = o.Mean;
+    this.StandardDeviation = o.StandardDeviation;
+    const value = (v: unknown) => v instanceof Tensor || typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+    if (this.Normalization !== 'none' && !value(this.Mean)) {
+      throw new ValueError(`${fn}: Normalization '${this.Normalization}' needs the Mean option (a Tensor or numbers: wasmgrad does not compute it from training data), got ${describeValue(this.Mean)}`);
+    }
+    if (this.Normalization === 'zscore' && !value(this.StandardDeviation)) {
+      throw new ValueError(`${fn}: Normalization 'zscore' needs the StandardDeviation option (a Tensor or numbers), got ${describeValue(this.StandardDeviation)}`);
+    }
+  }
+}
+
+const IMAGE_INPUT = options('imageInputLayer', normalizationSpecs);
+const FEATURE_INPUT = options('featureInputLayer', normalizationSpecs);
+
+/** MATLAB's ImageInputLayer: observations h × w × c, input 'SSCB'. */
+export class ImageInputLayer extends InputLayer {
+  readonly _defaultName = 'imageinput';
+  readonly _format = 'SSCB';
+  readonly InputSize: readonly number[];
+  constructor(inputSize: number[], o: OptionsOf<typeof normalizationSpecs>) {
+    super('imageInputLayer', o);
+    if (!Array.isArray(inputSize) || (inputSize.length !== 2 && inputSize.length !== 3)) {
+      throw new ValueError(`imageInputLayer: inputSize must be [h w] or [h w c], got ${describeValue(inputSize)}`);
+    }
+    const s = positiveInts('imageInputLayer', 'inputSize', inputSize, inputSize.length);
+    this.InputSize = s.length === 2 ? [...s, 1] : s;
+  }
+}
+
+/** MATLAB's FeatureInputLayer: observations of numFeatures values, input 'CB'. */
+export class FeatureInputLayer extends InputLayer {
+  readonly _defaultName = 'input';
+  readonly _format = 'CB';
+  readonly InputSize: readonly number[];
+  constructor(numFeatures: number, o: OptionsOf<typeof normalizationSpecs>) {
+    super('featureInputLayer', o);
+    this.InputSize = positiveInts('featureInputLayer', 'numFeatures', numFeatures, 1);
+  }
+}
+
+/**
+ * MATLAB's imageInputLayer(inputSize): inputSize [h w c] (or [h w]: one channel); the network's
+ * input is 'SSCB' (an unformatted input is labelled so). Normalization 'none' is the default here
+ * (MATLAB's 'zerocenter' computes the mean from the training data); 'zerocenter' and 'zscore'
+ * take the given Mean (and StandardDeviation): the input size or one value per channel.
+ */
+export function imageInputLayer(inputSize: number[], ...opts: unknown[]): ImageInputLayer {
+  return new ImageInputLayer(inputSize, layerOptions('imageInputLayer', IMAGE_INPUT, opts));
+}
+
+/** MATLAB's featureInputLayer(numFeatures): input 'CB'; Normalization as imageInputLayer. */
+export function featureInputLayer(numFeatures: number, ...opts: unknown[]): FeatureInputLayer {
+  return new FeatureInputLayer(numFeatures, layerOptions('featureInputLayer', FEATURE_INPUT, opts));
+}
+
+const initSpecs = {
+  /** 'glorot' (default), 'he', 'narrow-normal', 'zeros' or 'ones' */
+  WeightsInitializer: opt.oneOf('glorot', 'he', 'narrow-normal', 'zeros', 'ones'),
+  /** 'zeros' (default), 'ones' or 'narrow-normal' */
+  BiasInitializer: opt.oneOf('zeros', 'ones', 'narrow-normal'),
+};
+export type WeightsInitializer = 'glorot' | 'he' | 'narrow-normal' | 'zeros' | 'ones';
+export type BiasInitializer = 'zeros' | 'ones' | 'narrow-normal';
+
+const CONV2D = options('convolution2dLayer', {
+  ...nameSpec,
+  ...initSpecs,
+  /** step between windows: a number or [sh sw] (default 1) */
+  Stride: opt.any<number | number[]>(),
+  /** spacing of the filter taps: a number or [dh dw] (default 1) */
+  DilationFactor: opt.any<number | number[]>(),
+  /** 0 (default), 'same', a number, [a b] (top/bottom, left/right) or [t b l r] */
+  Padding: opt.any<'same' | number | number[]>(),
+});
+
+/** MATLAB's Convolution2DLayer: Weights filterH × filterW × numChannels × numFilters, Bias 1 × 1 × numFilters. */
+export class Convolution2DLayer extends Layer {
+  readonly _defaultName = 'conv';
+  readonly FilterSize: readonly number[];
+  readonly NumFilters: number;
+  readonly Stride: readonly number[];
+  readonly DilationFactor: readonly number[];
+  /** 'same' or [[top, left], [bottom, right]] */
+  readonly Padding: 'same' | number[][];
+  readonly WeightsInitializer: WeightsInitializer;
+  readonly BiasInitializer: BiasInitializer;
+  /** set by dlnetwork from the input */
+  NumChannels: number | 'auto' = 'auto';
+  constructor(filterSize: number | number[], numFilters: number, o: OptionsOf<typeof CONV2D.specs>) {
+    const fn = 'convolution2dLayer';
+    super(layerName(fn, o.Name));
+    this.FilterSize = positiveInts(fn, 'filterSize', filterSize, 2);
+    this.NumFilters = positiveInts(fn, 'numFilters', numFilters, 1)[0];
+    this.Stride = positiveInts(fn, 'Stride', o.Stride ?? 1, 2);
+    this.DilationFactor = positiveInts(fn, 'DilationFactor', o.DilationFactor ?? 1, 2);
+    this.Padding = padding2d(fn, o.Padding);
+    this.WeightsInitializer = o.WeightsInitializer ?? 'glorot';
+    this.BiasInitializer = o.BiasInitializer ?? 'zeros';
+  }
+}
+
+/**
+ * MATLAB's convolution2dLayer(filterSize, numFilters): filterSize a number or [h w]; options
+ * Stride, DilationFactor, Padding (0, 'same', a number, [a b], [t b l r]), WeightsInitializer
+ * ('glorot'), BiasInitializer ('zeros'), Name. The number of channels comes from the input.
+ */
+export function convolution2dLayer(filterSize: number | number[], numFilters: number, ...opts: unknown[]): Convolution2DLayer {
+  return new Convolution2DLayer(filterSize, numFilters, layerOptions('convolution2dLayer', CONV2D, opts));
+}
+
+const BATCHNORM_LAYER = options('batchNormalizationLayer', {
+  ...nameSpec,
+  /** added to the variance (default 1e-5) */
+  Epsilon: opt.number,
+  /** φ of the running mean's update (default 0.1) */
+  MeanDecay: opt.number,
+  /** φ of the running variance's update (default 0.1) */
+  VarianceDecay: opt.number,
+});
+
+/** MATLAB's BatchNormalizationLayer: Offset and Scale (learnables), TrainedMean and TrainedVariance (state), one per channel. */
+export class BatchNormalizationLayer extends Layer {
+  readonly _defaultName = 'batchnorm';
+  readonly Epsilon: number;
+  readonly MeanDecay: number;
+  readonly VarianceDecay: number;
+  NumChannels: number | 'auto' = 'auto';
+  constructor(o: OptionsOf<typeof BATCHNORM_LAYER.specs>) {
+    const fn = 'batchNormalizationLayer';
+    super(layerName(fn, o.Name));
+    this.Epsilon = numberIn(fn, 'Epsilon', o.Epsilon, 1e-5, (x) => x > 0 && Number.isFinite(x), 'a positive number');
+    this.MeanDecay = numberIn(fn, 'MeanDecay', o.MeanDecay, 0.1, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+    this.VarianceDecay = numberIn(fn, 'VarianceDecay', o.VarianceDecay, 0.1, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+  }
+}
+
+/** MATLAB's batchNormalizationLayer(): per channel, Offset 0, Scale 1, TrainedMean 0, TrainedVariance 1; options Epsilon, MeanDecay, VarianceDecay, Name. */
+export function batchNormalizationLayer(...opts: unknown[]): BatchNormalizationLayer {
+  return new BatchNormalizationLayer(layerOptions('batchNormalizationLayer', BATCHNORM_LAYER, opts));
+}
+
+const RELU_LAYER = options('reluLayer', nameSpec);
+const LEAKY_RELU_LAYER = options('leakyReluLayer', nameSpec);
+const SOFTMAX_LAYER = options('softmaxLayer', nameSpec);
+const FLATTEN_LAYER = options('flattenLayer', nameSpec);
+const DROPOUT_LAYER = options('dropoutLayer', nameSpec);
+
+/** MATLAB's ReLULayer. */
+export class ReLULayer extends Layer { readonly _defaultName = 'relu'; }
+/** MATLAB's LeakyReLULayer: x for x > 0, Scale·x otherwise. */
+export class LeakyReLULayer extends Layer {
+  readonly _defaultName = 'leakyrelu';
+  constructor(name: string, readonly Scale: number) { super(name); }
+}
+/** MATLAB's SoftmaxLayer: softmax over 'C'. */
+export class SoftmaxLayer extends Layer { readonly _defaultName = 'softmax'; }
+/** MATLAB's FlattenLayer: the 'S' and 'C' dims into one 'C' dim. */
+export class FlattenLayer extends Layer { readonly _defaultName = 'flatten'; }
+/** MATLAB's DropoutLayer: drops with Probability while training (forward), the identity in predict. */
+export class DropoutLayer extends Layer {
+  readonly _defaultName = 'dropout';
+  constructor(name: string, readonly Probability: number) { super(name); }
+}
+
+/** MATLAB's reluLayer(). */
+export function reluLayer(...opts: unknown[]): ReLULayer {
+  return new ReLULayer(layerName('reluLayer', layerOptions('reluLayer', RELU_LAYER, opts).Name));
+}
+
+/** MATLAB's leakyReluLayer(scale = 0.01). */
+export function leakyReluLayer(...args: unknown[]): LeakyReLULayer {
+  const fn = 'leakyReluLayer';
+  const scale = typeof args[0] === 'number' ? args.shift() as number : 0.01;
+  if (!Number.isFinite(scale)) throw new ValueError(`${fn}: scale must be a finite number, got ${scale}`);
+  return new LeakyReLULayer(layerName(fn, layerOptions(fn, LEAKY_RELU_LAYER, args).Name), scale);
+}
+
+/** MATLAB's softmaxLayer(). */
+export function softmaxLayer(...opts: unknown[]): SoftmaxLayer {
+  return new SoftmaxLayer(layerName('softmaxLayer', layerOptions('softmaxLayer', SOFTMAX_LAYER, opts).Name));
+}
+
+/** MATLAB's flattenLayer(): h × w × c × B ('SSCB') to (h·w·c) × B ('CB'), flattened row-major as fullyconnect's weights. */
+export function flattenLayer(...opts: unknown[]): FlattenLayer {
+  return new FlattenLayer(layerName('flattenLayer', layerOptions('flattenLayer', FLATTEN_LAYER, opts).Name));
+}
+
+/** MATLAB's dropoutLayer(probability = 0.5). */
+export function dropoutLayer(...args: unknown[]): DropoutLayer {
+  const fn = 'dropoutLayer';
+  const p = typeof args[0] === 'number' ? args.shift() as number : 0.5;
+  if (!(p >= 0 && p < 1)) throw new ValueError(`${fn}: probability must be in [0, 1), got ${p}`);
+  return new DropoutLayer(layerName(fn, layerOptions(fn, DROPOUT_LAYER, args).Name), p);
+}
+
+const poolSpecs = {
+  ...nameSpec,
+  /** step between windows: a number or [sh sw] (default 1, as MATLAB) */
+  Stride: opt.any<number | number[]>(),
+  /** 0 (default), 'same', a number, [a b] or [t b l r] */
+  Padding: opt.any<'same' | number | number[]>(),
+};
+const MAXPOOL_LAYER = options('maxPooling2dLayer', poolSpecs);
+const AVGPOOL_LAYER = options('averagePooling2dLayer', poolSpecs);
+
+/** MATLAB's MaxPooling2DLayer and AveragePooling2DLayer. */
+export class Pooling2DLayer extends Layer {
+  readonly _defaultName: string;
+  readonly PoolSize: readonly number[];
+  readonly Stride: readonly number[];
+  readonly Padding: 'same' | number[][];
+  constructor(fn: string, readonly Mode: 'max' | 'average', poolSize: number | number[], o: OptionsOf<typeof poolSpecs>) {
+    super(layerName(fn, o.Name));
+    this._defaultName = Mode === 'max' ? 'maxpool' : 'avgpool';
+    this.PoolSize = positiveInts(fn, 'poolSize', poolSize, 2);
+    this.Stride = positiveInts(fn, 'Stride', o.Stride ?? 1, 2);
+    this.Padding = padding2d(fn, o.Padding);
+  }
+  get Type(): string { return this.Mode === 'max' ? 'MaxPooling2DLayer' : 'AveragePooling2DLayer'; }
+}
+
+/** MATLAB's maxPooling2dLayer(poolSize): options Stride (default 1, as MATLAB), Padding, Name. */
+export function maxPooling2dLayer(poolSize: number | number[], ...opts: unknown[]): Pooling2DLayer {
+  return new Pooling2DLayer('maxPooling2dLayer', 'max', poolSize, layerOptions('maxPooling2dLayer', MAXPOOL_LAYER, opts));
+}
+
+/** MATLAB's averagePooling2dLayer(poolSize): options Stride (default 1), Padding (zeros counted in the mean), Name. */
+export function averagePooling2dLayer(poolSize: number | number[], ...opts: unknown[]): Pooling2DLayer {
+  return new Pooling2DLayer('averagePooling2dLayer', 'average', poolSize, layerOptions('averagePooling2dLayer', AVGPOOL_LAYER, opts));
+}
+
+const FC_LAYER = options('fullyConnectedLayer', { ...nameSpec, ...initSpecs });
+
+/** MATLAB's FullyConnectedLayer: Weights outputSize × inputSize, Bias outputSize × 1. */
+export class FullyConnectedLayer extends Layer {
+  readonly _defaultName = 'fc';
+  readonly OutputSize: number;
+  readonly WeightsInitializer: WeightsInitializer;
+  readonly BiasInitializer: BiasInitializer;
+  /** set by dlnetwork from the input (the product of its 'S' and 'C' sizes) */
+  InputSize: number | 'auto' = 'auto';
+  constructor(outputSize: number, o: OptionsOf<typeof FC_LAYER.specs>) {
+    const fn = 'fullyConnectedLayer';
+    super(layerName(fn, o.Name));
+    this.OutputSize = positiveInts(fn, 'outputSize', outputSize, 1)[0];
+    this.WeightsInitializer = o.WeightsInitializer ?? 'glorot';
+    this.BiasInitializer = o.BiasInitializer ?? 'zeros';
+  }
+}
+
+/**
+ * MATLAB's fullyConnectedLayer(outputSize): Weights [outputSize, inputSize] with inputSize the
+ * product of the input's 'S' and 'C' sizes (flattened row-major, as fullyconnect reads them);
+ * options WeightsInitializer ('glorot'), BiasInitializer ('zeros'), Name.
+ */
+export function fullyConnectedLayer(outputSize: number, ...opts: unknown[]): FullyConnectedLayer {
+  return new FullyConnectedLayer(outputSize, layerOptions('fullyConnectedLayer', FC_LAYER, opts));
+}

@@ -1,0 +1,24 @@
+// MATLAB's layer constructors and dlnetwork (src/matlab/layers.ts, src/matlab/dlnetwork.ts): one
+// case per schema. Each layer takes its options as one object or MATLAB's name-value pairs.
+import {
+  imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
+  maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer,
+} from '../../src/matlab/layers.js';
+import { dlnetwork } from '../../src/matlab/dlnetwork.js';
+import type { OptionCase } from './types.js';
+
+export const cases: OptionCase[] = [
+  { name: 'imageInputLayer', call: (o) => imageInputLayer([4, 4, 1], o) },
+  { name: 'featureInputLayer', call: (o) => featureInputLayer(3, o) },
+  { name: 'convolution2dLayer', call: (o) => convolution2dLayer(3, 2, o) },
+  { name: 'batchNormalizationLayer', call: (o) => batchNormalizationLayer(o) },
+  { name: 'reluLayer', call: (o) => reluLayer(o) },
+  { name: 'leakyReluLayer', call: (o) => leakyReluLayer(0.1, o) },
+  { name: 'maxPooling2dLayer', call: (o) => maxPooling2dLayer(2, o) },
+  { name: 'averagePooling2dLayer', call: (o) => averagePooling2dLayer(2, o) },
+  { name: 'fullyConnectedLayer', call: (o) => fullyConnectedLayer(3, o) },
+  { name: 'softmaxLayer', call: (o) => softmaxLayer(o) },
+  { name: 'dropoutLayer', call: (o) => dropoutLayer(0.5, o) },
+  { name: 'flattenLayer', call: (o) => flattenLayer(o) },
+  { name: 'dlnetwork', call: (o) => dlnetwork([featureInputLayer(2), fullyConnectedLayer(1)], o) },
+];
