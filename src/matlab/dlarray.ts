@@ -31,6 +31,7 @@ const DLARRAY = new OptionSchema('dlarray', {
   /** the shape to give flat data, before the format is applied */
   shape: opt.any<Shape>(),
 });
+/** Options of dlarray: dtype and shape, as tensor()'s (with a Tensor X only dtype, a cast). */
 export type DlarrayOptions = OptionsOf<typeof DLARRAY>;
 
 type Data = NestedArray | readonly number[] | Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array |
@@ -183,19 +184,33 @@ function unary<F extends (x: Tensor, ...rest: any[]) => Tensor>(name: string, f:
   } as unknown as F);
 }
 
+/** a + b, with NumPy broadcasting (PyTorch: torch.add; MATLAB: plus). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const add = binary('add', E.add);
+/** a − b, with NumPy broadcasting (PyTorch: torch.sub; MATLAB: minus). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const sub = binary('sub', E.sub);
+/** a · b, elementwise, with NumPy broadcasting (PyTorch: torch.mul; MATLAB: times). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const mul = binary('mul', E.mul);
+/** a / b, true division, with NumPy broadcasting (PyTorch: torch.div; MATLAB: rdivide). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const div = binary('div', E.div);
+/** aᵇ, with NumPy broadcasting (PyTorch: torch.pow; MATLAB: power). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const pow = binary('pow', E.pow);
+/** the larger of a and b, elementwise, with NumPy broadcasting (PyTorch: torch.maximum; MATLAB: max(a, b)). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const maximum = binary('maximum', E.maximum);
+/** the smaller of a and b, elementwise, with NumPy broadcasting (PyTorch: torch.minimum; MATLAB: min(a, b)). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const minimum = binary('minimum', E.minimum);
+/** log(eᵃ + eᵇ), without overflow, with NumPy broadcasting (PyTorch: torch.logaddexp). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const logaddexp = binary('logaddexp', E.logaddexp);
+/** a == b, elementwise with broadcasting: a bool mask (PyTorch: torch.eq; MATLAB: eq). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const eq = binary('eq', E.eq);
+/** a != b, elementwise with broadcasting: a bool mask (PyTorch: torch.ne; MATLAB: ne). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const ne = binary('ne', E.ne);
+/** a < b, elementwise with broadcasting: a bool mask (PyTorch: torch.lt; MATLAB: lt). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const lt = binary('lt', E.lt);
+/** a <= b, elementwise with broadcasting: a bool mask (PyTorch: torch.le; MATLAB: le). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const le = binary('le', E.le);
+/** a > b, elementwise with broadcasting: a bool mask (PyTorch: torch.gt; MATLAB: gt). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const gt = binary('gt', E.gt);
+/** a >= b, elementwise with broadcasting: a bool mask (PyTorch: torch.ge; MATLAB: ge). Formatted operands (dlarray with a format) are matched by label and the result keeps the format. */
 export const ge = binary('ge', E.ge);
 
 /** cond ? a : b elementwise (see elementwise where); formatted operands are matched by label. */
@@ -204,39 +219,67 @@ export const where = named('where', (cond: TensorLike, a: TensorLike, b: TensorL
     ? formattedCall('where', E.where, [cond, a, b], ['cond', 'a', 'b'])
     : E.where(cond, a, b)));
 
+/** −x, elementwise (PyTorch: torch.neg; MATLAB: uminus). A formatted x keeps its format. */
 export const neg = unary('neg', E.neg);
+/** |x|, elementwise (PyTorch: torch.abs; MATLAB: abs). A formatted x keeps its format. */
 export const abs = unary('abs', E.abs);
+/** sign(x): −1, 0 or 1, elementwise (PyTorch: torch.sign; MATLAB: sign). A formatted x keeps its format. */
 export const sign = unary('sign', E.sign);
+/** x², elementwise (PyTorch: torch.square). A formatted x keeps its format. */
 export const square = unary('square', E.square);
+/** √x, elementwise (PyTorch: torch.sqrt; MATLAB: sqrt). A formatted x keeps its format. */
 export const sqrt = unary('sqrt', E.sqrt);
+/** 1/√x, elementwise (PyTorch: torch.rsqrt). A formatted x keeps its format. */
 export const rsqrt = unary('rsqrt', E.rsqrt);
+/** eˣ, elementwise (PyTorch: torch.exp; MATLAB: exp). A formatted x keeps its format. */
 export const exp = unary('exp', E.exp);
+/** ln x, elementwise (PyTorch: torch.log; MATLAB: log). A formatted x keeps its format. */
 export const log = unary('log', E.log);
+/** log(1 + x), accurate near 0, elementwise (PyTorch: torch.log1p; MATLAB: log1p). A formatted x keeps its format. */
 export const log1p = unary('log1p', E.log1p);
+/** eˣ − 1, accurate near 0, elementwise (PyTorch: torch.expm1; MATLAB: expm1). A formatted x keeps its format. */
 export const expm1 = unary('expm1', E.expm1);
+/** sin x, elementwise (PyTorch: torch.sin; MATLAB: sin). A formatted x keeps its format. */
 export const sin = unary('sin', E.sin);
+/** cos x, elementwise (PyTorch: torch.cos; MATLAB: cos). A formatted x keeps its format. */
 export const cos = unary('cos', E.cos);
+/** tan x, elementwise (PyTorch: torch.tan; MATLAB: tan). A formatted x keeps its format. */
 export const tan = unary('tan', E.tan);
+/** tanh x, elementwise (PyTorch: torch.tanh; MATLAB: tanh). A formatted x keeps its format. */
 export const tanh = unary('tanh', E.tanh);
 /** MATLAB's sigmoid (and PyTorch's): 1 / (1 + e^−x); a formatted x keeps its format. */
 export const sigmoid = unary('sigmoid', E.sigmoid);
 /** MATLAB's relu (and PyTorch's): max(x, 0); a formatted x keeps its format. */
 export const relu = unary('relu', E.relu);
+/** erf(x), elementwise (PyTorch: torch.erf; MATLAB: erf). A formatted x keeps its format. */
 export const erf = unary('erf', E.erf);
+/** x limited to [min, max] (clamp(x, min?, max?); either bound may be omitted, not both), elementwise (PyTorch: torch.clamp). A formatted x keeps its format. */
 export const clamp = unary('clamp', E.clamp);
+/** x in another dtype: cast(x, dtype) (PyTorch: Tensor.to(dtype); MATLAB: cast). A formatted x keeps its format. */
 export const cast = unary('cast', E.cast);
+/** a fresh copy of x, same dtype (PyTorch: torch.clone). A formatted x keeps its format. */
 export const clone = unary('clone', E.clone);
+/** x − logsumexp(x) along `axis` (default −1) (PyTorch: torch.nn.functional.log_softmax). A formatted x keeps its format. */
 export const logSoftmax = unary('logSoftmax', A.logSoftmax);
+/** x where x > 0, else negativeSlope·x (default 0.01), elementwise (PyTorch: torch.nn.functional.leaky_relu; MATLAB: leakyrelu). A formatted x keeps its format. */
 export const leakyRelu = unary('leakyRelu', A.leakyRelu);
+/** x where x > 0, else alpha·(eˣ − 1) (alpha default 1), elementwise (PyTorch: torch.nn.functional.elu). A formatted x keeps its format. */
 export const elu = unary('elu', A.elu);
+/** scale·elu(x, alpha) with PyTorch's constants, elementwise (PyTorch: torch.nn.functional.selu). A formatted x keeps its format. */
 export const selu = unary('selu', A.selu);
 /** GELU, { approximate: 'none' | 'tanh' } (MATLAB's Approximation option); a formatted x keeps its format. */
 export const gelu = unary('gelu', A.gelu);
+/** x·σ(x), elementwise (PyTorch: torch.nn.functional.silu). A formatted x keeps its format. */
 export const silu = unary('silu', A.silu);
+/** x·σ(x), the same as silu, elementwise (MATLAB: swish). A formatted x keeps its format. */
 export const swish = unary('swish', A.swish);
+/** x·tanh(softplus(x)), elementwise (PyTorch: torch.nn.functional.mish). A formatted x keeps its format. */
 export const mish = unary('mish', A.mish);
+/** x clamped to [minVal, maxVal] (default [−1, 1]), elementwise (PyTorch: torch.nn.functional.hardtanh). A formatted x keeps its format. */
 export const hardtanh = unary('hardtanh', A.hardtanh);
+/** min(max(x + 3, 0), 6) / 6, elementwise (PyTorch: torch.nn.functional.hardsigmoid). A formatted x keeps its format. */
 export const hardsigmoid = unary('hardsigmoid', A.hardsigmoid);
+/** log(1 + e^(beta·x)) / beta, x where beta·x > threshold (defaults 1 and 20), elementwise (PyTorch: torch.nn.functional.softplus). A formatted x keeps its format. */
 export const softplus = unary('softplus', A.softplus);
 
 /**
