@@ -380,14 +380,18 @@ const CROSSENTROPY = options('crossentropy', {
   /** MATLAB's older name for ClassificationMode: 'exclusive' (single-label) or 'independent' (multilabel) */
   TargetCategories: opt.any<'exclusive' | 'independent'>(),
 });
+/** Options of crossentropy: DataFormat, Reduction ('sum' default, 'none'), NormalizationFactor, Mask, Weights, WeightsFormat, ClassificationMode, TargetCategories (MATLAB's name-value arguments). */
 export type CrossentropyOptions = OptionsOf<typeof CROSSENTROPY>;
 
 const MSE = options('mse', dataFormatSpec);
+/** Options of mse: DataFormat. */
 export type MseOptions = OptionsOf<typeof MSE>;
 
 const L1LOSS = options('l1loss', reducedSpecs);
 const L2LOSS = options('l2loss', reducedSpecs);
+/** Options of l1loss: DataFormat, Reduction ('sum' default, 'none'), NormalizationFactor, Mask, Weights, WeightsFormat. */
 export type L1lossOptions = OptionsOf<typeof L1LOSS>;
+/** Options of l2loss: DataFormat, Reduction ('sum' default, 'none'), NormalizationFactor, Mask, Weights, WeightsFormat. */
 export type L2lossOptions = OptionsOf<typeof L2LOSS>;
 
 const HUBER = options('huber', {
@@ -395,6 +399,7 @@ const HUBER = options('huber', {
   /** δ, where the loss turns from quadratic to linear (default 1) */
   TransitionPoint: opt.any<number>(),
 });
+/** Options of huber: TransitionPoint (δ, default 1) and l1loss's options. */
 export type MatlabHuberOptions = OptionsOf<typeof HUBER>;
 
 const CTC = options('ctc', {
@@ -404,6 +409,7 @@ const CTC = options('ctc', {
   /** 'mean' (default: the average over observations) or 'sum' */
   Reduction: opt.any<'mean' | 'sum'>(),
 });
+/** Options of ctc: DataFormat, BlankIndex ('first' default, 'last'), Reduction ('mean' default, 'sum'). */
 export type MatlabCtcOptions = OptionsOf<typeof CTC>;
 
 type Reduced = OptionsOf<typeof reducedSpecs>;
