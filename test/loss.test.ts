@@ -404,7 +404,7 @@ describe('ctcLoss', () => {
     z.dispose();
   });
 
-  it('the gradient w.r.t. logProbs is PyTorch\'s: exp(lp) plus the true partial derivative; zero past each input length', () => {
+  it('the gradient w.r.t. logProbs is the true partial derivative of the forward (not PyTorch\'s exp(lp) shortcut); zero past each input length', () => {
     wg.tidy(() => {
       // unnormalised log-probabilities, so the two differ
       const lpv = uniform(T * N * C, -2, 0, 31);
@@ -416,8 +416,19 @@ describe('ctcLoss', () => {
         if (t >= inputLengths[b]) { expect(g[i]).toBe(0); return; }
         const at = (h: number) => { const m = lpv.slice(); m[i] = v + h; return nllRef(m, b); };
         const partial = (at(eps) - at(-eps)) / (2 * eps);
-        expectClose(g[i], Math.exp(v) + partial, 1e-6, 1e-7);
+        expectClose(g[i], partial, 1e-6, 1e-7);
       });
+    });
+  });
+
+  it('the JVP on unnormalised log-probabilities is the central difference of the forward', () => {
+    wg.tidy(() => {
+      const lpv = uniform(T * N * C, -2, 0, 37), dir = uniform(T * N * C, -1, 1, 38);
+      const f = (v: Tensor) => wg.ctcLoss(v, i32(targets.flat(), [3, 3]), inputLengths, targetLengths, { reduction: 'sum' });
+      const [, tangent] = wg.jvp(f, [t64(lpv, [T, N, C])], [t64(dir, [T, N, C])]) as [Tensor, Tensor];
+      const eps = 1e-6;
+      const at = (h: number) => f(t64(lpv.map((v, i) => v + h * dir[i]), [T, N, C])).item() as number;
+      expectClose(tangent.item(), (at(eps) - at(-eps)) / (2 * eps), 1e-6, 1e-7);
     });
   });
 

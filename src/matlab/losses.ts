@@ -71,7 +71,6 @@ import { abs, clamp, log, where } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { reshape, permute, broadcastTo } from '../ops/shape.js';
 import { ctcLoss } from '../ops/loss.js';
-import { stopGradient } from '../custom.js';
 
 /** A tensor, or (nested) JS numbers made into a tensor of the prediction's dtype. */
 export type DataLike = Tensor | NestedArray;
@@ -634,14 +633,8 @@ export function ctc(Y: Tensor, targets: DataLike, YMask: DataLike, targetsMask: 
       const yTBC = permute(y, [t, b, c]);
       const yc = clamp(yTBC, y.dtype === 'float64' ? 2.2250738585072014e-308 : 1.1754943508222875e-38);
       const perObservation = ctcLoss(log(yc), tensor(padded, { shape: [B, S], dtype: 'int32' }), inputLengths, targetLengths, { reduction: 'none', blank });
-      // ctcLoss's gradient is exp(lp) − γ (PyTorch's, exact only through a log-softmax); the true
-      // gradient with respect to lp is −γ. Subtracting Σ w_b·(yc − stopGradient(yc)) over the valid
-      // steps (value 0, gradient w_b) makes d/dY exact for any use of Y.
-      const scale = reduction === 'mean' ? 1 / B : 1;
-      const valid = tensor(Array.from({ length: T * B }, (_, k) => (Math.floor(k / B) < inputLengths[k % B] ? scale : 0)), { shape: [T, B, 1], dtype: y.dtype });
-      const correction = yc.sub(stopGradient(yc)).mul(valid).sum();
-      const total = reduction === 'mean' ? perObservation.sum().div(B) : perObservation.sum();
-      return total.sub(correction);
+      // ctcLoss's VJP and JVP are the true derivatives of its forward, so d/dY is exact for any use of Y.
+      return reduction === 'mean' ? perObservation.sum().div(B) : perObservation.sum();
     });
   } finally {
     disposeAll(temps);

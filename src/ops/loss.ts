@@ -14,7 +14,7 @@ import { wasm } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { tidy } from '../scope.js';
 import { idOf, floatOperand, disposeAll, call, requireInit, isFloat, broadcastShapes } from './common.js';
-import { where, log, log1p, abs, exp, minimum, clamp, cast } from './elementwise.js';
+import { where, log, log1p, abs, exp, minimum, clamp, cast, mul, sub, eq } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape, gather, indexSelect } from './shape.js';
 import { rawInt32, guardIndexRange } from '../accelerate.js';
@@ -605,7 +605,20 @@ export function ctcLoss(logProbs: Tensor, targets: TargetLike, inputLengths: Len
       const lp3 = batched ? lp : reshape(lp, [T, 1, C]);
       const targetsT = tensor(padded, { shape: [N, S], dtype: 'int32' });
       const loss = call(op, wasm.ctcLoss(lp3.id, targetsT.id, tensor(il.values).id, tensor(tl.values).id, blank, zeroInfinity ? 1 : 0));
-      const perSample = batched ? loss : reshape(loss, []);
+      // The primitive's rule is PyTorch's formula, exp(lp) − γ, which is the gradient only when a
+      // log-softmax comes first; the derivative of this forward with respect to lp is −γ. Adding
+      // E − detach(E), E_n = Σ over sample n's valid frames of exp(lp) (exactly 0, so the values
+      // keep their bits), takes exp(lp) off the VJP and the JVP: both are the true derivatives.
+      // A sample zeroed by zeroInfinity keeps its zero gradient.
+      const valid = tensor(Array.from({ length: T * N }, (_, k) => (Math.floor(k / N) < il.values[k % N] ? 1 : 0)), { shape: [T, N, 1], dtype: lp3.dtype });
+      let e = sum(mul(exp(lp3), valid), [0, 2]);
+      if (zeroInfinity) {
+        // the samples zeroInfinity zeroed are those whose loss is infinite before zeroing
+        const raw = call(op, wasm.ctcLoss(lp3.id, targetsT.id, tensor(il.values).id, tensor(tl.values).id, blank, 0)).detach();
+        e = where(eq(abs(raw), Infinity), 0, e);
+      }
+      const exact = sub(loss, sub(e, e.detach()));
+      const perSample = batched ? exact : reshape(exact, []);
       if (reduction === 'none') return perSample;
       if (reduction === 'sum') return perSample.sum();
       const lengths = tensor(Array.from(tl.values, (v) => Math.max(v, 1)), { shape: batched ? [N] : [], dtype: lp.dtype });

@@ -65,8 +65,8 @@ export const loss: OpStatus[] = [
   },
   {
     name: 'ctcLoss', kind: 'primitive', ...works, secondOrder: false,
-    notes: "PyTorch's gradient formula (assumes log-softmax input); no second derivative, as in PyTorch",
-    // the gradient assumes log-softmax input, so the case feeds it logits through logSoftmax
-    make: () => ({ f: (z) => wg.ctcLoss(wg.logSoftmax(z, 2), [[1, 2, 1], [3, 0, 0]], [5, 4], [3, 1], { reduction: 'none' }), inputs: [x64([5, 2, 4], -2, 2)] }),
+    notes: 'VJP and JVP are the true derivatives for any log-probabilities (PyTorch\'s formula assumes a log-softmax before); no second derivative, as in PyTorch',
+    // unnormalised log-probabilities: the rules must be the derivatives of the forward itself
+    make: () => ({ f: (z) => wg.ctcLoss(z, [[1, 2, 1], [3, 0, 0]], [5, 4], [3, 1], { reduction: 'none' }), inputs: [x64([5, 2, 4], -2, 0)] }),
   },
 ];
