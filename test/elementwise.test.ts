@@ -703,3 +703,25 @@ describe('logaddexp (added through the op spec, CONTRIBUTING.md)', () => {
     wg.dispose([x, y]);
   });
 });
+
+describe('atan2 (through the op spec)', () => {
+  it('values in (−π, π] against the reference, every quadrant, axes, signed zeros, infinities and NaN', () => {
+    const a = [1, 1, -1, -1, 0, 0, -0, 0, 1, Infinity, Infinity, -Infinity, 2, NaN, 3e-300];
+    const b = [1, -1, 1, -1, 1, -1, -1, 0, 0, Infinity, -2, 5, Infinity, 1, 1e-300];
+    const got = wg.tidy(() => flat(wg.atan2(t64(a, [15]), t64(b, [15])).toArray()));
+    got.forEach((v, i) => {
+      const want = Math.atan2(a[i], b[i]);
+      if (Number.isNaN(want)) expect(v).toBeNaN();
+      else expect(v).toBeCloseTo(want, 15);
+      expect(Object.is(v, -0)).toBe(Object.is(want, -0));
+    });
+    expect(got[5]).toBe(Math.PI);
+    expect(Object.is(got[6], -Math.PI)).toBe(true);
+  });
+
+  it('float32, broadcasting and the method; gradients b/(a²+b²), −a/(a²+b²) against finite differences', () => {
+    const got = wg.tidy(() => flat(t32([1, -2, 3], [3, 1]).atan2(t32([0.5, -4], [2])).toArray()));
+    expectClose(got, [1, -2, 3].flatMap((y) => [0.5, -4].map((x) => Math.fround(Math.atan2(Math.fround(y), Math.fround(x))))), 1e-6, 1e-6);
+    checkGrad((a: Tensor, b: Tensor) => wg.atan2(a, b).square().sum(), [rand64([2, 3], 0.5, 2, 8), rand64([3], -2, -0.5, 9)]);
+  });
+});

@@ -94,7 +94,7 @@ export const INSTR_WORDS = 4;
 // The elementwise groups of the vocabulary, first and last code: binary ops are add..logaddexp
 // and unary ops neg..erf (a new op of either kind is appended at the end of its group).
 export const BINARY_FIRST = Op.add;
-export const BINARY_LAST = Op.logaddexp;
+export const BINARY_LAST = Op.atan2;
 export const UNARY_FIRST = Op.neg;
 export const UNARY_LAST = Op.erf;
 // Scalar codes are dense per dtype — the binary ops, the unary ops, fill, copy — so a replay

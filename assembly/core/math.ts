@@ -33,6 +33,12 @@ export function erf64(x: f64): f64 {
  * log(eˣ + eʸ) as PyTorch computes it: equal arguments (infinities included) give x + log 2; else
  * the larger plus log1p of the exponential of minus the gap, which never overflows.
  */
+/** atan2(y, x) by AssemblyScript's own (musl's) arctangent, computed in wasm: the same bits everywhere. */
+@inline export function atan2T<T>(y: T, x: T): T {
+  if (sizeof<T>() == 4) return <T>Mathf.atan2(<f32>y, <f32>x);
+  return <T>Math.atan2(<f64>y, <f64>x);
+}
+
 @inline export function logaddexpT<T>(x: T, y: T): T {
   if (x == y) return x + <T>0.6931471805599453;
   const m = max<T>(x, y);

@@ -718,6 +718,7 @@ function run(e: u32): i32 {
     case S_BIN + Op.maximum - Op.add: return binaryScalarOp<T>(Op.maximum, x, y);
     case S_BIN + Op.minimum - Op.add: return binaryScalarOp<T>(Op.minimum, x, y);
     case S_BIN + Op.logaddexp - Op.add: return binaryScalarOp<T>(Op.logaddexp, x, y);
+    case S_BIN + Op.atan2 - Op.add: return binaryScalarOp<T>(Op.atan2, x, y);
     case S_UN + Op.neg - Op.neg: return unaryScalar<T>(Op.neg, x);
     case S_UN + Op.abs - Op.neg: return unaryScalar<T>(Op.abs, x);
     case S_UN + Op.sign - Op.neg: return unaryScalar<T>(Op.sign, x);

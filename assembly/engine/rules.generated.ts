@@ -29,6 +29,7 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.maximum:
     case Op.minimum:
     case Op.logaddexp:
+    case Op.atan2:
     case Op.neg:
     case Op.abs:
     case Op.sign:
@@ -134,6 +135,7 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.maximum:
     case Op.minimum:
     case Op.logaddexp:
+    case Op.atan2:
     case Op.neg:
     case Op.abs:
     case Op.sign:
@@ -239,6 +241,7 @@ export function replayable(op: i32): bool {
     case Op.maximum:
     case Op.minimum:
     case Op.logaddexp:
+    case Op.atan2:
     case Op.eq:
     case Op.ne:
     case Op.lt:

@@ -19,7 +19,7 @@ import { captureOp1, captureOp2, captureFill } from "../engine/accelerate";
 import { expandLike } from "./shape";
 import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import {
-  expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT, logaddexpT,
+  expT, logT, log1pT, expm1T, sinT, cosT, tanT, tanhT, powT, sigmoidT, softplusT, signT, erfT, logaddexpT, atan2T,
   expF32x4,
 } from "../core/math";
 
@@ -55,6 +55,7 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
     case Op.minimum: return min<T>(x, y);
     case Op.pow: return powT<T>(x, y);
     case Op.logaddexp: return logaddexpT<T>(x, y);
+    case Op.atan2: return atan2T<T>(x, y);
     default: fail(E_UNKNOWN_OP, op); return <T>0; // no value for an op this kernel does not know
   }
 }
@@ -78,7 +79,7 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
  */
 function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
   // pow and logaddexp have no vector form: their scalar loop
-  if (op == Op.pow || op == Op.logaddexp || sa < 0 || sb < 0 || sa > 1 || sb > 1) { binaryTail<T>(op, pa, sa, pb, sb, po, n, 0); return; }
+  if (op == Op.pow || op == Op.logaddexp || op == Op.atan2 || sa < 0 || sb < 0 || sa > 1 || sb > 1) { binaryTail<T>(op, pa, sa, pb, sb, po, n, 0); return; }
   switch (op) {
     case Op.add: binaryStrides<T>(Op.add, pa, sa, pb, sb, po, n); break;
     case Op.sub: binaryStrides<T>(Op.sub, pa, sa, pb, sb, po, n); break;
@@ -475,6 +476,12 @@ function partial(op: i32, r: u32, k: i32, g: i32): i32 {
       const db = mul(g, mul(out, unary(Op.log, a)));
       const aZero = compareScalarOp(Op.eq, a, 0), bNonNeg = compareScalarOp(Op.ge, b, 0);
       return where(where(aZero, bNonNeg, aZero), zero, db);
+    }
+    case Op.atan2: {
+      // ∂/∂a = b / (a² + b²), ∂/∂b = −a / (a² + b²) (PyTorch's formula: NaN at the origin, as there)
+      const b = recInput(r, 1);
+      const r2 = binary(Op.add, unary(Op.square, a), unary(Op.square, b));
+      return k == 0 ? mul(g, div(b, r2)) : neg(mul(g, div(a, r2)));
     }
     case Op.logaddexp: {
       // ∂/∂a = eᵃ⁻ᵒᵘᵗ, ∂/∂b = eᵇ⁻ᵒᵘᵗ (PyTorch's formula: NaN where both are −∞, as there)

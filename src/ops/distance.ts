@@ -1,6 +1,6 @@
 // Distances as composites of recording ops (so VJP, JVP and higher derivatives come for free):
-// cdist (torch.cdist) and hypot (torch.hypot). atan2 is not here: it needs an arctangent, and
-// wasmgrad has no atan primitive to build it from.
+// cdist (torch.cdist) and hypot (torch.hypot). atan2 is an elementwise primitive (src/ops/elementwise.ts),
+// computed in wasm.
 
 import { Tensor } from '../tensor.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';

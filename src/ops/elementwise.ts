@@ -117,6 +117,8 @@ export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.max
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.minimum, 'minimum', a, b);
 /** torch.logaddexp: log(eᵃ + eᵇ), computed as max(a, b) + log1p(e^−|a−b|) so that it never overflows. */
 export const logaddexp = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.logaddexp, 'logaddexp', a, b);
+/** torch.atan2: the angle of the point (b, a) elementwise, a the y and b the x coordinate, in (−π, π]. */
+export const atan2 = (a: TensorLike, b: TensorLike): Tensor => binaryOp(Op.atan2, 'atan2', a, b);
 
 /**
  * The dtype a JS number takes beside a tensor of `dtype`: the tensor's own when it holds the
@@ -373,7 +375,7 @@ declare module '../tensor.js' {
     /** min(this, b), elementwise, with `b` a tensor or number, broadcasting: see {@link minimum} (PyTorch: Tensor.minimum). */
     minimum(b: TensorLike): Tensor;
     /** log(eᵃ + eᵇ) of this tensor and `b`, broadcasting, without overflow: see {@link logaddexp} (PyTorch: Tensor.logaddexp). */
-    logaddexp(b: TensorLike): Tensor;
+    logaddexp(b: TensorLike): Tensor; atan2(b: TensorLike): Tensor;
     /** this == b, a bool mask, broadcasting: see {@link eq} (PyTorch: Tensor.eq). */
     eq(b: TensorLike): Tensor;
     /** this != b, a bool mask, broadcasting: see {@link ne} (PyTorch: Tensor.ne). */
@@ -446,6 +448,7 @@ P.pow = function (b) { return pow(this, b); };
 P.maximum = function (b) { return maximum(this, b); };
 P.minimum = function (b) { return minimum(this, b); };
 P.logaddexp = function (b) { return logaddexp(this, b); };
+P.atan2 = function (b) { return atan2(this, b); };
 P.eq = function (b) { return eq(this, b); };
 P.ne = function (b) { return ne(this, b); };
 P.lt = function (b) { return lt(this, b); };

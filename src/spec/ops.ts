@@ -93,6 +93,7 @@ export const OPS = {
   maximum: binary('elementwise max; ties share the gradient', 'maximum'),
   minimum: binary('elementwise min; ties share the gradient', 'minimum'),
   logaddexp: binary('log(eᵃ + eᵇ) without overflow (torch.logaddexp)', 'logaddexp'),
+  atan2: binary('atan2(a, b): the angle of (b, a), in (−π, π] (torch.atan2)', 'atan2'),
   // — comparisons
   eq: compare('a == b'),
   ne: compare('a != b'),

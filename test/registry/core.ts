@@ -17,6 +17,7 @@ export const ops: OpCase[] = [
   { name: 'mul', kind: 'primitive', make: () => ({ f: (a, b) => wg.mul(a, b), inputs: [x64([2, 3]), x64([3])] }) },
   { name: 'div', kind: 'primitive', make: () => ({ f: (a, b) => wg.div(a, b), inputs: [x64([2, 3]), x64([3], 0.5, 2)] }) },
   { name: 'pow', kind: 'primitive', make: () => ({ f: (a, b) => wg.pow(a, b), inputs: [x64([2, 3], 0.5, 2), x64([2, 3], -1.5, 1.5)] }) },
+  { name: 'atan2', kind: 'primitive', make: () => ({ f: (a, b) => wg.atan2(a, b), inputs: apart([2, 3]) }) },
   { name: 'logaddexp', kind: 'primitive', make: () => ({ f: (a, b) => wg.logaddexp(a, b), inputs: apart([2, 3]) }) },
   { name: 'maximum', kind: 'primitive', make: () => ({ f: (a, b) => wg.maximum(a, b), inputs: apart([2, 3]) }) },
   { name: 'minimum', kind: 'primitive', make: () => ({ f: (a, b) => wg.minimum(a, b), inputs: apart([2, 3]) }) },
