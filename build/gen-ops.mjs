@@ -165,10 +165,11 @@ function bindingsFile() {
     });
     lines.push(`  ${name}(${params.join(', ')}): ${tsType(sig.ret, `${orig}'s result`)};`);
   }
-  for (const m of index.matchAll(/^export const (\w+)/gm)) lines.push(`  readonly ${m[1]}: WebAssembly.Global;`);
+  for (const m of index.matchAll(/^export const (\w+)/gm)) lines.push(`  readonly ${m[1]}: WasmGlobal;`);
   return HEADER + '// The exports of the wasm module, typed from their AssemblyScript signatures (i32, u32, f64,\n' +
     '// bool: number; v128 never crosses), so no call into wasm is typed `any`.\n\n' +
-    `export interface WasmExports {\n  readonly memory: WebAssembly.Memory;\n${lines.join('\n')}\n}\n`;
+    "import type { WasmGlobal, WasmMemory } from './web-types.js';\n\n" +
+    `export interface WasmExports {\n  readonly memory: WasmMemory;\n${lines.join('\n')}\n}\n`;
 }
 
 // ————————————————————————————————————————————————————————— main

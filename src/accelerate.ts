@@ -132,6 +132,8 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
    * is simply dropped releases its programs when the garbage collector collects it.)
    */
   dispose(): void;
+  /** dispose(), for `using fast = accelerate(f)`: the programs are freed when the block ends. */
+  [Symbol.dispose](): void;
 }
 
 // A dropped wrapper's programs (and the tensors they own) are released when it is collected. The
@@ -538,6 +540,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
         dropped?.unregister(cache);
       },
     },
+    [Symbol.dispose]: { value: () => fn.dispose() },
   });
   dropped?.register(fn, held, cache);
   return fn;

@@ -44,6 +44,7 @@ function asList(x: Tensor | Tensor[], op: string, what: string): Tensor[] {
  * const [y, dy] = jvp((x: Tensor) => x.exp(), [tensor([0, 1])], [tensor([1, 1])]);  // dy = eˣ
  * ```
  */
+export function jvp<F extends (...xs: Tensor[]) => unknown>(f: F, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [ReturnType<F>, ReturnType<F>];
 export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [any, any] {
   requireInit('jvp');
   checkFunction('jvp', f, 'f');

@@ -3,11 +3,13 @@
 export { init, threadCount, type WasmSource, type InitOptions } from './runtime.js';
 export {
   Tensor, tensor, zeros, ones, full, isTensor, type DTypeName, type NestedArray, type Shape,
+  type NestedNumbers, type NestedBooleans,
   type TensorOptions, type CreateOptions,
 } from './tensor.js';
 export { tidy, keep, dispose, memory, resetPeakMemory, setMemoryLimit, setLiveTensorWarning, type MemoryInfo } from './scope.js';
 export {
   valueAndGrad, grad, dlfeval, dlgradient, trace, traceJvp, Trace, type TraceNode, type GradOptions,
+  type GradOf, type GradsAt, type GradTransformOptions,
   type DlgradientOptions,
 } from './autodiff.js';
 export {

@@ -2,6 +2,7 @@
 // buffer, and turning the module's error state into exceptions.
 
 import type { WasmExports } from './wasm.generated.js';
+import type { WasmModule, WebResponse, WebURL } from './web-types.js';
 import { InitError, OutOfMemoryError, WasmgradError, NotDifferentiableError, ValueError } from './errors.js';
 import { Op } from '../assembly/core/vocabulary.js';
 import { options, opt, type OptionsOf } from './options.js';
@@ -26,10 +27,10 @@ export const hostHooks = {
 export let pendingHostError: unknown = undefined;
 export function setPendingHostError(e: unknown): void { pendingHostError = e; }
 let buffer: ArrayBuffer | undefined;
-export let I32 = new Int32Array(0);
-export let F32 = new Float32Array(0);
-export let F64 = new Float64Array(0);
-export let U8 = new Uint8Array(0);
+export let I32: Int32Array = new Int32Array(0);
+export let F32: Float32Array = new Float32Array(0);
+export let F64: Float64Array = new Float64Array(0);
+export let U8: Uint8Array = new Uint8Array(0);
 export let ARGS = 0;
 export let STATE = 0;
 let PAGES = 0; // word index of the module's memory-pages word (assembly/core/alloc.ts)
@@ -64,7 +65,7 @@ export function requireInit(what: string): void {
 }
 
 /** Where init() gets the module: a compiled WebAssembly.Module, its bytes, a URL (string or URL), or a Response (or its promise). */
-export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
+export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | WebURL | string | WebResponse | Promise<WebResponse>;
 
 /**
  * Loads the module. Node, Deno and Bun read the .wasm beside the bundle; a browser fetches it from
@@ -120,7 +121,7 @@ export async function init(source?: WasmSource | InitOptions, options?: InitOpti
     // Workers instantiate the module on the same memory, which writes its constant data again:
     // they start before this instance changes anything in memory.
     try {
-      await startWorkers(module, memory!, threads - 1, await workerScript(options?.worker));
+      await startWorkers(module, memory!, threads - 1, await workerScript(options?.worker as string | URL | undefined));
     } catch (e) {
       throw new InitError(`init: starting ${threads - 1} worker thread(s) failed: ${(e as Error).message}`);
     }
@@ -146,7 +147,7 @@ const INIT = options('init', {
    * Where the worker threads' script is (default: wasmgrad.worker.js beside this script). For
    * bundled apps: serve dist/wasmgrad.worker.js (and wasmgrad.threads.wasm) and say where.
    */
-  worker: opt.any<string | URL>(),
+  worker: opt.any<string | { readonly href: string }>(), // a URL (structurally: the .d.ts would name URL, absent without the DOM lib)
 });
 /** Options of init: threads (default 1) and worker (where the worker script is). */
 export type InitOptions = OptionsOf<typeof INIT>;

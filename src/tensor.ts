@@ -18,6 +18,24 @@ export type DTypeName = 'float32' | 'float64' | 'int32' | 'bool';
 export type NestedArray = number | boolean | NestedArray[];
 /** A tensor's shape, one size per dim ([] for a scalar) (PyTorch: torch.Size). */
 export type Shape = readonly number[];
+/** A number or nested arrays of numbers: what toArray() gives for a float or int32 tensor. */
+export type NestedNumbers = number | NestedNumbers[];
+/** A boolean or nested arrays of booleans: what toArray() gives for a bool tensor. */
+export type NestedBooleans = boolean | NestedBooleans[];
+
+// `using t = tensor(…)` (explicit resource management, TypeScript 5.2+) calls t[Symbol.dispose]().
+// The symbol is declared here for consumers whose lib lacks esnext.disposable (the same
+// declaration as the lib's, so the two merge), and polyfilled in runtimes that lack it, with the
+// registered symbol that every copy of wasmgrad (and other polyfills) share.
+declare global {
+  interface SymbolConstructor {
+    /** The method that `using` calls when its block ends. */
+    readonly dispose: unique symbol;
+  }
+}
+if (typeof Symbol.dispose !== 'symbol') {
+  Object.defineProperty(Symbol, 'dispose', { value: Symbol.for('Symbol.dispose'), configurable: true });
+}
 
 export const MAX_RANK = SIZES_MAX_RANK;
 
@@ -135,24 +153,30 @@ export class Tensor {
     }
   }
 
-  /** The values as nested JS arrays (a number for rank 0; booleans for bool tensors). */
-  toArray(): any {
+  /**
+   * The values as nested JS arrays (a number for rank 0): numbers, or booleans for a bool tensor.
+   * The nesting depth is the rank, so narrow with a cast: `t.toArray() as number[][]`.
+   */
+  toArray(): NestedNumbers | NestedBooleans {
     const flat = this.data();
     const isBool = this.dtype === 'bool';
     const dims = this.dims;
-    const build = (k: number, offset: number): any => {
+    const build = (k: number, offset: number): NestedNumbers | NestedBooleans => {
       if (k === dims.length) return isBool ? flat[offset] !== 0 : flat[offset];
       let stride = 1;
       for (let j = k + 1; j < dims.length; j++) stride *= dims[j];
-      const out = new Array(dims[k]);
+      const out: (NestedNumbers | NestedBooleans)[] = new Array(dims[k]);
       for (let i = 0; i < dims[k]; i++) out[i] = build(k + 1, offset + i * stride);
-      return out;
+      return out as NestedNumbers[] | NestedBooleans[];
     };
     return build(0, 0);
   }
 
-  /** The single value of a one-element tensor. */
-  item(): number | boolean {
+  /**
+   * The single value of a one-element tensor, as a number: a bool tensor gives 1 or 0 (use
+   * itemBool() for a boolean).
+   */
+  item(): number {
     // The per-evaluation read of scalar loops: a live one-element tensor is read in place, with
     // no copy and no call; anything else (disposed, not one element, a capture watching reads)
     // takes the checked path.
@@ -165,15 +189,18 @@ export class Tensor {
         case DType.float32: return F32[p >>> 2];
         case DType.float64: return F64[p >>> 3];
         case DType.int32: return I32[p >>> 2];
-        default: return U8[p] !== 0;
+        default: return U8[p] !== 0 ? 1 : 0;
       }
     }
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.dims)} has ${this.size} elements; item() needs exactly one`);
     }
     const v = this.data()[0];
-    return this.dtype === 'bool' ? v !== 0 : v;
+    return this.dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
   }
+
+  /** The single value of a one-element tensor as a boolean: whether it is nonzero (Python's bool(t)). */
+  itemBool(): boolean { return this.item() !== 0; }
 
   /** 'Tensor([…], shape=[…], dtype=…)' with the values, or 'Tensor(disposed)'. */
   toString(): string {
@@ -189,7 +216,8 @@ export class Tensor {
     wasm.disposeTensor(this.id);
     this.disposed = true;
   }
-  [Symbol.dispose ?? Symbol.for('Symbol.dispose')](): void { this.dispose(); }
+  /** dispose(), for `using t = tensor(…)`: the tensor is freed when the block ends. */
+  [Symbol.dispose](): void { this.dispose(); }
 }
 
 /** @internal called once, when the first formatted tensor is made (the MATLAB layer installs its format-keeping methods). */

@@ -2,8 +2,10 @@
 // The exports of the wasm module, typed from their AssemblyScript signatures (i32, u32, f64,
 // bool: number; v128 never crosses), so no call into wasm is typed `any`.
 
+import type { WasmGlobal, WasmMemory } from './web-types.js';
+
 export interface WasmExports {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   allocLiveBytes(): number;
   allocPeakBytes(): number;
   allocLiveBlocks(): number;
@@ -151,5 +153,5 @@ export interface WasmExports {
   entryInstrAddress(h: number): number;
   adjoint(id: number): number;
   argsAddress(): number;
-  readonly ARGS: WebAssembly.Global;
+  readonly ARGS: WasmGlobal;
 }

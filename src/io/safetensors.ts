@@ -11,6 +11,7 @@ import { WasmgradError, ValueError, IOError } from '../errors.js';
 import { Module, type StateDict } from '../nn/module.js';
 import { readFile, writeFile } from '../platform/read-file.js';
 import { options, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
+import type { WebURL } from '../web-types.js';
 import { isOptimizer, optimizerToFile, optimizerFromFile, OPTIMIZER_KEYS, type AnyOptimizer } from './optimizer.js';
 
 /** A malformed or truncated file, or one that does not fit the network it is loaded into. */
@@ -266,7 +267,7 @@ function ioError(op: string, verb: 'read' | 'write', path: string | URL, cause: 
  * ```
  */
 export function save(target: Module | StateDict | AnyOptimizer, options?: SaveOptions): Uint8Array;
-export function save(target: Module | StateDict | AnyOptimizer, path: string | URL, options?: SaveOptions): Promise<void>;
+export function save(target: Module | StateDict | AnyOptimizer, path: string | WebURL, options?: SaveOptions): Promise<void>;
 export function save(target: Module | StateDict | AnyOptimizer, pathOrOptions?: string | URL | SaveOptions, options: SaveOptions = {}): Uint8Array | Promise<void> {
   if (arguments.length > 3) checkArity('io.save', arguments, 3, 'target, path?, options?');
   if (isPath(pathOrOptions)) {
@@ -312,8 +313,8 @@ export function loadOptimizer<O extends AnyOptimizer>(opt: O, source: Source): O
  */
 export function load(source: Source): Loaded;
 export function load<M extends Module | AnyOptimizer>(source: Source, into: M): M;
-export function load(source: string | URL): Promise<Loaded>;
-export function load<M extends Module | AnyOptimizer>(source: string | URL, into: M): Promise<M>;
+export function load(source: string | WebURL): Promise<Loaded>;
+export function load<M extends Module | AnyOptimizer>(source: string | WebURL, into: M): Promise<M>;
 export function load(source: Source | string | URL, into?: Module | AnyOptimizer): Loaded | Module | AnyOptimizer | Promise<Loaded | Module | AnyOptimizer> {
   if (arguments.length > 2) checkArity('io.load', arguments, 2, 'source, into?');
   if (into !== undefined && !(into instanceof Module) && !isOptimizer(into)) throw new ValueError(`io.load: the second argument must be a Module, got ${describeValue(into)} (or an optimizer, to restore what io.save(optimizer) wrote)`);

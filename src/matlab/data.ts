@@ -413,6 +413,9 @@ export class MiniBatchQueue implements Iterable<unknown[]> {
     this.dropBuffer();
   }
 
+  /** dispose(), for `using mbq = minibatchqueue(…)`: the batches are freed when the block ends. */
+  [Symbol.dispose](): void { this.dispose(); }
+
   /** The remaining mini-batches, one next() each (`for (const [X, T] of mbq)`). */
   *[Symbol.iterator](): Iterator<unknown[]> {
     while (this.hasdata()) yield this.next();

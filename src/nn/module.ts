@@ -222,7 +222,7 @@ export abstract class Module {
   abstract forward(...inputs: any[]): any;
 
   /** PyTorch's module(x): forward. */
-  call(...inputs: any[]): any {
+  call(...inputs: Parameters<this['forward']>): ReturnType<this['forward']> {
     checkAlive(this, 'call');
     return this.forward(...inputs);
   }
@@ -234,7 +234,7 @@ export abstract class Module {
    * Inference behaviour whatever the mode (MATLAB's predict): dropout off, batch norm with its
    * running statistics, which it leaves untouched. The modes are restored afterwards.
    */
-  predict(...inputs: any[]): any {
+  predict(...inputs: Parameters<this['forward']>): ReturnType<this['forward']> {
     checkAlive(this, 'predict');
     const modes = [...this.modules()].map((m) => [m, m.training] as const);
     this.eval();
@@ -543,6 +543,9 @@ export abstract class Module {
       if ((m as any)[DISPOSED] !== true) Object.defineProperty(m, DISPOSED, { value: true, configurable: true });
     }
   }
+
+  /** dispose(), for `using net = new Mlp()`: the module's parameters are freed when the block ends. */
+  [Symbol.dispose](): void { this.dispose(); }
 
   /** Whether dispose() freed this module (or a module holding it). */
   get isDisposed(): boolean { return (this as any)[DISPOSED] === true; }

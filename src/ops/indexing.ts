@@ -172,7 +172,7 @@ export function argmin(x: Tensor, axis?: number | null, options?: ArgOptions): T
 
 const cumSpecs = {
   /** the dtype to scan in (default: x's float dtype, int32 for int32 and bool x) */
-  dtype: opt.any<DTypeName>(),
+  dtype: opt.any<'float32' | 'float64' | 'int32' | 'bool'>(), // DTypeName, spelled out: TypeScript 6's .d.ts would name it without importing it
 };
 const CUMSUM = options('cumsum', cumSpecs);
 const CUMPROD = options('cumprod', cumSpecs);

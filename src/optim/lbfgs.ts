@@ -521,4 +521,7 @@ export class LBFGS {
     this.prevFlatGrad?.dispose();
     this.d = this.prevFlatGrad = undefined;
   }
+
+  /** dispose(), for `using opt = new LBFGS(…)`: the history is freed when the block ends. */
+  [Symbol.dispose](): void { this.dispose(); }
 }

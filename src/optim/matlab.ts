@@ -177,6 +177,9 @@ export class LbfgsState {
     this.GradientsDifferenceHistory = [];
     this.gradient = undefined;
   }
+
+  /** dispose(), for `using state = lbfgsState()`: the history is freed when the block ends. */
+  [Symbol.dispose](): void { this.dispose(); }
 }
 
 /** MATLAB's lbfgsState(Name=Value): history size 10, initial inverse Hessian factor 1. */

@@ -406,6 +406,9 @@ export abstract class Optimizer {
     this.hyperTensor?.dispose();
     this.hyperTensor = undefined;
   }
+
+  /** dispose(), for `using opt = new Adam(…)`: the state tensors are freed when the block ends. */
+  [Symbol.dispose](): void { this.dispose(); }
 }
 
 /** step: the step number of this update, unless `counter` (an int32 rank-0 tensor) counts the steps in wasm */
