@@ -181,7 +181,27 @@ export async function buildBundles({ types = true } = {}) {
     plugins: [browserPlatform, shippedFiles('inline')],
     define: { __WASMGRAD_WASM_BASE64__: JSON.stringify(readFileSync(wasmPath).toString('base64')) } }, true);
   for (const name of SUBPATHS) writeSubpath(name, await exportNames(esbuild, path.join(root, `src/${name}/index.ts`)));
-  if (types) run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  if (types) {
+    run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+    writeCjsTypes();
+  }
+}
+
+/**
+ * The CommonJS entries' own types: dist/types-cjs/ is dist/types/ as .d.cts files importing each
+ * other as .cjs, so that `require('wasmgrad')` is typed as CommonJS (a .d.ts under "type": "module"
+ * would be ESM: "masquerading as ESM", arethetypeswrong). package.json's require conditions point there.
+ */
+export function writeCjsTypes(from = path.join(dist, 'types'), to = path.join(dist, 'types-cjs')) {
+  rmSync(to, { recursive: true, force: true });
+  const relative = /((?:from|import|declare module)\s*\(?\s*)(['"])(\.{1,2}\/[^'"]*?)\.js\2/g;
+  for (const f of readdirSync(from, { recursive: true })) {
+    if (!f.endsWith('.d.ts')) continue;
+    const text = readFileSync(path.join(from, f), 'utf8').replace(relative, '$1$2$3.cjs$2');
+    const out = path.join(to, f.slice(0, -'.d.ts'.length) + '.d.cts');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, text);
+  }
 }
 
 // The smallest useful app (tensors and valueAndGrad, the seed example), bundled for the browser
