@@ -599,3 +599,22 @@ describe('memory and the op registry', () => {
     }
   });
 });
+
+describe('topk by partial selection (k much smaller than the line)', () => {
+  it('topk by selection equals the stable sort prefix, ties and NaN included', () => {
+    let s = 7;
+    const r = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(r() * 300), k = 1 + Math.floor(r() * Math.min(n, 20));
+      const v = Array.from({ length: n }, () => { const u = r(); return u < 0.05 ? NaN : Math.floor(u * 10); });
+      for (const largest of [true, false]) {
+        wg.tidy(() => {
+          const x = wg.tensor(v, { dtype: 'float64' });
+          const [vals, idx] = wg.topk(x, k, { largest }) as any;
+          const full = wg.argsort(x, { descending: largest, stable: true }) as any;
+          expect(Array.from(idx.data())).toEqual(Array.from(full.data()).slice(0, k));
+        });
+      }
+    }
+  });
+});

@@ -225,6 +225,29 @@ function mergeSort(keys: usize, idx: usize, tmp: usize, n: i32, descending: bool
 }
 
 /**
+ * The first k positions of the stable order (what mergeSort's first k would be), for k much
+ * smaller than n: the best k so far are kept sorted in idx[0, k); each new position goes after
+ * every kept one it is not strictly before (so ties keep their order), by binary search.
+ * O(n·log k) comparisons and O(n·k) moves at worst, instead of sorting the whole line.
+ */
+function selectFirst(keys: usize, idx: usize, n: i32, k: i32, descending: bool): void {
+  let kept = 0;
+  for (let j = 0; j < n; j++) {
+    const key = load<f64>(keys + (<usize>j << 3));
+    if (kept == k && !before(key, load<f64>(keys + (<usize>ld(<u32>idx, k - 1) << 3)), descending)) continue;
+    let lo = 0, hi = kept;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(key, load<f64>(keys + (<usize>ld(<u32>idx, mid) << 3)), descending)) hi = mid; else lo = mid + 1;
+    }
+    const last = min(kept, k - 1);
+    if (last > lo) memory.copy(idx + (<usize>(lo + 1) << 2), idx + (<usize>lo << 2), <usize>(last - lo) << 2);
+    st(<u32>idx, lo, j);
+    if (kept < k) kept++;
+  }
+}
+
+/**
  * The int32 positions along `axis` that order each line of x (stable, NaN largest), keeping the
  * first `k` of each line: argsort for k = n, topk's indices for k < n.
  */
@@ -248,7 +271,8 @@ export function sortIndices(x: i32, axis: i32, descending: i32, k: i32): i32 {
         store<f64>(keys + (<usize>j << 3), keyAt(dt, px, (o * n + j) * inner + i));
         st(<u32>idx, j, j);
       }
-      mergeSort(keys, idx, tmp, n, descending != 0);
+      if (<i64>k * 8 < <i64>n) selectFirst(keys, idx, n, k, descending != 0); // topk: only the first k kept
+      else mergeSort(keys, idx, tmp, n, descending != 0);
       for (let j = 0; j < k; j++) st(<u32>po, (o * k + j) * inner + i, ld(<u32>idx, j));
     }
   }
