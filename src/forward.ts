@@ -43,6 +43,8 @@ function asList(x: Tensor | Tensor[], op: string, what: string): Tensor[] {
  * ```ts
  * const [y, dy] = jvp((x: Tensor) => x.exp(), [tensor([0, 1])], [tensor([1, 1])]);  // dy = eˣ
  * ```
+ *
+ * @typeParam F - f's type: the outputs and tangents come back in the structure of its result
  */
 export function jvp<F extends (...xs: Tensor[]) => unknown>(f: F, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [ReturnType<F>, ReturnType<F>];
 export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [any, any] {

@@ -33,6 +33,7 @@ export enum Op {
   minimum = 7,
   /** log(eᵃ + eᵇ) without overflow (torch.logaddexp). */
   logaddexp = 8, // log(eᵃ + eᵇ), computed without overflow
+  /** the angle of the point (b, a) in (−π, π] (torch.atan2). */
   atan2 = 9, // the angle of the point (b, a): atan2(a, b), a the y and b the x coordinate
   // — comparisons (assembly/ops/elementwise.ts): bool masks, never recorded, zero gradient
   /** a == b, a bool mask. */

@@ -56,6 +56,7 @@ const ONEHOTENCODE = options('onehotencode', {
   /** the classes in order (default: the sorted distinct labels, as MATLAB's categorical(labels) makes them) */
   ClassNames: opt.any<readonly Label[] | Tensor>(),
 });
+/** Options of onehotencode: ClassNames, the classes in order (default: the sorted distinct labels). */
 export type OnehotencodeOptions = OptionsOf<typeof ONEHOTENCODE>;
 
 /** MATLAB's type names (and wasmgrad's dtypes) for the output of onehotencode and minibatchqueue's OutputCast. */
@@ -258,13 +259,18 @@ const MINIBATCHQUEUE = options('minibatchqueue', {
   /** 'serial' (the only one: batches are made when next asks for them) */
   PreprocessingEnvironment: opt.any<'serial'>(),
 });
+/** Options of minibatchqueue: MiniBatchSize (128), PartialMiniBatch, MiniBatchFcn, MiniBatchFormat, OutputCast, OutputAsDlarray, OutputEnvironment, PreprocessingEnvironment (MATLAB's name-value arguments). */
 export type MinibatchqueueOptions = OptionsOf<typeof MINIBATCHQUEUE>;
 
 /** A datastore in MATLAB's style: read() one observation while hasdata(); reset(); optionally shuffle() → a shuffled datastore. */
 export interface Datastore {
+  /** The next observation. */
   read(): unknown;
+  /** Whether an observation is left to read. */
   hasdata(): boolean;
+  /** Back to the first observation. */
   reset(): void;
+  /** A shuffled datastore (or this one, shuffled in place). */
   shuffle?(): Datastore | void;
 }
 
@@ -300,14 +306,23 @@ const isDatastore = (v: unknown): v is Datastore => v !== null && typeof v === '
  * nothing; clone a batch to keep it longer.
  */
 export class MiniBatchQueue implements Iterable<unknown[]> {
+  /** observations per mini-batch (default 128) */
   readonly MiniBatchSize: number;
+  /** 'return' (default: the last, smaller mini-batch too) or 'discard' */
   readonly PartialMiniBatch: 'return' | 'discard';
+  /** 'collate' (default) or the function that makes the outputs of each mini-batch */
   readonly MiniBatchFcn: 'collate' | MiniBatchFcn;
+  /** the number of outputs next() gives */
   readonly NumOutputs: number;
+  /** the data format of each output ('' for none) */
   readonly MiniBatchFormat: readonly string[];
+  /** the type of each output, by MATLAB's names ('single', 'double', 'int32', 'logical') */
   readonly OutputCast: readonly string[];
+  /** per output: a tensor (true) or nested JS arrays (false) */
   readonly OutputAsDlarray: readonly boolean[];
+  /** per output: 'auto' or 'cpu' (wasm memory either way) */
   readonly OutputEnvironment: readonly string[];
+  /** 'serial': mini-batches are made when next() asks for them */
   readonly PreprocessingEnvironment = 'serial';
 
   private readonly source: Source;

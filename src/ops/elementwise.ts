@@ -375,7 +375,9 @@ declare module '../tensor.js' {
     /** min(this, b), elementwise, with `b` a tensor or number, broadcasting: see {@link minimum} (PyTorch: Tensor.minimum). */
     minimum(b: TensorLike): Tensor;
     /** log(eᵃ + eᵇ) of this tensor and `b`, broadcasting, without overflow: see {@link logaddexp} (PyTorch: Tensor.logaddexp). */
-    logaddexp(b: TensorLike): Tensor; atan2(b: TensorLike): Tensor;
+    logaddexp(b: TensorLike): Tensor;
+    /** The angle of the point (b, this) in (−π, π], this the y and b the x coordinate, broadcasting (PyTorch: Tensor.atan2; MATLAB: atan2). */
+    atan2(b: TensorLike): Tensor;
     /** this == b, a bool mask, broadcasting: see {@link eq} (PyTorch: Tensor.eq). */
     eq(b: TensorLike): Tensor;
     /** this != b, a bool mask, broadcasting: see {@link ne} (PyTorch: Tensor.ne). */
