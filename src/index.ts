@@ -84,6 +84,7 @@ export {
   onehotencode, onehotdecode, minibatchqueue, next, hasdata, reset, shuffle, type MiniBatchQueue, type MinibatchqueueOptions,
   type OnehotencodeOptions, type Datastore, type DatastoreLike, type Label, type LabelsLike,
 } from './matlab/data.js';
+export { randint, multinomial, type RandintOptions, type MultinomialOptions } from './ops/draw.js';
 export { dlode45, type OdeFunction, type TimeSpan, type Dlode45Options } from './matlab/ode.js';
 export { minibatches, Minibatches, randperm, seededRandom, type MinibatchOptions } from './train/data.js';
 export { fit, trainStep, type FitOptions, type FitResult, type ProgressInfo, type LossFn } from './train/fit.js';

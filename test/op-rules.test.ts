@@ -22,7 +22,7 @@ const NOT_OPS: Record<string, string> = {
   tensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', arange: 'creation',
   linspace: 'creation', eye: 'creation', zerosLike: 'creation (constant in its operand)',
   onesLike: 'creation (constant in its operand)', fullLike: 'creation (constant in its operand)',
-  rand: 'random creation', randn: 'random creation', uniform: 'random creation', normal: 'random creation',
+  rand: 'random creation', randn: 'random creation', randint: 'random creation (int32)', multinomial: 'random sampling (int32 indices)', uniform: 'random creation', normal: 'random creation',
   seed: 'random state', manualSeed: 'random state', dlarray: 'creation (MATLAB alias of tensor)',
   // inspection, returning JS values
   isTensor: 'predicate', extractdata: 'copy out to JS',
