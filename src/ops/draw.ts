@@ -19,12 +19,14 @@ const RANDINT = options('randint', {
   /** 'int32' (default; PyTorch's default is int64, which wasmgrad does not have) or a float dtype */
   dtype: opt.oneOf('int32', 'float32', 'float64'),
 });
+/** Options of randint: dtype, 'int32' (default), 'float32' or 'float64'. */
 export type RandintOptions = OptionsOf<typeof RANDINT>;
 
 const MULTINOMIAL = options('multinomial', {
   /** draw with replacement (default false: each category at most once per row, as PyTorch) */
   replacement: opt.boolean,
 });
+/** Options of multinomial: replacement (default false: each category at most once per row). */
 export type MultinomialOptions = OptionsOf<typeof MULTINOMIAL>;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
