@@ -36,8 +36,11 @@ import {
 
 /** One row of a Learnables or State table (MATLAB's table columns Layer, Parameter, Value). */
 export interface TableRow<V = Tensor> {
+  /** the layer's name */
   Layer: string;
+  /** the parameter's name ('Weights', 'Bias', 'Offset', 'Scale', 'TrainedMean', 'TrainedVariance') */
   Parameter: string;
+  /** its value (or gradient, or optimiser state) */
   Value: V;
 }
 /** A Learnables, State or gradient table: rows in the network's layer order. */
@@ -48,16 +51,15 @@ class LayerTensors extends Module {
   forward(): never { throw new ValueError('dlnetwork: a layer\'s tensors have no forward of their own; call forward(net, X) or predict(net, X)'); }
 }
 
-const LEARNABLES: Record<string, readonly string[]> = {
-  Convolution2DLayer: ['Weights', 'Bias'], FullyConnectedLayer: ['Weights', 'Bias'], BatchNormalizationLayer: ['Offset', 'Scale'],
-};
-const learnableNames = (l: Layer): readonly string[] => LEARNABLES[l.constructor.name] ?? [];
+const learnableNames = (l: Layer): readonly string[] => (l instanceof Convolution2DLayer || l instanceof FullyConnectedLayer ? ['Weights', 'Bias']
+  : l instanceof BatchNormalizationLayer ? ['Offset', 'Scale'] : []);
 const stateNames = (l: Layer): readonly string[] => (l instanceof BatchNormalizationLayer ? ['TrainedMean', 'TrainedVariance'] : []);
 
 const DLNETWORK = options('dlnetwork', {
   /** initialise the learnables now (default true; needs an input layer or example inputs) */
   Initialize: opt.boolean,
 });
+/** Options of dlnetwork: Initialize (default true). */
 export type DlnetworkOptions = OptionsOf<typeof DLNETWORK>;
 
 function rethrow(e: unknown, where: string): never {
@@ -392,6 +394,7 @@ export class DlNetwork extends Module {
     return this._run('predict', X, false)[0];
   }
 
+  /** The layers' names and kinds, for printing. */
   extraRepr(): string {
     return this.Layers.map((l) => `${l.Name} (${l.Type})`).join(', ');
   }

@@ -81,9 +81,10 @@ export abstract class Layer {
   Name: string;
   /** @internal the default name's stem ('conv', 'fc', …) */
   abstract readonly _defaultName: string;
+  /** @internal */
   constructor(name: string) { this.Name = name; }
   /** MATLAB's class name ('Convolution2DLayer', …) */
-  get Type(): string { return this.constructor.name; }
+  abstract readonly Type: string;
 }
 
 const nameSpec = { /** the layer's name (default: MATLAB's, given by dlnetwork) */ Name: opt.string };
@@ -100,12 +101,17 @@ const normalizationSpecs = {
 
 /** An input layer: the size of one observation and its format. */
 export abstract class InputLayer extends Layer {
+  /** the size of one observation ([h, w, c] or [n]) */
   abstract readonly InputSize: readonly number[];
   /** @internal the format of the layer's input ('SSCB', 'CB') */
   abstract readonly _format: string;
+  /** the input normalisation ('none' default here) */
   readonly Normalization: 'none' | 'zerocenter' | 'zscore';
+  /** the mean for 'zerocenter' / 'zscore' */
   readonly Mean: Tensor | number | number[] | undefined;
+  /** the standard deviation for 'zscore' */
   readonly StandardDeviation: Tensor | number | number[] | undefined;
+  /** @internal */
   constructor(fn: string, o: OptionsOf<typeof normalizationSpecs>) {
     super(layerName(fn, o.Name));
     this.Normalization = o.Normalization ?? 'none';
@@ -126,9 +132,11 @@ const FEATURE_INPUT = options('featureInputLayer', normalizationSpecs);
 
 /** MATLAB's ImageInputLayer: observations h × w × c, input 'SSCB'. */
 export class ImageInputLayer extends InputLayer {
-  readonly _defaultName = 'imageinput';
+  readonly _defaultName = 'imageinput'; /** MATLAB's class name */ readonly Type = 'ImageInputLayer';
   readonly _format = 'SSCB';
+  /** [h, w, c] */
   readonly InputSize: readonly number[];
+  /** @internal use the function of the layer's name */
   constructor(inputSize: number[], o: OptionsOf<typeof normalizationSpecs>) {
     super('imageInputLayer', o);
     if (!Array.isArray(inputSize) || (inputSize.length !== 2 && inputSize.length !== 3)) {
@@ -141,9 +149,11 @@ export class ImageInputLayer extends InputLayer {
 
 /** MATLAB's FeatureInputLayer: observations of numFeatures values, input 'CB'. */
 export class FeatureInputLayer extends InputLayer {
-  readonly _defaultName = 'input';
+  readonly _defaultName = 'input'; /** MATLAB's class name */ readonly Type = 'FeatureInputLayer';
   readonly _format = 'CB';
+  /** [numFeatures] */
   readonly InputSize: readonly number[];
+  /** @internal use the function of the layer's name */
   constructor(numFeatures: number, o: OptionsOf<typeof normalizationSpecs>) {
     super('featureInputLayer', o);
     this.InputSize = positiveInts('featureInputLayer', 'numFeatures', numFeatures, 1);
@@ -171,7 +181,9 @@ const initSpecs = {
   /** 'zeros' (default), 'ones' or 'narrow-normal' */
   BiasInitializer: opt.oneOf('zeros', 'ones', 'narrow-normal'),
 };
+/** How a layer's weights start (MATLAB's WeightsInitializer names). */
 export type WeightsInitializer = 'glorot' | 'he' | 'narrow-normal' | 'zeros' | 'ones';
+/** How a layer's bias starts (MATLAB's BiasInitializer names). */
 export type BiasInitializer = 'zeros' | 'ones' | 'narrow-normal';
 
 const CONV2D = options('convolution2dLayer', {
@@ -187,17 +199,24 @@ const CONV2D = options('convolution2dLayer', {
 
 /** MATLAB's Convolution2DLayer: Weights filterH × filterW × numChannels × numFilters, Bias 1 × 1 × numFilters. */
 export class Convolution2DLayer extends Layer {
-  readonly _defaultName = 'conv';
+  readonly _defaultName = 'conv'; /** MATLAB's class name */ readonly Type = 'Convolution2DLayer';
+  /** [filterH, filterW] */
   readonly FilterSize: readonly number[];
+  /** the number of filters (output channels) */
   readonly NumFilters: number;
+  /** [sh, sw] (default [1, 1]) */
   readonly Stride: readonly number[];
+  /** [dh, dw] (default [1, 1]) */
   readonly DilationFactor: readonly number[];
   /** 'same' or [[top, left], [bottom, right]] */
   readonly Padding: 'same' | number[][];
+  /** how the weights start ('glorot' default) */
   readonly WeightsInitializer: WeightsInitializer;
+  /** how the bias starts ('zeros' default) */
   readonly BiasInitializer: BiasInitializer;
   /** set by dlnetwork from the input */
   NumChannels: number | 'auto' = 'auto';
+  /** @internal use the function of the layer's name */
   constructor(filterSize: number | number[], numFilters: number, o: OptionsOf<typeof CONV2D.specs>) {
     const fn = 'convolution2dLayer';
     super(layerName(fn, o.Name));
@@ -232,11 +251,16 @@ const BATCHNORM_LAYER = options('batchNormalizationLayer', {
 
 /** MATLAB's BatchNormalizationLayer: Offset and Scale (learnables), TrainedMean and TrainedVariance (state), one per channel. */
 export class BatchNormalizationLayer extends Layer {
-  readonly _defaultName = 'batchnorm';
+  readonly _defaultName = 'batchnorm'; /** MATLAB's class name */ readonly Type = 'BatchNormalizationLayer';
+  /** added to the variance (default 1e-5) */
   readonly Epsilon: number;
+  /** φ of the running mean's update (default 0.1) */
   readonly MeanDecay: number;
+  /** φ of the running variance's update (default 0.1) */
   readonly VarianceDecay: number;
+  /** set by dlnetwork from the input */
   NumChannels: number | 'auto' = 'auto';
+  /** @internal use the function of the layer's name */
   constructor(o: OptionsOf<typeof BATCHNORM_LAYER.specs>) {
     const fn = 'batchNormalizationLayer';
     super(layerName(fn, o.Name));
@@ -258,20 +282,26 @@ const FLATTEN_LAYER = options('flattenLayer', nameSpec);
 const DROPOUT_LAYER = options('dropoutLayer', nameSpec);
 
 /** MATLAB's ReLULayer. */
-export class ReLULayer extends Layer { readonly _defaultName = 'relu'; }
+export class ReLULayer extends Layer { readonly _defaultName = 'relu'; /** MATLAB's class name */ readonly Type = 'ReLULayer'; }
 /** MATLAB's LeakyReLULayer: x for x > 0, Scale·x otherwise. */
 export class LeakyReLULayer extends Layer {
-  readonly _defaultName = 'leakyrelu';
-  constructor(name: string, readonly Scale: number) { super(name); }
+  readonly _defaultName = 'leakyrelu'; /** MATLAB's class name */ readonly Type = 'LeakyReLULayer';
+  /** the slope for x < 0 */
+  readonly Scale: number;
+  /** @internal use leakyReluLayer(scale) */
+  constructor(name: string, scale: number) { super(name); this.Scale = scale; }
 }
 /** MATLAB's SoftmaxLayer: softmax over 'C'. */
-export class SoftmaxLayer extends Layer { readonly _defaultName = 'softmax'; }
+export class SoftmaxLayer extends Layer { readonly _defaultName = 'softmax'; /** MATLAB's class name */ readonly Type = 'SoftmaxLayer'; }
 /** MATLAB's FlattenLayer: the 'S' and 'C' dims into one 'C' dim. */
-export class FlattenLayer extends Layer { readonly _defaultName = 'flatten'; }
+export class FlattenLayer extends Layer { readonly _defaultName = 'flatten'; /** MATLAB's class name */ readonly Type = 'FlattenLayer'; }
 /** MATLAB's DropoutLayer: drops with Probability while training (forward), the identity in predict. */
 export class DropoutLayer extends Layer {
-  readonly _defaultName = 'dropout';
-  constructor(name: string, readonly Probability: number) { super(name); }
+  readonly _defaultName = 'dropout'; /** MATLAB's class name */ readonly Type = 'DropoutLayer';
+  /** the probability of dropping an element */
+  readonly Probability: number;
+  /** @internal use dropoutLayer(p) */
+  constructor(name: string, p: number) { super(name); this.Probability = p; }
 }
 
 /** MATLAB's reluLayer(). */
@@ -318,17 +348,27 @@ const AVGPOOL_LAYER = options('averagePooling2dLayer', poolSpecs);
 /** MATLAB's MaxPooling2DLayer and AveragePooling2DLayer. */
 export class Pooling2DLayer extends Layer {
   readonly _defaultName: string;
+  /** [poolH, poolW] */
   readonly PoolSize: readonly number[];
+  /** [sh, sw] (default [1, 1]) */
   readonly Stride: readonly number[];
+  /** 'same' or [[top, left], [bottom, right]] */
   readonly Padding: 'same' | number[][];
-  constructor(fn: string, readonly Mode: 'max' | 'average', poolSize: number | number[], o: OptionsOf<typeof poolSpecs>) {
+  /** 'max' or 'average' */
+  readonly Mode: 'max' | 'average';
+  /** 'MaxPooling2DLayer' or 'AveragePooling2DLayer' */
+  readonly Type: string;
+  /** @internal use maxPooling2dLayer / averagePooling2dLayer */
+  constructor(fn: string, mode: 'max' | 'average', poolSize: number | number[], o: OptionsOf<typeof poolSpecs>) {
     super(layerName(fn, o.Name));
-    this._defaultName = Mode === 'max' ? 'maxpool' : 'avgpool';
+    this.Mode = mode;
+    this.Type = mode === 'max' ? 'MaxPooling2DLayer' : 'AveragePooling2DLayer';
+    this._defaultName = mode === 'max' ? 'maxpool' : 'avgpool';
     this.PoolSize = positiveInts(fn, 'poolSize', poolSize, 2);
     this.Stride = positiveInts(fn, 'Stride', o.Stride ?? 1, 2);
     this.Padding = padding2d(fn, o.Padding);
   }
-  get Type(): string { return this.Mode === 'max' ? 'MaxPooling2DLayer' : 'AveragePooling2DLayer'; }
+
 }
 
 /** MATLAB's maxPooling2dLayer(poolSize): options Stride (default 1, as MATLAB), Padding, Name. */
@@ -345,12 +385,16 @@ const FC_LAYER = options('fullyConnectedLayer', { ...nameSpec, ...initSpecs });
 
 /** MATLAB's FullyConnectedLayer: Weights outputSize × inputSize, Bias outputSize × 1. */
 export class FullyConnectedLayer extends Layer {
-  readonly _defaultName = 'fc';
+  readonly _defaultName = 'fc'; /** MATLAB's class name */ readonly Type = 'FullyConnectedLayer';
+  /** the number of outputs */
   readonly OutputSize: number;
+  /** how the weights start ('glorot' default) */
   readonly WeightsInitializer: WeightsInitializer;
+  /** how the bias starts ('zeros' default) */
   readonly BiasInitializer: BiasInitializer;
   /** set by dlnetwork from the input (the product of its 'S' and 'C' sizes) */
   InputSize: number | 'auto' = 'auto';
+  /** @internal use the function of the layer's name */
   constructor(outputSize: number, o: OptionsOf<typeof FC_LAYER.specs>) {
     const fn = 'fullyConnectedLayer';
     super(layerName(fn, o.Name));
