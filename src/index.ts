@@ -1,5 +1,14 @@
 // wasmgrad: automatic differentiation on WebAssembly SIMD.
 
+/**
+ * wasmgrad: automatic differentiation on WebAssembly SIMD. Tensors in wasm memory and ops with
+ * PyTorch's semantics, gradients in JAX's dialect (valueAndGrad, grad, jvp) and MATLAB's (dlfeval,
+ * dlgradient), networks (nn), optimizers (optim), safetensors files (io) and training (fit).
+ * Start with init().
+ *
+ * @module wasmgrad
+ */
+
 export { init, threadCount, type WasmSource, type InitOptions } from './runtime.js';
 export {
   Tensor, tensor, zeros, ones, full, isTensor, type DTypeName, type NestedArray, type Shape,

@@ -1,5 +1,12 @@
 // torch.nn for wasmgrad: the module system, layers and initialisers.
 
+/**
+ * torch.nn for wasmgrad (import from 'wasmgrad/nn', or nn from 'wasmgrad'): Module, layers,
+ * activations, containers and initialisers.
+ *
+ * @module wasmgrad/nn
+ */
+
 export { Module, functionalCall, Parameter, Buffer, type StateDict, type LoadOptions, type BufferOptions } from './module.js';
 export * as init from './init.js';
 export { ModuleList, ModuleDict } from './containers.js';

@@ -1,6 +1,13 @@
 // torch.optim and MATLAB's update functions: optimizers with fused wasm updates, L-BFGS,
 // learning-rate schedules and gradient clipping.
 
+/**
+ * torch.optim for wasmgrad (import from 'wasmgrad/optim', or optim from 'wasmgrad'): optimizers,
+ * L-BFGS, learning-rate schedules and gradient clipping.
+ *
+ * @module wasmgrad/optim
+ */
+
 export {
   Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, type SGDOptions, type AdamOptions, type RMSpropOptions,
   type AdagradOptions, type ParamsInput, type ParamGroupInput, type Grads, type OptimizerStateDict, type LegacyOptimizerStateDict,
