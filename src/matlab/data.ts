@@ -270,7 +270,7 @@ export interface Datastore {
   hasdata(): boolean;
   /** Back to the first observation. */
   reset(): void;
-  /** A shuffled datastore (or this one, shuffled in place). */
+  /** A shuffled copy of the datastore, or nothing after shuffling it in place. */
   shuffle?(): Datastore | void;
 }
 
