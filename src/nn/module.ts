@@ -219,12 +219,12 @@ export abstract class Module {
   }
 
   /** The module's computation, following its mode (training behaviour unless in eval mode). */
-  abstract forward(...inputs: any[]): any;
+  abstract forward(...inputs: any[]): unknown;
 
   /** PyTorch's module(x): forward. */
   call(...inputs: Parameters<this['forward']>): ReturnType<this['forward']> {
     checkAlive(this, 'call');
-    return this.forward(...inputs);
+    return this.forward(...inputs) as ReturnType<this['forward']>;
   }
 
   /** @internal throws DisposedError naming the module and `method` if the module was disposed. */
@@ -239,7 +239,7 @@ export abstract class Module {
     const modes = [...this.modules()].map((m) => [m, m.training] as const);
     this.eval();
     try {
-      return this.forward(...inputs);
+      return this.forward(...inputs) as ReturnType<this['forward']>;
     } finally {
       for (const [m, mode] of modes) m.training = mode;
     }

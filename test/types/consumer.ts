@@ -63,6 +63,9 @@ const [netLoss, netGrads] = valueAndGrad((m: Mlp) => m.call(t.reshape([1, 3])).s
 const named: Record<string, Tensor> = netGrads;
 const moduleGrad: GradOf<Mlp> = named;
 const opt = new Adam(net, { lr: 1e-3 });
+const base: nn.Module = net;
+// @ts-expect-error a Module of unknown class returns unknown, not any
+base.call(t).mul(2);
 
 // toArray(): nested numbers (booleans for a bool tensor), narrowed with a cast.
 const values = t.toArray() as number[];
