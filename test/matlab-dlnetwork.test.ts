@@ -210,6 +210,20 @@ describe('forward, predict and the state', () => {
     net.dispose();
   });
 
+  it('is a Module: saved and loaded by its parameter names, learnables and state', () => {
+    wg.seed(21);
+    const a = dlnetwork([featureInputLayer(3), fullyConnectedLayer(2), batchNormalizationLayer()]);
+    wg.tidy(() => { a.State = forward(a, wg.rand([3, 4]))[1]; return undefined; });
+    const bytes = wg.io.save(a);
+    wg.seed(22);
+    const b = dlnetwork([featureInputLayer(3), fullyConnectedLayer(2), batchNormalizationLayer()]);
+    wg.io.load(bytes, b);
+    expect(Object.keys(b.stateDict())).toEqual(['fc.Weights', 'fc.Bias', 'batchnorm.Offset', 'batchnorm.Scale', 'batchnorm.TrainedMean', 'batchnorm.TrainedVariance']);
+    [...a.Learnables, ...a.State].forEach((r, i) => expectClose([...b.Learnables, ...b.State][i].Value.data(), r.Value.data(), 0, 0));
+    a.dispose();
+    b.dispose();
+  });
+
   it('net.Learnables = table copies values in', () => {
     const net = dlnetwork([featureInputLayer(2), fullyConnectedLayer(1)]);
     const w = net.Learnables[0].Value;
