@@ -197,6 +197,29 @@ describe('forward, predict and the state', () => {
     net.dispose();
   });
 
+  it('Outputs: the outputs of named layers (MATLAB\'s [Y1, …, YN, state] = forward(net, X, Outputs=names))', () => {
+    wg.seed(8);
+    const net = dlnetwork([featureInputLayer(3), fullyConnectedLayer(4), batchNormalizationLayer(), reluLayer(), fullyConnectedLayer(2)]);
+    wg.tidy(() => {
+      const X = wg.rand([3, 5]);
+      const [fc1, relu, Y, state] = forward(net, X, { Outputs: ['fc_1', 'relu', 'fc_2'] }) as [Tensor, Tensor, Tensor, Table];
+      expect([fc1.shape, relu.shape, Y.shape]).toEqual([[4, 5], [4, 5], [2, 5]]);
+      expect(state.length).toBe(2);
+      expectClose(Y.data(), forward(net, X)[0].data(), 0, 0);
+      const single = predict(net, X, 'Outputs', 'fc_1');
+      expectClose(single.data(), fc1.data(), 0, 0);
+      const listed = predict(net, X, { Outputs: ['fc_2'] });
+      expect(Array.isArray(listed)).toBe(true);
+      expectClose(listed[0].data(), predict(net, X).data(), 0, 0);
+      const inputs = predict(net, X, { Outputs: ['input', 'input'] });
+      expect(inputs[0]).not.toBe(X);
+      expect(inputs[1]).not.toBe(inputs[0]);
+      return undefined;
+    });
+    expectError(() => wg.tidy(() => predict(net, wg.rand([3, 2]), { Outputs: 'rleu' })), wg.ValueError, ['predict', "'rleu'", "Did you mean 'relu'"]);
+    net.dispose();
+  });
+
   it('the Module form: net.forward in training mode keeps the new statistics, net.predict does not', () => {
     const net = dlnetwork([featureInputLayer(2), batchNormalizationLayer()]);
     wg.tidy(() => {

@@ -16,7 +16,7 @@
 import { Tensor, setFormat } from '../tensor.js';
 import { keep, tidy } from '../scope.js';
 import { ValueError, ShapeError, DTypeError, formatShape } from '../errors.js';
-import { options, opt, describeValue, isPlainObject, type OptionsOf } from '../options.js';
+import { options, opt, describeValue, isPlainObject, nearestKey, type OptionsOf } from '../options.js';
 import { requireInit } from '../runtime.js';
 import { Module, copyInto } from '../nn/module.js';
 import { zeros, ones, tensor } from '../tensor.js';
@@ -358,11 +358,26 @@ export class DlNetwork extends Module {
 
   /** @internal runs the network: [Y, state rows] (state only in training) */
   _run(fn: string, X: unknown, training: boolean): [Tensor, Table] {
+    const [ys, state] = this._runOutputs(fn, X, training, undefined);
+    return [ys[0], state];
+  }
+
+  /** @internal runs the network: the outputs of the layers named (default: the last), and the state rows (training only) */
+  _runOutputs(fn: string, X: unknown, training: boolean, outputs: readonly string[] | undefined): [Tensor[], Table] {
     requireInit(fn);
     this._checkAlive(fn);
     if (!this._initialized) throw new ValueError(`${fn}: the network is not initialised; call initialize(net, X) first (or give it an input layer)`);
+    const names = this.Layers.map((l) => l.Name);
+    const wanted = outputs ?? [names[names.length - 1]];
+    for (const w of wanted) {
+      if (!names.includes(w)) {
+        const near = nearestKey(w, names);
+        throw new ValueError(`${fn}: Outputs names '${w}', which is not a layer of the network${near ? `. Did you mean '${near}'?` : ''} (layers: ${names.join(', ')})`);
+      }
+    }
     const state: Table = [];
-    const y = tidy(() => {
+    const out = tidy(() => {
+      const got = new Map<string, Tensor>();
       let x = this._input(fn, X);
       for (const l of this.Layers) {
         try {
@@ -370,11 +385,19 @@ export class DlNetwork extends Module {
         } catch (e) {
           rethrow(e, `${fn}: layer '${l.Name}' (${l.Type})`);
         }
+        if (wanted.includes(l.Name)) got.set(l.Name, x);
       }
-      if (x === X) x = clone(x);
-      return [x, ...state.map((r) => r.Value)];
+      // each output its own tensor: never X itself, never one tensor twice
+      const seen = new Set<Tensor>([X as Tensor]);
+      const ys = wanted.map((w) => {
+        let y = got.get(w)!;
+        if (seen.has(y)) y = clone(y);
+        seen.add(y);
+        return y;
+      });
+      return [ys, state.map((r) => r.Value)] as const;
     })[0];
-    return [y, state];
+    return [out, state];
   }
 
   /**
@@ -390,8 +413,8 @@ export class DlNetwork extends Module {
   }
 
   /** Inference behaviour (MATLAB's predict): running statistics, no dropout. */
-  predict(X: Tensor): any {
-    return this._run('predict', X, false)[0];
+  predict(X: Tensor): ReturnType<this['forward']> {
+    return this._run('predict', X, false)[0] as ReturnType<this['forward']>;
   }
 
   /** The layers' names and kinds, for printing. */
@@ -443,20 +466,51 @@ function checkNet(fn: string, net: unknown): DlNetwork {
   return net;
 }
 
+const OUTPUTS = {
+  /** the layers whose outputs to return: one name (one output) or an array of names (an array of outputs, in that order) */
+  Outputs: opt.any<string | string[]>(),
+};
+const FORWARD = options('forward', OUTPUTS);
+const PREDICT = options('predict', OUTPUTS);
+
+function outputNames(fn: string, v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0 || list.some((x) => typeof x !== 'string')) {
+    throw new ValueError(`${fn}: Outputs must be a layer name or a non-empty array of them, got ${describeValue(v)}`);
+  }
+  return list as string[];
+}
+
 /**
  * MATLAB's [Y, state] = forward(net, X): the output with training behaviour (batch statistics,
  * dropout on) and the updated state table (batch normalisation's running statistics), which the
- * network does not keep until `net.State = state`.
+ * network does not keep until `net.State = state`. With `{ Outputs: name }` Y is that layer's
+ * output; with `{ Outputs: [name1, name2, …] }` the result is [Y1, Y2, …, state] (MATLAB's
+ * [Y1, …, YN, state] = forward(net, X, Outputs=names)). Options as an object or name-value pairs.
  */
-export function forward(net: DlNetwork, X: Tensor): [Tensor, Table] {
-  if (arguments.length > 2) throw new ValueError(`forward: takes 2 arguments (net, X), got ${arguments.length} (one input and one output; 'Outputs' is not supported)`);
-  return checkNet('forward', net)._run('forward', X, true);
+export function forward(net: DlNetwork, X: Tensor): [Tensor, Table];
+export function forward(net: DlNetwork, X: Tensor, ...opts: unknown[]): [...Tensor[], Table];
+export function forward(net: DlNetwork, X: Tensor, ...opts: unknown[]): [...Tensor[], Table] {
+  const fn = 'forward';
+  const o = layerOptions(fn, FORWARD, opts);
+  const names = outputNames(fn, o.Outputs);
+  const [ys, state] = checkNet(fn, net)._runOutputs(fn, X, true, names);
+  return [...ys, state] as [...Tensor[], Table];
 }
 
-/** MATLAB's Y = predict(net, X): inference behaviour (the trained statistics, no dropout). */
-export function predict(net: DlNetwork, X: Tensor): Tensor {
-  if (arguments.length > 2) throw new ValueError(`predict: takes 2 arguments (net, X), got ${arguments.length}`);
-  return checkNet('predict', net)._run('predict', X, false)[0];
+/**
+ * MATLAB's Y = predict(net, X): inference behaviour (the trained statistics, no dropout). With
+ * `{ Outputs: name }` that layer's output; with an array of names an array of outputs.
+ */
+export function predict(net: DlNetwork, X: Tensor): Tensor;
+export function predict(net: DlNetwork, X: Tensor, ...opts: unknown[]): any;
+export function predict(net: DlNetwork, X: Tensor, ...opts: unknown[]): any {
+  const fn = 'predict';
+  const o = layerOptions(fn, PREDICT, opts);
+  const names = outputNames(fn, o.Outputs);
+  const [ys] = checkNet(fn, net)._runOutputs(fn, X, false, names);
+  return Array.isArray(o.Outputs) ? ys : ys[0];
 }
 
 /**

@@ -4,7 +4,14 @@ import {
   imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
   maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer,
 } from '../../src/matlab/layers.js';
-import { dlnetwork } from '../../src/matlab/dlnetwork.js';
+import { dlnetwork, forward, predict } from '../../src/matlab/dlnetwork.js';
+import * as wg from '../../src/index.js';
+
+/** calls f with a small network, disposed afterwards */
+const withNet = (f: (net: ReturnType<typeof dlnetwork>) => unknown) => {
+  const net = dlnetwork([featureInputLayer(2), fullyConnectedLayer(1)]);
+  try { return f(net); } finally { net.dispose(); }
+};
 import type { OptionCase } from './types.js';
 
 export const cases: OptionCase[] = [
@@ -21,4 +28,6 @@ export const cases: OptionCase[] = [
   { name: 'dropoutLayer', call: (o) => dropoutLayer(0.5, o) },
   { name: 'flattenLayer', call: (o) => flattenLayer(o) },
   { name: 'dlnetwork', call: (o) => dlnetwork([featureInputLayer(2), fullyConnectedLayer(1)], o) },
+  { name: 'forward', call: (o) => withNet((net) => { forward(net, wg.ones([2, 3]), o); }) },
+  { name: 'predict', call: (o) => withNet((net) => { predict(net, wg.ones([2, 3]), o); }) },
 ];
