@@ -31,6 +31,23 @@ export function mapTensors(value: unknown, fn: (t: Tensor) => unknown): any {
   return value;
 }
 
+// The gradients of a Module come back by parameter name; this remembers which tensor each name
+// is, so that an optimizer built from the module's tensors in any grouping (nanoGPT's decay and
+// no-decay groups) can take them (src/optim/optimizer.ts).
+const gradientOwners = new WeakMap<object, [string, Tensor][]>();
+
+/** @internal the module parameter each gradient of `grads` belongs to, when it came from a Module. */
+export function gradientsByParameter(grads: object): Map<Tensor, Tensor> | undefined {
+  const owners = gradientOwners.get(grads);
+  if (owners === undefined) return undefined;
+  const byTensor = new Map<Tensor, Tensor>();
+  for (const [name, p] of owners) {
+    const g = (grads as Record<string, unknown>)[name];
+    if (g instanceof Tensor) byTensor.set(p, g);
+  }
+  return byTensor;
+}
+
 /** The tensors of a tree in mapTensors' order, repeats included (one per gradient slot). */
 function leaves(value: unknown): Tensor[] {
   const out: Tensor[] = [];
@@ -282,6 +299,7 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
       const grads = sweep(op, value, mark, targets, options.higherOrder ? MODE_CREATE_GRAPH : 0);
       let i = 0;
       const structured = structures.map((s) => mapTensors(s, () => grads[i++]));
+      list.forEach((k, j) => { if (args[k] instanceof Module) gradientOwners.set(structured[j], (args[k] as Module)._ownNamedParameters()); });
       const g = typeof argnums === 'number' ? structured[0] : structured;
       keep = [value, ...grads, ...tensorsIn(aux)];
       return options.hasAux ? [[value, aux], g] : [value, g];
@@ -445,6 +463,7 @@ export function dlgradient(y: Tensor, ...rest: unknown[]): any {
   let i = 0;
   // Each gradient has its target's format, as MATLAB's dlgradient.
   const out = structures.map((s) => mapTensors(s, (t) => { const g = grads[i++]; if (t._format !== undefined) g._format = t._format; return g; }));
+  xs.forEach((x, j) => { if (x instanceof Module) gradientOwners.set(out[j], x._ownNamedParameters()); });
   return xs.length === 1 ? out[0] : out;
 }
 

@@ -212,6 +212,34 @@ describe('tied weights', () => {
   });
 });
 
+describe('optimizers built from tensor groups take a module\'s gradients by name', () => {
+  it("nanoGPT's decay / no-decay groups: opt.step(grads of valueAndGrad(f)(net)) updates each tensor as a Module-built optimizer does", () => {
+    const x = () => wg.tensor(uniform(6, -1, 1, 4), { shape: [2, 3], dtype });
+    const run = (grouped: boolean) => {
+      wg.manualSeed(9);
+      const net = new FieldNet();
+      const params = net.namedParameters();
+      const opt = grouped
+        ? new wg.optim.AdamW([
+          { params: params.filter(([, p]) => p.shape.length >= 2).map(([, p]) => p), weightDecay: 0.1 },
+          { params: params.filter(([, p]) => p.shape.length < 2).map(([, p]) => p), weightDecay: 0.1 },
+        ], { lr: 0.01 })
+        : new wg.optim.AdamW(net, { lr: 0.01, weightDecay: 0.1 });
+      for (let i = 0; i < 3; i++) {
+        wg.tidy(() => {
+          const [, g] = wg.valueAndGrad((m: FieldNet) => (m.call(x()) as Tensor).square().sum())(net);
+          opt.step(g);
+        });
+      }
+      const out = net.namedParameters().map(([n, p]) => [n, flat(p.toArray())]);
+      opt.dispose();
+      net.dispose();
+      return out;
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+});
+
 describe('fields work as in PyTorch', () => {
   it('a module, a parameter and a buffer assigned to fields are registered', () => {
     const net = new FieldNet();

@@ -14,6 +14,7 @@ import {
   OPTIM_HYPER_WORDS, OPTIM_RECORD_WORDS, H_LR, H_WD, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_MAXIMIZE, H_BETA1, H_BETA2,
   H_EPS, H_AMSGRAD, H_ALPHA, H_CENTERED, H_LR_DECAY, T_DATA,
 } from '../../assembly/core/abi.js';
+import { gradientsByParameter } from '../autodiff.js';
 
 const KIND = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
 const H = {
@@ -228,6 +229,10 @@ export abstract class Optimizer {
   step(grads: Grads): void {
     requireInit(`${this.name}.step`);
     this.checkAlive('step');
+    // A Module's gradients (by its parameter names) reach parameters grouped in any way, by tensor.
+    const byTensor = grads !== null && typeof grads === 'object' && !Array.isArray(grads) && !(grads instanceof Map)
+      ? gradientsByParameter(grads) : undefined;
+    if (byTensor !== undefined) grads = byTensor;
     const entries = this.entries();
     if (entries.length > MAX_PARAMS) throw new ValueError(`${this.name}.step: at most ${MAX_PARAMS} parameters in one optimizer`);
     const work: { index: number; p: Tensor; g: Tensor; group: number }[] = [];

@@ -8,7 +8,7 @@ import { tidy } from '../scope.js';
 import { valueAndGrad, checkFunction } from '../autodiff.js';
 import { ValueError } from '../errors.js';
 import { requireInit } from '../runtime.js';
-import { Module, functionalCall } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/clip.js';
@@ -27,7 +27,7 @@ export type TrainStepOptions = OptionsOf<typeof TRAIN_STEP_OPTIONS>;
 
 /**
  * One training step: the loss of model(x) against y, its gradients with respect to every
- * parameter (through functionalCall), optional clipping, one optimizer update. Returns the loss.
+ * parameter tensor wherever the forward pass uses it, optional clipping, one optimizer update. Returns the loss.
  * Everything it makes is freed (running statistics are updated in place).
  */
 export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: unknown, y: unknown, opts: TrainStepOptions = {}): number {
@@ -36,7 +36,7 @@ export function trainStep(model: Module, optimizer: Optimizer, loss: LossFn, x: 
   checkTrainingArgs('trainStep', model, optimizer, loss);
   const options = TRAIN_STEP_OPTIONS.parse(opts);
   return tidy(() => {
-    const [value, grads] = valueAndGrad((params: Record<string, Tensor>) => loss(functionalCall(model, params, x), y))(model.parameterDict());
+    const [value, grads] = valueAndGrad((m: Module) => loss(m.call(x), y))(model);
     if (options.clipGradNorm !== undefined) clipGradNorm(grads, options.clipGradNorm);
     optimizer.step(grads);
     return Number(value.item());
