@@ -16,7 +16,7 @@ import { Tensor, tensor, setFormat, onFirstFormat, isTensor, type TensorOptions 
 import { ValueError } from '../errors.js';
 import { OptionSchema, opt, checkArity, describeValue, type OptionsOf } from '../options.js';
 import { requireInit } from '../runtime.js';
-import type { DTypeName, Shape, NestedArray } from '../tensor.js';
+import type { DTypeName, Shape, NestedArray, NestedNumbers, NestedBooleans } from '../tensor.js';
 import * as E from '../ops/elementwise.js';
 import type { TensorLike } from '../ops/common.js';
 import * as A from '../ops/activation.js';
@@ -143,7 +143,7 @@ export function stripdims(X: Tensor, fmt?: string): Tensor {
 }
 
 /** MATLAB's extractdata: the values as (nested) JS arrays, in the stored order (a formatted array's canonical order). */
-export function extractdata(X: Tensor): any {
+export function extractdata(X: Tensor): NestedNumbers | NestedBooleans {
   if (arguments.length > 1) checkArity('extractdata', arguments, 1, 'X');
   return tensorArg('extractdata', X).toArray();
 }

@@ -798,9 +798,10 @@ export class Sequential extends Module {
     if (!m) throw new ValueError(`Sequential: index ${i} is out of range for ${list.length} modules`);
     return m;
   }
-  forward(x: any): any {
+  /** Each module's forward on the previous one's result, typed for the usual chain of tensor layers (a chain that ends in another value can cast). */
+  forward(x: Tensor): Tensor {
     this._checkAlive('forward');
-    for (const m of this._modules.values()) x = m.forward(x);
+    for (const m of this._modules.values()) x = m.forward(x) as Tensor;
     return x;
   }
 }
