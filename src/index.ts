@@ -84,7 +84,18 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as io from './io/index.js';
 export { functionalCall } from './nn/module.js';
-export { adamupdate, sgdmupdate, rmspropupdate, lbfgsupdate, lbfgsState } from './optim/matlab.js';
+export { lbfgsupdate, lbfgsState } from './optim/matlab.js';
+export {
+  imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
+  maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer, Layer,
+  type InputLayer, type ImageInputLayer, type FeatureInputLayer, type Convolution2DLayer, type BatchNormalizationLayer,
+  type ReLULayer, type LeakyReLULayer, type SoftmaxLayer, type FlattenLayer, type DropoutLayer, type Pooling2DLayer,
+  type FullyConnectedLayer, type WeightsInitializer, type BiasInitializer,
+} from './matlab/layers.js';
+export {
+  dlnetwork, DlNetwork, forward, predict, initialize, dlupdate, adamupdate, sgdmupdate, rmspropupdate,
+  type TableRow, type Table, type DlnetworkOptions,
+} from './matlab/dlnetwork.js';
 export {
   crossentropy, mse, l1loss, l2loss, huber, ctc, type DataLike, type CrossentropyOptions, type MseOptions,
   type L1lossOptions, type L2lossOptions, type MatlabHuberOptions, type MatlabCtcOptions,

@@ -29,6 +29,12 @@ const NOT_OPS: Record<string, string> = {
   onehotencode: 'label encoding (test/matlab-data.test.ts)', onehotdecode: 'label decoding (test/matlab-data.test.ts)',
   minibatchqueue: 'data iteration (test/matlab-data.test.ts)', next: 'data iteration', hasdata: 'data iteration',
   reset: 'data iteration', shuffle: 'data iteration',
+  dlnetwork: 'network (test/matlab-dlnetwork.test.ts)', DlNetwork: 'class', Layer: 'class', forward: 'runs a network',
+  predict: 'runs a network', initialize: 'network initialisation', dlupdate: 'network update',
+  imageInputLayer: 'layer constructor', featureInputLayer: 'layer constructor', convolution2dLayer: 'layer constructor',
+  batchNormalizationLayer: 'layer constructor', reluLayer: 'layer constructor', leakyReluLayer: 'layer constructor',
+  maxPooling2dLayer: 'layer constructor', averagePooling2dLayer: 'layer constructor', fullyConnectedLayer: 'layer constructor',
+  softmaxLayer: 'layer constructor', dropoutLayer: 'layer constructor', flattenLayer: 'layer constructor',
   dims: 'inspection (the format, a string)', finddim: 'inspection (dims by label, as numbers)', size: 'inspection (the shape or one dim, as numbers)',
   // classes
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
