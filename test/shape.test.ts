@@ -483,7 +483,7 @@ describe('concat, stack, unstack, split, chunk', () => {
     expect(wg.stack([wg.tensor(1), wg.tensor(2)]).toArray()).toEqual([1, 2]);
     const m = iota([2, 3]);
     expect(t64(m).unbind(1).map((p) => p.toArray())).toEqual([0, 1, 2].map((j) => m.map((r: number[]) => r[j])));
-    expect(wg.tensor([[true, false]]).unstack(1).map((p) => p.item())).toEqual([true, false]);
+    expect(wg.tensor([[true, false]]).unstack(1).map((p) => p.itemBool())).toEqual([true, false]);
   });
 
   it('split and chunk as PyTorch', () => {
@@ -538,5 +538,26 @@ describe('memory', () => {
     };
     wg.tidy(() => { wg.valueAndGrad(f)(x); }); // warm up lazily grown buffers
     expectNoLeak(() => { wg.tidy(() => { wg.valueAndGrad(f)(x); }); });
+  });
+});
+
+describe('the gradient of many slices (unstack, split) adds each piece into its region', () => {
+  it('exact for 300 pieces, repeated pieces and overlapping narrows, first and second order', () => {
+    wg.tidy(() => {
+      const v = Array.from({ length: 1200 }, (_, i) => Math.sin(i) * 3);
+      const x = wg.tensor(v, { shape: [300, 4], dtype: 'float64' });
+      const g = wg.grad((t: Tensor) => t.unstack(0).reduce((s, r) => s.add(r.square().sum()), wg.tensor(0, { dtype: 'float64' })))(x) as Tensor;
+      expect(Array.from(g.data() as Float64Array)).toEqual(v.map((a) => 2 * a));
+      // a piece used twice and two narrows that overlap: the contributions add up
+      const h = wg.grad((t: Tensor) => {
+        const [a] = t.unstack(0);
+        return a.sum().add(a.sum()).add(t.narrow(0, 0, 2).sum()).add(t.narrow(0, 1, 2).sum());
+      })(x) as Tensor;
+      const want = Array.from({ length: 1200 }, (_, i) => (i < 4 ? 3 : i < 8 ? 2 : i < 12 ? 1 : 0));
+      expect(Array.from(h.data() as Float64Array)).toEqual(want);
+      // second order records the sweep: the padded path, same values
+      const gg = wg.grad((t: Tensor) => (wg.grad((u: Tensor) => u.unstack(0).reduce((s, r) => s.add(r.pow(3).sum()), wg.tensor(0, { dtype: 'float64' })), { higherOrder: true })(t) as Tensor).sum())(x) as Tensor;
+      expect(Array.from(gg.data() as Float64Array)).toEqual(v.map((a) => 6 * a));
+    });
   });
 });

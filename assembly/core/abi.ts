@@ -52,6 +52,8 @@ export const F_CAPTURED = 512;
 export const F_HELD = 1024;
 /** owned by an accelerated program: dispose() leaves it alone */
 export const F_PROGRAM = 2048;
+/** an adjoint just made as zeros for an in-place add (engine/tape.ts adjointToAddInto) */
+export const F_FRESH_ADJOINT = 4096;
 
 // ————————————————————————————————————————————————————————— errors
 

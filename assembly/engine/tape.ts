@@ -11,7 +11,7 @@
 // temporary is freed as soon as its record is done.
 
 import { Op } from "../core/vocabulary";
-import { F_DISCARD, F_TARGET, MODE_CREATE_GRAPH, MODE_RETAIN_ALL } from "../core/abi";
+import { F_DISCARD, F_TARGET, F_FRESH_ADJOINT, MODE_CREATE_GRAPH, MODE_RETAIN_ALL } from "../core/abi";
 import {
   rec, T_FLAGS, T_SWEEP, F_LIVE, F_NEEDS_GRAD, F_ON_TAPE, F_DISPOSE_PENDING, F_ADJOINT,
   flagsOf, setFlags, isLive, adjointOf, setAdjoint, needsGrad, releaseTensor, fail, E_OOM,
@@ -251,6 +251,33 @@ export function unwatch(id: i32): void { setFlags(id, flagsOf(id) & ~F_NEEDS_GRA
  * contribution is adopted (copied if it already serves as another adjoint) and later ones are
  * added in place; with createGraph the sum is a recorded op.
  */
+/**
+ * The adjoint of x to add a contribution into in place (a slice's gradient into its region),
+ * made as zeros if x has none yet; 0 where an in-place add is not right: while recording (the
+ * sweep's own ops must go on the tape) or capturing a program (a replay repeats recorded
+ * kernels), or when x takes no gradient in this sweep.
+ */
+export function adjointToAddInto(x: i32): i32 {
+  if (recording() || capturingNow() || !needsGrad(x) || !inRegion(x)) return 0;
+  let a = adjointOf(x);
+  if (a == 0) {
+    a = newLike(x, dtypeOf(x));
+    if (a == 0) return 0;
+    fillScalar(a, 0);
+    setFlags(a, flagsOf(a) | F_ADJOINT | F_FRESH_ADJOINT);
+    setAdjoint(x, a);
+  }
+  return a;
+}
+
+/** Whether `a` (from adjointToAddInto) was just made: the contribution is then copied, not added (0 + −0 would be +0). */
+export function takeFreshAdjoint(a: i32): bool {
+  const f = flagsOf(a);
+  if ((f & F_FRESH_ADJOINT) == 0) return false;
+  setFlags(a, f & ~F_FRESH_ADJOINT);
+  return true;
+}
+
 export function accumulate(x: i32, contrib: i32): void {
   if (contrib == 0 || !needsGrad(x) || !inRegion(x)) return;
   const prev = adjointOf(x);

@@ -14,7 +14,7 @@ import {
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
 import {
   recording, shouldRecord1, shouldRecord2, recordTarget, recordOp, recordInput, recordAttr, recAttr, recInput,
-  recNumInputs, recOut, accumulate, scratch,
+  recNumInputs, recOut, accumulate, adjointToAddInto, takeFreshAdjoint, scratch,
 } from "../engine/tape";
 import { tangentOf, setTangent } from "../engine/forward";
 import { sumTo } from "./reduce";
@@ -195,6 +195,30 @@ function stridedCopyT<T>(rank: i32, pin: usize, pout: usize): void {
       for (let i = 0; i < n; i++) store<T>(qo + <usize>(i * so) * size, load<T>(qi + <usize>(i * si) * size));
     }
     for (let k = loops - 1; k >= 0; k--) {
+      const i = ld(CP_IX, k) + 1, nk = ld(CP_N, k);
+      if (i < nk) { st(CP_IX, k, i); oi += ld(CP_SI, k); oo += ld(CP_SO, k); break; }
+      st(CP_IX, k, 0);
+      oi -= ld(CP_SI, k) * (nk - 1); oo -= ld(CP_SO, k) * (nk - 1);
+    }
+  }
+}
+
+/** out[…] += in[…] over the geometry in CP_N / CP_SI / CP_SO (element strides), dim by dim. */
+function stridedAddT<T>(rank: i32, pin: usize, pout: usize): void {
+  const size = sizeof<T>();
+  if (rank == 0) { store<T>(pout, load<T>(pout) + load<T>(pin)); return; }
+  const n = ld(CP_N, rank - 1), si = ld(CP_SI, rank - 1), so = ld(CP_SO, rank - 1);
+  let outer = 1;
+  for (let k = 0; k < rank - 1; k++) outer *= ld(CP_N, k);
+  memory.fill(CP_IX, 0, MAX_RANK * 4);
+  let oi = 0, oo = 0;
+  for (let q = 0; q < outer; q++) {
+    const qi = pin + <usize>oi * size, qo = pout + <usize>oo * size;
+    for (let i = 0; i < n; i++) {
+      const po = qo + <usize>(i * so) * size;
+      store<T>(po, load<T>(po) + load<T>(qi + <usize>(i * si) * size));
+    }
+    for (let k = rank - 2; k >= 0; k--) {
       const i = ld(CP_IX, k) + 1, nk = ld(CP_N, k);
       if (i < nk) { st(CP_IX, k, i); oi += ld(CP_SI, k); oo += ld(CP_SO, k); break; }
       st(CP_IX, k, 0);
@@ -574,6 +598,27 @@ export function vjpShape(op: i32, r: u32, g: i32): void {
       for (let k = 0; k < rank; k++) {
         st(VJ_SPEC, 2 * k, <i32>recAttr(r, 1 + 3 * k));
         st(VJ_SPEC, 2 * k + 1, <i32>recAttr(r, 1 + 3 * k + 1));
+      }
+      // First order and not capturing: add g into x's adjoint at the sliced positions in place,
+      // so N slices of x (unstack, split) cost O(|x|) in all instead of N full-size pads and adds.
+      const a = dtypeOf(full) == dtypeOf(x) ? adjointToAddInto(x) : 0;
+      if (a != 0) {
+        let base = 0, si = 1, so = 1;
+        for (let k = rank - 1; k >= 0; k--) {
+          const n = dimOf(full, k);
+          st(CP_N, k, n); st(CP_SI, k, si); st(CP_SO, k, so * ld(VJ_SPEC, 2 * k + 1));
+          base += ld(VJ_SPEC, 2 * k) * so;
+          so *= dimOf(x, k);
+          si *= n;
+        }
+        const fresh = takeFreshAdjoint(a); // the first contribution is copied, as pad + adoption would
+        if (numelOf(full) > 0) {
+          const size = itemSize(dtypeOf(x));
+          if (fresh) stridedCopy(size, rank, dataOf(full), dataOf(a) + <usize>base * size);
+          else if (dtypeOf(x) == DType.float32) stridedAddT<f32>(rank, dataOf(full), dataOf(a) + (<usize>base << 2));
+          else stridedAddT<f64>(rank, dataOf(full), dataOf(a) + (<usize>base << 3));
+        }
+        return;
       }
       copyShape(VJ_SHAPE, shapePtr(x), rank);
       accumulate(x, pad(full, VJ_SHAPE, VJ_SPEC, 0));
