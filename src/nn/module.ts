@@ -245,7 +245,7 @@ export abstract class Module {
     }
   }
 
-  /** Sets training mode (default true) on this module and every descendant; `train(false)` is eval(). Returns this module (PyTorch: Module.train). */
+  /** Sets training mode (default true) on this module and every descendant; `train(false)` is the same as eval. Returns this module (PyTorch: Module.train). */
   train(mode = true): this {
     if (arguments.length > 1) checkArity('Module.train', arguments, 1, 'mode?');
     checkAlive(this, 'train');
