@@ -277,6 +277,26 @@ function biasVector(op: string, bias: unknown, F: number): Tensor | number | und
 }
 
 /**
+ * MATLAB's filters [spatial…, a, b] (or [spatial…, a, b, groups]) as PyTorch's [groups·b, a,
+ * spatial…]: for dlconv a is the channels (per group) and b the filters, for dltranspconv the
+ * other way round, so one permutation serves both; `names` says which for the message.
+ */
+function torchFilters(op: string, w0: Tensor, ns: number, names: [string, string]): { w: Tensor; G: number; a: number; b: number } {
+  if (w0.rank !== ns + 2 && w0.rank !== ns + 3) {
+    const space = ns === 1 ? 'fl' : 'fh, fw';
+    throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}; for ${ns} spatial dim${ns === 1 ? '' : 's'} it must be ` +
+      `[${space}, ${names[0]}] or [${space}, ${names[1]}, numGroups]`);
+  }
+  const G = w0.rank === ns + 3 ? w0.dims[ns + 2] : 1;
+  const a = w0.dims[ns], b = w0.dims[ns + 1];
+  const spatial = Array.from({ length: ns }, (_, k) => k);
+  const w = G === 1 && w0.rank === ns + 2
+    ? w0.permute([ns + 1, ns, ...spatial])
+    : reshape(w0.permute([ns + 2, ns + 1, ns, ...spatial]), [G * b, a, ...w0.dims.slice(0, ns)]);
+  return { w, G, a, b };
+}
+
+/**
  * MATLAB's dlconv(X, weights, bias): the convolution of formatted X over its 'S' dims (1 or 2;
  * 'B' and 'T' dims are batches), giving the same format with 'C' of size numFilters. weights is
  * [filter dims…, numChannels, numFilters] (grouped: [filter dims…, channelsPerGroup,
@@ -294,16 +314,7 @@ export function dlconv(X: Tensor, weights: Tensor, bias?: Tensor | number | null
   const out = tidy(() => {
     const L = convLayout(op, formatted(op, x0, o.DataFormat), 'convolves');
     const { ns } = L;
-    if (w0.rank !== ns + 2 && w0.rank !== ns + 3) {
-      throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}; for ${ns} spatial dim${ns === 1 ? '' : 's'} it must be ` +
-        `[${ns === 1 ? 'fl' : 'fh, fw'}, numChannels, numFilters] or [${ns === 1 ? 'fl' : 'fh, fw'}, channelsPerGroup, filtersPerGroup, numGroups]`);
-    }
-    const G = w0.rank === ns + 3 ? w0.dims[ns + 2] : 1;
-    const cg = w0.dims[ns], fg = w0.dims[ns + 1];
-    const spatial = Array.from({ length: ns }, (_, k) => k);
-    const w = G === 1 && w0.rank === ns + 2
-      ? w0.permute([ns + 1, ns, ...spatial])
-      : reshape(w0.permute([ns + 2, ns + 1, ns, ...spatial]), [G * fg, cg, ...w0.dims.slice(0, ns)]);
+    const { w, G, a: cg, b: fg } = torchFilters(op, w0, ns, ['numChannels, numFilters', 'channelsPerGroup, filtersPerGroup']);
     const C = L.x.dims[1];
     if (cg * G !== C) {
       throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}: ${cg} channel${cg === 1 ? '' : 's'} per group × ${G} ` +
@@ -378,16 +389,7 @@ export function dltranspconv(X: Tensor, weights: Tensor, bias?: Tensor | number 
   const out = tidy(() => {
     const L = convLayout(op, formatted(op, x0, o.DataFormat), 'convolves');
     const { ns } = L;
-    if (w0.rank !== ns + 2 && w0.rank !== ns + 3) {
-      throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}; for ${ns} spatial dim${ns === 1 ? '' : 's'} it must be ` +
-        `[${ns === 1 ? 'fl' : 'fh, fw'}, numFilters, numChannels] or [${ns === 1 ? 'fl' : 'fh, fw'}, filtersPerGroup, channelsPerGroup, numGroups]`);
-    }
-    const G = w0.rank === ns + 3 ? w0.dims[ns + 2] : 1;
-    const fg = w0.dims[ns], cg = w0.dims[ns + 1];
-    const spatial = Array.from({ length: ns }, (_, k) => k);
-    const w = G === 1 && w0.rank === ns + 2
-      ? w0.permute([ns + 1, ns, ...spatial])
-      : reshape(w0.permute([ns + 2, ns + 1, ns, ...spatial]), [G * cg, fg, ...w0.dims.slice(0, ns)]);
+    const { w, G, a: fg, b: cg } = torchFilters(op, w0, ns, ['numFilters, numChannels', 'filtersPerGroup, channelsPerGroup']);
     const C = L.x.dims[1];
     if (cg * G !== C) {
       throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}: ${cg} channel${cg === 1 ? '' : 's'} per group × ${G} ` +
