@@ -278,10 +278,11 @@ function biasVector(op: string, bias: unknown, F: number): Tensor | number | und
 
 /**
  * MATLAB's filters [spatial…, a, b] (or [spatial…, a, b, groups]) as PyTorch's [groups·b, a,
- * spatial…]: for dlconv a is the channels (per group) and b the filters, for dltranspconv the
- * other way round, so one permutation serves both; `names` says which for the message.
+ * spatial…], checked against X's C channels: for dlconv a is the channels (per group) and b the
+ * filters, for dltranspconv (`transposed`) the other way round, so one permutation serves both.
  */
-function torchFilters(op: string, w0: Tensor, ns: number, names: [string, string]): { w: Tensor; G: number; a: number; b: number } {
+function torchFilters(op: string, w0: Tensor, ns: number, C: number, transposed: boolean): { w: Tensor; G: number; filters: number } {
+  const names = transposed ? ['numFilters, numChannels', 'filtersPerGroup, channelsPerGroup'] : ['numChannels, numFilters', 'channelsPerGroup, filtersPerGroup'];
   if (w0.rank !== ns + 2 && w0.rank !== ns + 3) {
     const space = ns === 1 ? 'fl' : 'fh, fw';
     throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}; for ${ns} spatial dim${ns === 1 ? '' : 's'} it must be ` +
@@ -289,11 +290,16 @@ function torchFilters(op: string, w0: Tensor, ns: number, names: [string, string
   }
   const G = w0.rank === ns + 3 ? w0.dims[ns + 2] : 1;
   const a = w0.dims[ns], b = w0.dims[ns + 1];
+  const [cg, fg] = transposed ? [b, a] : [a, b];
+  if (cg * G !== C) {
+    throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}: ${cg} channel${cg === 1 ? '' : 's'} per group × ${G} ` +
+      `group${G === 1 ? '' : 's'} but X has ${C} channels ('C')`);
+  }
   const spatial = Array.from({ length: ns }, (_, k) => k);
   const w = G === 1 && w0.rank === ns + 2
     ? w0.permute([ns + 1, ns, ...spatial])
     : reshape(w0.permute([ns + 2, ns + 1, ns, ...spatial]), [G * b, a, ...w0.dims.slice(0, ns)]);
-  return { w, G, a, b };
+  return { w, G, filters: fg };
 }
 
 /**
@@ -314,12 +320,7 @@ export function dlconv(X: Tensor, weights: Tensor, bias?: Tensor | number | null
   const out = tidy(() => {
     const L = convLayout(op, formatted(op, x0, o.DataFormat), 'convolves');
     const { ns } = L;
-    const { w, G, a: cg, b: fg } = torchFilters(op, w0, ns, ['numChannels, numFilters', 'channelsPerGroup, filtersPerGroup']);
-    const C = L.x.dims[1];
-    if (cg * G !== C) {
-      throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}: ${cg} channel${cg === 1 ? '' : 's'} per group × ${G} ` +
-        `group${G === 1 ? '' : 's'} but X has ${C} channels ('C')`);
-    }
+    const { w, G, filters: fg } = torchFilters(op, w0, ns, L.x.dims[1], false);
     const kernel = w0.dims.slice(0, ns);
     const stride = sizes(op, 'Stride', o.Stride, ns, 1, 1);
     const dilation = sizes(op, 'DilationFactor', o.DilationFactor, ns, 1, 1);
@@ -389,12 +390,7 @@ export function dltranspconv(X: Tensor, weights: Tensor, bias?: Tensor | number 
   const out = tidy(() => {
     const L = convLayout(op, formatted(op, x0, o.DataFormat), 'convolves');
     const { ns } = L;
-    const { w, G, a: fg, b: cg } = torchFilters(op, w0, ns, ['numFilters, numChannels', 'filtersPerGroup, channelsPerGroup']);
-    const C = L.x.dims[1];
-    if (cg * G !== C) {
-      throw new ShapeError(`${op}: weights has shape ${formatShape(w0.dims)}: ${cg} channel${cg === 1 ? '' : 's'} per group × ${G} ` +
-        `group${G === 1 ? '' : 's'} but X has ${C} channels ('C')`);
-    }
+    const { w, G, filters: fg } = torchFilters(op, w0, ns, L.x.dims[1], true);
     const kernel = w0.dims.slice(0, ns);
     const stride = sizes(op, 'Stride', o.Stride, ns, 1, 1);
     const dilation = sizes(op, 'DilationFactor', o.DilationFactor, ns, 1, 1);
