@@ -9,7 +9,7 @@
 //
 // The same seed gives the same weights bit for bit (the printed SHA-256 of the file shows it).
 
-import { createRequire } from 'node:module';
+import { loadMnist, PIXELS } from './mnist-data.mjs';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -68,18 +68,7 @@ await wg.init();
 
 // ————————————————————————————————————————— data: every digit of the package, a seeded 8,000 / 2,000 split
 
-const mnist = createRequire(import.meta.url)('mnist');
-const PIXELS = 28 * 28;
-const total = mnist.reduce((n, digit) => n + digit.length, 0);
-const images = new Float32Array(total * PIXELS);
-const labels = new Int32Array(total);
-let n = 0;
-for (let d = 0; d < 10; d++) {
-  const { raw, length } = mnist[d];
-  images.set(raw.slice(0, length * PIXELS), n * PIXELS);
-  labels.fill(d, n, n + length);
-  n += length;
-}
+const { images, labels, total } = loadMnist();
 const order = wg.randperm(total, { seed }).data();
 const take = (rows) => {
   const x = new Float32Array(rows.length * PIXELS), y = new Int32Array(rows.length);

