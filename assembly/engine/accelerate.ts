@@ -559,10 +559,18 @@ function geoFrom(r: u32, k: i32, n: i32): u32 {
   return GEO;
 }
 
+/** True when some element of a bool mask is set. */
 function anySet(mask: i32): bool {
   const p = dataOf(mask);
   for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) return true;
   return false;
+}
+
+/** anySet for an op that branches on it: a replay must check the branch goes the same way. */
+export function anySetGuarded(mask: i32): bool {
+  const set = anySet(mask);
+  captureGuard(mask, set);
+  return set;
 }
 
 /** Recomputes record r into its output by calling the op's own function, redirected. */

@@ -20,7 +20,7 @@ import { alloc, free } from "../core/alloc";
 import {
   shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate,
 } from "../engine/tape";
-import { captureGuard, captureOp1 } from "../engine/accelerate";
+import { anySetGuarded, captureOp1 } from "../engine/accelerate";
 import { sumTo, sum } from "./reduce";
 import { tangentOf, setTangent } from "../engine/forward";
 import { add, sub, mul, neg, where, scalar, mulScalar, compareScalarOp } from "./elementwise";
@@ -605,15 +605,6 @@ function identity(dtype: i32, n: i32): i32 {
 /** A⁻ᵀ, by one solve against the identity. */
 function invT(a: i32): i32 { return solve(a, identity(dtypeOf(a), dimOf(a, rankOf(a) - 1)), 1); }
 
-/** True when some element of a bool mask is set. */
-function anySet(mask: i32): bool {
-  const p = dataOf(mask);
-  let set = false;
-  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) { set = true; break; }
-  captureGuard(mask, set); // a branch on values: a replay must check it goes the same way
-  return set;
-}
-
 const MINOR_SHAPE = memory.data(MAX_RANK * 4);
 
 /**
@@ -659,7 +650,7 @@ function cofactors(a: i32): i32 {
 /** ∂det/∂A: det·A⁻ᵀ, or the cofactor matrix when some matrix of the batch is exactly singular. */
 function detDerivative(a: i32, det: i32): i32 {
   const singular = compareScalarOp(Op.eq, det, 0);
-  if (singular != 0 && anySet(singular)) {
+  if (singular != 0 && anySetGuarded(singular)) {
     const c = cofactors(a);
     if (c != 0) return c;
   }

@@ -19,7 +19,7 @@ import {
 } from "./elementwise";
 import { expT, logT } from "../core/math";
 import { tangentOf, setTangent } from "../engine/forward";
-import { captureGuard } from "../engine/accelerate";
+import { anySetGuarded } from "../engine/accelerate";
 
 const SHAPE_TMP = memory.data(MAX_RANK * 4);
 
@@ -285,15 +285,6 @@ export function reduce(op: i32, x: i32, axes: i32, keepdims: bool): i32 {
 
 // ————————————————————————————————————————————————————————— VJP rules
 
-/** True when any element of a bool mask is set. */
-function anySet(mask: i32): bool {
-  const p = dataOf(mask);
-  let set = false;
-  for (let i = 0, n = numelOf(mask); i < n; i++) if (load<u8>(p + <usize>i) != 0) { set = true; break; }
-  captureGuard(mask, set); // a branch on values: a replay must check it goes the same way
-  return set;
-}
-
 /**
  * PyTorch's amax/amin rule (scale_grad_by_count): g / count · mask with mask = (x == out), so
  * tied extrema share g evenly, and a NaN result gives NaN gradients for its whole slice.
@@ -314,7 +305,7 @@ function extremumGrad(x: i32, axes: i32, gk: i32, outK: i32): i32 {
 function prodGrad(x: i32, axes: i32, gk: i32, outK: i32): i32 {
   const dt = dtypeOf(x);
   const isZero = compareScalarOp(Op.eq, x, 0);
-  if (!anySet(isZero)) return mul(gk, div(outK, x));
+  if (!anySetGuarded(isZero)) return mul(gk, div(outK, x));
   const one = scalar(dt, 1), zero = scalar(dt, 0);
   const nonzero = where(isZero, one, x);
   const p1 = reduce(Op.prod, nonzero, axes, true);
