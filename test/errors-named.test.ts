@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { wg, expectClose, flat } from './helpers.js';
+import { wg, expectClose, flat, noUnhandledRejection } from './helpers.js';
 import { expectError, stillWorks } from './nn-helpers.js';
 import type { Tensor } from '../src/index.js';
 
@@ -33,20 +33,6 @@ async function expectRejection(bad: () => Promise<unknown>, cls: new (...a: any[
   expect(wg.memory().liveTensors).toBe(before.liveTensors);
   stillWorks();
   return caught as Error;
-}
-
-/** Runs `run`, then waits a few ticks: no promise it left behind may become an unhandled rejection. */
-async function noUnhandledRejection(run: () => void): Promise<void> {
-  const seen: unknown[] = [];
-  const listener = (reason: unknown): void => { seen.push(reason); };
-  process.on('unhandledRejection', listener);
-  try {
-    run();
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
-  } finally {
-    process.off('unhandledRejection', listener);
-  }
-  expect(seen).toEqual([]);
 }
 
 // ———————————————————————————————————————————————————————————— 1. io: IOError

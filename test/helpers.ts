@@ -97,6 +97,20 @@ export function expectNoLeak(fn: () => void): void {
 
 export { wg };
 
+/** Runs `run`, then waits a few ticks: no promise it left behind may become an unhandled rejection. */
+export async function noUnhandledRejection(run: () => void): Promise<void> {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown): void => { seen.push(reason); };
+  process.on('unhandledRejection', listener);
+  try {
+    run();
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+  expect(seen).toEqual([]);
+}
+
 /** A small op still works: the runtime survived whatever came before. */
 export const runtimeWorks = (): void => { expect(wg.tensor([1, 2]).add(1).toArray()).toEqual([2, 3]); };
 

@@ -7,7 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { wg } from './helpers.js';
+import { wg, noUnhandledRejection } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 setFlagsFromString('--expose-gc');
@@ -25,19 +25,6 @@ function seedStillExact(): void {
     expect(y.item()).toBeCloseTo(2 * e, 15);
     expect(g.toArray()).toEqual([expect.closeTo((1 - 4) * e, 15), expect.closeTo(-2 * 0.5 * e, 15)]);
   });
-}
-
-async function noUnhandledRejection(run: () => void): Promise<void> {
-  const seen: unknown[] = [];
-  const listener = (reason: unknown) => { seen.push(reason); };
-  process.on('unhandledRejection', listener);
-  try {
-    run();
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
-  } finally {
-    process.off('unhandledRejection', listener);
-  }
-  expect(seen).toEqual([]);
 }
 
 describe('scopes refuse what they cannot hold', () => {
