@@ -23,7 +23,7 @@ import { E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, T_DATA } 
 export function rawInt32(t: Tensor): Int32Array {
   views();
   const p = I32[recordWord(t.id) + T_DATA / 4] >>> 2;
-  return I32.slice(p, p + t.size);
+  return I32.slice(p, p + t.numel());
 }
 
 /**

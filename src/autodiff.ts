@@ -72,7 +72,7 @@ function checkScalarOutput(op: string, y: unknown): Tensor {
     throw new NotDifferentiableError(`${op}: the function must return a scalar Tensor, got ${describeValue(y)}`);
   }
   y.use(`${op} (output)`);
-  if (y.size !== 1) {
+  if (y.numel() !== 1) {
     throw new NotDifferentiableError(`${op}: the output must be a scalar (one element) to take its gradient, got shape ${formatShape(y.dims)}; reduce it first, e.g. with .sum()`);
   }
   if (!isFloat(y.dtype)) throw new NotDifferentiableError(`${op}: the output is a ${y.dtype} tensor; it must be float32 or float64`);

@@ -96,7 +96,7 @@ export function jvp(f: (...xs: Tensor[]) => any, primals: Tensor | Tensor[], tan
 
 /** One-hot basis direction k of x's shape and dtype. */
 function basis(x: Tensor, k: number): Tensor {
-  const data = x.dtype === 'float64' ? new Float64Array(x.size) : new Float32Array(x.size);
+  const data = x.dtype === 'float64' ? new Float64Array(x.numel()) : new Float32Array(x.numel());
   data[k] = 1;
   return tensor(data, { shape: x.dims, dtype: x.dtype });
 }
@@ -115,7 +115,7 @@ function jacfwdAt(op: string, f: (x: Tensor) => Tensor, x: Tensor): Tensor {
   openScope(op);
   let r: Tensor | undefined;
   try {
-    const n = x.size;
+    const n = x.numel();
     let yShape: number[] = [];
     const cols: Tensor[] = [];
     for (let k = 0; k < n; k++) {
@@ -157,7 +157,7 @@ export function jacobian(f: (x: Tensor) => Tensor) {
       if (!(y instanceof Tensor)) throw new ValueError(`jacobian: f must return a Tensor, got ${describeValue(y)}`);
       const flat = y.reshape([-1]);
       const rows: Tensor[] = [];
-      for (let i = 0; i < flat.size; i++) rows.push(dlgradient(flat.select(0, i), xt));
+      for (let i = 0; i < flat.numel(); i++) rows.push(dlgradient(flat.select(0, i), xt));
       if (rows.length === 0) return zeros([...y.dims, ...xt.dims], { dtype: xt.dtype });
       return stack(rows, 0).reshape([...y.dims, ...xt.dims]);
     }, x);
@@ -171,7 +171,7 @@ function scalarValued(op: string, f: (x: Tensor) => Tensor) {
   return (x: Tensor): Tensor => {
     const y = f(x);
     refusePromise(op, y, 'f');
-    if (!(y instanceof Tensor) || y.size !== 1) {
+    if (!(y instanceof Tensor) || y.numel() !== 1) {
       const got = y instanceof Tensor ? `shape ${formatShape(y.dims)}` : describeValue(y);
       throw new NotDifferentiableError(`${op}: the function must return a scalar, got ${got}; reduce it first, e.g. with .sum()`);
     }

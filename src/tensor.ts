@@ -6,7 +6,7 @@ import { DType } from '../assembly/core/vocabulary.js';
 import {
   wasm, views, I32, F32, F64, U8, ARGS, STATE, argsI32, checked, requireInit, recordWord,
 } from './runtime.js';
-import { DisposedError, ShapeError, ValueError, DTypeError, formatShape } from './errors.js';
+import { DisposedError, ShapeError, AxisError, ValueError, DTypeError, formatShape } from './errors.js';
 import { adopt } from './scope.js';
 import { options, opt, checkArity, type OptionsOf } from './options.js';
 import { checkShape, checkNumel, show, showList, MAX_RANK as SIZES_MAX_RANK } from './sizes.js';
@@ -127,7 +127,27 @@ export class Tensor {
   /** The number of dims, as rank (PyTorch: Tensor.ndim). */
   get ndim(): number { return this.dims.length; }
   /** The number of elements, the product of the shape (PyTorch: Tensor.numel(); MATLAB: numel). */
-  get size(): number { let n = 1; for (const d of this.dims) n *= d; return n; }
+  numel(): number { this.use('numel'); let n = 1; for (const d of this.dims) n *= d; return n; }
+  /**
+   * The shape (a fresh array) or, given a dim, its length; a negative dim counts from the end
+   * and one out of range is an AxisError naming it (PyTorch: Tensor.size(dim?); MATLAB: size).
+   */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (arguments.length > 1) checkArity('size', arguments, 1, 'dim?');
+    this.use('size');
+    if (dim === undefined) return this.shape;
+    const rank = this.dims.length;
+    if (typeof dim !== 'number' || !Number.isInteger(dim)) {
+      throw new ValueError(`size: dim must be an integer in [${-Math.max(rank, 1)}, ${Math.max(rank, 1) - 1}], got ${show(dim)}`);
+    }
+    if (rank === 0) throw new AxisError(`size: dim ${dim} is out of range: the tensor has no dimensions (rank 0)`);
+    if (dim < -rank || dim >= rank) {
+      throw new AxisError(`size: dim ${dim} is out of range for a tensor of rank ${rank} (expected [${-rank}, ${rank - 1}])`);
+    }
+    return this.dims[dim < 0 ? dim + rank : dim];
+  }
   /** The element type: 'float32', 'float64', 'int32' or 'bool' (PyTorch: Tensor.dtype; MATLAB: underlyingType). */
   get dtype(): DTypeName {
     if (this._dtype === undefined) {
@@ -192,8 +212,8 @@ export class Tensor {
         default: return U8[p] !== 0 ? 1 : 0;
       }
     }
-    if (this.size !== 1) {
-      throw new ShapeError(`item: tensor of shape ${formatShape(this.dims)} has ${this.size} elements; item() needs exactly one`);
+    if (this.numel() !== 1) {
+      throw new ShapeError(`item: tensor of shape ${formatShape(this.dims)} has ${this.numel()} elements; item() needs exactly one`);
     }
     const v = this.data()[0];
     return this.dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;

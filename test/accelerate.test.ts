@@ -42,7 +42,7 @@ function expectReplayExact(f: (...a: any[]) => any, inputSets: unknown[][]) {
 function vgOf(op: (...x: Tensor[]) => Tensor, argnums: number[] = [0]) {
   return wg.valueAndGrad((...xs: Tensor[]) => {
     const y = op(...xs);
-    const w = wg.tensor(uniform(y.size, 0.5, 1.5, 99), { shape: y.shape, dtype: y.dtype });
+    const w = wg.tensor(uniform(y.numel(), 0.5, 1.5, 99), { shape: y.shape, dtype: y.dtype });
     return y.mul(w).sum();
   }, { argnums });
 }

@@ -76,9 +76,9 @@ function refSdpa(q: Dense, k: Dense, v: Dense, o: SdpaRef = {}): Dense {
 
 /** <v, J·u> against <Jᵀ·v, u> for f of several float64 inputs returning one tensor. */
 function checkJvpVjp(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], seed = 500): void {
-  const us = xs.map((t, i) => wg.tensor(uniform(t.size, -1, 1, seed + i), { shape: t.shape, dtype: 'float64' }));
+  const us = xs.map((t, i) => wg.tensor(uniform(t.numel(), -1, 1, seed + i), { shape: t.shape, dtype: 'float64' }));
   const [y, ydot] = wg.jvp(f, xs, us) as [Tensor, Tensor];
-  const v = wg.tensor(uniform(y.size, -1, 1, seed - 1), { shape: y.shape, dtype: 'float64' });
+  const v = wg.tensor(uniform(y.numel(), -1, 1, seed - 1), { shape: y.shape, dtype: 'float64' });
   const lhs = ydot.mul(v).sum().item() as number;
   const [, gs] = wg.valueAndGrad((...a: Tensor[]) => f(...a).mul(v).sum(), { argnums: xs.map((_, i) => i) })(...xs);
   const rhs = (gs as Tensor[]).reduce((acc, g, i) => acc + (g.mul(us[i]).sum().item() as number), 0);
@@ -88,7 +88,7 @@ function checkJvpVjp(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], seed = 500): 
 /** H·u by forward over reverse and by reverse over reverse, against differences of the gradient. */
 function checkHvp(loss: (...xs: Tensor[]) => Tensor, xs: Tensor[], seed = 600): void {
   const argnums = xs.map((_, i) => i);
-  const us = xs.map((t, i) => wg.tensor(uniform(t.size, -1, 1, seed + i), { shape: t.shape, dtype: 'float64' }));
+  const us = xs.map((t, i) => wg.tensor(uniform(t.numel(), -1, 1, seed + i), { shape: t.shape, dtype: 'float64' }));
   const g = (...a: Tensor[]) => wg.grad(loss, { argnums })(...a) as Tensor[];
   const [, hv] = wg.jvp(g, xs, us) as [Tensor[], Tensor[]];
   const eps = 1e-5;

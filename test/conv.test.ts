@@ -138,7 +138,7 @@ describe('conv2d forward', () => {
       const x = wg.rand([40, 3, 34, 34], { dtype: 'float64' }), w = rand64([2, 3, 3, 3]);
       const whole = wg.conv2d(x, w, null, { padding: 1 });
       const single = wg.conv2d(x.slice(0, 39, 40), w, null, { padding: 1 });
-      expectClose(flat(whole.toArray()).slice(-single.size), single.data(), 0, 0);
+      expectClose(flat(whole.toArray()).slice(-single.numel()), single.data(), 0, 0);
       const gw = wg.grad((w: Tensor) => wg.conv2d(x, w, null, { padding: 1 }).sum())(w);
       const gwParts = [0, 20].map((s) => wg.grad((w: Tensor) => wg.conv2d(x.slice(0, s, s + 20), w, null, { padding: 1 }).sum())(w));
       expectClose(gw.data(), gwParts[0].add(gwParts[1]).data(), 1e-12, 1e-12);

@@ -29,14 +29,14 @@ describe('arange', () => {
       expect(values(x64)).toEqual(expected);
       expect(values(wg.arange(s, e, d, { dtype: 'float32' }))).toEqual(expected.map(Math.fround));
     }
-    expect(wg.arange(0, 1, 0.1).size).toBe(10);
+    expect(wg.arange(0, 1, 0.1).numel()).toBe(10);
     expect(values(wg.arange(5, 0, -1.5))).toEqual([5, 3.5, 2, 0.5]);
   });
 
   it('integer arguments give int32; integer steps count like PyTorch', () => {
     expect(wg.arange(10, 0, -3).toArray()).toEqual([10, 7, 4, 1]);
     expect(wg.arange(-2, 3, 2).toArray()).toEqual([-2, 0, 2]);
-    expect(wg.arange(3, 3).size).toBe(0);
+    expect(wg.arange(3, 3).numel()).toBe(0);
     expect(wg.arange(0).shape).toEqual([0]);
     expect(wg.arange(4, { dtype: 'float64' }).toArray()).toEqual([0, 1, 2, 3]);
     expect(wg.arange(4, { dtype: 'float64' }).dtype).toBe('float64');

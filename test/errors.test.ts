@@ -137,7 +137,7 @@ describe('errors thrown by the user function', () => {
       const f = (v: Tensor) => {
         const y = v.exp().mul(v).add(1);
         y.sin();
-        if (y.size === 3) throw boom;
+        if (y.numel() === 3) throw boom;
         return y.sum();
       };
       expect(() => run(f, x)).toThrow(boom);

@@ -321,4 +321,33 @@ describe('size(x, dim?) (PyTorch x.size(d))', () => {
     expectError(() => wg.size(wg.zeros([2]), 'a' as any), wg.ValueError, 'size: dim must be an integer');
     expectError(() => wg.size([1, 2] as any), wg.ValueError, 'size: expected a Tensor');
   });
+
+  it('x.size(dim?) and x.numel() as PyTorch, the same as size(x, dim?)', () => {
+    expectNoLeak(() => wg.tidy(() => {
+      const x = wg.zeros([2, 3, 4]);
+      expect(x.size()).toEqual([2, 3, 4]);
+      expect(x.size(1)).toBe(3);
+      expect(x.size(-1)).toBe(4);
+      expect(x.size(-3)).toBe(2);
+      for (const d of [0, 1, 2, -1, -2, -3]) expect(x.size(d)).toBe(wg.size(x, d));
+      const s = x.size();
+      s[0] = 9; // a copy
+      expect(x.shape).toEqual([2, 3, 4]);
+      expect(x.numel()).toBe(24);
+      expect(wg.tensor(1).size()).toEqual([]);
+      expect(wg.tensor(1).numel()).toBe(1);
+      expect(wg.zeros([3, 0, 2]).numel()).toBe(0);
+      expect(wg.zeros([3, 0, 2]).size(1)).toBe(0);
+    }));
+    const x = wg.zeros([2, 3]);
+    expectError(() => x.size(2), wg.AxisError, 'size: dim 2 is out of range for a tensor of rank 2 (expected [-2, 1])');
+    expectError(() => x.size(-3), wg.AxisError, 'size: dim -3 is out of range');
+    expectError(() => wg.tensor(1).size(0), wg.AxisError, 'size: dim 0 is out of range: the tensor has no dimensions');
+    expectError(() => x.size(1.5), wg.ValueError, 'size: dim must be an integer');
+    expectError(() => (x.size as any)(0, 1), wg.ValueError, 'size');
+    expect(x.size(0)).toBe(2); // still working after the errors
+    x.dispose();
+    expectError(() => x.size(), wg.DisposedError, 'size');
+    expectError(() => x.numel(), wg.DisposedError, 'numel');
+  });
 });

@@ -99,7 +99,7 @@ const registry = loadRegistry();
 
 /** Random directions with float32-representable values in [-1, 1) (exact through float32 casts). */
 function direction(like: Tensor, r: () => number): Tensor {
-  const values = Array.from({ length: like.size }, () => Math.fround(2 * r() - 1));
+  const values = Array.from({ length: like.numel() }, () => Math.fround(2 * r() - 1));
   return wg.tensor(values, { shape: like.shape, dtype: 'float64' });
 }
 

@@ -216,9 +216,9 @@ for (const kind of ['lstm', 'gru'] as const) {
     it('JVP agrees with VJP: <v, J·u> = <Jᵀ·v, u>', () => {
       wg.tidy(() => {
         const xs = inputs();
-        const us = xs.map((t, i) => wg.tensor(uniform(t.size, -1, 1, 300 + i), { shape: t.shape, dtype: 'float64' }));
+        const us = xs.map((t, i) => wg.tensor(uniform(t.numel(), -1, 1, 300 + i), { shape: t.shape, dtype: 'float64' }));
         const [y, ydot] = wg.jvp(everything, xs, us) as [Tensor, Tensor];
-        const v = wg.tensor(uniform(y.size, -1, 1, 299), { shape: y.shape, dtype: 'float64' });
+        const v = wg.tensor(uniform(y.numel(), -1, 1, 299), { shape: y.shape, dtype: 'float64' });
         const lhs = ydot.mul(v).sum().item() as number;
         const [, gs] = wg.valueAndGrad((...a: Tensor[]) => everything(...a).mul(v).sum(), { argnums: xs.map((_, i) => i) })(...xs);
         const rhs = (gs as Tensor[]).reduce((acc, g, i) => acc + (g.mul(us[i]).sum().item() as number), 0);
@@ -232,8 +232,8 @@ for (const kind of ['lstm', 'gru'] as const) {
         // scalar loss of x and weight_hh_l0 (the others fixed); its Hessian in (x, W) directions
         const loss = (x: Tensor, w: Tensor) => everything(x, xs[1], xs[2], xs[3], w, ...xs.slice(5)).square().sum();
         const x = xs[0], w = xs[4];
-        const ux = wg.tensor(uniform(x.size, -1, 1, 400), { shape: x.shape, dtype: 'float64' });
-        const uw = wg.tensor(uniform(w.size, -1, 1, 401), { shape: w.shape, dtype: 'float64' });
+        const ux = wg.tensor(uniform(x.numel(), -1, 1, 400), { shape: x.shape, dtype: 'float64' });
+        const uw = wg.tensor(uniform(w.numel(), -1, 1, 401), { shape: w.shape, dtype: 'float64' });
         const g = (a: Tensor, b: Tensor) => wg.grad(loss, { argnums: [0, 1] })(a, b) as Tensor[];
         const [, hv] = wg.jvp((a: Tensor, b: Tensor) => g(a, b), [x, w], [ux, uw]) as [Tensor[], Tensor[]];
         const eps = 1e-5;

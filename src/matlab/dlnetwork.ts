@@ -285,11 +285,11 @@ export class DlNetwork extends Module {
     } else if (l instanceof InputLayer && l.Normalization !== 'none') {
       const stat = (v: unknown): Tensor => (v instanceof Tensor ? clone(v) : tensor(typeof v === 'number' ? [v] : v as number[]));
       const shape = (t: Tensor): Tensor => {
-        if (t.size === 1) return reshape(t, []);
-        if (t.size === prod(l.InputSize)) return reshape(t, [...l.InputSize]);
+        if (t.numel() === 1) return reshape(t, []);
+        if (t.numel() === prod(l.InputSize)) return reshape(t, [...l.InputSize]);
         const C = l.InputSize[l.InputSize.length - 1];
-        if (t.size === C) return reshape(t, l._format === 'SSCB' ? [1, 1, C] : [C]);
-        throw new ShapeError(`${l.Normalization} statistics have ${t.size} values; give one, one per channel (${C}) or the input size (${l.InputSize.join('×')})`);
+        if (t.numel() === C) return reshape(t, l._format === 'SSCB' ? [1, 1, C] : [C]);
+        throw new ShapeError(`${l.Normalization} statistics have ${t.numel()} values; give one, one per channel (${C}) or the input size (${l.InputSize.join('×')})`);
       };
       m.registerBuffer('Mean', shape(stat(l.Mean)));
       if (l.Normalization === 'zscore') m.registerBuffer('StandardDeviation', shape(stat(l.StandardDeviation)));
@@ -351,7 +351,7 @@ export class DlNetwork extends Module {
       if (fmt.includes('T') || fmt.includes('U')) throw new ValueError(`flattenLayer: input format '${fmt}': wasmgrad flattens S…S C B data`);
       if (!fmt.includes('S')) return x;
       const b = fmt.includes('B') ? x.dims[fmt.indexOf('B')] : 1;
-      return setFormat(reshape(x, [x.size / b, b]), 'CB');
+      return setFormat(reshape(x, [x.numel() / b, b]), 'CB');
     }
     throw new ValueError(`dlnetwork: layer '${l.Name}' (${l.Type}) is not supported`);
   }

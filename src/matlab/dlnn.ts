@@ -212,10 +212,10 @@ export function fullyconnect(X: Tensor, weights: Tensor, bias?: Tensor | null, .
     const w2 = w.rank === 2 ? w : reshape(w, [outSize, K]);
     let y = matmul(w2, shaped(xs, [K, M]));
     if (b !== undefined) {
-      if (b.size !== outSize && b.size !== 1) {
+      if (b.numel() !== outSize && b.numel() !== 1) {
         throw new ShapeError(`${op}: bias has shape ${formatShape(b.dims)} but weights has ${outSize} outputs; bias needs ${outSize} elements`);
       }
-      y = add(y, reshape(b, b.size === 1 ? [1, 1] : [outSize, 1]));
+      y = add(y, reshape(b, b.numel() === 1 ? [1, 1] : [outSize, 1]));
     }
     const outFormat = kept.length === 0 ? 'CB' : `C${kept}`;
     return setFormat(shaped(y, [outSize, ...(kept.length === 0 ? [1] : kDims)]), outFormat);
@@ -271,8 +271,8 @@ function biasVector(op: string, bias: unknown, F: number): Tensor | number | und
   if (bias === undefined || bias === null || bias === 0) return undefined;
   if (typeof bias === 'number') return bias;
   const b = tensorArg(op, bias, 'bias');
-  if (b.size === F) return b.rank === 1 ? b : reshape(b, [F]);
-  if (b.size === 1) return b.rank === 0 ? b : reshape(b, []);
+  if (b.numel() === F) return b.rank === 1 ? b : reshape(b, [F]);
+  if (b.numel() === 1) return b.rank === 0 ? b : reshape(b, []);
   throw new ShapeError(`${op}: bias has shape ${formatShape(b.dims)}; it needs ${F} elements (one per filter) or one`);
 }
 
@@ -568,7 +568,7 @@ export function batchnorm(X: Tensor, offset: Tensor, scaleFactor: Tensor, ...res
     const L = channelLayout(op, x, 2);
     const C = L.x.dims[1];
     const perChannel = (t: Tensor, name: string): Tensor => {
-      if (t.size !== C) throw new ShapeError(`${op}: ${name} has shape ${formatShape(t.dims)} but X has ${C} channels ('C'); it needs ${C} elements`);
+      if (t.numel() !== C) throw new ShapeError(`${op}: ${name} has shape ${formatShape(t.dims)} but X has ${C} channels ('C'); it needs ${C} elements`);
       return t.rank === 1 ? t : reshape(t, [C]);
     };
     const g = perChannel(gamma, 'scaleFactor'), b = perChannel(beta, 'offset');

@@ -259,7 +259,7 @@ function weightsView(fn: string, w: Tensor, wfmt: unknown, Y: Tensor, L: Layout)
     const ordered = order.every((j, i) => j === i) ? padded : permute(padded, order);
     return reshape(ordered, target);
   }
-  if (w.size === 1) return reshape(w, []);
+  if (w.numel() === 1) return reshape(w, []);
   if (formatShape(w.dims) === formatShape(Y.dims)) return reshape(w, L.dims);
   if (w.rank === Y.rank && w.rank > 1) {
     broadcastShapes(fn, w.dims, Y.dims, ['weights', 'Y']);
@@ -324,7 +324,7 @@ function reduceLoss(fn: string, elementwise: Tensor, Y: Tensor, L: Layout, o: {
   const N = L.B >= 0 ? L.dims[L.B] : 1;
   switch (o.normalization) {
     case 'none': return loss.sum();
-    case 'all-elements': return loss.sum().div(Y.size);
+    case 'all-elements': return loss.sum().div(Y.numel());
     case 'batch-size': return loss.sum().div(N);
     case 'mask-included': {
       if (!o.mask) throw new ValueError(`${fn}: NormalizationFactor 'mask-included' needs a Mask`);

@@ -333,7 +333,7 @@ function checkY0(Y0: unknown): asserts Y0 is Tensor {
   if (Y0.dtype !== 'float32' && Y0.dtype !== 'float64') {
     throw new DTypeError(`${OP}: Y0 must be float32 or float64, got a ${Y0.dtype} tensor of shape ${formatShape(Y0.dims)}`);
   }
-  if (Y0.size === 0) throw new ShapeError(`${OP}: Y0 has no elements (shape ${formatShape(Y0.dims)})`);
+  if (Y0.numel() === 0) throw new ShapeError(`${OP}: Y0 has no elements (shape ${formatShape(Y0.dims)})`);
 }
 
 const isFloatTensor = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';

@@ -508,7 +508,7 @@ export abstract class Module {
   /** The number of parameter elements (each shared tensor once). */
   numParameters(): number {
     checkAlive(this, 'numParameters');
-    return this.parameters().reduce((n, t) => n + t.size, 0);
+    return this.parameters().reduce((n, t) => n + t.numel(), 0);
   }
 
   /** Converts every floating parameter and buffer to dtype (replacing, and disposing, the old ones). */
@@ -567,7 +567,7 @@ export abstract class Module {
     const rows: string[][] = [];
     for (const [name, m] of this.namedModules()) {
       const own = [...m._parameters].filter(([, t]) => t) as [string, Tensor][];
-      const count = own.reduce((n, [, t]) => n + t.size, 0);
+      const count = own.reduce((n, [, t]) => n + t.numel(), 0);
       const shapes = own.map(([n, t]) => `${n} ${formatShape(t.dims)}`).join(', ');
       const depth = name === '' ? 0 : name.split('.').length;
       rows.push([`${'  '.repeat(depth)}${name || '(root)'}`, `${m.constructor.name}${m.extraRepr() ? `(${m.extraRepr()})` : ''}`, shapes, count ? String(count) : '']);
@@ -576,8 +576,8 @@ export abstract class Module {
     const w = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
     const line = (cells: string[]) => cells.map((c, k) => (k === 3 ? c.padStart(w[k]) : c.padEnd(w[k]))).join('  ').trimEnd();
     const params = this.parameters();
-    const bytes = params.reduce((n, t) => n + t.size * (t.dtype === 'float64' ? 8 : 4), 0);
-    const bufferCount = this.buffers().reduce((n, t) => n + t.size, 0);
+    const bytes = params.reduce((n, t) => n + t.numel() * (t.dtype === 'float64' ? 8 : 4), 0);
+    const bufferCount = this.buffers().reduce((n, t) => n + t.numel(), 0);
     return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line), '',
       `Total parameters: ${this.numParameters()} (${bytes} bytes)` + (bufferCount ? `; buffer elements: ${bufferCount}` : '')].join('\n');
   }

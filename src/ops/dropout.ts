@@ -32,7 +32,7 @@ export function dropout(x: Tensor, p = 0.5, opts?: DropoutOptions): Tensor {
   const training = options.training ?? true;
   if (typeof training !== 'boolean') throw new ValueError(`dropout: training must be a boolean, got ${describeValue(training)}`);
   idOf(x, 'dropout (x)');
-  if (!training || p === 0 || x.size === 0) return x;
+  if (!training || p === 0 || x.numel() === 0) return x;
   const [y, temps] = floatOperand('dropout', x, 'x');
   try {
     if (p === 1) return y.mul(0);

@@ -141,7 +141,7 @@ function argExtremum(op: string, largest: boolean, x: Tensor, axis: number | nul
   idOf(x, `${op} (x)`);
   const keep = options.keepdims ? 1 : 0;
   if (axis === undefined || axis === null) {
-    if (x.size === 0) {
+    if (x.numel() === 0) {
       throw new ShapeError(`${op}: x has shape ${formatShape(x.dims)} with no elements; the ${op} of an empty tensor is undefined`);
     }
     return call(op, wasm.argExtremum(x.id, -1, largest ? 1 : 0, keep));
@@ -289,9 +289,9 @@ export function roll(x: Tensor, shifts: number | readonly number[], dims?: numbe
     if (shiftList.length !== 1) {
       throw new ValueError(`roll: without dims, shifts must be one integer (the tensor is rolled flattened), got [${shiftList.join(', ')}]`);
     }
-    if (x.size === 0) return call('roll', wasm.copy(x.id));
-    const flatX = reshapeRaw('roll', x, [x.size]);
-    const rolled = selectEach('roll', flatX, [[0, rotate(x.size, shiftList[0])]]);
+    if (x.numel() === 0) return call('roll', wasm.copy(x.id));
+    const flatX = reshapeRaw('roll', x, [x.numel()]);
+    const rolled = selectEach('roll', flatX, [[0, rotate(x.numel(), shiftList[0])]]);
     flatX.dispose();
     try { return reshapeRaw('roll', rolled, x.dims); } finally { rolled.dispose(); }
   }
@@ -375,7 +375,7 @@ export function repeatInterleave(x: Tensor, repeats: number | IndexInput, axis?:
   // A rank-0 x is repeated as a 1-element vector, as PyTorch does along its dim 0.
   const flatten = axis === undefined || axis === null || x.rank === 0;
   const k = flatten ? 0 : normAxis(op, axis, x.rank);
-  const src = flatten ? [x.size] : [...x.dims];
+  const src = flatten ? [x.numel()] : [...x.dims];
   const n = src[k];
   let pre = 1, post = 1;
   src.forEach((d, j) => { if (j < k) pre *= d; else if (j > k) post *= d; });
@@ -512,7 +512,7 @@ export function embedding(indices: IndexInput, table: Tensor, opts?: EmbeddingOp
     });
     if (t.rank === 8) throw new ShapeError(`embedding: indices of rank 8 (shape ${formatShape(t.dims)}) cannot gain the embedding dim; at most 8 dims are supported`);
     checkNumel('embedding', [...t.dims, dim], table.dtype);
-    const flatIdx = reshapeRaw('embedding', t, [t.size]);
+    const flatIdx = reshapeRaw('embedding', t, [t.numel()]);
     temps.push(flatIdx);
     let picked = selectRaw('embedding', table, 0, flatIdx);
     if (pad !== null && values.includes(pad)) {

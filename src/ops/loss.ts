@@ -376,7 +376,7 @@ const weightTotal = (w: Tensor | undefined, count: number): Tensor | number => (
 function reduceClassLoss(perElement: Tensor, w: Tensor | undefined, reduction: string): Tensor {
   if (reduction === 'none') return perElement;
   const total = perElement.sum();
-  return reduction === 'sum' ? total : total.div(weightTotal(w, perElement.size));
+  return reduction === 'sum' ? total : total.div(weightTotal(w, perElement.numel()));
 }
 
 const nllSpecs = {
@@ -472,7 +472,7 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
         if (weight) terms = terms.mul(weightView(weight));
         if (reduction === 'none') return sum(terms, classDim).neg();
         const total = terms.sum().neg();
-        return reduction === 'sum' ? total : total.div(x.size / C);
+        return reduction === 'sum' ? total : total.div(x.numel() / C);
       });
     }
     const t = readClassTargets(op, target, x, ignoreIndex);
@@ -483,7 +483,7 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
       let smooth = sum(weight ? logp.mul(weightView(weight)) : logp, classDim).neg();
       if (t.ignored) smooth = smooth.mul(keepMask(t, ignoreIndex, x.dtype as 'float32' | 'float64'));
       if (reduction === 'none') return nll.mul(1 - eps).add(smooth.mul(eps / C));
-      const denominator = reduction === 'mean' ? weightTotal(w, nll.size) : 1;
+      const denominator = reduction === 'mean' ? weightTotal(w, nll.numel()) : 1;
       return nll.sum().div(denominator).mul(1 - eps).add(smooth.sum().div(denominator).mul(eps / C));
     });
   } finally {

@@ -39,7 +39,7 @@ function channelTensor(op: string, t: Tensor | null | undefined, arg: string, x:
 }
 
 /** A per-channel vector [C] shaped to broadcast over [N, C, *spatial] (rank `rank`). */
-const channelView = (t: Tensor, rank: number): Tensor => reshape(t, [t.size, ...new Array(Math.max(rank - 2, 0)).fill(1)]);
+const channelView = (t: Tensor, rank: number): Tensor => reshape(t, [t.numel(), ...new Array(Math.max(rank - 2, 0)).fill(1)]);
 
 /** A copy that is never differentiated: running statistics are state, not parameters. */
 const constant = (t: Tensor): Tensor => tensor(t.data() as Float32Array | Float64Array, { shape: t.dims, dtype: t.dtype });
@@ -167,7 +167,7 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
     const w = channelTensor(op, weight, 'weight', x, shape);
     const b = channelTensor(op, bias, 'bias', x, shape);
     const inner = product(shape);
-    return tidy(() => affine(standardise(op, x, 1, x.size === 0 ? 0 : x.size / inner, inner, eps), w, b, (t) => t));
+    return tidy(() => affine(standardise(op, x, 1, x.numel() === 0 ? 0 : x.numel() / inner, inner, eps), w, b, (t) => t));
   } finally {
     disposeAll(temps);
   }

@@ -278,7 +278,7 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Spatial, opt
 function checkIndices(op: string, indices: Tensor, outPlane: number, out: number[]): void {
   const base = dataPointer(indices);
   views();
-  for (let i = 0, n = indices.size; i < n; i++) {
+  for (let i = 0, n = indices.numel(); i < n; i++) {
     const v = I32[(base >>> 2) + i];
     if (v < 0 || v >= outPlane) {
       throw new ValueError(`${op}: index ${v} (indices element ${i}) is outside the output plane of ${out.join('×')} = ${outPlane} values`);

@@ -17,7 +17,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   const id = idOf(x, 'reshape (x)');
   const dims = checkShape('reshape', shape, 'shape', { minusOne: 'one' });
   const infer = dims.indexOf(-1);
-  const size = x.size;
+  const size = x.numel();
   if (infer !== -1) {
     let rest = 1;
     dims.forEach((d, k) => { if (k !== infer) rest *= d; });
@@ -469,7 +469,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
   const k = normAxis('indexSelect', axis, x.rank);
   return withIndex('indexSelect', indices, (ti, values) => {
     if (ti.rank > 1) throw new ShapeError(`indexSelect: indices must be 0-d or 1-d, got shape ${formatShape(ti.dims)}`);
-    if (x.rank === 0 && ti.size !== 1) throw new ShapeError(`indexSelect: x is rank 0, so exactly one index is allowed, got ${ti.size}`);
+    if (x.rank === 0 && ti.numel() !== 1) throw new ShapeError(`indexSelect: x is rank 0, so exactly one index is allowed, got ${ti.numel()}`);
     checkIndices('indexSelect', values, x.rank === 0 ? 1 : x.dims[k], axis, x, ti);
     return call('indexSelect', wasm.indexSelect(id, k, ti.id));
   });
@@ -501,10 +501,10 @@ export function indexAdd(x: Tensor, axis: number, indices: IndexLike, source: Te
   const k = normAxis('indexAdd', axis, x.rank);
   return withIndex('indexAdd', indices, (ti, values) => {
     if (ti.rank > 1) throw new ShapeError(`indexAdd: indices must be 0-d or 1-d, got shape ${formatShape(ti.dims)}`);
-    const expected = x.rank === 0 ? [] : x.dims.map((d, j) => (j === k ? ti.size : d));
-    if (x.rank === 0 && ti.size !== 1) throw new ShapeError(`indexAdd: x is rank 0, so exactly one index is allowed, got ${ti.size}`);
+    const expected = x.rank === 0 ? [] : x.dims.map((d, j) => (j === k ? ti.numel() : d));
+    if (x.rank === 0 && ti.numel() !== 1) throw new ShapeError(`indexAdd: x is rank 0, so exactly one index is allowed, got ${ti.numel()}`);
     if (source.rank !== expected.length || source.dims.some((d, j) => d !== expected[j])) {
-      throw new ShapeError(`indexAdd: source has shape ${formatShape(source.dims)} but must have shape ${formatShape(expected)} (x ${formatShape(x.dims)} with ${ti.size} indices along dim ${axis})`);
+      throw new ShapeError(`indexAdd: source has shape ${formatShape(source.dims)} but must have shape ${formatShape(expected)} (x ${formatShape(x.dims)} with ${ti.numel()} indices along dim ${axis})`);
     }
     checkIndices('indexAdd', values, x.rank === 0 ? 1 : x.dims[k], axis, x, ti);
     return call('indexAdd', wasm.indexAdd(id, k, ti.id, sid, alpha));
@@ -699,9 +699,8 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
 }
 
 /**
- * PyTorch's x.size(dim?): size(x) is the shape (a new array), size(x, d) the length of dim d
- * (negative counts from the end); a dim out of range is an AxisError naming it. A function, not
- * a method: `x.size` is already the element count (a getter, PyTorch's numel()).
+ * PyTorch's x.size(dim?) as a function: size(x) is the shape (a new array), size(x, d) the length
+ * of dim d (negative counts from the end); a dim out of range is an AxisError naming it.
  */
 export function size(x: Tensor, dim?: number): number[] | number;
 export function size(x: Tensor): number[];
@@ -709,10 +708,7 @@ export function size(x: Tensor, dim: number): number;
 export function size(x: Tensor, dim?: number): number[] | number {
   if (arguments.length > 2) checkArity('size', arguments, 2, 'x, dim?');
   if (!(x instanceof Tensor)) throw new ValueError(`size: expected a Tensor, got ${show(x)}`);
-  x.use('size');
-  if (dim === undefined) return x.shape;
-  if (x.rank === 0 && typeof dim === 'number') throw new AxisError(`size: dim ${dim} is out of range: the tensor has no dimensions (rank 0)`);
-  return x.dims[normAxis('size', dim, x.rank, 'dim')];
+  return dim === undefined ? x.size() : x.size(dim);
 }
 
 export { concat as cat, unstack as unbind };

@@ -48,7 +48,7 @@ export class FlatParams {
       p.use(`${op} (params)`);
       if (p.dtype !== this.dtype || (p.dtype !== 'float32' && p.dtype !== 'float64')) throw new DTypeError(`${op}: parameters must all be float32 or all float64, got ${p.dtype} beside ${this.dtype}`);
     }
-    this.numel = ps.reduce((n, p) => n + p.size, 0);
+    this.numel = ps.reduce((n, p) => n + p.numel(), 0);
   }
   named(): [string, Tensor][] {
     return this.source instanceof Module ? this.source._ownNamedParameters() : (this.source as Tensor[]).map((t, i) => [String(i), t]);
