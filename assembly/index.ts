@@ -54,5 +54,5 @@ export {
   captureStart, captureInputCopy, captureEnd, captureAbort, replay, releaseEntry, entryInput,
   entryOutput, entryRecords, entryRecordOp, entryArenaBytes, entrySharedBytes, entryOwned,
   entryExternals, captureDependsOn, captureGuard, replayBegin, scalarOp64, scalarOp32,
-  entryInstrCount, entryInstrAddress,
+  entryInstrCount, entryInstrAddress, entryFused, entryUnwritten,
 } from "./engine/accelerate";

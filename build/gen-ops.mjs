@@ -53,7 +53,7 @@ export function checkSpec(spec, ops) {
     const s = spec[name];
     if (!s) { errors.push(`op '${name}' has no entry in src/spec/ops.ts`); continue; }
     const have = exportsOf(s.family);
-    for (const [what, fn] of [['forward kernel', s.forward], ['replay kernel', s.replay], ['scalar kernel', s.scalar], ['VJP rule', s.vjp], ['JVP rule', s.jvp]]) {
+    for (const [what, fn] of [['forward kernel', s.forward], ['replay kernel', s.replay], ['scalar kernel', s.scalar], ['run kernel', s.run], ['VJP rule', s.vjp], ['JVP rule', s.jvp]]) {
       if (typeof fn === 'string' && !have.has(fn)) errors.push(`op '${name}': its ${what} '${fn}' is not exported by ${familyFile(s.family)}`);
     }
     if (s.records && typeof s.vjp !== 'string' && s.vjp.none !== 'not differentiable') {
@@ -107,7 +107,7 @@ function kernelsFile(spec, ops) {
   for (const [name] of ops) {
     const s = spec[name];
     if (s.family === 'accelerate') continue; // the engine's own
-    for (const fn of [s.forward, s.replay, s.scalar]) {
+    for (const fn of [s.forward, s.replay, s.scalar, s.run]) {
       if (typeof fn !== 'string') continue;
       if (!byFamily.has(s.family)) byFamily.set(s.family, new Set());
       byFamily.get(s.family).add(fn);

@@ -56,8 +56,13 @@ const ACCELERATE = options('accelerate', {
    * false: no wasm is compiled at run time, the interpreter replays every program.
    */
   compile: opt.any<boolean>(),
+  /**
+   * run chains of elementwise ops as fused loops over cache-sized tiles (default true; the same
+   * operations in the same order on every element, so the same bits, with less memory traffic)
+   */
+  fuse: opt.any<boolean>(),
 });
-/** Options of accelerate: cacheSize (default 50), check (default false), compile (default true). */
+/** Options of accelerate: cacheSize (default 50), check (default false), compile (default true), fuse (default true). */
 export type AccelerateOptions = OptionsOf<typeof ACCELERATE>;
 
 interface Entry {
@@ -124,6 +129,10 @@ export interface AcceleratedFunction<F extends (...args: any[]) => any> {
     owned: number;
     /** tensors from outside f (parameters, running statistics) the program reads live */
     externals: number;
+    /** records that run inside fused elementwise groups */
+    fused: number;
+    /** temporaries of fused groups that live only in cache-sized tiles, never written to memory */
+    unwritten: number;
   }[];
   /** frees every entry and the tensors it owns */
   clearCache(): void;
@@ -338,7 +347,7 @@ function opName(op: number): string { return Op[op] ?? `op ${op}`; }
  *
  * @typeParam F - the function's type, kept by the result
  * @param f - a synchronous function of tensors (and other values) that returns tensors
- * @param opts - cacheSize (default 50), check (default false), compile (default true)
+ * @param opts - cacheSize (default 50), check (default false), compile (default true), fuse (default true)
  *
  * @example
  * ```ts
@@ -348,7 +357,7 @@ function opName(op: number): string { return Op[op] ?? `op ${op}`; }
  * ```
  */
 export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: AccelerateOptions): AcceleratedFunction<F> {
-  if (arguments.length > 2) checkArity('accelerate', arguments, 2, 'f, { cacheSize, check, compile }');
+  if (arguments.length > 2) checkArity('accelerate', arguments, 2, 'f, { cacheSize, check, compile, fuse }');
   if (typeof f !== 'function') throw new ValueError(`accelerate: f must be a function, got ${describeValue(f)}`);
   if (Object.prototype.toString.call(f) === '[object AsyncFunction]') {
     throw new ValueError('accelerate: f is an async function; accelerated functions are synchronous (tensors would be freed before its promise settles)');
@@ -360,6 +369,8 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
   }
   const compile = options.compile ?? true;
   if (typeof compile !== 'boolean') throw new ValueError(`accelerate: compile must be true or false, got ${String(compile)}`);
+  const fuse = options.fuse ?? true;
+  if (typeof fuse !== 'boolean') throw new ValueError(`accelerate: fuse must be true or false, got ${String(fuse)}`);
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   let last: Entry | undefined;
   let hits = 0, misses = 0, disposed = false;
@@ -410,7 +421,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
     const unique = [...new Set(outs)];
     const outIds = unique.map((t) => t.id);
     const inputIds = [...new Set(tensors)].map((t) => t.id);
-    const handle = wasm.captureEnd(argsWords(outIds), outIds.length);
+    const handle = wasm.captureEnd(argsWords(outIds), outIds.length, fuse ? 1 : 0);
     if (handle === 0) captureFailed();
     const index = new Map<Tensor, number>(unique.map((t, k) => [t, k]));
     const e: Entry = {
@@ -525,6 +536,7 @@ export function accelerate<F extends (...args: any[]) => any>(f: F, opts?: Accel
         arenaBytes: wasm.entryArenaBytes(e.handle),
         sharedBytes: wasm.entrySharedBytes(e.handle), owned: wasm.entryOwned(e.handle),
         externals: wasm.entryExternals(e.handle),
+        fused: wasm.entryFused(e.handle), unwritten: wasm.entryUnwritten(e.handle),
       })),
     },
     clearCache: {

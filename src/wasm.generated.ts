@@ -132,7 +132,7 @@ export interface WasmExports {
   tapeDiscard(mark: number): void;
   captureStart(): void;
   captureInputCopy(src: number): number;
-  captureEnd(outs: number, nOut: number): number;
+  captureEnd(outs: number, nOut: number, fuse: number): number;
   captureAbort(): void;
   replay(h: number, src: number, n: number): number;
   releaseEntry(h: number): void;
@@ -151,6 +151,8 @@ export interface WasmExports {
   scalarOp32(code: number, x: number, y: number): number;
   entryInstrCount(h: number): number;
   entryInstrAddress(h: number): number;
+  entryFused(h: number): number;
+  entryUnwritten(h: number): number;
   adjoint(id: number): number;
   argsAddress(): number;
   readonly ARGS: WasmGlobal;

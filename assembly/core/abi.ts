@@ -108,6 +108,8 @@ export const S_COPY = S_FILL + 1;
 export const S_PER_DTYPE = S_COPY + 1;
 export const S_F32 = S_PER_DTYPE;
 export const S_GENERIC = 2 * S_PER_DTYPE;
+/** a fused elementwise group (assembly/engine/fusion.ts): word 1 is its descriptor */
+export const S_FUSED = S_GENERIC + 1;
 
 // ————————————————————————————————————————————————————————— convolution and optimizers
 

@@ -38,7 +38,11 @@ import { forwardDepthNow } from "./forward";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
 export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "../core/abi";
-import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, INSTR_WORDS } from "../core/abi";
+import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, S_FUSED, INSTR_WORDS } from "../core/abi";
+import {
+  groupNew, groupFree, groupInstr, groupOperand, groupRegisters, runGroup, G_HEADER, G_INSTR,
+  O_REG, O_MEM, O_SCALAR, O_BCAST,
+} from "./fusion";
 
 // ————————————————————————————————————————————————————————— capture buffers
 
@@ -165,8 +169,8 @@ export function captureAbort(): void {
 // An entry: a block of i32 words.
 const E_NREC = 0, E_REC = 1, E_INTS = 2, E_ATTRS = 3, E_NINSTR = 4, E_INSTR = 5, E_NOWNED = 6,
   E_OWNED = 7, E_ARENA = 8, E_NEXT = 9, E_EXT = 10, E_NIN = 11, E_IN = 12, E_NOUT = 13, E_OUTS = 14,
-  E_ARENA_BYTES = 15, E_SHARED_BYTES = 16;
-const ENTRY_WORDS = 17;
+  E_ARENA_BYTES = 15, E_SHARED_BYTES = 16, E_FUSED = 17, E_UNWRITTEN = 18;
+const ENTRY_WORDS = 19;
 
 let entries: u32 = 0; let entryCap: i32 = 0;
 
@@ -210,11 +214,12 @@ function copyOut(src: u32, bytes: u32): u32 {
 
 
 // Per-tensor planning data, indexed by the order in which the program first names a tensor.
-let ids: u32 = 0; let first: u32 = 0; let last: u32 = 0; let kind: u32 = 0; let offs: u32 = 0;
+let ids: u32 = 0; let first: u32 = 0; let last: u32 = 0; let kind: u32 = 0; let offs: u32 = 0; let regOf: u32 = 0;
 let nIds: i32 = 0; let idsCap: i32 = 0;
 let slotOf: u32 = 0; let slotCap: i32 = 0; // tensor id → planning index, or -1
 
-const K_TEMP = 1, K_PINNED = 2, K_EXTERNAL = 3;
+// K_REG: a temporary only a fused group reads and writes; it lives in a tile register, never in memory.
+const K_TEMP = 1, K_PINNED = 2, K_EXTERNAL = 3, K_REG = 4;
 
 function ensurePlanning(n: i32): bool {
   if (n <= idsCap) return true;
@@ -224,7 +229,8 @@ function ensurePlanning(n: i32): bool {
   last = realloc(last, <u32>idsCap * 4, <u32>cap * 4);
   kind = realloc(kind, <u32>idsCap * 4, <u32>cap * 4);
   offs = realloc(offs, <u32>idsCap * 4, <u32>cap * 4);
-  if (ids == 0 || first == 0 || last == 0 || kind == 0 || offs == 0) { idsCap = 0; return false; }
+  regOf = realloc(regOf, <u32>idsCap * 4, <u32>cap * 4);
+  if (ids == 0 || first == 0 || last == 0 || kind == 0 || offs == 0 || regOf == 0) { idsCap = 0; return false; }
   idsCap = cap;
   return true;
 }
@@ -252,7 +258,7 @@ function note(id: i32, i: i32, isOut: bool, defines: bool): i32 {
  * Ends the capture: `outs` are the `nOut` tensor ids the function returned. Builds the entry
  * (program, buffer plan, instructions) and returns its handle, or 0 with an error code set.
  */
-export function captureEnd(outs: u32, nOut: i32): i32 {
+export function captureEnd(outs: u32, nOut: i32, fuse: bool): i32 {
   setCaptureMode(false);
   if (errorCode() != E_NONE) { captureAbort(); return 0; }
   const cap = tableCapacity();
@@ -351,6 +357,9 @@ export function captureEnd(outs: u32, nOut: i32): i32 {
   setEw(e, E_NIN, inputLen); setEw(e, E_IN, copyOut(inputs, <u32>inputLen * 4));
   setEw(e, E_NOUT, nOut); setEw(e, E_OUTS, copyOut(outs, <u32>nOut * 4));
   setEw(e, E_ARENA, 0); setEw(e, E_ARENA_BYTES, 0); setEw(e, E_SHARED_BYTES, 0);
+  setEw(e, E_FUSED, 0); setEw(e, E_UNWRITTEN, 0); setEw(e, E_INSTR, 0); setEw(e, E_NINSTR, 0);
+  nGroups = 0;
+  if (fuse) planFusion(e);
   planArena(e);
   buildInstructions(e);
   pLen = 0; pIntLen = 0; pAttrLen = 0; inputLen = 0;
@@ -445,6 +454,7 @@ function planArena(e: u32): void {
   let top: u32 = 0;
   let any = false;
   for (let k = 0; k < nIds; k++) {
+    if (ld(kind, k) == K_REG) { any = true; continue; } // no space: its buffer is never touched
     if (ld(kind, k) != K_TEMP) continue;
     const id = ld(ids, k);
     const bytes = align16(<u32>numelOf(id) * itemSize(dtypeOf(id)));
@@ -468,15 +478,17 @@ function planArena(e: u32): void {
     any = true;
   }
   if (!any) return;
-  const arena = alloc(top);
+  const arena = alloc(max<u32>(top, 16));
   if (arena == 0) return; // no room for the arena: the temporaries keep their own buffers
   let shared: f64 = 0;
   for (let k = 0; k < nIds; k++) {
-    if (ld(kind, k) != K_TEMP) continue;
+    const kd = ld(kind, k);
+    if (kd != K_TEMP && kd != K_REG) continue;
     const id = ld(ids, k);
     const r = rec(id);
     free(load<u32>(r, T_DATA));
-    store<u32>(r, arena + <u32>ld(offs, k), T_DATA);
+    // A register tensor points at the arena's start: nothing reads or writes it there.
+    store<u32>(r, arena + (kd == K_REG ? 0 : <u32>ld(offs, k)), T_DATA);
     shared += <f64>numelOf(id) * <f64>itemSize(dtypeOf(id));
   }
   adjustTensorBytes(<f64>top - shared);
@@ -516,8 +528,19 @@ function buildInstructions(e: u32): void {
   setEw(e, E_INSTR, p);
   setEw(e, E_NINSTR, n);
   const recs = <u32>ew(e, E_REC), ints = <u32>ew(e, E_INTS), attrs = <u32>ew(e, E_ATTRS);
-  let m = 0;
+  let m = 0, group = 0;
   for (let i = 0; i < n; i++) {
+    if (group < nGroups && i == ld(groups, 2 * group)) {
+      const end = ld(groups, 2 * group + 1);
+      const g = buildGroup(recs, ints, i, end);
+      if (g == 0) { fail(E_OOM, 0); setEw(e, E_NINSTR, m); return; }
+      const q = p + <u32>(m++) * INSTR;
+      store<i32>(q, S_FUSED, 0);
+      store<u32>(q, g, 4);
+      i = end;
+      group++;
+      continue;
+    }
     const r = recs + <u32>i * PREC;
     const op = load<i32>(r, 0), out = load<i32>(r, 4);
     if (op == Op.fill && ld(kind, ld(slotOf, out)) == K_PINNED && ld(offs, ld(slotOf, out)) == 1) continue;
@@ -541,6 +564,150 @@ function buildInstructions(e: u32): void {
     store<u32>(q, dataOf(out), 12);
   }
   setEw(e, E_NINSTR, m);
+}
+
+// ————————————————————————————————————————————————————————— fused groups (engine/fusion.ts)
+
+// Groups as pairs of record indices [first, last], in program order.
+let groups: u32 = 0; let nGroups: i32 = 0; let groupCap: i32 = 0;
+/** The most instructions in one group (its registers fit a 64-bit mask). */
+const GROUP_MAX = 48;
+
+/** A constant fill the instructions skip (filled once, never written again). */
+function constantFill(r: u32): bool {
+  if (load<i32>(r, 0) != Op.fill) return false;
+  const k = ld(slotOf, load<i32>(r, 4));
+  return ld(kind, k) == K_PINNED && ld(offs, k) == 1;
+}
+
+/**
+ * The element count of record r when it can join a fused group (a float binary or unary op, or
+ * an adjoint accumulation, of more than one element), else 0. Operands either have the
+ * output's count (the same elements: broadcasting cannot change a count without a size-1 dim),
+ * one element, or broadcast onto the output.
+ */
+function fusableCount(r: u32): i32 {
+  const op = load<i32>(r, 0), out = load<i32>(r, 4), nin = load<i32>(r, 12);
+  if (out <= 0) return 0;
+  const dt = dtypeOf(out), n = numelOf(out);
+  if (!isFloat(dt) || n < 2) return 0;
+  const a = nin > 0 ? ld(pInts, load<i32>(r, 8)) : 0;
+  const b = nin > 1 ? ld(pInts, load<i32>(r, 8) + 1) : 0;
+  if (op >= BINARY_FIRST && op <= BINARY_LAST && nin == 2) {
+    return a > 0 && b > 0 && dtypeOf(a) == dt && dtypeOf(b) == dt ? n : 0;
+  }
+  if (op >= UNARY_FIRST && op <= UNARY_LAST && nin == 1) return a > 0 && dtypeOf(a) == dt && numelOf(a) == n ? n : 0;
+  if (op == Op.accumulateAdd && nin == 2) return a == out && b > 0 && dtypeOf(b) == dt && numelOf(b) == n ? n : 0;
+  return 0;
+}
+
+function addGroup(from: i32, to: i32): bool {
+  if (nGroups == groupCap) {
+    const cap = groupCap == 0 ? 64 : groupCap * 2;
+    const p = grow(groups, groupCap, 8, cap);
+    if (p == 0) return false;
+    groups = p; groupCap = cap;
+  }
+  st(groups, 2 * nGroups, from); st(groups, 2 * nGroups + 1, to);
+  nGroups++;
+  return true;
+}
+
+/**
+ * Finds the groups: maximal runs of consecutive fusable records (constant fills between them are
+ * skipped) of one dtype and element count, two records at least. A temporary that only its
+ * group names becomes a register (K_REG). Every other tensor a group names stays live over the
+ * whole group, since a tile of a later record runs before the rest of an earlier one: the arena
+ * must not give its memory to another tensor of the group. Out of memory: nothing is fused.
+ */
+function planFusion(e: u32): void {
+  nGroups = 0;
+  let i = 0;
+  while (i < pLen) {
+    const n = fusableCount(pRec + <u32>i * PREC);
+    if (n == 0) { i++; continue; }
+    const dt = dtypeOf(load<i32>(pRec + <u32>i * PREC, 4));
+    let j = i, last = i, count = 1;
+    while (j + 1 < pLen && count < GROUP_MAX) {
+      const r = pRec + <u32>(j + 1) * PREC;
+      if (constantFill(r)) { j++; continue; }
+      if (fusableCount(r) != n || dtypeOf(load<i32>(r, 4)) != dt) break;
+      j++; last = j; count++;
+    }
+    if (count >= 2 && !addGroup(i, last)) { nGroups = 0; return; }
+    i = last + 1;
+  }
+  let fused = 0, unwritten = 0;
+  for (let g = 0; g < nGroups; g++) {
+    const from = ld(groups, 2 * g), to = ld(groups, 2 * g + 1);
+    for (let j = from; j <= to; j++) {
+      const r = pRec + <u32>j * PREC;
+      if (constantFill(r)) continue;
+      fused++;
+      const k = ld(slotOf, load<i32>(r, 4));
+      if (ld(kind, k) == K_TEMP && ld(first, k) >= from && ld(last, k) <= to) { st(kind, k, K_REG); unwritten++; }
+    }
+    for (let j = from; j <= to; j++) {
+      const r = pRec + <u32>j * PREC;
+      const nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+      for (let x = -1; x < nin; x++) {
+        const k = ld(slotOf, x < 0 ? load<i32>(r, 4) : ld(pInts, in0 + x));
+        if (k < 0 || ld(kind, k) == K_REG) continue;
+        if (ld(first, k) > from) st(first, k, from);
+        if (ld(last, k) < to) st(last, k, to);
+      }
+    }
+  }
+  setEw(e, E_FUSED, fused);
+  setEw(e, E_UNWRITTEN, unwritten);
+}
+
+/** The descriptor of the group of records [from, to], registers allocated; 0 when out of memory. */
+function buildGroup(recs: u32, ints: u32, from: i32, to: i32): u32 {
+  let count = 0, nBcast = 0;
+  const n = numelOf(load<i32>(recs + <u32>from * PREC, 4));
+  for (let j = from; j <= to; j++) {
+    const r = recs + <u32>j * PREC;
+    if (constantFill(r)) continue;
+    count++;
+    for (let x = 0, nin = load<i32>(r, 12); x < nin; x++) {
+      const m = numelOf(ld(ints, load<i32>(r, 8) + x));
+      if (m != n && m != 1) nBcast++;
+    }
+  }
+  const g = groupNew(count, nBcast, n, dtypeOf(load<i32>(recs + <u32>from * PREC, 4)));
+  if (g == 0) return 0;
+  let geo = G_HEADER + count * G_INSTR, used: u64 = 0, regs = 0, i = 0;
+  for (let j = from; j <= to; j++) {
+    const r = recs + <u32>j * PREC;
+    if (constantFill(r)) continue;
+    const op = load<i32>(r, 0), out = load<i32>(r, 4), nin = load<i32>(r, 12), in0 = load<i32>(r, 8);
+    const ko = ld(slotOf, out);
+    const outReg = ld(kind, ko) == K_REG;
+    // A register for a new temporary; an accumulation's target has one already.
+    if (outReg && op != Op.accumulateAdd) {
+      let reg = 0;
+      while (((used >> <u64>reg) & 1) != 0) reg++;
+      used |= (<u64>1) << <u64>reg;
+      if (reg + 1 > regs) regs = reg + 1;
+      st(regOf, ko, reg);
+    }
+    // An accumulation out += b is the binary add of its operands (out, b) into out.
+    groupInstr(g, i, op == Op.accumulateAdd ? Op.add : op, outReg ? O_REG : O_MEM, outReg ? ld(regOf, ko) : out);
+    for (let x = 0; x < nin; x++) {
+      const id = ld(ints, in0 + x), k = ld(slotOf, id), m = numelOf(id);
+      const kd = k >= 0 && ld(kind, k) == K_REG ? O_REG : m == n ? O_MEM : m == 1 ? O_SCALAR : O_BCAST;
+      geo = groupOperand(g, i, x, kd, kd == O_REG ? ld(regOf, k) : id, out, geo);
+    }
+    // Registers whose tensor is named for the last time here are free for the later records.
+    for (let x = -1; x < nin; x++) {
+      const k = ld(slotOf, x < 0 ? out : ld(ints, in0 + x));
+      if (k >= 0 && ld(kind, k) == K_REG && ld(last, k) <= j) used &= ~((<u64>1) << <u64>ld(regOf, k));
+    }
+    i++;
+  }
+  if (!groupRegisters(g, regs)) { groupFree(g); return 0; }
+  return g;
 }
 
 // ————————————————————————————————————————————————————————— replay
@@ -656,19 +823,44 @@ function replayRecord(r: u32): void {
 }
 
 /**
- * Replays entry `h`: copies the `n` source tensors (ids at `src`) into the program's inputs, then
+ * Replays entry `h`: brings the `n` source tensors (ids at `src`) into the program's inputs, then
  * runs the instructions. Returns 0, E_STALE (an outside tensor is gone: capture again) or an error.
  */
 export function replay(h: i32, src: u32, n: i32): i32 {
-  const code = replayBegin(h, src, n);
-  return code != 0 ? code : run(entryAt(h));
+  const code = begin(h, src, n, true);
+  if (code != 0) return code;
+  const result = run(entryAt(h));
+  unbind();
+  return result;
 }
 
 /**
  * A replay's checks and input copies, without running the program: 0 when it may run. Programs
  * the host compiled to wasm of their own (src/accelerate-compile.ts) call this first.
  */
-export function replayBegin(h: i32, src: u32, n: i32): i32 {
+export function replayBegin(h: i32, src: u32, n: i32): i32 { return begin(h, src, n, false); }
+
+// Inputs bound to their sources' data for one replay: [input id, its own data pointer] pairs.
+let bound: u32 = 0; let nBound: i32 = 0; let boundCap: i32 = 0;
+/** Inputs smaller than this are copied: a copy costs less than the checks. */
+const BIND_BYTES: u32 = 4096;
+
+/**
+ * Whether input d may read source s's data in place for this replay instead of a copy: s is
+ * nobody's program tensor (a program may overwrite those while it runs, even this one's
+ * outputs), s is not a tensor the program reads from outside (it may update those in place),
+ * and d is not an output of the program (the host reads outputs after the replay).
+ */
+function bindable(e: u32, d: i32, s: i32): bool {
+  if ((flagsOf(s) & F_PROGRAM) != 0) return false;
+  const ext = <u32>ew(e, E_EXT);
+  for (let i = 0, m = ew(e, E_NEXT); i < m; i++) if (ld(ext, 2 * i) == s) return false;
+  const outs = <u32>ew(e, E_OUTS);
+  for (let i = 0, m = ew(e, E_NOUT); i < m; i++) if (ld(outs, i) == d) return false;
+  return true;
+}
+
+function begin(h: i32, src: u32, n: i32, bind: bool): i32 {
   // Inside a gradient or a jvp the results must be differentiable: the host runs f as written.
   if (tapeDepthNow() > 0 || forwardDepthNow() > 0) return E_EAGER;
   const e = entryAt(h);
@@ -679,6 +871,7 @@ export function replayBegin(h: i32, src: u32, n: i32): i32 {
     if (!isLive(id) || load<i32>(rec(id), T_GEN) != ld(ext, 2 * i + 1)) return E_STALE;
   }
   const ins = <u32>ew(e, E_IN);
+  nBound = 0;
   for (let i = 0; i < n; i++) {
     const s = ld(src, i), d = ld(ins, i);
     if (s == d) continue;
@@ -686,9 +879,29 @@ export function replayBegin(h: i32, src: u32, n: i32): i32 {
     // Scalars are the common small case: a bulk copy costs more than the value.
     if (bytes == 8) store<u64>(dataOf(d), load<u64>(dataOf(s)));
     else if (bytes == 4) store<u32>(dataOf(d), load<u32>(dataOf(s)));
+    else if (bind && bytes >= BIND_BYTES && bindable(e, d, s) && reserveBound(n)) {
+      // Big inputs are read where they are, for this replay: the copy would cost a pass over them.
+      st(bound, 2 * nBound, d); st(bound, 2 * nBound + 1, <i32>dataOf(d));
+      nBound++;
+      store<u32>(rec(d), dataOf(s), T_DATA);
+    }
     else memory.copy(dataOf(d), dataOf(s), bytes);
   }
   return 0;
+}
+
+function reserveBound(n: i32): bool {
+  if (n <= boundCap) return true;
+  const p = grow(bound, boundCap, 8, n);
+  if (p == 0) return false;
+  bound = p; boundCap = n;
+  return true;
+}
+
+/** Gives the bound inputs their own data back. */
+function unbind(): void {
+  for (let i = 0; i < nBound; i++) store<u32>(rec(ld(bound, 2 * i)), <u32>ld(bound, 2 * i + 1), T_DATA);
+  nBound = 0;
 }
 
 function run(e: u32): i32 {
@@ -701,6 +914,7 @@ function run(e: u32): i32 {
     const k = load<i32>(q);
     if (k < S_F32) scalarStep<f64>(k, load<u32>(q, 4), load<u32>(q, 8), load<u32>(q, 12));
     else if (k < S_GENERIC) scalarStep<f32>(k - S_F32, load<u32>(q, 4), load<u32>(q, 8), load<u32>(q, 12));
+    else if (k == S_FUSED) runGroup(load<u32>(q, 4));
     else {
       replayRecord(recs + <u32>load<i32>(q, 4) * PREC);
       if (errorCode() != E_NONE) return errorCode();
@@ -769,6 +983,9 @@ export function entryArenaBytes(h: i32): i32 { const e = entryAt(h); return e ==
 export function entrySharedBytes(h: i32): f64 { const e = entryAt(h); return e == 0 ? 0 : <f64><u32>ew(e, E_SHARED_BYTES); }
 export function entryOwned(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NOWNED); }
 export function entryExternals(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_NEXT); }
+/** Records that run inside fused groups, and the temporaries they never write to memory. */
+export function entryFused(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_FUSED); }
+export function entryUnwritten(h: i32): i32 { const e = entryAt(h); return e == 0 ? 0 : ew(e, E_UNWRITTEN); }
 
 function freeEntry(e: u32): void {
   const owned = <u32>ew(e, E_OWNED);
@@ -780,7 +997,8 @@ function freeEntry(e: u32): void {
     const r = rec(id);
     store<i32>(r, load<i32>(r, T_FLAGS) & ~F_PROGRAM, T_FLAGS);
     const d = load<u32>(r, T_DATA);
-    if (arena != 0 && d >= arena && d < arenaEnd) store<u32>(r, 0, T_DATA); // not its own block
+    // not its own block (a register tensor points at the arena's start, even an empty arena's)
+    if (arena != 0 && d >= arena && (d < arenaEnd || d == arena)) store<u32>(r, 0, T_DATA);
     releaseTensor(id);
   }
   if (arena != 0) {
@@ -791,7 +1009,14 @@ function freeEntry(e: u32): void {
   free(<u32>ew(e, E_EXT));
   free(<u32>ew(e, E_REC)); free(<u32>ew(e, E_INTS)); free(<u32>ew(e, E_ATTRS));
   free(<u32>ew(e, E_IN)); free(<u32>ew(e, E_OUTS));
-  if (ew(e, E_INSTR) != 0) free(<u32>ew(e, E_INSTR));
+  const instr = <u32>ew(e, E_INSTR);
+  if (instr != 0) {
+    for (let i = 0, n = ew(e, E_NINSTR); i < n; i++) {
+      const q = instr + <u32>i * INSTR;
+      if (load<i32>(q) == S_FUSED) groupFree(load<u32>(q, 4));
+    }
+    free(instr);
+  }
   free(e);
 }
 

@@ -5,7 +5,7 @@
 export { softmax } from "../ops/activation";
 export { convFamily } from "../ops/conv";
 export { recordCustom } from "../ops/custom";
-export { addInPlace, binary, binaryScalarOp, cast, clamp, compare, copy, detach, fillScalar, unary, unaryScalar, where } from "../ops/elementwise";
+export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where } from "../ops/elementwise";
 export { argExtremum, cumprod, cumsum, linrec, sortIndices } from "../ops/indexing";
 export { cholesky, determinant, qr, solve, solveTriangular } from "../ops/linalg";
 export { ctcLoss, ctcLossGrad } from "../ops/loss";

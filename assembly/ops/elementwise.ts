@@ -76,8 +76,9 @@ export function broadcastShape(a: i32, b: i32, c: i32): i32 {
  * One inner run: out[i] = a[i*sa] op b[i*sb], with sa, sb in {0, 1} on the fast paths. The op
  * and the strides are resolved once per run, so each SIMD loop body is a single instruction
  * pattern (binaryLoop is inlined with constant op and strides, and the switch folds away).
+ * Accelerated programs' fused groups call it on tiles (engine/fusion.ts): the same arithmetic.
  */
-function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
+export function binaryRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
   // pow and logaddexp have no vector form: their scalar loop
   if (op == Op.pow || op == Op.logaddexp || op == Op.atan2 || sa < 0 || sb < 0 || sa > 1 || sb > 1) { binaryTail<T>(op, pa, sa, pb, sb, po, n, 0); return; }
   switch (op) {
@@ -305,7 +306,8 @@ function hasVectorUnary<T>(op: i32): bool {
   }
 }
 
-function unaryKernel<T>(op: i32, px: usize, po: usize, n: i32): void {
+/** out[i] = op(x[i]) over one contiguous run (also a fused group's tile, engine/fusion.ts). */
+export function unaryRun<T>(op: i32, px: usize, po: usize, n: i32): void {
   const size = sizeof<T>();
   const lanes = <i32>(16 / size);
   let i = 0;
@@ -323,8 +325,8 @@ export function unary(op: i32, x: i32): i32 {
   const dt = dtypeOf(x);
   const out = newLike(x, dt);
   if (out == 0) return 0;
-  if (dt == DType.float32) unaryKernel<f32>(op, dataOf(x), dataOf(out), numelOf(x));
-  else unaryKernel<f64>(op, dataOf(x), dataOf(out), numelOf(x));
+  if (dt == DType.float32) unaryRun<f32>(op, dataOf(x), dataOf(out), numelOf(x));
+  else unaryRun<f64>(op, dataOf(x), dataOf(out), numelOf(x));
   record1(shouldRecord1(x), op, out, x);
   return out;
 }

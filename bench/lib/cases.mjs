@@ -284,6 +284,7 @@ function fmaCase() {
     work: 16 * M,
     ceiling: 'copy',
     tol: 1e-6,
+    A, B, C,
     wasmgrad({ wg }) {
       const [a, b, c] = [A, B, C].map((d) => wg.tensor(d));
       const f = () => wg.tidy(() => a.mul(b).add(c));
@@ -302,6 +303,35 @@ function fmaCase() {
     async jax({ jax }, peer) {
       const args = [await jaxArray(jax, A, [M]), await jaxArray(jax, B, [M]), await jaxArray(jax, C, [M])];
       return jaxFunction(jax, peer, (a, b, c) => a.mul(b).add(c), args);
+    },
+  };
+}
+
+/** The y = a·b + c row with the expression under wg.accelerate: one replay runs it as a fused loop. */
+function acceleratedFmaCase(base) {
+  const { A, B, C } = base;
+  return {
+    ...base,
+    id: `${base.id}-accelerated`,
+    label: `${base.label}, accelerated`,
+    peersFrom: base.id,
+    eagerOf: base.id,
+    note: 'wasmgrad: wg.accelerate((a, b, c) => a.mul(b).add(c)), each call one replay whose multiply and add run as one fused loop over cache-sized tiles (a·b never written to memory), the same bits as eager; peers: the eager row\'s figures',
+    wasmgrad({ wg }) {
+      const [a, b, c] = [A, B, C].map((d) => wg.tensor(d));
+      const fast = wg.accelerate((a, b, c) => a.mul(b).add(c));
+      return {
+        run: () => fast(a, b, c),
+        result: () => {
+          const want = wg.tidy(() => a.mul(b).add(c).data());
+          fast(a, b, c);
+          const got = fast(a, b, c).data();
+          if (fast.hits !== 1 || fast.programs[0].fused !== 2) throw new Error('accelerate: expected a replay of one fused group');
+          for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`accelerate: element ${i} differs from eager`);
+          return got;
+        },
+        dispose: () => { fast.dispose(); a.dispose(); b.dispose(); c.dispose(); },
+      };
     },
   };
 }
@@ -570,6 +600,7 @@ export function allCases() {
   const seed = seedCase();
   const mlpFast = acceleratedTrainingCase(mlp), cnn = cnnCase();
   cases.push(mlp, threadedCase(mlp), mlpFast, threadedCase(mlpFast), mlpSmall, acceleratedTrainingCase(mlpSmall), cnn, threadedCase(cnn));
-  cases.push(seed, acceleratedSeedCase(seed), fmaCase(), sumCase(), softmaxCase());
+  const fma = fmaCase();
+  cases.push(seed, acceleratedSeedCase(seed), fma, acceleratedFmaCase(fma), sumCase(), softmaxCase());
   return cases;
 }

@@ -35,6 +35,8 @@ export interface OpSpec {
   replay?: string;
   /** the scalar form a program of size-1 operands evaluates (binary and unary elementwise ops) */
   scalar?: string;
+  /** the kernel on one contiguous run by pointers, which an accelerated program's fused group calls on tiles */
+  run?: string;
   /**
    * The reverse-mode rule (a function `(op, r, g)` of the family file), or why there is none:
    * `{ none: 'zero' }` ops are never recorded (their derivative is zero or they make integers);
@@ -59,7 +61,7 @@ export type OpTable = { readonly [K in keyof typeof Op]: OpSpec };
 const none = (why: 'zero' | 'not differentiable' | 'program only') => ({ none: why }) as const;
 
 const binary = (doc: string, test: string): OpSpec => ({
-  family: 'elementwise', arity: 2, attrs: [], forward: 'binary', scalar: 'binaryScalarOp', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
+  family: 'elementwise', arity: 2, attrs: [], forward: 'binary', scalar: 'binaryScalarOp', run: 'binaryRun', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
   records: true, replays: true, doc, test,
 });
 const compare = (doc: string): OpSpec => ({
@@ -67,7 +69,7 @@ const compare = (doc: string): OpSpec => ({
   records: false, replays: true, doc: `${doc}: a bool mask, never recorded`, test: 'test/elementwise.test.ts',
 });
 const unary = (doc: string, test: string): OpSpec => ({
-  family: 'elementwise', arity: 1, attrs: [], forward: 'unary', scalar: 'unaryScalar', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
+  family: 'elementwise', arity: 1, attrs: [], forward: 'unary', scalar: 'unaryScalar', run: 'unaryRun', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
   records: true, replays: true, doc, test,
 });
 const reduction = (doc: string, test: string, forward = 'reduce'): OpSpec => ({
