@@ -355,6 +355,27 @@ function accelerated(wg, h) {
   }
 }
 
+function acceleratedFused(wg, h) {
+  // Fused elementwise groups (assembly/engine/fusion.ts) replayed without run-time wasm: a bias +
+  // relu layer's value and gradients and y = a·b + c, over several tiles with a broadcast bias.
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(37 * 29, -1, 1, 61), { shape: [37, 29], dtype });
+    const w = wg.tensor(values(29 * 23, -0.5, 0.5, 62), { shape: [29, 23], dtype });
+    const b = wg.tensor(values(23, -0.5, 0.5, 63), { shape: [23], dtype });
+    const layer = wg.valueAndGrad((w, b) => wg.relu(x.matmul(w).add(b)).sub(0.25).square().mean(), { argnums: [0, 1] });
+    const fma = (a, b, c) => a.mul(b).add(c).tanh();
+    const [a1, b1, c1] = [64, 65, 66].map((s) => wg.tensor(values(1500, -2, 2, s), { dtype }));
+    const fastLayer = wg.accelerate(layer), fastFma = wg.accelerate(fma);
+    const out = [];
+    for (let i = 0; i < 2; i++) { // a capture, then a replay
+      const [v, [gw, gb]] = fastLayer(w, b);
+      out.push(v.clone(), gw.clone(), gb.clone(), fastFma(a1, b1, c1).clone());
+    }
+    h.put(`accelerate.fused.${dtype}`, out);
+    fastLayer.clearCache(); fastFma.clearCache();
+  }
+}
+
 function sequenceModels(wg, h) {
   const T = 5, N = 2, I = 3, H = 4;
   const x = wg.tensor(values(T * N * I, -1, 1, 41), { shape: [T, N, I], dtype: 'float32' });
@@ -476,6 +497,7 @@ export function runProgram(wg) {
     softmaxFromOps(wg, h);
     autodiffModes(wg, h);
     accelerated(wg, h);
+    acceleratedFused(wg, h);
     sequenceModels(wg, h);
     optimizers(wg, h);
   });
