@@ -488,10 +488,22 @@ describe('hypot', () => {
     expectClose(wg.hypot(wg.tensor([3e30]), wg.tensor([4e30])).toArray(), [5e30], 1e-7, 0);
   });
 
-  it('gradient a/h and b/h by finite differences; 0 at the origin; bad input named', () => {
+  it("gradient a/h and b/h by finite differences; PyTorch's NaN at the origin and at infinities; bad input named", () => {
     checkGrad((a, b) => wg.hypot(a, b), [seeded([3, 4], 51), seeded([4], 52)]);
-    const [, grad] = wg.valueAndGrad((a: Tensor) => wg.hypot(a, f64([0, 4], [2])).sum())(f64([0, 3], [2]));
-    expectClose(Array.from(grad.data() as Float64Array), [0, 0.6]);
+    // PyTorch: grad·a/hypot(a, b), grad·b/hypot(a, b): 0/0 at the origin, ∞/∞ and finite/∞ at infinities.
+    const a = f64([0, 3, 0, Infinity, -2, 1e-200, 1e200], [7]);
+    const b = f64([0, 4, 4, 1, -Infinity, 1e-200, 1e200], [7]);
+    const [y, [ga, gb]] = wg.valueAndGrad((a: Tensor, b: Tensor) => wg.hypot(a, b).sum(), { argnums: [0, 1] })(a, b);
+    expect(y.item()).toBe(Infinity);
+    const r = Math.SQRT1_2;
+    expectClose(Array.from(ga.data() as Float64Array), [NaN, 0.6, 0, NaN, -0, r, r], 1e-15, 0);
+    expectClose(Array.from(gb.data() as Float64Array), [NaN, 0.8, 1, 0, NaN, r, r], 1e-15, 0);
+    expect(Object.is((ga.data() as Float64Array)[4], -0)).toBe(true); // −2/∞, as PyTorch
+    // float32 as well, and the first-order gradient at the origin stays NaN under jvp.
+    const [, g32] = wg.valueAndGrad((x: Tensor) => wg.hypot(x, wg.tensor([0, 4])).sum())(wg.tensor([0, 3]));
+    expect(Array.from(g32.data())).toEqual([NaN, 0.6000000238418579]);
+    const [, t] = wg.jvp((x: Tensor) => wg.hypot(x, f64([0, 4], [2])), [f64([0, 3], [2])], [f64([1, 1], [2])]);
+    expectClose(Array.from((t as Tensor).data() as Float64Array), [NaN, 0.6], 1e-15, 0);
     expectError(() => wg.hypot(iota([2]), iota([3])), wg.ShapeError, 'hypot');
     expectError(() => wg.hypot(iota([2]), wg.tensor([1, 2], { dtype: 'int32' })), wg.DTypeError, 'int32');
   });

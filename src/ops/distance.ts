@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, requireInit, isFloat, broadcastShapes } from './common.js';
-import { abs, maximum, minimum, div, mul, sqrt, square, add, eq, where, sub } from './elementwise.js';
+import { abs, maximum, minimum, div, mul, sqrt, square, add, eq, ne, where, sub } from './elementwise.js';
 import { unsqueeze } from './shape.js';
 import { vectorNorm } from './linalg-composite.js';
 import { tidy } from '../scope.js';
@@ -41,9 +41,10 @@ export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor {
 
 /**
  * torch.hypot: √(a² + b²) elementwise (broadcast), computed as max·√(1 + (min/max)²) with
- * max = max(|a|, |b|), so it neither overflows nor underflows where the result does not; 0 where
- * both are 0 (with a zero gradient there; PyTorch's gradient is NaN at the origin) and +inf where
- * either is infinite.
+ * max = max(|a|, |b|), so it neither overflows nor underflows where the result does not; +inf
+ * where either is infinite. The gradient is PyTorch's g·a/hypot and g·b/hypot: NaN at the origin
+ * (0/0) and for an infinite coordinate (∞/∞), 0 for a finite one beside an infinity. Only where
+ * the other coordinate is NaN does an infinite one get 0 (PyTorch: NaN).
  */
 export function hypot(a: Tensor, b: Tensor): Tensor {
   if (arguments.length > 2) checkArity('hypot', arguments, 2, 'a, b');
@@ -58,12 +59,19 @@ export function hypot(a: Tensor, b: Tensor): Tensor {
   broadcastShapes('hypot', a.dims, b.dims);
   return tidy(() => {
     const aa = abs(a), ab = abs(b);
-    const hi = maximum(aa, ab), lo = minimum(aa, ab);
-    const zero = eq(hi, 0);
-    const safe = where(zero, 1, hi);
-    const r = mul(hi, sqrt(add(square(div(lo, safe)), 1)));
+    const zero = where(eq(aa, 0), eq(ab, 0), false);
     const inf = where(eq(aa, Infinity), true, eq(ab, Infinity));
-    return where(inf, Infinity, where(zero, 0, r));
+    const nan = where(ne(a, a), true, ne(b, b));
+    // At the origin and at infinities without a NaN, √(a² + b²) as written has the value (0, ∞)
+    // and PyTorch's gradient a/h (0/0 = NaN, ∞/∞ = NaN, finite/∞ = 0). Each branch sees 1 where
+    // it is not taken, so that its zero gradient there stays 0 and not 0·∞.
+    const plainAt = where(zero, true, where(nan, false, inf));
+    const plain = sqrt(add(square(where(plainAt, a, 1)), square(where(plainAt, b, 1))));
+    const special = where(zero, true, inf);
+    const sa = where(special, 1, aa), sb = where(special, 1, ab);
+    const hi = maximum(sa, sb), lo = minimum(sa, sb);
+    const r = mul(hi, sqrt(add(square(div(lo, hi)), 1)));
+    return where(plainAt, plain, where(special, Infinity, r));
   });
 }
 
