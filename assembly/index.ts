@@ -43,6 +43,8 @@ export {
 export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./ops/indexing";
 export { convFamily } from "./ops/conv";
 export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./ops/pool";
+export { conv3dFamily } from "./ops/conv3d";
+export { maxPool3dIndices, avgPool3dFamily } from "./ops/pool3d";
 export { normalize, runningStatsUpdate } from "./ops/norm";
 export { softmax } from "./ops/activation";
 export { ctcLoss } from "./ops/loss";

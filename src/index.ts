@@ -44,7 +44,12 @@ export {
   conv1d, conv2d, convTranspose1d, convTranspose2d, type ConvOptions, type ConvTransposeOptions,
   type Spatial,
 } from './ops/conv.js';
-export * from './ops/pool.js';
+export { conv3d, convTranspose3d } from './ops/conv3d.js';
+export {
+  maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, globalAvgPool2d, globalMaxPool2d,
+  maxUnpool2d, type MaxPoolOptions, type AvgPoolOptions, type MaxUnpoolOptions,
+} from './ops/pool.js';
+export { maxPool3d, avgPool3d, adaptiveAvgPool3d } from './ops/pool3d.js';
 export * from './ops/activation.js';
 // softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults; exported
 // below with the MATLAB layer's format-keeping ops)

@@ -118,6 +118,9 @@ export interface WasmExports {
   poolGather(x: number, idx: number, planes: number, xPlane: number, idxPlane: number): number;
   poolScatter(src: number, idx: number, rank: number, shape: number, planes: number, outPlane: number, idxPlane: number, accumulate: number): number;
   avgPoolFamily(op: number, x: number, rank: number, shape: number, geo: number): number;
+  conv3dFamily(op: number, a: number, b: number, rank: number, shape: number, geo: number): number;
+  maxPool3dIndices(x: number, rank: number, shape: number, geo: number): number;
+  avgPool3dFamily(op: number, x: number, rank: number, shape: number, geo: number): number;
   normalize(x: number, a: number, b: number, c: number, eps: number): number;
   runningStatsUpdate(x: number, a: number, b: number, c: number, runningMean: number, runningVar: number, momentum: number): void;
   softmax(op: number, x: number, axis: number): number;

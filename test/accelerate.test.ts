@@ -304,6 +304,16 @@ describe('accelerate: replay equals eager across the op library', () => {
     expectReplayExact(vgOf(op, [0, 1]), [[t64([2, 2, 6, 6], 1), t64([3, 2, 3, 3], 2)], [t64([2, 2, 6, 6], 3), t64([3, 2, 3, 3], 4)]]);
   });
 
+  it('conv3d, convTranspose3d, 3-D max, average and adaptive pooling', () => {
+    const op = (x: Tensor, w: Tensor) => {
+      const y = wg.conv3d(x, w, null, { padding: 1, stride: [1, 2, 1] });
+      const z = wg.convTranspose3d(y, w, null, { stride: 2 }); // w [3, 2, …] read as [in, out, …]
+      return wg.maxPool3d(wg.relu(y), 2, { stride: 1 }).sum().add(wg.avgPool3d(y, 2, { padding: 1 }).mul(y.mean()).sum())
+        .add(wg.adaptiveAvgPool3d(z, [2, 1, 3]).square().sum());
+    };
+    expectReplayExact(vgOf(op, [0, 1]), [[t64([2, 2, 4, 5, 4], 1), t64([3, 2, 2, 2, 2], 2)], [t64([2, 2, 4, 5, 4], 3), t64([3, 2, 2, 2, 2], 4)]]);
+  });
+
   it('layer norm, batch norm (training), softmax, logSoftmax and losses', () => {
     const op = (x: Tensor, w: Tensor) => {
       const h = wg.layerNorm(x.matmul(w), 5);

@@ -117,6 +117,12 @@ export const S_FUSED = S_GENERIC + 1;
 export const CONV_GEO_WORDS = 16;
 /** words of a max pooling's geometry (assembly/ops/pool.ts maxPoolIndices) */
 export const MAX_POOL_GEO_WORDS = 13;
+/** words of a 3-D convolution's geometry: [N, C, O, G, xD, xH, xW, yD, yH, yW, kD, kH, kW, sD, sH, sW, pD, pH, pW, dD, dH, dW] */
+export const CONV3D_GEO_WORDS = 22;
+/** words of a 3-D max pooling's geometry (assembly/ops/pool3d.ts maxPool3dIndices) */
+export const MAX_POOL3D_GEO_WORDS = 19;
+/** words of a 3-D average pooling's geometry (assembly/ops/pool3d.ts avgPool3dFamily) */
+export const AVG_POOL3D_GEO_WORDS = 19;
 
 /** i32 words per parameter in a fused optimizer update's list: param, grad, state 0..2, step, group, counter */
 export const OPTIM_RECORD_WORDS = 8;

@@ -136,6 +136,13 @@ export enum Op {
   convTranspose = 151, // x-shaped from y and w: ConvTranspose, and conv's input gradient
   /** conv's weight gradient. */
   convWeight = 152, // w-shaped from x and y: conv's weight gradient
+  // — 3-D convolution (assembly/ops/conv3d.ts): the same three partial maps with a depth dim
+  /** 3-D convolution y = x ⋆ w (NCDHW, cross-correlation with groups, stride, padding, dilation). */
+  conv3d = 153,
+  /** 3-D transposed convolution, also conv3d's input gradient. */
+  convTranspose3d = 154,
+  /** conv3d's weight gradient. */
+  convWeight3d = 155,
   // — pooling (assembly/ops/pool.ts)
   /** values at per-plane indices (max pooling's output). */
   poolGather = 170, // values at per-plane indices: max pooling's output
@@ -145,6 +152,11 @@ export enum Op {
   avgPool = 172, // windowed means, fixed or adaptive windows
   /** average pooling's gradient spread over each window. */
   avgPoolAdjoint = 173, // each mean's gradient spread over its window
+  // — 3-D pooling (assembly/ops/pool3d.ts); max pooling's values are poolGather's
+  /** 3-D windowed means, fixed or adaptive windows. */
+  avgPool3d = 174,
+  /** 3-D average pooling's gradient spread over each window. */
+  avgPool3dAdjoint = 175,
   // — normalisation (assembly/ops/norm.ts): x standardised over dims 0 and 2 of an [a, b, c] view
   /** standardisation over dims 0 and 2 of an [a, b, c] view (batch, layer, instance, group norm). */
   normalize = 190,
@@ -204,4 +216,6 @@ export enum Op {
   valueGuard = 329, // a value-dependent branch inside wasm: replay checks it would go the same way
   /** a fused optimizer update of parameters and state in place. */
   optimStep = 330, // a fused optimizer update of params and state in place (assembly/ops/optim.ts)
+  /** 3-D max pooling's window indices (accelerated programs only). */
+  maxPool3dIndices = 331,
 }

@@ -23,7 +23,7 @@ import {
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
   convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax,
   ctcLoss, ctcLossGrad, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
-  solveTriangular, qr, randFill, replayOptimStep,
+  solveTriangular, qr, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
 } from "./kernels.generated";
 import {
   rec, T_GEN, T_DATA, T_SLOT, T_FLAGS, F_CAPTURED, F_HELD, F_PROGRAM, F_NEEDS_GRAD, F_ON_TAPE,
@@ -38,7 +38,7 @@ import { forwardDepthNow } from "./forward";
 
 // Error codes beside tensor.ts's (the host maps them in src/accelerate.ts).
 export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "../core/abi";
-import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, S_FUSED, INSTR_WORDS } from "../core/abi";
+import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, CONV3D_GEO_WORDS, MAX_POOL3D_GEO_WORDS, AVG_POOL3D_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, S_FUSED, INSTR_WORDS } from "../core/abi";
 import {
   groupNew, groupFree, groupInstr, groupOperand, groupRegisters, runGroup, G_HEADER, G_INSTR,
   O_REG, O_MEM, O_SCALAR, O_BCAST,
@@ -794,6 +794,12 @@ function replayRecord(r: u32): void {
         got = avgPoolFamily(op, x, rankOf(out), shapePtr(out), geoFrom(r, 0, 14)); break;
       case Op.maxPoolIndices:
         got = maxPoolIndices(x, rankOf(out), shapePtr(out), geoFrom(r, 0, MAX_POOL_GEO_WORDS)); break;
+      case Op.conv3d: case Op.convTranspose3d: case Op.convWeight3d:
+        got = conv3dFamily(op, x, inAt(r, 1), rankOf(out), shapePtr(out), geoFrom(r, 0, CONV3D_GEO_WORDS)); break;
+      case Op.avgPool3d: case Op.avgPool3dAdjoint:
+        got = avgPool3dFamily(op, x, rankOf(out), shapePtr(out), geoFrom(r, 0, AVG_POOL3D_GEO_WORDS)); break;
+      case Op.maxPool3dIndices:
+        got = maxPool3dIndices(x, rankOf(out), shapePtr(out), geoFrom(r, 0, MAX_POOL3D_GEO_WORDS)); break;
       case Op.normalize: got = normalize(x, ati(r, 0), ati(r, 1), ati(r, 2), at(r, 3)); break;
       case Op.softmax: case Op.logSoftmax: got = softmax(op, x, ati(r, 0)); break;
       case Op.ctcLoss:

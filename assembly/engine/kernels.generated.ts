@@ -4,6 +4,7 @@
 
 export { softmax } from "../ops/activation";
 export { convFamily } from "../ops/conv";
+export { conv3dFamily } from "../ops/conv3d";
 export { recordCustom } from "../ops/custom";
 export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where } from "../ops/elementwise";
 export { argExtremum, cumprod, cumsum, linrec, sortIndices } from "../ops/indexing";
@@ -13,6 +14,7 @@ export { matmul } from "../ops/matmul";
 export { normalize, runningStatsUpdate } from "../ops/norm";
 export { optimStep, replayOptimStep } from "../ops/optim";
 export { avgPoolFamily, maxPoolIndices, poolGather, poolScatter } from "../ops/pool";
+export { avgPool3dFamily, maxPool3dIndices } from "../ops/pool3d";
 export { randFill } from "../ops/random";
 export { reduce, sum } from "../ops/reduce";
 export { concat, expandTo, gather, indexAdd, indexSelect, pad, permute, reshapeTo, scatterAdd, slice } from "../ops/shape";

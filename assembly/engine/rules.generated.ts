@@ -7,6 +7,7 @@ import { E_NO_RULE, E_UNKNOWN_OP } from "../core/abi";
 import { fail } from "../core/tensor";
 import { jvpActivation, vjpActivation } from "../ops/activation";
 import { jvpConv, vjpConv } from "../ops/conv";
+import { jvpConv3d, vjpConv3d } from "../ops/conv3d";
 import { jvpCustom, vjpCustom } from "../ops/custom";
 import { jvpElementwise, vjpElementwise } from "../ops/elementwise";
 import { jvpIndexing, vjpIndexing } from "../ops/indexing";
@@ -15,6 +16,7 @@ import { jvpLoss, vjpLoss } from "../ops/loss";
 import { jvpMatmul, vjpMatmul } from "../ops/matmul";
 import { jvpNorm, vjpNorm } from "../ops/norm";
 import { jvpPool, vjpPool } from "../ops/pool";
+import { jvpPool3d, vjpPool3d } from "../ops/pool3d";
 import { jvpReduce, vjpReduce } from "../ops/reduce";
 import { jvpShape, vjpShape } from "../ops/shape";
 
@@ -71,6 +73,7 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.detSign:
     case Op.valueGuard:
     case Op.optimStep:
+    case Op.maxPool3dIndices:
       fail(E_NO_RULE, op); return;
     case Op.sum:
     case Op.max:
@@ -95,11 +98,18 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.convTranspose:
     case Op.convWeight:
       vjpConv(op, r, g); return;
+    case Op.conv3d:
+    case Op.convTranspose3d:
+    case Op.convWeight3d:
+      vjpConv3d(op, r, g); return;
     case Op.poolGather:
     case Op.poolScatter:
     case Op.avgPool:
     case Op.avgPoolAdjoint:
       vjpPool(op, r, g); return;
+    case Op.avgPool3d:
+    case Op.avgPool3dAdjoint:
+      vjpPool3d(op, r, g); return;
     case Op.normalize:
       vjpNorm(op, r, g); return;
     case Op.softmax:
@@ -177,6 +187,7 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.detSign:
     case Op.valueGuard:
     case Op.optimStep:
+    case Op.maxPool3dIndices:
       fail(E_NO_RULE, op); return;
     case Op.sum:
     case Op.max:
@@ -201,11 +212,18 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.convTranspose:
     case Op.convWeight:
       jvpConv(op, r); return;
+    case Op.conv3d:
+    case Op.convTranspose3d:
+    case Op.convWeight3d:
+      jvpConv3d(op, r); return;
     case Op.poolGather:
     case Op.poolScatter:
     case Op.avgPool:
     case Op.avgPoolAdjoint:
       jvpPool(op, r); return;
+    case Op.avgPool3d:
+    case Op.avgPool3dAdjoint:
+      jvpPool3d(op, r); return;
     case Op.normalize:
       jvpNorm(op, r); return;
     case Op.softmax:
@@ -289,10 +307,15 @@ export function replayable(op: i32): bool {
     case Op.conv:
     case Op.convTranspose:
     case Op.convWeight:
+    case Op.conv3d:
+    case Op.convTranspose3d:
+    case Op.convWeight3d:
     case Op.poolGather:
     case Op.poolScatter:
     case Op.avgPool:
     case Op.avgPoolAdjoint:
+    case Op.avgPool3d:
+    case Op.avgPool3dAdjoint:
     case Op.normalize:
     case Op.softmax:
     case Op.logSoftmax:
@@ -318,6 +341,7 @@ export function replayable(op: i32): bool {
     case Op.detSign:
     case Op.valueGuard:
     case Op.optimStep:
+    case Op.maxPool3dIndices:
       return true;
     default: return false;
   }

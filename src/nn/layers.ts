@@ -9,6 +9,8 @@ import * as init from './init.js';
 import { linear } from '../ops/nn-linear.js';
 import { conv1d, conv2d, convTranspose2d, type Spatial } from '../ops/conv.js';
 import { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
+import { conv3d, convTranspose3d } from '../ops/conv3d.js';
+import { maxPool3d, avgPool3d, adaptiveAvgPool3d } from '../ops/pool3d.js';
 import { embedding } from '../ops/indexing.js';
 import { flatten } from '../ops/shape.js';
 import { lstm, gru } from '../ops/recurrent.js';
@@ -145,6 +147,7 @@ const convSpecs = {
 export type ConvLayerOptions = OptionsOf<typeof convSpecs>;
 const CONV1D_OPTIONS = options('nn.Conv1d', convSpecs);
 const CONV2D_OPTIONS = options('nn.Conv2d', convSpecs);
+const CONV3D_OPTIONS = options('nn.Conv3d', convSpecs);
 
 abstract class ConvNd extends Module {
   /** blocked connections from input to output channels (options.groups, default 1) */
@@ -232,7 +235,20 @@ export class Conv2d extends ConvNd {
   }
 }
 
-const CONV_TRANSPOSE2D_OPTIONS = options('nn.ConvTranspose2d', {
+/** 3-D convolution over [N, C, D, H, W] (or unbatched [C, D, H, W]); weight [out, in/groups, kD, kH, kW]. */
+export class Conv3d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvLayerOptions = {}) {
+    if (arguments.length > 4) checkArity('nn.Conv3d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
+    super('nn.Conv3d', inChannels, outChannels, kernelSize, 3, CONV3D_OPTIONS.parse(options), false);
+  }
+  forward(x: Tensor): Tensor {
+    this._checkAlive('forward');
+    const { stride, padding, dilation } = this.options;
+    return conv3d(x, this.weight, this.bias, { stride, padding, dilation, groups: this.groups });
+  }
+}
+
+const convTransposeSpecs = {
   /** the step between the input's positions in the output (default 1) */
   stride: opt.any<Spatial>(),
   /** dilation·(kernelSize − 1) − padding zeros on each side of the input (default 0) */
@@ -246,9 +262,11 @@ const CONV_TRANSPOSE2D_OPTIONS = options('nn.ConvTranspose2d', {
   /** learn an additive bias (default true) */
   bias: opt.boolean,
   ...factorySpecs,
-});
-/** Options of nn.ConvTranspose2d: stride, padding, outputPadding, dilation, groups, bias, dtype. */
-export type ConvTransposeLayerOptions = OptionsOf<typeof CONV_TRANSPOSE2D_OPTIONS>;
+};
+const CONV_TRANSPOSE2D_OPTIONS = options('nn.ConvTranspose2d', convTransposeSpecs);
+const CONV_TRANSPOSE3D_OPTIONS = options('nn.ConvTranspose3d', convTransposeSpecs);
+/** Options of nn.ConvTranspose2d / nn.ConvTranspose3d: stride, padding, outputPadding, dilation, groups, bias, dtype. */
+export type ConvTransposeLayerOptions = OptionsOf<typeof convTransposeSpecs>;
 
 /** 2-D transposed convolution; weight [in, out/groups, kH, kW]. */
 export class ConvTranspose2d extends ConvNd {
@@ -269,7 +287,26 @@ export class ConvTranspose2d extends ConvNd {
   }
 }
 
-const MAX_POOL2D_OPTIONS = options('nn.MaxPool2d', {
+/** 3-D transposed convolution; weight [in, out/groups, kD, kH, kW]. */
+export class ConvTranspose3d extends ConvNd {
+  /**
+   * @param inChannels - channels of the input
+   * @param outChannels - channels of the output
+   * @param kernelSize - the kernel's size, one number or [kD, kH, kW]
+   * @param transposeOptions - stride, padding, outputPadding, dilation, groups, bias, dtype
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, readonly transposeOptions: ConvTransposeLayerOptions = {}) {
+    if (arguments.length > 4) checkArity('nn.ConvTranspose3d', arguments, 4, 'inChannels, outChannels, kernelSize, options?');
+    super('nn.ConvTranspose3d', inChannels, outChannels, kernelSize, 3, CONV_TRANSPOSE3D_OPTIONS.parse(transposeOptions) as ConvLayerOptions, true);
+  }
+  forward(x: Tensor): Tensor {
+    this._checkAlive('forward');
+    const { stride, padding, outputPadding, dilation } = this.transposeOptions;
+    return convTranspose3d(x, this.weight, this.bias, { stride, padding, outputPadding, dilation, groups: this.groups });
+  }
+}
+
+const maxPoolLayerSpecs = {
   /** the step between windows (default: the kernel size) */
   stride: opt.any<Spatial>(),
   /** implicit −∞ padding on each side (default 0) */
@@ -278,9 +315,11 @@ const MAX_POOL2D_OPTIONS = options('nn.MaxPool2d', {
   dilation: opt.any<Spatial>(),
   /** round the output size up instead of down (default false) */
   ceilMode: opt.boolean,
-});
-/** Options of nn.MaxPool2d: stride (default the kernel size), padding, dilation, ceilMode. */
-export type MaxPoolLayerOptions = OptionsOf<typeof MAX_POOL2D_OPTIONS>;
+};
+const MAX_POOL2D_OPTIONS = options('nn.MaxPool2d', maxPoolLayerSpecs);
+const MAX_POOL3D_OPTIONS = options('nn.MaxPool3d', maxPoolLayerSpecs);
+/** Options of nn.MaxPool2d / nn.MaxPool3d: stride (default the kernel size), padding, dilation, ceilMode. */
+export type MaxPoolLayerOptions = OptionsOf<typeof maxPoolLayerSpecs>;
 
 /** A pool's padding: integers >= 0, at most half the kernel size (PyTorch: 'pad should be at most half of kernel size'). */
 function poolPadding(layer: string, padding: unknown, kernel: number[], kernelSize: Spatial): void {
@@ -290,26 +329,44 @@ function poolPadding(layer: string, padding: unknown, kernel: number[], kernelSi
   }
 }
 
+abstract class MaxPoolNd extends Module {
+  constructor(layer: string, nd: number, readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions) {
+    super();
+    const kernel = spatialSetting(layer, 'kernelSize', kernelSize, nd, 1);
+    spatialSetting(layer, 'stride', options.stride ?? kernelSize, nd, 1);
+    spatialSetting(layer, 'dilation', options.dilation ?? 1, nd, 1);
+    poolPadding(layer, options.padding, kernel, kernelSize);
+  }
+  extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
+}
+
 /** 2-D max pooling (stride defaults to the kernel size). */
-export class MaxPool2d extends Module {
+export class MaxPool2d extends MaxPoolNd {
   /**
    * @param kernelSize - the window's size, one number or [kH, kW]
    * @param options - stride (default kernelSize), padding, dilation, ceilMode
    */
-  constructor(readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions = {}) {
-    super();
+  constructor(kernelSize: Spatial, options: MaxPoolLayerOptions = {}) {
     if (arguments.length > 2) checkArity('nn.MaxPool2d', arguments, 2, 'kernelSize, options?');
-    MAX_POOL2D_OPTIONS.parse(options);
-    const kernel = spatialSetting('nn.MaxPool2d', 'kernelSize', kernelSize, 2, 1);
-    spatialSetting('nn.MaxPool2d', 'stride', options.stride ?? kernelSize, 2, 1);
-    spatialSetting('nn.MaxPool2d', 'dilation', options.dilation ?? 1, 2, 1);
-    poolPadding('nn.MaxPool2d', options.padding, kernel, kernelSize);
+    super('nn.MaxPool2d', 2, kernelSize, MAX_POOL2D_OPTIONS.parse(options));
   }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return maxPool2d(x, this.kernelSize, { ...this.options }); }
-  extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
 }
 
-const AVG_POOL2D_OPTIONS = options('nn.AvgPool2d', {
+/** 3-D max pooling over [N, C, D, H, W] (stride defaults to the kernel size). */
+export class MaxPool3d extends MaxPoolNd {
+  /**
+   * @param kernelSize - the window's size, one number or [kD, kH, kW]
+   * @param options - stride (default kernelSize), padding, dilation, ceilMode
+   */
+  constructor(kernelSize: Spatial, options: MaxPoolLayerOptions = {}) {
+    if (arguments.length > 2) checkArity('nn.MaxPool3d', arguments, 2, 'kernelSize, options?');
+    super('nn.MaxPool3d', 3, kernelSize, MAX_POOL3D_OPTIONS.parse(options));
+  }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return maxPool3d(x, this.kernelSize, { ...this.options }); }
+}
+
+const avgPoolLayerSpecs = {
   /** the step between windows (default: the kernel size) */
   stride: opt.any<Spatial>(),
   /** implicit zero padding on each side (default 0) */
@@ -320,45 +377,81 @@ const AVG_POOL2D_OPTIONS = options('nn.AvgPool2d', {
   countIncludePad: opt.boolean,
   /** divide by this instead of the window size */
   divisorOverride: opt.any<number>(),
-});
-/** Options of nn.AvgPool2d: stride (default the kernel size), padding, ceilMode, countIncludePad, divisorOverride. */
-export type AvgPoolLayerOptions = OptionsOf<typeof AVG_POOL2D_OPTIONS>;
+};
+const AVG_POOL2D_OPTIONS = options('nn.AvgPool2d', avgPoolLayerSpecs);
+const AVG_POOL3D_OPTIONS = options('nn.AvgPool3d', avgPoolLayerSpecs);
+/** Options of nn.AvgPool2d / nn.AvgPool3d: stride (default the kernel size), padding, ceilMode, countIncludePad, divisorOverride. */
+export type AvgPoolLayerOptions = OptionsOf<typeof avgPoolLayerSpecs>;
+
+abstract class AvgPoolNd extends Module {
+  constructor(layer: string, nd: number, readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions) {
+    super();
+    const kernel = spatialSetting(layer, 'kernelSize', kernelSize, nd, 1);
+    spatialSetting(layer, 'stride', options.stride ?? kernelSize, nd, 1);
+    poolPadding(layer, options.padding, kernel, kernelSize);
+    const divisor = options.divisorOverride;
+    if (divisor !== undefined && (typeof divisor !== 'number' || !Number.isInteger(divisor) || divisor === 0)) {
+      throw new ValueError(`${layer}: divisorOverride must be a non-zero integer, got ${shown(divisor)}`);
+    }
+  }
+  extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
+}
 
 /** 2-D average pooling. */
-export class AvgPool2d extends Module {
+export class AvgPool2d extends AvgPoolNd {
   /**
    * @param kernelSize - the window's size, one number or [kH, kW]
    * @param options - stride (default kernelSize), padding, ceilMode, countIncludePad, divisorOverride
    */
-  constructor(readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions = {}) {
-    super();
+  constructor(kernelSize: Spatial, options: AvgPoolLayerOptions = {}) {
     if (arguments.length > 2) checkArity('nn.AvgPool2d', arguments, 2, 'kernelSize, options?');
-    AVG_POOL2D_OPTIONS.parse(options);
-    const kernel = spatialSetting('nn.AvgPool2d', 'kernelSize', kernelSize, 2, 1);
-    spatialSetting('nn.AvgPool2d', 'stride', options.stride ?? kernelSize, 2, 1);
-    poolPadding('nn.AvgPool2d', options.padding, kernel, kernelSize);
-    const divisor = options.divisorOverride;
-    if (divisor !== undefined && (typeof divisor !== 'number' || !Number.isInteger(divisor) || divisor === 0)) {
-      throw new ValueError(`nn.AvgPool2d: divisorOverride must be a non-zero integer, got ${shown(divisor)}`);
-    }
+    super('nn.AvgPool2d', 2, kernelSize, AVG_POOL2D_OPTIONS.parse(options));
   }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return avgPool2d(x, this.kernelSize, { ...this.options }); }
-  extraRepr(): string { return `kernelSize=${show(this.kernelSize)}, stride=${show(this.options.stride ?? this.kernelSize)}, padding=${show(this.options.padding ?? 0)}`; }
+}
+
+/** 3-D average pooling over [N, C, D, H, W]. */
+export class AvgPool3d extends AvgPoolNd {
+  /**
+   * @param kernelSize - the window's size, one number or [kD, kH, kW]
+   * @param options - stride (default kernelSize), padding, ceilMode, countIncludePad, divisorOverride
+   */
+  constructor(kernelSize: Spatial, options: AvgPoolLayerOptions = {}) {
+    if (arguments.length > 2) checkArity('nn.AvgPool3d', arguments, 2, 'kernelSize, options?');
+    super('nn.AvgPool3d', 3, kernelSize, AVG_POOL3D_OPTIONS.parse(options));
+  }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return avgPool3d(x, this.kernelSize, { ...this.options }); }
+}
+
+abstract class AdaptiveAvgPoolNd extends Module {
+  constructor(layer: string, nd: number, readonly outputSize: number | readonly (number | null)[]) {
+    super();
+    const list = typeof outputSize === 'number' ? new Array<number>(nd).fill(outputSize) : Array.isArray(outputSize) ? outputSize : null;
+    if (list === null || list.length !== nd || list.some((o) => o !== null && (typeof o !== 'number' || !Number.isInteger(o) || o < 1))) {
+      throw new ValueError(`${layer}: outputSize must be an integer >= 1 or a list of ${nd} (null keeps that input size), got ${shown(outputSize)}`);
+    }
+  }
+  extraRepr(): string { return `outputSize=${JSON.stringify(this.outputSize)}`; }
 }
 
 /** Average pooling to a fixed output size (null keeps that dim). */
-export class AdaptiveAvgPool2d extends Module {
+export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
   /** @param outputSize - [H, W] of the output, or one number for both; null keeps that input size */
-  constructor(readonly outputSize: number | readonly (number | null)[]) {
-    super();
+  constructor(outputSize: number | readonly (number | null)[]) {
     if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool2d', arguments, 1, 'outputSize');
-    const list = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? outputSize : null;
-    if (list === null || list.length !== 2 || list.some((o) => o !== null && (typeof o !== 'number' || !Number.isInteger(o) || o < 1))) {
-      throw new ValueError(`nn.AdaptiveAvgPool2d: outputSize must be an integer >= 1 or a list of 2 (null keeps that input size), got ${shown(outputSize)}`);
-    }
+    super('nn.AdaptiveAvgPool2d', 2, outputSize);
   }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return adaptiveAvgPool2d(x, this.outputSize); }
-  extraRepr(): string { return `outputSize=${JSON.stringify(this.outputSize)}`; }
+}
+
+/** 3-D average pooling to a fixed output size (null keeps that dim). */
+export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
+  /** @param outputSize - [D, H, W] of the output, or one number for all three; null keeps that input size */
+  constructor(outputSize: number | readonly (number | null)[]) {
+    if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool3d', arguments, 1, 'outputSize');
+    super('nn.AdaptiveAvgPool3d', 3, outputSize);
+  }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return adaptiveAvgPool3d(x, this.outputSize); }
 }
 
 /** Flattens dims startDim…endDim (default 1…−1, keeping the batch). */

@@ -105,7 +105,7 @@ function checkGroups(op: string, groups: number | undefined): number {
 function inputLayout(op: string, x: Tensor, nd: number): { batched: boolean; n: number; c: number; space: number[] } {
   const r = x.rank;
   if (r !== nd + 1 && r !== nd + 2) {
-    const names = nd === 1 ? ['(C, L)', '(N, C, L)'] : ['(C, H, W)', '(N, C, H, W)'];
+    const names = nd === 1 ? ['(C, L)', '(N, C, L)'] : nd === 2 ? ['(C, H, W)', '(N, C, H, W)'] : ['(C, D, H, W)', '(N, C, D, H, W)'];
     throw new ShapeError(`${op}: x must have rank ${nd + 1} ${names[0]} or ${nd + 2} ${names[1]}, got shape ${formatShape(x.dims)}`);
   }
   const batched = r === nd + 2;
@@ -133,7 +133,11 @@ function checkBias(op: string, bias: Tensor | null | undefined, channels: number
 
 /** Runs one primitive, then adds the bias broadcast over the spatial dims. */
 function run(op: string, code: Op, a: Tensor, b: Tensor, outShape: number[], geo: number[], bias: Tensor | undefined, nd: number): Tensor {
-  const y = call(op, wasm.convFamily(code, a.id, b.id, outShape.length, argsI32(outShape, 32), argsI32(geo, 0)));
+  return addBias(call(op, wasm.convFamily(code, a.id, b.id, outShape.length, argsI32(outShape, 32), argsI32(geo, 0))), bias, nd);
+}
+
+/** y plus the bias broadcast over its nd spatial dims (y itself without a bias). */
+export function addBias(y: Tensor, bias: Tensor | undefined, nd: number): Tensor {
   if (bias === undefined) return y;
   const temps = [y];
   try {
@@ -145,10 +149,25 @@ function run(op: string, code: Op, a: Tensor, b: Tensor, outShape: number[], geo
   }
 }
 
+/** A convolution's checked sizes (every spatial list has nd entries; `before` is the leading padding). */
+export interface ConvPlan {
+  batched: boolean; n: number; c: number; o: number; groups: number; space: number[]; out: number[]; kernel: number[];
+  stride: number[]; before: number[]; dilation: number[]; outShape: number[]; bias: Tensor | undefined;
+}
+
 function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  const { n, c, o, groups, space, out, kernel, stride, before, dilation, outShape, bias: b } = convPlan(op, nd, x, weight, bias, options);
+  const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
+  const geo = [n, c, o, groups, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1),
+    ...two(before, 0), ...two(dilation, 1)];
+  return run(op, Op.conv, x, weight, outShape, geo, b, nd);
+}
+
+/** PyTorch's checks and sizes of an nd-dim convolution (conv1d, conv2d, conv3d). */
+export function convPlan(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): ConvPlan {
   requireInit(op);
   checkFloatPair(op, x, weight);
-  const layout = nd === 1 ? '(out, in/groups, k)' : '(out, in/groups, kH, kW)';
+  const layout = nd === 1 ? '(out, in/groups, k)' : nd === 2 ? '(out, in/groups, kH, kW)' : '(out, in/groups, kD, kH, kW)';
   const { batched, n, c, space } = inputLayout(op, x, nd);
   checkWeightRank(op, weight, nd, layout);
   const groups = checkGroups(op, options.groups);
@@ -197,16 +216,27 @@ function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor 
   const outShape = [...(batched ? [n] : []), o, ...out];
   checkNumel(op, outShape, x.dtype as 'float32' | 'float64');
   checkGeometry(op, x.dtype as 'float32' | 'float64', [...padded, ...reach], c * kernel.reduce((a, k) => a * k, 1) * out.reduce((a, d) => a * d, 1));
-  const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
-  const geo = [n, c, o, groups, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1),
-    ...two(before, 0), ...two(dilation, 1)];
-  return run(op, Op.conv, x, weight, outShape, geo, b, nd);
+  return { batched, n, c, o, groups, space, out, kernel, stride, before, dilation, outShape, bias: b };
 }
 
 function convTransposeNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions): Tensor {
+  const { n, c, o, groups, space, out, kernel, stride, before, dilation, outShape, bias: b } = convTransposePlan(op, nd, x, weight, bias, options);
+  const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
+  // The transposed convolution is conv's input-side map: its output is the geometry's x side.
+  const geo = [n, o, c, groups, ...two(out, 1), ...two(space, 1), ...two(kernel, 1), ...two(stride, 1),
+    ...two(before, 0), ...two(dilation, 1)];
+  return run(op, Op.convTranspose, x, weight, outShape, geo, b, nd);
+}
+
+/**
+ * PyTorch's checks and sizes of an nd-dim transposed convolution: `space` is the given input's
+ * extent, `out` the output's, `o` its channels and `before` the padding cropped from each side.
+ */
+export function convTransposePlan(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined,
+                                  options: ConvTransposeOptions): ConvPlan {
   requireInit(op);
   checkFloatPair(op, x, weight);
-  const layout = nd === 1 ? '(in, out/groups, k)' : '(in, out/groups, kH, kW)';
+  const layout = nd === 1 ? '(in, out/groups, k)' : nd === 2 ? '(in, out/groups, kH, kW)' : '(in, out/groups, kD, kH, kW)';
   const { batched, n, c, space } = inputLayout(op, x, nd);
   checkWeightRank(op, weight, nd, layout);
   const groups = checkGroups(op, options.groups);
@@ -244,11 +274,7 @@ function convTransposeNd(op: string, nd: number, x: Tensor, weight: Tensor, bias
   checkNumel(op, outShape, x.dtype as 'float32' | 'float64');
   // The columns are [cout/groups·k…, input positions] per group: cout·kH·kW·inH·inW per image.
   checkGeometry(op, x.dtype as 'float32' | 'float64', full, cout * kernel.reduce((a, k) => a * k, 1) * space.reduce((a, d) => a * d, 1));
-  const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
-  // The transposed convolution is conv's input-side map: its output is the geometry's x side.
-  const geo = [n, cout, c, groups, ...two(out, 1), ...two(space, 1), ...two(kernel, 1), ...two(stride, 1),
-    ...two(padding, 0), ...two(dilation, 1)];
-  return run(op, Op.convTranspose, x, weight, outShape, geo, b, nd);
+  return { batched, n, c, o: cout, groups, space, out, kernel, stride, before: padding, dilation, outShape, bias: b };
 }
 
 /** torch.nn.functional.conv1d: x [N, C, L] or [C, L], weight [out, C/groups, k]. */

@@ -57,19 +57,20 @@ export type AvgPoolOptions = OptionsOf<typeof avgPool2dSpecs>;
 /** Options of maxUnpool2d: stride (default the kernel size), padding, outputSize. */
 export type MaxUnpoolOptions = OptionsOf<typeof maxUnpoolSpecs>;
 
-interface Layout { lead: number[]; planes: number; space: number[] }
+/** A pooling input seen as planes: the leading dims, their product and the spatial dims. */
+export interface Layout { lead: number[]; planes: number; space: number[] }
 
-function layout(op: string, x: Tensor, nd: number, arg = 'x'): Layout {
+export function layout(op: string, x: Tensor, nd: number, arg = 'x'): Layout {
   const r = x.rank;
   if (r !== nd + 1 && r !== nd + 2) {
-    const names = nd === 1 ? ['(C, L)', '(N, C, L)'] : ['(C, H, W)', '(N, C, H, W)'];
+    const names = nd === 1 ? ['(C, L)', '(N, C, L)'] : nd === 2 ? ['(C, H, W)', '(N, C, H, W)'] : ['(C, D, H, W)', '(N, C, D, H, W)'];
     throw new ShapeError(`${op}: ${arg} must have rank ${nd + 1} ${names[0]} or ${nd + 2} ${names[1]}, got shape ${formatShape(x.dims)}`);
   }
   const lead = x.dims.slice(0, r - nd);
   return { lead, planes: lead.reduce((a, b) => a * b, 1), space: x.dims.slice(r - nd) };
 }
 
-function checkFloat(op: string, x: Tensor): void {
+export function checkFloat(op: string, x: Tensor): void {
   idOf(x, `${op} (x)`);
   if (!isFloat(x.dtype)) {
     throw new DTypeError(`${op}: x is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; pooling takes float32 or float64 tensors`);
@@ -79,7 +80,7 @@ function checkFloat(op: string, x: Tensor): void {
 const fmt = (v: number[]): string => `[${v.join(', ')}]`;
 
 /** PyTorch's pooling_output_shape, with its checks (pad ≤ kernel/2, output size ≥ 1). */
-function outputSizes(op: string, x: Tensor, space: number[], kernel: number[], stride: number[], padding: number[],
+export function outputSizes(op: string, x: Tensor, space: number[], kernel: number[], stride: number[], padding: number[],
                      dilation: number[], ceil: boolean): number[] {
   padding.forEach((p, i) => {
     if (p > Math.floor(kernel[i] / 2)) {
@@ -157,6 +158,14 @@ function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: number
   requireInit(op);
   checkFloat(op, x);
   const { lead, planes, space } = layout(op, x, nd);
+  const out = adaptiveOutput(op, x, lead, space, outputSize);
+  const geo = [planes, ...two(space, 1), ...two(out, 1), 1, 1, 1, 1, 0, 0, 1, 0, 1];
+  return avgCall(op, x, [...lead, ...out], geo);
+}
+
+/** An adaptive pooling's output size, checked as PyTorch: one number, or one per dim (null keeps it). */
+export function adaptiveOutput(op: string, x: Tensor, lead: number[], space: number[], outputSize: number | readonly (number | null)[]): number[] {
+  const nd = space.length;
   const list = typeof outputSize === 'number' ? new Array<number>(nd).fill(outputSize) : Array.isArray(outputSize) ? [...outputSize] : null;
   if (list === null || list.length !== nd) {
     throw new ValueError(`${op}: outputSize must be a number or a list of ${nd} numbers (null keeps the input size), got ${formatSpatial(outputSize)}`);
@@ -170,8 +179,7 @@ function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: number
     throw new ShapeError(`${op}: x ${formatShape(x.dims)} has an empty spatial dim; there is nothing to average`);
   }
   checkNumel(op, [...lead, ...(out as number[])], x.dtype);
-  const geo = [planes, ...two(space, 1), ...two(out as number[], 1), 1, 1, 1, 1, 0, 0, 1, 0, 1];
-  return avgCall(op, x, [...lead, ...(out as number[])], geo);
+  return out as number[];
 }
 
 const formatSpatial = (v: unknown): string => showList(v);

@@ -13,7 +13,7 @@ import type { Op } from '../../assembly/core/vocabulary.js';
 /** The family file in assembly/ that holds the op's kernel and rules. */
 export type Family =
   | 'elementwise' | 'reduce' | 'matmul' | 'shape' | 'conv' | 'pool' | 'norm' | 'activation' | 'loss'
-  | 'indexing' | 'linalg' | 'custom' | 'creation' | 'random' | 'optim' | 'accelerate';
+  | 'indexing' | 'linalg' | 'custom' | 'creation' | 'random' | 'optim' | 'accelerate' | 'conv3d' | 'pool3d';
 
 /** A recorded attribute: its name and what the f64 the tape stores stands for. */
 export interface Attr {
@@ -168,6 +168,13 @@ export const OPS = {
     ...rules('conv'), records: true, replays: true, doc: "x-shaped from y and w: ConvTranspose, and conv's input gradient", test: 'convTranspose2d' },
   convWeight: { family: 'conv', arity: 2, attrs: [{ name: 'geometry', type: 'geometry', words: 16 }], forward: 'convFamily',
     ...rules('conv'), records: true, replays: true, doc: "w-shaped from x and y: conv's weight gradient", test: 'conv2d' },
+  // — 3-D convolution: the same three partial maps with a depth dim
+  conv3d: { family: 'conv3d', arity: 2, attrs: [{ name: 'geometry', type: 'geometry', words: 22 }], forward: 'conv3dFamily',
+    ...rules('conv3d'), records: true, replays: true, doc: 'y = x ⋆ w on NCDHW (cross-correlation, groups, stride, padding, dilation)', test: 'conv3d' },
+  convTranspose3d: { family: 'conv3d', arity: 2, attrs: [{ name: 'geometry', type: 'geometry', words: 22 }], forward: 'conv3dFamily',
+    ...rules('conv3d'), records: true, replays: true, doc: "x-shaped from y and w: ConvTranspose3d, and conv3d's input gradient", test: 'convTranspose3d' },
+  convWeight3d: { family: 'conv3d', arity: 2, attrs: [{ name: 'geometry', type: 'geometry', words: 22 }], forward: 'conv3dFamily',
+    ...rules('conv3d'), records: true, replays: true, doc: "w-shaped from x and y: conv3d's weight gradient", test: 'conv3d' },
   // — pooling
   poolGather: { family: 'pool', arity: 2, attrs: [{ name: 'planes', type: 'i32' }, { name: 'xPlane', type: 'i32' }, { name: 'idxPlane', type: 'i32' }],
     forward: 'poolGather', ...rules('pool'), records: true, replays: true, doc: "values at per-plane indices: max pooling's output", test: 'maxPool2d' },
@@ -178,6 +185,11 @@ export const OPS = {
     ...rules('pool'), records: true, replays: true, doc: 'windowed means, fixed or adaptive windows', test: 'avgPool2d' },
   avgPoolAdjoint: { family: 'pool', arity: 1, attrs: [{ name: 'geometry', type: 'geometry', words: 14 }], forward: 'avgPoolFamily',
     ...rules('pool'), records: true, replays: true, doc: "each mean's gradient spread over its window", test: 'avgPool2d' },
+  // — 3-D pooling (max pooling's values are poolGather at maxPool3dIndices)
+  avgPool3d: { family: 'pool3d', arity: 1, attrs: [{ name: 'geometry', type: 'geometry', words: 19 }], forward: 'avgPool3dFamily',
+    ...rules('pool3d'), records: true, replays: true, doc: '3-D windowed means, fixed or adaptive windows', test: 'avgPool3d' },
+  avgPool3dAdjoint: { family: 'pool3d', arity: 1, attrs: [{ name: 'geometry', type: 'geometry', words: 19 }], forward: 'avgPool3dFamily',
+    ...rules('pool3d'), records: true, replays: true, doc: "each 3-D mean's gradient spread over its window", test: 'avgPool3d' },
   // — normalisation
   normalize: { family: 'norm', arity: 1, attrs: [{ name: 'a', type: 'i32' }, { name: 'b', type: 'i32' }, { name: 'c', type: 'i32' }, { name: 'eps', type: 'f64' }],
     forward: 'normalize', ...rules('norm'), records: true, replays: true, doc: 'x standardised over dims 0 and 2 of an [a, b, c] view', test: 'layerNorm' },
@@ -226,5 +238,6 @@ export const OPS = {
   randFill: programOnly('random', 'randFill', 0, 'draws from the seeded generator, advancing it as eager code does'),
   detSign: programOnly('linalg', 'determinant', 1, "the sign of det A (slogdet's other half)"),
   valueGuard: programOnly('accelerate', 'captureGuard', 1, 'a value-dependent branch in wasm: a replay checks it goes the same way'),
+  maxPool3dIndices: programOnly('pool3d', 'maxPool3dIndices', 1, "3-D max pooling's argmax indices (int32)"),
   optimStep: { ...programOnly('optim', 'optimStep', 0, 'a fused optimizer update of parameters and state in place'), replay: 'replayOptimStep' },
 } as const satisfies OpTable;
