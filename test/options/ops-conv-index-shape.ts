@@ -5,6 +5,7 @@ import * as wg from '../../src/index.js';
 import type { OptionCase } from './types.js';
 
 const img = () => wg.ones([1, 1, 4, 4]);
+const vol = () => wg.ones([1, 1, 3, 4, 4]);
 const seq = () => wg.ones([1, 1, 4]);
 const m = () => wg.tensor([[2, 1], [1, 3]]);
 const v = () => wg.tensor([[3, 1, 2], [0, 5, 4]]);
@@ -19,6 +20,10 @@ export const cases: OptionCase[] = [
   { name: 'maxPool2d', call: (o) => wg.maxPool2d(img(), 2, o) },
   { name: 'avgPool1d', call: (o) => wg.avgPool1d(seq(), 2, o) },
   { name: 'avgPool2d', call: (o) => wg.avgPool2d(img(), 2, o) },
+  { name: 'conv3d', call: (o) => wg.conv3d(vol(), wg.ones([1, 1, 2, 2, 2]), null, o) },
+  { name: 'convTranspose3d', call: (o) => wg.convTranspose3d(vol(), wg.ones([1, 1, 2, 2, 2]), null, o) },
+  { name: 'maxPool3d', call: (o) => wg.maxPool3d(vol(), 2, o) },
+  { name: 'avgPool3d', call: (o) => wg.avgPool3d(vol(), 2, o) },
   {
     name: 'maxUnpool2d',
     call: (o) => {
