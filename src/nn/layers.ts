@@ -330,8 +330,14 @@ function poolPadding(layer: string, padding: unknown, kernel: number[], kernelSi
 }
 
 abstract class MaxPoolNd extends Module {
-  constructor(layer: string, nd: number, readonly kernelSize: Spatial, readonly options: MaxPoolLayerOptions) {
+  /** the window's size, one number or one per spatial dim */
+  readonly kernelSize: Spatial;
+  /** stride (default kernelSize), padding, dilation, ceilMode, as given */
+  readonly options: MaxPoolLayerOptions;
+  constructor(layer: string, nd: number, kernelSize: Spatial, options: MaxPoolLayerOptions) {
     super();
+    this.kernelSize = kernelSize;
+    this.options = options;
     const kernel = spatialSetting(layer, 'kernelSize', kernelSize, nd, 1);
     spatialSetting(layer, 'stride', options.stride ?? kernelSize, nd, 1);
     spatialSetting(layer, 'dilation', options.dilation ?? 1, nd, 1);
@@ -384,8 +390,14 @@ const AVG_POOL3D_OPTIONS = options('nn.AvgPool3d', avgPoolLayerSpecs);
 export type AvgPoolLayerOptions = OptionsOf<typeof avgPoolLayerSpecs>;
 
 abstract class AvgPoolNd extends Module {
-  constructor(layer: string, nd: number, readonly kernelSize: Spatial, readonly options: AvgPoolLayerOptions) {
+  /** the window's size, one number or one per spatial dim */
+  readonly kernelSize: Spatial;
+  /** stride (default kernelSize), padding, ceilMode, countIncludePad, divisorOverride, as given */
+  readonly options: AvgPoolLayerOptions;
+  constructor(layer: string, nd: number, kernelSize: Spatial, options: AvgPoolLayerOptions) {
     super();
+    this.kernelSize = kernelSize;
+    this.options = options;
     const kernel = spatialSetting(layer, 'kernelSize', kernelSize, nd, 1);
     spatialSetting(layer, 'stride', options.stride ?? kernelSize, nd, 1);
     poolPadding(layer, options.padding, kernel, kernelSize);
@@ -424,8 +436,11 @@ export class AvgPool3d extends AvgPoolNd {
 }
 
 abstract class AdaptiveAvgPoolNd extends Module {
-  constructor(layer: string, nd: number, readonly outputSize: number | readonly (number | null)[]) {
+  /** the output's spatial size, one number or one per dim (null keeps that input size) */
+  readonly outputSize: number | readonly (number | null)[];
+  constructor(layer: string, nd: number, outputSize: number | readonly (number | null)[]) {
     super();
+    this.outputSize = outputSize;
     const list = typeof outputSize === 'number' ? new Array<number>(nd).fill(outputSize) : Array.isArray(outputSize) ? outputSize : null;
     if (list === null || list.length !== nd || list.some((o) => o !== null && (typeof o !== 'number' || !Number.isInteger(o) || o < 1))) {
       throw new ValueError(`${layer}: outputSize must be an integer >= 1 or a list of ${nd} (null keeps that input size), got ${shown(outputSize)}`);
