@@ -61,8 +61,11 @@ describe('fused elementwise groups', () => {
     expect(bits(fast(x))).toEqual(want);
     expect(bits(fast(x))).toEqual(want);
     const [p] = fast.programs;
-    expect(p.fused).toBeGreaterThanOrEqual(3); // add, relu, square
-    expect(p.unwritten).toBeGreaterThanOrEqual(1); // matmul + b is read by nothing else
+    // add, relu, square forward; relu's backward (a comparison and a where) fused, its mask unwritten
+    expect(p.fused).toBeGreaterThanOrEqual(5);
+    expect(p.unwritten).toBeGreaterThanOrEqual(2);
+    const gt = p.ops.indexOf('gt');
+    expect(p.ops.slice(gt, gt + 3)).toEqual(['gt', 'fill', 'where']);
     fast.dispose();
     wg.dispose([x, w, bias]);
   });
@@ -71,9 +74,12 @@ describe('fused elementwise groups', () => {
   // of the full shape, one broadcast onto it, a size-1 tensor or a JS number) or a unary op.
   const binaries = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'atan2', 'logaddexp'] as const;
   const unaries = ['neg', 'abs', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'square', 'sin', 'softplus', 'erf'] as const;
+  const operandArb = fc.constantFrom('full', 'broadcast', 'one', 'number');
   const step = fc.oneof(
-    fc.record({ kind: fc.constant('binary' as const), op: fc.constantFrom(...binaries), operand: fc.constantFrom('full', 'broadcast', 'one', 'number'), swap: fc.boolean() }),
+    fc.record({ kind: fc.constant('binary' as const), op: fc.constantFrom(...binaries), operand: operandArb, swap: fc.boolean() }),
     fc.record({ kind: fc.constant('unary' as const), op: fc.constantFrom(...unaries) }),
+    // where(v cmp o, v, o2): a comparison's bool tile selecting between two float ones
+    fc.record({ kind: fc.constant('select' as const), op: fc.constantFrom('gt', 'lt', 'ge', 'le', 'eq', 'ne'), operand: operandArb, other: operandArb }),
   );
   const caseArb = fc.record({
     shape: fc.array(fc.integer({ min: 1, max: 13 }), { minLength: 1, maxLength: 3 }),
@@ -91,9 +97,11 @@ describe('fused elementwise groups', () => {
     const wide = make(bshape.length ? bshape : [1], c.dtype, c.seed + 2, 0.5, 2), one = make([1], c.dtype, c.seed + 3, 0.5, 2);
     const f = (x: Tensor, full: Tensor, wide: Tensor, one: Tensor): Tensor => {
       let v = x;
+      const pick = (o: string): Tensor | number => (o === 'full' ? full : o === 'broadcast' ? wide : o === 'one' ? one : 0.75);
       for (const s of c.steps) {
         if (s.kind === 'unary') { v = (wg as any)[s.op](v); continue; }
-        const o: Tensor | number = s.operand === 'full' ? full : s.operand === 'broadcast' ? wide : s.operand === 'one' ? one : 0.75;
+        if (s.kind === 'select') { v = wg.where((wg as any)[s.op](v, pick(s.operand)), v, pick(s.other)); continue; }
+        const o = pick(s.operand);
         v = s.swap && typeof o !== 'number' ? (wg as any)[s.op](o, v) : (wg as any)[s.op](v, o);
       }
       return v;

@@ -41,7 +41,7 @@ export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER 
 import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, CONV3D_GEO_WORDS, MAX_POOL3D_GEO_WORDS, AVG_POOL3D_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, S_FUSED, INSTR_WORDS } from "../core/abi";
 import {
   groupNew, groupFree, groupInstr, groupOperand, groupRegisters, runGroup, G_HEADER, G_INSTR,
-  O_REG, O_MEM, O_SCALAR, O_BCAST,
+  O_REG, O_MEM, O_SCALAR, O_BCAST, C_BINARY, C_UNARY, C_COMPARE, C_WHERE,
 } from "./fusion";
 
 // ————————————————————————————————————————————————————————— capture buffers
@@ -580,24 +580,38 @@ function constantFill(r: u32): bool {
   return ld(kind, k) == K_PINNED && ld(offs, k) == 1;
 }
 
+/** The float dtype record r computes in: its output's, or a comparison's operands'. */
+function computeType(r: u32): i32 {
+  const op = load<i32>(r, 0);
+  return dtypeOf(op >= Op.eq && op <= Op.ge ? ld(pInts, load<i32>(r, 8)) : load<i32>(r, 4));
+}
+
 /**
- * The element count of record r when it can join a fused group (a float binary or unary op, or
- * an adjoint accumulation, of more than one element), else 0. Operands either have the
- * output's count (the same elements: broadcasting cannot change a count without a size-1 dim),
- * one element, or broadcast onto the output.
+ * The element count of record r when it can join a fused group (a float binary or unary op, a
+ * comparison of floats, a where between floats, or an adjoint accumulation, of more than one
+ * element), else 0. Operands either have the output's count (the same elements: broadcasting
+ * cannot change a count without a size-1 dim), one element, or broadcast onto the output.
  */
 function fusableCount(r: u32): i32 {
   const op = load<i32>(r, 0), out = load<i32>(r, 4), nin = load<i32>(r, 12);
   if (out <= 0) return 0;
-  const dt = dtypeOf(out), n = numelOf(out);
-  if (!isFloat(dt) || n < 2) return 0;
-  const a = nin > 0 ? ld(pInts, load<i32>(r, 8)) : 0;
+  const n = numelOf(out);
+  if (n < 2 || nin < 1) return 0;
+  const a = ld(pInts, load<i32>(r, 8));
   const b = nin > 1 ? ld(pInts, load<i32>(r, 8) + 1) : 0;
-  if (op >= BINARY_FIRST && op <= BINARY_LAST && nin == 2) {
-    return a > 0 && b > 0 && dtypeOf(a) == dt && dtypeOf(b) == dt ? n : 0;
+  if (a <= 0 || (nin > 1 && b <= 0)) return 0;
+  if (op >= Op.eq && op <= Op.ge && nin == 2) {
+    return dtypeOf(out) == DType.bool && isFloat(dtypeOf(a)) && dtypeOf(b) == dtypeOf(a) ? n : 0;
   }
-  if (op >= UNARY_FIRST && op <= UNARY_LAST && nin == 1) return a > 0 && dtypeOf(a) == dt && numelOf(a) == n ? n : 0;
-  if (op == Op.accumulateAdd && nin == 2) return a == out && b > 0 && dtypeOf(b) == dt && numelOf(b) == n ? n : 0;
+  const dt = dtypeOf(out);
+  if (!isFloat(dt)) return 0;
+  if (op >= BINARY_FIRST && op <= BINARY_LAST && nin == 2) return dtypeOf(a) == dt && dtypeOf(b) == dt ? n : 0;
+  if (op >= UNARY_FIRST && op <= UNARY_LAST && nin == 1) return dtypeOf(a) == dt && numelOf(a) == n ? n : 0;
+  if (op == Op.accumulateAdd && nin == 2) return a == out && dtypeOf(b) == dt && numelOf(b) == n ? n : 0;
+  if (op == Op.where && nin == 3) {
+    const c = ld(pInts, load<i32>(r, 8) + 2);
+    return c > 0 && dtypeOf(a) == DType.bool && dtypeOf(b) == dt && dtypeOf(c) == dt ? n : 0;
+  }
   return 0;
 }
 
@@ -626,12 +640,12 @@ function planFusion(e: u32): void {
   while (i < pLen) {
     const n = fusableCount(pRec + <u32>i * PREC);
     if (n == 0) { i++; continue; }
-    const dt = dtypeOf(load<i32>(pRec + <u32>i * PREC, 4));
+    const dt = computeType(pRec + <u32>i * PREC);
     let j = i, last = i, count = 1;
     while (j + 1 < pLen && count < GROUP_MAX) {
       const r = pRec + <u32>(j + 1) * PREC;
       if (constantFill(r)) { j++; continue; }
-      if (fusableCount(r) != n || dtypeOf(load<i32>(r, 4)) != dt) break;
+      if (fusableCount(r) != n || computeType(r) != dt) break;
       j++; last = j; count++;
     }
     if (count >= 2 && !addGroup(i, last)) { nGroups = 0; return; }
@@ -675,7 +689,7 @@ function buildGroup(recs: u32, ints: u32, from: i32, to: i32): u32 {
       if (m != n && m != 1) nBcast++;
     }
   }
-  const g = groupNew(count, nBcast, n, dtypeOf(load<i32>(recs + <u32>from * PREC, 4)));
+  const g = groupNew(count, nBcast, n, computeType(recs + <u32>from * PREC));
   if (g == 0) return 0;
   let geo = G_HEADER + count * G_INSTR, used: u64 = 0, regs = 0, i = 0;
   for (let j = from; j <= to; j++) {
@@ -693,7 +707,8 @@ function buildGroup(recs: u32, ints: u32, from: i32, to: i32): u32 {
       st(regOf, ko, reg);
     }
     // An accumulation out += b is the binary add of its operands (out, b) into out.
-    groupInstr(g, i, op == Op.accumulateAdd ? Op.add : op, outReg ? O_REG : O_MEM, outReg ? ld(regOf, ko) : out);
+    const cls = op >= Op.eq && op <= Op.ge ? C_COMPARE : op == Op.where ? C_WHERE : nin == 1 ? C_UNARY : C_BINARY;
+    groupInstr(g, i, op == Op.accumulateAdd ? Op.add : op, cls, outReg ? O_REG : O_MEM, outReg ? ld(regOf, ko) : out);
     for (let x = 0; x < nin; x++) {
       const id = ld(ints, in0 + x), k = ld(slotOf, id), m = numelOf(id);
       const kd = k >= 0 && ld(kind, k) == K_REG ? O_REG : m == n ? O_MEM : m == 1 ? O_SCALAR : O_BCAST;

@@ -8,24 +8,27 @@
 // the same; only the memory traffic changes: an intermediate nobody outside the group reads lives
 // in a tile register and is never written to memory. Nothing is compiled at run time.
 //
-// A group descriptor is a block of i32 words: the header, then G_INSTR words per instruction,
-// then the broadcast geometries the instructions point at.
+// The instructions are the float binary and unary ops, comparisons (a bool tile) and where (a
+// bool tile selecting between two float ones). A group descriptor is a block of i32 words: the
+// header, then G_INSTR words per instruction, then the broadcast geometries they point at.
 
 import { DType } from "../core/vocabulary";
 import { dataOf, rankOf, shapePtr, MAX_RANK } from "../core/tensor";
 import { prepare, itRank, IT_SHAPE, IT_STRIDE } from "../core/iter";
 import { alloc, free } from "../core/alloc";
-import { binaryRun, unaryRun } from "./kernels.generated";
+import { binaryRun, unaryRun, compareRun, whereRun } from "./kernels.generated";
 
 // Header words.
 const G_COUNT = 0, G_NUMEL = 1, G_F32 = 2, G_REGS = 3;
 export const G_HEADER = 4;
-// Instruction words: op, then (kind, value, geometry) for a, b and out. A unary's b is O_NONE.
-export const G_INSTR = 10;
-const I_OP = 0, I_A = 1, I_B = 4, I_OUT = 7;
+// Instruction words: op, class, then (kind, value, geometry) for up to three operands and out.
+export const G_INSTR = 14;
+const I_OP = 0, I_CLASS = 1, I_ARGS = 2, I_OUT = 11;
+/** Instruction classes: what the op computes and in which element types. */
+export const C_BINARY = 0, C_UNARY = 1, C_COMPARE = 2, C_WHERE = 3;
 
 /** Operand kinds: a tile register, a tensor of the group's size, a size-1 tensor, a broadcast tensor. */
-export const O_NONE = 0, O_REG = 1, O_MEM = 2, O_SCALAR = 3, O_BCAST = 4;
+export const O_REG = 1, O_MEM = 2, O_SCALAR = 3, O_BCAST = 4;
 
 /** Tile size in bytes: a handful of tiles (registers and the streams) stay in a 32 KiB L1. */
 const TILE_BYTES: u32 = 2048;
@@ -48,21 +51,20 @@ export function groupNew(count: i32, nBcast: i32, numel: i32, dtype: i32): u32 {
 
 export function groupFree(g: u32): void { free(g); }
 
-/** Sets instruction i's op and output. */
-export function groupInstr(g: u32, i: i32, op: i32, outKind: i32, outValue: i32): void {
+/** Sets instruction i's op, class and output. */
+export function groupInstr(g: u32, i: i32, op: i32, cls: i32, outKind: i32, outValue: i32): void {
   const p = G_HEADER + i * G_INSTR;
-  setWd(g, p + I_OP, op);
+  setWd(g, p + I_OP, op); setWd(g, p + I_CLASS, cls);
   setWd(g, p + I_OUT, outKind); setWd(g, p + I_OUT + 1, outValue); setWd(g, p + I_OUT + 2, 0);
-  setWd(g, p + I_B, O_NONE);
 }
 
 /**
- * Sets operand k (0: a, 1: b) of instruction i. A broadcast tensor's strides onto `out` (the
+ * Sets operand k (0, 1, 2) of instruction i. A broadcast tensor's strides onto `out` (the
  * record's output, whose shape the iteration follows) are stored after the instructions, at word
  * `geo`; returns the next free geometry word.
  */
 export function groupOperand(g: u32, i: i32, k: i32, kind: i32, id: i32, out: i32, geo: i32): i32 {
-  const p = G_HEADER + i * G_INSTR + (k == 0 ? I_A : I_B);
+  const p = G_HEADER + i * G_INSTR + I_ARGS + 3 * k;
   setWd(g, p, kind); setWd(g, p + 1, id); setWd(g, p + 2, geo);
   if (kind != O_BCAST) return geo;
   // The output's shape with size-1 dims dropped and contiguous dims merged (iter.ts).
@@ -75,10 +77,10 @@ export function groupOperand(g: u32, i: i32, k: i32, kind: i32, id: i32, out: i3
   return geo + 1 + 2 * MAX_RANK;
 }
 
-/** Sets the register count and makes sure the tile registers (plus two for gathers) exist. */
+/** Sets the register count and makes sure the tile registers (plus three for gathers) exist. */
 export function groupRegisters(g: u32, n: i32): bool {
   setWd(g, G_REGS, n);
-  const want = n + 2;
+  const want = n + 3;
   if (want <= scratchRegs) return true;
   const p = alloc(<u32>want * TILE_BYTES);
   if (p == 0) return false;
@@ -141,39 +143,47 @@ function gather<T>(g: u32, geo: i32, id: i32, t0: i32, n: i32, dst: usize): void
 }
 
 // Resolved operands of the current instruction (a pointer and a stride: 1, or 0 for a scalar).
-let pA: usize = 0; let sA: i32 = 0; let pB: usize = 0; let sB: i32 = 0;
+let p0: usize = 0; let s0: i32 = 0; let p1: usize = 0; let s1: i32 = 0; let p2: usize = 0; let s2: i32 = 0;
 
-/** Resolves operand words at p (kind, value, geometry) for the tile at t0 of n elements. */
-@inline function operand<T>(g: u32, p: i32, t0: i32, n: i32, tmp: usize, second: bool): void {
-  const size = sizeof<T>();
-  const kind = wd(g, p), v = wd(g, p + 1);
+/** Resolves operand k of the instruction at p, of element type E, for the tile at t0 of n elements. */
+@inline function operand<E>(g: u32, p: i32, k: i32, t0: i32, n: i32, tmp: usize): void {
+  const size = sizeof<E>();
+  const q = p + I_ARGS + 3 * k;
+  const kind = wd(g, q), v = wd(g, q + 1);
   let ptr: usize = 0, s = 1;
   if (kind == O_REG) ptr = scratch + <usize>v * TILE_BYTES;
   else if (kind == O_MEM) ptr = dataOf(v) + <usize>t0 * size;
   else if (kind == O_SCALAR) { ptr = dataOf(v); s = 0; }
-  else { gather<T>(g, wd(g, p + 2), v, t0, n, tmp); ptr = tmp; }
-  if (second) { pB = ptr; sB = s; } else { pA = ptr; sA = s; }
+  else { gather<E>(g, wd(g, q + 2), v, t0, n, tmp + <usize>k * TILE_BYTES); ptr = tmp + <usize>k * TILE_BYTES; }
+  if (k == 0) { p0 = ptr; s0 = s; } else if (k == 1) { p1 = ptr; s1 = s; } else { p2 = ptr; s2 = s; }
 }
 
 function runTiles<T>(g: u32): void {
   const size = sizeof<T>();
   const tile = <i32>(TILE_BYTES / size);
   const count = wd(g, G_COUNT), numel = wd(g, G_NUMEL), regs = wd(g, G_REGS);
-  const tmpA = scratch + <usize>regs * TILE_BYTES, tmpB = tmpA + TILE_BYTES;
+  const tmp = scratch + <usize>regs * TILE_BYTES;
   for (let t0 = 0; t0 < numel; t0 += tile) {
     const n = min(tile, numel - t0);
     for (let i = 0; i < count; i++) {
       const p = G_HEADER + i * G_INSTR;
-      const op = wd(g, p + I_OP);
-      operand<T>(g, p + I_A, t0, n, tmpA, false);
+      const op = wd(g, p + I_OP), cls = wd(g, p + I_CLASS);
       const out = wd(g, p + I_OUT + 1);
-      const po = wd(g, p + I_OUT) == O_REG ? scratch + <usize>out * TILE_BYTES : dataOf(out) + <usize>t0 * size;
-      if (wd(g, p + I_B) == O_NONE) {
-        unaryRun<T>(op, pA, po, n);
-      } else {
-        operand<T>(g, p + I_B, t0, n, tmpB, true);
-        binaryRun<T>(op, pA, sA, pB, sB, po, n);
+      // A comparison writes bytes (bool); everything else writes T.
+      const po = wd(g, p + I_OUT) == O_REG ? scratch + <usize>out * TILE_BYTES
+        : dataOf(out) + <usize>t0 * (cls == C_COMPARE ? 1 : size);
+      if (cls == C_WHERE) {
+        operand<u8>(g, p, 0, t0, n, tmp);
+        operand<T>(g, p, 1, t0, n, tmp);
+        operand<T>(g, p, 2, t0, n, tmp);
+        whereRun<T>(p0, s0, p1, s1, p2, s2, po, n);
+        continue;
       }
+      operand<T>(g, p, 0, t0, n, tmp);
+      if (cls == C_UNARY) { unaryRun<T>(op, p0, po, n); continue; }
+      operand<T>(g, p, 1, t0, n, tmp);
+      if (cls == C_COMPARE) compareRun<T>(op, p0, s0, p1, s1, po, n);
+      else binaryRun<T>(op, p0, s0, p1, s1, po, n);
     }
   }
 }

@@ -6,7 +6,7 @@ export { softmax } from "../ops/activation";
 export { convFamily } from "../ops/conv";
 export { conv3dFamily } from "../ops/conv3d";
 export { recordCustom } from "../ops/custom";
-export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where } from "../ops/elementwise";
+export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, compareRun, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where, whereRun } from "../ops/elementwise";
 export { argExtremum, cumprod, cumsum, linrec, sortIndices } from "../ops/indexing";
 export { cholesky, determinant, qr, solve, solveTriangular } from "../ops/linalg";
 export { ctcLoss, ctcLossGrad } from "../ops/loss";

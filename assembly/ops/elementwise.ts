@@ -221,6 +221,14 @@ export function fillScalar(t: i32, v: f64): void {
   }
 }
 
+/** One inner run of a comparison: out[i] = a[i*sa] op b[i*sb] as a 0/1 byte (also a fused group's tile). */
+export function compareRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
+  const size = sizeof<T>();
+  for (let i = 0; i < n; i++) {
+    store<u8>(po + <usize>i, compareScalar<T>(op, load<T>(pa + <usize>(i * sa) * size), load<T>(pb + <usize>(i * sb) * size)));
+  }
+}
+
 function compareKernel<T>(op: i32, a: i32, b: i32, out: i32): void {
   const size = sizeof<T>();
   prepare(rankOf(out), shapePtr(out), a, b, 0);
@@ -228,10 +236,7 @@ function compareKernel<T>(op: i32, a: i32, b: i32, out: i32): void {
   let po = dataOf(out);
   const sa = itStride(0), sb = itStride(1), n = itInner;
   for (let r = 0; r < itOuter; r++) {
-    const qa = pa + <usize>itOffset(0) * size, qb = pb + <usize>itOffset(1) * size;
-    for (let i = 0; i < n; i++) {
-      store<u8>(po + <usize>i, compareScalar<T>(op, load<T>(qa + <usize>(i * sa) * size), load<T>(qb + <usize>(i * sb) * size)));
-    }
+    compareRun<T>(op, pa + <usize>itOffset(0) * size, sa, pb + <usize>itOffset(1) * size, sb, po, n);
     po += <usize>n;
     advance();
   }
@@ -335,6 +340,15 @@ export function neg(x: i32): i32 { return unary(Op.neg, x); }
 
 // ————————————————————————————————————————————————————————— where, clamp, cast, copy
 
+/** One inner run of where: out[i] = c[i*sc] ? a[i*sa] : b[i*sb], c bytes (also a fused group's tile). */
+export function whereRun<T>(pc: usize, sc: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
+  const size = sizeof<T>();
+  for (let i = 0; i < n; i++) {
+    const v = load<u8>(pc + <usize>(i * sc)) != 0 ? load<T>(pa + <usize>(i * sa) * size) : load<T>(pb + <usize>(i * sb) * size);
+    store<T>(po + <usize>i * size, v);
+  }
+}
+
 function whereKernel<T>(c: i32, a: i32, b: i32, out: i32): void {
   const size = sizeof<T>();
   prepare(rankOf(out), shapePtr(out), c, a, b);
@@ -343,11 +357,7 @@ function whereKernel<T>(c: i32, a: i32, b: i32, out: i32): void {
   const n = itInner;
   const sc = itStride(0), sa = itStride(1), sb = itStride(2);
   for (let r = 0; r < itOuter; r++) {
-    const qc = pc + <usize>itOffset(0), qa = pa + <usize>itOffset(1) * size, qb = pb + <usize>itOffset(2) * size;
-    for (let i = 0; i < n; i++) {
-      const v = load<u8>(qc + <usize>(i * sc)) != 0 ? load<T>(qa + <usize>(i * sa) * size) : load<T>(qb + <usize>(i * sb) * size);
-      store<T>(po + <usize>i * size, v);
-    }
+    whereRun<T>(pc + <usize>itOffset(0), sc, pa + <usize>itOffset(1) * size, sa, pb + <usize>itOffset(2) * size, sb, po, n);
     po += <usize>n * size;
     advance();
   }

@@ -65,7 +65,7 @@ const binary = (doc: string, test: string): OpSpec => ({
   records: true, replays: true, doc, test,
 });
 const compare = (doc: string): OpSpec => ({
-  family: 'elementwise', arity: 2, attrs: [], forward: 'compare', vjp: none('zero'), jvp: none('zero'),
+  family: 'elementwise', arity: 2, attrs: [], forward: 'compare', run: 'compareRun', vjp: none('zero'), jvp: none('zero'),
   records: false, replays: true, doc: `${doc}: a bool mask, never recorded`, test: 'test/elementwise.test.ts',
 });
 const unary = (doc: string, test: string): OpSpec => ({
@@ -123,7 +123,7 @@ export const OPS = {
   softplus: unary('ln(1 + eˣ), x beyond 20 as is (PyTorch beta = 1, threshold = 20)', 'softplus'),
   erf: unary('the error function', 'erf'),
   // — elementwise with attributes or three operands
-  where: { family: 'elementwise', arity: 3, attrs: [], forward: 'where', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
+  where: { family: 'elementwise', arity: 3, attrs: [], forward: 'where', run: 'whereRun', vjp: 'vjpElementwise', jvp: 'jvpElementwise',
     records: true, replays: true, doc: 'cond ? a : b (the mask is not differentiated)', test: 'where' },
   clamp: { family: 'elementwise', arity: 1, attrs: [{ name: 'lo', type: 'f64' }, { name: 'hi', type: 'f64' }], forward: 'clamp',
     vjp: 'vjpElementwise', jvp: 'jvpElementwise', records: true, replays: true, doc: 'min(max(x, lo), hi)', test: 'clamp' },
