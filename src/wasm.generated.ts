@@ -124,6 +124,7 @@ export interface WasmExports {
   normalize(x: number, a: number, b: number, c: number, eps: number): number;
   runningStatsUpdate(x: number, a: number, b: number, c: number, runningMean: number, runningVar: number, momentum: number): void;
   softmax(op: number, x: number, axis: number): number;
+  softmaxBackward(op: number, g: number, y: number, axis: number): number;
   ctcLoss(lp: number, targets: number, inputLengths: number, targetLengths: number, blank: number, zeroInfinity: number): number;
   solve(a: number, b: number, trans: number): number;
   determinant(a: number, mode: number): number;

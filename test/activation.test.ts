@@ -121,6 +121,56 @@ describe('softmax and logSoftmax', () => {
     x.dispose();
   });
 
+  it('float32 rows (the SIMD passes) agree with float64 at every length, tails and long rows included', () => {
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 15, 1000, 2051]) {
+      const values = uniform(3 * n, -20, 20, 60 + n);
+      wg.tidy(() => {
+        const x32 = wg.tensor(values, { shape: [3, n] });
+        // x32 holds float32-rounded values: the reference starts from the same numbers
+        const exact = Array.from(x32.data() as Float32Array);
+        expectClose(flat(wg.softmax(x32, -1).toArray()), softmaxRef(exact, [3, n], 1, false), 2e-6, 1e-12);
+        expectClose(flat(wg.logSoftmax(x32, -1).toArray()), softmaxRef(exact, [3, n], 1, true), 1e-6, 2e-6);
+      });
+    }
+  });
+
+  it('float32 rows follow PyTorch on infinities and NaN, row by row', () => {
+    wg.tidy(() => {
+      const rows = [
+        [0, -Infinity, -1, -2, -3, -4, -5, -6, -7], // exact zeros where x = -inf
+        [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity], // NaN
+        [Infinity, 0, 1, 2, 3, 4, 5, 6, 7], // NaN
+        [1, 2, NaN, 4, 5, 6, 7, 8, 9], // NaN
+        [0, -200, -100, -88, -87, -50, -20, -1, 0], // far below the max: 0 or tiny, never negative
+      ];
+      const x = wg.tensor(rows.flat(), { shape: [5, 9] });
+      const y = wg.softmax(x, -1).toArray() as number[][];
+      const ly = wg.logSoftmax(x, -1).toArray() as number[][];
+      const ref = softmaxRef(rows[0], [9], 0, false);
+      expectClose(y[0], ref, 2e-6, 1e-12);
+      expect(y[0][1]).toBe(0);
+      expect(ly[0][1]).toBe(-Infinity);
+      for (const k of [1, 2, 3]) {
+        expect(y[k].every(Number.isNaN), `softmax row ${k}`).toBe(true);
+        expect(ly[k].every(Number.isNaN), `logSoftmax row ${k}`).toBe(true);
+      }
+      expectClose(y[4], softmaxRef(rows[4], [9], 0, false), 2e-6, 1e-37);
+      expect(y[4].every((v) => v >= 0)).toBe(true);
+      expectClose(ly[4], softmaxRef(rows[4], [9], 0, true), 1e-6, 1e-6);
+    });
+  });
+
+  it('float32 gradients (the fused backward ops) agree with float64, on rows and on strided slices', () => {
+    const x = rand64([6, 37], -5, 5, 70);
+    const w = rand64([6, 37], -1, 1, 71);
+    for (const axis of [0, 1]) {
+      for (const f of [wg.softmax, wg.logSoftmax]) {
+        checkFloat32((v) => wg.grad((u: Tensor) => f(u, axis).mul(w.to(u.dtype)).sum())(v), x, 2e-5, 1e-6);
+      }
+    }
+    wg.dispose([x, w]);
+  });
+
   it('reject a bad axis', () => {
     const x = wg.ones([2, 3]);
     expectError(() => wg.softmax(x, 2), wg.AxisError, ['softmax', 'axis 2', 'rank 2']);

@@ -125,3 +125,46 @@ export function expF32x4(x: v128): v128 {
 export function expF32(x: f32): f32 {
   return f32x4.extract_lane(expF32x4(f32x4.splat(x)), 0);
 }
+
+// exp of x ≤ 0 on four float32 lanes, for the row kernels of softmax, logSoftmax and their
+// gradients (assembly/ops/activation.ts), whose arguments are x − max or log-probabilities. It
+// is cheaper than expF32x4 and within 2 ulp of the correctly rounded value: a degree-5 minimax
+// polynomial (relative error 8.7e-8 on |r| ≤ ln2/2, fitted in float64 and rounded), the rounding
+// of x·log2e to an integer k by adding 1.5·2²³ + 127 (so that the low bits of the sum are the
+// biased exponent of 2^k, shifted into place), and results below 2⁻¹²⁶ (x < −87.34) flushed to
+// zero instead of rounded into the subnormal range. Arguments above 0 are taken as 0 (a
+// log-probability rounded up). IEEE operations only (no FMA): the same bits on every engine.
+// The constants sit in memory as splatted vectors: a loop reads them as memory operands, which
+// V8 compiles better than materialised v128 constants or a dozen live registers.
+export const EXP_NP = memory.data<f32>([
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341, // log2 e
+  12583039.0, 12583039.0, 12583039.0, 12583039.0, // 1.5·2²³ + 127
+  0.693145751953125, 0.693145751953125, 0.693145751953125, 0.693145751953125, // ln 2, high part
+  1.42860676533018704e-6, 1.42860676533018704e-6, 1.42860676533018704e-6, 1.42860676533018704e-6, // low part
+  0.008290552534162998, 0.008290552534162998, 0.008290552534162998, 0.008290552534162998, // c5
+  0.041900429874658585, 0.041900429874658585, 0.041900429874658585, 0.041900429874658585, // c4
+  0.1666765958070755, 0.1666765958070755, 0.1666765958070755, 0.1666765958070755, // c3
+  0.499991238117218, 0.499991238117218, 0.499991238117218, 0.499991238117218, // c2
+  0.9999997019767761, 0.9999997019767761, 0.9999997019767761, 0.9999997019767761, // c1
+  -87.33654022216797, -87.33654022216797, -87.33654022216797, -87.33654022216797, // ln 2⁻¹²⁶
+]);
+
+/** eˣ for x ≤ 0 (see EXP_NP): e^r·2^k = 2^k + (r·2^k)·p(r), p(r) = c1 + c2·r + … + c5·r⁴. */
+@inline export function expNonPositiveF32x4(x0: v128): v128 {
+  const x = f32x4.pmin(x0, f32x4.splat(0)); // NaN stays NaN
+  const t = f32x4.add(f32x4.mul(x, v128.load(EXP_NP)), v128.load(EXP_NP, 16));
+  const k = f32x4.sub(t, v128.load(EXP_NP, 16));
+  const scale = i32x4.shl(t, 23); // 2^k: the biased exponent k + 127 sits in t's low bits
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, v128.load(EXP_NP, 32))), f32x4.mul(k, v128.load(EXP_NP, 48)));
+  let p = f32x4.add(f32x4.mul(v128.load(EXP_NP, 64), r), v128.load(EXP_NP, 80));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(EXP_NP, 96));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(EXP_NP, 112));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(EXP_NP, 128));
+  const e = f32x4.add(f32x4.mul(f32x4.mul(r, scale), p), scale);
+  return v128.andnot(e, f32x4.lt(x, v128.load(EXP_NP, 144)));
+}
+
+/** Scalar float32 eˣ for x ≤ 0 with exactly the lane arithmetic of expNonPositiveF32x4 (tails). */
+export function expNonPositiveF32(x: f32): f32 {
+  return f32x4.extract_lane(expNonPositiveF32x4(f32x4.splat(x)), 0);
+}

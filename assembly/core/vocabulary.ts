@@ -169,6 +169,10 @@ export enum Op {
   ctcLoss = 212, // per-sample negative log-likelihood [N] of log-probabilities [T, N, C]
   /** the CTC loss's gradient. */
   ctcLossGrad = 213, // its gradient (PyTorch's formula), an op so that it has no derivative of its own
+  /** softmax's gradient y·(g − Σ g·y) along an axis. */
+  softmaxBackward = 214,
+  /** logSoftmax's gradient g − exp(y)·Σ g along an axis. */
+  logSoftmaxBackward = 215,
   // — scans and index computations (assembly/ops/indexing.ts); sort/topk/argmax/masks are not recorded
   /** cumulative sum along an axis. */
   cumsum = 230,

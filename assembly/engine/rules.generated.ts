@@ -114,6 +114,8 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
       vjpNorm(op, r, g); return;
     case Op.softmax:
     case Op.logSoftmax:
+    case Op.softmaxBackward:
+    case Op.logSoftmaxBackward:
       vjpActivation(op, r, g); return;
     case Op.ctcLoss:
       vjpLoss(op, r, g); return;
@@ -228,6 +230,8 @@ export function jvpRule(op: i32, r: u32): void {
       jvpNorm(op, r); return;
     case Op.softmax:
     case Op.logSoftmax:
+    case Op.softmaxBackward:
+    case Op.logSoftmaxBackward:
       jvpActivation(op, r); return;
     case Op.ctcLoss:
       jvpLoss(op, r); return;
@@ -321,6 +325,8 @@ export function replayable(op: i32): bool {
     case Op.logSoftmax:
     case Op.ctcLoss:
     case Op.ctcLossGrad:
+    case Op.softmaxBackward:
+    case Op.logSoftmaxBackward:
     case Op.cumsum:
     case Op.cumprod:
     case Op.linrec:

@@ -1,19 +1,23 @@
 // Fused activations: softmax and logSoftmax over one axis, numerically stable (the slice's max
-// is subtracted before exp; sums accumulate in float64). Their rules use recording ops:
-//   softmax     VJP g ↦ y·(g − Σ g·y)        JVP ẋ ↦ y·(ẋ − Σ ẋ·y)   (a symmetric Jacobian)
-//   logSoftmax  VJP g ↦ g − exp(y)·Σ g        JVP ẋ ↦ ẋ − Σ exp(y)·ẋ
-// Every other activation is a composite on the host (src/ops/activation.ts). The loss
-// primitives share this op range; their rules live in loss.ts.
+// is subtracted before exp), and their gradients as ops of their own:
+//   softmax     VJP g ↦ softmaxBackward(g, y) = y·(g − Σ g·y)    JVP ẋ ↦ softmaxBackward(ẋ, y)
+//               (a symmetric Jacobian: one map serves both)
+//   logSoftmax  VJP g ↦ logSoftmaxBackward(g, y) = g − exp(y)·Σ g   JVP ẋ ↦ ẋ − Σ exp(y)·ẋ
+// The backward ops' own rules are written with recording ops (and the backward ops themselves),
+// so second derivatives work. A float32 row along a contiguous last axis runs in SIMD passes
+// over the row while it sits in L1: max, exp(x − max) stored and summed, scale (PyTorch's order:
+// float32 sums and a float32 reciprocal); other layouts and float64 take the scalar loops,
+// which accumulate in float64. Every other activation is a composite on the host
+// (src/ops/activation.ts). The loss primitives share this op range; their rules live in loss.ts.
 
 import { Op, DType } from "../core/vocabulary";
 import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
 import { alloc, free } from "../core/alloc";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
-import { tangentOf, setTangent } from "../engine/forward";
+import { shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import { sum } from "./reduce";
-import { unary, mul, sub } from "./elementwise";
-import { expT, expF32x4 } from "../core/math";
-import { vjpLoss, jvpLoss } from "./loss";
+import { unary, mul, sub, neg, add } from "./elementwise";
+import { expT, expNonPositiveF32x4, expNonPositiveF32 } from "../core/math";
 
 /**
  * One [n, inner] block: for each of the `inner` columns (stride inner), the max and the sum of
@@ -55,7 +59,7 @@ function softmaxBlock<T>(px: usize, po: usize, n: i32, inner: i32, isLog: bool, 
 
 /** A contiguous slice (inner = 1): the same three passes without scratch. */
 function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
-  if (sizeof<T>() == 4 && !isLog) { softmaxRowF32(px, po, n); return; }
+  if (sizeof<T>() == 4) { softmaxRowF32(px, po, n, isLog); return; }
   const size = sizeof<T>();
   let m: f64 = -Infinity;
   for (let i = 0; i < n; i++) m = max(m, <f64>load<T>(px + <usize>i * size));
@@ -74,42 +78,88 @@ function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
   }
 }
 
+// The float32 row passes. Each is its own function: V8 allocates registers per function, and a
+// loop sharing one with the exp loop's live values runs at half speed. Sums run in four float32
+// lanes over chunks of CHUNK elements, each chunk's lanes added into a float64 total in a fixed
+// order, so long rows keep float32 rounding per chunk only.
+const CHUNK = 1024;
+
 /**
- * float32 softmax of a contiguous slice, four lanes at a time: the max, the exps summed in
- * float64 by two accumulators in a fixed order, and each exp scaled by the sum's reciprocal in
- * float64 (as PyTorch scales by 1/sum), then rounded once.
+ * The largest element of a float32 row, NaN left out: a NaN in the row reaches every output
+ * through the exp pass's sum instead (pmax is one instruction, NaN-propagating max eight).
  */
-function softmaxRowF32(px: usize, po: usize, n: i32): void {
-  let vm = f32x4.splat(-Infinity);
+function rowMaxF32(px: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity), m1 = m0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(px + (<usize>i << 2))); // NaN propagates
-  let m = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
-  for (; i < n; i++) m = max(m, load<f32>(px + (<usize>i << 2)));
-  const vmax = f32x4.splat(m);
-  let lo = f64x2.splat(0), hi = f64x2.splat(0);
-  i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const e = expF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vmax));
-    v128.store(po + (<usize>i << 2), e);
-    lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
-    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
+  for (; i + 8 <= n; i += 8) {
+    m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
+    m1 = f32x4.pmax(m1, v128.load(px + (<usize>i << 2), 16));
   }
-  let s = (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
-  for (let j = i; j < n; j++) {
-    const e = expT<f32>(load<f32>(px + (<usize>j << 2)) - m);
-    store<f32>(po + (<usize>j << 2), e);
-    s += <f64>e;
+  m0 = f32x4.pmax(m0, m1);
+  const a = f32x4.extract_lane(m0, 0), b = f32x4.extract_lane(m0, 1), c = f32x4.extract_lane(m0, 2), d = f32x4.extract_lane(m0, 3);
+  const ab = a < b ? b : a, cd = c < d ? d : c;
+  let m = ab < cd ? cd : ab;
+  for (; i < n; i++) { const v = load<f32>(px + (<usize>i << 2)); if (m < v) m = v; }
+  return m;
+}
+
+@inline function laneSum(v: v128): f64 {
+  return <f64>((f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3)));
+}
+
+/** Σ exp(x − m) over a float32 row, each exp stored to po when po is not 0. */
+function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
+  const vm = f32x4.splat(m);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + CHUNK);
+    let acc = f32x4.splat(0);
+    if (po != 0) {
+      for (; i < end; i += 4) {
+        const e = expNonPositiveF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm));
+        v128.store(po + (<usize>i << 2), e);
+        acc = f32x4.add(acc, e);
+      }
+    } else {
+      for (; i < end; i += 4) acc = f32x4.add(acc, expNonPositiveF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm)));
+    }
+    total += laneSum(acc);
   }
-  const inv = 1.0 / s;
-  const vs = f64x2.splat(inv);
-  i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const e = v128.load(po + (<usize>i << 2));
-    const a = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(e), vs));
-    const b = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)), vs));
-    v128.store(po + (<usize>i << 2), i32x4.shuffle(a, b, 0, 1, 4, 5));
+  for (; i < n; i++) {
+    const e = expNonPositiveF32(load<f32>(px + (<usize>i << 2)) - m);
+    if (po != 0) store<f32>(po + (<usize>i << 2), e);
+    total += <f64>e;
   }
-  for (; i < n; i++) store<f32>(po + (<usize>i << 2), <f32>(<f64>load<f32>(po + (<usize>i << 2)) * inv));
+  return total;
+}
+
+/** po[i] *= c over a float32 row. */
+function rowScaleF32(po: usize, n: i32, c: f32): void {
+  const vc = f32x4.splat(c);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(po + (<usize>i << 2)), vc));
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(po + (<usize>i << 2)) * c);
+}
+
+/** po[i] = (x[i] − m) − c over a float32 row. */
+function rowShiftF32(px: usize, po: usize, n: i32, m: f32, c: f32): void {
+  const vm = f32x4.splat(m), vc = f32x4.splat(c);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.sub(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), vc));
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), (load<f32>(px + (<usize>i << 2)) - m) - c);
+}
+
+/**
+ * float32 softmax (y = e·(1/Σe), e = exp(x − max)) or logSoftmax (y = (x − max) − log Σe) of a
+ * contiguous row, as PyTorch's vectorised CPU kernels order it.
+ */
+function softmaxRowF32(px: usize, po: usize, n: i32, isLog: bool): void {
+  if (n == 0) return;
+  const m = rowMaxF32(px, n);
+  const s = rowExpSumF32(px, isLog ? 0 : po, n, m);
+  if (isLog) rowShiftF32(px, po, n, m, <f32>Math.log(s));
+  else rowScaleF32(po, n, <f32>(1.0 / s));
 }
 
 function softmaxKernel<T>(px: usize, po: usize, outer: i32, n: i32, inner: i32, isLog: bool, scratch: usize): void {
@@ -145,25 +195,150 @@ export function softmax(op: i32, x: i32, axis: i32): i32 {
   return out;
 }
 
+// ————————————————————————————————————————————————————————— the gradients as ops
+
+/** Σ a·b over a float32 row (b = 0: Σ a), in CHUNK-element float32 lane sums added in float64. */
+function rowDotF32(pa: usize, pb: usize, n: i32): f64 {
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + CHUNK);
+    let acc = f32x4.splat(0);
+    if (pb != 0) {
+      for (; i < end; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(pa + (<usize>i << 2)), v128.load(pb + (<usize>i << 2))));
+    } else {
+      for (; i < end; i += 4) acc = f32x4.add(acc, v128.load(pa + (<usize>i << 2)));
+    }
+    total += laneSum(acc);
+  }
+  for (; i < n; i++) total += <f64>(pb != 0 ? load<f32>(pa + (<usize>i << 2)) * load<f32>(pb + (<usize>i << 2)) : load<f32>(pa + (<usize>i << 2)));
+  return total;
+}
+
+/** out = y·(g − c) over a float32 row. */
+function rowSoftmaxBackF32(pg: usize, py: usize, po: usize, n: i32, c: f32): void {
+  const vc = f32x4.splat(c);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(py + (<usize>i << 2)), f32x4.sub(v128.load(pg + (<usize>i << 2)), vc)));
+  }
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(py + (<usize>i << 2)) * (load<f32>(pg + (<usize>i << 2)) - c));
+}
+
+/** out = g − exp(y)·c over a float32 row. */
+function rowLogSoftmaxBackF32(pg: usize, py: usize, po: usize, n: i32, c: f32): void {
+  const vc = f32x4.splat(c);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const e = expNonPositiveF32x4(v128.load(py + (<usize>i << 2)));
+    v128.store(po + (<usize>i << 2), f32x4.sub(v128.load(pg + (<usize>i << 2)), f32x4.mul(e, vc)));
+  }
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(pg + (<usize>i << 2)) - expNonPositiveF32(load<f32>(py + (<usize>i << 2))) * c);
+}
+
+/** Any layout and dtype: each slice of n elements at stride `inner`, its sum in float64. */
+function softmaxBackwardStrided<T>(pg: usize, py: usize, po: usize, outer: i32, n: i32, inner: i32, isLog: bool): void {
+  const size = sizeof<T>();
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = (<usize>o * <usize>n * <usize>inner + <usize>j) * size, step = <usize>inner * size;
+      let acc: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const q = base + <usize>i * step;
+        acc += isLog ? <f64>load<T>(pg + q) : <f64>load<T>(pg + q) * <f64>load<T>(py + q);
+      }
+      const c = <T>acc;
+      for (let i = 0; i < n; i++) {
+        const q = base + <usize>i * step;
+        const g = load<T>(pg + q), y = load<T>(py + q);
+        store<T>(po + q, isLog ? g - expT<T>(y) * c : y * (g - c));
+      }
+    }
+  }
+}
+
+/**
+ * softmax's gradient y·(g − Σ g·y) (op = Op.softmaxBackward) or logSoftmax's g − exp(y)·Σ g
+ * (Op.logSoftmaxBackward) along `axis`, for an adjoint g and the forward output y of one shape.
+ */
+export function softmaxBackward(op: i32, g: i32, y: i32, axis: i32): i32 {
+  if (g == 0 || y == 0) return 0;
+  const rank = rankOf(y);
+  let outer = 1, inner = 1;
+  const n = rank == 0 ? 1 : dimOf(y, axis);
+  for (let k = 0; k < axis; k++) outer *= dimOf(y, k);
+  for (let k = axis + 1; k < rank; k++) inner *= dimOf(y, k);
+  const dt = dtypeOf(y);
+  const out = newLike(y, dt);
+  if (out == 0) return 0;
+  const isLog = op == Op.logSoftmaxBackward;
+  const pg = dataOf(g), py = dataOf(y), po = dataOf(out);
+  if (dt == DType.float32 && inner == 1) {
+    const row = <usize>n << 2;
+    for (let o = 0; o < outer; o++) {
+      const q = <usize>o * row;
+      const c = <f32>rowDotF32(pg + q, isLog ? 0 : py + q, n);
+      if (isLog) rowLogSoftmaxBackF32(pg + q, py + q, po + q, n, c);
+      else rowSoftmaxBackF32(pg + q, py + q, po + q, n, c);
+    }
+  } else if (dt == DType.float32) softmaxBackwardStrided<f32>(pg, py, po, outer, n, inner, isLog);
+  else softmaxBackwardStrided<f64>(pg, py, po, outer, n, inner, isLog);
+  if (recordOp(shouldRecord2(g, y), op, out)) { recordInput(g); recordInput(y); recordAttr(<f64>axis); }
+  return out;
+}
+
 // ————————————————————————————————————————————————————————— derivative rules
 
-@inline function axisMask(r: u32): i32 { return rankOf(recInput(r, 0)) == 0 ? 0 : 1 << <i32>recAttr(r, 0); }
+@inline function axisMask(r: u32, k: i32): i32 { return rankOf(recInput(r, k)) == 0 ? 0 : 1 << <i32>recAttr(r, 0); }
+
+/** The fused gradient when g has y's shape (an adjoint always does), else the same map in ops. */
+function backwardOf(op: i32, g: i32, y: i32, axis: i32, axes: i32): i32 {
+  if (sameShape(g, y) && dtypeOf(g) == dtypeOf(y)) return softmaxBackward(op, g, y, axis);
+  if (op == Op.softmaxBackward) return mul(y, sub(g, sum(mul(g, y), axes, true)));
+  return sub(g, mul(unary(Op.exp, y), sum(g, axes, true)));
+}
 
 export function vjpActivation(op: i32, r: u32, g: i32): void {
-  if (op >= Op.ctcLoss) { vjpLoss(op, r, g); return; }
-  const x = recInput(r, 0);
-  if (!needsGrad(x)) return;
-  const y = recOut(r), axes = axisMask(r);
-  if (op == Op.softmax) accumulate(x, mul(y, sub(g, sum(mul(g, y), axes, true))));
-  else if (op == Op.logSoftmax) accumulate(x, sub(g, mul(unary(Op.exp, y), sum(g, axes, true))));
-  else fail(E_NO_RULE, op);
+  const axis = <i32>recAttr(r, 0);
+  if (op == Op.softmax || op == Op.logSoftmax) {
+    const x = recInput(r, 0);
+    if (!needsGrad(x)) return;
+    const back = op == Op.softmax ? Op.softmaxBackward : Op.logSoftmaxBackward;
+    accumulate(x, backwardOf(back, g, recOut(r), axis, axisMask(r, 0)));
+    return;
+  }
+  // f(a, y) = y·(a − Σ a·y): ā = f(u, y), ȳ = u·(a − Σ a·y) − a·Σ u·y
+  // f(a, y) = a − exp(y)·Σ a: ā = u − Σ u·exp(y), ȳ = −u·exp(y)·Σ a
+  const a = recInput(r, 0), y = recInput(r, 1), axes = axisMask(r, 1);
+  if (op == Op.softmaxBackward) {
+    if (needsGrad(a)) accumulate(a, backwardOf(op, g, y, axis, axes));
+    if (needsGrad(y)) accumulate(y, sub(mul(g, sub(a, sum(mul(a, y), axes, true))), mul(a, sum(mul(g, y), axes, true))));
+  } else if (op == Op.logSoftmaxBackward) {
+    const e = unary(Op.exp, y);
+    if (needsGrad(a)) accumulate(a, sub(g, sum(mul(g, e), axes, true)));
+    if (needsGrad(y)) accumulate(y, neg(mul(mul(g, e), sum(a, axes, true))));
+  } else fail(E_NO_RULE, op);
 }
 
 export function jvpActivation(op: i32, r: u32): void {
-  if (op >= Op.ctcLoss) { jvpLoss(op, r); return; }
-  const tx = tangentOf(recInput(r, 0));
-  const y = recOut(r), axes = axisMask(r);
-  if (op == Op.softmax) setTangent(y, mul(y, sub(tx, sum(mul(tx, y), axes, true))));
-  else if (op == Op.logSoftmax) setTangent(y, sub(tx, sum(mul(unary(Op.exp, y), tx), axes, true)));
-  else fail(E_NO_RULE, op);
+  const axis = <i32>recAttr(r, 0);
+  if (op == Op.softmax || op == Op.logSoftmax) {
+    const tx = tangentOf(recInput(r, 0));
+    const y = recOut(r), axes = axisMask(r, 0);
+    if (op == Op.softmax) setTangent(y, backwardOf(Op.softmaxBackward, tx, y, axis, axes));
+    else setTangent(y, sub(tx, sum(mul(unary(Op.exp, y), tx), axes, true)));
+    return;
+  }
+  // ḟ = f(ȧ, y) + (the y part): ẏ·(a − Σ a·y) − y·Σ a·ẏ, or −ẏ·exp(y)·Σ a
+  const a = recInput(r, 0), y = recInput(r, 1), axes = axisMask(r, 1);
+  const ta = tangentOf(a), ty = tangentOf(y);
+  let left = 0, right = 0;
+  if (op == Op.softmaxBackward) {
+    if (ta != 0) left = backwardOf(op, ta, y, axis, axes);
+    if (ty != 0) right = sub(mul(ty, sub(a, sum(mul(a, y), axes, true))), mul(y, sum(mul(a, ty), axes, true)));
+  } else if (op == Op.logSoftmaxBackward) {
+    if (ta != 0) left = backwardOf(op, ta, y, axis, axes);
+    if (ty != 0) right = neg(mul(mul(ty, unary(Op.exp, y)), sum(a, axes, true)));
+  } else { fail(E_NO_RULE, op); return; }
+  setTangent(recOut(r), left == 0 ? right : right == 0 ? left : add(left, right));
 }
