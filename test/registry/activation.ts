@@ -18,8 +18,10 @@ const act = (name: string, kind: OpStatus['kind'], f: (x: Tensor) => Tensor, inp
 const around = (bounds: number[]) => () => f64(bounds.flatMap((b, i) => [b - 0.35 - 0.1 * i, b + 0.2 + 0.1 * i]).concat([0.15, -0.45]), [2, bounds.length + 1]);
 
 export const activation: OpStatus[] = [
-  act('softmax', 'primitive', (x) => wg.softmax(x, 0), () => x64([3, 4], -2, 2)),
-  act('logSoftmax', 'primitive', (x) => wg.logSoftmax(x), () => x64([2, 5], -2, 2)),
+  act('softmax', 'primitive', (x) => wg.softmax(x, 0), () => x64([3, 4], -2, 2),
+    { notes: 'float32 rows: SIMD passes with float32 sums, as PyTorch; the gradient is the fused op softmaxBackward, with rules of its own' }),
+  act('logSoftmax', 'primitive', (x) => wg.logSoftmax(x), () => x64([2, 5], -2, 2),
+    { notes: 'float32 rows: SIMD passes with float32 sums, as PyTorch; the gradient is the fused op logSoftmaxBackward, with rules of its own' }),
   act('leakyRelu', 'composite', (x) => wg.leakyRelu(x, 0.1), () => offZero([2, 4])),
   act('elu', 'composite', (x) => wg.elu(x, 1.5), () => offZero([2, 4])),
   act('selu', 'composite', (x) => wg.selu(x), () => offZero([2, 4])),
