@@ -125,6 +125,9 @@ export interface WasmExports {
   runningStatsUpdate(x: number, a: number, b: number, c: number, runningMean: number, runningVar: number, momentum: number): void;
   softmax(op: number, x: number, axis: number): number;
   softmaxBackward(op: number, g: number, y: number, axis: number): number;
+  gelu(x: number, approximate: number): number;
+  geluBackward(g: number, x: number, approximate: number): number;
+  attention(q: number, k: number, v: number, scale: number, causal: number): number;
   ctcLoss(lp: number, targets: number, inputLengths: number, targetLengths: number, blank: number, zeroInfinity: number): number;
   solve(a: number, b: number, trans: number): number;
   determinant(a: number, mode: number): number;

@@ -171,6 +171,15 @@ describe('softmax and logSoftmax', () => {
     wg.dispose([x, w]);
   });
 
+  it('gelu in float32 (one fused pass, both approximations) agrees with float64, values and gradients', () => {
+    const x = rand64([5, 7], -6, 6, 80);
+    for (const approximate of ['none', 'tanh'] as const) {
+      checkFloat32((v) => wg.gelu(v, { approximate }), x, 1e-6, 1e-7);
+      checkFloat32((v) => wg.grad((u: Tensor) => wg.gelu(u, { approximate }).square().sum())(v), x, 1e-6, 1e-7);
+    }
+    x.dispose();
+  });
+
   it('reject a bad axis', () => {
     const x = wg.ones([2, 3]);
     expectError(() => wg.softmax(x, 2), wg.AxisError, ['softmax', 'axis 2', 'rank 2']);

@@ -177,6 +177,52 @@ describe('scaledDotProductAttention', () => {
     });
   });
 
+  it('the fused op (no mask, no dropout) agrees with the composite (the same causal mask as a float mask), values and gradients', () => {
+    const qq = dense([2, 2, 6, 5], 50), kk = dense([2, 2, 7, 5], 51), vv = dense([2, 2, 7, 3], 52);
+    const causalMask = wg.tensor(Array.from({ length: 42 }, (_, t) => (t % 7 <= Math.floor(t / 7) ? 0 : -Infinity)), { shape: [6, 7], dtype: 'float64' });
+    const fused = (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { isCausal: true });
+    const composite = (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { attnMask: causalMask });
+    wg.tidy(() => {
+      const args = [toT(qq), toT(kk), toT(vv)];
+      expectClose(flat(fused(...(args as [Tensor, Tensor, Tensor])).toArray()), flat(composite(...(args as [Tensor, Tensor, Tensor])).toArray()), 1e-13, 1e-15);
+      const w = toT(dense([2, 2, 6, 3], 53));
+      const loss = (f: typeof fused) => (a: Tensor, b: Tensor, c: Tensor) => f(a, b, c).mul(w).sum();
+      const gf = wg.grad(loss(fused), { argnums: [0, 1, 2] })(...args) as Tensor[];
+      const gc = wg.grad(loss(composite), { argnums: [0, 1, 2] })(...args) as Tensor[];
+      gf.forEach((g, i) => expectClose(flat(g.toArray()), flat(gc[i].toArray()), 1e-12, 1e-14));
+    });
+    causalMask.dispose();
+  });
+
+  it('the fused op in float32 (SIMD rows, lengths off the lane width) agrees with float64', () => {
+    const qq = dense([3, 9, 7], 60), kk = dense([3, 11, 7], 61), vv = dense([3, 11, 6], 62);
+    for (const isCausal of [false, true]) {
+      wg.tidy(() => {
+        const f = (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { isCausal, scale: 1.3 });
+        const y32 = f(toT(qq, 'float32'), toT(kk, 'float32'), toT(vv, 'float32'));
+        expect(y32.dtype).toBe('float32');
+        expectClose(flat(y32.toArray()), refSdpa(qq, kk, vv, { causal: isCausal, scale: 1.3 }).data, 2e-6, 1e-6);
+        const w = dense([3, 9, 6], 63);
+        const g = (dt: 'float32' | 'float64') => wg.grad((a: Tensor) => f(a, toT(kk, dt), toT(vv, dt)).mul(toT(w, dt)).sum())(toT(qq, dt));
+        expectClose(flat(g('float32').toArray()), flat(g('float64').toArray()), 2e-5, 1e-6);
+      });
+    }
+  });
+
+  it('an accelerated step replays the fused op with the eager bits', () => {
+    const qq = toT(dense([2, 5, 4], 70), 'float32'), kk = toT(dense([2, 5, 4], 71), 'float32'), vv = toT(dense([2, 5, 4], 72), 'float32');
+    const step = (a: Tensor, b: Tensor, c: Tensor) => wg.valueAndGrad((x: Tensor) => wg.scaledDotProductAttention(x, b, c, { isCausal: true }).square().sum())(a);
+    const fast = wg.accelerate(step);
+    const eager = wg.tidy(() => { const [y, g] = step(qq, kk, vv); return [y.item(), ...(g.data() as Float32Array)]; });
+    for (let i = 0; i < 2; i++) {
+      const [y, g] = fast(qq, kk, vv);
+      expect([y.item(), ...(g.data() as Float32Array)]).toEqual(eager);
+    }
+    expect(fast.hits).toBe(1);
+    fast.clearCache();
+    wg.dispose([qq, kk, vv]);
+  });
+
   it('dropout keeps weights scaled by 1/(1 − p) or zeroes them, from the seeded generator', () => {
     wg.tidy(() => {
       const qq = dense([4, 3], 50), kk = dense([6, 3], 51);

@@ -173,6 +173,10 @@ export enum Op {
   softmaxBackward = 214,
   /** logSoftmax's gradient g − exp(y)·Σ g along an axis. */
   logSoftmaxBackward = 215,
+  /** GELU, exact or with PyTorch's tanh approximation (attr). */
+  gelu = 216,
+  /** GELU's gradient g·gelu'(x). */
+  geluBackward = 217,
   // — scans and index computations (assembly/ops/indexing.ts); sort/topk/argmax/masks are not recorded
   /** cumulative sum along an axis. */
   cumsum = 230,
@@ -193,6 +197,9 @@ export enum Op {
   solveTriangular = 254, // attrs: upper, left, unitriangular, A transposed
   /** QR decomposition, Q and R packed in one output. */
   qr = 255, // Q and R packed in one output; attr: complete
+  // — attention (assembly/ops/attention.ts)
+  /** softmax(scale·q·kᵀ [+ causal mask])·v, one query row at a time (scaled_dot_product_attention). */
+  attention = 270,
   // — host rules (assembly/ops/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   /** a host rule (customGrad, customJvp, checkpoint) run in JavaScript. */
   custom = 300,

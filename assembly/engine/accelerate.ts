@@ -21,7 +21,7 @@ import { replayable } from "./rules.generated";
 import {
   binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace, binaryScalarOp, unaryScalar,
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
-  convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward,
+  convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention,
   ctcLoss, ctcLossGrad, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
   solveTriangular, qr, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
 } from "./kernels.generated";
@@ -818,6 +818,9 @@ function replayRecord(r: u32): void {
       case Op.normalize: got = normalize(x, ati(r, 0), ati(r, 1), ati(r, 2), at(r, 3)); break;
       case Op.softmax: case Op.logSoftmax: got = softmax(op, x, ati(r, 0)); break;
       case Op.softmaxBackward: case Op.logSoftmaxBackward: got = softmaxBackward(op, x, inAt(r, 1), ati(r, 0)); break;
+      case Op.gelu: got = gelu(x, ati(r, 0)); break;
+      case Op.attention: got = attention(x, inAt(r, 1), inAt(r, 2), at(r, 0), ati(r, 1)); break;
+      case Op.geluBackward: got = geluBackward(x, inAt(r, 1), ati(r, 0)); break;
       case Op.ctcLoss:
         got = ctcLoss(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), at(r, 1) != 0); break;
       case Op.ctcLossGrad:

@@ -2,7 +2,8 @@
 // The ops' kernels the engine calls (replays, adjoint accumulation), named by the op spec: the
 // engine imports assembly/ops/ through this file and rules.generated.ts only.
 
-export { softmax, softmaxBackward } from "../ops/activation";
+export { gelu, geluBackward, softmax, softmaxBackward } from "../ops/activation";
+export { attention } from "../ops/attention";
 export { convFamily } from "../ops/conv";
 export { conv3dFamily } from "../ops/conv3d";
 export { recordCustom } from "../ops/custom";

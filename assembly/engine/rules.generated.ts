@@ -6,6 +6,7 @@ import { Op } from "../core/vocabulary";
 import { E_NO_RULE, E_UNKNOWN_OP } from "../core/abi";
 import { fail } from "../core/tensor";
 import { jvpActivation, vjpActivation } from "../ops/activation";
+import { jvpAttention, vjpAttention } from "../ops/attention";
 import { jvpConv, vjpConv } from "../ops/conv";
 import { jvpConv3d, vjpConv3d } from "../ops/conv3d";
 import { jvpCustom, vjpCustom } from "../ops/custom";
@@ -116,6 +117,8 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.logSoftmax:
     case Op.softmaxBackward:
     case Op.logSoftmaxBackward:
+    case Op.gelu:
+    case Op.geluBackward:
       vjpActivation(op, r, g); return;
     case Op.ctcLoss:
       vjpLoss(op, r, g); return;
@@ -130,6 +133,8 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.solveTriangular:
     case Op.qr:
       vjpLinalg(op, r, g); return;
+    case Op.attention:
+      vjpAttention(op, r, g); return;
     case Op.custom:
       vjpCustom(op, r, g); return;
     default: fail(E_UNKNOWN_OP, op);
@@ -232,6 +237,8 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.logSoftmax:
     case Op.softmaxBackward:
     case Op.logSoftmaxBackward:
+    case Op.gelu:
+    case Op.geluBackward:
       jvpActivation(op, r); return;
     case Op.ctcLoss:
       jvpLoss(op, r); return;
@@ -246,6 +253,8 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.solveTriangular:
     case Op.qr:
       jvpLinalg(op, r); return;
+    case Op.attention:
+      jvpAttention(op, r); return;
     case Op.custom:
       jvpCustom(op, r); return;
     default: fail(E_UNKNOWN_OP, op);
@@ -327,6 +336,8 @@ export function replayable(op: i32): bool {
     case Op.ctcLossGrad:
     case Op.softmaxBackward:
     case Op.logSoftmaxBackward:
+    case Op.gelu:
+    case Op.geluBackward:
     case Op.cumsum:
     case Op.cumprod:
     case Op.linrec:
@@ -336,6 +347,7 @@ export function replayable(op: i32): bool {
     case Op.cholesky:
     case Op.solveTriangular:
     case Op.qr:
+    case Op.attention:
     case Op.fill:
     case Op.accumulateAdd:
     case Op.detach:

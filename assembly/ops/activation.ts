@@ -9,15 +9,19 @@
 // float32 sums and a float32 reciprocal); other layouts and float64 take the scalar loops,
 // which accumulate in float64. Every other activation is a composite on the host
 // (src/ops/activation.ts). The loss primitives share this op range; their rules live in loss.ts.
+//
+// gelu (exact, x·Φ(x), or PyTorch's tanh approximation) is one elementwise pass in float64 per
+// element, rounded once, and its gradient g·gelu'(x) is the op geluBackward, PyTorch's formulas
+// both; geluBackward's own rules are recording ops (gelu''), so second derivatives work.
 
 import { Op, DType } from "../core/vocabulary";
-import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
+import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, numelOf, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
 import { alloc, free } from "../core/alloc";
 import { shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import { sum } from "./reduce";
-import { unary, mul, sub, neg, add } from "./elementwise";
-import { expT, expNonPositiveF32x4, expNonPositiveF32 } from "../core/math";
+import { unary, mul, sub, neg, add, mulScalar, addScalar, scalar } from "./elementwise";
+import { expT, expNonPositiveF32x4, expNonPositiveF32, erf64 } from "../core/math";
 
 /**
  * One [n, inner] block: for each of the `inner` columns (stride inner), the max and the sum of
@@ -88,7 +92,7 @@ const CHUNK = 1024;
  * The largest element of a float32 row, NaN left out: a NaN in the row reaches every output
  * through the exp pass's sum instead (pmax is one instruction, NaN-propagating max eight).
  */
-function rowMaxF32(px: usize, n: i32): f32 {
+export function rowMaxF32(px: usize, n: i32): f32 {
   let m0 = f32x4.splat(-Infinity), m1 = m0;
   let i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -108,7 +112,7 @@ function rowMaxF32(px: usize, n: i32): f32 {
 }
 
 /** Σ exp(x − m) over a float32 row, each exp stored to po when po is not 0. */
-function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
+export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
   const vm = f32x4.splat(m);
   let total: f64 = 0;
   let i = 0;
@@ -135,7 +139,7 @@ function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
 }
 
 /** po[i] *= c over a float32 row. */
-function rowScaleF32(po: usize, n: i32, c: f32): void {
+export function rowScaleF32(po: usize, n: i32, c: f32): void {
   const vc = f32x4.splat(c);
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(po + (<usize>i << 2)), vc));
@@ -287,6 +291,93 @@ export function softmaxBackward(op: i32, g: i32, y: i32, axis: i32): i32 {
   return out;
 }
 
+// ————————————————————————————————————————————————————————— gelu
+
+const SQRT1_2 = 0.7071067811865476;
+const GELU_BETA = 0.7978845608028654; // √(2/π)
+const GELU_KAPPA = 0.044715;
+const INV_SQRT_2PI = 0.3989422804014327;
+
+/** gelu(x) as PyTorch's CPU kernel writes it: x/2·(1 + erf(x/√2)), or with tanh(β·(x + κx³)). */
+@inline function geluAt(x: f64, tanhForm: bool): f64 {
+  if (tanhForm) return 0.5 * x * (1 + Math.tanh(GELU_BETA * (x + GELU_KAPPA * (x * x * x))));
+  return x * 0.5 * (1 + erf64(x * SQRT1_2));
+}
+
+/** gelu'(x): Φ(x) + x·φ(x), or the tanh form's derivative, as PyTorch's backward kernel. */
+@inline function geluSlopeAt(x: f64, tanhForm: bool): f64 {
+  if (tanhForm) {
+    const x2 = x * x;
+    const t = Math.tanh(GELU_BETA * (x + GELU_KAPPA * (x2 * x)));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_BETA * (1 + 3 * GELU_KAPPA * x2);
+  }
+  return 0.5 * (1 + erf64(x * SQRT1_2)) + x * (Math.exp(-0.5 * x * x) * INV_SQRT_2PI);
+}
+
+function geluKernel<T>(px: usize, po: usize, n: i32, tanhForm: bool): void {
+  for (let i = 0; i < n; i++) {
+    const q = <usize>i * sizeof<T>();
+    store<T>(po + q, <T>geluAt(<f64>load<T>(px + q), tanhForm));
+  }
+}
+
+/** g·gelu'(x); g has x's shape, or one element (broadcast). */
+function geluBackwardKernel<T>(pg: usize, px: usize, po: usize, n: i32, gStep: usize, tanhForm: bool): void {
+  for (let i = 0; i < n; i++) {
+    const q = <usize>i * sizeof<T>();
+    store<T>(po + q, <T>(<f64>load<T>(pg + <usize>i * gStep) * geluSlopeAt(<f64>load<T>(px + q), tanhForm)));
+  }
+}
+
+/** gelu of a float tensor, elementwise; approximate 0 = 'none' (erf), 1 = 'tanh'. */
+export function gelu(x: i32, approximate: i32): i32 {
+  if (x == 0) return 0;
+  const dt = dtypeOf(x);
+  const out = newLike(x, dt);
+  if (out == 0) return 0;
+  const tanhForm = approximate != 0;
+  if (dt == DType.float32) geluKernel<f32>(dataOf(x), dataOf(out), numelOf(x), tanhForm);
+  else geluKernel<f64>(dataOf(x), dataOf(out), numelOf(x), tanhForm);
+  if (recordOp(shouldRecord1(x), Op.gelu, out)) { recordInput(x); recordAttr(<f64>approximate); }
+  return out;
+}
+
+/** gelu's gradient g·gelu'(x), for x and an adjoint g of x's shape (or a single element). */
+export function geluBackward(g: i32, x: i32, approximate: i32): i32 {
+  if (g == 0 || x == 0) return 0;
+  const dt = dtypeOf(x);
+  const out = newLike(x, dt);
+  if (out == 0) return 0;
+  const tanhForm = approximate != 0;
+  const step: usize = numelOf(g) == 1 ? 0 : <usize>(dt == DType.float32 ? 4 : 8);
+  if (dt == DType.float32) geluBackwardKernel<f32>(dataOf(g), dataOf(x), dataOf(out), numelOf(x), step, tanhForm);
+  else geluBackwardKernel<f64>(dataOf(g), dataOf(x), dataOf(out), numelOf(x), step, tanhForm);
+  if (recordOp(shouldRecord2(g, x), Op.geluBackward, out)) { recordInput(g); recordInput(x); recordAttr(<f64>approximate); }
+  return out;
+}
+
+/** gelu''(x) in recording ops: φ(x)·(2 − x²), or the tanh form's second derivative. */
+function geluCurvature(x: i32, approximate: i32): i32 {
+  const x2 = unary(Op.square, x);
+  if (approximate == 0) {
+    const pdf = mulScalar(unary(Op.exp, mulScalar(x2, -0.5)), INV_SQRT_2PI);
+    return mul(pdf, addScalar(neg(x2), 2));
+  }
+  // u = β(x + κx³), t = tanh u, t' = (1 − t²)u'; gelu'' = t' + x/2·((1 − t²)u'' − 2t·t'·u')
+  const t = unary(Op.tanh, mulScalar(add(x, mulScalar(mul(x2, x), GELU_KAPPA)), GELU_BETA));
+  const s = addScalar(neg(unary(Op.square, t)), 1);
+  const du = mulScalar(addScalar(mulScalar(x2, 3 * GELU_KAPPA), 1), GELU_BETA);
+  const dt = mul(s, du);
+  const inner = sub(mulScalar(mul(s, x), 6 * GELU_KAPPA * GELU_BETA), mulScalar(mul(t, mul(dt, du)), 2));
+  return add(dt, mul(mulScalar(x, 0.5), inner));
+}
+
+/** geluBackward(g, x) when g has x's shape or is one element, else the same in ops. */
+function geluBackwardOf(g: i32, x: i32, approximate: i32): i32 {
+  if (dtypeOf(g) == dtypeOf(x) && (numelOf(g) == 1 || sameShape(g, x))) return geluBackward(g, x, approximate);
+  return mul(g, geluBackward(scalar(dtypeOf(x), 1), x, approximate));
+}
+
 // ————————————————————————————————————————————————————————— derivative rules
 
 @inline function axisMask(r: u32, k: i32): i32 { return rankOf(recInput(r, k)) == 0 ? 0 : 1 << <i32>recAttr(r, 0); }
@@ -300,6 +391,17 @@ function backwardOf(op: i32, g: i32, y: i32, axis: i32, axes: i32): i32 {
 
 export function vjpActivation(op: i32, r: u32, g: i32): void {
   const axis = <i32>recAttr(r, 0);
+  if (op == Op.gelu) {
+    const x = recInput(r, 0);
+    if (needsGrad(x)) accumulate(x, geluBackwardOf(g, x, axis));
+    return;
+  }
+  if (op == Op.geluBackward) { // f(a, x) = a·gelu'(x): ā = f(u, x), x̄ = u·a·gelu''(x)
+    const a = recInput(r, 0), x = recInput(r, 1);
+    if (needsGrad(a)) accumulate(a, geluBackwardOf(g, x, axis));
+    if (needsGrad(x)) accumulate(x, mul(mul(g, a), geluCurvature(x, axis)));
+    return;
+  }
   if (op == Op.softmax || op == Op.logSoftmax) {
     const x = recInput(r, 0);
     if (!needsGrad(x)) return;
@@ -322,6 +424,14 @@ export function vjpActivation(op: i32, r: u32, g: i32): void {
 
 export function jvpActivation(op: i32, r: u32): void {
   const axis = <i32>recAttr(r, 0);
+  if (op == Op.gelu) { setTangent(recOut(r), geluBackwardOf(tangentOf(recInput(r, 0)), recInput(r, 0), axis)); return; }
+  if (op == Op.geluBackward) {
+    const a = recInput(r, 0), x = recInput(r, 1), ta = tangentOf(a), tx = tangentOf(x);
+    const left = ta != 0 ? geluBackwardOf(ta, x, axis) : 0;
+    const right = tx != 0 ? mul(mul(a, tx), geluCurvature(x, axis)) : 0;
+    setTangent(recOut(r), left == 0 ? right : right == 0 ? left : add(left, right));
+    return;
+  }
   if (op == Op.softmax || op == Op.logSoftmax) {
     const tx = tangentOf(recInput(r, 0));
     const y = recOut(r), axes = axisMask(r, 0);

@@ -8,6 +8,7 @@
 
 import { uniform, oneHot, denseParams, permute } from './data.mjs';
 import { sgdStep } from './mlp.mjs';
+import { GPT, gptData, gptLossWasmgrad, gptLossJax } from './gpt.mjs';
 
 export class Unsupported extends Error {}
 const unsupported = (reason) => { throw new Unsupported(reason); };
@@ -31,7 +32,7 @@ function readTf(t) {
 /** A jax-js array of float32 data (cast to float64 on request), computed before it is returned. */
 async function jaxArray(jax, data, shape, dtype = 'float32') {
   let a = jax.numpy.array(data).reshape(shape);
-  if (dtype === 'float64') a = a.astype(jax.numpy.float64);
+  if (dtype !== 'float32') a = a.astype(jax.numpy[dtype]);
   await a.blockUntilReady();
   return a;
 }
@@ -484,6 +485,41 @@ function cnnCase() {
   };
 }
 
+// ---- 8: GPT training step ---------------------------------------------------------------------
+
+function gptCase() {
+  const { P, X, Y } = gptData();
+  const { lr, batch: B, context: T } = GPT;
+  return {
+    id: 'gpt-step',
+    group: 'training step',
+    label: `GPT ${GPT.layers}×${GPT.width}, ${GPT.heads} heads, context ${T}, batch ${B}`,
+    unit: 'ms/step',
+    tol: 2e-3,
+    lr, X, Y, P,
+    note: "nanoGPT's CPU config (bench/lib/gpt.mjs), one plain-SGD step; tfjs has no causal attention with gradients",
+    wasmgrad({ wg }) {
+      const x = wg.tensor(X, { shape: [B, T], dtype: 'int32' }), y = wg.tensor(Y, { shape: [B, T], dtype: 'int32' });
+      const params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const model = gptLossWasmgrad(wg);
+      const lossAndGrads = wg.valueAndGrad((p) => model.loss(p, x, y));
+      const step = (p) => wg.tidy(() => {
+        const [loss, grads] = lossAndGrads(p);
+        return { loss, params: mapObj(p, (w, k) => w.sub(grads[k].mul(lr))) };
+      });
+      const t = wgTraining(step, params, x, y, P, lr);
+      return { ...t, dispose: () => { t.dispose(); model.dispose(); } };
+    },
+    tfjs: () => unsupported('no causal attention with gradients in tfjs'),
+    async jax({ jax }, peer) {
+      const x = await jaxArray(jax, Float32Array.from(X), [B, T], 'int32'), y = await jaxArray(jax, Float32Array.from(Y), [B, T], 'int32');
+      const params = {};
+      for (const [k, p] of Object.entries(P)) params[k] = await jaxArray(jax, p.data, p.shape);
+      return jaxTraining(jax, peer, gptLossJax(jax), params, x, y, P, lr);
+    },
+  };
+}
+
 // ---- accelerated rows (issue 8) --------------------------------------------------------------
 // wasmgrad's wg.accelerate(f) replays a recorded step with one wasm call. These rows time the
 // replay of the same step as the eager row `base`; the peers' figures are the base row's (not
@@ -532,6 +568,45 @@ function acceleratedTrainingCase(base) {
           return replayed;
         },
         dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); },
+      };
+    },
+  };
+}
+
+function acceleratedGptCase(base) {
+  const { lr, X, Y, P } = base;
+  const { batch: B, context: T } = GPT;
+  return {
+    ...base,
+    id: `${base.id}-accelerated`,
+    label: `${base.label}, accelerated`,
+    peersFrom: base.id,
+    eagerOf: base.id,
+    note: "wasmgrad: wg.accelerate(step), the whole step one wasm call, checked bit for bit against the eager step; peers: the eager row's figures",
+    wasmgrad({ wg }) {
+      const x = wg.tensor(X, { shape: [B, T], dtype: 'int32' }), y = wg.tensor(Y, { shape: [B, T], dtype: 'int32' });
+      const init = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const model = gptLossWasmgrad(wg);
+      const lossAndGrads = wg.valueAndGrad((p) => model.loss(p, x, y));
+      const step = (p) => wg.tidy(() => {
+        const [loss, grads] = lossAndGrads(p);
+        return { loss, params: mapObj(p, (w, k) => w.sub(grads[k].mul(lr))) };
+      });
+      const fast = wg.accelerate(step);
+      const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
+      let params = init;
+      return {
+        run: () => { params = fast(params).params; },
+        result: () => {
+          const eager = step(init);
+          const want = read(eager);
+          wg.dispose([eager.loss, ...Object.values(eager.params)]);
+          expectSameBits('capture', read(fast(init)), want);
+          const replayed = read(fast(init));
+          expectSameBits('replay', replayed, want);
+          return replayed;
+        },
+        dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); model.dispose(); },
       };
     },
   };
@@ -600,6 +675,8 @@ export function allCases() {
   const seed = seedCase();
   const mlpFast = acceleratedTrainingCase(mlp), cnn = cnnCase();
   cases.push(mlp, threadedCase(mlp), mlpFast, threadedCase(mlpFast), mlpSmall, acceleratedTrainingCase(mlpSmall), cnn, threadedCase(cnn));
+  const gpt = gptCase();
+  cases.push(gpt, acceleratedGptCase(gpt));
   const fma = fmaCase();
   cases.push(seed, acceleratedSeedCase(seed), fma, acceleratedFmaCase(fma), sumCase(), softmaxCase());
   return cases;

@@ -1,5 +1,5 @@
-// Activations, PyTorch's torch.nn.functional semantics. softmax and logSoftmax are fused wasm
-// primitives (assembly/ops/activation.ts); the others are composites of differentiable elementwise
+// Activations, PyTorch's torch.nn.functional semantics. softmax, logSoftmax and gelu are fused
+// wasm primitives (assembly/ops/activation.ts); the others are composites of differentiable elementwise
 // ops, so their VJP, JVP and higher derivatives come for free. Where PyTorch's gradient differs
 // from the composite's at a kink (hardtanh and hardsigmoid give 0 at the bounds), the composite
 // is built so that they agree. relu, sigmoid and tanh live in src/ops/elementwise.ts.
@@ -11,7 +11,7 @@ import { finiteNumber } from './options.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { tidy } from '../scope.js';
 import { floatOperand, normAxis, disposeAll, call, requireInit, Op } from './common.js';
-import { where, erf, tanh, sigmoid, softplus as softplusUnit, log1p, exp, expm1 } from './elementwise.js';
+import { where, tanh, sigmoid, softplus as softplusUnit, log1p, exp, expm1 } from './elementwise.js';
 
 /** Runs a composite on x (made float) and frees its temporaries. */
 function composite(op: string, x: Tensor, fn: (x: Tensor) => Tensor): Tensor {
@@ -79,9 +79,6 @@ const GELU = options('gelu', {
 /** Options of gelu: approximate, 'none' (default, the exact erf form) or 'tanh'. */
 export type GeluOptions = OptionsOf<typeof GELU>;
 
-const SQRT1_2 = 0.7071067811865476;
-const SQRT_2_OVER_PI = 0.7978845608028654;
-
 /**
  * x·Φ(x) = x/2·(1 + erf(x/√2)); with { approximate: 'tanh' } PyTorch's
  * x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
@@ -92,12 +89,13 @@ export function gelu(x: Tensor, opts?: GeluOptions): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   }
-  return composite('gelu', x, (v) => {
-    const inner = approximate === 'none'
-      ? erf(v.mul(SQRT1_2))
-      : tanh(v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI));
-    return v.mul(0.5).mul(inner.add(1));
-  });
+  requireInit('gelu');
+  const [y, temps] = floatOperand('gelu', x);
+  try {
+    return call('gelu', wasm.gelu(y.id, approximate === 'tanh' ? 1 : 0));
+  } finally {
+    disposeAll(temps);
+  }
 }
 
 /** x·sigmoid(x) (alias swish). */

@@ -1,13 +1,16 @@
 // Attention: scaledDotProductAttention with torch.nn.functional.scaled_dot_product_attention's
 // semantics (its math backend), and multiHeadAttention with
 // torch.nn.functional.multi_head_attention_forward's (nn.MultiheadAttention's parameters and
-// return values). Composites of differentiable ops, so VJP, JVP and higher derivatives come from
-// those ops' rules.
+// return values). Without a mask or dropout (isCausal or nothing) and with one batch shape,
+// scaledDotProductAttention is the fused op `attention` (assembly/ops/attention.ts: a query row
+// at a time, no L×S matrix; rules of its own); otherwise both are composites of differentiable
+// ops, so VJP, JVP and higher derivatives come from those ops' rules.
 
 import { Tensor, full, tensor, type DTypeName, type Shape } from '../tensor.js';
 import { tidy } from '../scope.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
-import { idOf, isFloat, broadcastShapes, requireInit } from './common.js';
+import { idOf, isFloat, broadcastShapes, requireInit, call } from './common.js';
+import { wasm } from '../runtime.js';
 import { add, sub, mul, exp, eq, where } from './elementwise.js';
 import { logsumexp, amax, mean } from './reduce.js';
 import { matmul, matmulT } from './matmul.js';
@@ -127,6 +130,15 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   if (typeof scale !== 'number' || Number.isNaN(scale)) throw new ValueError(`${op}: scale must be a number, got ${String(scale)}`);
   const dropoutP = checkDropout(op, 'dropoutP', options.dropoutP ?? 0);
 
+  const sameBatch = (t: Tensor) => formatShape(t.dims.slice(0, -2)) === formatShape(batch);
+  if (mask === undefined && dropoutP === 0 && sameBatch(query) && sameBatch(key) && sameBatch(value)) {
+    return tidy(() => {
+      const N = batch.reduce((a, b) => a * b, 1), Ev = value.dims[value.rank - 1];
+      const three = (t: Tensor, len: number, width: number) => reshape(t, [N, len, width]);
+      const out = call(op, wasm.attention(three(query, L, E).id, three(key, S, E).id, three(value, S, Ev).id, scale, isCausal ? 1 : 0));
+      return reshape(out, [...batch, L, Ev]);
+    });
+  }
   return tidy(() => {
     let bias: Tensor | undefined;
     if (isCausal) {

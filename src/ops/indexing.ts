@@ -15,6 +15,7 @@ import { Op, idOf, call, castTo, disposeAll, normAxis, requireInit, isFloat, res
 import { where } from './elementwise.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { checkSize, checkNumel, checkIntegerTree, show, showList } from '../sizes.js';
+import { rawInt32, guardIndexRange } from '../accelerate.js';
 
 /** Indices: an int32 tensor, or a JS array / Int32Array of integers. */
 export type IndexInput = Tensor | Int32Array | NestedArray;
@@ -27,13 +28,15 @@ function checkInt(op: string, v: unknown, arg: string): number {
 }
 
 /** The index operand as an int32 tensor (made here when given as JS values) and its values. */
-function indexTensor(op: string, index: IndexInput, arg = 'indices'): [Tensor, boolean, Int32Array] {
+function indexTensor(op: string, index: IndexInput, arg = 'indices', guarded = false): [Tensor, boolean, Int32Array] {
   if (index instanceof Tensor) {
     idOf(index, `${op} (${arg})`);
     if (index.dtype !== 'int32') {
       throw new DTypeError(`${op}: ${arg} must be an int32 tensor, got ${index.dtype} ${formatShape(index.dims)}`);
     }
-    return [index, false, index.data() as Int32Array];
+    // An op that guards its index range (guardIndexRange) reads the values without making an
+    // accelerated function's capture fail: its replays check the range again in wasm.
+    return [index, false, guarded && wasm.capturing() ? rawInt32(index) : index.data() as Int32Array];
   }
   if (index instanceof Int32Array) return [tensor(index), true, index];
   checkIntegerTree(op, arg, index);
@@ -502,7 +505,7 @@ export function embedding(indices: IndexInput, table: Tensor, opts?: EmbeddingOp
     }
     if (pad < 0) pad += rows;
   }
-  const [t, temp, values] = indexTensor('embedding', indices);
+  const [t, temp, values] = indexTensor('embedding', indices, 'indices', pad === null);
   const temps: Tensor[] = [];
   try {
     values.forEach((v) => {
@@ -510,6 +513,7 @@ export function embedding(indices: IndexInput, table: Tensor, opts?: EmbeddingOp
         throw new ValueError(`embedding: index ${v} is out of range for a table of ${rows} rows (table has shape ${formatShape(table.dims)}); indices must be in [0, ${rows})`);
       }
     });
+    if (pad === null) guardIndexRange(t, rows);
     if (t.rank === 8) throw new ShapeError(`embedding: indices of rank 8 (shape ${formatShape(t.dims)}) cannot gain the embedding dim; at most 8 dims are supported`);
     checkNumel('embedding', [...t.dims, dim], table.dtype);
     const flatIdx = reshapeRaw('embedding', t, [t.numel()]);

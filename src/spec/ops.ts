@@ -13,7 +13,7 @@ import type { Op } from '../../assembly/core/vocabulary.js';
 /** The family file in assembly/ that holds the op's kernel and rules. */
 export type Family =
   | 'elementwise' | 'reduce' | 'matmul' | 'shape' | 'conv' | 'pool' | 'norm' | 'activation' | 'loss'
-  | 'indexing' | 'linalg' | 'custom' | 'creation' | 'random' | 'optim' | 'accelerate' | 'conv3d' | 'pool3d';
+  | 'indexing' | 'linalg' | 'attention' | 'custom' | 'creation' | 'random' | 'optim' | 'accelerate' | 'conv3d' | 'pool3d';
 
 /** A recorded attribute: its name and what the f64 the tape stores stands for. */
 export interface Attr {
@@ -202,6 +202,10 @@ export const OPS = {
     records: true, replays: true, doc: "softmax's gradient y·(g − Σ g·y) from the adjoint g and the output y", test: 'softmax' },
   logSoftmaxBackward: { family: 'activation', arity: 2, attrs: [{ name: 'axis', type: 'i32' }], forward: 'softmaxBackward', ...rules('activation'),
     records: true, replays: true, doc: "logSoftmax's gradient g − exp(y)·Σ g from the adjoint g and the output y", test: 'logSoftmax' },
+  gelu: { family: 'activation', arity: 1, attrs: [{ name: 'approximate', type: 'i32' }], forward: 'gelu', ...rules('activation'),
+    records: true, replays: true, doc: "x·Φ(x), or PyTorch's tanh approximation (approximate = 1)", test: 'gelu' },
+  geluBackward: { family: 'activation', arity: 2, attrs: [{ name: 'approximate', type: 'i32' }], forward: 'geluBackward', ...rules('activation'),
+    records: true, replays: true, doc: "gelu's gradient g·gelu'(x) from the adjoint g and the input x", test: 'gelu' },
   ctcLoss: { family: 'loss', arity: 4, attrs: [{ name: 'blank', type: 'i32' }, { name: 'zeroInfinity', type: 'bool' }], forward: 'ctcLoss',
     ...rules('loss'), records: true, replays: true, doc: 'per-sample CTC negative log-likelihood [N] of log-probabilities [T, N, C]', test: 'ctcLoss' },
   ctcLossGrad: { family: 'loss', arity: 4, attrs: [{ name: 'blank', type: 'i32' }, { name: 'zeroInfinity', type: 'bool' }], forward: 'ctcLossGrad',
@@ -228,6 +232,9 @@ export const OPS = {
     forward: 'solveTriangular', ...rules('linalg'), records: true, replays: true, doc: 'a triangular solve', test: 'solveTriangular' },
   qr: { family: 'linalg', arity: 1, attrs: [{ name: 'complete', type: 'bool' }], forward: 'qr', ...rules('linalg'),
     records: true, replays: true, doc: 'Q and R packed in one output', test: 'qr' },
+  // — attention
+  attention: { family: 'attention', arity: 3, attrs: [{ name: 'scale', type: 'f64' }, { name: 'causal', type: 'bool' }], forward: 'attention',
+    ...rules('attention'), records: true, replays: true, doc: 'softmax(scale·q·kᵀ [+ causal mask])·v, a query row at a time (no L×S matrix)', test: 'scaledDotProductAttention' },
   // — host rules: customGrad / customJvp / checkpoint, whose rules run in JS
   custom: { family: 'custom', arity: 'variadic', attrs: [{ name: 'handle', type: 'i32' }], forward: 'recordCustom', ...rules('custom'),
     records: true, replays: false, doc: 'a function with JS rules (customGrad, customJvp, checkpoint)', test: 'test/custom.test.ts' },

@@ -1,5 +1,6 @@
 // The attention ops (src/ops/attention.ts; format: README.md). Composites get VJP, JVP and
-// higher derivatives from the primitives they are built of.
+// higher derivatives from the primitives they are built of; the fused op attention has rules of
+// its own (assembly/ops/attention.ts).
 
 import * as wg from '../../src/index.js';
 import type { OpStatus } from './types.js';
@@ -10,10 +11,12 @@ const works = { vjp: true, jvp: true, float32: true, float64: true } as const;
 
 export const ops: OpStatus[] = [
   {
-    name: 'scaledDotProductAttention', kind: 'composite', ...works,
-    // query, key, value and a float mask added to the scores
+    name: 'scaledDotProductAttention', kind: 'primitive', ...works,
+    notes: 'without attnMask and dropout the fused op attention (a query row at a time, no L×S matrix); with them a composite',
+    // query, key, value and a float mask added to the scores; the fused causal and plain forms too
     make: () => ({
-      f: (q, k, v, m) => wg.scaledDotProductAttention(q, k, v, { attnMask: m }),
+      f: (q, k, v, m) => joined(wg.scaledDotProductAttention(q, k, v, { attnMask: m }),
+        wg.scaledDotProductAttention(q, k, v, { isCausal: true }), wg.scaledDotProductAttention(q, k, v, { scale: 0.7 })),
       inputs: [x64([2, 3, 4]), x64([2, 5, 4]), x64([2, 5, 3]), x64([3, 5])],
     }),
   },
