@@ -66,8 +66,9 @@ export function gptLossJax(jax, cfg = GPT) {
     const s = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(C / H));
     return np.matmul(nn.softmax(np.where(causal.ref, s, -Infinity), -1), v);
   };
+  // Lookups are one-hot products: the gradient of take (a scatter) does not compile under jax-js's jit.
   return (p, x, y) => {
-    let h = np.take(p.wte.ref, x, 0).add(p.wpe);
+    let h = np.matmul(nn.oneHot(x, V), p.wte.ref).add(p.wpe); // positions 0 … T−1: wpe itself
     for (let l = 0; l < layers; l++) {
       const g = (name) => p[`h${l}.${name}`];
       const qkv = lin(ln(h.ref, g('ln_1.weight'), g('ln_1.bias')), g('attn.c_attn.weight'), g('attn.c_attn.bias'));
@@ -78,7 +79,7 @@ export function gptLossJax(jax, cfg = GPT) {
       h = h.add(lin(m, g('mlp.c_proj.weight'), g('mlp.c_proj.bias')));
     }
     const logits = np.matmul(ln(h, p['ln_f.weight'], p['ln_f.bias']), p.wte.transpose()).reshape([B * T, V]);
-    const picked = np.takeAlongAxis(logits.ref, y.reshape([B * T, 1]), 1).reshape([B * T]);
+    const picked = logits.ref.mul(nn.oneHot(y.reshape([B * T]), V)).sum(-1);
     return nn.logsumexp(logits, -1).sub(picked).mean();
   };
 }
