@@ -298,34 +298,47 @@ const GELU_BETA = 0.7978845608028654; // √(2/π)
 const GELU_KAPPA = 0.044715;
 const INV_SQRT_2PI = 0.3989422804014327;
 
-/** gelu(x) as PyTorch's CPU kernel writes it: x/2·(1 + erf(x/√2)), or with tanh(β·(x + κx³)). */
-@inline function geluAt(x: f64, tanhForm: bool): f64 {
-  if (tanhForm) return 0.5 * x * (1 + Math.tanh(GELU_BETA * (x + GELU_KAPPA * (x * x * x))));
-  return x * 0.5 * (1 + erf64(x * SQRT1_2));
-}
+// The two forms are separate functions with the choice made outside the loops: with one
+// function and a flag, binaryen turns the branch into a select and computes tanh for both.
 
-/** gelu'(x): Φ(x) + x·φ(x), or the tanh form's derivative, as PyTorch's backward kernel. */
-@inline function geluSlopeAt(x: f64, tanhForm: bool): f64 {
-  if (tanhForm) {
-    const x2 = x * x;
-    const t = Math.tanh(GELU_BETA * (x + GELU_KAPPA * (x2 * x)));
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_BETA * (1 + 3 * GELU_KAPPA * x2);
-  }
+/** gelu(x) as PyTorch's CPU kernel writes it: x/2·(1 + erf(x/√2)). */
+@inline function geluExactAt(x: f64): f64 { return x * 0.5 * (1 + erf64(x * SQRT1_2)); }
+
+/** PyTorch's tanh approximation x/2·(1 + tanh(β·(x + κx³))). */
+@inline function geluTanhAt(x: f64): f64 { return 0.5 * x * (1 + Math.tanh(GELU_BETA * (x + GELU_KAPPA * (x * x * x)))); }
+
+/** gelu'(x) = Φ(x) + x·φ(x), as PyTorch's backward kernel. */
+@inline function geluExactSlopeAt(x: f64): f64 {
   return 0.5 * (1 + erf64(x * SQRT1_2)) + x * (Math.exp(-0.5 * x * x) * INV_SQRT_2PI);
 }
 
+/** The tanh form's derivative, as PyTorch's backward kernel. */
+@inline function geluTanhSlopeAt(x: f64): f64 {
+  const x2 = x * x;
+  const t = Math.tanh(GELU_BETA * (x + GELU_KAPPA * (x2 * x)));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_BETA * (1 + 3 * GELU_KAPPA * x2);
+}
+
 function geluKernel<T>(px: usize, po: usize, n: i32, tanhForm: bool): void {
-  for (let i = 0; i < n; i++) {
-    const q = <usize>i * sizeof<T>();
-    store<T>(po + q, <T>geluAt(<f64>load<T>(px + q), tanhForm));
+  if (tanhForm) {
+    for (let i = 0; i < n; i++) { const q = <usize>i * sizeof<T>(); store<T>(po + q, <T>geluTanhAt(<f64>load<T>(px + q))); }
+  } else {
+    for (let i = 0; i < n; i++) { const q = <usize>i * sizeof<T>(); store<T>(po + q, <T>geluExactAt(<f64>load<T>(px + q))); }
   }
 }
 
-/** g·gelu'(x); g has x's shape, or one element (broadcast). */
+/** g·gelu'(x); g has x's shape, or one element (broadcast: gStep 0). */
 function geluBackwardKernel<T>(pg: usize, px: usize, po: usize, n: i32, gStep: usize, tanhForm: bool): void {
-  for (let i = 0; i < n; i++) {
-    const q = <usize>i * sizeof<T>();
-    store<T>(po + q, <T>(<f64>load<T>(pg + <usize>i * gStep) * geluSlopeAt(<f64>load<T>(px + q), tanhForm)));
+  if (tanhForm) {
+    for (let i = 0; i < n; i++) {
+      const q = <usize>i * sizeof<T>();
+      store<T>(po + q, <T>(<f64>load<T>(pg + <usize>i * gStep) * geluTanhSlopeAt(<f64>load<T>(px + q))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const q = <usize>i * sizeof<T>();
+      store<T>(po + q, <T>(<f64>load<T>(pg + <usize>i * gStep) * geluExactSlopeAt(<f64>load<T>(px + q))));
+    }
   }
 }
 
