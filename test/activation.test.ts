@@ -180,6 +180,28 @@ describe('softmax and logSoftmax', () => {
     x.dispose();
   });
 
+  it('float32 gelu (SIMD lanes, 1 + erf without cancellation) stays within a few 1e-7 of the float64 value over [-12, 12]', () => {
+    const n = 48_003; // odd: the lanes and the scalar tail both run
+    const xs = Array.from({ length: n }, (_, i) => -12 + (24 * i) / (n - 1));
+    wg.tidy(() => {
+      const x32 = wg.tensor(xs), x64 = wg.tensor(Array.from(x32.data() as Float32Array), { dtype: 'float64' });
+      const y32 = x32.gelu().data() as Float32Array, y64 = x64.gelu().data() as Float64Array;
+      const g32 = wg.grad((u: Tensor) => u.gelu().sum())(x32).data() as Float32Array;
+      const g64 = wg.grad((u: Tensor) => u.gelu().sum())(x64).data() as Float64Array;
+      const x64s = x64.data() as Float64Array;
+      for (let i = 0; i < n; i++) {
+        const x = Math.abs(x64s[i]);
+        expect(Math.abs(y32[i] - y64[i]), `gelu(${xs[i]})`).toBeLessThanOrEqual(2e-7 * x + 2e-7 * Math.abs(y64[i]) + 1e-30);
+        expect(Math.abs(g32[i] - g64[i]), `gelu'(${xs[i]})`).toBeLessThanOrEqual(2e-7 * (1 + x) + 2e-7 * Math.abs(g64[i]));
+      }
+      const special = wg.tensor([Infinity, -Infinity, NaN, 0, -0]).gelu().data() as Float32Array;
+      expect(special[0]).toBe(Infinity);
+      expect(special[1]).toBeNaN(); // −inf·0, as PyTorch's x·0.5·(1 + erf(x/√2))
+      expect(special[2]).toBeNaN();
+      expect(special[3]).toBe(0);
+    });
+  });
+
   it('reject a bad axis', () => {
     const x = wg.ones([2, 3]);
     expectError(() => wg.softmax(x, 2), wg.AxisError, ['softmax', 'axis 2', 'rank 2']);

@@ -168,3 +168,56 @@ export const EXP_NP = memory.data<f32>([
 export function expNonPositiveF32(x: f32): f32 {
   return f32x4.extract_lane(expNonPositiveF32x4(f32x4.splat(x)), 0);
 }
+
+// 1 + erf(z) on four float32 lanes, for the float32 GELU (assembly/ops/activation.ts), where
+// erf64 per element was the cost of a transformer's MLP. |z| ≤ 0.921875: 1 + z·P(z²), P of
+// degree 5 in z²; beyond: erfc(|z|) = exp(−z²)·R(|z| − 2.5), R of degree 9, fitted (float64 least
+// squares on Chebyshev nodes, weighted to the absolute error of erfc, then rounded), giving
+// 1 + erf = erfc(−z) for z < 0 without cancellation and 2 − erfc(z) above; beyond |z| = 4,
+// erfc is taken as 0. Within 2e-7 of 1 + erf absolutely, and relatively while 1 + erf ≥ 1e-4
+// (PyTorch's float kernel, 1 + erf(z) in float, loses all relative accuracy there). IEEE
+// operations only: the same bits on every engine.
+export const ERF_F32 = memory.data<f32>([
+  1.1283791065216064, 1.1283791065216064, 1.1283791065216064, 1.1283791065216064, // P0
+  -0.3761253356933594, -0.3761253356933594, -0.3761253356933594, -0.3761253356933594,
+  0.11282140016555786, 0.11282140016555786, 0.11282140016555786, 0.11282140016555786,
+  -0.026776401326060295, -0.026776401326060295, -0.026776401326060295, -0.026776401326060295,
+  0.005005624610930681, 0.005005624610930681, 0.005005624610930681, 0.005005624610930681,
+  -0.0006047151400707662, -0.0006047151400707662, -0.0006047151400707662, -0.0006047151400707662, // P5
+  0.2108062505722046, 0.2108062505722046, 0.2108062505722046, 0.2108062505722046, // R0 (offset 96)
+  -0.07435097545385361, -0.07435097545385361, -0.07435097545385361, -0.07435097545385361,
+  0.02492574043571949, 0.02492574043571949, 0.02492574043571949, 0.02492574043571949,
+  -0.007992739789187908, -0.007992739789187908, -0.007992739789187908, -0.007992739789187908,
+  0.0025543568190187216, 0.0025543568190187216, 0.0025543568190187216, 0.0025543568190187216,
+  -0.0006180860800668597, -0.0006180860800668597, -0.0006180860800668597, -0.0006180860800668597,
+  0.00021164349163882434, 0.00021164349163882434, 0.00021164349163882434, 0.00021164349163882434,
+  -0.00017281532927881926, -0.00017281532927881926, -0.00017281532927881926, -0.00017281532927881926,
+  -7.946206460474059e-05, -7.946206460474059e-05, -7.946206460474059e-05, -7.946206460474059e-05,
+  -3.2267958886222914e-05, -3.2267958886222914e-05, -3.2267958886222914e-05, -3.2267958886222914e-05, // R9
+]);
+
+/** 1 + erf(z) on four float32 lanes (see ERF_F32); NaN stays NaN, ±inf give 2 and 0. */
+@inline export function onePlusErfF32x4(z: v128): v128 {
+  const a = f32x4.abs(z), z2 = f32x4.mul(z, z);
+  let p = v128.load(ERF_F32, 80);
+  p = f32x4.add(f32x4.mul(p, z2), v128.load(ERF_F32, 64));
+  p = f32x4.add(f32x4.mul(p, z2), v128.load(ERF_F32, 48));
+  p = f32x4.add(f32x4.mul(p, z2), v128.load(ERF_F32, 32));
+  p = f32x4.add(f32x4.mul(p, z2), v128.load(ERF_F32, 16));
+  p = f32x4.add(f32x4.mul(p, z2), v128.load(ERF_F32));
+  const inner = f32x4.add(f32x4.splat(1), f32x4.mul(z, p));
+  const t = f32x4.sub(f32x4.pmin(a, f32x4.splat(4)), f32x4.splat(2.5));
+  let r = v128.load(ERF_F32, 240);
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 224));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 208));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 192));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 176));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 160));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 144));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 128));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 112));
+  r = f32x4.add(f32x4.mul(r, t), v128.load(ERF_F32, 96));
+  const tail = v128.andnot(f32x4.mul(expNonPositiveF32x4(f32x4.neg(z2)), r), f32x4.gt(a, f32x4.splat(4)));
+  const outer = v128.bitselect(tail, f32x4.sub(f32x4.splat(2), tail), f32x4.lt(z, f32x4.splat(0)));
+  return v128.bitselect(inner, outer, f32x4.le(a, f32x4.splat(0.921875)));
+}

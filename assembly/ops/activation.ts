@@ -10,9 +10,10 @@
 // which accumulate in float64. Every other activation is a composite on the host
 // (src/ops/activation.ts). The loss primitives share this op range; their rules live in loss.ts.
 //
-// gelu (exact, x·Φ(x), or PyTorch's tanh approximation) is one elementwise pass in float64 per
-// element, rounded once, and its gradient g·gelu'(x) is the op geluBackward, PyTorch's formulas
-// both; geluBackward's own rules are recording ops (gelu''), so second derivatives work.
+// gelu (exact, x·Φ(x), or PyTorch's tanh approximation) is one elementwise pass, and its gradient
+// g·gelu'(x) the op geluBackward, PyTorch's formulas both: float32 exact in SIMD lanes
+// (onePlusErfF32x4, float32 as PyTorch's kernel), the rest in float64 per element, rounded once.
+// geluBackward's own rules are recording ops (gelu''), so second derivatives work.
 
 import { Op, DType } from "../core/vocabulary";
 import { newLike, releaseTensor, dtypeOf, dataOf, rankOf, dimOf, numelOf, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
@@ -21,7 +22,7 @@ import { shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInp
 import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import { sum } from "./reduce";
 import { unary, mul, sub, neg, add, mulScalar, addScalar, scalar } from "./elementwise";
-import { expT, expNonPositiveF32x4, expNonPositiveF32, erf64 } from "../core/math";
+import { expT, expNonPositiveF32x4, expNonPositiveF32, erf64, onePlusErfF32x4 } from "../core/math";
 
 /**
  * One [n, inner] block: for each of the `inner` columns (stride inner), the max and the sum of
@@ -319,7 +320,43 @@ const INV_SQRT_2PI = 0.3989422804014327;
   return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_BETA * (1 + 3 * GELU_KAPPA * x2);
 }
 
+/** The float32 exact form in lanes: (x/2)·(1 + erf(x/√2)). */
+@inline function geluExactF32x4(x: v128): v128 {
+  return f32x4.mul(f32x4.mul(x, f32x4.splat(0.5)), onePlusErfF32x4(f32x4.mul(x, f32x4.splat(<f32>SQRT1_2))));
+}
+
+/** Its slope in lanes: (1 + erf(x/√2))/2 + x·e^(−x²/2)/√(2π). */
+@inline function geluExactSlopeF32x4(x: v128): v128 {
+  const cdf = f32x4.mul(onePlusErfF32x4(f32x4.mul(x, f32x4.splat(<f32>SQRT1_2))), f32x4.splat(0.5));
+  const pdf = f32x4.mul(expNonPositiveF32x4(f32x4.mul(f32x4.mul(x, x), f32x4.splat(-0.5))), f32x4.splat(<f32>INV_SQRT_2PI));
+  return f32x4.add(cdf, f32x4.mul(x, pdf));
+}
+
+function geluExactF32(px: usize, po: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), geluExactF32x4(v128.load(px + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), f32x4.extract_lane(geluExactF32x4(f32x4.splat(load<f32>(px + (<usize>i << 2)))), 0));
+}
+
+/** g·gelu'(x) in float32 lanes; g has x's shape or one element (gStep 0). */
+function geluExactBackwardF32(pg: usize, px: usize, po: usize, n: i32, gStep: usize): void {
+  let i = 0;
+  if (gStep != 0) {
+    for (; i + 4 <= n; i += 4) {
+      v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(pg + (<usize>i << 2)), geluExactSlopeF32x4(v128.load(px + (<usize>i << 2)))));
+    }
+  } else {
+    const g = f32x4.splat(load<f32>(pg));
+    for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(g, geluExactSlopeF32x4(v128.load(px + (<usize>i << 2)))));
+  }
+  for (; i < n; i++) {
+    const slope = f32x4.extract_lane(geluExactSlopeF32x4(f32x4.splat(load<f32>(px + (<usize>i << 2)))), 0);
+    store<f32>(po + (<usize>i << 2), load<f32>(pg + <usize>i * gStep) * slope);
+  }
+}
+
 function geluKernel<T>(px: usize, po: usize, n: i32, tanhForm: bool): void {
+  if (sizeof<T>() == 4 && !tanhForm) { geluExactF32(px, po, n); return; }
   if (tanhForm) {
     for (let i = 0; i < n; i++) { const q = <usize>i * sizeof<T>(); store<T>(po + q, <T>geluTanhAt(<f64>load<T>(px + q))); }
   } else {
@@ -329,6 +366,7 @@ function geluKernel<T>(px: usize, po: usize, n: i32, tanhForm: bool): void {
 
 /** g·gelu'(x); g has x's shape, or one element (broadcast: gStep 0). */
 function geluBackwardKernel<T>(pg: usize, px: usize, po: usize, n: i32, gStep: usize, tanhForm: bool): void {
+  if (sizeof<T>() == 4 && !tanhForm) { geluExactBackwardF32(pg, px, po, n, gStep); return; }
   if (tanhForm) {
     for (let i = 0; i < n; i++) {
       const q = <usize>i * sizeof<T>();
