@@ -50,7 +50,7 @@ export { softmax, softmaxBackward, gelu, geluBackward } from "./ops/activation";
 export { attention } from "./ops/attention";
 export { ctcLoss } from "./ops/loss";
 export {
-  solve, determinant, cholesky, solveTriangular, qr, linalgFailedBatch, linalgFailedIndex,
+  solve, determinant, cholesky, solveTriangular, qr, svd, eigh, pinv, linalgFailedBatch, linalgFailedIndex,
 } from "./ops/linalg";
 export { tapeDiscard } from "./engine/tape";
 export {

@@ -134,6 +134,9 @@ export interface WasmExports {
   cholesky(a: number): number;
   solveTriangular(a: number, b: number, upper: number, left: number, unit: number, trans: number): number;
   qr(a: number, complete: number): number;
+  svd(a: number, full: number, computeUV: number): number;
+  eigh(a: number, vectors: number): number;
+  pinv(a: number, atol: number, rtol: number, hermitian: number): number;
   linalgFailedBatch(): number;
   linalgFailedIndex(): number;
   tapeDiscard(mark: number): void;

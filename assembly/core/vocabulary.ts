@@ -197,6 +197,12 @@ export enum Op {
   solveTriangular = 254, // attrs: upper, left, unitriangular, A transposed
   /** QR decomposition, Q and R packed in one output. */
   qr = 255, // Q and R packed in one output; attr: complete
+  /** SVD: U, S and Vh packed in one output (S alone: svdvals). */
+  svd = 256, // one-sided Jacobi; attrs: full matrices, compute U and V
+  /** symmetric eigendecomposition: eigenvalues and eigenvectors packed in one output (values alone: eigvalsh). */
+  eigh = 257, // cyclic Jacobi on the lower triangle; attr: compute the vectors
+  /** Moore–Penrose pseudoinverse. */
+  pinv = 258, // through svd (or eigh when hermitian); attrs: atol, rtol, hermitian
   // — attention (assembly/ops/attention.ts)
   /** softmax(scale·q·kᵀ [+ causal mask])·v, one query row at a time (scaled_dot_product_attention). */
   attention = 270,

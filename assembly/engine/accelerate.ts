@@ -23,7 +23,7 @@ import {
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
   convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention,
   ctcLoss, ctcLossGrad, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
-  solveTriangular, qr, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
+  solveTriangular, qr, svd, eigh, pinv, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
 } from "./kernels.generated";
 import {
   rec, T_GEN, T_DATA, T_SLOT, T_FLAGS, F_CAPTURED, F_HELD, F_PROGRAM, F_NEEDS_GRAD, F_ON_TAPE,
@@ -838,6 +838,9 @@ function replayRecord(r: u32): void {
       case Op.solveTriangular:
         got = solveTriangular(x, inAt(r, 1), ati(r, 0), ati(r, 1), ati(r, 2), ati(r, 3)); break;
       case Op.qr: got = qr(x, ati(r, 0)); break;
+      case Op.svd: got = svd(x, ati(r, 0), ati(r, 1)); break;
+      case Op.eigh: got = eigh(x, ati(r, 0)); break;
+      case Op.pinv: got = pinv(x, at(r, 0), at(r, 1), ati(r, 2)); break;
       default: fail(E_UNKNOWN_OP, op); return; // replayable() admitted an op this switch does not know
     }
   }

@@ -9,7 +9,7 @@ export { conv3dFamily } from "../ops/conv3d";
 export { recordCustom } from "../ops/custom";
 export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, compareRun, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where, whereRun } from "../ops/elementwise";
 export { argExtremum, cumprod, cumsum, linrec, sortIndices } from "../ops/indexing";
-export { cholesky, determinant, qr, solve, solveTriangular } from "../ops/linalg";
+export { cholesky, determinant, eigh, pinv, qr, solve, solveTriangular, svd } from "../ops/linalg";
 export { ctcLoss, ctcLossGrad } from "../ops/loss";
 export { matmul } from "../ops/matmul";
 export { normalize, runningStatsUpdate } from "../ops/norm";

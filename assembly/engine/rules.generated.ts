@@ -132,6 +132,9 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.cholesky:
     case Op.solveTriangular:
     case Op.qr:
+    case Op.svd:
+    case Op.eigh:
+    case Op.pinv:
       vjpLinalg(op, r, g); return;
     case Op.attention:
       vjpAttention(op, r, g); return;
@@ -252,6 +255,9 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.cholesky:
     case Op.solveTriangular:
     case Op.qr:
+    case Op.svd:
+    case Op.eigh:
+    case Op.pinv:
       jvpLinalg(op, r); return;
     case Op.attention:
       jvpAttention(op, r); return;
@@ -347,6 +353,9 @@ export function replayable(op: i32): bool {
     case Op.cholesky:
     case Op.solveTriangular:
     case Op.qr:
+    case Op.svd:
+    case Op.eigh:
+    case Op.pinv:
     case Op.attention:
     case Op.fill:
     case Op.accumulateAdd:

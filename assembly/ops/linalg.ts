@@ -22,10 +22,14 @@ import {
 } from "../engine/tape";
 import { anySetGuarded, captureOp1 } from "../engine/accelerate";
 import { sumTo, sum } from "./reduce";
-import { tangentOf, setTangent } from "../engine/forward";
-import { add, sub, mul, neg, where, scalar, mulScalar, compareScalarOp } from "./elementwise";
+import { tangentOf, setTangent, flushJvp } from "../engine/forward";
+import { add, sub, mul, div, neg, where, scalar, mulScalar, binaryScalar, compareScalarOp } from "./elementwise";
 import { matmul } from "./matmul";
-import { permute, reshapeTo, slice, concat, indexSelect } from "./shape";
+import { permute, reshapeTo, slice, concat, indexSelect, pad } from "./shape";
+import {
+  dot64, balancingExponent, scaleBy, scaleAll, jacobiOrthogonalize, jacobiEigen, sortOrder, completeBasis,
+  leadsNegative, negate,
+} from "./decomp";
 
 @inline function getI(p: usize, k: i32): i32 { return load<i32>(p + (<usize>k << 2)); }
 @inline function setI(p: usize, k: i32, v: i32): void { store<i32>(p + (<usize>k << 2), v); }
@@ -541,7 +545,297 @@ export function qr(a: i32, complete: i32): i32 {
   return out;
 }
 
+// ————————————————————————————————————————————————————————— SVD, eigh, pinv (numeric cores: decomp.ts)
+
+// The scratch of one decomposition (f64 unless said), laid out by decompScratch for the largest
+// matrix of the call; M = max(m, n), k = min(m, n), X holds mx = M (full) or k rows.
+let D_A: usize = 0;    // m×n: the matrix (eigh: n×n, symmetric)
+let D_W: usize = 0;    // k×M: the columns of A's taller orientation (each row one column)
+let D_J: usize = 0;    // k×k: the rotations (eigh: the eigenvectors, one per row)
+let D_Y: usize = 0;    // k×k: J's rows in singular-value order (the shorter side's vectors)
+let D_X: usize = 0;    // mx×M: the taller side's unit vectors, one per row
+let D_S: usize = 0;    // k: the values, sorted
+let D_RAW: usize = 0;  // k: the values in rotation order
+let D_ORD: usize = 0;  // k i32: the sort order
+let D_HAVE: usize = 0; // mx bytes: which rows of X are set
+let D_LEV: usize = 0;  // M: completeBasis's scratch
+let D_U: usize = 0;    // after svdCore: the rows of X or Y that are U's columns
+let D_V: usize = 0;    // … and V's (Vh's rows)
+
+/** Lays out the scratch of one m×n decomposition; false (with the OOM error set) when memory is out. */
+function decompScratch(m: i32, n: i32, full: bool, op: i32): usize {
+  const M = max(m, n), k = min(m, n), mx = full ? M : k;
+  const words = <f64>m * <f64>n + <f64>k * <f64>M + 2 * <f64>k * <f64>k + <f64>mx * <f64>M + 2 * <f64>k + <f64>M;
+  const bytes = words * 8 + <f64>k * 4 + <f64>mx + 64;
+  if (bytes > 4294967295) { fail(E_OOM, op); return 0; }
+  const base = alloc(<u32>bytes);
+  if (base == 0) { fail(E_OOM, op); return 0; }
+  D_A = base;
+  D_W = D_A + <usize>m * <usize>n * 8;
+  D_J = D_W + <usize>k * <usize>M * 8;
+  D_Y = D_J + <usize>k * <usize>k * 8;
+  D_X = D_Y + <usize>k * <usize>k * 8;
+  D_S = D_X + <usize>mx * <usize>M * 8;
+  D_RAW = D_S + <usize>k * 8;
+  D_LEV = D_RAW + <usize>k * 8;
+  D_ORD = D_LEV + <usize>M * 8;
+  D_HAVE = D_ORD + <usize>k * 4;
+  return base;
+}
+
+@inline function ldF(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
+@inline function stF(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
+
+/** count elements of type T at src as f64 at dst. */
+function toF64<T>(src: usize, dst: usize, count: i32): void {
+  for (let i = 0; i < count; i++) stF(dst, i, <f64>load<T>(src + <usize>i * sizeof<T>()));
+}
+
+/**
+ * The SVD of the m×n matrix in D_A, by one-sided Jacobi on the columns of its taller orientation
+ * (A, or Aᵀ when m < n): D_S gets the k singular values, descending (equal ones in column order).
+ * With `uv`, D_U and D_V point at k (or, with `full`, m and n) rows that are U's and V's columns,
+ * each of unit norm: the taller side's are the rotated columns divided by their norms — or, where
+ * a norm is exactly 0 and for the extra columns of `full`, completeBasis's vectors — and the
+ * shorter side's the accumulated rotations. Signs: the entry of largest magnitude of each column
+ * of U is positive (the first such on ties), and V's column is flipped with it; the extra columns
+ * of a full U or V follow the same rule on their own. False when A has a non-finite value.
+ */
+function svdCore(m: i32, n: i32, uv: bool, full: bool): bool {
+  const tall = m >= n;
+  const M = tall ? m : n, k = tall ? n : m, mx = full ? M : k;
+  const e = balancingExponent(D_A, m * n);
+  if (e != e) return false;
+  const ex = <i32>e;
+  for (let j = 0; j < k; j++) {
+    for (let i = 0; i < M; i++) stF(D_W, j * M + i, scaleBy(ldF(D_A, tall ? i * n + j : j * n + i), -ex));
+  }
+  if (uv) {
+    memory.fill(D_J, 0, <usize>k * <usize>k * 8);
+    for (let j = 0; j < k; j++) stF(D_J, j * (k + 1), 1);
+  }
+  jacobiOrthogonalize(D_W, k, M, uv ? D_J : 0);
+  for (let j = 0; j < k; j++) { const w = D_W + <usize>j * <usize>M * 8; stF(D_RAW, j, sqrt(dot64(w, w, M))); }
+  sortOrder(D_RAW, k, D_ORD, true);
+  for (let r = 0; r < k; r++) stF(D_S, r, scaleBy(ldF(D_RAW, load<i32>(D_ORD + (<usize>r << 2))), ex));
+  if (!uv) return true;
+  let missing = mx > k;
+  for (let r = 0; r < mx; r++) {
+    const x = D_X + <usize>r * <usize>M * 8;
+    if (r >= k) { store<u8>(D_HAVE + <usize>r, 0); continue; }
+    const j = load<i32>(D_ORD + (<usize>r << 2));
+    const s = ldF(D_RAW, j);
+    memory.copy(D_Y + <usize>r * <usize>k * 8, D_J + <usize>j * <usize>k * 8, <usize>k * 8);
+    if (s == 0) { store<u8>(D_HAVE + <usize>r, 0); missing = true; continue; }
+    const w = D_W + <usize>j * <usize>M * 8;
+    for (let i = 0; i < M; i++) stF(x, i, ldF(w, i) / s);
+    store<u8>(D_HAVE + <usize>r, 1);
+  }
+  if (missing) completeBasis(D_X, mx, M, D_HAVE, D_LEV);
+  D_U = tall ? D_X : D_Y;
+  D_V = tall ? D_Y : D_X;
+  for (let r = 0; r < k; r++) {
+    const u = D_U + <usize>r * <usize>m * 8;
+    if (leadsNegative(u, m)) { negate(u, m); negate(D_V + <usize>r * <usize>n * 8, n); }
+  }
+  for (let r = k; r < mx; r++) {
+    const x = D_X + <usize>r * <usize>M * 8;
+    if (leadsNegative(x, M)) negate(x, M);
+  }
+  return true;
+}
+
+/**
+ * The eigendecomposition of the symmetric matrix read from the lower triangle of the n×n matrix
+ * in D_A, by cyclic Jacobi: D_S gets the eigenvalues ascending (equal ones in diagonal order) and,
+ * with `vectors`, D_U the eigenvectors as rows, each with its entry of largest magnitude positive
+ * (the first such on ties). False when the lower triangle has a non-finite value.
+ */
+function eighCore(n: i32, vectors: bool): bool {
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) stF(D_A, j * n + i, ldF(D_A, i * n + j));
+  const e = balancingExponent(D_A, n * n);
+  if (e != e) return false;
+  const ex = <i32>e;
+  scaleAll(D_A, n * n, -ex);
+  if (vectors) {
+    memory.fill(D_J, 0, <usize>n * <usize>n * 8);
+    for (let j = 0; j < n; j++) stF(D_J, j * (n + 1), 1);
+  }
+  jacobiEigen(D_A, n, vectors ? D_J : 0);
+  for (let j = 0; j < n; j++) stF(D_RAW, j, ldF(D_A, j * (n + 1)));
+  sortOrder(D_RAW, n, D_ORD, false);
+  for (let r = 0; r < n; r++) stF(D_S, r, scaleBy(ldF(D_RAW, load<i32>(D_ORD + (<usize>r << 2))), ex));
+  if (!vectors) return true;
+  for (let r = 0; r < n; r++) {
+    const y = D_Y + <usize>r * <usize>n * 8;
+    memory.copy(y, D_J + <usize>load<i32>(D_ORD + (<usize>r << 2)) * <usize>n * 8, <usize>n * 8);
+    if (leadsNegative(y, n)) negate(y, n);
+  }
+  D_U = D_Y;
+  return true;
+}
+
+/** n values of type T at p set to NaN (a matrix whose decomposition failed). */
+function fillNaN<T>(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<T>(p + <usize>i * sizeof<T>(), <T>NaN);
+}
+
+function svdKernel<T>(a: i32, out: i32, m: i32, n: i32, uv: bool, full: bool): void {
+  const size = sizeof<T>();
+  const k = min(m, n), uc = full ? m : k, vr = full ? n : k;
+  const per = uv ? m * uc + k + vr * n : k;
+  for (let t = 0, count = matrices(a); t < count; t++) {
+    const o = dataOf(out) + <usize>t * <usize>per * size;
+    toF64<T>(dataOf(a) + <usize>t * <usize>m * <usize>n * size, D_A, m * n);
+    if (!svdCore(m, n, uv, full)) { noteFailure(t, 1); fillNaN<T>(o, per); continue; }
+    const s = uv ? o + <usize>(m * uc) * size : o;
+    for (let r = 0; r < k; r++) store<T>(s + <usize>r * size, <T>ldF(D_S, r));
+    if (!uv) continue;
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < uc; c++) store<T>(o + <usize>(i * uc + c) * size, <T>ldF(D_U, c * m + i));
+    }
+    const vh = s + <usize>k * size;
+    for (let r = 0; r < vr; r++) {
+      for (let j = 0; j < n; j++) store<T>(vh + <usize>(r * n + j) * size, <T>ldF(D_V, r * n + j));
+    }
+  }
+}
+
+/**
+ * torch.linalg.svd of A [..., m, n] by one-sided Jacobi (svdCore), a recording op: with
+ * `computeUV`, U [m, uc], S [k] and Vh [vr, n] packed in one tensor [..., m·uc + k + vr·n]
+ * (uc = m, vr = n when `full`, else k = min(m, n)); without, S alone [..., k] (svdvals, the same
+ * bits as svd's S). A matrix with a non-finite value is reported through INFO (its outputs NaN).
+ */
+export function svd(a: i32, full: i32, computeUV: i32): i32 {
+  if (a == 0) return 0;
+  clearInfo();
+  const rank = rankOf(a);
+  const m = dimOf(a, rank - 2), n = dimOf(a, rank - 1), k = min(m, n);
+  const uv = computeUV != 0, fm = full != 0 && uv;
+  const uc = fm ? m : k, vr = fm ? n : k;
+  for (let d = 0; d < rank - 2; d++) setI(SHAPE_TMP, d, dimOf(a, d));
+  setI(SHAPE_TMP, rank - 2, uv ? m * uc + k + vr * n : k);
+  const dt = dtypeOf(a);
+  const out = newTensor(dt, rank - 1, SHAPE_TMP);
+  if (out == 0) return 0;
+  const work = decompScratch(m, n, fm, Op.svd);
+  if (work == 0) { releaseTensor(out); return 0; }
+  if (dt == DType.float32) svdKernel<f32>(a, out, m, n, uv, fm);
+  else svdKernel<f64>(a, out, m, n, uv, fm);
+  free(work);
+  if (recordOp(shouldRecord1(a), Op.svd, out)) { recordInput(a); recordAttr(<f64>full); recordAttr(<f64>computeUV); }
+  return out;
+}
+
+function eighKernel<T>(a: i32, out: i32, n: i32, vectors: bool): void {
+  const size = sizeof<T>();
+  const per = vectors ? n + n * n : n;
+  for (let t = 0, count = matrices(a); t < count; t++) {
+    const o = dataOf(out) + <usize>t * <usize>per * size;
+    toF64<T>(dataOf(a) + <usize>t * <usize>n * <usize>n * size, D_A, n * n);
+    if (!eighCore(n, vectors)) { noteFailure(t, 1); fillNaN<T>(o, per); continue; }
+    for (let r = 0; r < n; r++) store<T>(o + <usize>r * size, <T>ldF(D_S, r));
+    if (!vectors) continue;
+    const v = o + <usize>n * size;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < n; c++) store<T>(v + <usize>(i * n + c) * size, <T>ldF(D_U, c * n + i));
+    }
+  }
+}
+
+/**
+ * torch.linalg.eigh of the symmetric matrices read from the lower triangle of A [..., n, n] (the
+ * upper one is never read), by cyclic Jacobi (eighCore), a recording op: with `vectors`, the
+ * eigenvalues [n] (ascending) and the eigenvectors as columns [n, n] packed in [..., n + n·n];
+ * without, the eigenvalues alone [..., n] (eigvalsh, the same bits). A non-finite value in the
+ * lower triangle is reported through INFO (its outputs NaN).
+ */
+export function eigh(a: i32, vectors: i32): i32 {
+  if (a == 0) return 0;
+  clearInfo();
+  const rank = rankOf(a);
+  const n = dimOf(a, rank - 1);
+  for (let d = 0; d < rank - 2; d++) setI(SHAPE_TMP, d, dimOf(a, d));
+  setI(SHAPE_TMP, rank - 2, vectors != 0 ? n + n * n : n);
+  const dt = dtypeOf(a);
+  const out = newTensor(dt, rank - 1, SHAPE_TMP);
+  if (out == 0) return 0;
+  const work = decompScratch(n, n, false, Op.eigh);
+  if (work == 0) { releaseTensor(out); return 0; }
+  if (dt == DType.float32) eighKernel<f32>(a, out, n, vectors != 0);
+  else eighKernel<f64>(a, out, n, vectors != 0);
+  free(work);
+  if (recordOp(shouldRecord1(a), Op.eigh, out)) { recordInput(a); recordAttr(<f64>vectors); }
+  return out;
+}
+
+function pinvKernel<T>(a: i32, out: i32, m: i32, n: i32, atol: f64, rtol: f64, hermitian: bool): void {
+  const size = sizeof<T>();
+  const k = min(m, n);
+  for (let t = 0, count = matrices(a); t < count; t++) {
+    const o = dataOf(out) + <usize>t * <usize>m * <usize>n * size;
+    toF64<T>(dataOf(a) + <usize>t * <usize>m * <usize>n * size, D_A, m * n);
+    const ok = hermitian ? eighCore(n, true) : svdCore(m, n, true, false);
+    if (!ok) { noteFailure(t, 1); fillNaN<T>(o, m * n); continue; }
+    // tol = max(atol, rtol·(the largest |value|)); values at or below it count as zero.
+    let big: f64 = 0;
+    for (let r = 0; r < k; r++) big = max(big, abs(ldF(D_S, r)));
+    const tol = max(atol, rtol * big);
+    // P = Σ_r v_r·(1/σ_r)·u_rᵀ over the kept values, in sorted order, each element in f64.
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        let acc: f64 = 0;
+        for (let r = 0; r < k; r++) {
+          const sv = ldF(D_S, r);
+          if (!(abs(sv) > tol)) continue;
+          const vi = hermitian ? ldF(D_U, r * n + i) : ldF(D_V, r * n + i);
+          const uj = hermitian ? ldF(D_U, r * n + j) : ldF(D_U, r * m + j);
+          acc += vi / sv * uj;
+        }
+        store<T>(o + <usize>(i * m + j) * size, <T>acc);
+      }
+    }
+  }
+}
+
+/**
+ * torch.linalg.pinv of A [..., m, n] → [..., n, m], a recording op: V·diag(1/σ)·Uᵀ over the
+ * singular values σ > max(atol, rtol·σ_max) of each matrix (svdCore); with `hermitian`, the
+ * symmetric matrix read from A's lower triangle through its eigendecomposition (eighCore) and the
+ * eigenvalues with |λ| > max(atol, rtol·max|λ|). Non-finite input is reported through INFO.
+ */
+export function pinv(a: i32, atol: f64, rtol: f64, hermitian: i32): i32 {
+  if (a == 0) return 0;
+  clearInfo();
+  const rank = rankOf(a);
+  const m = dimOf(a, rank - 2), n = dimOf(a, rank - 1);
+  for (let d = 0; d < rank - 2; d++) setI(SHAPE_TMP, d, dimOf(a, d));
+  setI(SHAPE_TMP, rank - 2, n);
+  setI(SHAPE_TMP, rank - 1, m);
+  const dt = dtypeOf(a);
+  const out = newTensor(dt, rank, SHAPE_TMP);
+  if (out == 0) return 0;
+  const work = decompScratch(m, n, false, Op.pinv);
+  if (work == 0) { releaseTensor(out); return 0; }
+  if (dt == DType.float32) pinvKernel<f32>(a, out, m, n, atol, rtol, hermitian != 0);
+  else pinvKernel<f64>(a, out, m, n, atol, rtol, hermitian != 0);
+  free(work);
+  if (recordOp(shouldRecord1(a), Op.pinv, out)) {
+    recordInput(a); recordAttr(atol); recordAttr(rtol); recordAttr(<f64>hermitian);
+  }
+  return out;
+}
+
 // ————————————————————————————————————————————————————————— helpers for the rules (recording)
+
+/**
+ * Runs the JVP of the latest record now, if one is pending. The helpers below fill static buffers
+ * (SPEC, SHAPE_TMP, IDS) that the op they call reads again after recordOp; recordOp runs a pending
+ * JVP first, and a linalg JVP (an svd or eigh made inside a rule, as svdvals' and eigvalsh' rules
+ * make them) fills the same buffers. Settling first leaves nothing for recordOp to run.
+ */
+@inline function settle(): void { flushJvp(); }
 
 const PERM = memory.data(MAX_RANK * 4);
 const SPEC = memory.data(3 * MAX_RANK * 4);
@@ -551,6 +845,7 @@ const MASK_SHAPE = memory.data(8);
 /** x with its last two dims swapped. */
 function mT(x: i32): i32 {
   if (x == 0) return 0;
+  settle();
   const r = rankOf(x);
   for (let k = 0; k < r; k++) setI(PERM, k, k);
   setI(PERM, r - 2, r - 1);
@@ -660,6 +955,7 @@ function detDerivative(a: i32, det: i32): i32 {
 /** x [...] as [..., 1, 1], to scale the matrices of a batch. */
 function asMatrixScale(x: i32): i32 {
   if (x == 0) return 0;
+  settle();
   const r = rankOf(x);
   for (let k = 0; k < r; k++) setI(SHAPE_TMP, k, dimOf(x, k));
   setI(SHAPE_TMP, r, 1);
@@ -677,6 +973,7 @@ function sumMatrix(x: i32): i32 {
 /** x[..., start : start + count] along the last dim. */
 function lastSlice(x: i32, start: i32, count: i32): i32 {
   if (x == 0) return 0;
+  settle();
   const r = rankOf(x);
   for (let k = 0; k < r; k++) {
     setI(SPEC, 3 * k, k == r - 1 ? start : 0);
@@ -689,6 +986,7 @@ function lastSlice(x: i32, start: i32, count: i32): i32 {
 /** x's batch dims followed by `a` (and `b` when b >= 0). */
 function reshapeBatch(x: i32, keep: i32, a: i32, b: i32): i32 {
   if (x == 0) return 0;
+  settle();
   for (let k = 0; k < keep; k++) setI(SHAPE_TMP, k, dimOf(x, k));
   setI(SHAPE_TMP, keep, a);
   if (b >= 0) setI(SHAPE_TMP, keep + 1, b);
@@ -698,6 +996,7 @@ function reshapeBatch(x: i32, keep: i32, a: i32, b: i32): i32 {
 /** Concatenates x and y along the last dim. */
 function catLast(x: i32, y: i32): i32 {
   if (x == 0 || y == 0) return 0;
+  settle();
   const r = rankOf(x);
   for (let k = 0; k < r; k++) setI(SHAPE_TMP, k, dimOf(x, k));
   setI(SHAPE_TMP, r - 1, dimOf(x, r - 1) + dimOf(y, r - 1));
@@ -739,6 +1038,168 @@ function qrJvpTall(q: i32, r: i32, da: i32, dq: usize): i32 {
 }
 
 const QR_DQ = memory.data(4);
+
+// ————————————————————————————————————————————————————————— SVD, eigh, pinv rules (recording)
+
+/** x [..., k] as [..., 1, k] (scales the columns of a matrix). */
+function rowVec(x: i32): i32 {
+  if (x == 0) return 0;
+  settle();
+  const r = rankOf(x);
+  for (let d = 0; d < r - 1; d++) setI(SHAPE_TMP, d, dimOf(x, d));
+  setI(SHAPE_TMP, r - 1, 1);
+  setI(SHAPE_TMP, r, dimOf(x, r - 1));
+  return reshapeTo(x, r + 1, SHAPE_TMP);
+}
+
+/** x [..., k] as [..., k, 1] (scales the rows of a matrix). */
+function colVec(x: i32): i32 {
+  if (x == 0) return 0;
+  settle();
+  const r = rankOf(x);
+  for (let d = 0; d < r; d++) setI(SHAPE_TMP, d, dimOf(x, d));
+  setI(SHAPE_TMP, r, 1);
+  return reshapeTo(x, r + 1, SHAPE_TMP);
+}
+
+/** diag(x) [..., k, k] of x [..., k]. */
+function diagEmbed(x: i32): i32 {
+  if (x == 0) return 0;
+  return mul(colVec(x), identity(dtypeOf(x), dimOf(x, rankOf(x) - 1)));
+}
+
+/** The diagonal [..., k] of the square matrices x [..., k, k]. */
+function diagPart(x: i32): i32 {
+  if (x == 0) return 0;
+  const r = rankOf(x);
+  return sum(mul(x, identity(dtypeOf(x), dimOf(x, r - 1))), 1 << (r - 1), false);
+}
+
+/** X − Xᵀ. */
+@inline function skew(x: i32): i32 { return sub(x, mT(x)); }
+
+/** The symmetric matrix A reads: its lower triangle, mirrored. */
+@inline function symFromLower(x: i32): i32 { return add(tril(x, 0), mT(tril(x, -1))); }
+
+/** The adjoint of symFromLower: G's lower triangle plus the transpose of its strict upper one. */
+@inline function lowerFold(g: i32): i32 { return add(tril(g, 0), mT(triu(g, 1))); }
+
+/** Whether any element of x is nonzero (a value-dependent branch: captured as a guard). */
+function anyNonzero(x: i32): bool {
+  const m = compareScalarOp(Op.ne, x, 0);
+  return m != 0 && anySetGuarded(m);
+}
+
+const F_SHAPE = memory.data(8);
+
+/**
+ * F [..., k, k] from values v [..., k]: F_ij = 1/(v_j − v_i) for i ≠ j, 0 on the diagonal, and
+ * NaN where two values are equal (i ≠ j): there the derivatives of the vectors are undefined, and
+ * the NaN makes that explicit instead of an inf that a zero could turn into any number.
+ */
+function spectralF(v: i32): i32 {
+  if (v == 0) return 0;
+  const dt = dtypeOf(v), k = dimOf(v, rankOf(v) - 1);
+  const d = sub(rowVec(v), colVec(v));
+  const same = compareScalarOp(Op.eq, d, 0);
+  const one = scalar(dt, 1);
+  const inv = binaryScalar(Op.div, where(same, one, d), 1, true);
+  setI(F_SHAPE, 0, k);
+  setI(F_SHAPE, 1, k);
+  const c = newTensor(dt, 2, F_SHAPE); // 0 on the diagonal, NaN elsewhere
+  if (c == 0) return 0;
+  const size = <usize>itemSize(dt);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      const q = dataOf(c) + <usize>(i * k + j) * size;
+      if (dt == DType.float32) store<f32>(q, i == j ? 0 : NaN); else store<f64>(q, i == j ? 0 : NaN);
+    }
+  }
+  return where(same, c, inv);
+}
+
+/** x [..., r, c] zero-padded to [..., r + extraRows, c + extraCols] (recorded: its VJP slices). */
+function padZeros(x: i32, extraRows: i32, extraCols: i32): i32 {
+  if (x == 0 || (extraRows == 0 && extraCols == 0)) return x;
+  settle();
+  const r = rankOf(x);
+  for (let d = 0; d < r; d++) {
+    setI(SHAPE_TMP, d, dimOf(x, d) + (d == r - 2 ? extraRows : d == r - 1 ? extraCols : 0));
+    setI(SPEC, 2 * d, 0);
+    setI(SPEC, 2 * d + 1, 1);
+  }
+  return pad(x, SHAPE_TMP, SPEC, 0);
+}
+
+// The pieces of a packed svd output (or its adjoint or tangent), narrowed to k = min(m, n)
+// columns of U and rows of Vh, by svdPieces.
+let P_U = 0, P_S = 0, P_VH = 0;
+
+function svdPieces(x: i32, nb: i32, m: i32, n: i32, full: bool): void {
+  const k = min(m, n), uc = full ? m : k;
+  P_U = reshapeBatch(lastSlice(x, 0, m * uc), nb, m, uc);
+  if (uc > k) P_U = lastSlice(P_U, 0, k);
+  P_S = lastSlice(x, m * uc, k);
+  P_VH = reshapeBatch(lastSlice(x, m * uc + k, k * n), nb, k, n);
+}
+
+/**
+ * The SVD's VJP (PyTorch's svd_backward, real case): with E⁻¹ = F(S²),
+ * core = F∘skew(UᵀgU)·S + S·F∘skew(VᵀgV) + diag(gS), gA = U·core·Vh, plus
+ * (I − UUᵀ)·gU·S⁻¹·Vh when m > n and U·S⁻¹·gVh·(I − VVᵀ) when m < n. A term whose adjoint is zero
+ * is left out (PyTorch leaves out undefined ones): only then do repeated singular values give a
+ * finite gradient.
+ */
+function svdVjp(u: i32, s: i32, vh: i32, gu: i32, gs: i32, gvh: i32, m: i32, n: i32): i32 {
+  const useU = anyNonzero(gu), useV = anyNonzero(gvh);
+  if (!useU && !useV) return matmul(mul(u, rowVec(gs)), vh, 0, 0);
+  const f = spectralF(mul(s, s));
+  let core = diagEmbed(gs);
+  if (useU) core = add(core, mul(mul(f, skew(matmul(u, gu, 1, 0))), rowVec(s)));
+  if (useV) core = add(core, mul(colVec(s), mul(f, skew(matmul(vh, gvh, 0, 1)))));
+  if (m > n && useU) {
+    const gus = div(gu, rowVec(s));
+    const ga = sub(add(matmul(u, core, 0, 0), gus), matmul(u, matmul(u, gus, 1, 0), 0, 0));
+    return matmul(ga, vh, 0, 0);
+  }
+  if (m < n && useV) {
+    const svh = div(gvh, colVec(s));
+    const ga = sub(add(matmul(core, vh, 0, 0), svh), matmul(matmul(svh, vh, 0, 1), vh, 0, 0));
+    return matmul(u, ga, 0, 0);
+  }
+  return matmul(matmul(u, core, 0, 0), vh, 0, 0);
+}
+
+/**
+ * The SVD's JVP: dP = Uᵀ·dA·V, dS = diag(dP), dU = U·F∘(dP·S + S·dPᵀ) (+ (I − UUᵀ)·dA·V·S⁻¹ when
+ * m > n), dV = V·F∘(S·dP + dPᵀ·S) (+ (I − VVᵀ)·dAᵀ·U·S⁻¹ when m < n), F = F(S²); with full
+ * matrices the extra columns of U and rows of Vh get a zero tangent (PyTorch's: they are any
+ * basis of the complement, and their gradient is ignored).
+ */
+function svdJvp(u: i32, s: i32, vh: i32, da: i32, nb: i32, m: i32, n: i32, full: bool): i32 {
+  const k = min(m, n);
+  const dp = matmul(matmul(u, da, 1, 0), vh, 0, 1);
+  const dpt = mT(dp);
+  const f = spectralF(mul(s, s));
+  let du = matmul(u, mul(f, add(mul(dp, rowVec(s)), mul(colVec(s), dpt))), 0, 0);
+  if (m > k) du = add(du, div(sub(matmul(da, vh, 0, 1), matmul(u, dp, 0, 0)), rowVec(s)));
+  let dv = matmul(vh, mul(f, add(mul(colVec(s), dp), mul(dpt, rowVec(s)))), 1, 0);
+  if (n > k) dv = add(dv, div(sub(matmul(da, u, 1, 0), matmul(vh, dp, 1, 1)), rowVec(s)));
+  let dvh = mT(dv);
+  if (full) { du = padZeros(du, 0, m - k); dvh = padZeros(dvh, n - k, 0); }
+  const uc = full ? m : k, vr = full ? n : k;
+  return catLast(catLast(reshapeBatch(du, nb, m * uc, -1), diagPart(dp)), reshapeBatch(dvh, nb, vr * n, -1));
+}
+
+/** U [..., m, k] and Vh [..., k, n] of A's reduced SVD, recorded (svdvals' rules need them): P_U, P_VH. */
+function reducedSvd(a: i32, nb: i32, m: i32, n: i32): void {
+  svdPieces(svd(a, 0, 1), nb, m, n, false);
+}
+
+/** The eigenvectors [..., n, n] of eigh(A), recorded (eigvalsh's rules need them). */
+function eigenvectors(a: i32, nb: i32, n: i32): i32 {
+  return reshapeBatch(lastSlice(eigh(a, 1), n, n * n), nb, n, n);
+}
 
 // ————————————————————————————————————————————————————————— VJP rules
 
@@ -805,6 +1266,53 @@ export function vjpLinalg(op: i32, r: u32, g: i32): void {
       accumulate(a, catLast(gx, matmul(q, gv, 0, 0)));
       return;
     }
+    case Op.svd: {
+      if (!needsGrad(a)) return;
+      const rank = rankOf(a), nb = rank - 2;
+      const m = dimOf(a, rank - 2), n = dimOf(a, rank - 1);
+      if (recAttr(r, 1) == 0) { // svdvals: gA = U·diag(g)·Vh, defined for every A
+        reducedSvd(a, nb, m, n);
+        accumulate(a, matmul(mul(P_U, rowVec(g)), P_VH, 0, 0));
+        return;
+      }
+      const full = recAttr(r, 0) != 0;
+      svdPieces(out, nb, m, n, full);
+      const u = P_U, s = P_S, vh = P_VH;
+      svdPieces(g, nb, m, n, full);
+      accumulate(a, svdVjp(u, s, vh, P_U, P_S, P_VH, m, n));
+      return;
+    }
+    case Op.eigh: {
+      // G = V·(diag(gL) + F(L)∘(Vᵀ·gV))·Vᵀ for the symmetric matrix read; A gets lowerFold(G).
+      if (!needsGrad(a)) return;
+      const rank = rankOf(a), nb = rank - 2, n = dimOf(a, rank - 1);
+      if (recAttr(r, 0) == 0) { // eigvalsh: V·diag(g)·Vᵀ, defined for every A
+        const v = eigenvectors(a, nb, n);
+        accumulate(a, lowerFold(matmul(mul(v, rowVec(g)), v, 0, 1)));
+        return;
+      }
+      const v = reshapeBatch(lastSlice(out, n, n * n), nb, n, n);
+      const gv = reshapeBatch(lastSlice(g, n, n * n), nb, n, n);
+      let inner = diagEmbed(lastSlice(g, 0, n));
+      if (anyNonzero(gv)) inner = add(inner, mul(spectralF(lastSlice(out, 0, n)), matmul(v, gv, 1, 0)));
+      accumulate(a, lowerFold(matmul(matmul(v, inner, 0, 0), v, 0, 1)));
+      return;
+    }
+    case Op.pinv: {
+      // PyTorch's pinv_backward (the derivative of A⁺ where the rank is constant), with P = A⁺:
+      // gA = −Pᵀ·g·Pᵀ + (I − AP)·gᵀ·P·Pᵀ + Pᵀ·P·gᵀ·(I − PA); hermitian: A is the matrix read, folded back.
+      if (!needsGrad(a)) return;
+      const herm = recAttr(r, 2) != 0;
+      const A = herm ? symFromLower(a) : a, p = out;
+      const t1 = neg(matmul(p, matmul(g, p, 0, 1), 1, 0));
+      const z = matmul(g, matmul(p, p, 0, 1), 1, 0);
+      const t2 = sub(z, matmul(A, matmul(p, z, 0, 0), 0, 0));
+      const y = matmul(matmul(p, p, 1, 0), g, 0, 1);
+      const t3 = sub(y, matmul(matmul(y, p, 0, 0), A, 0, 0));
+      const ga = add(add(t1, t2), t3);
+      accumulate(a, herm ? lowerFold(ga) : ga);
+      return;
+    }
     default: fail(E_NO_RULE, op);
   }
 }
@@ -869,6 +1377,47 @@ export function jvpLinalg(op: i32, r: u32): void {
       }
       const dq = load<i32>(QR_DQ);
       setTangent(out, catLast(reshapeBatch(dq, nb, m * k, -1), reshapeBatch(dr, nb, k * n, -1)));
+      return;
+    }
+    case Op.svd: {
+      const rank = rankOf(a), nb = rank - 2;
+      const m = dimOf(a, rank - 2), n = dimOf(a, rank - 1);
+      if (recAttr(r, 1) == 0) { // svdvals: dS = diag(Uᵀ·dA·V)
+        reducedSvd(a, nb, m, n);
+        setTangent(out, sum(mul(P_U, matmul(ta, P_VH, 0, 1)), 1 << (rank - 2), false));
+        return;
+      }
+      const full = recAttr(r, 0) != 0;
+      svdPieces(out, nb, m, n, full);
+      setTangent(out, svdJvp(P_U, P_S, P_VH, ta, nb, m, n, full));
+      return;
+    }
+    case Op.eigh: {
+      // dL = diag(Vᵀ·dA·V), dV = V·F(L)∘(Vᵀ·dA·V), dA the symmetric matrix read (its lower triangle).
+      const rank = rankOf(a), nb = rank - 2, n = dimOf(a, rank - 1);
+      const da = symFromLower(ta);
+      if (recAttr(r, 0) == 0) {
+        const v = eigenvectors(a, nb, n);
+        setTangent(out, sum(mul(v, matmul(da, v, 0, 0)), 1 << (rank - 2), false));
+        return;
+      }
+      const v = reshapeBatch(lastSlice(out, n, n * n), nb, n, n);
+      const mm = matmul(matmul(v, da, 1, 0), v, 0, 0);
+      const dv = matmul(v, mul(spectralF(lastSlice(out, 0, n)), mm), 0, 0);
+      setTangent(out, catLast(diagPart(mm), reshapeBatch(dv, nb, n * n, -1)));
+      return;
+    }
+    case Op.pinv: {
+      // dP = −P·dA·P + P·Pᵀ·dAᵀ·(I − AP) + (I − PA)·dAᵀ·Pᵀ·P
+      const herm = recAttr(r, 2) != 0;
+      const A = herm ? symFromLower(a) : a, da = herm ? symFromLower(ta) : ta, p = out;
+      const dap = matmul(da, p, 0, 0);
+      const t1 = neg(matmul(p, dap, 0, 0));
+      const w = matmul(p, dap, 0, 1);
+      const t2 = sub(w, matmul(matmul(w, A, 0, 0), p, 0, 0));
+      const x = matmul(da, matmul(p, p, 1, 0), 1, 0);
+      const t3 = sub(x, matmul(p, matmul(A, x, 0, 0), 0, 0));
+      setTangent(out, add(add(t1, t2), t3));
       return;
     }
     default: fail(E_NO_RULE, op);

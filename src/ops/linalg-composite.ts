@@ -8,7 +8,8 @@ import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { idOf, call, requireInit, isFloat, disposeAll, normAxis, axisArgList } from './common.js';
 import { abs, square, sqrt, pow, where, eq, ne, cast } from './elementwise.js';
 import { sum, amax, amin, type Axes } from './reduce.js';
-import { reshape } from './shape.js';
+import { reshape, permute, select } from './shape.js';
+import { svdvals } from './linalg.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { checkInteger, checkNumel, show, showList } from '../sizes.js';
 
@@ -206,10 +207,7 @@ function matrixNormOver(op: string, x: Tensor, ord: NormOrder, axes: number[], k
   }
   if (axes.length !== 2) throw new ValueError(`${op}: a matrix norm takes 2 axes, got ${axes.length}`);
   if (ord === 'fro') return vectorNormOver(op, x, 2, axes, keepdims);
-  if (ord === 'nuc' || ord === 2 || ord === -2) {
-    throw new ValueError(`${op}: ord ${JSON.stringify(ord)} needs singular values (an SVD), which wasmgrad does not compute yet; ` +
-      "use 'fro', 1, -1, inf or -inf");
-  }
+  if (ord === 'nuc' || ord === 2 || ord === -2) return spectralNorm(op, x, ord, axes, keepdims);
   if (ord !== 1 && ord !== -1 && ord !== Infinity && ord !== -Infinity) {
     throw new ValueError(`${op}: order ${ord} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf`);
   }
@@ -233,9 +231,38 @@ function matrixNormOver(op: string, x: Tensor, ord: NormOrder, axes: number[], k
 }
 
 /**
- * torch.linalg.matrix_norm over two `axes` (default the last two): 'fro' (default), 1 / -1
- * (max / min column sum of |x|), inf / -inf (max / min row sum). 'nuc' and ±2 need an SVD and
- * are not supported yet.
+ * The norms of the singular values (svdvals) of the matrices over `axes`: 2 the largest, -2 the
+ * smallest, 'nuc' their sum. Gradients are svdvals' (defined everywhere: U·Vᵀ restricted to the
+ * singular values taken; a subgradient where they repeat).
+ */
+function spectralNorm(op: string, x: Tensor, ord: 2 | -2 | 'nuc', axes: number[], keepdims: boolean): Tensor {
+  const [rowsAxis, colsAxis] = axes;
+  const rest = x.dims.map((_, k) => k).filter((k) => k !== rowsAxis && k !== colsAxis);
+  const k = Math.min(x.dims[rowsAxis], x.dims[colsAxis]);
+  if (ord !== 'nuc' && k === 0) {
+    throw new ShapeError(`${op}: cannot compute the ${ord} norm of matrices with no elements (x has shape ${formatShape(x.dims)}, ` +
+      `axes ${showList(axes)}): it has no identity`);
+  }
+  const temps: Tensor[] = [];
+  try {
+    const moved = permute(x, [...rest, rowsAxis, colsAxis]);
+    temps.push(moved);
+    const s = svdvals(moved);
+    temps.push(s);
+    const r = ord === 'nuc' ? sum(s, -1) : select(s, -1, ord === 2 ? 0 : k - 1);
+    if (!keepdims) return r;
+    temps.push(r);
+    return reshape(r, x.dims.map((d, j) => (j === rowsAxis || j === colsAxis ? 1 : d)));
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+/**
+ * torch.linalg.matrix_norm over two `axes` (default the last two): 'fro' (default), 'nuc' (the
+ * sum of the singular values), 2 / -2 (the largest / smallest singular value), 1 / -1 (max / min
+ * column sum of |x|), inf / -inf (max / min row sum). 'nuc' and ±2 go through svdvals, whose
+ * gradient is defined everywhere.
  */
 export function matrixNorm(x: Tensor, ord: NormOrder = 'fro', options?: NormOptions): Tensor {
   if (arguments.length > 3) checkArity('matrixNorm', arguments, 3, 'x, ord?, options?');
@@ -286,7 +313,7 @@ declare module '../tensor.js' {
     norm(ord?: NormOrder | null, options?: NormOptions): Tensor;
     /** (Σ|x|^ord)^(1/ord) over `axes` (all when omitted); ord 2 (default), any real, ±inf, 0 (PyTorch: torch.linalg.vector_norm; MATLAB: vecnorm). */
     vectorNorm(ord?: number, options?: NormOptions): Tensor;
-    /** A matrix norm over two axes (default the last two): 'fro' (default), ±1, ±inf (PyTorch: torch.linalg.matrix_norm). */
+    /** A matrix norm over two axes (default the last two): 'fro' (default), 'nuc', ±2, ±1, ±inf (PyTorch: torch.linalg.matrix_norm). */
     matrixNorm(ord?: NormOrder, options?: NormOptions): Tensor;
   }
 }

@@ -1,5 +1,6 @@
 // Solves and decompositions with torch.linalg's semantics (kernels and rules in
-// assembly/ops/linalg.ts): solve, inv, det, slogdet, logdet, cholesky, qr, solveTriangular.
+// assembly/ops/linalg.ts, the Jacobi cores of svd and eigh in assembly/ops/decomp.ts): solve, inv,
+// det, slogdet, logdet, cholesky, qr, solveTriangular, svd, svdvals, eigh, eigvalsh, pinv, lstsq.
 //
 // Every op works on batches of matrices (the last two dims) in float32 or float64; where it takes
 // two operands their batch dims broadcast. An exactly singular matrix to solve or inv, and a
@@ -7,14 +8,16 @@
 // as PyTorch does; det, slogdet and solveTriangular return what the arithmetic gives (0, -inf,
 // inf/NaN) instead.
 
-import { Tensor } from '../tensor.js';
+import { Tensor, zeros, type DTypeName } from '../tensor.js';
 import { wasm } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, LinAlgError, formatShape } from '../errors.js';
 import { idOf, call, requireInit, isFloat, disposeAll } from './common.js';
-import { reshape, transpose, slice } from './shape.js';
-import { where, eq } from './elementwise.js';
+import { reshape, transpose, slice, narrow } from './shape.js';
+import { where, eq, mul, sub, gt, square, cast } from './elementwise.js';
+import { sum } from './reduce.js';
+import { matmul } from './matmul.js';
 import { eye } from '../creation.js';
-import { checkNumel } from '../sizes.js';
+import { checkNumel, show } from '../sizes.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 
 const DET = 0, LOGABS = 1, SIGN = 2;
@@ -315,6 +318,324 @@ export function solveTriangular(A: Tensor, B: Tensor, opts: SolveTriangularOptio
 /** Alias of solveTriangular with the same argument order (torch.linalg.solve_triangular's, A first). */
 export const triangularSolve = solveTriangular;
 
+// ————————————————————————————————————————————————————————— svd, svdvals
+
+const SVD = options('svd', {
+  /** true (default, as in PyTorch): U [m, m] and Vh [n, n]; false: U [m, k], Vh [k, n], k = min(m, n) */
+  fullMatrices: opt.boolean,
+});
+/** Options of svd: fullMatrices (default true: U [m, m], Vh [n, n]; false: U [m, k], Vh [k, n], k = min(m, n)). */
+export type SvdOptions = OptionsOf<typeof SVD>;
+
+const nonFinite = (op: string, A: Tensor) => (at: string): string =>
+  `${op}:${at} the algorithm failed to converge because the input matrix contained non-finite values ` +
+  `(A has shape ${formatShape(A.dims)})`;
+
+/**
+ * torch.linalg.svd: [U, S, Vh] with A = U·diag(S)·Vh for A [..., m, n] (float32 or float64), S
+ * [..., k] descending (k = min(m, n)), U [..., m, m] and Vh [..., n, n] (fullMatrices, the
+ * default) or U [..., m, k] and Vh [..., k, n]. Computed in f64 by one-sided Jacobi with a fixed
+ * sweep order and stopping rule: the same bits on every engine.
+ *
+ * Singular vectors are unique only up to sign (and, where singular values repeat, up to a
+ * rotation within their subspace), so, as PyTorch's documentation says, different libraries give
+ * different ones. wasmgrad's convention: the entry of largest magnitude of each column of U is
+ * positive (the first such entry on ties) and the matching row of Vh is flipped with it; the
+ * extra columns of a full U or rows of a full Vh (a basis of the complement, from the standard
+ * basis vectors least covered by the others) follow the same rule on their own.
+ *
+ * Gradients follow PyTorch's svd_backward. Those of S are always defined; those of U and Vh only
+ * where the singular values are distinct (and, for m ≠ n, nonzero): where two are equal, the
+ * gradient of A is NaN for that matrix whenever U or Vh receives a nonzero gradient (PyTorch gives
+ * inf or NaN there too). With fullMatrices and m ≠ n, the gradient reaching the extra columns of U
+ * (rows of Vh) is ignored and their tangent is zero, as in PyTorch: they are any basis of the
+ * complement. Real singular vectors have no continuous gauge freedom (only the sign, which the
+ * convention fixes locally), so no gauge check is needed: every loss of U and Vh is differentiable
+ * where the singular values are distinct.
+ */
+export function svd(A: Tensor, opts?: SvdOptions): [Tensor, Tensor, Tensor] {
+  if (arguments.length > 2) checkArity('svd', arguments, 2, 'A, options?');
+  requireInit('svd');
+  const options = SVD.parse(opts);
+  matrixArg('svd', A, 'A');
+  const full = options.fullMatrices ?? true;
+  const [m, n] = A.dims.slice(-2);
+  const k = Math.min(m, n), uc = full ? m : k, vr = full ? n : k;
+  const batch = A.dims.slice(0, -2);
+  checkNumel('svd', [...batch, m, uc], A.dtype, 'U');
+  checkNumel('svd', [...batch, vr, n], A.dtype, 'Vh');
+  checkNumel('svd', [...batch, m * uc + k + vr * n], A.dtype, 'the packed U, S and Vh');
+  const packed = call('svd', wasm.svd(A.id, full ? 1 : 0, 1));
+  raiseIfFailed(packed, A.rank > 2, nonFinite('svd', A));
+  const parts: Tensor[] = [];
+  try {
+    const u = slice(packed, -1, 0, m * uc);
+    parts.push(u);
+    const sv = slice(packed, -1, m * uc, m * uc + k);
+    parts.push(sv);
+    const vh = slice(packed, -1, m * uc + k, m * uc + k + vr * n);
+    parts.push(vh);
+    return [reshape(u, [...batch, m, uc]), reshape(sv, [...batch, k]), reshape(vh, [...batch, vr, n])];
+  } finally {
+    disposeAll([packed, ...parts]);
+  }
+}
+
+/**
+ * torch.linalg.svdvals: the singular values [..., min(m, n)] of A [..., m, n], descending: the
+ * same bits as svd(A)[1]. Its gradient U·diag(g)·Vh is defined everywhere, repeated singular
+ * values included (a subgradient where the vectors are not unique).
+ */
+export function svdvals(A: Tensor): Tensor {
+  requireInit('svdvals');
+  matrixArg('svdvals', A, 'A');
+  const s = call('svdvals', wasm.svd(A.id, 0, 0));
+  raiseIfFailed(s, A.rank > 2, nonFinite('svdvals', A));
+  return s;
+}
+
+// ————————————————————————————————————————————————————————— eigh, eigvalsh
+
+const eighSpecs = {
+  /** 'L' (default): read the lower triangle; 'U': the upper one. The other is never read. */
+  UPLO: opt.any<'L' | 'U'>(),
+};
+const EIGH = options('eigh', eighSpecs);
+const EIGVALSH = options('eigvalsh', eighSpecs);
+/** Options of eigh / eigvalsh: UPLO, 'L' (default: the lower triangle is read) or 'U'. */
+export type EighOptions = OptionsOf<typeof eighSpecs>;
+
+/** The matrix whose lower triangle the kernel reads: A, or Aᵀ for UPLO 'U' (pushed to temps). */
+function triangleInput(op: string, A: Tensor, uplo: unknown, temps: Tensor[]): Tensor {
+  if (uplo !== undefined && uplo !== 'L' && uplo !== 'U') {
+    throw new ValueError(`${op}: UPLO must be 'L' or 'U', got ${typeof uplo === 'string' ? JSON.stringify(uplo) : show(uplo)}`);
+  }
+  if (uplo !== 'U') return A;
+  const t = transpose(A, -2, -1);
+  temps.push(t);
+  return t;
+}
+
+/**
+ * torch.linalg.eigh: [L, V] with A = V·diag(L)·Vᵀ for the symmetric matrices of A [..., n, n]
+ * (float32 or float64), read from the lower triangle (UPLO 'L', the default) or the upper one
+ * ('U'); the other triangle is never read. L [..., n] ascending, V [..., n, n] with the
+ * eigenvectors as columns. Computed in f64 by cyclic Jacobi with a fixed sweep order and
+ * stopping rule: the same bits on every engine.
+ *
+ * Eigenvectors are unique only up to sign (and, where eigenvalues repeat, up to a rotation within
+ * their eigenspace), so, as PyTorch's documentation says, libraries differ. wasmgrad's
+ * convention: the entry of largest magnitude of each eigenvector is positive (the first such
+ * entry on ties).
+ *
+ * Gradients: those of L are always defined; those of V only where the eigenvalues are distinct:
+ * where two are equal, the gradient of A is NaN for that matrix whenever V receives a nonzero
+ * gradient (PyTorch gives inf or NaN there too). The gradient is the derivative of what is read:
+ * for UPLO 'L', G_ii on the diagonal and G_ij + G_ji below it (zero above), where G is the
+ * symmetric gradient PyTorch returns, V·(diag(gL) + F∘(Vᵀ·gV))·Vᵀ with F_ij = 1/(λ_j − λ_i). For an
+ * A built symmetric (B + Bᵀ, X·Xᵀ), the chain rule gives PyTorch's gradients of what it is built from.
+ */
+export function eigh(A: Tensor, opts?: EighOptions): [Tensor, Tensor] {
+  if (arguments.length > 2) checkArity('eigh', arguments, 2, 'A, options?');
+  requireInit('eigh');
+  const options = EIGH.parse(opts);
+  const n = squareArg('eigh', A);
+  const batch = A.dims.slice(0, -2);
+  checkNumel('eigh', [...batch, n + n * n], A.dtype, 'the packed eigenvalues and eigenvectors');
+  const temps: Tensor[] = [];
+  try {
+    const input = triangleInput('eigh', A, options.UPLO, temps);
+    const packed = call('eigh', wasm.eigh(input.id, 1));
+    raiseIfFailed(packed, A.rank > 2, nonFinite('eigh', A));
+    temps.push(packed);
+    const l = slice(packed, -1, 0, n);
+    temps.push(l);
+    const v = slice(packed, -1, n, n + n * n);
+    temps.push(v);
+    return [reshape(l, [...batch, n]), reshape(v, [...batch, n, n])];
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+/**
+ * torch.linalg.eigvalsh: the eigenvalues [..., n] (ascending) of the symmetric matrices read from
+ * one triangle of A [..., n, n] (UPLO 'L', the default, or 'U'): the same bits as eigh(A)[0]. Its
+ * gradient V·diag(g)·Vᵀ (folded onto the triangle read) is defined everywhere.
+ */
+export function eigvalsh(A: Tensor, opts?: EighOptions): Tensor {
+  if (arguments.length > 2) checkArity('eigvalsh', arguments, 2, 'A, options?');
+  requireInit('eigvalsh');
+  const options = EIGVALSH.parse(opts);
+  squareArg('eigvalsh', A);
+  const temps: Tensor[] = [];
+  try {
+    const input = triangleInput('eigvalsh', A, options.UPLO, temps);
+    const l = call('eigvalsh', wasm.eigh(input.id, 0));
+    raiseIfFailed(l, A.rank > 2, nonFinite('eigvalsh', A));
+    return l;
+  } finally {
+    disposeAll(temps);
+  }
+}
+
+// ————————————————————————————————————————————————————————— pinv, lstsq
+
+/** The machine epsilon of a float dtype (PyTorch's torch.finfo(dtype).eps). */
+const epsOf = (dtype: string): number => (dtype === 'float32' ? 2 ** -23 : 2 ** -52);
+
+function tolerance(op: string, name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || Number.isNaN(v)) {
+    throw new ValueError(`${op}: ${name} must be a number (or null), got ${typeof v === 'string' ? JSON.stringify(v) : show(v)}`);
+  }
+  return v;
+}
+
+const PINV = options('pinv', {
+  /** absolute tolerance: singular values at or below it count as zero (default 0) */
+  atol: opt.any<number | null>(),
+  /** relative tolerance, times the largest singular value (default eps·max(m, n), or 0 when atol > 0 is given) */
+  rtol: opt.any<number | null>(),
+  /** A is symmetric: its lower triangle is read and its eigendecomposition used */
+  hermitian: opt.boolean,
+});
+/** Options of pinv: atol, rtol (PyTorch's defaults) and hermitian (default false). */
+export type PinvOptions = OptionsOf<typeof PINV>;
+
+/**
+ * torch.linalg.pinv: the Moore–Penrose pseudoinverse [..., n, m] of A [..., m, n], V·diag(1/σ)·Uᵀ
+ * over the singular values σ > max(atol, rtol·σ_max) of each matrix (the others count as zero).
+ * PyTorch's defaults: atol 0; rtol eps·max(m, n) (eps of A's dtype) when atol is not given or not
+ * positive, else 0. With hermitian, A must be square and symmetric: its lower triangle is read and
+ * its eigenvalues λ with |λ| > max(atol, rtol·max|λ|) are inverted. Computed in f64.
+ *
+ * The gradient is PyTorch's (pinv_backward): the derivative of A⁺ where the rank is locally
+ * constant, −Pᵀ·g·Pᵀ + (I − AP)·gᵀ·P·Pᵀ + Pᵀ·P·gᵀ·(I − PA) with P = A⁺, so it is finite even where
+ * singular values repeat (unlike a pseudoinverse built from svd). With hermitian it is folded onto
+ * the lower triangle, as eigh's is.
+ */
+export function pinv(A: Tensor, opts?: PinvOptions): Tensor {
+  if (arguments.length > 2) checkArity('pinv', arguments, 2, 'A, options?');
+  requireInit('pinv');
+  const options = PINV.parse(opts);
+  const hermitian = options.hermitian ?? false;
+  if (hermitian) squareArg('pinv', A); else matrixArg('pinv', A, 'A');
+  const atol = tolerance('pinv', 'atol', options.atol);
+  const rtol = tolerance('pinv', 'rtol', options.rtol);
+  const [m, n] = A.dims.slice(-2);
+  const r = rtol ?? ((atol ?? 0) > 0 ? 0 : epsOf(A.dtype) * Math.max(m, n));
+  const p = call('pinv', wasm.pinv(A.id, atol ?? 0, r, hermitian ? 1 : 0));
+  raiseIfFailed(p, A.rank > 2, nonFinite('pinv', A));
+  return p;
+}
+
+const LSTSQ_DRIVERS = ['gels', 'gelsy', 'gelsd', 'gelss'] as const;
+const LSTSQ = options('lstsq', {
+  /** singular values at or below rcond·σ_max count as zero (default eps·max(m, n); 'gels' ignores it) */
+  rcond: opt.any<number | null>(),
+  /** which LAPACK driver's results to return: 'gelsy' (default, as PyTorch on CPU), 'gelsd', 'gelss' or 'gels' */
+  driver: opt.any<'gels' | 'gelsy' | 'gelsd' | 'gelss' | null>(),
+});
+/** Options of lstsq: rcond, and driver ('gelsy' by default; 'gelsd', 'gelss', 'gels'). */
+export type LstsqOptions = OptionsOf<typeof LSTSQ>;
+
+/** lstsq's results, named as torch.linalg.lstsq's (a tuple in PyTorch, an object here). */
+export interface LstsqResult {
+  /** X [..., n, k] (or [..., n] for a vector B) minimising ‖A·X − B‖ */
+  solution: Tensor;
+  /** ‖A·X − B‖² per column [..., k] for 'gelsd', 'gelss' (when every A has rank n) and 'gels', when m > n; otherwise empty [0] */
+  residuals: Tensor;
+  /** the rank of each matrix of A [...] (int32) for 'gelsy', 'gelsd', 'gelss'; empty [0] for 'gels' */
+  rank: Tensor;
+  /** the singular values of A [..., min(m, n)] for 'gelsd' and 'gelss'; otherwise empty [0] */
+  singularValues: Tensor;
+}
+
+/**
+ * torch.linalg.lstsq(A, B, rcond=None, *, driver=None): the least-squares solution X of A·X = B
+ * for A [..., m, n] and B [..., m, k] (or B [..., m], one rank below A: a vector, X [..., n]),
+ * batch dims broadcast. Returns { solution, residuals, rank, singularValues } with the shapes
+ * PyTorch documents for each driver; the default is 'gelsy' (PyTorch's on CPU), whose residuals
+ * and singular values are empty. Every driver is computed the same way, through the SVD: X =
+ * A⁺·B with the singular values at or below rcond·σ_max counted as zero (gels: none but exact
+ * zeros, as it assumes full rank), the minimum-norm solution; rank is the number of singular values
+ * above rcond·σ_max (gelsy decides it from a pivoted QR: the same for every matrix whose rank is
+ * clear). The gradients of solution, residuals and singularValues are pinv's, matmul's and
+ * svdvals'.
+ */
+export function lstsq(A: Tensor, B: Tensor, opts?: LstsqOptions): LstsqResult {
+  if (arguments.length > 3) checkArity('lstsq', arguments, 3, 'A, B, options?');
+  requireInit('lstsq');
+  const options = LSTSQ.parse(opts);
+  matrixArg('lstsq', A, 'A');
+  idOf(B, 'lstsq (B)');
+  if (!isFloat(B.dtype)) {
+    throw new DTypeError(`lstsq: B is a ${B.dtype} tensor of shape ${formatShape(B.dims)}; lstsq takes float32 or float64 tensors`);
+  }
+  sameDtype('lstsq', A, B);
+  const driver = options.driver ?? 'gelsy';
+  if (!(LSTSQ_DRIVERS as readonly unknown[]).includes(driver)) {
+    throw new ValueError(`lstsq: driver must be one of 'gels', 'gelsy', 'gelsd', 'gelss' (PyTorch's CPU drivers), ` +
+      `got ${typeof driver === 'string' ? JSON.stringify(driver) : show(driver)}`);
+  }
+  const rcond = tolerance('lstsq', 'rcond', options.rcond);
+  const [m, n] = A.dims.slice(-2);
+  const fit = `lstsq: shapes ${formatShape(A.dims)} (A) and ${formatShape(B.dims)} (B) do not fit`;
+  if (B.rank !== A.rank && B.rank !== A.rank - 1) {
+    throw new ShapeError(`${fit}: B must have A's rank (a batch of matrices [..., m, k]) or one less (vectors [..., m])`);
+  }
+  const vector = B.rank === A.rank - 1;
+  const rows = vector ? B.dims[B.rank - 1] : B.dims[B.rank - 2];
+  if (rows !== m) throw new ShapeError(`${fit}: A has ${m} rows, B has ${rows}${vector ? ' elements' : ' rows'}`);
+  batchesFit('lstsq', A, B, vector ? B.dims.slice(0, -1) : B.dims.slice(0, -2));
+  const tol = driver === 'gels' ? 0 : rcond ?? epsOf(A.dtype) * Math.max(m, n);
+  const temps: Tensor[] = [];
+  const made: Tensor[] = [];
+  const empty = (dtype: DTypeName): Tensor => { const e = zeros([0], { dtype }); made.push(e); return e; };
+  try {
+    const rhs = vector ? reshape(B, [...B.dims, 1]) : B;
+    if (vector) temps.push(rhs);
+    const p = pinv(A, { atol: 0, rtol: tol });
+    temps.push(p);
+    const x = matmul(p, rhs);
+    (vector ? temps : made).push(x);
+    let rank: Tensor | undefined, sv: Tensor | undefined, full = true;
+    if (driver !== 'gels') {
+      const s = svdvals(A);
+      const cut = mul(narrow(s, -1, 0, Math.min(1, s.dims[s.rank - 1])), tol);
+      temps.push(cut);
+      const kept = gt(s, cut);
+      temps.push(kept);
+      const count = sum(cast(kept, A.dtype), -1);
+      temps.push(count);
+      rank = cast(count, 'int32');
+      made.push(rank);
+      full = (rank.data() as Int32Array).every((r) => r === n);
+      if (driver === 'gelsd' || driver === 'gelss') { sv = s; made.push(s); } else temps.push(s);
+    }
+    let residuals: Tensor;
+    if (m > n && driver !== 'gelsy' && full) {
+      const d = sub(matmul(A, x), rhs);
+      temps.push(d);
+      const d2 = square(d);
+      temps.push(d2);
+      residuals = sum(d2, -2);
+      made.push(residuals);
+    } else {
+      residuals = empty(A.dtype);
+    }
+    const solution = vector ? reshape(x, x.dims.slice(0, -1)) : x;
+    if (vector) made.push(solution);
+    return { solution, residuals, rank: rank ?? empty('int32'), singularValues: sv ?? empty(A.dtype) };
+  } catch (e) {
+    disposeAll(made);
+    throw e;
+  } finally {
+    disposeAll(temps);
+  }
+}
+
 declare module '../tensor.js' {
   interface Tensor {
     /** X with A·X = B (A this tensor [..., n, n]; `left: false`: X·A = B), by LU with partial pivoting (PyTorch: torch.linalg.solve; MATLAB: mldivide). */
@@ -333,6 +654,18 @@ declare module '../tensor.js' {
     qr(options?: QrOptions): [Tensor, Tensor];
     /** X with A·X = B (or X·A = B) for triangular A, by substitution; `upper` is required (PyTorch: torch.linalg.solve_triangular). */
     solveTriangular(B: Tensor, options: SolveTriangularOptions): Tensor;
+    /** [U, S, Vh] with A = U·diag(S)·Vh, S descending, each column of U with its largest-magnitude entry positive (PyTorch: torch.linalg.svd; MATLAB: svd). */
+    svd(options?: SvdOptions): [Tensor, Tensor, Tensor];
+    /** The singular values [..., min(m, n)], descending (PyTorch: torch.linalg.svdvals). */
+    svdvals(): Tensor;
+    /** [eigenvalues ascending, eigenvectors as columns] of the symmetric matrix read from one triangle (PyTorch: torch.linalg.eigh; MATLAB: eig). */
+    eigh(options?: EighOptions): [Tensor, Tensor];
+    /** The eigenvalues, ascending, of the symmetric matrix read from one triangle (PyTorch: torch.linalg.eigvalsh). */
+    eigvalsh(options?: EighOptions): Tensor;
+    /** The Moore–Penrose pseudoinverse [..., n, m] (PyTorch: torch.linalg.pinv; MATLAB: pinv). */
+    pinv(options?: PinvOptions): Tensor;
+    /** The least-squares solution of A·X = B with A this tensor, as { solution, residuals, rank, singularValues } (PyTorch: torch.linalg.lstsq; MATLAB: lsqminnorm). */
+    lstsq(B: Tensor, options?: LstsqOptions): LstsqResult;
   }
 }
 
@@ -356,4 +689,25 @@ P.qr = function (options) {
 P.solveTriangular = function (B, options) {
   if (arguments.length > 2) checkArity('solveTriangular', arguments, 2, 'B, options');
   return solveTriangular(this, B, options);
+};
+P.svd = function (options) {
+  if (arguments.length > 1) checkArity('svd', arguments, 1, 'options?');
+  return svd(this, options);
+};
+P.svdvals = function () { return svdvals(this); };
+P.eigh = function (options) {
+  if (arguments.length > 1) checkArity('eigh', arguments, 1, 'options?');
+  return eigh(this, options);
+};
+P.eigvalsh = function (options) {
+  if (arguments.length > 1) checkArity('eigvalsh', arguments, 1, 'options?');
+  return eigvalsh(this, options);
+};
+P.pinv = function (options) {
+  if (arguments.length > 1) checkArity('pinv', arguments, 1, 'options?');
+  return pinv(this, options);
+};
+P.lstsq = function (B, options) {
+  if (arguments.length > 2) checkArity('lstsq', arguments, 2, 'B, options?');
+  return lstsq(this, B, options);
 };

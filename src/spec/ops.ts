@@ -232,6 +232,13 @@ export const OPS = {
     forward: 'solveTriangular', ...rules('linalg'), records: true, replays: true, doc: 'a triangular solve', test: 'solveTriangular' },
   qr: { family: 'linalg', arity: 1, attrs: [{ name: 'complete', type: 'bool' }], forward: 'qr', ...rules('linalg'),
     records: true, replays: true, doc: 'Q and R packed in one output', test: 'qr' },
+  svd: { family: 'linalg', arity: 1, attrs: [{ name: 'fullMatrices', type: 'bool' }, { name: 'computeUV', type: 'bool' }],
+    forward: 'svd', ...rules('linalg'), records: true, replays: true,
+    doc: 'U, S, Vh packed in one output, by one-sided Jacobi (S alone: svdvals)', test: 'svd' },
+  eigh: { family: 'linalg', arity: 1, attrs: [{ name: 'vectors', type: 'bool' }], forward: 'eigh', ...rules('linalg'),
+    records: true, replays: true, doc: 'eigenvalues and eigenvectors of the lower triangle packed in one output, by cyclic Jacobi (values alone: eigvalsh)', test: 'eigh' },
+  pinv: { family: 'linalg', arity: 1, attrs: [{ name: 'atol', type: 'f64' }, { name: 'rtol', type: 'f64' }, { name: 'hermitian', type: 'bool' }],
+    forward: 'pinv', ...rules('linalg'), records: true, replays: true, doc: 'the Moore–Penrose pseudoinverse (through the SVD, or eigh when hermitian)', test: 'pinv' },
   // — attention
   attention: { family: 'attention', arity: 3, attrs: [{ name: 'scale', type: 'f64' }, { name: 'causal', type: 'bool' }], forward: 'attention',
     ...rules('attention'), records: true, replays: true, doc: 'softmax(scale·q·kᵀ [+ causal mask])·v, a query row at a time (no L×S matrix)', test: 'scaledDotProductAttention' },

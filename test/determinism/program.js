@@ -310,6 +310,17 @@ function linearAlgebra(wg, h) {
       wg.vectorNorm(rhs, 3), wg.matrixNorm(m), wg.norm(m)]);
     h.put(`grad.linalg.${dtype}`, [wg.grad((a) => wg.solve(a, rhs).square().sum())(m), wg.grad((a) => wg.logdet(a))(spd),
       wg.grad((a) => wg.cholesky(a).sum())(spd), wg.grad((a) => wg.qr(a)[1].abs().sum())(m)]);
+    // the decompositions: Jacobi sweeps in f64, the sign convention, pinv's and lstsq's cut-offs
+    const tall = wg.tensor(values(7 * 4, -1, 1, 124), { shape: [7, 4], dtype });
+    const tallRhs = wg.tensor(values(7 * 2, -1, 1, 125), { shape: [7, 2], dtype });
+    const lq = wg.lstsq(tall, tallRhs, { driver: 'gelsd' });
+    h.put(`decomp.${dtype}`, [...wg.svd(tall), ...wg.svd(m.reshape([2, 3, 6]), { fullMatrices: false }), wg.svdvals(m),
+      ...wg.eigh(spd), ...wg.eigh(m, { UPLO: 'U' }), wg.eigvalsh(m), wg.pinv(tall), wg.pinv(spd, { hermitian: true }),
+      lq.solution, lq.residuals, lq.rank, lq.singularValues, wg.matrixNorm(m, 2), wg.matrixNorm(m, -2), wg.norm(m, 'nuc')]);
+    h.put(`grad.decomp.${dtype}`, [
+      wg.grad((a) => { const [u, s, vh] = wg.svd(a, { fullMatrices: false }); return u.square().mul(s).sum().add(vh.sum()); })(tall),
+      wg.grad((a) => { const [l, v] = wg.eigh(a); return v.square().mul(l).sum(); })(spd),
+      wg.grad((a) => wg.pinv(a).sum())(tall), wg.grad((a) => wg.matrixNorm(a, 'nuc'))(m)]);
   }
 }
 

@@ -2,7 +2,8 @@
 // method, if any), a wasm primitive (kernel + VJP + JVP in assembly/ops/linalg.ts) or a composite of
 // differentiable ops. Matrices are diagonally dominant (x + n·I with |x| < 1), so they are
 // well-conditioned with a positive determinant; symmetric positive definite ones are built
-// inside f as m·mᵀ + n·I.
+// inside f as m·mᵀ + n·I. Random matrices have distinct singular values and eigenvalues, where
+// svd's and eigh's vector derivatives exist.
 
 import * as wg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
@@ -79,9 +80,45 @@ export const linalgOps: OpStatus[] = [
     make: () => ({ f: (a, b) => wg.outer(a, b), inputs: [x64([2]), x64([3])] }),
   },
   {
-    name: 'norm', kind: 'composite', ...works, method: 'norm', notes: "'nuc' and ±2 matrix norms (SVD) are not supported",
+    name: 'svd', kind: 'primitive', ...works, method: 'svd',
+    notes: 'U, S, Vh; sign convention: the largest-magnitude entry of each column of U is positive. Vectors\' gradients are NaN where singular values repeat; a full U\'s extra columns get none (as PyTorch)',
+    // tall (reduced), square (full, the default), wide and batched (reduced)
     make: () => ({
-      f: (x, v) => wg.stack([wg.norm(x), wg.norm(v, 3), wg.norm(x, Infinity)]),
+      f: (a, b, c) => joined(...wg.svd(a, { fullMatrices: false }), ...wg.svd(b), ...wg.svd(c, { fullMatrices: false })),
+      inputs: [x64([4, 3]), x64([3, 3]), x64([2, 2, 3])],
+    }),
+  },
+  {
+    name: 'svdvals', kind: 'primitive', ...works, method: 'svdvals', notes: 'the svd op without U and V; its gradient U·diag(g)·Vh is defined everywhere',
+    make: () => ({ f: (a, b) => joined(wg.svdvals(a), wg.svdvals(b)), inputs: [x64([2, 4, 3]), x64([2, 5])] }),
+  },
+  {
+    name: 'eigh', kind: 'primitive', ...works, method: 'eigh',
+    notes: 'reads one triangle (UPLO); sign convention: each eigenvector\'s largest-magnitude entry is positive. Vectors\' gradients are NaN where eigenvalues repeat',
+    make: () => ({ f: (a, b) => joined(...wg.eigh(a), ...wg.eigh(b, { UPLO: 'U' })), inputs: [x64([4, 4]), x64([2, 3, 3])] }),
+  },
+  {
+    name: 'eigvalsh', kind: 'primitive', ...works, method: 'eigvalsh', notes: 'the eigh op without vectors; its gradient is defined everywhere',
+    make: () => ({ f: (a) => joined(wg.eigvalsh(a), wg.eigvalsh(a, { UPLO: 'U' })), inputs: [x64([2, 3, 3])] }),
+  },
+  {
+    name: 'pinv', kind: 'primitive', ...works, method: 'pinv', notes: "PyTorch's atol / rtol defaults; the gradient is PyTorch's (constant rank)",
+    make: () => ({
+      f: (a, b) => joined(wg.pinv(a), wg.pinv(b, { hermitian: true })),
+      inputs: [x64([2, 3, 4]), dominant([3, 3])],
+    }),
+  },
+  {
+    name: 'lstsq', kind: 'composite', ...works, method: 'lstsq', notes: "pinv(A)·B; driver 'gelsy' (default), 'gelsd', 'gelss', 'gels' with PyTorch's result shapes",
+    make: () => ({
+      f: (a, b) => { const r = wg.lstsq(a, b, { driver: 'gelsd' }); return joined(r.solution, r.residuals, r.singularValues); },
+      inputs: [x64([5, 3]), x64([5, 2])],
+    }),
+  },
+  {
+    name: 'norm', kind: 'composite', ...works, method: 'norm', notes: "'nuc' and ±2 matrix norms through svdvals",
+    make: () => ({
+      f: (x, v) => wg.stack([wg.norm(x), wg.norm(v, 3), wg.norm(x, Infinity), wg.norm(x, 'nuc'), wg.norm(x, 2), wg.norm(x, -2)]),
       inputs: [offZero([3, 4]), offZero([4])],
     }),
   },
@@ -90,7 +127,11 @@ export const linalgOps: OpStatus[] = [
     make: () => ({ f: (x) => wg.vectorNorm(x, 3, { axes: 0 }).add(wg.vectorNorm(x, 1.5, { axes: 0 })), inputs: [offZero([3, 4])] }),
   },
   {
-    name: 'matrixNorm', kind: 'composite', ...works, method: 'matrixNorm', notes: "'nuc' and ±2 (SVD) are not supported",
-    make: () => ({ f: (x) => wg.matrixNorm(x).add(wg.matrixNorm(x, 1)), inputs: [offZero([2, 3, 4])] }),
+    name: 'matrixNorm', kind: 'composite', ...works, method: 'matrixNorm', notes: "'nuc' and ±2 through svdvals",
+    make: () => ({
+      f: (x) => joined(wg.matrixNorm(x), wg.matrixNorm(x, 1), wg.matrixNorm(x, 'nuc'), wg.matrixNorm(x, 2),
+        wg.matrixNorm(x, -2, { axes: [0, 2] })),
+      inputs: [offZero([2, 3, 4])],
+    }),
   },
 ];
