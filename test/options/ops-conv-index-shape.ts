@@ -46,6 +46,11 @@ export const cases: OptionCase[] = [
   { name: 'solve', call: (o) => wg.solve(m(), m(), o) },
   { name: 'cholesky', call: (o) => wg.cholesky(m(), o) },
   { name: 'qr', call: (o) => wg.qr(m(), o) },
+  { name: 'svd', call: (o) => wg.svd(m(), o) },
+  { name: 'eigh', call: (o) => wg.eigh(m(), o) },
+  { name: 'eigvalsh', call: (o) => wg.eigvalsh(m(), o) },
+  { name: 'pinv', call: (o) => wg.pinv(m(), o) },
+  { name: 'lstsq', call: (o) => wg.lstsq(m(), m(), o) },
   // upper is required: the case supplies it and adds the options under test.
   { name: 'solveTriangular', call: (o) => wg.solveTriangular(m(), m(), o === undefined ? { upper: true } : { upper: true, ...o }) },
   { name: 'indexAdd', call: (o) => wg.indexAdd(v(), 0, [1], wg.ones([1, 3]), o) },
