@@ -7,10 +7,10 @@
 // grad(grad(f)) differentiates the first gradient.
 
 import { Tensor, wrap, zeros } from './tensor.js';
-import { wasm, views, I32, checked, argsI32, requireInit, raise, recordWord } from './runtime.js';
+import { wasm, views, I32, ARGS, checked, argsI32, requireInit, raise, recordWord } from './runtime.js';
 import { openScope, closeScope, tensorsIn } from './scope.js';
 import { NotDifferentiableError, ValueError, formatShape } from './errors.js';
-import { isFloat } from './ops/common.js';
+import { isFloat, alive } from './ops/common.js';
 import { Op } from '../assembly/core/vocabulary.js';
 import { Trace, type TraceNode } from './trace-table.js';
 export { Trace, type TraceNode } from './trace-table.js';
@@ -55,13 +55,13 @@ function leaves(value: unknown): Tensor[] {
   return out;
 }
 
-/** A watched copy of x: a differentiated input of the level being opened. */
-function watched(x: Tensor, op: string, what: string): Tensor {
-  const id = x.use(`${op} (${what})`);
+/** A watched copy of x (argument k of f): a differentiated input of the level being opened. */
+function watched(x: Tensor, op: string, k: number): Tensor {
+  alive(x, op, `argument ${k}`);
   if (!isFloat(x.dtype)) {
-    throw new NotDifferentiableError(`${op}: ${what} is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; only float32 and float64 tensors can be differentiated`);
+    throw new NotDifferentiableError(`${op}: argument ${k} is a ${x.dtype} tensor of shape ${formatShape(x.dims)}; only float32 and float64 tensors can be differentiated`);
   }
-  const c = wrap(checked(wasm.copy(id), op));
+  const c = wrap(checked(wasm.copy(x.id), op));
   wasm.watch(c.id);
   c._format = x._format; // a formatted dlarray stays formatted inside dlfeval / valueAndGrad
   return c;
@@ -71,7 +71,7 @@ function checkScalarOutput(op: string, y: unknown): Tensor {
   if (!(y instanceof Tensor)) {
     throw new NotDifferentiableError(`${op}: the function must return a scalar Tensor, got ${describeValue(y)}`);
   }
-  y.use(`${op} (output)`);
+  alive(y, op, 'output');
   if (y.numel() !== 1) {
     throw new NotDifferentiableError(`${op}: the output must be a scalar (one element) to take its gradient, got shape ${formatShape(y.dims)}; reduce it first, e.g. with .sum()`);
   }
@@ -82,21 +82,34 @@ function checkScalarOutput(op: string, y: unknown): Tensor {
 /** Runs the reverse sweep from y to the targets; returns their gradients (zeros off the path). */
 function sweep(op: string, y: Tensor, mark: number, targets: Tensor[], mode: number): Tensor[] {
   if (wasm.tapeDepthNow() > 1) mode |= MODE_CREATE_GRAPH;
-  if (targets.length > 16000) throw new ValueError(`${op}: at most 16000 tensors can be differentiated at once`);
-  const code = wasm.backward(y.id, mark, argsI32(targets.map((t) => t.id)), targets.length, mode);
+  const n = targets.length;
+  if (n > 16000) throw new ValueError(`${op}: at most 16000 tensors can be differentiated at once`);
+  views();
+  for (let i = 0; i < n; i++) I32[(ARGS >>> 2) + i] = targets[i].id;
+  const code = wasm.backward(y.id, mark, ARGS, n, mode);
   if (code !== 0) raise(op);
   // Take each adjoint once (a target may be listed twice); taking clears the slot for later sweeps.
-  const taken = new Map<number, Tensor>();
-  return targets.map((t) => {
-    let g = taken.get(t.id);
+  const taken = n > 8 ? new Map<number, Tensor>() : undefined;
+  const grads = new Array<Tensor>(n);
+  for (let i = 0; i < n; i++) {
+    const t = targets[i];
+    let g = taken !== undefined ? taken.get(t.id) : takenBefore(targets, grads, i);
     if (g === undefined) {
       const a = wasm.takeAdjoint(t.id);
       g = a !== 0 ? wrap(a) : zeros(t.dims, { dtype: t.dtype });
-      taken.set(t.id, g);
+      taken?.set(t.id, g);
     }
-    return g;
-  });
+    grads[i] = g;
+  }
+  return grads;
 }
+
+/** The gradient already taken for targets[i] when it is listed earlier too (a short list, scanned). */
+function takenBefore(targets: Tensor[], grads: Tensor[], i: number): Tensor | undefined {
+  for (let j = 0; j < i; j++) if (targets[j].id === targets[i].id) return grads[j];
+  return undefined;
+}
+
 
 /**
  * Watches the tensors of one differentiated argument for a level being opened: each tensor in
@@ -108,12 +121,7 @@ function sweep(op: string, y: Tensor, mark: number, targets: Tensor[], mode: num
  * parameter name).
  */
 function watchArgument(value: unknown, watch: (t: Tensor) => Tensor, standIns: Map<Tensor, Tensor>, targets: Tensor[]): [unknown, unknown] {
-  const one = (t: Tensor): Tensor => {
-    const c = watch(resolve(t));
-    if (c !== t && !standIns.has(t)) standIns.set(t, c);
-    targets.push(c);
-    return c;
-  };
+  const one = (t: Tensor): Tensor => watchOne(t, watch, standIns, targets);
   if (value instanceof Tensor) { const c = one(value); return [c, c]; }
   if (value instanceof Module) {
     const structure: Record<string, Tensor> = {};
@@ -126,6 +134,14 @@ function watchArgument(value: unknown, watch: (t: Tensor) => Tensor, standIns: M
   }
   const tree = mapTensors(value, one);
   return [tree, tree];
+}
+
+/** One tensor of a differentiated argument: its watched copy, entered in standIns and targets. */
+function watchOne(t: Tensor, watch: (t: Tensor) => Tensor, standIns: Map<Tensor, Tensor>, targets: Tensor[]): Tensor {
+  const c = watch(resolve(t));
+  if (c !== t && !standIns.has(t)) standIns.set(t, c);
+  targets.push(c);
+  return c;
 }
 
 const gradSpecs = {
@@ -218,6 +234,12 @@ export function refusePromise(op: string, result: unknown, what = 'the function'
   throw new ValueError(`${op}: ${what} returned a Promise; it must be synchronous (the tensors it uses would be freed before the promise settles)`);
 }
 
+/** Whether every argument `list` names is a Tensor (valueAndGrad's fast path). */
+function tensorsAt(args: unknown[], list: number[]): boolean {
+  for (let j = 0; j < list.length; j++) if (!(args[list[j]] instanceof Tensor)) return false;
+  return true;
+}
+
 function checkArgnums(op: string, argnums: unknown): number[] {
   const list = Array.isArray(argnums) ? argnums : [argnums];
   if (list.length === 0) throw new ValueError(`${op}: argnums must name at least one argument`);
@@ -267,6 +289,7 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
   checkFunction(op, f);
   const argnums = options.argnums ?? 0;
   const list = checkArgnums(op, argnums);
+  const mode = options.higherOrder ? MODE_CREATE_GRAPH : 0;
   return (...args: A): any => {
     requireInit(op);
     for (const k of list) {
@@ -276,12 +299,32 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
     const mark = wasm.tapeBegin();
     let keep: Tensor[] = [];
     try {
+      if (!options.hasAux && tensorsAt(args, list)) {
+        // The common case (every differentiated argument a tensor), without the tree walks: the
+        // same copies, stand-ins and sweep as below, so the same results.
+        const standIns = new Map<Tensor, Tensor>();
+        const targets = new Array<Tensor>(list.length);
+        const callArgs = args.slice() as A;
+        for (let j = 0; j < list.length; j++) {
+          const k = list[j], t = args[k] as Tensor;
+          const c = watched(resolve(t), op, k);
+          if (!standIns.has(t)) standIns.set(t, c);
+          targets[j] = callArgs[k] = c;
+        }
+        const result = withStandIns(standIns, f, callArgs);
+        refusePromise(op, result);
+        const value = checkScalarOutput(op, result);
+        const grads = sweep(op, value, mark, targets, mode);
+        keep = grads.slice();
+        keep.push(value);
+        return [value, typeof argnums === 'number' ? grads[0] : grads];
+      }
       const standIns = new Map<Tensor, Tensor>();
       const targets: Tensor[] = [];
       const callArgs = args.slice() as A;
       const structures = list.map((k) => {
         const before = targets.length;
-        const [call, structure] = watchArgument(args[k], (t) => watched(t, op, `argument ${k}`), standIns, targets);
+        const [call, structure] = watchArgument(args[k], (t) => watched(t, op, k), standIns, targets);
         if (targets.length === before) {
           throw new NotDifferentiableError(`${op}: argument ${k} holds no tensor to differentiate (${describeValue(args[k])})`);
         }
@@ -296,7 +339,7 @@ function makeValueAndGrad<A extends unknown[]>(op: string, f: (...args: A) => an
       const [y, aux] = options.hasAux ? (result as [unknown, unknown]) : [result, undefined];
       if (options.hasAux) refusePromise(op, y, 'the function\'s value');
       const value = checkScalarOutput(op, y);
-      const grads = sweep(op, value, mark, targets, options.higherOrder ? MODE_CREATE_GRAPH : 0);
+      const grads = sweep(op, value, mark, targets, mode);
       let i = 0;
       const structured = structures.map((s) => mapTensors(s, () => grads[i++]));
       list.forEach((k, j) => { if (args[k] instanceof Module) gradientOwners.set(structured[j], (args[k] as Module)._ownNamedParameters()); });
@@ -375,7 +418,7 @@ export function dlfeval<R>(fn: (...args: any[]) => R, ...args: unknown[]): R {
   let keep: Tensor[] = [];
   try {
     const standIns = new Map<Tensor, Tensor>();
-    const traced = args.map((a, k) => watchArgument(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', `argument ${k + 1}`) : t), standIns, [])[0]);
+    const traced = args.map((a, k) => watchArgument(a, (t) => (isFloat(t.dtype) ? watched(t, 'dlfeval', k + 1) : t), standIns, [])[0]);
     const result = withStandIns(standIns, fn, traced);
     refusePromise('dlfeval', result);
     keep = tensorsIn(result);
@@ -499,7 +542,7 @@ function record(op: string, f: (...args: any[]) => Tensor, args: unknown[], tang
   const forwardMark = tangents ? wasm.forwardBegin() : -1;
   const inputs: Tensor[] = [];
   try {
-    const callArgs = args.map((a, k) => mapTensors(a, (t) => { const c = watched(t, op, `argument ${k}`); inputs.push(c); return c; }));
+    const callArgs = args.map((a, k) => mapTensors(a, (t) => { const c = watched(t, op, k); inputs.push(c); return c; }));
     tangents?.forEach((t, k) => {
       const x = inputs[k];
       if (!(t instanceof Tensor) || formatShape(t.dims) !== formatShape(x.dims) || t.dtype !== x.dtype) {

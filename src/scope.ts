@@ -2,7 +2,7 @@
 // optimizer step) free what was made inside them except what they return; keep() and dispose()
 // for the exceptions; a FinalizationRegistry frees forgotten top-level tensors as a backstop.
 
-import { wasm, argsI32, requireInit, views, I32, recordWord } from './runtime.js';
+import { wasm, requireInit, views, I32, ARGS, recordWord } from './runtime.js';
 import { WasmgradError, ValueError } from './errors.js';
 import { describeValue } from './options.js';
 import type { Tensor } from './tensor.js';
@@ -67,8 +67,12 @@ export function adopt(t: Tensor): void {
 }
 
 /** Every Tensor in a value made of tensors, arrays and plain objects. */
-export function tensorsIn(value: unknown, out: Tensor[] = [], seen = new Set<unknown>()): Tensor[] {
-  if (value === null || typeof value !== 'object' || seen.has(value)) return out;
+export function tensorsIn(value: unknown, out: Tensor[] = [], seen?: Set<unknown>): Tensor[] {
+  if (value === null || typeof value !== 'object') return out;
+  // A flat array of numbers (what a loop body often returns) holds nothing to walk.
+  if (seen === undefined && Array.isArray(value) && !holdsObjects(value)) return out;
+  seen ??= new Set<unknown>();
+  if (seen.has(value)) return out;
   seen.add(value);
   if (isTensorLike(value)) { out.push(value as Tensor); return out; }
   if (Array.isArray(value)) { for (const v of value) tensorsIn(v, out, seen); return out; }
@@ -76,6 +80,11 @@ export function tensorsIn(value: unknown, out: Tensor[] = [], seen = new Set<unk
     for (const v of Object.values(value as object)) tensorsIn(v, out, seen);
   }
   return out;
+}
+
+function holdsObjects(a: unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== null && typeof a[i] === 'object') return true;
+  return false;
 }
 
 function isTensorLike(v: object): boolean {
@@ -94,14 +103,20 @@ export function openScope(op: string): void {
 
 /** @internal closes the innermost scope, letting `keep` (and only those) survive into the enclosing one. */
 export function closeScope(keep: readonly Tensor[]): void {
-  const ids: number[] = [];
-  for (const t of keep) if (t.isAlive) ids.push(t.id);
-  if (ids.length > MAX_KEEP) {
+  // The live ids go straight into the argument buffer (it holds MAX_KEEP of them).
+  let n = 0;
+  for (let i = 0; i < keep.length; i++) {
+    const t = keep[i];
+    if (!t.isAlive) continue;
+    if (n < MAX_KEEP) I32[(ARGS >>> 2) + n] = t.id;
+    n++;
+  }
+  if (n > MAX_KEEP) {
     wasm.scopeEnd(0, 0); // close the scope all the same: an open scope would hold every later tensor
     depth--;
-    throw new WasmgradError(`tidy: cannot return more than ${MAX_KEEP} tensors from one scope (got ${ids.length}); they were freed`);
+    throw new WasmgradError(`tidy: cannot return more than ${MAX_KEEP} tensors from one scope (got ${n}); they were freed`);
   }
-  wasm.scopeEnd(argsI32(ids), ids.length);
+  wasm.scopeEnd(ARGS, n);
   depth--;
   if (depth === 0) for (const t of keep) register(t);
 }

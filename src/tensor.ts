@@ -49,6 +49,8 @@ export function dtypeCode(name: DTypeName, op = 'tensor'): DType {
 export function dtypeName(code: number): DTypeName { return DType[code] as DTypeName; }
 
 const recordAddress = recordWord;
+/** What wrap() passes the constructor: the id is the module's fresh result, checked already. */
+const FRESH: unique symbol = Symbol('fresh');
 
 /** @internal set while `accelerate` captures: a value read on the host would be baked into the program. */
 let valueReadHook: ((t: Tensor) => void) | undefined;
@@ -67,7 +69,14 @@ export class Tensor {
   disposed = false;
 
   /** @internal handles are made by wasmgrad, never by users */
-  constructor(id: number) {
+  constructor(id: number, fresh?: typeof FRESH) {
+    // An id the module has just returned (wrap) is a live tensor's: only its generation is read.
+    if (fresh === FRESH) {
+      views();
+      this.id = id;
+      this.gen = I32[recordAddress(id) + T_GEN / 4];
+      return;
+    }
     requireInit('Tensor');
     views();
     // The id must name a live record of the table: anything else would read (and later write)
@@ -261,7 +270,7 @@ export function setFormat(t: Tensor, format: string | undefined): Tensor {
 
 /** @internal wraps a new id from the module into a handle (owned by the current scope). */
 export function wrap(id: number): Tensor {
-  const t = new Tensor(id);
+  const t = new Tensor(id, FRESH);
   adopt(t);
   return t;
 }

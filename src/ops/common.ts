@@ -24,6 +24,21 @@ export function idOf(x: Tensor, what: string): number {
   return x.use(what);
 }
 
+/**
+ * Throws the DisposedError of `op (arg)` unless t is alive: use()'s check, with the message built
+ * only when it fails (an op's hot path).
+ */
+export function alive(t: Tensor, op: string, arg: string): void {
+  if (!t.isAlive) t.use(`${op} (${arg})`);
+}
+
+/** Whether two shapes are equal. */
+export function sameDims(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /** A Tensor argument that may also be given as a JS number (made a rank-0 tensor of `dtype`). */
 export function asTensor(x: TensorLike, dtype: DTypeName, what: string): Tensor {
   if (typeof x === 'number' || typeof x === 'boolean') return scalarTensor(+x, dtype);

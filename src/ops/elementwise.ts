@@ -6,18 +6,18 @@ import { wasm } from '../runtime.js';
 import { DTypeError, ValueError, formatShape } from '../errors.js';
 import {
   Op, type TensorLike, idOf, asTensor, broadcastShapes, floatPair, floatOperand, castTo, disposeAll,
-  call, isFloat, requireInit,
+  call, isFloat, requireInit, alive, sameDims,
 } from './common.js';
 import { checkArity } from '../options.js';
 
 /** True for two live tensors of one float dtype whose shapes broadcast (the common case). */
 function fastPair(name: string, a: Tensor, b: Tensor): boolean {
-  a.use(`${name} (a)`);
-  b.use(`${name} (b)`);
+  alive(a, name, 'a');
+  alive(b, name, 'b');
   const da = a.dtype;
   if (da !== b.dtype || (da !== 'float32' && da !== 'float64')) return false;
   const sa = a.dims, sb = b.dims;
-  if (sa.length === sb.length && sa.every((d, k) => d === sb[k])) return true;
+  if (sameDims(sa, sb)) return true;
   broadcastShapes(name, sa, sb); // throws the ShapeError when they do not fit
   return true;
 }
@@ -26,7 +26,7 @@ function binaryOp(op: Op, name: string, a: TensorLike, b: TensorLike): Tensor {
   // Fast paths without temporaries: tensor ∘ number, and two tensors of one float dtype.
   if (a instanceof Tensor) {
     if (typeof b === 'number') {
-      a.use(`${name} (a)`);
+      alive(a, name, 'a');
       if (isFloat(a.dtype)) return call(name, wasm.binaryScalar(op, a.id, b, 0));
     } else if (b instanceof Tensor && fastPair(name, a, b)) {
       return call(name, wasm.binary(op, a.id, b.id));
@@ -197,7 +197,7 @@ export const ge = (a: TensorLike, b: TensorLike): Tensor => compareOp(Op.ge, 'ge
 
 function unaryOp(op: Op, name: string, x: Tensor): Tensor {
   if (x instanceof Tensor) {
-    x.use(`${name} (x)`);
+    alive(x, name, 'x');
     if (isFloat(x.dtype)) return call(name, wasm.unary(op, x.id));
   }
   requireInit(name);
