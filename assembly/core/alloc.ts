@@ -167,6 +167,17 @@ export function free(ptr: u32): void {
   setPrevSizeOfNext(b, size);
 }
 
+/**
+ * memory.copy between blocks that do not overlap, with the few bytes of a scalar or a shape
+ * moved by a loop: V8 compiles memory.copy to a call out of wasm, which costs more than that.
+ */
+export function copyBytes(dst: usize, src: usize, n: usize): void {
+  if (n > 64) { memory.copy(dst, src, n); return; }
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+}
+
 /** Grows or shrinks an allocation, keeping the first min(old, new) bytes. 0 on failure. */
 export function realloc(ptr: u32, oldBytes: u32, bytes: u32): u32 {
   const p = alloc(bytes);

@@ -9,7 +9,7 @@
 // tensors a live tape still needs. Outside every scope a tensor lives until disposed.
 
 import { DType } from "./vocabulary";
-import { alloc, free, realloc, lastFailedRequest } from "./alloc";
+import { alloc, free, realloc, copyBytes, lastFailedRequest } from "./alloc";
 
 // The record layout, flags and error codes are the ABI shared with the host (assembly/core/abi.ts).
 export {
@@ -107,7 +107,7 @@ export function newTensor(dtype: i32, rank: i32, shapeIn: u32): i32 {
   // Copy the shape first: it may point into this very table (a tensor's own dims), which
   // moves if the table has to grow below.
   const shape = SHAPE_COPY;
-  for (let k = 0; k < rank; k++) store<i32>(shape + (<u32>k << 2), load<i32>(shapeIn + (<u32>k << 2)));
+  copyBytes(shape, shapeIn, <u32>rank << 2);
   // The host validates shapes; this is the last line: a negative dim, or a count past i32 (the
   // product stops growing there, so it cannot wrap), never allocates.
   // The element count in f64 (exact far past i32, never wrapping) for the check and the message.

@@ -19,7 +19,7 @@ import {
   numelOf, dataOf, itemSize, E_NONE, capturingNow,
 } from "../core/tensor";
 import { progBegin, progInput, progAttr, captureOp1, captureOp2 } from "./accelerate";
-import { realloc, alloc, free } from "../core/alloc";
+import { realloc, alloc, free, copyBytes } from "../core/alloc";
 import { addInPlace, fillScalar, binary } from "./kernels.generated";
 import { vjpRule } from "./rules.generated";
 import { flushJvp, noteRecord, inJvpRule } from "./forward";
@@ -286,7 +286,7 @@ export function accumulate(x: i32, contrib: i32): void {
     if ((flagsOf(contrib) & F_ADJOINT) != 0) {
       a = newLike(contrib, dtypeOf(contrib));
       if (a == 0) return;
-      memory.copy(dataOf(a), dataOf(contrib), <u32>numelOf(contrib) * itemSize(dtypeOf(contrib)));
+      copyBytes(dataOf(a), dataOf(contrib), <u32>numelOf(contrib) * itemSize(dtypeOf(contrib)));
       if (recording()) record1(TO_TAPE, Op.copy, a, contrib);
       else captureOp1(Op.copy, a, contrib);
     }
@@ -321,7 +321,7 @@ export function backward(loss: i32, mark: i32, targetsIn: u32, n: i32, mode: i32
   // function): remember its region and target mark, and give them back afterwards.
   const targets = alloc(<u32>n * 12);
   if (targets == 0 && n > 0) { fail(E_OOM, 0); return errorCode(); }
-  memory.copy(targets, targetsIn, <u32>n << 2);
+  copyBytes(targets, targetsIn, <u32>n << 2);
   const saved = targets + (<u32>n << 2);
   for (let i = 0; i < n; i++) {
     const t = load<i32>(targets + (<u32>i << 2));

@@ -6,13 +6,13 @@
 // ops of this file and of reduce.ts, so they are themselves differentiable.
 
 import { Op, DType } from "../core/vocabulary";
-import { isUntouched } from "../core/alloc";
+import { isUntouched, copyBytes } from "../core/alloc";
 import {
   newTensor, newLike, dtypeOf, rankOf, dimOf, dataOf, numelOf, shapePtr, MAX_RANK, itemSize,
   fail, E_NO_RULE, E_UNKNOWN_OP, flagsOf, F_ON_TAPE, releaseTensor, needsGrad,
 } from "../core/tensor";
 import { prepare, advance, itInner, itOuter, itOffset, itStride } from "../core/iter";
-import { recording, shouldRecord1, shouldRecord2, recordTarget, recordOp, recordInput, recordAttr, record1, recNumInputs,
+import { recording, shouldRecord1, shouldRecord2, recordTarget, TO_NONE, recordOp, recordInput, recordAttr, record1, recNumInputs,
   record2, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { sumTo } from "./reduce";
 import { captureOp1, captureOp2, captureFill } from "../engine/accelerate";
@@ -166,12 +166,34 @@ export function scalar(dtype: i32, v: f64): i32 {
   return t;
 }
 
+const SCALAR_CELL = memory.data(16, 16);
+
 /** a op s (or s op a when `scalarFirst`), s a JS number taken in a's dtype. */
 export function binaryScalar(op: i32, a: i32, s: f64, scalarFirst: bool): i32 {
   if (a == 0) return 0;
+  // Unrecorded (a first-order sweep's rules, ops outside any tape), s needs no tensor of its own:
+  // the same run reads it from a cell, in a's dtype, so the bits are the same.
+  if (shouldRecord1(a) == TO_NONE) return binaryCell(op, a, s, scalarFirst);
   const c = scalar(dtypeOf(a), s);
   const out = scalarFirst ? binary(op, c, a) : binary(op, a, c);
   dropConstant(c);
+  return out;
+}
+
+function binaryCell(op: i32, a: i32, s: f64, scalarFirst: bool): i32 {
+  const dt = dtypeOf(a);
+  const out = newLike(a, dt);
+  if (out == 0) return 0;
+  const n = numelOf(out), pa = dataOf(a), po = dataOf(out);
+  if (dt == DType.float32) {
+    store<f32>(SCALAR_CELL, <f32>s);
+    if (scalarFirst) binaryRun<f32>(op, SCALAR_CELL, 0, pa, 1, po, n);
+    else binaryRun<f32>(op, pa, 1, SCALAR_CELL, 0, po, n);
+  } else {
+    store<f64>(SCALAR_CELL, s);
+    if (scalarFirst) binaryRun<f64>(op, SCALAR_CELL, 0, pa, 1, po, n);
+    else binaryRun<f64>(op, pa, 1, SCALAR_CELL, 0, po, n);
+  }
   return out;
 }
 
@@ -444,7 +466,7 @@ export function copy(x: i32): i32 {
   if (x == 0) return 0;
   const out = newLike(x, dtypeOf(x));
   if (out == 0) return 0;
-  memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
+  copyBytes(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
   record1(shouldRecord1(x), Op.copy, out, x);
   return out;
 }
@@ -454,7 +476,7 @@ export function detach(x: i32): i32 {
   if (x == 0) return 0;
   const out = newLike(x, dtypeOf(x));
   if (out == 0) return 0;
-  memory.copy(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
+  copyBytes(dataOf(out), dataOf(x), <usize>numelOf(x) * itemSize(dtypeOf(x)));
   captureOp1(Op.detach, out, x);
   return out;
 }
