@@ -46,7 +46,10 @@ export function dtypeCode(name: DTypeName, op = 'tensor'): DType {
   }
   return code;
 }
-export function dtypeName(code: number): DTypeName { return DType[code] as DTypeName; }
+/** The dtypes' names by code (DType's reverse mapping, as an array: read for every new handle). */
+const DTYPE_NAMES: DTypeName[] = [];
+for (const name of ['float32', 'float64', 'int32', 'bool'] as const) DTYPE_NAMES[DType[name]] = name;
+export function dtypeName(code: number): DTypeName { return DTYPE_NAMES[code]; }
 
 const recordAddress = recordWord;
 /** What wrap() passes the constructor: the id is the module's fresh result, checked already. */
@@ -73,8 +76,10 @@ export class Tensor {
     // An id the module has just returned (wrap) is a live tensor's: only its generation is read.
     if (fresh === FRESH) {
       views();
+      const r = recordAddress(id);
       this.id = id;
-      this.gen = I32[recordAddress(id) + T_GEN / 4];
+      this.gen = I32[r + T_GEN / 4];
+      this._dtype = DTYPE_NAMES[I32[r + T_DTYPE / 4]]; // read by the next op anyway, here without a liveness check
       return;
     }
     requireInit('Tensor');
