@@ -20,7 +20,6 @@ const registry = typeof FinalizationRegistry === 'undefined' ? undefined :
       wasm.disposeTensor(id);
     }
   });
-const registered = new WeakSet<Tensor>();
 
 /** Open scopes, mirrored on the host so that making a handle needs no call into wasm. */
 let depth = 0;
@@ -55,9 +54,11 @@ function checkLiveTensors(): void {
 }
 
 function register(t: Tensor): void {
-  if (registry === undefined || registered.has(t)) return;
-  registry.register(t, { id: t.id, gen: t.gen }, t);
-  registered.add(t);
+  if (registry === undefined || t._registered) return;
+  // No unregister token and a flag on the handle instead of a WeakSet: both made the collector
+  // track each top-level handle in one more weak table (about 2 µs per handle, measured).
+  registry.register(t, { id: t.id, gen: t.gen });
+  t._registered = true;
   if (++sinceCheck === 256) checkLiveTensors();
 }
 

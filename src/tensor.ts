@@ -70,6 +70,8 @@ export class Tensor {
   _format: string | undefined = undefined;
   /** @internal set when the user disposed a tensor that a live tape still needs */
   disposed = false;
+  /** @internal registered with the garbage collector's backstop (src/scope.ts) */
+  _registered = false;
 
   /** @internal handles are made by wasmgrad, never by users */
   constructor(id: number, fresh?: typeof FRESH) {
