@@ -234,6 +234,7 @@ function seedCase() {
     unit: 'eval/s',
     ceiling: null,
     tol: 1e-6,
+    note: 'wasmgrad: eager, in tidy; what each part of an evaluation costs: bench/EAGER.md (node bench/eager.mjs)',
     // Each evaluation returns the value and both partials as JS numbers, as a caller needs them.
     wasmgrad({ wg }) {
       const x1 = wg.tensor(2), x2 = wg.tensor(0.5);
