@@ -45,7 +45,7 @@ describe('the determinism program gives the committed hashes', () => {
     const families = new Set(Object.keys(expected.results).map((k) => k.split('.')[0] === 'grad' ? k.split('.')[1] : k.split('.')[0]));
     for (const f of ['unary', 'binary', 'compare', 'where', 'clamp', 'cast', 'reduce', 'matmul', 'matmulT', 'shape',
       'creation', 'random', 'softmax', 'crossEntropy', 'autodiff', 'recurrent', 'attention', 'conv', 'pool', 'indexing',
-      'linear', 'activation', 'norm', 'loss', 'dropout', 'linalg', 'optim', 'train', 'accelerate']) {
+      'linear', 'activation', 'norm', 'loss', 'dropout', 'linalg', 'optim', 'train', 'accelerate', 'parity']) {
       expect(families, f).toContain(f);
     }
   });

@@ -387,6 +387,98 @@ function acceleratedFused(wg, h) {
   }
 }
 
+/**
+ * The ops of the PyTorch-parity issue: pad modes, interpolate, pixelShuffle/pixelUnshuffle,
+ * affineGrid/gridSample, maskedFill, randint/multinomial, bucketize/searchsorted, cdist,
+ * logaddexp/atan2/hypot, ctcLoss, the in-place initialisers and the 3-d convolution and pooling:
+ * values and gradients.
+ */
+function pytorchParity(wg, h) {
+  for (const dtype of DTYPES) {
+    const x = wg.tensor(values(2 * 3 * 5 * 6, -1, 1, 151), { shape: [2, 3, 5, 6], dtype });
+    const x1 = wg.tensor(values(2 * 3 * 7, -1, 1, 152), { shape: [2, 3, 7], dtype });
+    const pads = [2, 1, 1, 3];
+    h.put(`parity.pad.${dtype}`, ['reflect', 'replicate', 'circular'].flatMap((mode) => [wg.pad(x, pads, null, mode), wg.pad(x1, [3, 2], null, mode)]));
+    h.put(`grad.parity.pad.${dtype}`, ['reflect', 'replicate', 'circular'].map((mode) => wg.grad((y) => wg.pad(y, pads, null, mode).square().sum())(x)));
+    const resample = [
+      wg.interpolate(x, { size: [7, 4] }), wg.interpolate(x, { scaleFactor: 1.7 }),
+      wg.interpolate(x, { size: [9, 11], mode: 'bilinear' }), wg.interpolate(x, { size: [4, 8], mode: 'bilinear', alignCorners: true }),
+      wg.interpolate(x, { scaleFactor: [1.5, 0.75], mode: 'bicubic' }), wg.interpolate(x, { size: [8, 9], mode: 'bicubic', alignCorners: true }),
+      wg.interpolate(x1, { size: 12, mode: 'linear' }), wg.interpolate(x1, { scaleFactor: 0.6, mode: 'linear', alignCorners: true }),
+      wg.upsample(x, { scaleFactor: 2 })];
+    h.put(`parity.interpolate.${dtype}`, resample);
+    h.put(`grad.parity.interpolate.${dtype}`, ['nearest', 'bilinear', 'bicubic'].map((mode) =>
+      wg.grad((y) => wg.interpolate(y, { size: [8, 7], mode }).square().sum())(x)));
+    const ps = wg.tensor(values(2 * 8 * 3 * 2, -1, 1, 153), { shape: [2, 8, 3, 2], dtype });
+    h.put(`parity.pixelShuffle.${dtype}`, [wg.pixelShuffle(ps, 2), wg.pixelUnshuffle(wg.pixelShuffle(ps, 2), 2), wg.pixelUnshuffle(x.narrow(2, 0, 4), 2)]);
+    h.put(`grad.parity.pixelShuffle.${dtype}`, wg.grad((y) => wg.pixelShuffle(y, 2).mul(wg.arange(4, { dtype })).sum())(ps));
+    const theta = wg.tensor(values(2 * 6, -1, 1, 154), { shape: [2, 2, 3], dtype });
+    const grid = wg.affineGrid(theta, [2, 3, 4, 5]);
+    const samples = [];
+    for (const mode of ['bilinear', 'nearest']) {
+      for (const paddingMode of ['zeros', 'border', 'reflection']) {
+        for (const alignCorners of [false, true]) samples.push(wg.gridSample(x, grid.mul(1.3), { mode, paddingMode, alignCorners }));
+      }
+    }
+    h.put(`parity.gridSample.${dtype}`, [grid, wg.affineGrid(theta, [2, 3, 4, 5], { alignCorners: true }), ...samples]);
+    const [, [gi, gg]] = wg.valueAndGrad((a, b) => wg.gridSample(a, b, { paddingMode: 'reflection' }).square().sum(), { argnums: [0, 1] })(x, grid.mul(1.3));
+    h.put(`grad.parity.gridSample.${dtype}`, [gi, gg, wg.grad((t) => wg.affineGrid(t, [2, 3, 4, 5]).sin().sum())(theta)]);
+    const mask = x.gt(0.3);
+    h.put(`parity.maskedFill.${dtype}`, [wg.maskedFill(x, mask, -2.5), wg.maskedFill(x, x1.narrow(2, 0, 6).unsqueeze(2).lt(0), wg.tensor(0.25, { dtype }))]);
+    h.put(`grad.parity.maskedFill.${dtype}`, wg.grad((y) => wg.maskedFill(y, mask, 1).square().sum())(x));
+    wg.seed(77);
+    const probs = wg.tensor(values(4 * 9, 0, 1, 155), { shape: [4, 9], dtype });
+    h.put(`parity.random.${dtype}`, [wg.randint(10, [50]), wg.randint(-5, 5, [3, 7], { dtype }), wg.multinomial(probs, 5),
+      wg.multinomial(probs, 20, { replacement: true }), wg.multinomial(probs.select(0, 1), 3)]);
+    const bounds = wg.tensor([-0.5, -0.25, 0, 0.25, 0.25, 0.75], { dtype });
+    const sorted = wg.sort(wg.tensor(values(3 * 8, -1, 1, 156), { shape: [3, 8], dtype }), { axis: 1 })[0];
+    const q = wg.tensor(values(3 * 5, -1.2, 1.2, 157), { shape: [3, 5], dtype });
+    h.put(`parity.search.${dtype}`, [wg.bucketize(x, bounds), wg.bucketize(x, bounds, { right: true }), wg.searchsorted(sorted, q),
+      wg.searchsorted(sorted, q, { side: 'right' }), wg.searchsorted(bounds, 0.25)]);
+    const p1 = wg.tensor(values(2 * 5 * 4, -1, 1, 158), { shape: [2, 5, 4], dtype });
+    const p2 = wg.tensor(values(2 * 6 * 4, -1, 1, 159), { shape: [2, 6, 4], dtype });
+    h.put(`parity.cdist.${dtype}`, [0, 1, 2, 3, 0.5, Infinity].map((p) => wg.cdist(p1, p2, p)));
+    const [, cg] = wg.valueAndGrad((a, b) => wg.cdist(a, b, 1.5).sum().add(wg.cdist(a, b).sum()), { argnums: [0, 1] })(p1, p2);
+    h.put(`grad.parity.cdist.${dtype}`, cg);
+    const s = wg.tensor(SPECIALS, { dtype });
+    const t = wg.tensor([...SPECIALS].reverse(), { dtype });
+    const a = wg.tensor(values(6 * 35, -3, 3, 3), { shape: [6, 5, 7], dtype });
+    const b = wg.tensor(values(5 * 7, -2.5, 2.5, 4), { shape: [5, 7], dtype });
+    for (const op of ['logaddexp', 'atan2', 'hypot']) {
+      h.put(`parity.${op}.${dtype}`, [wg[op](a, b), wg[op](s, t)]);
+      const [, grads] = wg.valueAndGrad((p, r) => wg[op](p, r).sum(), { argnums: [0, 1] })(a, b);
+      h.put(`grad.parity.${op}.${dtype}`, grads);
+    }
+    const lp = wg.logSoftmax(wg.tensor(values(12 * 3 * 6, -2, 2, 160), { shape: [12, 3, 6], dtype }), 2);
+    const targets = [[1, 2, 2, 5], [3, 3, 0, 0], [4, 1, 5, 2]];
+    h.put(`parity.ctcLoss.${dtype}`, [wg.ctcLoss(lp, targets, [12, 10, 11], [4, 2, 3]),
+      wg.ctcLoss(lp, targets, [12, 10, 11], [4, 2, 3], { reduction: 'none' })]);
+    h.put(`grad.parity.ctcLoss.${dtype}`, wg.grad((z) => wg.ctcLoss(z, targets, [12, 10, 11], [4, 2, 3]))(lp));
+    wg.seed(78);
+    const init = wg.nn.init;
+    h.put(`parity.init.${dtype}`, [init.uniform_(wg.zeros([5, 4], { dtype }), -2, 3), init.normal_(wg.zeros([7], { dtype }), 1, 0.5),
+      init.xavierUniform_(wg.zeros([6, 3], { dtype })), init.kaimingNormal_(wg.zeros([4, 3, 2, 2], { dtype })),
+      init.orthogonal_(wg.zeros([5, 3], { dtype }))]);
+    // 3-d convolution and pooling
+    const v = wg.tensor(values(2 * 4 * 5 * 6 * 5, -1, 1, 161), { shape: [2, 4, 5, 6, 5], dtype });
+    const w3 = wg.tensor(values(6 * 2 * 3 * 2 * 3, -0.5, 0.5, 162), { shape: [6, 2, 3, 2, 3], dtype });
+    const b3 = wg.tensor(values(6, -0.1, 0.1, 163), { dtype });
+    const wt3 = wg.tensor(values(4 * 3 * 2 * 3 * 2, -0.5, 0.5, 164), { shape: [4, 3, 2, 3, 2], dtype });
+    h.put(`parity.conv3d.${dtype}`, [wg.conv3d(v, w3, b3, { groups: 2, padding: [1, 0, 1], stride: [1, 2, 1] }),
+      wg.conv3d(v, w3, null, { padding: 'same', dilation: [1, 2, 1], groups: 2 }),
+      wg.convTranspose3d(v, wt3, null, { stride: 2, padding: [1, 0, 1], outputPadding: [1, 0, 0] })]);
+    const [, g3] = wg.valueAndGrad((p, q, r) => wg.conv3d(p, q, r, { groups: 2, padding: 1, stride: [2, 1, 1] }).tanh().sum(),
+      { argnums: [0, 1, 2] })(v, w3, b3);
+    h.put(`grad.parity.conv3d.${dtype}`, [...g3, wg.grad((q) => wg.convTranspose3d(v, q, null, { stride: [1, 2, 2] }).square().sum())(wt3)]);
+    const [mv, mi] = wg.maxPool3d(v, [2, 3, 2], { stride: [1, 2, 2], padding: [1, 1, 0], dilation: [2, 1, 1], ceilMode: true, returnIndices: true });
+    h.put(`parity.pool3d.${dtype}`, [mv, mi, wg.avgPool3d(v, 3, { stride: 2, padding: 1 }),
+      wg.avgPool3d(v, [2, 3, 2], { countIncludePad: false, padding: 1, ceilMode: true }), wg.avgPool3d(v, 2, { divisorOverride: 3 }),
+      wg.adaptiveAvgPool3d(v, [3, 4, 2]), wg.adaptiveAvgPool3d(v, 1)]);
+    h.put(`grad.parity.pool3d.${dtype}`, wg.grad((p) => wg.maxPool3d(p, 3, { stride: 2, padding: 1 }).sum()
+      .add(wg.avgPool3d(p, 2, { padding: 1 }).square().sum()).add(wg.adaptiveAvgPool3d(p, [2, 5, 3]).sin().sum()))(v));
+  }
+}
+
 function sequenceModels(wg, h) {
   const T = 5, N = 2, I = 3, H = 4;
   const x = wg.tensor(values(T * N * I, -1, 1, 41), { shape: [T, N, I], dtype: 'float32' });
@@ -510,6 +602,7 @@ export function runProgram(wg) {
     accelerated(wg, h);
     acceleratedFused(wg, h);
     sequenceModels(wg, h);
+    pytorchParity(wg, h);
     optimizers(wg, h);
   });
   const summary = training(wg, h);
