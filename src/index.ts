@@ -93,6 +93,8 @@ export { lbfgsupdate, lbfgsState } from './optim/matlab.js';
 export {
   imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
   maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer, Layer,
+  transposedConv2dLayer, tanhLayer, sigmoidLayer, projectAndReshapeLayer,
+  type TransposedConvolution2DLayer, type TanhLayer, type SigmoidLayer, type ProjectAndReshapeLayer,
   type InputLayer, type ImageInputLayer, type FeatureInputLayer, type Convolution2DLayer, type BatchNormalizationLayer,
   type ReLULayer, type LeakyReLULayer, type SoftmaxLayer, type FlattenLayer, type DropoutLayer, type Pooling2DLayer,
   type FullyConnectedLayer, type WeightsInitializer, type BiasInitializer,

@@ -21,17 +21,18 @@ import { requireInit } from '../runtime.js';
 import { Module, copyInto } from '../nn/module.js';
 import { zeros, ones, tensor } from '../tensor.js';
 import { uniform, normal } from '../random.js';
-import { reshape } from '../ops/shape.js';
+import { reshape, permute } from '../ops/shape.js';
 import { clone } from '../ops/elementwise.js';
 import { dropout } from '../ops/dropout.js';
 import { mapTensors } from '../autodiff.js';
 import * as M from '../optim/matlab.js';
-import { sub, div, relu, leakyrelu } from './dlarray.js';
-import { fullyconnect, dlconv, maxpool, avgpool, batchnorm, softmax } from './dlnn.js';
+import { sub, div, relu, leakyrelu, tanh, sigmoid } from './dlarray.js';
+import { fullyconnect, dlconv, dltranspconv, maxpool, avgpool, batchnorm, softmax } from './dlnn.js';
 import { applyFormat, dimsOf } from './format.js';
 import {
   Layer, InputLayer, Convolution2DLayer, BatchNormalizationLayer, ReLULayer, LeakyReLULayer, SoftmaxLayer, FlattenLayer,
-  DropoutLayer, Pooling2DLayer, FullyConnectedLayer, layerOptions, type WeightsInitializer, type BiasInitializer,
+  DropoutLayer, Pooling2DLayer, FullyConnectedLayer, TransposedConvolution2DLayer, TanhLayer, SigmoidLayer, ProjectAndReshapeLayer,
+  layerOptions, type WeightsInitializer, type BiasInitializer,
 } from './layers.js';
 
 /** One row of a Learnables or State table (MATLAB's table columns Layer, Parameter, Value). */
@@ -51,7 +52,8 @@ class LayerTensors extends Module {
   forward(): never { throw new ValueError('dlnetwork: a layer\'s tensors have no forward of their own; call forward(net, X) or predict(net, X)'); }
 }
 
-const learnableNames = (l: Layer): readonly string[] => (l instanceof Convolution2DLayer || l instanceof FullyConnectedLayer ? ['Weights', 'Bias']
+const learnableNames = (l: Layer): readonly string[] => (l instanceof Convolution2DLayer || l instanceof FullyConnectedLayer ||
+  l instanceof TransposedConvolution2DLayer || l instanceof ProjectAndReshapeLayer ? ['Weights', 'Bias']
   : l instanceof BatchNormalizationLayer ? ['Offset', 'Scale'] : []);
 const stateNames = (l: Layer): readonly string[] => (l instanceof BatchNormalizationLayer ? ['TrainedMean', 'TrainedVariance'] : []);
 
@@ -269,6 +271,19 @@ export class DlNetwork extends Module {
       l.NumChannels = C;
       m.registerParameter('Weights', initWeights([fh, fw, C, l.NumFilters], l.WeightsInitializer, fh * fw * C, fh * fw * l.NumFilters));
       m.registerParameter('Bias', initBias([1, 1, l.NumFilters], l.BiasInitializer));
+    } else if (l instanceof TransposedConvolution2DLayer) {
+      const C = channels();
+      const [fh, fw] = l.FilterSize;
+      l.NumChannels = C;
+      // MATLAB's fan sizes for transposed convolution: numIn counts the filters, numOut the channels.
+      m.registerParameter('Weights', initWeights([fh, fw, l.NumFilters, C], l.WeightsInitializer, fh * fw * l.NumFilters, fh * fw * C));
+      m.registerParameter('Bias', initBias([1, 1, l.NumFilters], l.BiasInitializer));
+    } else if (l instanceof ProjectAndReshapeLayer) {
+      const C = channels();
+      const n = prod(l.OutputSize);
+      l.NumChannels = C;
+      m.registerParameter('Weights', initWeights([n, C], 'glorot', C, n));
+      m.registerParameter('Bias', zeros([n, 1]));
     } else if (l instanceof FullyConnectedLayer) {
       const n = prod([...fmt].flatMap((label, k) => (label === 'S' || label === 'C' || label === 'U' ? [x.dims[k]] : [])));
       l.InputSize = n;
@@ -329,7 +344,19 @@ export class DlNetwork extends Module {
     if (l instanceof Convolution2DLayer) {
       return dlconv(x, m!.param('Weights')!, m!.param('Bias')!, { Stride: [...l.Stride], DilationFactor: [...l.DilationFactor], Padding: l.Padding });
     }
+    if (l instanceof TransposedConvolution2DLayer) {
+      return dltranspconv(x, m!.param('Weights')!, m!.param('Bias')!, { Stride: [...l.Stride], Cropping: l.Cropping });
+    }
     if (l instanceof FullyConnectedLayer) return fullyconnect(x, m!.param('Weights')!, m!.param('Bias')!);
+    if (l instanceof ProjectAndReshapeLayer) {
+      const fmt = x._format ?? '';
+      if (fmt !== 'CB') throw new ValueError(`projectAndReshapeLayer: input format '${fmt}': the layer projects 'CB' data (one vector per observation)`);
+      const y = fullyconnect(x, m!.param('Weights')!, m!.param('Bias')!);
+      // MATLAB's reshape(X, h, w, c, []) is column-major: element i + h·j + h·w·k of each column
+      // is (i, j, k). Row-major that is [c, w, h, B], permuted to [h, w, c, B].
+      const [h, w, c] = l.OutputSize;
+      return setFormat(permute(reshape(y, [c, w, h, y.dims[1]]), [2, 1, 0, 3]), 'SSCB');
+    }
     if (l instanceof BatchNormalizationLayer) {
       const [y, mu, sigmaSq] = batchnorm(x, m!.param('Offset')!, m!.param('Scale')!, m!.buffer('TrainedMean')!, m!.buffer('TrainedVariance')!,
         { Training: training, Epsilon: l.Epsilon, MeanDecay: l.MeanDecay, VarianceDecay: l.VarianceDecay });
@@ -340,6 +367,8 @@ export class DlNetwork extends Module {
     }
     if (l instanceof ReLULayer) return relu(x);
     if (l instanceof LeakyReLULayer) return leakyrelu(x, l.Scale);
+    if (l instanceof TanhLayer) return tanh(x);
+    if (l instanceof SigmoidLayer) return sigmoid(x);
     if (l instanceof SoftmaxLayer) return softmax(x);
     if (l instanceof Pooling2DLayer) {
       const o = { Stride: [...l.Stride], Padding: l.Padding };

@@ -1,6 +1,8 @@
 // MATLAB's layer constructors (Deep Learning Toolbox): featureInputLayer, imageInputLayer,
-// convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer, maxPooling2dLayer,
-// averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer.
+// convolution2dLayer, transposedConv2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
+// tanhLayer, sigmoidLayer, maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer,
+// softmaxLayer, dropoutLayer, flattenLayer, and projectAndReshapeLayer (the custom layer MATLAB's
+// GAN examples ship as a supporting file).
 //
 // A layer is a description (its MATLAB properties: Name, FilterSize, NumFilters, Stride, …);
 // dlnetwork(layers) (src/matlab/dlnetwork.ts) infers the sizes from the input layer, makes the
@@ -52,10 +54,10 @@ function layerName(fn: string, v: unknown): string {
 }
 
 /**
- * MATLAB's 2-D Padding: 'same', a number (all sides), [a b] (a top and bottom, b left and
+ * MATLAB's 2-D Padding (or transposed convolution's Cropping): 'same', a number (all sides), [a b] (a top and bottom, b left and
  * right) or [t b l r]; returned as dlconv / maxpool take it ('same' or [[t, l], [b, r]]).
  */
-function padding2d(fn: string, v: unknown): 'same' | number[][] {
+function padding2d(fn: string, v: unknown, what = 'Padding'): 'same' | number[][] {
   if (v === undefined) return [[0, 0], [0, 0]];
   if (v === 'same') return 'same';
   const ok = (d: unknown) => Number.isInteger(d) && (d as number) >= 0;
@@ -64,7 +66,7 @@ function padding2d(fn: string, v: unknown): 'same' | number[][] {
     if (v.length === 2) return [[v[0], v[1]], [v[0], v[1]]];
     if (v.length === 4) return [[v[0], v[2]], [v[1], v[3]]];
   }
-  throw new ValueError(`${fn}: Padding must be 'same', a non-negative integer, [a b] or [t b l r], got ${describeValue(v)}${Array.isArray(v) ? ` [${v.join(', ')}]` : ''}`);
+  throw new ValueError(`${fn}: ${what} must be 'same', a non-negative integer, [a b] or [t b l r], got ${describeValue(v)}${Array.isArray(v) ? ` [${v.join(', ')}]` : ''}`);
 }
 
 function numberIn(fn: string, what: string, v: unknown, dflt: number, ok: (x: number) => boolean, rule: string): number {
@@ -411,4 +413,114 @@ export class FullyConnectedLayer extends Layer {
  */
 export function fullyConnectedLayer(outputSize: number, ...opts: unknown[]): FullyConnectedLayer {
   return new FullyConnectedLayer(outputSize, layerOptions('fullyConnectedLayer', FC_LAYER, opts));
+}
+
+const TRANSPOSED_CONV2D = options('transposedConv2dLayer', {
+  ...nameSpec,
+  ...initSpecs,
+  /** upsampling factor: a number or [sh sw] (default 1) */
+  Stride: opt.any<number | number[]>(),
+  /** output cropping: 0 (default), 'same' (output = input·Stride), a number, [a b] (top/bottom, left/right) or [t b l r] */
+  Cropping: opt.any<'same' | number | number[]>(),
+});
+
+/**
+ * MATLAB's TransposedConvolution2DLayer: Weights filterH × filterW × numFilters × numChannels
+ * (MATLAB's order for transposed convolution: filters before channels), Bias 1 × 1 × numFilters.
+ */
+export class TransposedConvolution2DLayer extends Layer {
+  readonly _defaultName = 'transconv'; /** MATLAB's class name */ readonly Type = 'TransposedConvolution2DLayer';
+  /** [filterH, filterW] */
+  readonly FilterSize: readonly number[];
+  /** the number of filters (output channels) */
+  readonly NumFilters: number;
+  /** [sh, sw] (default [1, 1]) */
+  readonly Stride: readonly number[];
+  /** 'same' or [[top, left], [bottom, right]] */
+  readonly Cropping: 'same' | number[][];
+  /** 'same' when Cropping is 'same', 'manual' otherwise (MATLAB's CroppingMode) */
+  readonly CroppingMode: 'same' | 'manual';
+  /** how the weights start ('glorot' default) */
+  readonly WeightsInitializer: WeightsInitializer;
+  /** how the bias starts ('zeros' default) */
+  readonly BiasInitializer: BiasInitializer;
+  /** set by dlnetwork from the input */
+  NumChannels: number | 'auto' = 'auto';
+  /** @internal use the function of the layer's name */
+  constructor(filterSize: number | number[], numFilters: number, o: OptionsOf<typeof TRANSPOSED_CONV2D.specs>) {
+    const fn = 'transposedConv2dLayer';
+    super(layerName(fn, o.Name));
+    this.FilterSize = positiveInts(fn, 'filterSize', filterSize, 2);
+    this.NumFilters = positiveInts(fn, 'numFilters', numFilters, 1)[0];
+    this.Stride = positiveInts(fn, 'Stride', o.Stride ?? 1, 2);
+    this.Cropping = padding2d(fn, o.Cropping, 'Cropping');
+    this.CroppingMode = this.Cropping === 'same' ? 'same' : 'manual';
+    this.WeightsInitializer = o.WeightsInitializer ?? 'glorot';
+    this.BiasInitializer = o.BiasInitializer ?? 'zeros';
+  }
+}
+
+/**
+ * MATLAB's transposedConv2dLayer(filterSize, numFilters): upsamples 'SSCB' data (the transpose
+ * of convolution2dLayer's map); each output is (input − 1)·Stride + filterSize − the cropping.
+ * Options Stride, Cropping (0, 'same': output = input·Stride, a number, [a b] or [t b l r]),
+ * WeightsInitializer ('glorot'), BiasInitializer ('zeros'), Name.
+ */
+export function transposedConv2dLayer(filterSize: number | number[], numFilters: number, ...opts: unknown[]): TransposedConvolution2DLayer {
+  return new TransposedConvolution2DLayer(filterSize, numFilters, layerOptions('transposedConv2dLayer', TRANSPOSED_CONV2D, opts));
+}
+
+const TANH_LAYER = options('tanhLayer', nameSpec);
+const SIGMOID_LAYER = options('sigmoidLayer', nameSpec);
+
+/** MATLAB's TanhLayer: tanh, elementwise. */
+export class TanhLayer extends Layer { readonly _defaultName = 'tanh'; /** MATLAB's class name */ readonly Type = 'TanhLayer'; }
+/** MATLAB's SigmoidLayer: 1 / (1 + e^−x), elementwise. */
+export class SigmoidLayer extends Layer { readonly _defaultName = 'sigmoid'; /** MATLAB's class name */ readonly Type = 'SigmoidLayer'; }
+
+/** MATLAB's tanhLayer(). */
+export function tanhLayer(...opts: unknown[]): TanhLayer {
+  return new TanhLayer(layerName('tanhLayer', layerOptions('tanhLayer', TANH_LAYER, opts).Name));
+}
+
+/** MATLAB's sigmoidLayer(). */
+export function sigmoidLayer(...opts: unknown[]): SigmoidLayer {
+  return new SigmoidLayer(layerName('sigmoidLayer', layerOptions('sigmoidLayer', SIGMOID_LAYER, opts).Name));
+}
+
+const PROJECT_RESHAPE = options('projectAndReshapeLayer', nameSpec);
+
+/**
+ * The projectAndReshapeLayer of MATLAB's GAN examples (a custom layer in their supporting
+ * files): fullyconnect to prod(OutputSize) values, then MATLAB's column-major reshape to
+ * OutputSize(1) × OutputSize(2) × OutputSize(3) × B, labelled 'SSCB'. Weights
+ * prod(OutputSize) × numChannels (Glorot), Bias prod(OutputSize) × 1 (zeros).
+ */
+export class ProjectAndReshapeLayer extends Layer {
+  readonly _defaultName = 'proj'; /** the custom layer's Type */ readonly Type = 'Project and Reshape';
+  /** [h, w, c] */
+  readonly OutputSize: readonly number[];
+  /** the custom layer's Description */
+  readonly Description: string;
+  /** set by dlnetwork from the input (its 'C' size) */
+  NumChannels: number | 'auto' = 'auto';
+  /** @internal use projectAndReshapeLayer(outputSize) */
+  constructor(outputSize: number[], o: OptionsOf<typeof PROJECT_RESHAPE.specs>) {
+    const fn = 'projectAndReshapeLayer';
+    super(layerName(fn, o.Name));
+    if (!Array.isArray(outputSize) || outputSize.length !== 3) {
+      throw new ValueError(`${fn}: outputSize must be [h w c] (three positive integers), got ${describeValue(outputSize)}${Array.isArray(outputSize) ? ` [${outputSize.join(', ')}]` : ''}`);
+    }
+    this.OutputSize = positiveInts(fn, 'outputSize', outputSize, 3);
+    this.Description = `Project and reshape to size ${this.OutputSize.join(' ')}`;
+  }
+}
+
+/**
+ * projectAndReshapeLayer(outputSize) of MATLAB's GAN examples: projects 'CB' input (a noise
+ * vector per observation) with a fully connected map and reshapes it to outputSize [h w c] per
+ * observation, 'SSCB' out. Option: Name (the custom layer has no other).
+ */
+export function projectAndReshapeLayer(outputSize: number[], ...opts: unknown[]): ProjectAndReshapeLayer {
+  return new ProjectAndReshapeLayer(outputSize, layerOptions('projectAndReshapeLayer', PROJECT_RESHAPE, opts));
 }

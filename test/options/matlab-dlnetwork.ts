@@ -3,6 +3,7 @@
 import {
   imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
   maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer,
+  transposedConv2dLayer, tanhLayer, sigmoidLayer, projectAndReshapeLayer,
 } from '../../src/matlab/layers.js';
 import { dlnetwork, forward, predict } from '../../src/matlab/dlnetwork.js';
 import * as wg from '../../src/index.js';
@@ -27,6 +28,10 @@ export const cases: OptionCase[] = [
   { name: 'softmaxLayer', call: (o) => softmaxLayer(o) },
   { name: 'dropoutLayer', call: (o) => dropoutLayer(0.5, o) },
   { name: 'flattenLayer', call: (o) => flattenLayer(o) },
+  { name: 'transposedConv2dLayer', call: (o) => transposedConv2dLayer(3, 2, o) },
+  { name: 'tanhLayer', call: (o) => tanhLayer(o) },
+  { name: 'sigmoidLayer', call: (o) => sigmoidLayer(o) },
+  { name: 'projectAndReshapeLayer', call: (o) => projectAndReshapeLayer([2, 2, 3], o) },
   { name: 'dlnetwork', call: (o) => dlnetwork([featureInputLayer(2), fullyConnectedLayer(1)], o) },
   { name: 'forward', call: (o) => withNet((net) => { forward(net, wg.ones([2, 3]), o); }) },
   { name: 'predict', call: (o) => withNet((net) => { predict(net, wg.ones([2, 3]), o); }) },
