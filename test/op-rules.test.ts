@@ -35,6 +35,8 @@ const NOT_OPS: Record<string, string> = {
   batchNormalizationLayer: 'layer constructor', reluLayer: 'layer constructor', leakyReluLayer: 'layer constructor',
   maxPooling2dLayer: 'layer constructor', averagePooling2dLayer: 'layer constructor', fullyConnectedLayer: 'layer constructor',
   softmaxLayer: 'layer constructor', dropoutLayer: 'layer constructor', flattenLayer: 'layer constructor',
+  transposedConv2dLayer: 'layer constructor', tanhLayer: 'layer constructor', sigmoidLayer: 'layer constructor',
+  projectAndReshapeLayer: 'layer constructor',
   dims: 'inspection (the format, a string)', finddim: 'inspection (dims by label, as numbers)', size: 'inspection (the shape or one dim, as numbers)',
   // classes
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',
