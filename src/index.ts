@@ -78,7 +78,7 @@ export {
   dlarray, dims, finddim, stripdims, extractdata, leakyrelu, type DlarrayOptions,
   add, sub, mul, div, pow, maximum, minimum, logaddexp, eq, ne, lt, le, gt, ge, where, neg, abs, sign, square, sqrt,
   rsqrt, exp, log, log1p, expm1, sin, cos, tan, tanh, sigmoid, relu, erf, clamp, cast, clone, logSoftmax, leakyRelu,
-  elu, selu, gelu, silu, swish, mish, hardtanh, hardsigmoid, softplus,
+  elu, selu, gelu, silu, swish, mish, hardtanh, hardsigmoid, softplus, sum, mean, prod, max, min,
 } from './matlab/dlarray.js';
 export {
   fullyconnect, dlconv, dltranspconv, maxpool, avgpool, batchnorm, crosschannelnorm, softmax,
@@ -93,16 +93,22 @@ export { lbfgsupdate, lbfgsState } from './optim/matlab.js';
 export {
   imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
   maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer, Layer,
-  transposedConv2dLayer, tanhLayer, sigmoidLayer, projectAndReshapeLayer,
+  transposedConv2dLayer, tanhLayer, sigmoidLayer, projectAndReshapeLayer, additionLayer, concatenationLayer,
+  depthConcatenationLayer, sequenceInputLayer, lstmLayer, gruLayer,
+  type AdditionLayer, type ConcatenationLayer, type DepthConcatenationLayer, type MergeLayer, type SequenceInputLayer,
+  type RecurrentLayer, type LSTMLayer, type GRULayer, type RecurrentWeightsInitializer,
   type TransposedConvolution2DLayer, type TanhLayer, type SigmoidLayer, type ProjectAndReshapeLayer,
   type InputLayer, type ImageInputLayer, type FeatureInputLayer, type Convolution2DLayer, type BatchNormalizationLayer,
   type ReLULayer, type LeakyReLULayer, type SoftmaxLayer, type FlattenLayer, type DropoutLayer, type Pooling2DLayer,
   type FullyConnectedLayer, type WeightsInitializer, type BiasInitializer,
 } from './matlab/layers.js';
 export {
-  dlnetwork, DlNetwork, forward, predict, initialize, dlupdate, adamupdate, sgdmupdate, rmspropupdate,
+  dlnetwork, DlNetwork, forward, predict, initialize, dlupdate, adamupdate, sgdmupdate, rmspropupdate, resetState,
   type TableRow, type Table, type DlnetworkOptions,
 } from './matlab/dlnetwork.js';
+export {
+  layerGraph, addLayers, connectLayers, disconnectLayers, removeLayers, LayerGraph, type ConnectionRow,
+} from './matlab/layergraph.js';
 export {
   crossentropy, mse, l1loss, l2loss, huber, ctc, type DataLike, type CrossentropyOptions, type MseOptions,
   type L1lossOptions, type L2lossOptions, type MatlabHuberOptions, type MatlabCtcOptions,

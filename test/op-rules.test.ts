@@ -36,7 +36,11 @@ const NOT_OPS: Record<string, string> = {
   maxPooling2dLayer: 'layer constructor', averagePooling2dLayer: 'layer constructor', fullyConnectedLayer: 'layer constructor',
   softmaxLayer: 'layer constructor', dropoutLayer: 'layer constructor', flattenLayer: 'layer constructor',
   transposedConv2dLayer: 'layer constructor', tanhLayer: 'layer constructor', sigmoidLayer: 'layer constructor',
-  projectAndReshapeLayer: 'layer constructor',
+  projectAndReshapeLayer: 'layer constructor', additionLayer: 'layer constructor', concatenationLayer: 'layer constructor',
+  depthConcatenationLayer: 'layer constructor', sequenceInputLayer: 'layer constructor', lstmLayer: 'layer constructor',
+  gruLayer: 'layer constructor', resetState: 'network state (test/matlab-sequence.test.ts)',
+  layerGraph: 'layer graph (test/matlab-layergraph.test.ts)', addLayers: 'layer graph', connectLayers: 'layer graph',
+  disconnectLayers: 'layer graph', removeLayers: 'layer graph', LayerGraph: 'class',
   dims: 'inspection (the format, a string)', finddim: 'inspection (dims by label, as numbers)', size: 'inspection (the shape or one dim, as numbers)',
   // classes
   Tensor: 'class', Trace: 'class', WasmgradError: 'error class', ShapeError: 'error class',

@@ -20,6 +20,8 @@ import type { DTypeName, Shape, NestedArray, NestedNumbers, NestedBooleans } fro
 import * as E from '../ops/elementwise.js';
 import type { TensorLike } from '../ops/common.js';
 import * as A from '../ops/activation.js';
+import * as R from '../ops/reduce.js';
+import { ShapeError } from '../errors.js';
 import { checkFormat, applyFormat, alignOperands, toOrder, dimsOf } from './format.js';
 
 // dlarray's options are tensor()'s (the options test maps dlarray to tensor's schema): data given
@@ -281,6 +283,47 @@ export const hardtanh = unary('hardtanh', A.hardtanh);
 export const hardsigmoid = unary('hardsigmoid', A.hardsigmoid);
 /** log(1 + e^(beta·x)) / beta, x where beta·x > threshold (defaults 1 and 20), elementwise (PyTorch: torch.nn.functional.softplus). A formatted x keeps its format. */
 export const softplus = unary('softplus', A.softplus);
+
+// ————————————————————————————————————————————————————————— reductions keep the format
+
+/** The dims to reduce, MATLAB's way: none given, the first dim that is not 1 (dim 0 when all are); 'all', every dim. */
+type MatlabAxes = R.Axes | 'all';
+
+function reduction(name: string, f: (x: Tensor, axes?: R.Axes, opts?: R.ReduceOptions) => Tensor) {
+  return named(name, (x: Tensor, axes?: MatlabAxes, opts?: R.ReduceOptions): Tensor => {
+    if (!isFormatted(x)) {
+      if (axes === 'all') return f(x, undefined, opts);
+      return f(x, axes as R.Axes, opts);
+    }
+    if (opts !== undefined && opts !== null && (opts as R.ReduceOptions).keepdims === false) {
+      throw new ValueError(`${name}: X has format '${x._format}': a formatted dlarray keeps each reduced dim as a singleton with its label, as MATLAB; stripdims(X) first to drop dims`);
+    }
+    let dims: R.Axes;
+    if (axes === 'all') dims = x.dims.map((_, k) => k);
+    else if (axes === undefined || axes === null) {
+      const k = x.dims.findIndex((d) => d !== 1);
+      dims = [k < 0 ? 0 : k];
+    } else dims = axes;
+    const y = f(x, dims, { ...(opts ?? {}), keepdims: true });
+    if (y.rank !== x.rank) throw new ShapeError(`${name}: the result of shape ${y.dims.join('×')} lost the format '${x._format}'`);
+    return setFormat(y, x._format);
+  });
+}
+
+/**
+ * The sum over `axes` (all when omitted; PyTorch: torch.sum). MATLAB's sum on a formatted
+ * dlarray: over its first dim that is not 1 when no axes are given, every dim with 'all'; each
+ * reduced dim stays as a singleton with its label, so the result keeps the format.
+ */
+export const sum = reduction('sum', R.sum);
+/** The mean over `axes` (PyTorch: torch.mean); on a formatted dlarray MATLAB's mean, the format kept (see sum). */
+export const mean = reduction('mean', R.mean);
+/** The product over `axes` (PyTorch: torch.prod); on a formatted dlarray MATLAB's prod, the format kept (see sum). */
+export const prod = reduction('prod', R.prod);
+/** The maximum over `axes`, values only (PyTorch: torch.amax); on a formatted dlarray MATLAB's max(X, [], dim), the format kept (see sum). */
+export const max = reduction('max', R.max);
+/** The minimum over `axes`, values only (PyTorch: torch.amin); on a formatted dlarray MATLAB's min(X, [], dim), the format kept (see sum). */
+export const min = reduction('min', R.min);
 
 /**
  * MATLAB's leakyrelu(X, scaleFactor = 0.01): X where X > 0, else scaleFactor·X. A formatted X

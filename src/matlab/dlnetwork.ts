@@ -26,14 +26,21 @@ import { clone } from '../ops/elementwise.js';
 import { dropout } from '../ops/dropout.js';
 import { mapTensors } from '../autodiff.js';
 import * as M from '../optim/matlab.js';
-import { sub, div, relu, leakyrelu, tanh, sigmoid } from './dlarray.js';
+import { add, sub, div, relu, leakyrelu, tanh, sigmoid } from './dlarray.js';
 import { fullyconnect, dlconv, dltranspconv, maxpool, avgpool, batchnorm, softmax } from './dlnn.js';
 import { applyFormat, dimsOf } from './format.js';
 import {
   Layer, InputLayer, Convolution2DLayer, BatchNormalizationLayer, ReLULayer, LeakyReLULayer, SoftmaxLayer, FlattenLayer,
   DropoutLayer, Pooling2DLayer, FullyConnectedLayer, TransposedConvolution2DLayer, TanhLayer, SigmoidLayer, ProjectAndReshapeLayer,
-  layerOptions, type WeightsInitializer, type BiasInitializer,
+  AdditionLayer, ConcatenationLayer, DepthConcatenationLayer, RecurrentLayer, LSTMLayer, GRULayer, layerOptions,
+  type WeightsInitializer, type BiasInitializer, type RecurrentWeightsInitializer,
 } from './layers.js';
+import { LayerGraph, nameLayers, chain, topologicalOrder, type Edge, type ConnectionRow } from './layergraph.js';
+import { concat, transpose, broadcastTo, split, stack, unstack } from '../ops/shape.js';
+import { matmul } from '../ops/matmul.js';
+import { qr } from '../ops/linalg.js';
+import * as E from '../ops/elementwise.js';
+import { lstm, gru } from '../ops/recurrent.js';
 
 /** One row of a Learnables or State table (MATLAB's table columns Layer, Parameter, Value). */
 export interface TableRow<V = Tensor> {
@@ -52,10 +59,15 @@ class LayerTensors extends Module {
   forward(): never { throw new ValueError('dlnetwork: a layer\'s tensors have no forward of their own; call forward(net, X) or predict(net, X)'); }
 }
 
-const learnableNames = (l: Layer): readonly string[] => (l instanceof Convolution2DLayer || l instanceof FullyConnectedLayer ||
+const learnableNames = (l: Layer): readonly string[] => (l instanceof LSTMLayer ? ['InputWeights', 'RecurrentWeights', 'Bias']
+  : l instanceof GRULayer ? ['InputWeights', 'RecurrentWeights', 'Bias', ...(l.ResetGateMode === 'recurrent-bias-after-multiplication' ? ['RecurrentBias'] : [])]
+  : l instanceof Convolution2DLayer || l instanceof FullyConnectedLayer ||
   l instanceof TransposedConvolution2DLayer || l instanceof ProjectAndReshapeLayer ? ['Weights', 'Bias']
   : l instanceof BatchNormalizationLayer ? ['Offset', 'Scale'] : []);
-const stateNames = (l: Layer): readonly string[] => (l instanceof BatchNormalizationLayer ? ['TrainedMean', 'TrainedVariance'] : []);
+const stateNames = (l: Layer): readonly string[] => (l instanceof BatchNormalizationLayer ? ['TrainedMean', 'TrainedVariance']
+  : l instanceof LSTMLayer ? ['HiddenState', 'CellState'] : l instanceof GRULayer ? ['HiddenState'] : []);
+/** A recurrent layer's state may take a column per observation (forward returns it so), not only its initial H × 1. */
+const perObservation = (p: string): boolean => p === 'HiddenState' || p === 'CellState';
 
 const DLNETWORK = options('dlnetwork', {
   /** initialise the learnables now (default true; needs an input layer or example inputs) */
@@ -84,6 +96,16 @@ function initWeights(shape: number[], kind: WeightsInitializer, fanIn: number, f
   }
 }
 
+/**
+ * Recurrent weights by MATLAB's initialisers; 'orthogonal' is Q of the QR decomposition of a
+ * unit-normal matrix (of its transpose for a wide one, so the rows or columns are orthonormal).
+ */
+function initRecurrent(shape: [number, number], kind: RecurrentWeightsInitializer, fanIn: number, fanOut: number): Tensor {
+  if (kind !== 'orthogonal') return initWeights(shape, kind, fanIn, fanOut);
+  const [r, c] = shape;
+  return tidy(() => (r >= c ? qr(normal([r, c], 0, 1))[0] : transpose(qr(normal([c, r], 0, 1))[0])));
+}
+
 function initBias(shape: number[], kind: BiasInitializer): Tensor {
   return kind === 'zeros' ? zeros(shape) : kind === 'ones' ? ones(shape) : normal(shape, 0, 0.01);
 }
@@ -100,51 +122,60 @@ export class DlNetwork extends Module {
   readonly Layers: readonly Layer[];
   /** @internal */ _initialized = false;
 
-  /** @internal use dlnetwork(layers) */
-  constructor(layers: readonly Layer[]) {
+  /** @internal the connections (a layer array's chain them in order) */
+  readonly _edges: readonly Edge[];
+  /** @internal for each layer, the source layer of each input port (undefined: the network's input) */
+  readonly _sources: ReadonlyMap<string, readonly (string | undefined)[]>;
+  /** @internal the input layer, if the network has one */
+  readonly _inputLayer: InputLayer | undefined;
+  /** @internal without an input layer: the layer and port that take the network's input */
+  readonly _entry: { layer: Layer; port: string } | undefined;
+
+  /** @internal use dlnetwork(layers) or dlnetwork(lgraph) */
+  constructor(layers: readonly Layer[] | LayerGraph) {
     super();
     const fn = 'dlnetwork';
-    if (!Array.isArray(layers) || layers.length === 0) throw new ValueError(`${fn}: layers must be a non-empty array of layers (imageInputLayer(…), convolution2dLayer(…), …), got ${describeValue(layers)}`);
-    layers.forEach((l, i) => {
-      if (!(l instanceof Layer)) throw new ValueError(`${fn}: layers[${i}] is ${describeValue(l)}, not a layer (make one with reluLayer(), fullyConnectedLayer(n), …)`);
-      if (i > 0 && l instanceof InputLayer) throw new ValueError(`${fn}: layers[${i}] is an input layer; only the first layer can be one`);
-    });
-    if (new Set(layers).size !== layers.length) throw new ValueError(`${fn}: a layer object appears twice in layers; make one per position`);
-    // MATLAB's default names: the stem for a kind used once ('fc'), stem_1, stem_2, … otherwise.
-    const given = new Set<string>();
-    for (const l of layers) {
-      if (l.Name === '') continue;
-      if (given.has(l.Name)) throw new ValueError(`${fn}: two layers are named '${l.Name}'; layer names must be unique`);
-      if (l.Name.includes('.')) throw new ValueError(`${fn}: layer name '${l.Name}' contains '.'; use another name`);
-      given.add(l.Name);
+    let named: Layer[], edges: Edge[];
+    if (layers instanceof LayerGraph) {
+      if (layers.Layers.length === 0) throw new ValueError(`${fn}: the layer graph has no layers`);
+      named = nameLayers(fn, layers.Layers); // copies: the network fills in sizes without changing the graph's layers
+      edges = [...layers._edges];
+    } else {
+      named = nameLayers(fn, layers);
+      edges = chain(fn, named);
     }
-    const counts = new Map<string, number>();
-    for (const l of layers) if (l.Name === '') counts.set(l._defaultName, (counts.get(l._defaultName) ?? 0) + 1);
-    const next = new Map<string, number>();
-    // Copies: the network fills in sizes (NumChannels, InputSize) and names without changing the caller's layers.
-    this.Layers = layers.map((l0) => {
-      const l = Object.assign(Object.create(Object.getPrototypeOf(l0)), l0) as Layer;
-      if (l.Name !== '') return l;
-      const stem = l._defaultName;
-      let name = stem;
-      if (counts.get(stem)! > 1 || given.has(stem)) {
-        let k = next.get(stem) ?? 1;
-        while (given.has(`${stem}_${k}`)) k++;
-        name = `${stem}_${k}`;
-        next.set(stem, k + 1);
+    const order = topologicalOrder(fn, named, edges);
+    const open: { layer: Layer; port: string }[] = [];
+    for (const l of order) for (const p of l.InputNames) if (!edges.some((e) => e.to === l.Name && e.port === p)) open.push({ layer: l, port: p });
+    const inputLayers = order.filter((l): l is InputLayer => l instanceof InputLayer);
+    if (inputLayers.length + open.length !== 1) {
+      const inputs = [...inputLayers.map((l) => `'${l.Name}'`), ...open.map((o) => `'${o.layer.Name}/${o.port}'`)];
+      if (open.length > 0) {
+        const { layer, port } = open.find((o) => o.layer !== order[0]) ?? open[0];
+        throw new ValueError(`${fn}: layer '${layer.Name}' (${layer.Type}) has an unconnected input '${port}'; each layer input must be connected ` +
+          `to the output of another layer (connectLayers(lgraph, 'source', '${layer.Name}/${port}')); wasmgrad's dlnetwork takes one network input, and this one has ${inputs.join(', ')}`);
       }
-      given.add(name);
-      l.Name = name;
-      return l;
-    });
+      throw new ValueError(`${fn}: the network has ${inputLayers.length} input layers (${inputs.join(', ')}); wasmgrad's dlnetwork takes one input`);
+    }
+    this.Layers = order;
+    this._edges = edges;
+    this._inputLayer = inputLayers[0];
+    this._entry = open[0];
+    this._sources = new Map(order.map((l) => [l.Name, l.InputNames.map((p) => edges.find((e) => e.to === l.Name && e.port === p)?.from)]));
   }
 
   /** whether the learnables exist (MATLAB's Initialized) */
   get Initialized(): boolean { return this._initialized; }
-  /** the input layer's name (MATLAB's InputNames), [] without one */
-  get InputNames(): string[] { return this.Layers[0] instanceof InputLayer ? [this.Layers[0].Name] : []; }
-  /** the last layer's name (MATLAB's OutputNames) */
-  get OutputNames(): string[] { return [this.Layers[this.Layers.length - 1].Name]; }
+  /** the network's input (MATLAB's InputNames): the input layer's name, or the layer (or 'layer/port') that takes the input */
+  get InputNames(): string[] {
+    if (this._inputLayer !== undefined) return [this._inputLayer.Name];
+    const { layer, port } = this._entry!;
+    return [layer.InputNames.length === 1 ? layer.Name : `${layer.Name}/${port}`];
+  }
+  /** the network's outputs (MATLAB's OutputNames): the layers whose output goes to no other layer */
+  get OutputNames(): string[] { return this.Layers.filter((l) => !this._edges.some((e) => e.from === l.Name)).map((l) => l.Name); }
+  /** MATLAB's Connections table: { Source, Destination } rows */
+  get Connections(): ConnectionRow[] { return this._edges.map((e) => ({ Source: e.from, Destination: `${e.to}/${e.port}` })); }
 
   /** @internal the tensors of layer `name` */
   _tensors(name: string): LayerTensors | undefined { return this._modules.get(name) as LayerTensors | undefined; }
@@ -195,7 +226,12 @@ export class DlNetwork extends Module {
     const own = this._lookup('state', 'State');
     for (const [key, t, v, layer, p] of this._matchRows('State', rows, own)) {
       if (v === t) continue;
-      checkValue('State', key, v, t);
+      if (perObservation(p) && v instanceof Tensor && v.rank === 2 && t.rank === 2 && v.dims[0] === t.dims[0] && v.dims[1] >= 1) {
+        checkValue('State', key, v, v);
+        if (v.dtype !== t.dtype) throw new DTypeError(`dlnetwork: State '${key}' is ${v.dtype}; the network's is ${t.dtype}`);
+      } else {
+        checkValue('State', key, v, t);
+      }
       this._tensors(layer)!.registerBuffer(p, v as Tensor);
     }
   }
@@ -230,29 +266,45 @@ export class DlNetwork extends Module {
     const fn = 'initialize';
     this._checkAlive(fn);
     if (this._initialized) return this;
-    const first = this.Layers[0];
+    const first = this._inputLayer;
     tidy(() => {
       let x: Tensor;
-      if (first instanceof InputLayer) {
-        x = setFormat(zeros([...first.InputSize, 1]), first._format);
+      if (first !== undefined) {
+        const shape = [...first.InputSize];
+        while (shape.length < first._format.length) shape.push(1); // one observation (and one time step)
+        x = setFormat(zeros(shape), first._format);
         if (X !== undefined) x = this._input(fn, X);
       } else {
         if (X === undefined) throw new ValueError(`${fn}: the network has no input layer; give an example input: initialize(net, X) with X a formatted dlarray (e.g. dlarray(X, 'SSCB'))`);
         x = this._input(fn, X);
       }
       // Smallest batch: the sizes of one observation are what the learnables need.
-      for (const l of this.Layers) {
+      this._walk(x, (l, xs) => {
         try {
-          this._make(l, x);
-          x = this._layer(l, x, false, undefined);
+          this._make(l, xs[0]);
+          return this._layer(l, xs, false, undefined);
         } catch (e) {
-          rethrow(e, `dlnetwork: layer '${l.Name}' (${l.Type}, input ${x._format ?? ''} ${formatShape(x.dims)})`);
+          rethrow(e, `dlnetwork: layer '${l.Name}' (${l.Type}, input ${xs.map((t) => `${t._format ?? ''} ${formatShape(t.dims)}`).join(' and ')})`);
         }
-      }
+      });
       return undefined;
     });
     this._initialized = true;
     return this;
+  }
+
+  /**
+   * @internal runs `step` on each layer in order with its inputs (the network's input x for the
+   * input layer or the entry port, the source layers' outputs otherwise); returns the outputs by
+   * layer name
+   */
+  _walk(x: Tensor, step: (l: Layer, xs: Tensor[]) => Tensor): Map<string, Tensor> {
+    const values = new Map<string, Tensor>();
+    for (const l of this.Layers) {
+      const xs = l instanceof InputLayer ? [x] : this._sources.get(l.Name)!.map((src) => (src === undefined ? x : values.get(src)!));
+      values.set(l.Name, step(l, xs));
+    }
+    return values;
   }
 
   /** @internal makes layer l's tensors for input x */
@@ -278,6 +330,19 @@ export class DlNetwork extends Module {
       // MATLAB's fan sizes for transposed convolution: numIn counts the filters, numOut the channels.
       m.registerParameter('Weights', initWeights([fh, fw, l.NumFilters, C], l.WeightsInitializer, fh * fw * l.NumFilters, fh * fw * C));
       m.registerParameter('Bias', initBias([1, 1, l.NumFilters], l.BiasInitializer));
+    } else if (l instanceof RecurrentLayer) {
+      const C = channels();
+      const H = l.NumHiddenUnits, G = l instanceof LSTMLayer ? 4 : 3;
+      l.InputSize = C;
+      m.registerParameter('InputWeights', initRecurrent([G * H, C], l.InputWeightsInitializer, C, G * H));
+      m.registerParameter('RecurrentWeights', initRecurrent([G * H, H], l.RecurrentWeightsInitializer, H, G * H));
+      const bias = l.BiasInitializer === 'unit-forget-gate'
+        ? tensor(Array.from({ length: G * H }, (_, k) => (k >= H && k < 2 * H ? 1 : 0)), { shape: [G * H, 1] })
+        : initBias([G * H, 1], l.BiasInitializer as BiasInitializer);
+      m.registerParameter('Bias', bias);
+      if (l instanceof GRULayer && l.ResetGateMode === 'recurrent-bias-after-multiplication') m.registerParameter('RecurrentBias', initBias([G * H, 1], l.BiasInitializer as BiasInitializer));
+      m.registerBuffer('HiddenState', zeros([H, 1]));
+      if (l instanceof LSTMLayer) m.registerBuffer('CellState', zeros([H, 1]));
     } else if (l instanceof ProjectAndReshapeLayer) {
       const C = channels();
       const n = prod(l.OutputSize);
@@ -318,8 +383,8 @@ export class DlNetwork extends Module {
   _input(fn: string, X: unknown): Tensor {
     if (!(X instanceof Tensor)) throw new ValueError(`${fn}: X must be a Tensor (a dlarray), got ${describeValue(X)}`);
     X.use(`${fn} (X)`);
-    const first = this.Layers[0];
-    if (!(first instanceof InputLayer)) {
+    const first = this._inputLayer;
+    if (first === undefined) {
       if (X._format === undefined) throw new ValueError(`${fn}: X is unformatted (shape ${formatShape(X.dims)}) and the network has no input layer to give its format; label it: dlarray(X, 'SSCB')`);
       return X;
     }
@@ -333,9 +398,12 @@ export class DlNetwork extends Module {
     return x;
   }
 
-  /** @internal runs one layer; in training, batch normalisation's new statistics go to `state` */
-  _layer(l: Layer, x: Tensor, training: boolean, state: Table | undefined): Tensor {
+  /** @internal runs one layer on its inputs; in training, batch normalisation's new statistics go to `state` */
+  _layer(l: Layer, xs: Tensor[], training: boolean, state: Table | undefined): Tensor {
     const m = this._tensors(l.Name);
+    const x = xs[0];
+    if (l instanceof AdditionLayer || l instanceof ConcatenationLayer || l instanceof DepthConcatenationLayer) return merge(l, xs);
+    if (l instanceof RecurrentLayer) return recurrent(l, m!, x, training ? state : undefined);
     if (l instanceof InputLayer) {
       if (l.Normalization === 'none') return x;
       const centred = sub(x, m!.buffer('Mean')!);
@@ -397,7 +465,7 @@ export class DlNetwork extends Module {
     this._checkAlive(fn);
     if (!this._initialized) throw new ValueError(`${fn}: the network is not initialised; call initialize(net, X) first (or give it an input layer)`);
     const names = this.Layers.map((l) => l.Name);
-    const wanted = outputs ?? [names[names.length - 1]];
+    const wanted = outputs ?? this.OutputNames;
     for (const w of wanted) {
       if (!names.includes(w)) {
         const near = nearestKey(w, names);
@@ -406,16 +474,14 @@ export class DlNetwork extends Module {
     }
     const state: Table = [];
     const out = tidy(() => {
-      const got = new Map<string, Tensor>();
-      let x = this._input(fn, X);
-      for (const l of this.Layers) {
+      const x = this._input(fn, X);
+      const got = this._walk(x, (l, xs) => {
         try {
-          x = this._layer(l, x, training, state);
+          return this._layer(l, xs, training, state);
         } catch (e) {
           rethrow(e, `${fn}: layer '${l.Name}' (${l.Type})`);
         }
-        if (wanted.includes(l.Name)) got.set(l.Name, x);
-      }
+      });
       // each output its own tensor: never X itself, never one tensor twice
       const seen = new Set<Tensor>([X as Tensor]);
       const ys = wanted.map((w) => {
@@ -452,6 +518,81 @@ export class DlNetwork extends Module {
   }
 }
 
+/**
+ * An LSTM or GRU layer over 'CBT' data (or 'CB': one time step), from the layer's state. The
+ * data go to the PyTorch-layout lstm / gru ops as [T, B, C] (MATLAB's gate order is PyTorch's;
+ * MATLAB's one Bias is b_ih with a zero b_hh, except the GRU's RecurrentBias, which is b_hh).
+ * GRU's 'before-multiplication' has no PyTorch op: its recurrence is written out here. In
+ * training the last step's hidden (and cell) state goes to `state`, one column per observation.
+ */
+function recurrent(l: RecurrentLayer, m: LayerTensors, x: Tensor, state: Table | undefined): Tensor {
+  const fmt = x._format ?? '';
+  if (fmt !== 'CBT' && fmt !== 'CB') throw new ValueError(`${l.Type}: input format '${fmt}': the layer takes 'CBT' data (or 'CB', one time step)`);
+  const H = l.NumHiddenUnits, B = x.dims[1];
+  const p = (name: string) => m.param(name)!;
+  const initial = (name: string): Tensor => {
+    const h = m.buffer(name)!;
+    if (h.dims[1] !== 1 && h.dims[1] !== B) {
+      throw new ShapeError(`${l.Type}: its ${name} has ${h.dims[1]} columns (from a batch of ${h.dims[1]}) but X has ${B} observations; call resetState(net) or give batches of one size`);
+    }
+    return reshape(transpose(h.dims[1] === 1 ? broadcastTo(h, [H, B]) : h), [1, B, H]);
+  };
+  const seq = fmt === 'CBT' ? permute(x, [2, 1, 0]) : reshape(transpose(x), [1, B, x.dims[0]]); // [T, B, C]
+  const G = l instanceof LSTMLayer ? 4 : 3;
+  const zerosLike1 = () => zeros([G * H], { dtype: x.dtype });
+  const weights = (bhh: Tensor) => ({ weight_ih_l0: p('InputWeights'), weight_hh_l0: p('RecurrentWeights'), bias_ih_l0: reshape(p('Bias'), [G * H]), bias_hh_l0: bhh });
+  let out: Tensor, hN: Tensor, cN: Tensor | undefined;
+  if (l instanceof LSTMLayer) {
+    [out, [hN, cN]] = lstm(seq, [initial('HiddenState'), initial('CellState')], weights(zerosLike1()));
+    [hN, cN] = [reshape(hN, [B, H]), reshape(cN, [B, H])];
+  } else if ((l as GRULayer).ResetGateMode !== 'before-multiplication') {
+    const bhh = (l as GRULayer).ResetGateMode === 'recurrent-bias-after-multiplication' ? reshape(p('RecurrentBias'), [G * H]) : zerosLike1();
+    [out, hN] = gru(seq, initial('HiddenState'), weights(bhh));
+    hN = reshape(hN, [B, H]);
+  } else {
+    // h̃ = tanh(W_h̃ x + b_h̃ + R_h̃ (r ⊙ h)): the reset gate scales h before the product
+    const gx = E.add(matmul(seq, transpose(p('InputWeights'))), reshape(p('Bias'), [G * H])); // [T, B, 3H]
+    const [Rr, Rz, Rn] = split(p('RecurrentWeights'), H, 0);
+    let h = reshape(initial('HiddenState'), [B, H]);
+    const outs: Tensor[] = [];
+    for (const g of unstack(gx, 0)) {
+      const [xr, xz, xn] = split(g, H, 1);
+      const r = E.sigmoid(E.add(xr, matmul(h, transpose(Rr))));
+      const z = E.sigmoid(E.add(xz, matmul(h, transpose(Rz))));
+      const n = E.tanh(E.add(xn, matmul(E.mul(r, h), transpose(Rn))));
+      h = E.add(E.mul(E.sub(1, z), n), E.mul(z, h));
+      outs.push(h);
+    }
+    out = stack(outs, 0);
+    hN = h;
+  }
+  if (state !== undefined) {
+    state.push({ Layer: l.Name, Parameter: 'HiddenState', Value: transpose(hN).detach() });
+    if (cN !== undefined) state.push({ Layer: l.Name, Parameter: 'CellState', Value: transpose(cN).detach() });
+  }
+  if (l.OutputMode === 'last') return setFormat(transpose(hN), 'CB');
+  return fmt === 'CBT' ? setFormat(permute(out, [2, 1, 0]), 'CBT') : setFormat(transpose(reshape(out, [B, H])), 'CB');
+}
+
+/** MATLAB's addition, concatenation and depth concatenation layers on their inputs (one format). */
+function merge(l: AdditionLayer | ConcatenationLayer | DepthConcatenationLayer, xs: Tensor[]): Tensor {
+  const fmt = xs[0]._format ?? '';
+  const shapes = () => xs.map((t, k) => `${l.InputNames[k]} ${t._format ?? ''} ${formatShape(t.dims)}`).join(', ');
+  if (xs.some((t) => (t._format ?? '') !== fmt)) throw new ValueError(`the inputs have different formats (${shapes()}); they must have one`);
+  if (l instanceof AdditionLayer) {
+    if (xs.some((t) => formatShape(t.dims) !== formatShape(xs[0].dims))) throw new ShapeError(`the inputs have different sizes (${shapes()}); addition takes inputs of one size`);
+    return xs.slice(1).reduce((a, b) => add(a, b), xs[0]);
+  }
+  const dim = l instanceof DepthConcatenationLayer ? fmt.indexOf('C') : l.Dim;
+  if (dim < 0) throw new ValueError(`the inputs have format '${fmt}' with no 'C' (channel) dim to concatenate along`);
+  if (dim >= xs[0].rank) throw new ValueError(`Dim ${dim} (0-based) is beyond the inputs' ${xs[0].rank} dims (${shapes()})`);
+  const others = (t: Tensor) => t.dims.filter((_, k) => k !== dim).join('×');
+  if (xs.some((t) => t.rank !== xs[0].rank || others(t) !== others(xs[0]))) {
+    throw new ShapeError(`the inputs differ in a dim other than the concatenated dim ${dim} (${shapes()})`);
+  }
+  return setFormat(concat(xs, dim), xs[0]._format);
+}
+
 function checkValue(what: string, key: string, v: unknown, like: Tensor): Tensor {
   if (!(v instanceof Tensor)) throw new ValueError(`dlnetwork: ${what} '${key}' must be a Tensor, got ${describeValue(v)}`);
   v.use(`dlnetwork (${what} '${key}')`);
@@ -469,13 +610,13 @@ function checkValue(what: string, key: string, v: unknown, like: Tensor): Tensor
  * uninitialised (dlnetwork(layers, { Initialize: false }), as for a network without one) and call
  * initialize(net, X). Unnamed layers get MATLAB's default names ('conv_1', 'fc', …).
  */
-export function dlnetwork(layers: readonly Layer[], ...rest: unknown[]): DlNetwork {
+export function dlnetwork(layers: readonly Layer[] | LayerGraph, ...rest: unknown[]): DlNetwork {
   const fn = 'dlnetwork';
   requireInit(fn);
   const example = rest[0] instanceof Tensor ? rest.shift() as Tensor : undefined;
   const o = layerOptions(fn, DLNETWORK, rest);
   const net = new DlNetwork(layers);
-  const hasInput = net.Layers[0] instanceof InputLayer;
+  const hasInput = net._inputLayer !== undefined;
   if (o.Initialize === true && !hasInput && example === undefined) {
     throw new ValueError(`${fn}: Initialize is true but the network has no input layer; give an example input: dlnetwork(layers, X)`);
   }
@@ -539,7 +680,7 @@ export function predict(net: DlNetwork, X: Tensor, ...opts: unknown[]): any {
   const o = layerOptions(fn, PREDICT, opts);
   const names = outputNames(fn, o.Outputs);
   const [ys] = checkNet(fn, net)._runOutputs(fn, X, false, names);
-  return Array.isArray(o.Outputs) ? ys : ys[0];
+  return Array.isArray(o.Outputs) || (o.Outputs === undefined && ys.length > 1) ? ys : ys[0];
 }
 
 /**
@@ -551,6 +692,26 @@ export function initialize(net: DlNetwork, X?: Tensor): DlNetwork {
   if (arguments.length > 2) throw new ValueError(`initialize: takes at most 2 arguments (net, X?), got ${arguments.length}`);
   requireInit('initialize');
   return checkNet('initialize', net)._initialize(X);
+}
+
+/**
+ * MATLAB's net = resetState(net): the recurrent layers' HiddenState and CellState back to their
+ * initial zeros (H × 1), so the next sequence starts afresh (and may have another batch size).
+ * In place; the same network comes back.
+ */
+export function resetState(net: DlNetwork): DlNetwork {
+  const fn = 'resetState';
+  if (arguments.length > 1) throw new ValueError(`${fn}: takes 1 argument (net), got ${arguments.length}`);
+  requireInit(fn);
+  const n = checkNet(fn, net);
+  n._checkAlive(fn);
+  if (!n.Initialized) return n;
+  for (const l of n.Layers) {
+    if (!(l instanceof RecurrentLayer)) continue;
+    const m = n._tensors(l.Name)!;
+    for (const p of stateNames(l)) m.registerBuffer(p, zeros([l.NumHiddenUnits, 1], { dtype: m.buffer(p)!.dtype }));
+  }
+  return n;
 }
 
 const isRow = (r: unknown): r is TableRow<unknown> => isPlainObject(r) && typeof r.Layer === 'string' && typeof r.Parameter === 'string' && 'Value' in r;

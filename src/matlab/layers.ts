@@ -87,6 +87,14 @@ export abstract class Layer {
   constructor(name: string) { this.Name = name; }
   /** MATLAB's class name ('Convolution2DLayer', …) */
   abstract readonly Type: string;
+  /** the layer's input ports (MATLAB's InputNames): 'in' for most layers, 'in1' … 'inN' for layers that merge, none for an input layer */
+  get InputNames(): string[] { return ['in']; }
+  /** the number of input ports (MATLAB's NumInputs) */
+  get NumInputs(): number { return this.InputNames.length; }
+  /** the layer's output ports (MATLAB's OutputNames): 'out' */
+  get OutputNames(): string[] { return ['out']; }
+  /** the number of output ports (MATLAB's NumOutputs) */
+  get NumOutputs(): number { return 1; }
 }
 
 const nameSpec = { /** the layer's name (default: MATLAB's, given by dlnetwork) */ Name: opt.string };
@@ -113,6 +121,8 @@ export abstract class InputLayer extends Layer {
   readonly Mean: Tensor | number | number[] | undefined;
   /** the standard deviation for 'zscore' */
   readonly StandardDeviation: Tensor | number | number[] | undefined;
+  /** an input layer has no input ports */
+  get InputNames(): string[] { return []; }
   /** @internal */
   constructor(fn: string, o: OptionsOf<typeof normalizationSpecs>) {
     super(layerName(fn, o.Name));
@@ -131,6 +141,7 @@ export abstract class InputLayer extends Layer {
 
 const IMAGE_INPUT = options('imageInputLayer', normalizationSpecs);
 const FEATURE_INPUT = options('featureInputLayer', normalizationSpecs);
+const SEQUENCE_INPUT = options('sequenceInputLayer', normalizationSpecs);
 
 /** MATLAB's ImageInputLayer: observations h × w × c, input 'SSCB'. */
 export class ImageInputLayer extends InputLayer {
@@ -160,6 +171,30 @@ export class FeatureInputLayer extends InputLayer {
     super('featureInputLayer', o);
     this.InputSize = positiveInts('featureInputLayer', 'numFeatures', numFeatures, 1);
   }
+}
+
+/** MATLAB's SequenceInputLayer for vector sequences: observations of inputSize values at each time step, input 'CBT'. */
+export class SequenceInputLayer extends InputLayer {
+  readonly _defaultName = 'sequenceinput'; /** MATLAB's class name */ readonly Type = 'SequenceInputLayer';
+  readonly _format = 'CBT';
+  /** [inputSize] */
+  readonly InputSize: readonly number[];
+  /** @internal use the function of the layer's name */
+  constructor(inputSize: number, o: OptionsOf<typeof normalizationSpecs>) {
+    super('sequenceInputLayer', o);
+    if (Array.isArray(inputSize)) {
+      throw new ValueError(`sequenceInputLayer: inputSize must be the number of features of a vector sequence; wasmgrad does not take image sequences ([${inputSize.join(' ')}]) yet`);
+    }
+    this.InputSize = positiveInts('sequenceInputLayer', 'inputSize', inputSize, 1);
+  }
+}
+
+/**
+ * MATLAB's sequenceInputLayer(inputSize): vector sequences, the network's input 'CBT'
+ * (inputSize × B × T; an unformatted input is labelled so). Normalization as featureInputLayer.
+ */
+export function sequenceInputLayer(inputSize: number, ...opts: unknown[]): SequenceInputLayer {
+  return new SequenceInputLayer(inputSize, layerOptions('sequenceInputLayer', SEQUENCE_INPUT, opts));
 }
 
 /**
@@ -523,4 +558,185 @@ export class ProjectAndReshapeLayer extends Layer {
  */
 export function projectAndReshapeLayer(outputSize: number[], ...opts: unknown[]): ProjectAndReshapeLayer {
   return new ProjectAndReshapeLayer(outputSize, layerOptions('projectAndReshapeLayer', PROJECT_RESHAPE, opts));
+}
+
+// ————————————————————————————————————————————————————————— layers that merge branches
+
+const mergeSpecs = { ...nameSpec };
+const ADDITION_LAYER = options('additionLayer', mergeSpecs);
+const CONCATENATION_LAYER = options('concatenationLayer', mergeSpecs);
+const DEPTH_CONCATENATION_LAYER = options('depthConcatenationLayer', mergeSpecs);
+
+const portNames = (n: number): string[] => Array.from({ length: n }, (_, k) => `in${k + 1}`);
+
+function numInputsArg(fn: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 2) throw new ValueError(`${fn}: numInputs must be an integer of at least 2, got ${describeValue(v)}`);
+  return v as number;
+}
+
+/** A layer with inputs 'in1' … 'inN' (MATLAB's addition and concatenation layers). */
+export abstract class MergeLayer extends Layer {
+  /** @internal */ readonly _numInputs: number;
+  /** @internal */
+  constructor(name: string, numInputs: number) { super(name); this._numInputs = numInputs; }
+  /** 'in1' … 'inN' */
+  get InputNames(): string[] { return portNames(this._numInputs); }
+}
+
+/** MATLAB's AdditionLayer: the elementwise sum of its inputs, which have one size and format. */
+export class AdditionLayer extends MergeLayer { readonly _defaultName = 'addition'; /** MATLAB's class name */ readonly Type = 'AdditionLayer'; }
+
+/** MATLAB's ConcatenationLayer: its inputs joined along Dim (0-based, as every wasmgrad dim). */
+export class ConcatenationLayer extends MergeLayer {
+  readonly _defaultName = 'concat'; /** MATLAB's class name */ readonly Type = 'ConcatenationLayer';
+  /** the dim to concatenate along, 0-based (MATLAB counts from 1) */
+  readonly Dim: number;
+  /** @internal use concatenationLayer(dim, numInputs) */
+  constructor(name: string, dim: number, numInputs: number) { super(name, numInputs); this.Dim = dim; }
+}
+
+/** MATLAB's DepthConcatenationLayer: its inputs joined along 'C'. */
+export class DepthConcatenationLayer extends MergeLayer { readonly _defaultName = 'depthcat'; /** MATLAB's class name */ readonly Type = 'DepthConcatenationLayer'; }
+
+/**
+ * MATLAB's additionLayer(numInputs): adds its inputs 'in1' … 'inN' elementwise (one size and
+ * format). Connect them with connectLayers(lgraph, 'src', 'addition/in2').
+ */
+export function additionLayer(numInputs: number, ...opts: unknown[]): AdditionLayer {
+  const fn = 'additionLayer';
+  const n = numInputsArg(fn, numInputs);
+  return new AdditionLayer(layerName(fn, layerOptions(fn, ADDITION_LAYER, opts).Name), n);
+}
+
+/**
+ * MATLAB's concatenationLayer(dim, numInputs): joins its inputs along dim, **0-based** (MATLAB's
+ * concatenationLayer(3, 2) on 'SSCB' data, the channels, is concatenationLayer(2, 2) here); the
+ * other dims and the formats must agree.
+ */
+export function concatenationLayer(dim: number, numInputs: number, ...opts: unknown[]): ConcatenationLayer {
+  const fn = 'concatenationLayer';
+  if (!Number.isInteger(dim) || dim < 0) throw new ValueError(`${fn}: dim must be a non-negative integer (0-based), got ${describeValue(dim)}`);
+  const n = numInputsArg(fn, numInputs);
+  return new ConcatenationLayer(layerName(fn, layerOptions(fn, CONCATENATION_LAYER, opts).Name), dim, n);
+}
+
+/** MATLAB's depthConcatenationLayer(numInputs): joins its inputs along the 'C' (channel) dim. */
+export function depthConcatenationLayer(numInputs: number, ...opts: unknown[]): DepthConcatenationLayer {
+  const fn = 'depthConcatenationLayer';
+  const n = numInputsArg(fn, numInputs);
+  return new DepthConcatenationLayer(layerName(fn, layerOptions(fn, DEPTH_CONCATENATION_LAYER, opts).Name), n);
+}
+
+// ————————————————————————————————————————————————————————— recurrent layers
+
+/** How recurrent layers' input weights start (MATLAB's InputWeightsInitializer names). */
+export type RecurrentWeightsInitializer = 'glorot' | 'he' | 'orthogonal' | 'narrow-normal' | 'zeros' | 'ones';
+const weightsKinds = ['glorot', 'he', 'orthogonal', 'narrow-normal', 'zeros', 'ones'] as const;
+const recurrentSpecs = {
+  ...nameSpec,
+  /** 'sequence' (default: the output at every time step, 'CBT') or 'last' (the last step's, 'CB') */
+  OutputMode: opt.oneOf('sequence', 'last'),
+  /** 'glorot' (default), 'he', 'orthogonal', 'narrow-normal', 'zeros' or 'ones' */
+  InputWeightsInitializer: opt.oneOf(...weightsKinds),
+  /** 'orthogonal' (default), 'glorot', 'he', 'narrow-normal', 'zeros' or 'ones' */
+  RecurrentWeightsInitializer: opt.oneOf(...weightsKinds),
+};
+const LSTM_LAYER = options('lstmLayer', {
+  ...recurrentSpecs,
+  /** 'unit-forget-gate' (default: the forget gate's bias 1, the others 0), 'narrow-normal', 'ones' or 'zeros' */
+  BiasInitializer: opt.oneOf('unit-forget-gate', 'narrow-normal', 'ones', 'zeros'),
+});
+const GRU_LAYER = options('gruLayer', {
+  ...recurrentSpecs,
+  /** 'zeros' (default), 'narrow-normal' or 'ones' */
+  BiasInitializer: opt.oneOf('zeros', 'narrow-normal', 'ones'),
+  /** where the reset gate acts on the candidate: 'after-multiplication' (default), 'before-multiplication' or 'recurrent-bias-after-multiplication' */
+  ResetGateMode: opt.oneOf('after-multiplication', 'before-multiplication', 'recurrent-bias-after-multiplication'),
+});
+
+/** What MATLAB's LSTM and GRU layers share. */
+export abstract class RecurrentLayer extends Layer {
+  /** the number of hidden units H */
+  readonly NumHiddenUnits: number;
+  /** 'sequence' ('CBT' out) or 'last' ('CB' out) */
+  readonly OutputMode: 'sequence' | 'last';
+  /** how the input weights start ('glorot' default) */
+  readonly InputWeightsInitializer: RecurrentWeightsInitializer;
+  /** how the recurrent weights start ('orthogonal' default) */
+  readonly RecurrentWeightsInitializer: RecurrentWeightsInitializer;
+  /** the state's activation: 'tanh' (the only one wasmgrad has) */
+  readonly StateActivationFunction = 'tanh';
+  /** the gates' activation: 'sigmoid' (the only one wasmgrad has) */
+  readonly GateActivationFunction = 'sigmoid';
+  /** how the bias starts */
+  abstract readonly BiasInitializer: string;
+  /** set by dlnetwork from the input (its 'C' size) */
+  InputSize: number | 'auto' = 'auto';
+  /** @internal */
+  constructor(fn: string, numHiddenUnits: number, o: OptionsOf<typeof recurrentSpecs>) {
+    super(layerName(fn, o.Name));
+    this.NumHiddenUnits = positiveInts(fn, 'numHiddenUnits', numHiddenUnits, 1)[0];
+    this.OutputMode = o.OutputMode ?? 'sequence';
+    this.InputWeightsInitializer = o.InputWeightsInitializer ?? 'glorot';
+    this.RecurrentWeightsInitializer = o.RecurrentWeightsInitializer ?? 'orthogonal';
+  }
+}
+
+/**
+ * MATLAB's LSTMLayer: InputWeights 4H × C, RecurrentWeights 4H × H and Bias 4H × 1, the gates
+ * stacked as MATLAB (and PyTorch) stack them: input i, forget f, cell candidate g, output o.
+ * State: HiddenState and CellState, H × 1 (zeros) until forward returns them for a batch.
+ */
+export class LSTMLayer extends RecurrentLayer {
+  readonly _defaultName = 'lstm'; /** MATLAB's class name */ readonly Type = 'LSTMLayer';
+  /** how the bias starts ('unit-forget-gate' default) */
+  readonly BiasInitializer: 'unit-forget-gate' | 'narrow-normal' | 'ones' | 'zeros';
+  /** @internal use lstmLayer(numHiddenUnits) */
+  constructor(numHiddenUnits: number, o: OptionsOf<typeof LSTM_LAYER.specs>) {
+    super('lstmLayer', numHiddenUnits, o);
+    this.BiasInitializer = o.BiasInitializer ?? 'unit-forget-gate';
+  }
+}
+
+/**
+ * MATLAB's GRULayer: InputWeights 3H × C, RecurrentWeights 3H × H and Bias 3H × 1 (and
+ * RecurrentBias 3H × 1 with ResetGateMode 'recurrent-bias-after-multiplication'), stacked reset
+ * r, update z, candidate h̃. State: HiddenState, H × 1.
+ */
+export class GRULayer extends RecurrentLayer {
+  readonly _defaultName = 'gru'; /** MATLAB's class name */ readonly Type = 'GRULayer';
+  /** how the bias starts ('zeros' default) */
+  readonly BiasInitializer: 'zeros' | 'narrow-normal' | 'ones';
+  /** where the reset gate acts ('after-multiplication' default) */
+  readonly ResetGateMode: 'after-multiplication' | 'before-multiplication' | 'recurrent-bias-after-multiplication';
+  /** @internal use gruLayer(numHiddenUnits) */
+  constructor(numHiddenUnits: number, o: OptionsOf<typeof GRU_LAYER.specs>) {
+    super('gruLayer', numHiddenUnits, o);
+    this.BiasInitializer = o.BiasInitializer ?? 'zeros';
+    this.ResetGateMode = o.ResetGateMode ?? 'after-multiplication';
+  }
+}
+
+/**
+ * MATLAB's lstmLayer(numHiddenUnits): over the 'T' dim of 'CBT' data (a 'CB' input is one
+ * time step), with MATLAB's equations
+ *   i = σ(W_i x + R_i h + b_i), f = σ(W_f x + R_f h + b_f), g = tanh(W_g x + R_g h + b_g),
+ *   o = σ(W_o x + R_o h + b_o), c = f ⊙ c + i ⊙ g, h = o ⊙ tanh(c),
+ * starting from the layer's state. Options OutputMode ('sequence' | 'last'),
+ * InputWeightsInitializer ('glorot'), RecurrentWeightsInitializer ('orthogonal'),
+ * BiasInitializer ('unit-forget-gate'), Name.
+ */
+export function lstmLayer(numHiddenUnits: number, ...opts: unknown[]): LSTMLayer {
+  return new LSTMLayer(numHiddenUnits, layerOptions('lstmLayer', LSTM_LAYER, opts));
+}
+
+/**
+ * MATLAB's gruLayer(numHiddenUnits): r = σ(W_r x + R_r h + b_r), z = σ(W_z x + R_z h + b_z),
+ * the candidate h̃ = tanh(W_h̃ x + b_h̃ + r ⊙ (R_h̃ h)) ('after-multiplication', the default),
+ * tanh(W_h̃ x + b_h̃ + R_h̃ (r ⊙ h)) ('before-multiplication') or tanh(W_h̃ x + b_h̃ + r ⊙ (R_h̃ h +
+ * b_Rh̃)) with a RecurrentBias added to every gate ('recurrent-bias-after-multiplication'), and
+ * h = (1 − z) ⊙ h̃ + z ⊙ h. Options as lstmLayer (BiasInitializer 'zeros'), and ResetGateMode.
+ */
+export function gruLayer(numHiddenUnits: number, ...opts: unknown[]): GRULayer {
+  return new GRULayer(numHiddenUnits, layerOptions('gruLayer', GRU_LAYER, opts));
 }

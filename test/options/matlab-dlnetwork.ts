@@ -3,7 +3,8 @@
 import {
   imageInputLayer, featureInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, leakyReluLayer,
   maxPooling2dLayer, averagePooling2dLayer, fullyConnectedLayer, softmaxLayer, dropoutLayer, flattenLayer,
-  transposedConv2dLayer, tanhLayer, sigmoidLayer, projectAndReshapeLayer,
+  transposedConv2dLayer, tanhLayer, sigmoidLayer, projectAndReshapeLayer, additionLayer, concatenationLayer,
+  depthConcatenationLayer, sequenceInputLayer, lstmLayer, gruLayer,
 } from '../../src/matlab/layers.js';
 import { dlnetwork, forward, predict } from '../../src/matlab/dlnetwork.js';
 import * as wg from '../../src/index.js';
@@ -32,6 +33,12 @@ export const cases: OptionCase[] = [
   { name: 'tanhLayer', call: (o) => tanhLayer(o) },
   { name: 'sigmoidLayer', call: (o) => sigmoidLayer(o) },
   { name: 'projectAndReshapeLayer', call: (o) => projectAndReshapeLayer([2, 2, 3], o) },
+  { name: 'additionLayer', call: (o) => additionLayer(2, o) },
+  { name: 'concatenationLayer', call: (o) => concatenationLayer(2, 2, o) },
+  { name: 'depthConcatenationLayer', call: (o) => depthConcatenationLayer(2, o) },
+  { name: 'sequenceInputLayer', call: (o) => sequenceInputLayer(3, o) },
+  { name: 'lstmLayer', call: (o) => lstmLayer(2, o) },
+  { name: 'gruLayer', call: (o) => gruLayer(2, o) },
   { name: 'dlnetwork', call: (o) => dlnetwork([featureInputLayer(2), fullyConnectedLayer(1)], o) },
   { name: 'forward', call: (o) => withNet((net) => { forward(net, wg.ones([2, 3]), o); }) },
   { name: 'predict', call: (o) => withNet((net) => { predict(net, wg.ones([2, 3]), o); }) },
