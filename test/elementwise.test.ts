@@ -333,6 +333,16 @@ describe('comparisons', () => {
     });
   }
 
+  it('float32 runs against a number (16 lanes at a time, then the tail) give the scalar masks', () => {
+    wg.tidy(() => {
+      const va = Array.from({ length: 37 }, (_, i) => [0, -0, 2, NaN, -1, Infinity, -Infinity, 2.5][i % 8]);
+      const a = wg.tensor(va, { shape: [37] });
+      for (const op of Object.keys(refs)) {
+        for (const s of [2, 0, NaN]) expect(binaryFn(op)(a, s).toArray()).toEqual(va.map((v) => refs[op](v, s)));
+      }
+    });
+  });
+
   it('a mask has zero gradient and a function using it still differentiates correctly', () => {
     wg.tidy(() => {
       const x = t64([-1.5, -0.5, 0.5, 2], [4]);
@@ -445,6 +455,17 @@ describe('unary ops: gradients (float64 finite differences)', () => {
 });
 
 describe('where and clamp', () => {
+  it('where on float32 runs (4 lanes at a time, then the tail): tensors or numbers on either side', () => {
+    wg.tidy(() => {
+      const n = 23, cv = Array.from({ length: n }, (_, i) => (i * 7) % 3 === 0);
+      const av = Array.from(new Float32Array(uniform(n, -1, 1, 7))), bv = Array.from(new Float32Array(uniform(n, -1, 1, 8)));
+      const c = wg.tensor(cv), a = wg.tensor(av), b = wg.tensor(bv);
+      expect(wg.where(c, a, b).toArray()).toEqual(cv.map((k, i) => (k ? av[i] : bv[i])));
+      expect(wg.where(c, a, 0).toArray()).toEqual(cv.map((k, i) => (k ? av[i] : 0)));
+      expect(wg.where(c, -0.5, b).toArray()).toEqual(cv.map((k, i) => (k ? -0.5 : bv[i])));
+    });
+  });
+
   it('where: forward with broadcasting and numbers, gradient to both branches', () => {
     wg.tidy(() => {
       const cv = [1, 0];

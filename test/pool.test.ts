@@ -144,6 +144,25 @@ describe('maxPool forward against the reference', () => {
     });
   }
 
+  // float32 windows two columns wide at stride 2 take the SIMD path, four windows at a time.
+  it('float32 2-wide windows: ties, -inf and NaN scanned as PyTorch (the SIMD path and its tails)', () => {
+    wg.tidy(() => {
+      const [planes, H, W] = [3, 7, 21];
+      const data = Array.from(f64([planes, H, W], 5).data(), (v) => Math.round(v * 3) / 3); // many ties
+      for (const [i, v] of [[3, NaN], [4, NaN], [30, -Infinity], [31, -Infinity], [52, -Infinity], [53, -Infinity],
+        [73, -Infinity], [74, -Infinity], [100, NaN], [150, Infinity], [151, NaN]] as const) data[i] = v;
+      for (let i = 0; i < 8; i++) data[2 * W + i] = data[3 * W + i] = -Infinity; // whole windows of -inf
+      const x = wg.tensor(data, { shape: [1, planes, H, W] });
+      for (const o of [{ kernel: [2, 2] }, { kernel: [3, 2], stride: [2, 2], ceil: true }, { kernel: [2, 2], stride: [1, 2], dilation: [3, 1] },
+        { kernel: [1, 2] }] as Pool2[]) {
+        const want = refMaxPool(Array.from(new Float32Array(data)), planes, H, W, o);
+        const [v, i] = wg.maxPool2d(x, o.kernel, { stride: o.stride, dilation: o.dilation, ceilMode: o.ceil, returnIndices: true });
+        expect(Array.from(i.data())).toEqual(want.indices);
+        expect(Array.from(v.data())).toEqual(want.values);
+      }
+    });
+  });
+
   it('maxPool1d, unbatched inputs and the Tensor methods', () => {
     wg.tidy(() => {
       const x = f64([2, 3, 11], 2);

@@ -243,10 +243,40 @@ export function fillScalar(t: i32, v: f64): void {
   }
 }
 
+@inline function compareF32x4(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case Op.eq: return f32x4.eq(x, y);
+    case Op.ne: return f32x4.ne(x, y);
+    case Op.lt: return f32x4.lt(x, y);
+    case Op.le: return f32x4.le(x, y);
+    case Op.gt: return f32x4.gt(x, y);
+    case Op.ge: return f32x4.ge(x, y);
+    default: fail(E_UNKNOWN_OP, op); return v128.splat<i32>(0);
+  }
+}
+
+/**
+ * out[i] = x[i] op s for the whole 16-element blocks of a contiguous f32 run against a scalar (a
+ * relu's mask, say): four lane masks narrowed to 16 bytes of 0/1. Returns how many it did.
+ */
+function compareScalarRunF32(op: i32, px: usize, s: f32, po: usize, n: i32): i32 {
+  const y = f32x4.splat(s), ones = i8x16.splat(1);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const x = px + (<usize>i << 2);
+    const lo = i16x8.narrow_i32x4_s(compareF32x4(op, v128.load(x), y), compareF32x4(op, v128.load(x, 16), y));
+    const hi = i16x8.narrow_i32x4_s(compareF32x4(op, v128.load(x, 32), y), compareF32x4(op, v128.load(x, 48), y));
+    v128.store(po + <usize>i, v128.and(i8x16.narrow_i16x8_s(lo, hi), ones));
+  }
+  return i;
+}
+
 /** One inner run of a comparison: out[i] = a[i*sa] op b[i*sb] as a 0/1 byte (also a fused group's tile). */
 export function compareRun<T>(op: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
   const size = sizeof<T>();
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (isFloat<T>() && size == 4 && sa == 1 && sb == 0) i = compareScalarRunF32(op, pa, load<f32>(pb), po, n);
+  for (; i < n; i++) {
     store<u8>(po + <usize>i, compareScalar<T>(op, load<T>(pa + <usize>(i * sa) * size), load<T>(pb + <usize>(i * sb) * size)));
   }
 }
@@ -362,10 +392,27 @@ export function neg(x: i32): i32 { return unary(Op.neg, x); }
 
 // ————————————————————————————————————————————————————————— where, clamp, cast, copy
 
+/**
+ * where over the whole 4-element blocks of a contiguous run: a contiguous mask, a and b each
+ * contiguous or one value (relu's gradient: where(mask, g, 0)). Returns how many it did.
+ */
+function whereRunF32(pc: usize, pa: usize, aRun: bool, pb: usize, bRun: bool, po: usize, n: i32): i32 {
+  const a0 = v128.load32_splat(pa), b0 = v128.load32_splat(pb), zero = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const take = v128.not(i32x4.eq(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(pc + <usize>i))), zero));
+    v128.store(po + o, v128.bitselect(aRun ? v128.load(pa + o) : a0, bRun ? v128.load(pb + o) : b0, take));
+  }
+  return i;
+}
+
 /** One inner run of where: out[i] = c[i*sc] ? a[i*sa] : b[i*sb], c bytes (also a fused group's tile). */
 export function whereRun<T>(pc: usize, sc: i32, pa: usize, sa: i32, pb: usize, sb: i32, po: usize, n: i32): void {
   const size = sizeof<T>();
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (isFloat<T>() && size == 4 && sc == 1 && <u32>sa <= 1 && <u32>sb <= 1) i = whereRunF32(pc, pa, sa != 0, pb, sb != 0, po, n);
+  for (; i < n; i++) {
     const v = load<u8>(pc + <usize>(i * sc)) != 0 ? load<T>(pa + <usize>(i * sa) * size) : load<T>(pb + <usize>(i * sb) * size);
     store<T>(po + <usize>i * size, v);
   }

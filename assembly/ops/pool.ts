@@ -56,6 +56,8 @@ function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
   const planes = word(geo, 0), H = word(geo, 1), W = word(geo, 2), oH = word(geo, 3), oW = word(geo, 4);
   const kH = word(geo, 5), kW = word(geo, 6), sH = word(geo, 7), sW = word(geo, 8);
   const pH = word(geo, 9), pW = word(geo, 10), dH = word(geo, 11), dW = word(geo, 12);
+  // Windows two columns wide at stride 2 (the usual 2×2 pooling) take four windows per step.
+  const pairs = sizeof<T>() == 4 && kW == 2 && sW == 2 && dW == 1 && pW == 0 ? min(oW, W >> 1) : 0;
   let po = dataOf(out);
   for (let p = 0; p < planes; p++) {
     const px = dataOf(x) + <usize>p * <usize>H * <usize>W * size;
@@ -63,7 +65,11 @@ function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
       let h0 = oh * sH - pH;
       const h1 = min(h0 + (kH - 1) * dH + 1, H);
       while (h0 < 0) h0 += dH;
-      for (let ow = 0; ow < oW; ow++) {
+      let ow = 0;
+      if (h0 < h1) {
+        for (; ow + 4 <= pairs; ow += 4) { pairIndices(px, W, h0, h1, dH, ow, po); po += 16; }
+      }
+      for (; ow < oW; ow++) {
         let w0 = ow * sW - pW;
         const w1 = min(w0 + (kW - 1) * dW + 1, W);
         while (w0 < 0) w0 += dW;
@@ -83,6 +89,31 @@ function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
       }
     }
   }
+}
+
+/**
+ * The indices of four windows [2·ow + 2j, 2·ow + 2j + 2) × rows h0, h0 + dH, … < h1 of one f32
+ * plane (all in range), stored at po: the scalar scan above with the four windows in lanes, the
+ * even and odd columns of each row visited in that order.
+ */
+@inline function pairIndices(px: usize, W: i32, h0: i32, h1: i32, dH: i32, ow: i32, po: usize): void {
+  const lane2 = i32x4(0, 2, 4, 6), one = i32x4.splat(1);
+  let best = f32x4.splat(-Infinity);
+  let at = i32x4.add(i32x4.splat(h0 * W + 2 * ow), lane2);
+  for (let h = h0; h < h1; h += dH) {
+    const first = h * W + 2 * ow;
+    const row = px + (<usize>first << 2);
+    const a = v128.load(row), b = v128.load(row, 16);
+    const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6), odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+    const iEven = i32x4.add(i32x4.splat(first), lane2);
+    let take = v128.or(f32x4.gt(even, best), f32x4.ne(even, even));
+    best = v128.bitselect(even, best, take);
+    at = v128.bitselect(iEven, at, take);
+    take = v128.or(f32x4.gt(odd, best), f32x4.ne(odd, odd));
+    best = v128.bitselect(odd, best, take);
+    at = v128.bitselect(i32x4.add(iEven, one), at, take);
+  }
+  v128.store(po, at);
 }
 
 // ————————————————————————————————————————————————————————— gather / scatter at plane indices
