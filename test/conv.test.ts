@@ -3,7 +3,7 @@
 // finite differences, JVP against VJP, second derivatives, float32 against float64, and errors.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, expectNoLeak, uniform, size, flat, rand64 } from './helpers.js';
+import { wg, checkGrad, expectClose, expectNoLeak, expectSameBits, uniform, size, flat, rand64 } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
@@ -237,6 +237,8 @@ describe('conv gradients (float64 finite differences)', () => {
     { name: 'conv1d stride, padding, dilation, groups', f: 'conv1d', x: [2, 4, 9], w: [2, 2, 3], opts: { stride: 2, padding: 2, dilation: 2, groups: 2 } },
     { name: 'convTranspose2d stride 2, outputPadding 1', f: 'convTranspose2d', x: [1, 2, 3, 3], w: [2, 2, 3, 3], opts: { stride: 2, padding: 1, outputPadding: 1 } },
     { name: 'convTranspose2d groups, dilation', f: 'convTranspose2d', x: [2, 4, 2, 3], w: [4, 1, 2, 2], opts: { groups: 2, dilation: [2, 1], stride: [1, 2] } },
+    { name: 'conv2d padding beyond the kernel (the input gradient crops)', f: 'conv2d', x: [1, 2, 3, 4], w: [2, 2, 3, 2], opts: { padding: [3, 2] } },
+    { name: 'convTranspose2d stride 1, padding, groups', f: 'convTranspose2d', x: [2, 4, 4, 5], w: [4, 2, 3, 3], opts: { groups: 2, padding: [2, 1] } },
     { name: 'convTranspose1d unbatched', f: 'convTranspose1d', x: [2, 4], w: [2, 3, 3], opts: { stride: 3, padding: 1, outputPadding: 2 } },
   ];
   for (const c of combos) {
@@ -326,6 +328,84 @@ describe('float32', () => {
       const t64 = wg.convTranspose2d(x, rand64([4, 3, 2, 2], -1, 1, 63), null, { stride: 2 });
       const t32 = wg.convTranspose2d(x.float(), rand64([4, 3, 2, 2], -1, 1, 63).float(), null, { stride: 2 });
       expectClose(t32.data(), t64.data(), 1e-5, 1e-6);
+    });
+  });
+});
+
+describe('stride 1 (the direct kernels)', () => {
+  const f32 = Math.fround;
+  /** conv2d in float32 as one chain per output, taps in (c, kh, kw) order: the im2col product's bits. */
+  function chainConv2d(x: Float32Array, xs: number[], w: Float32Array, ws: number[], g: Geometry): number[] {
+    const [N, C, H, W] = xs, [O, Cg, kH, kW] = ws, Og = O / g.groups;
+    const oH = H + g.before[0] + g.after[0] - g.dilation[0] * (kH - 1), oW = W + g.before[1] + g.after[1] - g.dilation[1] * (kW - 1);
+    const out: number[] = [];
+    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let oh = 0; oh < oH; oh++) for (let ow = 0; ow < oW; ow++) {
+      let s = 0;
+      for (let c = 0; c < Cg; c++) for (let kh = 0; kh < kH; kh++) for (let kw = 0; kw < kW; kw++) {
+        const h = oh - g.before[0] + kh * g.dilation[0], ww = ow - g.before[1] + kw * g.dilation[1];
+        const v = h < 0 || h >= H || ww < 0 || ww >= W ? 0 : x[((n * C + Math.floor(o / Og) * Cg + c) * H + h) * W + ww];
+        s = f32(s + f32(v * w[((o * Cg + c) * kH + kh) * kW + kw]));
+      }
+      out.push(s);
+    }
+    return out;
+  }
+
+  const layers = [
+    { name: 'one input channel (a first layer), 28×28', x: [3, 1, 28, 28], w: [8, 1, 3, 3], opts: { padding: 'same' }, g: geo({ padding: [1, 1] }) },
+    { name: '8 → 16 channels, 14×14', x: [2, 8, 14, 14], w: [16, 8, 3, 3], opts: { padding: 1 }, g: geo({ padding: [1, 1] }) },
+    { name: 'even kernel, dilation, asymmetric padding', x: [2, 3, 7, 9], w: [5, 3, 2, 4], opts: { padding: 'same', dilation: [1, 2] },
+      g: geo({ dilation: [1, 2], before: [0, 3], after: [1, 3] }) },
+    { name: 'groups 2, no column padding', x: [1, 4, 6, 5], w: [6, 2, 3, 2], opts: { groups: 2, padding: [1, 0] }, g: geo({ groups: 2, padding: [1, 0] }) },
+    { name: 'depthwise, a wide row', x: [1, 3, 5, 13], w: [3, 1, 3, 3], opts: { groups: 3, padding: 1 }, g: geo({ groups: 3, padding: [1, 1] }) },
+  ];
+  for (const c of layers) {
+    it(`float32 ${c.name}: the bits of one chain per output`, () => {
+      wg.tidy(() => {
+        const x = wg.tensor(uniform(size(c.x), -1, 1, 70), { shape: c.x }), w = wg.tensor(uniform(size(c.w), -1, 1, 71), { shape: c.w });
+        const y = wg.conv2d(x, w, null, c.opts as any);
+        expectSameBits(y.data(), chainConv2d(x.data() as Float32Array, c.x, w.data() as Float32Array, c.w, c.g), c.name);
+      });
+    });
+  }
+
+  it('weight and input gradients of a batch of 20 (two partial sums of the weight gradient) against nested loops', () => {
+    wg.tidy(() => {
+      const [N, C, H, W, O] = [20, 3, 9, 7, 4];
+      const x = dense([N, C, H, W], 72), w = dense([O, C, 3, 3], 73), r = dense([N, O, H, W], 74);
+      const f = (x: Tensor, w: Tensor) => wg.conv2d(x, w, null, { padding: 1 }).mul(t64(r)).sum();
+      const [, [gx, gw]] = wg.valueAndGrad(f, { argnums: [0, 1] })(t64(x), t64(w));
+      // d/dw[o, c, kh, kw] = Σ r[n, o, h, w]·x[n, c, h − 1 + kh, w − 1 + kw]; d/dx likewise
+      const wantW = new Array<number>(O * C * 9).fill(0), wantX = new Array<number>(N * C * H * W).fill(0);
+      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++) {
+        const rv = r.data[((n * O + o) * H + h) * W + ww];
+        for (let c = 0; c < C; c++) for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) {
+          const i = h - 1 + kh, j = ww - 1 + kw;
+          if (i < 0 || i >= H || j < 0 || j >= W) continue;
+          const xi = ((n * C + c) * H + i) * W + j, wi = ((o * C + c) * 3 + kh) * 3 + kw;
+          wantW[wi] += rv * x.data[xi];
+          wantX[xi] += rv * w.data[wi];
+        }
+      }
+      expectClose(gw.data(), wantW, 1e-12, 1e-12);
+      expectClose(gx.data(), wantX, 1e-12, 1e-12);
+      const [, [gx32, gw32]] = wg.valueAndGrad((x: Tensor, w: Tensor) => wg.conv2d(x, w, null, { padding: 1 }).mul(t64(r).float()).sum(),
+        { argnums: [0, 1] })(t64(x).float(), t64(w).float());
+      expectClose(gw32.data(), wantW, 1e-5, 1e-5);
+      expectClose(gx32.data(), wantX, 1e-5, 1e-5);
+    });
+  });
+
+  it('convTranspose2d at stride 1 with padding beyond the dilated kernel (cropped) and groups', () => {
+    wg.tidy(() => {
+      const x = dense([2, 4, 7, 6], 75), w = dense([4, 3, 3, 2], 76);
+      for (const [padding, dilation] of [[[3, 1], [1, 1]], [[2, 2], [1, 2]], [[0, 0], [2, 1]]]) {
+        const want = refConvTranspose2d(x, w, [1, 1], padding, [0, 0], dilation, 2);
+        const y = wg.convTranspose2d(t64(x), t64(w), null, { padding, dilation, groups: 2 });
+        expect(y.shape).toEqual(want.shape);
+        expectClose(y.data(), want.data, 1e-12, 1e-13);
+        expectClose(wg.convTranspose2d(t64(x).float(), t64(w).float(), null, { padding, dilation, groups: 2 }).data(), want.data, 1e-5, 1e-5);
+      }
     });
   });
 });

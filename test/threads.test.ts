@@ -62,6 +62,23 @@ describe('init({ threads: 3 })', () => {
     expectSameBits(gb.data() as Float32Array, matmulReference(a.data(), w.data(), k, m, n, true, false, true), 'dB');
   });
 
+  it('a CNN\'s loss and gradients (convolutions and pooling split over images) give one thread\'s bits', async () => {
+    const one = await fresh();
+    await one.init();
+    const step = (m: Wasmgrad) => {
+      const x = m.tensor(uniform(40 * 28 * 28, 0, 1, 40), { shape: [40, 1, 28, 28] });
+      const k1 = m.tensor(uniform(8 * 9, -0.5, 0.5, 41), { shape: [8, 1, 3, 3] });
+      const k2 = m.tensor(uniform(16 * 72, -0.2, 0.2, 42), { shape: [16, 8, 3, 3] });
+      const block = (h: typeof x, k: typeof x) => m.maxPool2d(m.relu(m.conv2d(h, k, null, { padding: 'same' })), 2);
+      const [loss, grads] = m.valueAndGrad((a: typeof x, b: typeof x) => block(block(x, a), b).square().mean(), { argnums: [0, 1] })(k1, k2);
+      const out = [loss.data(), ...grads.map((g) => g.data())];
+      for (const t of [x, k1, k2, loss, ...grads]) t.dispose();
+      return out;
+    };
+    const want = step(one), got = step(wg);
+    for (let i = 0; i < want.length; i++) expectSameBits(got[i] as Float32Array, want[i] as Float32Array, `output ${i}`);
+  });
+
   it('products of tensors in memory grown after the workers started', () => {
     const before = wg.memory().heapBytes;
     const big = wg.zeros([64 * 1024 * 1024 / 4]); // 64 MiB: the memory must grow

@@ -21,11 +21,12 @@ import { Op, DType } from "../core/vocabulary";
 import { CONV_GEO_WORDS } from "../core/abi";
 import {
   newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, MAX_RANK, fail,
-  E_NO_RULE,
+  E_NO_RULE, E_OOM,
 } from "../core/tensor";
 import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { tangentOf, setTangent, flushJvp } from "../engine/forward";
-import { matmul } from "./matmul";
+import { matmul, splatAt, madd, parallelTasks, matmulWorkers } from "./matmul";
+import { alloc, free } from "../core/alloc";
 import { add } from "./elementwise";
 
 /** Geometry words, as the host writes them and as records store them. */
@@ -157,6 +158,324 @@ function col2im<T>(pcol: usize, m: i32, px: usize): void {
           }
         }
         row += <usize>P * size;
+      }
+    }
+  }
+}
+
+// ————————————————————————————————————————————————————————— direct kernels (stride 1)
+//
+// At stride 1 a convolution reads its input through shifted windows. One image's channels of a
+// group are padded into a buffer of Hp × Wp planes (Hp = outH + dH·(kH − 1), Wp likewise);
+// output position q = h·Wp + w of tap k = (c, kh, kw) then reads the buffer at q + off(k),
+// off(k) = c·Hp·Wp + kh·dH·Wp + kw·dW. The im2col columns are never written: the micro-kernel
+// reads them in place (the columns w ≥ outW of each row are computed and dropped). Each output
+// is one chain over k in im2col's order from 0, so conv's bits are the im2col matmul's.
+// convTranspose at stride 1 is the same correlation of ȳ with the weight flipped and transposed
+// (one chain over (o, kh, kw)); convWeight multiplies the padded image by ȳᵀ, one chain per
+// weight over the images of a chunk and their positions, the chunks' sums added in order.
+
+// Images per convWeight partial sum: fixed, so the summation order is too.
+const WEIGHT_CHUNK = 16;
+
+@inline function nrOf<T>(): i32 { return 32 / sizeof<T>(); }
+@inline function roundUp(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }
+
+/**
+ * Copies `ch` planes srcH × srcW at src into Hp × Wp planes at dst, src[i − padT, j − padL] at
+ * [i, j] where that is inside src. The rest of dst is never written: a job's per-thread buffer is
+ * zeroed once (zeroBuffers), and its padding stays zero for every image.
+ */
+function padPlanes<T>(src: usize, ch: i32, srcH: i32, srcW: i32, Hp: i32, Wp: i32, padT: i32, padL: i32, dst: usize): void {
+  const size = <usize>sizeof<T>();
+  const j0 = min(max(padL, 0), Wp), j1 = max(min(padL + srcW, Wp), j0);
+  const i0 = min(max(padT, 0), Hp), i1 = max(min(padT + srcH, Hp), i0);
+  const bytes = <usize>(j1 - j0) * size;
+  for (let c = 0; c < ch; c++) {
+    const plane = src + <usize>c * <usize>srcH * <usize>srcW * size + <usize>(j0 - padL) * size;
+    const out = dst + <usize>c * <usize>Hp * <usize>Wp * size + <usize>j0 * size;
+    for (let i = i0; i < i1; i++) copyRow(out + <usize>i * <usize>Wp * size, plane + <usize>(i - padT) * <usize>srcW * size, bytes);
+  }
+}
+
+/** memory.copy for the short rows of small images, where the bulk instruction's overhead dominates. */
+@inline function copyRow(dst: usize, src: usize, bytes: usize): void {
+  let b: usize = 0;
+  for (; b + 16 <= bytes; b += 16) v128.store(dst + b, v128.load(src + b));
+  for (; b < bytes; b += 4) store<u32>(dst + b, load<u32>(src + b));
+}
+
+/** Zeros every thread's first `bytes` of the job's scratch (the padded buffers, see padPlanes). */
+function zeroBuffers(bytes: usize): void {
+  const base = <usize>jw(J_SCRATCH), per = <usize>jw(J_PER_THREAD);
+  for (let t = 0; t <= matmulWorkers(); t++) memory.fill(base + <usize>t * per, 0, bytes);
+}
+
+/** Byte offsets off(k) of the taps k = (c, kh, kw), c < ch, in padded planes Hp × Wp. */
+function tapOffsets<T>(ch: i32, Hp: i32, Wp: i32, offs: usize): void {
+  let k = 0;
+  for (let c = 0; c < ch; c++) {
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        store<u32>(offs + (<usize>k << 2), <u32>((c * Hp * Wp + kh * dH * Wp + kw * dW) * sizeof<T>()));
+        k++;
+      }
+    }
+  }
+}
+
+/**
+ * Four output rows × 2 vectors of positions: C[r, ·] = Σ_k wp[k, r]·buffer[q + off(k)], each a
+ * chain from 0 over k. wp holds 4 values per k; C rows at pc + r·cRow.
+ */
+@inline function correlateTile<T>(K: i32, wp: usize, offs: usize, pb: usize, pc: usize, cRow: usize): void {
+  const size = <usize>sizeof<T>();
+  let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (let k = 0; k < K; k++) {
+    const b = pb + <usize>load<u32>(offs + (<usize>k << 2));
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let a = splatAt<T>(wp);
+    c00 = madd<T>(c00, a, b0); c01 = madd<T>(c01, a, b1);
+    a = splatAt<T>(wp + size);
+    c10 = madd<T>(c10, a, b0); c11 = madd<T>(c11, a, b1);
+    a = splatAt<T>(wp + 2 * size);
+    c20 = madd<T>(c20, a, b0); c21 = madd<T>(c21, a, b1);
+    a = splatAt<T>(wp + 3 * size);
+    c30 = madd<T>(c30, a, b0); c31 = madd<T>(c31, a, b1);
+    wp += 4 * size;
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cRow, c10); v128.store(pc + cRow, c11, 16);
+  v128.store(pc + 2 * cRow, c20); v128.store(pc + 2 * cRow, c21, 16);
+  v128.store(pc + 3 * cRow, c30); v128.store(pc + 3 * cRow, c31, 16);
+}
+
+// One direct call is a job of tasks (an image, or a chunk of images for convWeight) that may run
+// on the worker threads (parallelTasks): the geometry and the job's words live in JOB, which
+// every instance reads, and each thread has its own scratch.
+const JOB = memory.data(32 * 4, 16);
+const J_KIND = GEO_LEN, J_SRC = GEO_LEN + 1, J_SRC_C = GEO_LEN + 2, J_SRC_H = GEO_LEN + 3, J_SRC_W = GEO_LEN + 4,
+  J_DST = GEO_LEN + 5, J_DST_C = GEO_LEN + 6, J_DST_H = GEO_LEN + 7, J_DST_W = GEO_LEN + 8, J_PAD_T = GEO_LEN + 9,
+  J_PAD_L = GEO_LEN + 10, J_PACK = GEO_LEN + 11, J_OFFS = GEO_LEN + 12, J_SCRATCH = GEO_LEN + 13, J_PER_THREAD = GEO_LEN + 14;
+const KIND_CORRELATE = 0, KIND_WEIGHT = 2; // + 1 for f64
+
+@inline function jw(k: i32): i32 { return load<i32>(JOB + (<usize>k << 2)); }
+@inline function setJw(k: i32, v: i32): void { store<i32>(JOB + (<usize>k << 2), v); }
+
+function storeGeoInJob(): void {
+  setJw(0, N); setJw(1, C); setJw(2, O); setJw(3, G); setJw(4, xH); setJw(5, xW); setJw(6, yH); setJw(7, yW);
+  setJw(8, kH); setJw(9, kW); setJw(10, sH); setJw(11, sW); setJw(12, pT); setJw(13, pL); setJw(14, dH); setJw(15, dW);
+}
+
+/** Task i of the job in JOB on thread `thread` (the instance's statics are loaded from JOB first). */
+function convTask(i: i32, thread: i32): void {
+  loadGeo(JOB);
+  const kind = jw(J_KIND);
+  if (kind == KIND_CORRELATE) correlateImage<f32>(i, thread);
+  else if (kind == KIND_CORRELATE + 1) correlateImage<f64>(i, thread);
+  else if (kind == KIND_WEIGHT) weightChunk<f32>(i, thread);
+  else weightChunk<f64>(i, thread);
+}
+
+/** Runs the job's `count` tasks on the threads, or here one after another. */
+function runJob(count: i32): void {
+  if (parallelTasks(count, convTask)) return;
+  const self = matmulWorkers();
+  for (let i = 0; i < count; i++) convTask(i, self);
+}
+
+/** One block for the job: `shared` bytes, then `perThread` bytes for each thread (16-aligned). */
+function jobBlock(op: i32, shared: usize, perThread: usize): usize {
+  shared = (shared + 15) & ~15; perThread = (perThread + 15) & ~15;
+  const block = alloc(<u32>(shared + perThread * <usize>(matmulWorkers() + 1) + 16));
+  if (block == 0) { fail(E_OOM, op); return 0; }
+  const base = (<usize>block + 15) & ~15;
+  setJw(J_SCRATCH, <i32>(base + shared)); setJw(J_PER_THREAD, <i32>perThread);
+  return block;
+}
+
+/**
+ * conv (flip false: src = x, dst = y) or convTranspose (flip true: src = y, dst = x) at stride 1,
+ * as a correlation of the padded src with the weight, seen as [G, dstC rows, srcC·kH·kW taps].
+ */
+function correlate<T>(op: i32, src: usize, srcC: i32, srcH: i32, srcW: i32, dst: usize, dstC: i32, dstH: i32, dstW: i32,
+                      padT: i32, padL: i32, w: usize, flip: bool): bool {
+  const size = <usize>sizeof<T>();
+  const NR = nrOf<T>();
+  const Hp = dstH + dH * (kH - 1), Wp = dstW + dW * (kW - 1), plane = Hp * Wp;
+  const K = srcC * kH * kW, taps = kH * kW;
+  const rows = roundUp(dstC, 4), Qr = roundUp(dstH * Wp, NR);
+  const bufLen = srcC * plane + dW * (kW - 1) + NR;
+  const offsBytes = <usize>K << 2, packBytes = <usize>G * <usize>rows * <usize>K * size;
+  const block = jobBlock(op, offsBytes + 16 + packBytes, <usize>bufLen * size + <usize>rows * <usize>Qr * size);
+  if (block == 0) return false;
+  const offs = (<usize>block + 15) & ~15, pack = (offs + offsBytes + 15) & ~15;
+  tapOffsets<T>(srcC, Hp, Wp, offs);
+  // Weights in panels of 4 rows, 4 values per tap (rows past dstC zero).
+  let pw = pack;
+  for (let g = 0; g < G; g++) {
+    for (let r0 = 0; r0 < rows; r0 += 4) {
+      for (let k = 0; k < K; k++) {
+        for (let r = r0; r < r0 + 4; r++) {
+          let v: T = 0;
+          if (r < dstC) {
+            if (!flip) v = load<T>(w + (<usize>(g * dstC + r) * <usize>K + <usize>k) * size);
+            else {
+              // tap (o, kh, kw) of row c reads w[g·Og + o, c, kH − 1 − kh, kW − 1 − kw]
+              const o = k / taps, t = k - o * taps;
+              v = load<T>(w + (<usize>((g * srcC + o) * dstC + r) * <usize>taps + <usize>(taps - 1 - t)) * size);
+            }
+          }
+          store<T>(pw, v);
+          pw += size;
+        }
+      }
+    }
+  }
+  storeGeoInJob();
+  setJw(J_KIND, KIND_CORRELATE + (size == 8 ? 1 : 0));
+  setJw(J_SRC, <i32>src); setJw(J_SRC_C, srcC); setJw(J_SRC_H, srcH); setJw(J_SRC_W, srcW);
+  setJw(J_DST, <i32>dst); setJw(J_DST_C, dstC); setJw(J_DST_H, dstH); setJw(J_DST_W, dstW);
+  setJw(J_PAD_T, padT); setJw(J_PAD_L, padL); setJw(J_PACK, <i32>pack); setJw(J_OFFS, <i32>offs);
+  zeroBuffers(<usize>bufLen * size);
+  runJob(N);
+  free(block);
+  return true;
+}
+
+/** Image n of a correlate job, all its groups. */
+function correlateImage<T>(n: i32, thread: i32): void {
+  const size = <usize>sizeof<T>();
+  const NR = nrOf<T>();
+  const srcC = jw(J_SRC_C), srcH = jw(J_SRC_H), srcW = jw(J_SRC_W), dstC = jw(J_DST_C), dstH = jw(J_DST_H), dstW = jw(J_DST_W);
+  const Hp = dstH + dH * (kH - 1), Wp = dstW + dW * (kW - 1), plane = Hp * Wp;
+  const K = srcC * kH * kW, rows = roundUp(dstC, 4), Qr = roundUp(dstH * Wp, NR);
+  const bufLen = srcC * plane + dW * (kW - 1) + NR;
+  const buf = <usize>jw(J_SCRATCH) + <usize>thread * <usize>jw(J_PER_THREAD), acc = buf + <usize>bufLen * size;
+  const offs = <usize>jw(J_OFFS), pack = <usize>jw(J_PACK);
+  const srcPlane = <usize>srcH * <usize>srcW * size, dstPlane = <usize>dstH * <usize>dstW * size;
+  for (let g = 0; g < G; g++) {
+    padPlanes<T>(<usize>jw(J_SRC) + <usize>((n * G + g) * srcC) * srcPlane, srcC, srcH, srcW, Hp, Wp, jw(J_PAD_T), jw(J_PAD_L), buf);
+    const wg = pack + <usize>g * <usize>rows * <usize>K * size;
+    for (let r0 = 0; r0 < rows; r0 += 4) {
+      const wp = wg + <usize>r0 * <usize>K * size, c = acc + <usize>r0 * <usize>Qr * size;
+      for (let q = 0; q < Qr; q += NR) {
+        correlateTile<T>(K, wp, offs, buf + <usize>q * size, c + <usize>q * size, <usize>Qr * size);
+      }
+    }
+    let out = <usize>jw(J_DST) + <usize>((n * G + g) * dstC) * dstPlane;
+    for (let r = 0; r < dstC; r++) {
+      for (let h = 0; h < dstH; h++) {
+        copyRow(out, acc + (<usize>r * <usize>Qr + <usize>h * <usize>Wp) * size, <usize>dstW * size);
+        out += <usize>dstW * size;
+      }
+    }
+  }
+}
+
+/**
+ * Four taps × 2 vectors of output channels of convWeight: C[r, ·] (+)= Σ_p x[p + off(k_r)]·ȳᵀ[p, ·]
+ * over the outH × outW positions p of one image, a chain continuing C's partial sums unless
+ * `first`. xr are the four taps' first values in the padded image; ȳᵀ rows yRow bytes apart.
+ */
+@inline function weightTile<T>(first: bool, yH: i32, yW: i32, Wp: i32, x0: usize, x1: usize, x2: usize, x3: usize,
+                               yT: usize, yRow: usize, pc: usize, cRow: usize): void {
+  const size = <usize>sizeof<T>();
+  let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (!first) {
+    c00 = v128.load(pc); c01 = v128.load(pc, 16);
+    c10 = v128.load(pc + cRow); c11 = v128.load(pc + cRow, 16);
+    c20 = v128.load(pc + 2 * cRow); c21 = v128.load(pc + 2 * cRow, 16);
+    c30 = v128.load(pc + 3 * cRow); c31 = v128.load(pc + 3 * cRow, 16);
+  }
+  const skip = <usize>(Wp - yW) * size;
+  let yp = yT;
+  for (let h = 0; h < yH; h++) {
+    for (let wo = 0; wo < yW; wo++) {
+      const b0 = v128.load(yp), b1 = v128.load(yp, 16);
+      let a = splatAt<T>(x0);
+      c00 = madd<T>(c00, a, b0); c01 = madd<T>(c01, a, b1);
+      a = splatAt<T>(x1);
+      c10 = madd<T>(c10, a, b0); c11 = madd<T>(c11, a, b1);
+      a = splatAt<T>(x2);
+      c20 = madd<T>(c20, a, b0); c21 = madd<T>(c21, a, b1);
+      a = splatAt<T>(x3);
+      c30 = madd<T>(c30, a, b0); c31 = madd<T>(c31, a, b1);
+      x0 += size; x1 += size; x2 += size; x3 += size; yp += yRow;
+    }
+    x0 += skip; x1 += skip; x2 += skip; x3 += skip;
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cRow, c10); v128.store(pc + cRow, c11, 16);
+  v128.store(pc + 2 * cRow, c20); v128.store(pc + 2 * cRow, c21, 16);
+  v128.store(pc + 3 * cRow, c30); v128.store(pc + 3 * cRow, c31, 16);
+}
+
+/** convWeight at stride 1 (see above): w̄[g·Og + o, k] = Σ_chunks Σ_n Σ_p x_pad[n, p + off(k)]·ȳ[n, g·Og + o, p]. */
+function convWeightDirect<T>(px: usize, py: usize, po: usize): bool {
+  const size = <usize>sizeof<T>();
+  const NR = nrOf<T>();
+  const Hp = yH + dH * (kH - 1), Wp = yW + dW * (kW - 1), plane = Hp * Wp;
+  const Kr = roundUp(K, 4), Or = roundUp(Og, NR);
+  const chunks = (N + WEIGHT_CHUNK - 1) / WEIGHT_CHUNK;
+  const offsBytes = <usize>K << 2, partBytes = <usize>G * <usize>Kr * <usize>Or * size;
+  const block = jobBlock(Op.convWeight, offsBytes + 16 + <usize>chunks * partBytes, <usize>(Cg * plane) * size + <usize>P * <usize>Or * size);
+  if (block == 0) return false;
+  const offs = (<usize>block + 15) & ~15, part = (offs + offsBytes + 15) & ~15;
+  tapOffsets<T>(Cg, Hp, Wp, offs);
+  storeGeoInJob();
+  setJw(J_KIND, KIND_WEIGHT + (size == 8 ? 1 : 0));
+  setJw(J_SRC, <i32>px); setJw(J_DST, <i32>py); setJw(J_PACK, <i32>part); setJw(J_OFFS, <i32>offs);
+  zeroBuffers(<usize>(Cg * plane) * size);
+  runJob(chunks);
+  // The chunks' sums, in chunk order, transposed to [O, K].
+  const cRow = <usize>Or * size;
+  for (let g = 0; g < G; g++) {
+    for (let o = 0; o < Og; o++) {
+      for (let k = 0; k < K; k++) {
+        const at = part + <usize>g * <usize>Kr * cRow + <usize>k * cRow + <usize>o * size;
+        let s = load<T>(at);
+        for (let ch = 1; ch < chunks; ch++) s += load<T>(at + <usize>ch * partBytes);
+        store<T>(po + (<usize>(g * Og + o) * <usize>K + <usize>k) * size, s);
+      }
+    }
+  }
+  free(block);
+  return true;
+}
+
+/** Chunk ch of a convWeight job: its images' chain for every weight, into its partial block. */
+function weightChunk<T>(ch: i32, thread: i32): void {
+  const size = <usize>sizeof<T>();
+  const NR = nrOf<T>();
+  const Hp = yH + dH * (kH - 1), Wp = yW + dW * (kW - 1), plane = Hp * Wp;
+  const Kr = roundUp(K, 4), Or = roundUp(Og, NR);
+  const yRow = <usize>Or * size, cRow = yRow, partBytes = <usize>G * <usize>Kr * cRow;
+  const buf = <usize>jw(J_SCRATCH) + <usize>thread * <usize>jw(J_PER_THREAD), yT = buf + <usize>(Cg * plane) * size;
+  const offs = <usize>jw(J_OFFS), px = <usize>jw(J_SRC), py = <usize>jw(J_DST);
+  memory.fill(yT, 0, <usize>P * yRow); // the columns o ≥ Og stay zero
+  const n0 = ch * WEIGHT_CHUNK, n1 = min(N, n0 + WEIGHT_CHUNK);
+  for (let n = n0; n < n1; n++) {
+    for (let g = 0; g < G; g++) {
+      padPlanes<T>(px + (<usize>(n * C + g * Cg) * <usize>X) * size, Cg, xH, xW, Hp, Wp, pT, pL, buf);
+      const yg = py + (<usize>(n * O + g * Og) * <usize>P) * size;
+      for (let o = 0; o < Og; o++) {
+        const row = yg + <usize>o * <usize>P * size;
+        let d = yT + <usize>o * size;
+        for (let p = 0; p < P; p++) { store<T>(d, load<T>(row + <usize>p * size)); d += yRow; }
+      }
+      const pg = <usize>jw(J_PACK) + <usize>ch * partBytes + <usize>g * <usize>Kr * cRow;
+      for (let k = 0; k < Kr; k += 4) {
+        // taps past K repeat the last one; their rows are dropped
+        const x0 = buf + <usize>load<u32>(offs + (<usize>min(k, K - 1) << 2));
+        const x1 = buf + <usize>load<u32>(offs + (<usize>min(k + 1, K - 1) << 2));
+        const x2 = buf + <usize>load<u32>(offs + (<usize>min(k + 2, K - 1) << 2));
+        const x3 = buf + <usize>load<u32>(offs + (<usize>min(k + 3, K - 1) << 2));
+        for (let o = 0; o < Or; o += NR) {
+          const c = pg + <usize>k * cRow + <usize>o * size;
+          if (n == n0) weightTile<T>(true, yH, yW, Wp, x0, x1, x2, x3, yT + <usize>o * size, yRow, c, cRow);
+          else weightTile<T>(false, yH, yW, Wp, x0, x1, x2, x3, yT + <usize>o * size, yRow, c, cRow);
+        }
       }
     }
   }
@@ -310,7 +629,10 @@ export function convFamily(op: i32, a: i32, b: i32, rank: i32, shape: usize, geo
   const out = newTensor(dt, rank, OUT_SHAPE);
   if (out == 0) return 0;
   let ok: bool;
-  if (op == Op.conv) ok = dt == DType.float32 ? convKernel<f32>(a, b, out) : convKernel<f64>(a, b, out);
+  // Stride 1 with something to compute takes the direct kernels; the rest goes through im2col.
+  const direct = sH == 1 && sW == 1 && N > 0 && Cg > 0 && Og > 0 && numelOf(out) > 0;
+  if (direct) ok = dt == DType.float32 ? directKernel<f32>(op, a, b, out) : directKernel<f64>(op, a, b, out);
+  else if (op == Op.conv) ok = dt == DType.float32 ? convKernel<f32>(a, b, out) : convKernel<f64>(a, b, out);
   else if (op == Op.convTranspose) ok = dt == DType.float32 ? convTransposeKernel<f32>(a, b, out) : convTransposeKernel<f64>(a, b, out);
   else ok = dt == DType.float32 ? convWeightKernel<f32>(a, b, out) : convWeightKernel<f64>(a, b, out);
   if (!ok) { releaseTensor(out); return 0; }
@@ -318,6 +640,14 @@ export function convFamily(op: i32, a: i32, b: i32, rank: i32, shape: usize, geo
     recordInput(a); recordInput(b); recordGeo();
   }
   return out;
+}
+
+function directKernel<T>(op: i32, a: i32, b: i32, out: i32): bool {
+  if (op == Op.conv) return correlate<T>(op, dataOf(a), Cg, xH, xW, dataOf(out), Og, yH, yW, pT, pL, dataOf(b), false);
+  if (op == Op.convTranspose) {
+    return correlate<T>(op, dataOf(a), Og, yH, yW, dataOf(out), Cg, xH, xW, dH * (kH - 1) - pT, dW * (kW - 1) - pL, dataOf(b), true);
+  }
+  return convWeightDirect<T>(dataOf(a), dataOf(b), dataOf(out));
 }
 
 // ————————————————————————————————————————————————————————— VJP and JVP rules

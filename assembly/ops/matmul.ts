@@ -44,11 +44,11 @@ const KC = 256;
 @inline function mcOf<T>(): i32 { return sizeof<T>() == 4 ? 128 : 64; }
 @inline function ncOf<T>(): i32 { return sizeof<T>() == 4 ? 1024 : 512; }
 
-@inline function splatAt<T>(p: usize): v128 {
+@inline export function splatAt<T>(p: usize): v128 {
   if (sizeof<T>() == 4) return v128.load32_splat(p);
   return v128.load64_splat(p);
 }
-@inline function madd<T>(c: v128, a: v128, b: v128): v128 { return v128.add<T>(c, v128.mul<T>(a, b)); }
+@inline export function madd<T>(c: v128, a: v128, b: v128): v128 { return v128.add<T>(c, v128.mul<T>(a, b)); }
 
 /** Stores v's lanes at p, p + step, … (a strided column of C). */
 @inline function storeLanes<T>(p: usize, step: usize, v: v128): void {
@@ -445,7 +445,9 @@ const JOB_BLOCK = memory.data(128, 64);
 const J_JOB = 0, J_CLAIM = 8, J_FINISHED = 16, J_DEAD = 20, J_KIND = 24, J_CHUNKS = 28, J_CHUNK = 32,
   J_BY_ROWS = 36, J_PA = 40, J_SIA = 44, J_SKA = 48, J_PB = 52, J_SKB = 56, J_SJB = 60, J_PC = 64,
   J_M = 68, J_K = 72, J_N = 76;
-const KIND_F32 = 0, KIND_F64 = 1;
+const KIND_F32 = 0, KIND_F64 = 1, KIND_TASK = 2;
+// A task job (parallelTasks): J_PA holds the task's table index, J_PB the caller's thread number.
+export type Task = (i: i32, thread: i32) => void;
 // The largest block any product packs: both blocks at full size, and the edge tile.
 const WORKER_SCRATCH: usize = max<usize>((128 + 1024) * KC * 4, (64 + 512) * KC * 8) + EDGE_TILE_BYTES;
 // Products below this many multiply-adds stay on one thread: waking a worker costs more.
@@ -491,7 +493,7 @@ function runChunk<T>(i: i32, scratch: usize): void {
 }
 
 /** Claims and runs chunks of job `job` until none are left; returns how many this thread ran. */
-function claimChunks(job: i32, scratch: usize): i32 {
+function claimChunks(job: i32, scratch: usize, thread: i32): i32 {
   let ran = 0;
   while (true) {
     const c = atomic.load<i64>(JOB_BLOCK + J_CLAIM);
@@ -499,8 +501,10 @@ function claimChunks(job: i32, scratch: usize): i32 {
     const i = <i32>c;
     if (i >= load<i32>(JOB_BLOCK, J_CHUNKS)) return ran;
     if (atomic.cmpxchg<i64>(JOB_BLOCK + J_CLAIM, c, c + 1) != c) continue;
-    if (load<i32>(JOB_BLOCK, J_KIND) == KIND_F32) runChunk<f32>(i, scratch);
-    else runChunk<f64>(i, scratch);
+    const kind = load<i32>(JOB_BLOCK, J_KIND);
+    if (kind == KIND_F32) runChunk<f32>(i, scratch);
+    else if (kind == KIND_F64) runChunk<f64>(i, scratch);
+    else call_indirect<void>(load<u32>(JOB_BLOCK, J_PA), i, thread);
     atomic.add<i32>(JOB_BLOCK + J_FINISHED, 1);
     ran++;
   }
@@ -530,7 +534,7 @@ function gemmThreaded<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usiz
   atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>job << 32);
   atomic.store<i32>(JOB_BLOCK + J_JOB, job);
   atomic.notify(JOB_BLOCK + J_JOB, workers);
-  claimChunks(job, scratch);
+  claimChunks(job, scratch, workers);
   while (atomic.load<i32>(JOB_BLOCK + J_FINISHED) != chunks) {
     if (atomic.load<i32>(JOB_BLOCK + J_DEAD) != 0) {
       // A worker's thread died (its host wrote the mark), maybe holding a chunk: end the job,
@@ -539,6 +543,37 @@ function gemmThreaded<T>(pa: usize, sIa: usize, sKa: usize, pb: usize, sKb: usiz
       for (let i = 0; i < chunks; i++) {
         if (sizeof<T>() == 4) runChunk<f32>(i, scratch); else runChunk<f64>(i, scratch);
       }
+      workers = 0;
+      jobSeq++;
+      break;
+    }
+  }
+  return true;
+}
+
+/**
+ * Runs task(i, thread) for every i < count on the workers and this thread, each i once, and
+ * returns when all are done; false (nothing run) when there are no workers or fewer than two
+ * tasks, and the caller runs them itself. `thread` is a worker's slot, or the number of workers
+ * on this thread: per-thread scratch is indexed by it. Tasks must only write their own outputs,
+ * so that one redone here after a worker died gives the same bits.
+ */
+export function parallelTasks(count: i32, task: Task): bool {
+  if (workers == 0 || count < 2) return false;
+  if (atomic.load<i32>(JOB_BLOCK + J_DEAD) != 0) { workers = 0; return false; }
+  const job = ++jobSeq, self = workers;
+  store<i32>(JOB_BLOCK, KIND_TASK, J_KIND);
+  store<i32>(JOB_BLOCK, count, J_CHUNKS);
+  store<u32>(JOB_BLOCK, task.index, J_PA);
+  atomic.store<i32>(JOB_BLOCK + J_FINISHED, 0);
+  atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>job << 32);
+  atomic.store<i32>(JOB_BLOCK + J_JOB, job);
+  atomic.notify(JOB_BLOCK + J_JOB, workers);
+  claimChunks(job, scratch, self);
+  while (atomic.load<i32>(JOB_BLOCK + J_FINISHED) != count) {
+    if (atomic.load<i32>(JOB_BLOCK + J_DEAD) != 0) {
+      atomic.store<i64>(JOB_BLOCK + J_CLAIM, <i64>(job + 1) << 32);
+      for (let i = 0; i < count; i++) call_indirect<void>(task.index, i, self);
       workers = 0;
       jobSeq++;
       break;
@@ -562,7 +597,7 @@ export function matmulWorker(w: i32): void {
     }
     seen = job;
     // Read per job: the main instance allocates the scratch blocks after the workers started.
-    claimChunks(job, <usize>load<u32>(WORKER_SCRATCHES + (<usize>w << 2)));
+    claimChunks(job, <usize>load<u32>(WORKER_SCRATCHES + (<usize>w << 2)), w);
   }
 }
 

@@ -18,6 +18,7 @@ import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, re
 import { captureBegin, captureInput, captureAttr } from "../engine/accelerate";
 import { tangentOf, setTangent, flushJvp } from "../engine/forward";
 import { MAX_POOL_GEO_WORDS } from "../core/abi";
+import { parallelTasks, matmulWorkers } from "./matmul";
 
 const OUT_SHAPE = memory.data(MAX_RANK * 4);
 const POOL_LEN = 14;
@@ -46,21 +47,68 @@ export function maxPoolIndices(x: i32, rank: i32, shape: usize, geo: usize): i32
     captureInput(x);
     for (let k = 0; k < MAX_POOL_GEO; k++) captureAttr(<f64>load<i32>(geo + (<usize>k << 2)));
   }
-  if (dtypeOf(x) == DType.float32) maxPoolIndicesKernel<f32>(x, out, geo);
-  else maxPoolIndicesKernel<f64>(x, out, geo);
+  const planes = word(geo, 0);
+  setJob(dtypeOf(x) == DType.float32 ? KIND_INDICES : KIND_INDICES + 1, dataOf(x), 0, dataOf(out), planes);
+  store<u32>(POOL_JOB, <u32>geo, J_GEO);
+  runPlanes(planes, numelOf(x));
   return out;
 }
 
-function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
+// ————————————————————————————————————————————————————————— threads
+//
+// With init({ threads }), max pooling's indices and its scatter are split over the planes
+// (parallelTasks): planes are independent, so the bits are one thread's. The job's words live in
+// POOL_JOB, which every instance reads.
+
+const POOL_JOB = memory.data(12 * 4, 16);
+const J_KIND = 0, J_SRC = 4, J_IDX = 8, J_OUT = 12, J_PLANES = 16, J_PER = 20, J_GEO = 24, J_OUT_PLANE = 28,
+  J_IDX_PLANE = 32, J_ADD = 36;
+const KIND_INDICES = 0, KIND_SCATTER = 2; // + 1 for f64
+// Below this many input values a job stays on the calling thread: waking the workers costs more.
+const THREAD_MIN_VALUES = 1 << 16;
+
+function setJob(kind: i32, src: usize, idx: usize, out: usize, planes: i32): void {
+  store<i32>(POOL_JOB, kind, J_KIND); store<u32>(POOL_JOB, <u32>src, J_SRC); store<u32>(POOL_JOB, <u32>idx, J_IDX);
+  store<u32>(POOL_JOB, <u32>out, J_OUT); store<i32>(POOL_JOB, planes, J_PLANES);
+}
+
+/** Planes [i·per, (i + 1)·per) of the job in POOL_JOB. */
+function poolTask(i: i32, thread: i32): void {
+  const per = load<i32>(POOL_JOB, J_PER);
+  const p0 = i * per, p1 = min(load<i32>(POOL_JOB, J_PLANES), p0 + per);
+  const kind = load<i32>(POOL_JOB, J_KIND);
+  const src = <usize>load<u32>(POOL_JOB, J_SRC), idx = <usize>load<u32>(POOL_JOB, J_IDX), out = <usize>load<u32>(POOL_JOB, J_OUT);
+  if (kind == KIND_INDICES) maxPoolIndicesKernel<f32>(src, out, <usize>load<u32>(POOL_JOB, J_GEO), p0, p1);
+  else if (kind == KIND_INDICES + 1) maxPoolIndicesKernel<f64>(src, out, <usize>load<u32>(POOL_JOB, J_GEO), p0, p1);
+  else {
+    const outPlane = load<i32>(POOL_JOB, J_OUT_PLANE), idxPlane = load<i32>(POOL_JOB, J_IDX_PLANE), add = load<i32>(POOL_JOB, J_ADD) != 0;
+    if (kind == KIND_SCATTER) scatterKernel<f32>(src, idx, out, outPlane, idxPlane, add, p0, p1);
+    else scatterKernel<f64>(src, idx, out, outPlane, idxPlane, add, p0, p1);
+  }
+}
+
+/** Runs the job over `planes` planes: on the threads in a few tasks each, when `values` make it worth it. */
+function runPlanes(planes: i32, values: i32): void {
+  const threads = matmulWorkers() + 1;
+  const tasks = threads > 1 && values >= THREAD_MIN_VALUES ? min(planes, 4 * threads) : 1;
+  const per = max(1, (planes + tasks - 1) / max(tasks, 1));
+  store<i32>(POOL_JOB, per, J_PER);
+  const count = (planes + per - 1) / per;
+  if (parallelTasks(count, poolTask)) return;
+  for (let i = 0; i < count; i++) poolTask(i, threads - 1);
+}
+
+/** The indices of planes [p0, p1) of x at px into po (geo as maxPoolIndices). */
+function maxPoolIndicesKernel<T>(px0: usize, po0: usize, geo: usize, p0: i32, p1: i32): void {
   const size = sizeof<T>();
-  const planes = word(geo, 0), H = word(geo, 1), W = word(geo, 2), oH = word(geo, 3), oW = word(geo, 4);
+  const H = word(geo, 1), W = word(geo, 2), oH = word(geo, 3), oW = word(geo, 4);
   const kH = word(geo, 5), kW = word(geo, 6), sH = word(geo, 7), sW = word(geo, 8);
   const pH = word(geo, 9), pW = word(geo, 10), dH = word(geo, 11), dW = word(geo, 12);
   // Windows two columns wide at stride 2 (the usual 2×2 pooling) take four windows per step.
   const pairs = sizeof<T>() == 4 && kW == 2 && sW == 2 && dW == 1 && pW == 0 ? min(oW, W >> 1) : 0;
-  let po = dataOf(out);
-  for (let p = 0; p < planes; p++) {
-    const px = dataOf(x) + <usize>p * <usize>H * <usize>W * size;
+  let po = po0 + <usize>p0 * <usize>oH * <usize>oW * 4;
+  for (let p = p0; p < p1; p++) {
+    const px = px0 + <usize>p * <usize>H * <usize>W * size;
     for (let oh = 0; oh < oH; oh++) {
       let h0 = oh * sH - pH;
       const h1 = min(h0 + (kH - 1) * dH + 1, H);
@@ -68,6 +116,8 @@ function maxPoolIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
       let ow = 0;
       if (h0 < h1) {
         for (; ow + 4 <= pairs; ow += 4) { pairIndices(px, W, h0, h1, dH, ow, po); po += 16; }
+        // the last few pair windows: the four ending there (recomputing some, with the same result)
+        if (ow < pairs && pairs >= 4) { pairIndices(px, W, h0, h1, dH, pairs - 4, po - (<usize>(ow - (pairs - 4)) << 2)); po += <usize>(pairs - ow) << 2; ow = pairs; }
       }
       for (; ow < oW; ow++) {
         let w0 = ow * sW - pW;
@@ -160,8 +210,9 @@ export function poolScatter(src: i32, idx: i32, rank: i32, shape: usize, planes:
   const dt = dtypeOf(src);
   const out = newTensor(dt, rank, OUT_SHAPE);
   if (out == 0) return 0;
-  if (dt == DType.float32) scatterKernel<f32>(dataOf(src), dataOf(idx), dataOf(out), numelOf(out), planes, outPlane, idxPlane, accumulate != 0);
-  else scatterKernel<f64>(dataOf(src), dataOf(idx), dataOf(out), numelOf(out), planes, outPlane, idxPlane, accumulate != 0);
+  setJob(dt == DType.float32 ? KIND_SCATTER : KIND_SCATTER + 1, dataOf(src), dataOf(idx), dataOf(out), planes);
+  store<i32>(POOL_JOB, outPlane, J_OUT_PLANE); store<i32>(POOL_JOB, idxPlane, J_IDX_PLANE); store<i32>(POOL_JOB, accumulate, J_ADD);
+  runPlanes(planes, numelOf(out));
   if (recordOp(shouldRecord1(src), Op.poolScatter, out)) {
     recordInput(src); recordInput(idx);
     recordAttr(<f64>planes); recordAttr(<f64>outPlane); recordAttr(<f64>idxPlane); recordAttr(<f64>accumulate);
@@ -169,10 +220,12 @@ export function poolScatter(src: i32, idx: i32, rank: i32, shape: usize, planes:
   return out;
 }
 
-function scatterKernel<T>(ps: usize, pi: usize, po: usize, n: i32, planes: i32, outPlane: i32, idxPlane: i32, add: bool): void {
+/** Planes [p0, p1) of poolScatter: zeros, then src's values at their indices. */
+function scatterKernel<T>(ps: usize, pi: usize, po: usize, outPlane: i32, idxPlane: i32, add: bool, p0: i32, p1: i32): void {
   const size = sizeof<T>();
-  memory.fill(po, 0, <usize>n * size);
-  for (let p = 0; p < planes; p++) {
+  memory.fill(po + <usize>p0 * <usize>outPlane * size, 0, <usize>(p1 - p0) * <usize>outPlane * size);
+  ps += <usize>p0 * <usize>idxPlane * size; pi += <usize>p0 * <usize>idxPlane * 4;
+  for (let p = p0; p < p1; p++) {
     const base = po + <usize>p * <usize>outPlane * size;
     for (let j = 0; j < idxPlane; j++) {
       const k = load<i32>(pi);
