@@ -215,6 +215,11 @@ function convolutions(wg, h) {
     const [, grads] = wg.valueAndGrad((p, q, r) => wg.conv2d(p, q, r, { stride: 2, padding: 1 }).tanh().sum(), { argnums: [0, 1, 2] })(x, w, b);
     h.put(`grad.conv.conv2d.${dtype}`, grads);
     h.put(`grad.conv.convTranspose.${dtype}`, wg.grad((q) => wg.convTranspose2d(x, q, null, { stride: 2 }).square().sum())(wt));
+    // stride 1 (the direct kernels): 18 images make two partial sums of the weight gradient
+    const x18 = wg.tensor(values(18 * 3 * 11 * 9, -1, 1, 79), { shape: [18, 3, 11, 9], dtype });
+    h.put(`grad.conv.stride1.${dtype}`, [
+      ...wg.valueAndGrad((p, q, r) => wg.conv2d(p, q, r, { padding: 'same' }).tanh().sum(), { argnums: [0, 1, 2] })(x18, w, b)[1],
+      ...wg.valueAndGrad((p, q) => wg.convTranspose2d(p, q, null, { padding: 1, dilation: [1, 2] }).square().sum(), { argnums: [0, 1] })(x, wt)[1]]);
     h.put(`pool.${dtype}`, [wg.maxPool2d(x, 2), wg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }),
       wg.avgPool2d(x, [2, 3], { padding: [1, 1], countIncludePad: false }), wg.adaptiveAvgPool2d(x, [4, 3]),
       wg.maxPool1d(x1, 3), wg.avgPool1d(x1, 4, { stride: 2 }), wg.globalAvgPool2d(x), wg.globalMaxPool2d(x)]);
