@@ -444,6 +444,40 @@ function convWeightDirect<T>(px: usize, py: usize, po: usize): bool {
   return true;
 }
 
+/** dst[p, r] = src[r, p] for r < rows, p < cols (dst rows dRow bytes apart): 4×4 blocks in registers for f32. */
+function transposeRows<T>(src: usize, rows: i32, cols: i32, dst: usize, dRow: usize): void {
+  const size = <usize>sizeof<T>();
+  const sRow = <usize>cols * size;
+  let r = 0;
+  if (size == 4) {
+    for (; r + 4 <= rows; r += 4) {
+      const s0 = src + <usize>r * sRow, s1 = s0 + sRow, s2 = s1 + sRow, s3 = s2 + sRow;
+      let p = 0;
+      for (; p + 4 <= cols; p += 4) {
+        const o = <usize>p << 2;
+        const a = v128.load(s0 + o), b = v128.load(s1 + o), c = v128.load(s2 + o), d = v128.load(s3 + o);
+        const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+        const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+        const at = dst + <usize>p * dRow + (<usize>r << 2);
+        v128.store(at, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+        v128.store(at + dRow, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+        v128.store(at + 2 * dRow, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+        v128.store(at + 3 * dRow, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+      }
+      for (; p < cols; p++) {
+        const at = dst + <usize>p * dRow + (<usize>r << 2), o = <usize>p << 2;
+        store<f32>(at, load<f32>(s0 + o)); store<f32>(at, load<f32>(s1 + o), 4);
+        store<f32>(at, load<f32>(s2 + o), 8); store<f32>(at, load<f32>(s3 + o), 12);
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    const row = src + <usize>r * sRow;
+    let d = dst + <usize>r * size;
+    for (let p = 0; p < cols; p++) { store<T>(d, load<T>(row + <usize>p * size)); d += dRow; }
+  }
+}
+
 /** Chunk ch of a convWeight job: its images' chain for every weight, into its partial block. */
 function weightChunk<T>(ch: i32, thread: i32): void {
   const size = <usize>sizeof<T>();
@@ -459,11 +493,7 @@ function weightChunk<T>(ch: i32, thread: i32): void {
     for (let g = 0; g < G; g++) {
       padPlanes<T>(px + (<usize>(n * C + g * Cg) * <usize>X) * size, Cg, xH, xW, Hp, Wp, pT, pL, buf);
       const yg = py + (<usize>(n * O + g * Og) * <usize>P) * size;
-      for (let o = 0; o < Og; o++) {
-        const row = yg + <usize>o * <usize>P * size;
-        let d = yT + <usize>o * size;
-        for (let p = 0; p < P; p++) { store<T>(d, load<T>(row + <usize>p * size)); d += yRow; }
-      }
+      transposeRows<T>(yg, Og, P, yT, yRow);
       const pg = <usize>jw(J_PACK) + <usize>ch * partBytes + <usize>g * <usize>Kr * cRow;
       for (let k = 0; k < Kr; k += 4) {
         // taps past K repeat the last one; their rows are dropped
