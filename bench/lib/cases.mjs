@@ -430,20 +430,24 @@ function cnnCase() {
     unit: 'ms/step',
     ceiling: null,
     tol: 2e-3,
-    wasmgrad({ wg }) {
-      const x = wg.tensor(X, { shape: [batch, 1, 28, 28] }), y = wg.tensor(Y, { shape: [batch, 10] });
-      const params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+    X, Y, P, lr,
+    /** step(params) → { loss, params }: the wasmgrad step on inputs x [batch, 1, 28, 28] and targets y. */
+    wgStep(wg, x, y) {
       const block = (h, k, b) => wg.maxPool2d(wg.relu(wg.conv2d(h, k, b, { padding: 'same' })), 2);
       const lossAndGrads = wg.valueAndGrad((p) => {
         const h = block(block(x, p.k1, p.b1), p.k2, p.b2);
         // crossEntropy with a float (probability) target: the one-hot rows, mean over the batch
         return wg.crossEntropy(h.reshape([batch, 784]).matmul(p.w3).add(p.b3), y);
       });
-      const step = (p) => wg.tidy(() => {
+      return (p) => wg.tidy(() => {
         const [loss, grads] = lossAndGrads(p);
         return { loss, params: mapObj(p, (w, k) => w.sub(grads[k].mul(lr))) };
       });
-      return wgTraining(step, params, x, y, P, lr);
+    },
+    wasmgrad({ wg }) {
+      const x = wg.tensor(X, { shape: [batch, 1, 28, 28] }), y = wg.tensor(Y, { shape: [batch, 10] });
+      const params = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      return wgTraining(this.wgStep(wg, x, y), params, x, y, P, lr);
     },
     async tfjs({ tf }, peer) {
       await useBackend(tf, peer);
@@ -613,6 +617,41 @@ function acceleratedGptCase(base) {
   };
 }
 
+/** The CNN step of `base` under wg.accelerate (a replay per step), checked bit for bit against eager. */
+function acceleratedCnnCase(base) {
+  const { lr, X, Y, P } = base, batch = Y.length / 10;
+  return {
+    ...base,
+    id: `${base.id}-accelerated`,
+    label: `${base.label}, accelerated`,
+    peersFrom: base.id,
+    eagerOf: base.id,
+    note: 'wasmgrad: wg.accelerate(step), the eager row\'s step (forward, reverse sweep, SGD update) replayed by one wasm call; peers: the eager row\'s figures',
+    wasmgrad({ wg }) {
+      const x = wg.tensor(X, { shape: [batch, 1, 28, 28] }), y = wg.tensor(Y, { shape: [batch, 10] });
+      const init = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
+      const step = base.wgStep(wg, x, y);
+      const fast = wg.accelerate(step);
+      const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
+      let params = init;
+      return {
+        run: () => { params = fast(params).params; },
+        result: () => {
+          const eager = step(init);
+          const want = read(eager);
+          wg.dispose([eager.loss, ...Object.values(eager.params)]);
+          expectSameBits('capture', read(fast(init)), want);
+          const replayed = read(fast(init));
+          expectSameBits('replay', replayed, want);
+          if (fast.hits !== 1) throw new Error(`accelerate: expected the second call to replay, got ${fast.hits} hits`);
+          return replayed;
+        },
+        dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); },
+      };
+    },
+  };
+}
+
 function acceleratedSeedCase(base) {
   return {
     ...base,
@@ -676,6 +715,8 @@ export function allCases() {
   const seed = seedCase();
   const mlpFast = acceleratedTrainingCase(mlp), cnn = cnnCase();
   cases.push(mlp, threadedCase(mlp), mlpFast, threadedCase(mlpFast), mlpSmall, acceleratedTrainingCase(mlpSmall), cnn, threadedCase(cnn));
+  const cnnFast = acceleratedCnnCase(cnn);
+  cases.push(cnnFast, threadedCase(cnnFast));
   const gpt = gptCase();
   cases.push(gpt, acceleratedGptCase(gpt));
   const fma = fmaCase();
