@@ -121,10 +121,19 @@ function maxPoolNd(op: string, nd: number, x: Tensor, kernelSize: Spatial, optio
   const outShape = [...lead, ...out];
   const geo = [planes, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1), ...two(padding, 0), ...two(dilation, 1)];
   const idx = call(op, wasm.maxPoolIndices(x.id, outShape.length, argsI32(outShape, 32), argsI32(geo)));
+  return valuesAt(op, x, idx, planes, space, out, options.returnIndices ?? false);
+}
+
+/**
+ * Max pooling's values: x gathered at the flat in-plane indices `idx` (planes × outPlane).
+ * `idx` is returned beside them (PyTorch's return_indices) or disposed, also when the gather fails.
+ */
+export function valuesAt(op: string, x: Tensor, idx: Tensor, planes: number, space: number[], out: number[],
+  returnIndices: boolean): Tensor | [Tensor, Tensor] {
   const inPlane = space.reduce((a, b) => a * b, 1), outPlane = out.reduce((a, b) => a * b, 1);
   try {
     const values = call(op, wasm.poolGather(x.id, idx.id, planes, inPlane, outPlane));
-    if (options.returnIndices) return [values, idx];
+    if (returnIndices) return [values, idx];
     idx.dispose();
     return values;
   } catch (e) {

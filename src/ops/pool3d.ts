@@ -11,7 +11,7 @@ import { wasm, argsI32 } from '../runtime.js';
 import { ValueError } from '../errors.js';
 import { Op, call, requireInit } from './common.js';
 import { spatial, type Spatial } from './conv.js';
-import { layout, checkFloat, outputSizes, adaptiveOutput, type MaxPoolOptions, type AvgPoolOptions } from './pool.js';
+import { layout, checkFloat, outputSizes, adaptiveOutput, valuesAt, type MaxPoolOptions, type AvgPoolOptions } from './pool.js';
 import { options, opt, checkArity } from '../options.js';
 import { show } from '../sizes.js';
 
@@ -49,16 +49,7 @@ function maxPool3dImpl(op: string, x: Tensor, kernelSize: Spatial, options: MaxP
   const outShape = [...lead, ...out];
   const geo = [planes, ...space, ...out, ...kernel, ...stride, ...padding, ...dilation];
   const idx = call(op, wasm.maxPool3dIndices(x.id, outShape.length, argsI32(outShape, 32), argsI32(geo)));
-  const inVolume = space[0] * space[1] * space[2], outVolume = out[0] * out[1] * out[2];
-  try {
-    const values = call(op, wasm.poolGather(x.id, idx.id, planes, inVolume, outVolume));
-    if (options.returnIndices) return [values, idx];
-    idx.dispose();
-    return values;
-  } catch (e) {
-    idx.dispose();
-    throw e;
-  }
+  return valuesAt(op, x, idx, planes, space, out, options.returnIndices ?? false);
 }
 
 function avgPool3dImpl(op: string, x: Tensor, kernelSize: Spatial, options: AvgPoolOptions): Tensor {
