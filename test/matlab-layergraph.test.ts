@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wg, expectClose } from './helpers.js';
 import { expectError } from './nn-helpers.js';
+import { expectLearnableGradients } from './matlab-helpers.js';
 import {
   imageInputLayer, convolution2dLayer, batchNormalizationLayer, reluLayer, fullyConnectedLayer, featureInputLayer,
   additionLayer, concatenationLayer, depthConcatenationLayer,
@@ -95,22 +96,7 @@ describe('layerGraph and dlnetwork(lgraph)', () => {
     const T = dlarray(wg.rand([6, 6, 4, 2], { dtype: 'float64' }), 'SSCB');
     const lossOf = (n: DlNetwork) => forward(n, X)[0].sub(T).square().mean();
     const g = wg.dlfeval((n: DlNetwork) => wg.dlgradient(lossOf(n), n.Learnables), net) as { Layer: string; Parameter: string; Value: Tensor }[];
-    const eps = 1e-6;
-    for (const [i, r] of net.Learnables.entries()) {
-      const base = Float64Array.from(r.Value.data() as Float64Array);
-      for (const k of [0, base.length - 1]) {
-        const at = (d: number) => wg.tidy(() => {
-          const v = Float64Array.from(base);
-          v[k] += d;
-          copyInto(r.Value, wg.tensor(v, { shape: r.Value.shape, dtype: 'float64' }));
-          return lossOf(net).item();
-        });
-        const fd = (at(eps) - at(-eps)) / (2 * eps);
-        at(0);
-        const got = (g[i].Value.data() as Float64Array)[k];
-        expect(Math.abs(got - fd), `${r.Layer}.${r.Parameter}[${k}]: ${got} vs ${fd}`).toBeLessThan(1e-8 + 1e-6 * Math.abs(fd));
-      }
-    }
+    expectLearnableGradients(net, lossOf, g);
     wg.dispose([g.map((r) => r.Value), X, T]);
     net.dispose();
   });

@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wg, expectClose } from './helpers.js';
 import { expectError } from './nn-helpers.js';
+import { expectLearnableGradients } from './matlab-helpers.js';
 import { sequenceInputLayer, lstmLayer, gruLayer, fullyConnectedLayer, imageInputLayer } from '../src/matlab/layers.js';
 import { dlnetwork, forward, predict, resetState, type DlNetwork } from '../src/matlab/dlnetwork.js';
 import { dlarray } from '../src/matlab/dlarray.js';
@@ -178,22 +179,7 @@ describe('gradients and errors', () => {
     const X = dlarray(wg.randn([2, 3, 4], { dtype: 'float64' }), 'CBT');
     const lossOf = (n: DlNetwork) => forward(n, X)[0].square().mean();
     const g = wg.dlfeval((n: DlNetwork) => wg.dlgradient(lossOf(n), n.Learnables), net) as { Value: Tensor }[];
-    const eps = 1e-6;
-    for (const [i, r] of net.Learnables.entries()) {
-      const base = Float64Array.from(r.Value.data() as Float64Array);
-      for (const k of [0, Math.floor(base.length / 2), base.length - 1]) {
-        const at = (d: number) => wg.tidy(() => {
-          const v = Float64Array.from(base);
-          v[k] += d;
-          copyInto(r.Value, wg.tensor(v, { shape: r.Value.shape, dtype: 'float64' }));
-          return lossOf(net).item();
-        });
-        const fd = (at(eps) - at(-eps)) / (2 * eps);
-        at(0);
-        const got = (g[i].Value.data() as Float64Array)[k];
-        expect(Math.abs(got - fd), `${r.Layer}.${r.Parameter}[${k}]: ${got} vs ${fd}`).toBeLessThan(1e-8 + 1e-6 * Math.abs(fd));
-      }
-    }
+    expectLearnableGradients(net, lossOf, g, (n) => [0, Math.floor(n / 2), n - 1]);
     wg.dispose([g.map((r) => r.Value), X]);
     net.dispose();
   });
