@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { wg, rng, expectClose } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 import type { OpCase } from './registry/types.js';
+import { loadRegistry } from './registry/load.js';
 
 beforeAll(async () => { await wg.init(); });
 
@@ -64,42 +65,6 @@ const NOT_OPS: Record<string, string> = {
   // no derivative by definition, so the finite-difference check does not apply to it
   stopGradient: 'cuts the derivative (test/custom.test.ts)', detach: 'cuts the derivative (test/custom.test.ts)',
 };
-
-interface Loaded { file: string; label: string; entry?: OpCase; problem?: string }
-
-/** Reads every registry file, accepting the variations README.md lists. */
-function loadRegistry(): Loaded[] {
-  const modules = import.meta.glob(['./registry/*.ts', '!./registry/types.ts', '!./registry/inputs.ts'], { eager: true }) as Record<string, Record<string, unknown>>;
-  const out: Loaded[] = [];
-  for (const [path, mod] of Object.entries(modules)) {
-    const file = path.replace('./registry/', '');
-    // one array exported under two names (say `ops` and `default`) is read once
-    for (const list of new Set(Object.values(mod))) {
-      if (!Array.isArray(list)) continue;
-      for (const raw of list as Record<string, any>[]) {
-        if (raw === null || typeof raw !== 'object' || typeof raw.name !== 'string') continue;
-        const make = raw.make ?? raw.build ?? raw.setup ?? raw.case;
-        const label = `${raw.name} (${file})`;
-        if (typeof make !== 'function') {
-          out.push({ file, label, problem: `${label} has no make() giving a function and inputs, so its rules cannot be checked` });
-          continue;
-        }
-        out.push({
-          file, label,
-          entry: {
-            name: raw.name, kind: raw.kind ?? 'primitive', fdStep: raw.fdStep, aliasOf: raw.aliasOf,
-            differentiable: raw.differentiable, secondOrder: raw.secondOrder,
-            make: () => {
-              const m = make();
-              return { f: m.f ?? m.fn ?? m.fun, inputs: m.inputs ?? m.args ?? m.xs };
-            },
-          },
-        });
-      }
-    }
-  }
-  return out;
-}
 
 const registry = loadRegistry();
 
