@@ -266,8 +266,7 @@ function window(oh: i32, ow: i32): void {
   if (gAdaptive != 0) {
     wh0 = oh * gH / gOH; wh1 = ((oh + 1) * gH + gOH - 1) / gOH;
     ww0 = ow * gW / gOW; ww1 = ((ow + 1) * gW + gOW - 1) / gOW;
-    wDiv = (wh1 - wh0) * (ww1 - ww0);
-    return;
+    return; // adaptive windows divide by each extent in turn: mean()
   }
   wh0 = oh * gSH - gPH; ww0 = ow * gSW - gPW;
   wh1 = min(wh0 + gKH, gH + gPH); ww1 = min(ww0 + gKW, gW + gPW);
@@ -275,6 +274,12 @@ function window(oh: i32, ow: i32): void {
   wh0 = max(wh0, 0); ww0 = max(ww0, 0);
   wh1 = min(wh1, gH); ww1 = min(ww1, gW);
   wDiv = gDivisor != 0 ? gDivisor : gInclude != 0 ? padded : (wh1 - wh0) * (ww1 - ww0);
+}
+
+/** A window's sum s as a mean: PyTorch divides adaptive sums by each extent in turn. */
+@inline function mean<T>(s: T): T {
+  if (gAdaptive != 0) return s / <T>(wh1 - wh0) / <T>(ww1 - ww0);
+  return s / <T>wDiv;
 }
 
 function avgPoolKernel<T>(px: usize, po: usize): void {
@@ -289,7 +294,7 @@ function avgPoolKernel<T>(px: usize, po: usize): void {
           for (let w = ww0; w < ww1; w++) s += load<T>(plane + <usize>(h * gW + w) * size);
         }
         // An empty window (possible with ceil mode) gives 0, as in PyTorch.
-        store<T>(po, wh0 >= wh1 || ww0 >= ww1 ? <T>0 : s / <T>wDiv);
+        store<T>(po, wh0 >= wh1 || ww0 >= ww1 ? <T>0 : mean<T>(s));
         po += size;
       }
     }
@@ -304,7 +309,7 @@ function avgPoolAdjointKernel<T>(pg: usize, px: usize, n: i32): void {
     for (let oh = 0; oh < gOH; oh++) {
       for (let ow = 0; ow < gOW; ow++) {
         window(oh, ow);
-        const d = load<T>(pg) / <T>wDiv;
+        const d = mean<T>(load<T>(pg));
         pg += size;
         for (let h = wh0; h < wh1; h++) {
           for (let w = ww0; w < ww1; w++) {
