@@ -46,10 +46,11 @@ export {
 } from './ops/conv.js';
 export { conv3d, convTranspose3d } from './ops/conv3d.js';
 export {
-  maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, globalAvgPool2d, globalMaxPool2d,
-  maxUnpool2d, type MaxPoolOptions, type AvgPoolOptions, type MaxUnpoolOptions,
+  maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d,
+  globalAvgPool2d, globalMaxPool2d, maxUnpool2d, type MaxPoolOptions, type AvgPoolOptions, type MaxUnpoolOptions,
+  type AdaptiveMaxPoolOptions,
 } from './ops/pool.js';
-export { maxPool3d, avgPool3d, adaptiveAvgPool3d } from './ops/pool3d.js';
+export { maxPool3d, avgPool3d, adaptiveAvgPool3d, adaptiveMaxPool3d } from './ops/pool3d.js';
 export * from './ops/activation.js';
 // softplus with PyTorch's beta / threshold options replaces the elementwise one (same defaults; exported
 // below with the MATLAB layer's format-keeping ops)

@@ -243,6 +243,47 @@ describe('avgPool and adaptive pooling against the reference', () => {
     });
   }
 
+  // Adaptive max pooling against PyTorch 1.13 (1-, 2- and 3-d, float32 and float64, ties and NaN):
+  // values bit for bit, the same index per window, the gradient at those indices.
+  const maxFixture = JSON.parse(readFileSync(new URL('./fixtures/adaptive-max-pool.json', import.meta.url), 'utf8'));
+  type MaxCase = { nd: 1 | 2 | 3; shape: number[]; out: (number | null)[]; dtype: 'float32' | 'float64'; x: (number | null)[];
+    y: (number | null)[]; indices: number[]; yShape: number[]; g: number[]; grad: number[] };
+  const adaptiveMax = { 1: wg.adaptiveMaxPool1d, 2: wg.adaptiveMaxPool2d, 3: wg.adaptiveMaxPool3d } as const;
+  for (const c of maxFixture.cases as MaxCase[]) {
+    it(`adaptiveMaxPool${c.nd}d ${c.dtype} ${c.shape.join('×')} → ${JSON.stringify(c.out)}: PyTorch 1.13's values, indices and gradient`, () => {
+      wg.tidy(() => {
+        const pool = adaptiveMax[c.nd] as (x: Tensor, o: (number | null)[], opts: { returnIndices: true }) => [Tensor, Tensor];
+        const typed = (v: (number | null)[]) => (c.dtype === 'float32' ? Float32Array : Float64Array).from(v.map((e) => e ?? NaN));
+        const x = wg.tensor(Array.from(typed(c.x)), { shape: c.shape, dtype: c.dtype });
+        const [y, indices] = pool(x, c.out, { returnIndices: true });
+        expect(y.shape).toEqual(c.yShape);
+        expect(Array.from(y.data())).toEqual(Array.from(typed(c.y)));
+        expect(indices.dtype).toBe('int32');
+        expect(Array.from(indices.data())).toEqual(c.indices);
+        const g = wg.tensor(Array.from(typed(c.g)), { shape: c.yShape, dtype: c.dtype });
+        const dx = wg.grad((v: Tensor) => (adaptiveMax[c.nd] as (x: Tensor, o: (number | null)[]) => Tensor)(v, c.out).mul(g).sum())(x) as Tensor;
+        expect(Array.from(dx.data())).toEqual(Array.from(typed(c.grad)));
+        // the layer and the method give the same values
+        const method = (c.nd === 2 ? x.adaptiveMaxPool2d(c.out) : c.nd === 3 ? x.adaptiveMaxPool3d(c.out) : x.adaptiveMaxPool1d(c.out));
+        expect(Array.from(method.data())).toEqual(Array.from(y.data()));
+      });
+    });
+  }
+
+  it('nn.AdaptiveMaxPool2d and nn.AdaptiveMaxPool3d are the ops; bad output sizes and extra arguments are named errors', () => {
+    wg.tidy(() => {
+      const x = wg.tensor(Array.from({ length: 2 * 3 * 5 * 6 }, (_, i) => Math.sin(i)), { shape: [2, 3, 5, 6], dtype: 'float64' });
+      expect(Array.from(new wg.nn.AdaptiveMaxPool2d([2, null]).forward(x).data())).toEqual(Array.from(wg.adaptiveMaxPool2d(x, [2, 6]).data()));
+      const v = x.reshape([1, 2, 3, 5, 6]);
+      expect(Array.from(new wg.nn.AdaptiveMaxPool3d(2).forward(v).data())).toEqual(Array.from(wg.adaptiveMaxPool3d(v, [2, 2, 2]).data()));
+      expect(() => new wg.nn.AdaptiveMaxPool2d([2, 0])).toThrow(/nn.AdaptiveMaxPool2d: outputSize must be an integer >= 1/);
+      expect(() => wg.adaptiveMaxPool2d(x, [2])).toThrow(/adaptiveMaxPool2d: outputSize must be a number or a list of 2 numbers/);
+      expect(() => wg.adaptiveMaxPool2d(x, 2, { returnIndex: true } as never)).toThrow(/returnIndex.*returnIndices/);
+      expect(() => (wg.adaptiveAvgPool2d as (...a: unknown[]) => Tensor)(x, 2, { ceilMode: true })).toThrow(/adaptiveAvgPool2d/);
+      expect(() => wg.adaptiveMaxPool1d(wg.zeros([2, 0], { dtype: 'float32' }), 2)).toThrow(/adaptiveMaxPool1d: x \[2, 0\] has an empty spatial dim/);
+    });
+  });
+
   it('adaptive pooling: a null size keeps the input size; 1-D; global pooling helpers', () => {
     wg.tidy(() => {
       const x = f64([2, 3, 5, 4], 9);

@@ -35,7 +35,7 @@ function copyShape(rank: i32, shape: usize): void {
 /**
  * The flat in-plane index of each window's maximum, as an int32 tensor of `rank` dims at
  * `shape` (not recorded: indices have no derivative). geo: [planes, H, W, oH, oW, kH, kW, sH,
- * sW, pH, pW, dH, dW].
+ * sW, pH, pW, dH, dW]; kH or kW 0 asks for adaptive windows along that dim.
  */
 export const MAX_POOL_GEO = MAX_POOL_GEO_WORDS;
 export function maxPoolIndices(x: i32, rank: i32, shape: usize, geo: usize): i32 {
@@ -98,7 +98,15 @@ function runPlanes(planes: i32, values: i32): void {
   for (let i = 0; i < count; i++) poolTask(i, threads - 1);
 }
 
-/** The indices of planes [p0, p1) of x at px into po (geo as maxPoolIndices). */
+// Adaptive windows (adaptive pooling, max and average): output o of `out` over `n` inputs covers
+// PyTorch's [floor(o·n/out), ceil((o+1)·n/out)), in i64 since o·n can pass i32.
+@inline export function adaptiveStart(o: i32, n: i32, out: i32): i32 { return <i32>(<i64>o * <i64>n / <i64>out); }
+@inline export function adaptiveEnd(o: i32, n: i32, out: i32): i32 { return <i32>(((<i64>o + 1) * <i64>n + <i64>out - 1) / <i64>out); }
+
+/**
+ * The indices of planes [p0, p1) of x at px into po (geo as maxPoolIndices). A kernel extent of 0
+ * asks for adaptive windows along that dim (adaptive max pooling; stride 1, padding 0, dilation 1).
+ */
 function maxPoolIndicesKernel<T>(px0: usize, po0: usize, geo: usize, p0: i32, p1: i32): void {
   const size = sizeof<T>();
   const H = word(geo, 1), W = word(geo, 2), oH = word(geo, 3), oW = word(geo, 4);
@@ -111,8 +119,9 @@ function maxPoolIndicesKernel<T>(px0: usize, po0: usize, geo: usize, p0: i32, p1
     const px = px0 + <usize>p * <usize>H * <usize>W * size;
     for (let oh = 0; oh < oH; oh++) {
       let h0 = oh * sH - pH;
-      const h1 = min(h0 + (kH - 1) * dH + 1, H);
+      let h1 = min(h0 + (kH - 1) * dH + 1, H);
       while (h0 < 0) h0 += dH;
+      if (kH == 0) { h0 = adaptiveStart(oh, H, oH); h1 = adaptiveEnd(oh, H, oH); }
       let ow = 0;
       if (h0 < h1) {
         for (; ow + 4 <= pairs; ow += 4) { pairIndices(px, W, h0, h1, dH, ow, po); po += 16; }
@@ -121,8 +130,9 @@ function maxPoolIndicesKernel<T>(px0: usize, po0: usize, geo: usize, p0: i32, p1
       }
       for (; ow < oW; ow++) {
         let w0 = ow * sW - pW;
-        const w1 = min(w0 + (kW - 1) * dW + 1, W);
+        let w1 = min(w0 + (kW - 1) * dW + 1, W);
         while (w0 < 0) w0 += dW;
+        if (kW == 0) { w0 = adaptiveStart(ow, W, oW); w1 = adaptiveEnd(ow, W, oW); }
         // A window whose dilated taps all fall in the padding has no element: index -1, value -inf.
         if (h0 >= h1 || w0 >= w1) { store<i32>(po, -1); po += 4; continue; }
         // PyTorch's scan: start at the first in-range element with -inf, take larger or NaN.
@@ -264,8 +274,8 @@ let wh0 = 0; let wh1 = 0; let ww0 = 0; let ww1 = 0; let wDiv = 1;
 /** PyTorch's avg_pool2d window (cpu_avg_pool) or adaptive_avg_pool2d window. */
 function window(oh: i32, ow: i32): void {
   if (gAdaptive != 0) {
-    wh0 = oh * gH / gOH; wh1 = ((oh + 1) * gH + gOH - 1) / gOH;
-    ww0 = ow * gW / gOW; ww1 = ((ow + 1) * gW + gOW - 1) / gOW;
+    wh0 = adaptiveStart(oh, gH, gOH); wh1 = adaptiveEnd(oh, gH, gOH);
+    ww0 = adaptiveStart(ow, gW, gOW); ww1 = adaptiveEnd(ow, gW, gOW);
     return; // adaptive windows divide by each extent in turn: mean()
   }
   wh0 = oh * gSH - gPH; ww0 = ow * gSW - gPW;

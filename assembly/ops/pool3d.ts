@@ -16,6 +16,7 @@ import {
 import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recOut, recAttr, accumulate } from "../engine/tape";
 import { captureBegin, captureInput, captureAttr } from "../engine/accelerate";
 import { tangentOf, setTangent, flushJvp } from "../engine/forward";
+import { adaptiveStart, adaptiveEnd } from "./pool";
 
 const OUT_SHAPE = memory.data(MAX_RANK * 4);
 const RULE_GEO = memory.data(AVG_POOL3D_GEO_WORDS * 4);
@@ -61,16 +62,19 @@ function maxIndicesKernel<T>(x: i32, out: i32, geo: usize): void {
     const px = dataOf(x) + <usize>p * <usize>D * <usize>HW * size;
     for (let od = 0; od < oD; od++) {
       let d0 = od * sD - pD;
-      const d1 = min(d0 + (kD - 1) * dD + 1, D);
+      let d1 = min(d0 + (kD - 1) * dD + 1, D);
       while (d0 < 0) d0 += dD;
+      if (kD == 0) { d0 = adaptiveStart(od, D, oD); d1 = adaptiveEnd(od, D, oD); }
       for (let oh = 0; oh < oH; oh++) {
         let h0 = oh * sH - pH;
-        const h1 = min(h0 + (kH - 1) * dH + 1, H);
+        let h1 = min(h0 + (kH - 1) * dH + 1, H);
         while (h0 < 0) h0 += dH;
+        if (kH == 0) { h0 = adaptiveStart(oh, H, oH); h1 = adaptiveEnd(oh, H, oH); }
         for (let ow = 0; ow < oW; ow++) {
           let w0 = ow * sW - pW;
-          const w1 = min(w0 + (kW - 1) * dW + 1, W);
+          let w1 = min(w0 + (kW - 1) * dW + 1, W);
           while (w0 < 0) w0 += dW;
+          if (kW == 0) { w0 = adaptiveStart(ow, W, oW); w1 = adaptiveEnd(ow, W, oW); }
           // A window whose taps all fall in the padding has no element: index -1 (value -inf).
           if (d0 >= d1 || h0 >= h1 || w0 >= w1) { store<i32>(po, -1); po += 4; continue; }
           // PyTorch's scan: from the first in-range element with -inf, take larger or NaN.
@@ -127,9 +131,9 @@ let wd0 = 0; let wd1 = 0; let wh0 = 0; let wh1 = 0; let ww0 = 0; let ww1 = 0; le
 /** PyTorch's avg_pool3d window (avg_pool3d_out_frame) or adaptive_avg_pool3d window. */
 function window(od: i32, oh: i32, ow: i32): void {
   if (gAdaptive != 0) {
-    wd0 = od * gD / gOD; wd1 = ((od + 1) * gD + gOD - 1) / gOD;
-    wh0 = oh * gH / gOH; wh1 = ((oh + 1) * gH + gOH - 1) / gOH;
-    ww0 = ow * gW / gOW; ww1 = ((ow + 1) * gW + gOW - 1) / gOW;
+    wd0 = adaptiveStart(od, gD, gOD); wd1 = adaptiveEnd(od, gD, gOD);
+    wh0 = adaptiveStart(oh, gH, gOH); wh1 = adaptiveEnd(oh, gH, gOH);
+    ww0 = adaptiveStart(ow, gW, gOW); ww1 = adaptiveEnd(ow, gW, gOW);
     return;
   }
   wd0 = od * gSD - gPD; wh0 = oh * gSH - gPH; ww0 = ow * gSW - gPW;

@@ -12,7 +12,7 @@ export * as init from './init.js';
 export { ModuleList, ModuleDict } from './containers.js';
 export {
   Identity, Linear, Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, MaxPool2d, MaxPool3d, AvgPool2d, AvgPool3d,
-  AdaptiveAvgPool2d, AdaptiveAvgPool3d, Flatten, Embedding,
+  AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, Flatten, Embedding,
   LSTM, GRU, MultiheadAttention, Sequential, BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, Dropout,
   type BatchNormLayerOptions, type LayerNormLayerOptions, type GroupNormLayerOptions, type LinearOptions, type ConvLayerOptions, type ConvTransposeLayerOptions,
   type RnnLayerOptions, type MultiheadAttentionLayerOptions, type FactoryOptions,

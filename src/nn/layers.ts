@@ -8,9 +8,9 @@ import { Module } from './module.js';
 import * as init from './init.js';
 import { linear } from '../ops/nn-linear.js';
 import { conv1d, conv2d, convTranspose2d, type Spatial } from '../ops/conv.js';
-import { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
+import { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool.js';
 import { conv3d, convTranspose3d } from '../ops/conv3d.js';
-import { maxPool3d, avgPool3d, adaptiveAvgPool3d } from '../ops/pool3d.js';
+import { maxPool3d, avgPool3d, adaptiveAvgPool3d, adaptiveMaxPool3d } from '../ops/pool3d.js';
 import { embedding } from '../ops/indexing.js';
 import { flatten } from '../ops/shape.js';
 import { lstm, gru } from '../ops/recurrent.js';
@@ -435,7 +435,7 @@ export class AvgPool3d extends AvgPoolNd {
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return avgPool3d(x, this.kernelSize, { ...this.options }); }
 }
 
-abstract class AdaptiveAvgPoolNd extends Module {
+abstract class AdaptivePoolNd extends Module {
   /** the output's spatial size, one number or one per dim (null keeps that input size) */
   readonly outputSize: number | readonly (number | null)[];
   constructor(layer: string, nd: number, outputSize: number | readonly (number | null)[]) {
@@ -450,7 +450,7 @@ abstract class AdaptiveAvgPoolNd extends Module {
 }
 
 /** Average pooling to a fixed output size (null keeps that dim). */
-export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
+export class AdaptiveAvgPool2d extends AdaptivePoolNd {
   /** @param outputSize - [H, W] of the output, or one number for both; null keeps that input size */
   constructor(outputSize: number | readonly (number | null)[]) {
     if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool2d', arguments, 1, 'outputSize');
@@ -460,13 +460,33 @@ export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
 }
 
 /** 3-D average pooling to a fixed output size (null keeps that dim). */
-export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
+export class AdaptiveAvgPool3d extends AdaptivePoolNd {
   /** @param outputSize - [D, H, W] of the output, or one number for all three; null keeps that input size */
   constructor(outputSize: number | readonly (number | null)[]) {
     if (arguments.length > 1) checkArity('nn.AdaptiveAvgPool3d', arguments, 1, 'outputSize');
     super('nn.AdaptiveAvgPool3d', 3, outputSize);
   }
   forward(x: Tensor): Tensor { this._checkAlive('forward'); return adaptiveAvgPool3d(x, this.outputSize); }
+}
+
+/** Max pooling to a fixed output size (null keeps that dim); PyTorch's nn.AdaptiveMaxPool2d without return_indices. */
+export class AdaptiveMaxPool2d extends AdaptivePoolNd {
+  /** @param outputSize - [H, W] of the output, or one number for both; null keeps that input size */
+  constructor(outputSize: number | readonly (number | null)[]) {
+    if (arguments.length > 1) checkArity('nn.AdaptiveMaxPool2d', arguments, 1, 'outputSize');
+    super('nn.AdaptiveMaxPool2d', 2, outputSize);
+  }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return adaptiveMaxPool2d(x, this.outputSize); }
+}
+
+/** 3-D max pooling to a fixed output size (null keeps that dim); PyTorch's nn.AdaptiveMaxPool3d without return_indices. */
+export class AdaptiveMaxPool3d extends AdaptivePoolNd {
+  /** @param outputSize - [D, H, W] of the output, or one number for all three; null keeps that input size */
+  constructor(outputSize: number | readonly (number | null)[]) {
+    if (arguments.length > 1) checkArity('nn.AdaptiveMaxPool3d', arguments, 1, 'outputSize');
+    super('nn.AdaptiveMaxPool3d', 3, outputSize);
+  }
+  forward(x: Tensor): Tensor { this._checkAlive('forward'); return adaptiveMaxPool3d(x, this.outputSize); }
 }
 
 /** Flattens dims startDim…endDim (default 1…−1, keeping the batch). */

@@ -1,6 +1,6 @@
 // Pooling (kernels and rules in assembly/ops/pool.ts) with PyTorch's semantics: maxPool1d/2d
 // (stride, padding, dilation, ceil mode, indices), avgPool1d/2d (ceil mode, countIncludePad,
-// divisorOverride), adaptiveAvgPool1d/2d, global pooling, maxUnpool2d. Inputs are NCL / NCHW or
+// divisorOverride), adaptiveAvgPool1d/2d, adaptiveMaxPool1d/2d, global pooling, maxUnpool2d. Inputs are NCL / NCHW or
 // unbatched CL / CHW; every leading dim is a plane of its own.
 //
 // Max pooling is a gather at the windows' argmax indices (flat per plane, int32), so its
@@ -44,16 +44,24 @@ const maxUnpoolSpecs = {
   /** the spatial output size [H, W] (or the full shape); default (in−1)·stride − 2·padding + kernel */
   outputSize: opt.any<readonly number[]>(),
 };
+const adaptiveMaxPoolSpecs = {
+  /** also return the flat in-plane index (int32) of each maximum, as PyTorch's return_indices */
+  returnIndices: opt.boolean,
+};
 const MAX_POOL1D = options('maxPool1d', maxPoolSpecs);
 const MAX_POOL2D = options('maxPool2d', maxPoolSpecs);
 const AVG_POOL1D = options('avgPool1d', avgPool1dSpecs);
 const AVG_POOL2D = options('avgPool2d', avgPool2dSpecs);
 const MAX_UNPOOL2D = options('maxUnpool2d', maxUnpoolSpecs);
+const ADAPTIVE_MAX_POOL1D = options('adaptiveMaxPool1d', adaptiveMaxPoolSpecs);
+const ADAPTIVE_MAX_POOL2D = options('adaptiveMaxPool2d', adaptiveMaxPoolSpecs);
 
 /** Options of maxPool1d / maxPool2d: stride (default the kernel size), padding (−inf, at most half the kernel), dilation, ceilMode, returnIndices. */
 export type MaxPoolOptions = OptionsOf<typeof maxPoolSpecs>;
 /** Options of avgPool1d / avgPool2d: stride (default the kernel size), padding (zeros), ceilMode, countIncludePad (default true), divisorOverride (2-D only). */
 export type AvgPoolOptions = OptionsOf<typeof avgPool2dSpecs>;
+/** Options of adaptiveMaxPool1d / 2d / 3d: returnIndices. */
+export type AdaptiveMaxPoolOptions = OptionsOf<typeof adaptiveMaxPoolSpecs>;
 /** Options of maxUnpool2d: stride (default the kernel size), padding, outputSize. */
 export type MaxUnpoolOptions = OptionsOf<typeof maxUnpoolSpecs>;
 
@@ -172,6 +180,19 @@ function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: number
   return avgCall(op, x, [...lead, ...out], geo);
 }
 
+function adaptiveMaxPoolNd(op: string, nd: number, x: Tensor, outputSize: number | readonly (number | null)[],
+  options: AdaptiveMaxPoolOptions): Tensor | [Tensor, Tensor] {
+  requireInit(op);
+  checkFloat(op, x);
+  const { lead, planes, space } = layout(op, x, nd);
+  const out = adaptiveOutput(op, x, lead, space, outputSize);
+  const outShape = [...lead, ...out];
+  // Kernel extents 0 ask the index kernel for adaptive windows (a 1-D input's row is a window of one).
+  const geo = [planes, ...two(space, 1), ...two(out, 1), ...two(out.map(() => 0), 1), 1, 1, 0, 0, 1, 1];
+  const idx = call(op, wasm.maxPoolIndices(x.id, outShape.length, argsI32(outShape, 32), argsI32(geo)));
+  return valuesAt(op, x, idx, planes, space, out, options.returnIndices ?? false);
+}
+
 /** An adaptive pooling's output size, checked as PyTorch: one number, or one per dim (null keeps it). */
 export function adaptiveOutput(op: string, x: Tensor, lead: number[], space: number[], outputSize: number | readonly (number | null)[]): number[] {
   const nd = space.length;
@@ -185,7 +206,7 @@ export function adaptiveOutput(op: string, x: Tensor, lead: number[], space: num
     throw new ValueError(`${op}: outputSize must be positive integers, got ${formatSpatial(outputSize)} (each at most ${INT32_MAX})`);
   }
   if (space.some((s) => s === 0)) {
-    throw new ShapeError(`${op}: x ${formatShape(x.dims)} has an empty spatial dim; there is nothing to average`);
+    throw new ShapeError(`${op}: x ${formatShape(x.dims)} has an empty spatial dim; there is nothing to pool`);
   }
   checkNumel(op, [...lead, ...(out as number[])], x.dtype);
   return out as number[];
@@ -223,12 +244,37 @@ export function avgPool2d(x: Tensor, kernelSize: Spatial, options?: AvgPoolOptio
 
 /** torch.nn.functional.adaptive_avg_pool1d: windows [floor(i·L/out), ceil((i+1)·L/out)). */
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  if (arguments.length > 2) checkArity('adaptiveAvgPool1d', arguments, 2, 'x, outputSize');
   return adaptiveAvgPoolNd('adaptiveAvgPool1d', 1, x, outputSize);
 }
 
 /** torch.nn.functional.adaptive_avg_pool2d; a null size keeps that input dim. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  if (arguments.length > 2) checkArity('adaptiveAvgPool2d', arguments, 2, 'x, outputSize');
   return adaptiveAvgPoolNd('adaptiveAvgPool2d', 2, x, outputSize);
+}
+
+/**
+ * torch.nn.functional.adaptive_max_pool1d on [N, C, L] or [C, L]: the maximum of each window
+ * [floor(i·L/out), ceil((i+1)·L/out)); { returnIndices: true } → [values, int32 indices].
+ */
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions & { returnIndices?: false }): Tensor;
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions): Tensor | [Tensor, Tensor] {
+  if (arguments.length > 3) checkArity('adaptiveMaxPool1d', arguments, 3, 'x, outputSize, options?');
+  return adaptiveMaxPoolNd('adaptiveMaxPool1d', 1, x, outputSize, ADAPTIVE_MAX_POOL1D.parse(options));
+}
+
+/**
+ * torch.nn.functional.adaptive_max_pool2d on [N, C, H, W] or [C, H, W] (a null size keeps that
+ * input dim); { returnIndices: true } → [values, int32 flat in-plane indices] for maxUnpool2d.
+ * Each window's first maximum in row-major order (the last NaN, if any) is taken, as PyTorch.
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions & { returnIndices?: false }): Tensor;
+export function adaptiveMaxPool2d(x: Tensor, outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool2d(x: Tensor, outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions): Tensor | [Tensor, Tensor] {
+  if (arguments.length > 3) checkArity('adaptiveMaxPool2d', arguments, 3, 'x, outputSize, options?');
+  return adaptiveMaxPoolNd('adaptiveMaxPool2d', 2, x, outputSize, ADAPTIVE_MAX_POOL2D.parse(options));
 }
 
 /** The mean of each H×W plane, shaped [N, C, 1, 1] (adaptive_avg_pool2d(x, 1); MATLAB's avgpool 'global'). */
@@ -321,6 +367,14 @@ declare module '../tensor.js' {
     adaptiveAvgPool1d(outputSize: number | readonly (number | null)[]): Tensor;
     /** Average pooling to an [H, W] output size; null keeps that input dim (PyTorch: torch.nn.functional.adaptive_avg_pool2d). */
     adaptiveAvgPool2d(outputSize: number | readonly (number | null)[]): Tensor;
+    /** Max pooling to `outputSize` positions (PyTorch: torch.nn.functional.adaptive_max_pool1d). */
+    adaptiveMaxPool1d(outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions & { returnIndices?: false }): Tensor;
+    /** Max pooling to `outputSize` positions, returning [values, int32 indices] (PyTorch: adaptive_max_pool1d with return_indices). */
+    adaptiveMaxPool1d(outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+    /** Max pooling to an [H, W] output size; null keeps that input dim (PyTorch: torch.nn.functional.adaptive_max_pool2d). */
+    adaptiveMaxPool2d(outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions & { returnIndices?: false }): Tensor;
+    /** Max pooling to an [H, W] output size, returning [values, int32 flat in-plane indices] (PyTorch: adaptive_max_pool2d with return_indices). */
+    adaptiveMaxPool2d(outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
     /** The mean of each H×W plane, [N, C, 1, 1] (MATLAB: avgpool 'global'; PyTorch: adaptive_avg_pool2d(x, 1)). */
     globalAvgPool2d(): Tensor;
     /** The maximum of each H×W plane, [N, C, 1, 1]; the gradient goes to the first maximum (MATLAB: maxpool 'global'). */
@@ -347,8 +401,22 @@ P.avgPool2d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOpti
   if (arguments.length > 2) checkArity('avgPool2d', arguments, 2, 'kernelSize, options?');
   return avgPool2d(this, kernelSize, options);
 };
-P.adaptiveAvgPool1d = function (this: Tensor, outputSize: number | (number | null)[]) { return adaptiveAvgPool1d(this, outputSize); };
-P.adaptiveAvgPool2d = function (this: Tensor, outputSize: number | (number | null)[]) { return adaptiveAvgPool2d(this, outputSize); };
+P.adaptiveAvgPool1d = function (this: Tensor, outputSize: number | (number | null)[]) {
+  if (arguments.length > 1) checkArity('adaptiveAvgPool1d', arguments, 1, 'outputSize');
+  return adaptiveAvgPool1d(this, outputSize);
+};
+P.adaptiveAvgPool2d = function (this: Tensor, outputSize: number | (number | null)[]) {
+  if (arguments.length > 1) checkArity('adaptiveAvgPool2d', arguments, 1, 'outputSize');
+  return adaptiveAvgPool2d(this, outputSize);
+};
+P.adaptiveMaxPool1d = function (this: Tensor, outputSize: number | (number | null)[], options?: AdaptiveMaxPoolOptions) {
+  if (arguments.length > 2) checkArity('adaptiveMaxPool1d', arguments, 2, 'outputSize, options?');
+  return adaptiveMaxPoolNd('adaptiveMaxPool1d', 1, this, outputSize, ADAPTIVE_MAX_POOL1D.parse(options));
+};
+P.adaptiveMaxPool2d = function (this: Tensor, outputSize: number | (number | null)[], options?: AdaptiveMaxPoolOptions) {
+  if (arguments.length > 2) checkArity('adaptiveMaxPool2d', arguments, 2, 'outputSize, options?');
+  return adaptiveMaxPoolNd('adaptiveMaxPool2d', 2, this, outputSize, ADAPTIVE_MAX_POOL2D.parse(options));
+};
 P.globalAvgPool2d = function (this: Tensor) { return globalAvgPool2d(this); };
 P.globalMaxPool2d = function (this: Tensor) { return globalMaxPool2d(this); };
 P.maxUnpool2d = function (this: Tensor, indices: Tensor, kernelSize: Spatial, options?: MaxUnpoolOptions) {

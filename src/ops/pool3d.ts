@@ -1,6 +1,6 @@
 // 3-D pooling (kernels and rules in assembly/ops/pool3d.ts) with PyTorch's semantics: maxPool3d
 // (stride, padding, dilation, ceil mode, indices), avgPool3d (ceil mode, countIncludePad,
-// divisorOverride), adaptiveAvgPool3d. Inputs are NCDHW or unbatched CDHW; every leading dim is
+// divisorOverride), adaptiveAvgPool3d, adaptiveMaxPool3d. Inputs are NCDHW or unbatched CDHW; every leading dim is
 // a volume of its own. The checks and output sizes are pool.ts's.
 //
 // Max pooling is a gather at the windows' argmax indices (flat per D·H·W volume, int32, as
@@ -11,7 +11,7 @@ import { wasm, argsI32 } from '../runtime.js';
 import { ValueError } from '../errors.js';
 import { Op, call, requireInit } from './common.js';
 import { spatial, type Spatial } from './conv.js';
-import { layout, checkFloat, outputSizes, adaptiveOutput, valuesAt, type MaxPoolOptions, type AvgPoolOptions } from './pool.js';
+import { layout, checkFloat, outputSizes, adaptiveOutput, valuesAt, type MaxPoolOptions, type AvgPoolOptions, type AdaptiveMaxPoolOptions } from './pool.js';
 import { options, opt, checkArity } from '../options.js';
 import { show } from '../sizes.js';
 
@@ -98,6 +98,35 @@ export function adaptiveAvgPool3d(x: Tensor, outputSize: number | readonly (numb
   return avgCall(op, x, [...lead, ...out], geo);
 }
 
+const ADAPTIVE_MAX_POOL3D = options('adaptiveMaxPool3d', {
+  /** also return the flat in-volume index (int32) of each maximum, as PyTorch's return_indices */
+  returnIndices: opt.boolean,
+});
+
+function adaptiveMaxPool3dImpl(op: string, x: Tensor, outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions): Tensor | [Tensor, Tensor] {
+  requireInit(op);
+  checkFloat(op, x);
+  const { lead, planes, space } = layout(op, x, 3);
+  const out = adaptiveOutput(op, x, lead, space, outputSize);
+  const outShape = [...lead, ...out];
+  // kernel extents 0: adaptive windows along every dim (assembly/ops/pool3d.ts)
+  const geo = [planes, ...space, ...out, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1];
+  const idx = call(op, wasm.maxPool3dIndices(x.id, outShape.length, argsI32(outShape, 32), argsI32(geo)));
+  return valuesAt(op, x, idx, planes, space, out, options.returnIndices ?? false);
+}
+
+/**
+ * torch.nn.functional.adaptive_max_pool3d on [N, C, D, H, W] or [C, D, H, W]: the maximum of
+ * each window [floor(i·In/out), ceil((i+1)·In/out)) per dim (a null size keeps that dim);
+ * { returnIndices: true } → [values, int32 flat in-volume indices].
+ */
+export function adaptiveMaxPool3d(x: Tensor, outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions & { returnIndices?: false }): Tensor;
+export function adaptiveMaxPool3d(x: Tensor, outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool3d(x: Tensor, outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions): Tensor | [Tensor, Tensor] {
+  if (arguments.length > 3) checkArity('adaptiveMaxPool3d', arguments, 3, 'x, outputSize, options?');
+  return adaptiveMaxPool3dImpl('adaptiveMaxPool3d', x, outputSize, ADAPTIVE_MAX_POOL3D.parse(options));
+}
+
 declare module '../tensor.js' {
   interface Tensor {
     /** 3-D max pooling of this [N, C, D, H, W] or [C, D, H, W] (PyTorch: torch.nn.functional.max_pool3d). */
@@ -108,6 +137,10 @@ declare module '../tensor.js' {
     avgPool3d(kernelSize: Spatial, options?: AvgPoolOptions): Tensor;
     /** Average pooling to a [D, H, W] output size; null keeps that input dim (PyTorch: torch.nn.functional.adaptive_avg_pool3d). */
     adaptiveAvgPool3d(outputSize: number | readonly (number | null)[]): Tensor;
+    /** Max pooling to a [D, H, W] output size; null keeps that input dim (PyTorch: torch.nn.functional.adaptive_max_pool3d). */
+    adaptiveMaxPool3d(outputSize: number | readonly (number | null)[], options?: AdaptiveMaxPoolOptions & { returnIndices?: false }): Tensor;
+    /** Max pooling to a [D, H, W] output size, returning [values, int32 flat in-volume indices] (PyTorch: adaptive_max_pool3d with return_indices). */
+    adaptiveMaxPool3d(outputSize: number | readonly (number | null)[], options: AdaptiveMaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
   }
 }
 
@@ -123,4 +156,8 @@ P.avgPool3d = function (this: Tensor, kernelSize: Spatial, options?: AvgPoolOpti
 P.adaptiveAvgPool3d = function (this: Tensor, outputSize: number | (number | null)[]) {
   if (arguments.length > 1) checkArity('adaptiveAvgPool3d', arguments, 1, 'outputSize');
   return adaptiveAvgPool3d(this, outputSize);
+};
+P.adaptiveMaxPool3d = function (this: Tensor, outputSize: number | (number | null)[], options?: AdaptiveMaxPoolOptions) {
+  if (arguments.length > 2) checkArity('adaptiveMaxPool3d', arguments, 2, 'outputSize, options?');
+  return adaptiveMaxPool3dImpl('adaptiveMaxPool3d', this, outputSize, ADAPTIVE_MAX_POOL3D.parse(options));
 };

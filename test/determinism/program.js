@@ -481,6 +481,13 @@ function pytorchParity(wg, h) {
       wg.adaptiveAvgPool3d(v, [3, 4, 2]), wg.adaptiveAvgPool3d(v, 1)]);
     h.put(`grad.parity.pool3d.${dtype}`, wg.grad((p) => wg.maxPool3d(p, 3, { stride: 2, padding: 1 }).sum()
       .add(wg.avgPool3d(p, 2, { padding: 1 }).square().sum()).add(wg.adaptiveAvgPool3d(p, [2, 5, 3]).sin().sum()))(v));
+    // adaptive max pooling, 1-, 2- and 3-d: values, indices and the gradient at the indices
+    const [am1, ai1] = wg.adaptiveMaxPool1d(v.reshape([40, 30]), 7, { returnIndices: true });
+    const [am2, ai2] = wg.adaptiveMaxPool2d(v.reshape([2, 4, 30, 5]), [7, 3], { returnIndices: true });
+    const [am3, ai3] = wg.adaptiveMaxPool3d(v, [3, 2, null], { returnIndices: true });
+    h.put(`parity.adaptiveMaxPool.${dtype}`, [am1, ai1, am2, ai2, am3, ai3]);
+    h.put(`grad.parity.adaptiveMaxPool.${dtype}`, wg.grad((p) => wg.adaptiveMaxPool2d(p.reshape([2, 4, 30, 5]), [4, 4]).sin().sum()
+      .add(wg.adaptiveMaxPool3d(p, 2).square().sum()))(v));
   }
 }
 

@@ -24,6 +24,9 @@ export const cases: OptionCase[] = [
   { name: 'convTranspose3d', call: (o) => wg.convTranspose3d(vol(), wg.ones([1, 1, 2, 2, 2]), null, o) },
   { name: 'maxPool3d', call: (o) => wg.maxPool3d(vol(), 2, o) },
   { name: 'avgPool3d', call: (o) => wg.avgPool3d(vol(), 2, o) },
+  { name: 'adaptiveMaxPool1d', call: (o) => wg.adaptiveMaxPool1d(seq(), 2, o) },
+  { name: 'adaptiveMaxPool2d', call: (o) => wg.adaptiveMaxPool2d(img(), 2, o) },
+  { name: 'adaptiveMaxPool3d', call: (o) => wg.adaptiveMaxPool3d(vol(), 2, o) },
   {
     name: 'maxUnpool2d',
     call: (o) => {
