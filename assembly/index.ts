@@ -47,7 +47,7 @@ export { conv3dFamily } from "./ops/conv3d";
 export { maxPool3dIndices, avgPool3dFamily } from "./ops/pool3d";
 export { normalize, runningStatsUpdate } from "./ops/norm";
 export { softmax, softmaxBackward, gelu, geluBackward } from "./ops/activation";
-export { attention } from "./ops/attention";
+export { attention, attentionBackward } from "./ops/attention";
 export { ctcLoss } from "./ops/loss";
 export {
   solve, determinant, cholesky, solveTriangular, qr, svd, eigh, pinv, linalgFailedBatch, linalgFailedIndex,

@@ -128,6 +128,7 @@ export interface WasmExports {
   gelu(x: number, approximate: number): number;
   geluBackward(g: number, x: number, approximate: number): number;
   attention(q: number, k: number, v: number, scale: number, causal: number): number;
+  attentionBackward(q: number, k: number, v: number, g: number, scale: number, causal: number): number;
   ctcLoss(lp: number, targets: number, inputLengths: number, targetLengths: number, blank: number, zeroInfinity: number): number;
   solve(a: number, b: number, trans: number): number;
   determinant(a: number, mode: number): number;

@@ -206,6 +206,8 @@ export enum Op {
   // — attention (assembly/ops/attention.ts)
   /** softmax(scale·q·kᵀ [+ causal mask])·v, one query row at a time (scaled_dot_product_attention). */
   attention = 270,
+  /** attention's gradient: q̄, k̄ and v̄ packed in one flat output, a query row at a time. */
+  attentionBackward = 271,
   // — host rules (assembly/ops/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   /** a host rule (customGrad, customJvp, checkpoint) run in JavaScript. */
   custom = 300,

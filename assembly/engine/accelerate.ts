@@ -21,7 +21,7 @@ import { replayable } from "./rules.generated";
 import {
   binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace, binaryScalarOp, unaryScalar,
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
-  convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention,
+  convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention, attentionBackward,
   ctcLoss, ctcLossGrad, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
   solveTriangular, qr, svd, eigh, pinv, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
 } from "./kernels.generated";
@@ -820,6 +820,7 @@ function replayRecord(r: u32): void {
       case Op.softmaxBackward: case Op.logSoftmaxBackward: got = softmaxBackward(op, x, inAt(r, 1), ati(r, 0)); break;
       case Op.gelu: got = gelu(x, ati(r, 0)); break;
       case Op.attention: got = attention(x, inAt(r, 1), inAt(r, 2), at(r, 0), ati(r, 1)); break;
+      case Op.attentionBackward: got = attentionBackward(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), at(r, 0), ati(r, 1)); break;
       case Op.geluBackward: got = geluBackward(x, inAt(r, 1), ati(r, 0)); break;
       case Op.ctcLoss:
         got = ctcLoss(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), at(r, 1) != 0); break;

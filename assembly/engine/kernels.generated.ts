@@ -3,7 +3,7 @@
 // engine imports assembly/ops/ through this file and rules.generated.ts only.
 
 export { gelu, geluBackward, softmax, softmaxBackward } from "../ops/activation";
-export { attention } from "../ops/attention";
+export { attention, attentionBackward } from "../ops/attention";
 export { convFamily } from "../ops/conv";
 export { conv3dFamily } from "../ops/conv3d";
 export { recordCustom } from "../ops/custom";

@@ -137,6 +137,7 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.pinv:
       vjpLinalg(op, r, g); return;
     case Op.attention:
+    case Op.attentionBackward:
       vjpAttention(op, r, g); return;
     case Op.custom:
       vjpCustom(op, r, g); return;
@@ -260,6 +261,7 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.pinv:
       jvpLinalg(op, r); return;
     case Op.attention:
+    case Op.attentionBackward:
       jvpAttention(op, r); return;
     case Op.custom:
       jvpCustom(op, r); return;
@@ -357,6 +359,7 @@ export function replayable(op: i32): bool {
     case Op.eigh:
     case Op.pinv:
     case Op.attention:
+    case Op.attentionBackward:
     case Op.fill:
     case Op.accumulateAdd:
     case Op.detach:

@@ -6,18 +6,35 @@
 // The forward runs one query row at a time: its scores go to a scratch row of S values (never the
 // L×S matrix), then the max, exp(s − max) and their sum, the weights normalised, and the weighted
 // sum of value rows. A row with no visible key, or whose scores are all −inf, gives zeros (as
-// PyTorch's _safe_softmax). Its rules recompute the weights with recording ops (products, the
-// softmax and softmaxBackward ops), so they are differentiable again:
-//   P = softmax(scale·q·kᵀ + mask)   v̄ = Pᵀ·g   dS = scale·softmaxBackward(g·vᵀ, P)   q̄ = dS·k   k̄ = dSᵀ·q
-//   ȯ = softmaxBackward(scale·(q̇·kᵀ + q·k̇ᵀ), P)·v + P·v̇
+// PyTorch's _safe_softmax).
+//
+// Its gradient is the op attentionBackward(q, k, v, g), flash-attention style and again a query
+// row at a time: the row's weights p are recomputed exactly as the forward made them (its max and
+// sum are O(S) beside the O(S·E) scores, so nothing is saved from the forward), then
+//   dp_j = g_i·v_j   ds_j = scale·p_j·(dp_j − Σ_j p_j·dp_j)   q̄_i = Σ_j ds_j·k_j
+//   k̄_j += ds_j·q_i   v̄_j += p_j·g_i
+// with k̄ and v̄ summed over i = 0, 1, … in that order: the bits are fixed. Its output packs q̄, k̄
+// and v̄ (as qr packs Q and R) into one flat tensor [q̄ (N·L·E) | k̄ (N·S·E) | v̄ (N·S·Ev)].
+//
+// The rules are recording ops on the weights P = softmax(scale·q·kᵀ + mask) (the L×S matrix:
+// they run only for higher derivatives and forward mode):
+//   attention          VJP g ↦ attentionBackward(q, k, v, g)    JVP (q̇, k̇, v̇) ↦ Ṗ·v + P·v̇
+//                      with Ṗ = softmaxBackward(scale·(q̇·kᵀ + q·k̇ᵀ), P)
+//   attentionBackward  B(q, k, v, g) = ∇⟨g, attention(q, k, v)⟩ is linear in g and its Jacobian in
+//                      (q, k, v) is a symmetric Hessian, so its VJP for ū = (ū_q, ū_k, ū_v) is
+//                      ḡ = attention's JVP along ū and (q̄, k̄, v̄) = B's JVP along ū with ġ = 0.
+//                      Its JVP differentiates v̄ = Pᵀ·g, dS = scale·softmaxBackward(g·vᵀ, P),
+//                      q̄ = dS·k, k̄ = dSᵀ·q by the product rule.
 
 import { Op, DType } from "../core/vocabulary";
 import { newTensor, releaseTensor, dtypeOf, dataOf, dimOf, needsGrad, fail, E_OOM } from "../core/tensor";
 import { alloc, free } from "../core/alloc";
 import { recordTarget, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
-import { tangentOf, setTangent } from "../engine/forward";
-import { add, mulScalar } from "./elementwise";
+import { tangentOf, setTangent, flushJvp } from "../engine/forward";
+import { add, sub, mul, mulScalar } from "./elementwise";
+import { sum } from "./reduce";
 import { matmul } from "./matmul";
+import { reshapeTo, slice, concat } from "./shape";
 import { softmax, softmaxBackward, rowMaxF32, rowExpSumF32, rowScaleF32 } from "./activation";
 import { expT } from "../core/math";
 
@@ -33,36 +50,62 @@ const SHAPE3 = memory.data(12);
   return s;
 }
 
-/** One float32 output row: scores into `row`, softmax in place, then Σ_j p_j·v_j into po. */
-function attendRowF32(pq: usize, pk: usize, pv: usize, po: usize, n: i32, E: i32, Ev: i32, scale: f32, row: usize): void {
-  memory.fill(po, 0, <usize>Ev << 2);
-  if (n == 0) return;
+/** Σ a_e·b_e over n float64s, in two lanes then added. */
+@inline function dotF64(pa: usize, pb: usize, n: i32): f64 {
+  let acc = f64x2.splat(0);
+  let e = 0;
+  for (; e + 2 <= n; e += 2) acc = f64x2.add(acc, f64x2.mul(v128.load(pa + (<usize>e << 3)), v128.load(pb + (<usize>e << 3))));
+  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; e < n; e++) s += load<f64>(pa + (<usize>e << 3)) * load<f64>(pb + (<usize>e << 3));
+  return s;
+}
+
+@inline function dot<T>(pa: usize, pb: usize, n: i32): T {
+  if (sizeof<T>() == 4) return <T>dotF32(pa, pb, n);
+  return <T>dotF64(pa, pb, n);
+}
+
+/** dst[0…n) += a·src[0…n) (a multiply then an add: no FMA). */
+@inline function axpy<T>(dst: usize, src: usize, a: T, n: i32): void {
+  let e = 0;
+  if (sizeof<T>() == 4) {
+    const va = f32x4.splat(<f32>a);
+    for (; e + 4 <= n; e += 4) {
+      const d = dst + (<usize>e << 2);
+      v128.store(d, f32x4.add(v128.load(d), f32x4.mul(va, v128.load(src + (<usize>e << 2)))));
+    }
+  } else {
+    const va = f64x2.splat(<f64>a);
+    for (; e + 2 <= n; e += 2) {
+      const d = dst + (<usize>e << 3);
+      v128.store(d, f64x2.add(v128.load(d), f64x2.mul(va, v128.load(src + (<usize>e << 3)))));
+    }
+  }
+  const size = sizeof<T>();
+  for (; e < n; e++) store<T>(dst + <usize>e * size, load<T>(dst + <usize>e * size) + a * load<T>(src + <usize>e * size));
+}
+
+/**
+ * One query row's float32 weights into `row`: scores, softmax in place. False when they are all
+ * zero (no visible key, or every score −inf: the safe softmax's zeros).
+ */
+function weightsRowF32(pq: usize, pk: usize, n: i32, E: i32, scale: f32, row: usize): bool {
+  if (n == 0) return false;
   for (let j = 0; j < n; j++) store<f32>(row + (<usize>j << 2), dotF32(pq, pk + <usize>j * <usize>E * 4, E) * scale);
   const m = rowMaxF32(row, n);
   if (m == -Infinity) {
-    // every score is −inf: zeros (safe softmax), unless a NaN hides among them
+    // every score is −inf: zeros, unless a NaN hides among them
     let nan = false;
     for (let j = 0; j < n; j++) { const s = load<f32>(row + (<usize>j << 2)); if (s != s) nan = true; }
-    if (!nan) return;
+    if (!nan) return false;
   }
   rowScaleF32(row, n, <f32>(1.0 / rowExpSumF32(row, row, n, m)));
-  for (let j = 0; j < n; j++) {
-    const p = f32x4.splat(load<f32>(row + (<usize>j << 2)));
-    const vj = pv + <usize>j * <usize>Ev * 4;
-    let e = 0;
-    for (; e + 4 <= Ev; e += 4) {
-      const q = po + (<usize>e << 2);
-      v128.store(q, f32x4.add(v128.load(q), f32x4.mul(p, v128.load(vj + (<usize>e << 2)))));
-    }
-    const ps = f32x4.extract_lane(p, 0);
-    for (; e < Ev; e++) store<f32>(po + (<usize>e << 2), load<f32>(po + (<usize>e << 2)) + ps * load<f32>(vj + (<usize>e << 2)));
-  }
+  return true;
 }
 
-/** One float64 output row, the same steps with float64 sums. */
-function attendRowF64(pq: usize, pk: usize, pv: usize, po: usize, n: i32, E: i32, Ev: i32, scale: f64, row: usize): void {
-  memory.fill(po, 0, <usize>Ev << 3);
-  if (n == 0) return;
+/** One query row's float64 weights into `row`, the same steps with float64 sums. */
+function weightsRowF64(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: usize): bool {
+  if (n == 0) return false;
   let m: f64 = -Infinity;
   for (let j = 0; j < n; j++) {
     let d: f64 = 0;
@@ -72,17 +115,42 @@ function attendRowF64(pq: usize, pk: usize, pv: usize, po: usize, n: i32, E: i32
     store<f64>(row + (<usize>j << 3), s);
     m = max(m, s); // NaN propagates
   }
-  if (m == -Infinity) return; // every score is −inf: zeros (safe softmax)
+  if (m == -Infinity) return false;
   let total: f64 = 0;
   for (let j = 0; j < n; j++) {
     const p = expT<f64>(load<f64>(row + (<usize>j << 3)) - m);
     store<f64>(row + (<usize>j << 3), p);
     total += p;
   }
-  for (let j = 0; j < n; j++) {
-    const p = load<f64>(row + (<usize>j << 3)) / total;
-    const vj = pv + <usize>j * <usize>Ev * 8;
-    for (let e = 0; e < Ev; e++) store<f64>(po + (<usize>e << 3), load<f64>(po + (<usize>e << 3)) + p * load<f64>(vj + (<usize>e << 3)));
+  for (let j = 0; j < n; j++) store<f64>(row + (<usize>j << 3), load<f64>(row + (<usize>j << 3)) / total);
+  return true;
+}
+
+@inline function weightsRow<T>(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: usize): bool {
+  if (sizeof<T>() == 4) return weightsRowF32(pq, pk, n, E, <f32>scale, row);
+  return weightsRowF64(pq, pk, n, E, scale, row);
+}
+
+/** One output row: Σ_j p_j·v_j into po. */
+function attendRow<T>(pq: usize, pk: usize, pv: usize, po: usize, n: i32, E: i32, Ev: i32, scale: f64, row: usize): void {
+  const size = <usize>sizeof<T>();
+  memory.fill(po, 0, <usize>Ev * size);
+  if (!weightsRow<T>(pq, pk, n, E, scale, row)) return;
+  for (let j = 0; j < n; j++) axpy<T>(po, pv + <usize>j * <usize>Ev * size, load<T>(row + <usize>j * size), Ev);
+}
+
+/** Query rows visible keys: all S, or j ≤ i when causal. */
+@inline function visibleKeys(i: i32, S: i32, causal: i32): i32 { return causal != 0 ? min(i + 1, S) : S; }
+
+function attentionKernel<T>(pq: usize, pk: usize, pv: usize, po: usize, N: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f64, causal: i32, row: usize): void {
+  const size = <usize>sizeof<T>();
+  for (let b = 0; b < N; b++) {
+    const kb = pk + <usize>b * <usize>S * <usize>E * size, vb = pv + <usize>b * <usize>S * <usize>Ev * size;
+    for (let i = 0; i < L; i++) {
+      const qi = pq + (<usize>b * <usize>L + <usize>i) * <usize>E * size;
+      const oi = po + (<usize>b * <usize>L + <usize>i) * <usize>Ev * size;
+      attendRow<T>(qi, kb, vb, oi, visibleKeys(i, S, causal), E, Ev, scale, row);
+    }
   }
 }
 
@@ -100,17 +168,8 @@ export function attention(q: i32, k: i32, v: i32, scale: f64, causal: i32): i32 
   const size: usize = dt == DType.float32 ? 4 : 8;
   const row = alloc(<u32>(max(S, 1) * <i32>size));
   if (row == 0) { releaseTensor(out); fail(E_OOM, Op.attention); return 0; }
-  const pq = dataOf(q), pk = dataOf(k), pv = dataOf(v), po = dataOf(out);
-  for (let b = 0; b < N; b++) {
-    const kb = pk + <usize>b * <usize>S * <usize>E * size, vb = pv + <usize>b * <usize>S * <usize>Ev * size;
-    for (let i = 0; i < L; i++) {
-      const n = causal != 0 ? min(i + 1, S) : S;
-      const qi = pq + (<usize>b * <usize>L + <usize>i) * <usize>E * size;
-      const oi = po + (<usize>b * <usize>L + <usize>i) * <usize>Ev * size;
-      if (dt == DType.float32) attendRowF32(qi, kb, vb, oi, n, E, Ev, <f32>scale, row);
-      else attendRowF64(qi, kb, vb, oi, n, E, Ev, scale, row);
-    }
-  }
+  if (dt == DType.float32) attentionKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(out), N, L, S, E, Ev, scale, causal, row);
+  else attentionKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(out), N, L, S, E, Ev, scale, causal, row);
   free(row);
   if (recordOp(recordTarget(needsGrad(q) || needsGrad(k) || needsGrad(v)), Op.attention, out)) {
     recordInput(q); recordInput(k); recordInput(v); recordAttr(scale); recordAttr(<f64>causal);
@@ -118,7 +177,72 @@ export function attention(q: i32, k: i32, v: i32, scale: f64, causal: i32): i32 
   return out;
 }
 
+// ————————————————————————————————————————————————————————— the gradient as an op
+
+/**
+ * One query row's share of the gradient: q̄_i, and its terms of k̄ and v̄. `p` holds the row's
+ * weights, `ds` is scratch of n values.
+ */
+function backwardRow<T>(pq: usize, pk: usize, pv: usize, pg: usize, pdq: usize, pdk: usize, pdv: usize,
+                        n: i32, E: i32, Ev: i32, scale: T, p: usize, ds: usize): void {
+  const size = <usize>sizeof<T>();
+  for (let j = 0; j < n; j++) store<T>(ds + <usize>j * size, dot<T>(pg, pv + <usize>j * <usize>Ev * size, Ev));
+  const c = dot<T>(p, ds, n);
+  for (let j = 0; j < n; j++) {
+    const at = <usize>j * size, pj = load<T>(p + at);
+    const dsj = pj * (load<T>(ds + at) - c) * scale;
+    axpy<T>(pdq, pk + <usize>j * <usize>E * size, dsj, E);
+    axpy<T>(pdk + <usize>j * <usize>E * size, pq, dsj, E);
+    axpy<T>(pdv + <usize>j * <usize>Ev * size, pg, pj, Ev);
+  }
+}
+
+function attentionBackwardKernel<T>(pq: usize, pk: usize, pv: usize, pg: usize, po: usize, N: i32, L: i32, S: i32, E: i32, Ev: i32,
+                                    scale: f64, causal: i32, p: usize, ds: usize): void {
+  const size = <usize>sizeof<T>();
+  const pdq = po, pdk = pdq + <usize>N * <usize>L * <usize>E * size, pdv = pdk + <usize>N * <usize>S * <usize>E * size;
+  for (let b = 0; b < N; b++) {
+    const kb = <usize>b * <usize>S * <usize>E * size, vb = <usize>b * <usize>S * <usize>Ev * size;
+    for (let i = 0; i < L; i++) {
+      const n = visibleKeys(i, S, causal);
+      const qi = (<usize>b * <usize>L + <usize>i) * <usize>E * size, gi = (<usize>b * <usize>L + <usize>i) * <usize>Ev * size;
+      if (!weightsRow<T>(pq + qi, pk + kb, n, E, scale, p)) continue;
+      backwardRow<T>(pq + qi, pk + kb, pv + vb, pg + gi, pdq + qi, pdk + kb, pdv + vb, n, E, Ev, <T>scale, p, ds);
+    }
+  }
+}
+
+/**
+ * attention's gradient for the adjoint g [N, L, Ev] of its output: q̄, k̄ and v̄ packed in one flat
+ * tensor [q̄ (N·L·E) | k̄ (N·S·E) | v̄ (N·S·Ev)], a query row at a time.
+ */
+export function attentionBackward(q: i32, k: i32, v: i32, g: i32, scale: f64, causal: i32): i32 {
+  if (q == 0 || k == 0 || v == 0 || g == 0) return 0;
+  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
+  const dt = dtypeOf(q);
+  store<i32>(SHAPE3, N * (L * E + S * E + S * Ev));
+  const out = newTensor(dt, 1, SHAPE3);
+  if (out == 0) return 0;
+  const size: usize = dt == DType.float32 ? 4 : 8;
+  const rows = alloc(<u32>(2 * max(S, 1) * <i32>size));
+  if (rows == 0) { releaseTensor(out); fail(E_OOM, Op.attentionBackward); return 0; }
+  const po = dataOf(out), ds = rows + <usize>max(S, 1) * size;
+  memory.fill(po, 0, <usize>N * <usize>(L * E + S * E + S * Ev) * size);
+  if (dt == DType.float32) attentionBackwardKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, rows, ds);
+  else attentionBackwardKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, rows, ds);
+  free(rows);
+  if (recordOp(recordTarget(needsGrad(q) || needsGrad(k) || needsGrad(v) || needsGrad(g)), Op.attentionBackward, out)) {
+    recordInput(q); recordInput(k); recordInput(v); recordInput(g); recordAttr(scale); recordAttr(<f64>causal);
+  }
+  return out;
+}
+
 // ————————————————————————————————————————————————————————— derivative rules
+
+const SPEC = memory.data(12);
+const IDS = memory.data(12);
+const LAST = 1 << 2; // the last axis of [N, L, S]
+const OUT3 = memory.data(12); // backwardTangent's three results
 
 /** A [L, S] float mask: 0 where key j is visible to query i (j ≤ i), −inf elsewhere. */
 function causalBias(L: i32, S: i32, dt: i32): i32 {
@@ -136,7 +260,7 @@ function causalBias(L: i32, S: i32, dt: i32): i32 {
   return t;
 }
 
-/** The attention weights of record r, recomputed with recording ops. */
+/** The attention weights of record r (attention or attentionBackward), recomputed with recording ops. */
 function weightsOf(r: u32): i32 {
   const q = recInput(r, 0), k = recInput(r, 1);
   let s = mulScalar(matmul(q, k, 0, 1), recAttr(r, 0));
@@ -144,27 +268,115 @@ function weightsOf(r: u32): i32 {
   return softmax(Op.softmax, s, 2);
 }
 
-export function vjpAttention(op: i32, r: u32, g: i32): void {
-  const q = recInput(r, 0), k = recInput(r, 1), v = recInput(r, 2);
-  const P = weightsOf(r);
-  if (needsGrad(v)) accumulate(v, matmul(P, g, 1, 0));
-  if (needsGrad(q) || needsGrad(k)) {
-    const dS = mulScalar(softmaxBackward(Op.softmaxBackward, matmul(g, v, 0, 1), P, 2), recAttr(r, 0));
-    if (needsGrad(q)) accumulate(q, matmul(dS, k, 0, 0));
-    if (needsGrad(k)) accumulate(k, matmul(dS, q, 1, 0));
+@inline function addOr(a: i32, b: i32): i32 { return a == 0 ? b : b == 0 ? a : add(a, b); }
+
+/** Ṗ = softmaxBackward(scale·(q̇·kᵀ + q·k̇ᵀ), P), or 0 when q̇ and k̇ are 0. */
+function weightsTangent(q: i32, k: i32, P: i32, scale: f64, tq: i32, tk: i32): i32 {
+  if (tq == 0 && tk == 0) return 0;
+  const ds = mulScalar(addOr(tq != 0 ? matmul(tq, k, 0, 1) : 0, tk != 0 ? matmul(q, tk, 0, 1) : 0), scale);
+  return softmaxBackward(Op.softmaxBackward, ds, P, 2);
+}
+
+/** attention's tangent Ṗ·v + P·v̇ along (q̇, k̇, v̇) (0 where a tangent is 0). */
+function outputTangent(q: i32, k: i32, v: i32, P: i32, scale: f64, tq: i32, tk: i32, tv: i32): i32 {
+  const dP = weightsTangent(q, k, P, scale, tq, tk);
+  return addOr(tv != 0 ? matmul(P, tv, 0, 0) : 0, dP != 0 ? matmul(dP, v, 0, 0) : 0);
+}
+
+/** Zeros shaped [a, b, c]: a missing part of a packed tangent. */
+function zeros3(dt: i32, a: i32, b: i32, c: i32): i32 {
+  store<i32>(SHAPE3, a); store<i32>(SHAPE3, b, 4); store<i32>(SHAPE3, c, 8);
+  const t = newTensor(dt, 3, SHAPE3);
+  if (t != 0) memory.fill(dataOf(t), 0, <usize>a * <usize>b * <usize>c * (dt == DType.float32 ? 4 : 8));
+  return t;
+}
+
+/** Part `from…from + a·b·c` of a packed gradient, shaped [a, b, c]. */
+function unpack(packed: i32, from: i32, a: i32, b: i32, c: i32): i32 {
+  flushJvp(); // SPEC and SHAPE3 are read again after recordOp, which may run a pending JVP
+  store<i32>(SPEC, from); store<i32>(SPEC, 1, 4); store<i32>(SPEC, a * b * c, 8);
+  const flat = slice(packed, SPEC, -1);
+  if (flat == 0) return 0;
+  flushJvp();
+  store<i32>(SHAPE3, a); store<i32>(SHAPE3, b, 4); store<i32>(SHAPE3, c, 8);
+  return reshapeTo(flat, 3, SHAPE3);
+}
+
+/** x as a flat [numel] tensor (a recording op). */
+function flat(x: i32): i32 {
+  if (x == 0) return 0;
+  flushJvp();
+  store<i32>(SHAPE3, dimOf(x, 0) * dimOf(x, 1) * dimOf(x, 2));
+  return reshapeTo(x, 1, SHAPE3);
+}
+
+/** q̄, k̄ and v̄ packed as attentionBackward packs them (a recording op). */
+function pack(dq: i32, dk: i32, dv: i32): i32 {
+  const a = flat(dq), b = flat(dk), c = flat(dv);
+  if (a == 0 || b == 0 || c == 0) return 0;
+  flushJvp(); // IDS and SHAPE3 are read again after recordOp
+  store<i32>(IDS, a); store<i32>(IDS, b, 4); store<i32>(IDS, c, 8);
+  store<i32>(SHAPE3, dimOf(a, 0) + dimOf(b, 0) + dimOf(c, 0));
+  return concat(IDS, 3, 0, 1, SHAPE3);
+}
+
+/**
+ * The tangent of attentionBackward(q, k, v, g) = (q̄, k̄, v̄) along (q̇, k̇, v̇, ġ) (each may be 0),
+ * by the product rule on v̄ = Pᵀ·g, dP = g·vᵀ, dS = scale·softmaxBackward(dP, P), q̄ = dS·k,
+ * k̄ = dSᵀ·q; softmaxBackward(a, P) = P·(a − Σ a·P) moves with a and with P:
+ *   dṠ = scale·(softmaxBackward(dṖ, P) + Ṗ·(dP − Σ dP·P) − P·Σ dP·Ṗ)
+ * Writes the three into OUT3 (0 where the tangent is 0).
+ */
+function backwardTangent(q: i32, k: i32, v: i32, g: i32, P: i32, scale: f64, tq: i32, tk: i32, tv: i32, tg: i32): void {
+  const tP = weightsTangent(q, k, P, scale, tq, tk);
+  const dP = matmul(g, v, 0, 1);
+  const dS = mulScalar(softmaxBackward(Op.softmaxBackward, dP, P, 2), scale);
+  const tdP = addOr(tg != 0 ? matmul(tg, v, 0, 1) : 0, tv != 0 ? matmul(g, tv, 0, 1) : 0);
+  let tdS = tdP != 0 ? softmaxBackward(Op.softmaxBackward, tdP, P, 2) : 0;
+  if (tP != 0) {
+    const moved = sub(mul(tP, sub(dP, sum(mul(dP, P), LAST, true))), mul(P, sum(mul(dP, tP), LAST, true)));
+    tdS = addOr(tdS, moved);
   }
+  if (tdS != 0) tdS = mulScalar(tdS, scale);
+  const dq = addOr(tdS != 0 ? matmul(tdS, k, 0, 0) : 0, tk != 0 ? matmul(dS, tk, 0, 0) : 0);
+  const dk = addOr(tdS != 0 ? matmul(tdS, q, 1, 0) : 0, tq != 0 ? matmul(dS, tq, 1, 0) : 0);
+  const dv = addOr(tP != 0 ? matmul(tP, g, 1, 0) : 0, tg != 0 ? matmul(P, tg, 1, 0) : 0);
+  store<i32>(OUT3, dq); store<i32>(OUT3, dk, 4); store<i32>(OUT3, dv, 8);
+}
+
+export function vjpAttention(op: i32, r: u32, u: i32): void {
+  const q = recInput(r, 0), k = recInput(r, 1), v = recInput(r, 2), scale = recAttr(r, 0);
+  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
+  if (op == Op.attention) {
+    if (!needsGrad(q) && !needsGrad(k) && !needsGrad(v)) return;
+    const packed = attentionBackward(q, k, v, u, scale, <i32>recAttr(r, 1));
+    if (needsGrad(q)) accumulate(q, unpack(packed, 0, N, L, E));
+    if (needsGrad(k)) accumulate(k, unpack(packed, N * L * E, N, S, E));
+    if (needsGrad(v)) accumulate(v, unpack(packed, N * (L * E + S * E), N, S, Ev));
+    return;
+  }
+  // attentionBackward: ḡ is attention's tangent along ū, (q̄, k̄, v̄) the backward's tangent along ū
+  const g = recInput(r, 3);
+  const uq = unpack(u, 0, N, L, E), uk = unpack(u, N * L * E, N, S, E), uv = unpack(u, N * (L * E + S * E), N, S, Ev);
+  const P = weightsOf(r);
+  if (needsGrad(g)) accumulate(g, outputTangent(q, k, v, P, scale, uq, uk, uv));
+  if (!needsGrad(q) && !needsGrad(k) && !needsGrad(v)) return;
+  backwardTangent(q, k, v, g, P, scale, uq, uk, uv, 0);
+  const dq = load<i32>(OUT3), dk = load<i32>(OUT3, 4), dv = load<i32>(OUT3, 8);
+  accumulate(q, dq); accumulate(k, dk); accumulate(v, dv);
 }
 
 export function jvpAttention(op: i32, r: u32): void {
-  const q = recInput(r, 0), k = recInput(r, 1), v = recInput(r, 2);
+  const q = recInput(r, 0), k = recInput(r, 1), v = recInput(r, 2), scale = recAttr(r, 0);
   const tq = tangentOf(q), tk = tangentOf(k), tv = tangentOf(v);
   const P = weightsOf(r);
-  let out = tv != 0 ? matmul(P, tv, 0, 0) : 0;
-  if (tq != 0 || tk != 0) {
-    const a = tq != 0 ? matmul(tq, k, 0, 1) : 0, b = tk != 0 ? matmul(q, tk, 0, 1) : 0;
-    const ds = mulScalar(a == 0 ? b : b == 0 ? a : add(a, b), recAttr(r, 0));
-    const dP = matmul(softmaxBackward(Op.softmaxBackward, ds, P, 2), v, 0, 0);
-    out = out == 0 ? dP : add(out, dP);
-  }
-  setTangent(recOut(r), out);
+  if (op == Op.attention) { setTangent(recOut(r), outputTangent(q, k, v, P, scale, tq, tk, tv)); return; }
+  const g = recInput(r, 3);
+  backwardTangent(q, k, v, g, P, scale, tq, tk, tv, tangentOf(g));
+  const dt = dtypeOf(q), N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
+  let dq = load<i32>(OUT3), dk = load<i32>(OUT3, 4), dv = load<i32>(OUT3, 8);
+  if (dq == 0) dq = zeros3(dt, N, L, E);
+  if (dk == 0) dk = zeros3(dt, N, S, E);
+  if (dv == 0) dv = zeros3(dt, N, S, Ev);
+  setTangent(recOut(r), pack(dq, dk, dv));
 }
