@@ -3,9 +3,10 @@
 // masked rows, dropout; gradients by finite differences; JVP against VJP; a Hessian-vector
 // product; float32 vs float64; errors.
 
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wg, checkGrad, expectClose, uniform, size, flat, expectError } from './helpers.js';
-import type { Tensor } from '../src/index.js';
+import type { Tensor, SdpaOptions } from '../src/index.js';
 
 beforeAll(async () => { await wg.init(); });
 
@@ -266,6 +267,111 @@ describe('scaledDotProductAttention', () => {
       /^scaledDotProductAttention: query has shape \[4\]; it needs at least 2 dims/);
     expectError(() => wg.scaledDotProductAttention(Q(), K(), V(), { dropoutP: -0.1 }), wg.ValueError,
       /^scaledDotProductAttention: dropoutP must be a probability in \[0, 1\], got -0.1$/);
+  });
+});
+
+// ————————————————————————————————————————————————————————— the fused backward
+
+const torchFixture = JSON.parse(readFileSync(new URL('./fixtures/attention.json', import.meta.url), 'utf8'));
+/** make_attention.py's values(n, seed): the same IEEE operations, so the same doubles. */
+const fixtureValues = (n: number, seed: number): number[] => Array.from({ length: n }, (_, i) => ((i * 37 + seed * 101) % 211) / 105.5 - 1);
+type Float = 'float32' | 'float64';
+
+/** The float mask the composite path takes for the fused causal (or plain) attention. */
+const maskFor = (L: number, S: number, causal: boolean, dtype: Float): Tensor =>
+  wg.tensor(Array.from({ length: L * S }, (_, t) => (causal && t % S > Math.floor(t / S) ? -Infinity : 0)), { shape: [L, S], dtype });
+
+describe('attentionBackward (the fused gradient, a query row at a time)', () => {
+  // q, k, v shapes, causal, scale: L ≠ S both ways, batches and heads, lengths off the lane widths
+  const shapes: [number[], number[], number[], boolean, number | undefined][] = [
+    [[2, 3, 6, 5], [2, 3, 6, 5], [2, 3, 6, 5], true, undefined],
+    [[3, 7, 9], [3, 11, 9], [3, 11, 6], false, undefined],
+    [[2, 2, 5, 3], [2, 2, 9, 3], [2, 2, 9, 7], true, 0.6],
+    [[4, 10, 4], [4, 3, 4], [4, 3, 2], true, undefined],
+    [[1, 1, 17, 13], [1, 1, 17, 13], [1, 1, 17, 11], true, 1.2],
+  ];
+
+  it('values and gradients as PyTorch 1.13 (softmax(q·kᵀ·scale + mask)·v written out), float64 and float32', () => {
+    for (const c of torchFixture.cases) {
+      for (const dtype of ['float64', 'float32'] as Float[]) {
+        wg.tidy(() => {
+          const [q, k, v] = ([[c.q, 1], [c.k, 2], [c.v, 3]] as [number[], number][])
+            .map(([shape, seed]) => wg.tensor(fixtureValues(size(shape), seed), { shape, dtype }));
+          const f = (a: Tensor, b: Tensor, cc: Tensor) => wg.scaledDotProductAttention(a, b, cc, { isCausal: c.causal, scale: c.scale ?? undefined });
+          const y = f(q, k, v);
+          const gy = wg.tensor(fixtureValues(y.numel(), 4), { shape: y.shape, dtype });
+          const [, grads] = wg.valueAndGrad((a: Tensor, b: Tensor, cc: Tensor) => f(a, b, cc).mul(gy).sum(), { argnums: [0, 1, 2] })(q, k, v);
+          const want = c[dtype];
+          const [rtol, atol] = dtype === 'float64' ? [1e-12, 1e-14] : [2e-5, 2e-6];
+          try {
+            expectClose(flat(y.toArray()), want.y, rtol, atol);
+            (grads as Tensor[]).forEach((g, i) => expectClose(flat(g.toArray()), want[['dq', 'dk', 'dv'][i]], rtol, atol));
+          } catch (e) { throw new Error(`${c.name} (${dtype}): ${(e as Error).message}`); }
+        });
+      }
+    }
+  });
+
+  it('gradients agree with the composite rules (the causal mask as a float mask): float64 to 1e-12, float32 to rounding', () => {
+    shapes.forEach(([qs, ks, vs, causal, scale], n) => {
+      for (const dtype of ['float64', 'float32'] as Float[]) {
+        wg.tidy(() => {
+          const [q, k, v] = [qs, ks, vs].map((s, i) => toT(dense(s, 80 + 3 * n + i), dtype));
+          const mask = maskFor(qs.at(-2)!, ks.at(-2)!, causal, dtype);
+          const w = toT(dense([...qs.slice(0, -1), vs.at(-1)!], 90 + n), dtype);
+          const loss = (opts: SdpaOptions) => (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { scale, ...opts }).mul(w).sum();
+          const fused = wg.grad(loss({ isCausal: causal }), { argnums: [0, 1, 2] })(q, k, v) as Tensor[];
+          const composite = wg.grad(loss({ attnMask: mask }), { argnums: [0, 1, 2] })(q, k, v) as Tensor[];
+          const [rtol, atol] = dtype === 'float64' ? [1e-12, 1e-14] : [1e-5, 1e-6];
+          fused.forEach((g, i) => expectClose(flat(g.toArray()), flat(composite[i].toArray()), rtol, atol));
+        });
+      }
+    });
+  });
+
+  it('float64 gradients match central differences; JVP agrees with VJP; second order (forward-over-reverse, reverse-over-reverse) matches differences of the gradient', () => {
+    shapes.slice(0, 4).forEach(([qs, ks, vs, causal, scale], n) => {
+      wg.tidy(() => {
+        const small = (s: number[]) => [...s.slice(0, -3).map(() => 1), ...s.slice(-3).map((d, i) => (i === 0 ? Math.min(d, 2) : Math.min(d, 4)))];
+        const [q, k, v] = [qs, ks, vs].map((s, i) => toT(dense(small(s), 100 + 3 * n + i)));
+        const f = (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { isCausal: causal, scale });
+        checkGrad(f, [q, k, v]);
+        checkJvpVjp(f, [q, k, v]);
+        checkHvp((a, b, c) => f(a, b, c).square().sum(), [q, k, v]);
+        // the cotangent as an input too: the backward op's gradient in g (attention's JVP)
+        const w = toT(dense(f(q, k, v).shape, 110 + n));
+        checkHvp((a, b, c, ww) => f(a, b, c).mul(ww).sum().add(f(a, b, c).mul(a.sum()).sum()), [q, k, v, w]);
+      });
+    });
+  });
+
+  it('grad of grad through the fused backward matches central differences of the gradient', () => {
+    wg.tidy(() => {
+      const [q, k, v] = [[2, 4, 3], [2, 5, 3], [2, 5, 2]].map((s, i) => toT(dense(s, 120 + i)));
+      const f = (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { isCausal: true }).square().sum();
+      const u = [q, k, v].map((t, i) => toT(dense(t.shape, 130 + i)));
+      // h = ⟨u, ∇f⟩, a scalar of the first gradient; its gradient is H·u
+      const h = (a: Tensor, b: Tensor, c: Tensor) => (wg.grad(f, { argnums: [0, 1, 2] })(a, b, c) as Tensor[])
+        .reduce((acc: Tensor, g, i) => acc.add(g.mul(u[i]).sum()), wg.tensor(0, { dtype: 'float64' }));
+      checkGrad(h, [q, k, v], { rtol: 1e-6, atol: 1e-8 });
+    });
+  });
+
+  it('an accelerated step replays the fused backward with the eager bits (plain and causal, float32 and float64)', () => {
+    for (const dtype of ['float32', 'float64'] as Float[]) {
+      for (const isCausal of [false, true]) {
+        const [q, k, v] = [[2, 5, 4], [2, 7, 4], [2, 7, 3]].map((s, i) => toT(dense(s, 140 + i), dtype));
+        const step = (a: Tensor, b: Tensor, c: Tensor) => wg.valueAndGrad((x: Tensor, y: Tensor, z: Tensor) =>
+          wg.scaledDotProductAttention(x, y, z, { isCausal }).square().sum(), { argnums: [0, 1, 2] })(a, b, c);
+        const bits = (y: Tensor, g: Tensor[]) => [y.item(), ...g.flatMap((t) => flat(t.toArray()))];
+        const eager = wg.tidy(() => { const [y, g] = step(q, k, v); return bits(y, g as Tensor[]); });
+        const fast = wg.accelerate(step);
+        for (let i = 0; i < 2; i++) wg.tidy(() => { const [y, g] = fast(q, k, v); expect(bits(y, g as Tensor[])).toEqual(eager); });
+        expect(fast.hits).toBe(1);
+        fast.clearCache();
+        wg.dispose([q, k, v]);
+      }
+    }
   });
 });
 
