@@ -206,7 +206,7 @@ export enum Op {
   // — attention (assembly/ops/attention.ts)
   /** softmax(scale·q·kᵀ [+ causal mask])·v, one query row at a time (scaled_dot_product_attention). */
   attention = 270,
-  /** attention's gradient: q̄, k̄ and v̄ packed in one flat output, a query row at a time. */
+  /** attention's gradient: q̄, k̄ and v̄ packed in one output [N, L + 2·S, max(E, Ev)], a block of query rows at a time. */
   attentionBackward = 271,
   // — host rules (assembly/ops/custom.ts): customGrad / customJvp / checkpoint, whose rules run in JS
   /** a host rule (customGrad, customJvp, checkpoint) run in JavaScript. */

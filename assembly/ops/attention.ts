@@ -14,7 +14,7 @@
 //   dp_j = g_i·v_j   ds_j = scale·p_j·(dp_j − Σ_j p_j·dp_j)   q̄_i = Σ_j ds_j·k_j
 //   k̄_j += ds_j·q_i   v̄_j += p_j·g_i
 // with k̄ and v̄ summed over i = 0, 1, … in that order: the bits are fixed. Its output packs q̄, k̄
-// and v̄ (as qr packs Q and R) into one flat tensor [q̄ (N·L·E) | k̄ (N·S·E) | v̄ (N·S·Ev)].
+// and v̄ (as qr packs Q and R) into one tensor [N, L + 2·S, max(E, Ev)], so each is one slice.
 //
 // The rules are recording ops on the weights P = softmax(scale·q·kᵀ + mask) (the L×S matrix:
 // they run only for higher derivatives and forward mode):
@@ -33,8 +33,8 @@ import { recordTarget, recordOp, recordInput, recordAttr, recInput, recAttr, rec
 import { tangentOf, setTangent, flushJvp } from "../engine/forward";
 import { add, sub, mul, mulScalar } from "./elementwise";
 import { sum } from "./reduce";
-import { matmul } from "./matmul";
-import { reshapeTo, slice, concat } from "./shape";
+import { matmul, gemm } from "./matmul";
+import { slice, pad } from "./shape";
 import { softmax, softmaxBackward, rowMaxF32, rowExpSumF32, rowScaleF32 } from "./activation";
 import { expT } from "../core/math";
 
@@ -86,12 +86,12 @@ const SHAPE3 = memory.data(12);
 }
 
 /**
- * One query row's float32 weights into `row`: scores, softmax in place. False when they are all
- * zero (no visible key, or every score −inf: the safe softmax's zeros).
+ * Softmax in place of scale·row[0…n) for a float32 row of dot products q_i·k_j. False when the
+ * weights are all zero (no visible key, or every score −inf: the safe softmax's zeros).
  */
-function weightsRowF32(pq: usize, pk: usize, n: i32, E: i32, scale: f32, row: usize): bool {
+function softmaxRowF32(row: usize, n: i32, scale: f32): bool {
   if (n == 0) return false;
-  for (let j = 0; j < n; j++) store<f32>(row + (<usize>j << 2), dotF32(pq, pk + <usize>j * <usize>E * 4, E) * scale);
+  rowScaleF32(row, n, scale);
   const m = rowMaxF32(row, n);
   if (m == -Infinity) {
     // every score is −inf: zeros, unless a NaN hides among them
@@ -103,15 +103,12 @@ function weightsRowF32(pq: usize, pk: usize, n: i32, E: i32, scale: f32, row: us
   return true;
 }
 
-/** One query row's float64 weights into `row`, the same steps with float64 sums. */
-function weightsRowF64(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: usize): bool {
+/** The same for a float64 row, with float64 sums. */
+function softmaxRowF64(row: usize, n: i32, scale: f64): bool {
   if (n == 0) return false;
   let m: f64 = -Infinity;
   for (let j = 0; j < n; j++) {
-    let d: f64 = 0;
-    const kj = pk + <usize>j * <usize>E * 8;
-    for (let e = 0; e < E; e++) d += load<f64>(pq + (<usize>e << 3)) * load<f64>(kj + (<usize>e << 3));
-    const s = d * scale;
+    const s = load<f64>(row + (<usize>j << 3)) * scale;
     store<f64>(row + (<usize>j << 3), s);
     m = max(m, s); // NaN propagates
   }
@@ -126,9 +123,26 @@ function weightsRowF64(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: us
   return true;
 }
 
-@inline function weightsRow<T>(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: usize): bool {
-  if (sizeof<T>() == 4) return weightsRowF32(pq, pk, n, E, <f32>scale, row);
-  return weightsRowF64(pq, pk, n, E, scale, row);
+@inline function softmaxRow<T>(row: usize, n: i32, scale: f64): bool {
+  if (sizeof<T>() == 4) return softmaxRowF32(row, n, <f32>scale);
+  return softmaxRowF64(row, n, scale);
+}
+
+/** One query row's weights into `row`: its n dot products, then the softmax (false: all zero). */
+function weightsRow<T>(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: usize): bool {
+  const size = <usize>sizeof<T>();
+  if (sizeof<T>() == 4) {
+    for (let j = 0; j < n; j++) store<f32>(row + (<usize>j << 2), dotF32(pq, pk + <usize>j * <usize>E * 4, E));
+  } else {
+    // one chain per score, as the forward always summed them
+    for (let j = 0; j < n; j++) {
+      let d: f64 = 0;
+      const kj = pk + <usize>j * <usize>E * 8;
+      for (let e = 0; e < E; e++) d += load<f64>(pq + (<usize>e << 3)) * load<f64>(kj + (<usize>e << 3));
+      store<f64>(row + <usize>j * size, d);
+    }
+  }
+  return softmaxRow<T>(row, n, scale);
 }
 
 /** One output row: Σ_j p_j·v_j into po. */
@@ -179,58 +193,107 @@ export function attention(q: i32, k: i32, v: i32, scale: f64, causal: i32): i32 
 
 // ————————————————————————————————————————————————————————— the gradient as an op
 
-/**
- * One query row's share of the gradient: q̄_i, and its terms of k̄ and v̄. `p` holds the row's
- * weights, `ds` is scratch of n values.
- */
-function backwardRow<T>(pq: usize, pk: usize, pv: usize, pg: usize, pdq: usize, pdk: usize, pdv: usize,
-                        n: i32, E: i32, Ev: i32, scale: T, p: usize, ds: usize): void {
-  const size = <usize>sizeof<T>();
-  for (let j = 0; j < n; j++) store<T>(ds + <usize>j * size, dot<T>(pg, pv + <usize>j * <usize>Ev * size, Ev));
-  const c = dot<T>(p, ds, n);
-  for (let j = 0; j < n; j++) {
-    const at = <usize>j * size, pj = load<T>(p + at);
-    const dsj = pj * (load<T>(ds + at) - c) * scale;
-    axpy<T>(pdq, pk + <usize>j * <usize>E * size, dsj, E);
-    axpy<T>(pdk + <usize>j * <usize>E * size, pq, dsj, E);
-    axpy<T>(pdv + <usize>j * <usize>Ev * size, pg, pj, Ev);
+/** dst[0…n) += src[0…n). */
+function addInto<T>(dst: usize, src: usize, n: i32): void {
+  const size = <usize>sizeof<T>(), lanes = <i32>(16 / size);
+  let e = 0;
+  for (; e + lanes <= n; e += lanes) {
+    const o = <usize>e * size;
+    v128.store(dst + o, v128.add<T>(v128.load(dst + o), v128.load(src + o)));
   }
+  for (; e < n; e++) store<T>(dst + <usize>e * size, load<T>(dst + <usize>e * size) + load<T>(src + <usize>e * size));
+}
+
+// A block of query rows holds at most this many scores (and as many dS values): the L×S matrix
+// is never made, yet the products of a block are big enough for the register-tiled kernel.
+const BLOCK_SCORES = 16384;
+
+/** Rows per block for S keys: a multiple of 4 (the product kernel's tile), at least 4. */
+@inline function blockRows(L: i32, S: i32): i32 { return min(L, max(4, BLOCK_SCORES / max(S, 1) & ~3)); }
+
+/** Adds (or copies, `add` false) `rows` rows of `cols` values from src (compact) into dst, rows `ld` values apart. */
+function intoRows<T>(dst: usize, ld: i32, src: usize, rows: i32, cols: i32, add: bool): void {
+  const size = <usize>sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const d = dst + <usize>r * <usize>ld * size, s = src + <usize>r * <usize>cols * size;
+    if (add) addInto<T>(d, s, cols);
+    else memory.copy(d, s, <usize>cols * size);
+  }
+}
+
+/**
+ * Rows i0…i0+R of one batch element against its first n keys (every key the block sees): P and
+ * dS [R, n], then q̄ of the block and the block's terms added into k̄ and v̄ (rows W values apart
+ * in the packed output). `tmp` holds one [max(R, n), W] product.
+ */
+function backwardBlock<T>(pq: usize, pk: usize, pv: usize, pg: usize, pdq: usize, pdk: usize, pdv: usize, W: i32,
+                          i0: i32, R: i32, n: i32, E: i32, Ev: i32, scale: f64, causal: i32, P: usize, dS: usize, tmp: usize): bool {
+  const size = <usize>sizeof<T>(), ld = <usize>n * size;
+  const qb = pq + <usize>i0 * <usize>E * size, gb = pg + <usize>i0 * <usize>Ev * size;
+  let ok = gemm<T>(qb, pk, P, R, E, n, false, true); // q·kᵀ
+  ok = ok && gemm<T>(gb, pv, dS, R, Ev, n, false, true); // dP = g·vᵀ
+  const s = <T>scale;
+  for (let r = 0; r < R; r++) {
+    const p = P + <usize>r * ld, d = dS + <usize>r * ld;
+    const seen = causal != 0 ? min(i0 + r + 1, n) : n;
+    if (!softmaxRow<T>(p, seen, scale)) { memory.fill(p, 0, ld); memory.fill(d, 0, ld); continue; }
+    memory.fill(p + <usize>seen * size, 0, <usize>(n - seen) * size);
+    const c = dot<T>(p, d, seen);
+    for (let j = 0; j < n; j++) {
+      const at = <usize>j * size;
+      store<T>(d + at, load<T>(p + at) * (load<T>(d + at) - c) * s);
+    }
+  }
+  ok = ok && gemm<T>(dS, pk, tmp, R, n, E, false, false); // q̄ = dS·k
+  intoRows<T>(pdq + <usize>i0 * <usize>W * size, W, tmp, R, E, false);
+  ok = ok && gemm<T>(dS, qb, tmp, n, R, E, true, false); // dSᵀ·q
+  intoRows<T>(pdk, W, tmp, n, E, true);
+  ok = ok && gemm<T>(P, gb, tmp, n, R, Ev, true, false); // Pᵀ·g
+  intoRows<T>(pdv, W, tmp, n, Ev, true);
+  return ok;
 }
 
 function attentionBackwardKernel<T>(pq: usize, pk: usize, pv: usize, pg: usize, po: usize, N: i32, L: i32, S: i32, E: i32, Ev: i32,
-                                    scale: f64, causal: i32, p: usize, ds: usize): void {
+                                    scale: f64, causal: i32, P: usize, dS: usize, tmp: usize): bool {
   const size = <usize>sizeof<T>();
-  const pdq = po, pdk = pdq + <usize>N * <usize>L * <usize>E * size, pdv = pdk + <usize>N * <usize>S * <usize>E * size;
+  const W = max(E, Ev), R = blockRows(L, S);
   for (let b = 0; b < N; b++) {
-    const kb = <usize>b * <usize>S * <usize>E * size, vb = <usize>b * <usize>S * <usize>Ev * size;
-    for (let i = 0; i < L; i++) {
-      const n = visibleKeys(i, S, causal);
-      const qi = (<usize>b * <usize>L + <usize>i) * <usize>E * size, gi = (<usize>b * <usize>L + <usize>i) * <usize>Ev * size;
-      if (!weightsRow<T>(pq + qi, pk + kb, n, E, scale, p)) continue;
-      backwardRow<T>(pq + qi, pk + kb, pv + vb, pg + gi, pdq + qi, pdk + kb, pdv + vb, n, E, Ev, <T>scale, p, ds);
+    const qo = <usize>b * <usize>L * <usize>E * size, go = <usize>b * <usize>L * <usize>Ev * size;
+    const ko = <usize>b * <usize>S * <usize>E * size, vo = <usize>b * <usize>S * <usize>Ev * size;
+    const pdq = po + <usize>b * <usize>(L + 2 * S) * <usize>W * size;
+    const pdk = pdq + <usize>L * <usize>W * size, pdv = pdk + <usize>S * <usize>W * size;
+    for (let i0 = 0; i0 < L; i0 += R) {
+      const rows = min(R, L - i0);
+      const n = causal != 0 ? min(i0 + rows, S) : S; // the keys the block's last row sees
+      if (!backwardBlock<T>(pq + qo, pk + ko, pv + vo, pg + go, pdq, pdk, pdv, W, i0, rows, n, E, Ev, scale, causal, P, dS, tmp)) return false;
     }
   }
+  return true;
 }
 
 /**
- * attention's gradient for the adjoint g [N, L, Ev] of its output: q̄, k̄ and v̄ packed in one flat
- * tensor [q̄ (N·L·E) | k̄ (N·S·E) | v̄ (N·S·Ev)], a query row at a time.
+ * attention's gradient for the adjoint g [N, L, Ev] of its output: q̄, k̄ and v̄ packed in one
+ * tensor [N, L + 2·S, max(E, Ev)] (rows: q̄, then k̄, then v̄; columns past a part's width zero),
+ * a block of query rows at a time.
  */
 export function attentionBackward(q: i32, k: i32, v: i32, g: i32, scale: f64, causal: i32): i32 {
   if (q == 0 || k == 0 || v == 0 || g == 0) return 0;
-  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
+  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2), W = max(E, Ev);
   const dt = dtypeOf(q);
-  store<i32>(SHAPE3, N * (L * E + S * E + S * Ev));
-  const out = newTensor(dt, 1, SHAPE3);
+  store<i32>(SHAPE3, N); store<i32>(SHAPE3, L + 2 * S, 4); store<i32>(SHAPE3, W, 8);
+  const out = newTensor(dt, 3, SHAPE3);
   if (out == 0) return 0;
   const size: usize = dt == DType.float32 ? 4 : 8;
-  const rows = alloc(<u32>(2 * max(S, 1) * <i32>size));
-  if (rows == 0) { releaseTensor(out); fail(E_OOM, Op.attentionBackward); return 0; }
-  const po = dataOf(out), ds = rows + <usize>max(S, 1) * size;
-  memory.fill(po, 0, <usize>N * <usize>(L * E + S * E + S * Ev) * size);
-  if (dt == DType.float32) attentionBackwardKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, rows, ds);
-  else attentionBackwardKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, rows, ds);
-  free(rows);
+  const R = blockRows(L, S), block = <usize>R * <usize>max(S, 1) * size;
+  const P = alloc(<u32>(2 * block + <usize>max(max(S, R), 1) * <usize>max(W, 1) * size));
+  if (P == 0) { releaseTensor(out); fail(E_OOM, Op.attentionBackward); return 0; }
+  const po = dataOf(out);
+  memory.fill(po, 0, <usize>N * <usize>(L + 2 * S) * <usize>W * size);
+  const ok = dt == DType.float32
+    ? attentionBackwardKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, P, P + block, P + 2 * block)
+    : attentionBackwardKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, P, P + block, P + 2 * block);
+  free(P);
+  if (!ok) { releaseTensor(out); fail(E_OOM, Op.attentionBackward); return 0; }
   if (recordOp(recordTarget(needsGrad(q) || needsGrad(k) || needsGrad(v) || needsGrad(g)), Op.attentionBackward, out)) {
     recordInput(q); recordInput(k); recordInput(v); recordInput(g); recordAttr(scale); recordAttr(<f64>causal);
   }
@@ -239,8 +302,7 @@ export function attentionBackward(q: i32, k: i32, v: i32, g: i32, scale: f64, ca
 
 // ————————————————————————————————————————————————————————— derivative rules
 
-const SPEC = memory.data(12);
-const IDS = memory.data(12);
+const SPEC = memory.data(36);
 const LAST = 1 << 2; // the last axis of [N, L, S]
 const OUT3 = memory.data(12); // backwardTangent's three results
 
@@ -283,41 +345,30 @@ function outputTangent(q: i32, k: i32, v: i32, P: i32, scale: f64, tq: i32, tk: 
   return addOr(tv != 0 ? matmul(P, tv, 0, 0) : 0, dP != 0 ? matmul(dP, v, 0, 0) : 0);
 }
 
-/** Zeros shaped [a, b, c]: a missing part of a packed tangent. */
-function zeros3(dt: i32, a: i32, b: i32, c: i32): i32 {
-  store<i32>(SHAPE3, a); store<i32>(SHAPE3, b, 4); store<i32>(SHAPE3, c, 8);
-  const t = newTensor(dt, 3, SHAPE3);
-  if (t != 0) memory.fill(dataOf(t), 0, <usize>a * <usize>b * <usize>c * (dt == DType.float32 ? 4 : 8));
-  return t;
+/** Rows from…from + rows and the first `cols` columns of a packed [N, L + 2·S, W] gradient. */
+function unpack(packed: i32, from: i32, rows: i32, cols: i32): i32 {
+  if (packed == 0) return 0;
+  flushJvp(); // SPEC is read again after recordOp, which may run a pending JVP
+  store<i32>(SPEC, 0); store<i32>(SPEC, 1, 4); store<i32>(SPEC, dimOf(packed, 0), 8);
+  store<i32>(SPEC, from, 12); store<i32>(SPEC, 1, 16); store<i32>(SPEC, rows, 20);
+  store<i32>(SPEC, 0, 24); store<i32>(SPEC, 1, 28); store<i32>(SPEC, cols, 32);
+  return slice(packed, SPEC, -1);
 }
 
-/** Part `from…from + a·b·c` of a packed gradient, shaped [a, b, c]. */
-function unpack(packed: i32, from: i32, a: i32, b: i32, c: i32): i32 {
-  flushJvp(); // SPEC and SHAPE3 are read again after recordOp, which may run a pending JVP
-  store<i32>(SPEC, from); store<i32>(SPEC, 1, 4); store<i32>(SPEC, a * b * c, 8);
-  const flat = slice(packed, SPEC, -1);
-  if (flat == 0) return 0;
-  flushJvp();
-  store<i32>(SHAPE3, a); store<i32>(SHAPE3, b, 4); store<i32>(SHAPE3, c, 8);
-  return reshapeTo(flat, 3, SHAPE3);
+/** x placed at row `from` of zeros shaped [N, rows, W] (a recording op). */
+function placed(x: i32, from: i32, rows: i32, W: i32): i32 {
+  flushJvp(); // SHAPE3 and SPEC are read again after recordOp
+  store<i32>(SHAPE3, dimOf(x, 0)); store<i32>(SHAPE3, rows, 4); store<i32>(SHAPE3, W, 8);
+  store<i32>(SPEC, 0); store<i32>(SPEC, 1, 4); store<i32>(SPEC, from, 8); store<i32>(SPEC, 1, 12); store<i32>(SPEC, 0, 16); store<i32>(SPEC, 1, 20);
+  return pad(x, SHAPE3, SPEC, 0);
 }
 
-/** x as a flat [numel] tensor (a recording op). */
-function flat(x: i32): i32 {
-  if (x == 0) return 0;
-  flushJvp();
-  store<i32>(SHAPE3, dimOf(x, 0) * dimOf(x, 1) * dimOf(x, 2));
-  return reshapeTo(x, 1, SHAPE3);
-}
-
-/** q̄, k̄ and v̄ packed as attentionBackward packs them (a recording op). */
-function pack(dq: i32, dk: i32, dv: i32): i32 {
-  const a = flat(dq), b = flat(dk), c = flat(dv);
-  if (a == 0 || b == 0 || c == 0) return 0;
-  flushJvp(); // IDS and SHAPE3 are read again after recordOp
-  store<i32>(IDS, a); store<i32>(IDS, b, 4); store<i32>(IDS, c, 8);
-  store<i32>(SHAPE3, dimOf(a, 0) + dimOf(b, 0) + dimOf(c, 0));
-  return concat(IDS, 3, 0, 1, SHAPE3);
+/** q̄, k̄ and v̄ (each may be 0) packed as attentionBackward packs them (recording ops). */
+function pack(dq: i32, dk: i32, dv: i32, L: i32, S: i32, W: i32): i32 {
+  const rows = L + 2 * S;
+  const a = dq != 0 ? placed(dq, 0, rows, W) : 0, b = dk != 0 ? placed(dk, L, rows, W) : 0;
+  const c = dv != 0 ? placed(dv, L + S, rows, W) : 0;
+  return addOr(addOr(a, b), c);
 }
 
 /**
@@ -346,18 +397,18 @@ function backwardTangent(q: i32, k: i32, v: i32, g: i32, P: i32, scale: f64, tq:
 
 export function vjpAttention(op: i32, r: u32, u: i32): void {
   const q = recInput(r, 0), k = recInput(r, 1), v = recInput(r, 2), scale = recAttr(r, 0);
-  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
+  const L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
   if (op == Op.attention) {
     if (!needsGrad(q) && !needsGrad(k) && !needsGrad(v)) return;
     const packed = attentionBackward(q, k, v, u, scale, <i32>recAttr(r, 1));
-    if (needsGrad(q)) accumulate(q, unpack(packed, 0, N, L, E));
-    if (needsGrad(k)) accumulate(k, unpack(packed, N * L * E, N, S, E));
-    if (needsGrad(v)) accumulate(v, unpack(packed, N * (L * E + S * E), N, S, Ev));
+    if (needsGrad(q)) accumulate(q, unpack(packed, 0, L, E));
+    if (needsGrad(k)) accumulate(k, unpack(packed, L, S, E));
+    if (needsGrad(v)) accumulate(v, unpack(packed, L + S, S, Ev));
     return;
   }
   // attentionBackward: ḡ is attention's tangent along ū, (q̄, k̄, v̄) the backward's tangent along ū
   const g = recInput(r, 3);
-  const uq = unpack(u, 0, N, L, E), uk = unpack(u, N * L * E, N, S, E), uv = unpack(u, N * (L * E + S * E), N, S, Ev);
+  const uq = unpack(u, 0, L, E), uk = unpack(u, L, S, E), uv = unpack(u, L + S, S, Ev);
   const P = weightsOf(r);
   if (needsGrad(g)) accumulate(g, outputTangent(q, k, v, P, scale, uq, uk, uv));
   if (!needsGrad(q) && !needsGrad(k) && !needsGrad(v)) return;
@@ -373,10 +424,6 @@ export function jvpAttention(op: i32, r: u32): void {
   if (op == Op.attention) { setTangent(recOut(r), outputTangent(q, k, v, P, scale, tq, tk, tv)); return; }
   const g = recInput(r, 3);
   backwardTangent(q, k, v, g, P, scale, tq, tk, tv, tangentOf(g));
-  const dt = dtypeOf(q), N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
-  let dq = load<i32>(OUT3), dk = load<i32>(OUT3, 4), dv = load<i32>(OUT3, 8);
-  if (dq == 0) dq = zeros3(dt, N, L, E);
-  if (dk == 0) dk = zeros3(dt, N, S, E);
-  if (dv == 0) dv = zeros3(dt, N, S, Ev);
-  setTangent(recOut(r), pack(dq, dk, dv));
+  const dq = load<i32>(OUT3), dk = load<i32>(OUT3, 4), dv = load<i32>(OUT3, 8);
+  setTangent(recOut(r), pack(dq, dk, dv, dimOf(q, 1), dimOf(k, 1), max(dimOf(q, 2), dimOf(v, 2))));
 }

@@ -633,6 +633,23 @@ function usePacked(m: i32, k: i32, n: i32, transA: bool, transB: bool, lanes: i3
   return m >= PACK_MIN_DIM && n >= PACK_MIN_DIM && <i64>m * <i64>k * <i64>n > PACK_MIN_MACS;
 }
 
+/**
+ * C [m, n] = op(A)·op(B) for one pair of compact matrices at raw addresses, by the path matmul
+ * takes for that shape (the fused ops' building block: attention's gradient runs it on blocks).
+ * False when the packing scratch cannot be allocated.
+ */
+export function gemm<T>(pa: usize, pb: usize, pc: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool): bool {
+  if (m == 0 || n == 0) return true;
+  if (k == 0) { memory.fill(pc, 0, <usize>m * <usize>n * sizeof<T>()); return true; }
+  const sIa: usize = transA ? 1 : <usize>k, sKa: usize = transA ? <usize>m : 1;
+  const sKb: usize = transB ? 1 : <usize>n, sJb: usize = transB ? <usize>k : 1;
+  if (usePacked(m, k, n, transA, transB, <i32>(16 / sizeof<T>()))) {
+    if (!ensureScratch(packedScratchBytes<T>(m, k, n))) return false;
+    gemmPacked<T>(pa, sIa, sKa, pb, sKb, sJb, pc, n, m, k, n, scratch);
+  } else gemmDirect<T>(pa, sIa, sKa, pb, sKb, sJb, pc, m, k, n);
+  return true;
+}
+
 function matmulKernel<T>(a: i32, b: i32, out: i32, nb: i32, m: i32, k: i32, n: i32,
                          transA: bool, transB: bool, packed: bool): void {
   const size = <usize>sizeof<T>();

@@ -244,7 +244,7 @@ export const OPS = {
     ...rules('attention'), records: true, replays: true, doc: 'softmax(scale·q·kᵀ [+ causal mask])·v, a query row at a time (no L×S matrix)', test: 'scaledDotProductAttention' },
   attentionBackward: { family: 'attention', arity: 4, attrs: [{ name: 'scale', type: 'f64' }, { name: 'causal', type: 'bool' }],
     forward: 'attentionBackward', ...rules('attention'), records: true, replays: true,
-    doc: "attention's gradient from q, k, v and the adjoint g: q̄, k̄ and v̄ packed flat, a query row at a time", test: 'scaledDotProductAttention' },
+    doc: "attention's gradient from q, k, v and the adjoint g: q̄, k̄ and v̄ packed as rows of one [N, L + 2·S, max(E, Ev)] output, a block of query rows at a time", test: 'scaledDotProductAttention' },
   // — host rules: customGrad / customJvp / checkpoint, whose rules run in JS
   custom: { family: 'custom', arity: 'variadic', attrs: [{ name: 'handle', type: 'i32' }], forward: 'recordCustom', ...rules('custom'),
     records: true, replays: false, doc: 'a function with JS rules (customGrad, customJvp, checkpoint)', test: 'test/custom.test.ts' },
