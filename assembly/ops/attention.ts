@@ -208,26 +208,48 @@ function addInto<T>(dst: usize, src: usize, n: i32): void {
 // is never made, yet the products of a block are big enough for the register-tiled kernel.
 const BLOCK_SCORES = 16384;
 
-/** Rows per block for S keys: a multiple of 4 (the product kernel's tile), at least 4. */
-@inline function blockRows(L: i32, S: i32): i32 { return min(L, max(4, BLOCK_SCORES / max(S, 1) & ~3)); }
+// Causal blocks stop at the last key their last row sees: shorter blocks skip more of the masked
+// triangle (at L = S = 64, 16-row blocks do 5/8 of the full products' work).
+const CAUSAL_ROWS = 16;
 
-/** Adds (or copies, `add` false) `rows` rows of `cols` values from src (compact) into dst, rows `ld` values apart. */
-function intoRows<T>(dst: usize, ld: i32, src: usize, rows: i32, cols: i32, add: bool): void {
+/** Rows per block for S keys: a multiple of 4 (the product kernel's tile), at least 4. */
+@inline function blockRows(L: i32, S: i32, causal: i32): i32 {
+  return min(L, max(4, min(BLOCK_SCORES / max(S, 1), causal != 0 ? CAUSAL_ROWS : L) & ~3));
+}
+
+/**
+ * Rows 0…n of `cols` values from src (compact) into dst (rows `ld` values apart): added to rows
+ * below `done` (written by an earlier block), copied into the rest.
+ */
+function intoRows<T>(dst: usize, ld: i32, src: usize, n: i32, cols: i32, done: i32): void {
   const size = <usize>sizeof<T>();
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < n; r++) {
     const d = dst + <usize>r * <usize>ld * size, s = src + <usize>r * <usize>cols * size;
-    if (add) addInto<T>(d, s, cols);
+    if (r < done) addInto<T>(d, s, cols);
     else memory.copy(d, s, <usize>cols * size);
   }
 }
 
+/** d = p·(d − c)·s over n values (softmax's gradient, then the scale). */
+function scoreGradient<T>(p: usize, d: usize, n: i32, c: T, s: T): void {
+  const size = <usize>sizeof<T>(), lanes = <i32>(16 / size);
+  const vc = v128.splat<T>(c), vs = v128.splat<T>(s);
+  let j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    const o = <usize>j * size;
+    v128.store(d + o, v128.mul<T>(v128.mul<T>(v128.load(p + o), v128.sub<T>(v128.load(d + o), vc)), vs));
+  }
+  for (; j < n; j++) store<T>(d + <usize>j * size, load<T>(p + <usize>j * size) * (load<T>(d + <usize>j * size) - c) * s);
+}
+
 /**
  * Rows i0…i0+R of one batch element against its first n keys (every key the block sees): P and
- * dS [R, n], then q̄ of the block and the block's terms added into k̄ and v̄ (rows W values apart
- * in the packed output). `tmp` holds one [max(R, n), W] product.
+ * dS [R, n], then q̄ of the block and the block's terms into k̄ and v̄ (rows W values apart in the
+ * packed output; rows below `done` hold earlier blocks' terms). `tmp` holds one [max(R, n), W]
+ * product.
  */
 function backwardBlock<T>(pq: usize, pk: usize, pv: usize, pg: usize, pdq: usize, pdk: usize, pdv: usize, W: i32,
-                          i0: i32, R: i32, n: i32, E: i32, Ev: i32, scale: f64, causal: i32, P: usize, dS: usize, tmp: usize): bool {
+                          i0: i32, R: i32, n: i32, done: i32, E: i32, Ev: i32, scale: f64, causal: i32, P: usize, dS: usize, tmp: usize): bool {
   const size = <usize>sizeof<T>(), ld = <usize>n * size;
   const qb = pq + <usize>i0 * <usize>E * size, gb = pg + <usize>i0 * <usize>Ev * size;
   let ok = gemm<T>(qb, pk, P, R, E, n, false, true); // q·kᵀ
@@ -238,35 +260,38 @@ function backwardBlock<T>(pq: usize, pk: usize, pv: usize, pg: usize, pdq: usize
     const seen = causal != 0 ? min(i0 + r + 1, n) : n;
     if (!softmaxRow<T>(p, seen, scale)) { memory.fill(p, 0, ld); memory.fill(d, 0, ld); continue; }
     memory.fill(p + <usize>seen * size, 0, <usize>(n - seen) * size);
-    const c = dot<T>(p, d, seen);
-    for (let j = 0; j < n; j++) {
-      const at = <usize>j * size;
-      store<T>(d + at, load<T>(p + at) * (load<T>(d + at) - c) * s);
-    }
+    scoreGradient<T>(p, d, n, dot<T>(p, d, seen), s);
   }
-  ok = ok && gemm<T>(dS, pk, tmp, R, n, E, false, false); // q̄ = dS·k
-  intoRows<T>(pdq + <usize>i0 * <usize>W * size, W, tmp, R, E, false);
+  // q̄ = dS·k, straight into the output when its rows are compact there
+  const dq = pdq + <usize>i0 * <usize>W * size;
+  ok = ok && gemm<T>(dS, pk, W == E ? dq : tmp, R, n, E, false, false);
+  if (W != E) intoRows<T>(dq, W, tmp, R, E, 0);
   ok = ok && gemm<T>(dS, qb, tmp, n, R, E, true, false); // dSᵀ·q
-  intoRows<T>(pdk, W, tmp, n, E, true);
+  intoRows<T>(pdk, W, tmp, n, E, done);
   ok = ok && gemm<T>(P, gb, tmp, n, R, Ev, true, false); // Pᵀ·g
-  intoRows<T>(pdv, W, tmp, n, Ev, true);
+  intoRows<T>(pdv, W, tmp, n, Ev, done);
   return ok;
 }
 
 function attentionBackwardKernel<T>(pq: usize, pk: usize, pv: usize, pg: usize, po: usize, N: i32, L: i32, S: i32, E: i32, Ev: i32,
                                     scale: f64, causal: i32, P: usize, dS: usize, tmp: usize): bool {
   const size = <usize>sizeof<T>();
-  const W = max(E, Ev), R = blockRows(L, S);
+  const W = max(E, Ev), R = blockRows(L, S, causal);
   for (let b = 0; b < N; b++) {
     const qo = <usize>b * <usize>L * <usize>E * size, go = <usize>b * <usize>L * <usize>Ev * size;
     const ko = <usize>b * <usize>S * <usize>E * size, vo = <usize>b * <usize>S * <usize>Ev * size;
     const pdq = po + <usize>b * <usize>(L + 2 * S) * <usize>W * size;
     const pdk = pdq + <usize>L * <usize>W * size, pdv = pdk + <usize>S * <usize>W * size;
+    let done = 0; // k̄ and v̄ rows written so far
     for (let i0 = 0; i0 < L; i0 += R) {
       const rows = min(R, L - i0);
       const n = causal != 0 ? min(i0 + rows, S) : S; // the keys the block's last row sees
-      if (!backwardBlock<T>(pq + qo, pk + ko, pv + vo, pg + go, pdq, pdk, pdv, W, i0, rows, n, E, Ev, scale, causal, P, dS, tmp)) return false;
+      if (!backwardBlock<T>(pq + qo, pk + ko, pv + vo, pg + go, pdq, pdk, pdv, W, i0, rows, n, done, E, Ev, scale, causal, P, dS, tmp)) return false;
+      done = n;
     }
+    // keys no query sees (causal, S > L)
+    memory.fill(pdk + <usize>done * <usize>W * size, 0, <usize>(S - done) * <usize>W * size);
+    memory.fill(pdv + <usize>done * <usize>W * size, 0, <usize>(S - done) * <usize>W * size);
   }
   return true;
 }
@@ -284,11 +309,11 @@ export function attentionBackward(q: i32, k: i32, v: i32, g: i32, scale: f64, ca
   const out = newTensor(dt, 3, SHAPE3);
   if (out == 0) return 0;
   const size: usize = dt == DType.float32 ? 4 : 8;
-  const R = blockRows(L, S), block = <usize>R * <usize>max(S, 1) * size;
+  const R = blockRows(L, S, causal), block = <usize>R * <usize>max(S, 1) * size;
   const P = alloc(<u32>(2 * block + <usize>max(max(S, R), 1) * <usize>max(W, 1) * size));
   if (P == 0) { releaseTensor(out); fail(E_OOM, Op.attentionBackward); return 0; }
   const po = dataOf(out);
-  memory.fill(po, 0, <usize>N * <usize>(L + 2 * S) * <usize>W * size);
+  if (E != Ev) memory.fill(po, 0, <usize>N * <usize>(L + 2 * S) * <usize>W * size); // the narrower part's columns
   const ok = dt == DType.float32
     ? attentionBackwardKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, P, P + block, P + 2 * block)
     : attentionBackwardKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(g), po, N, L, S, E, Ev, scale, causal, P, P + block, P + 2 * block);
