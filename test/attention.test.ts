@@ -289,6 +289,9 @@ describe('attentionBackward (the fused gradient, a query row at a time)', () => 
     [[2, 2, 5, 3], [2, 2, 9, 3], [2, 2, 9, 7], true, 0.6],
     [[4, 10, 4], [4, 3, 4], [4, 3, 2], true, undefined],
     [[1, 1, 17, 13], [1, 1, 17, 13], [1, 1, 17, 11], true, 1.2],
+    // several blocks of rows: 16-row causal blocks, and plain blocks of 16384 scores (32 rows of 500)
+    [[2, 37, 5], [2, 30, 5], [2, 30, 3], true, undefined],
+    [[1, 40, 3], [1, 500, 3], [1, 500, 2], false, undefined],
   ];
 
   it('values and gradients as PyTorch 1.13 (softmax(q·kᵀ·scale + mask)·v written out), float64 and float32', () => {
@@ -312,7 +315,7 @@ describe('attentionBackward (the fused gradient, a query row at a time)', () => 
     }
   });
 
-  it('gradients agree with the composite rules (the causal mask as a float mask): float64 to 1e-12, float32 to rounding', () => {
+  it('values and gradients agree with the composite (the causal mask as a float mask): float64 to 1e-12, float32 to rounding', () => {
     shapes.forEach(([qs, ks, vs, causal, scale], n) => {
       for (const dtype of ['float64', 'float32'] as Float[]) {
         wg.tidy(() => {
@@ -323,6 +326,8 @@ describe('attentionBackward (the fused gradient, a query row at a time)', () => 
           const fused = wg.grad(loss({ isCausal: causal }), { argnums: [0, 1, 2] })(q, k, v) as Tensor[];
           const composite = wg.grad(loss({ attnMask: mask }), { argnums: [0, 1, 2] })(q, k, v) as Tensor[];
           const [rtol, atol] = dtype === 'float64' ? [1e-12, 1e-14] : [1e-5, 1e-6];
+          const value = (opts: SdpaOptions) => flat(wg.scaledDotProductAttention(q, k, v, { scale, ...opts }).toArray());
+          expectClose(value({ isCausal: causal }), value({ attnMask: mask }), rtol, atol);
           fused.forEach((g, i) => expectClose(flat(g.toArray()), flat(composite[i].toArray()), rtol, atol));
         });
       }

@@ -3,18 +3,19 @@
 // scaled_dot_product_attention's math, is_causal top-left aligned: query i sees keys j ≤ i). The
 // host sends masked and dropout calls to its composite (src/ops/attention.ts).
 //
-// The forward runs one query row at a time: its scores go to a scratch row of S values (never the
-// L×S matrix), then the max, exp(s − max) and their sum, the weights normalised, and the weighted
-// sum of value rows. A row with no visible key, or whose scores are all −inf, gives zeros (as
-// PyTorch's _safe_softmax).
+// Both directions run a block of query rows at a time (at most BLOCK_SCORES scores, never the
+// L×S matrix; causal blocks stop at the last key their last row sees), each block's products by
+// matmul's kernels. The forward: P = softmax(scale·q·kᵀ) row by row (the max, exp(s − max), their
+// sum; a row with no visible key, or whose scores are all −inf, gives zeros as PyTorch's
+// _safe_softmax), then out = P·v.
 //
-// Its gradient is the op attentionBackward(q, k, v, g), flash-attention style and again a query
-// row at a time: the row's weights p are recomputed exactly as the forward made them (its max and
-// sum are O(S) beside the O(S·E) scores, so nothing is saved from the forward), then
-//   dp_j = g_i·v_j   ds_j = scale·p_j·(dp_j − Σ_j p_j·dp_j)   q̄_i = Σ_j ds_j·k_j
-//   k̄_j += ds_j·q_i   v̄_j += p_j·g_i
-// with k̄ and v̄ summed over i = 0, 1, … in that order: the bits are fixed. Its output packs q̄, k̄
-// and v̄ (as qr packs Q and R) into one tensor [N, L + 2·S, max(E, Ev)], so each is one slice.
+// Its gradient is the op attentionBackward(q, k, v, g), flash-attention style: each block's
+// weights P are recomputed exactly as the forward made them (the max and sum are O(S) per row
+// beside the O(S·E) scores, so nothing is saved from the forward), then
+//   dP = g·vᵀ   dS = scale·P·(dP − Σ_j P·dP)   q̄ = dS·k   k̄ += dSᵀ·q   v̄ += Pᵀ·g
+// with k̄ and v̄ summed block after block in order: the bits do not depend on anything but the
+// shapes. Its output packs q̄, k̄ and v̄ (as qr packs Q and R) into one tensor
+// [N, L + 2·S, max(E, Ev)], so each is one slice.
 //
 // The rules are recording ops on the weights P = softmax(scale·q·kᵀ + mask) (the L×S matrix:
 // they run only for higher derivatives and forward mode):
@@ -65,26 +66,6 @@ const SHAPE3 = memory.data(12);
   return <T>dotF64(pa, pb, n);
 }
 
-/** dst[0…n) += a·src[0…n) (a multiply then an add: no FMA). */
-@inline function axpy<T>(dst: usize, src: usize, a: T, n: i32): void {
-  let e = 0;
-  if (sizeof<T>() == 4) {
-    const va = f32x4.splat(<f32>a);
-    for (; e + 4 <= n; e += 4) {
-      const d = dst + (<usize>e << 2);
-      v128.store(d, f32x4.add(v128.load(d), f32x4.mul(va, v128.load(src + (<usize>e << 2)))));
-    }
-  } else {
-    const va = f64x2.splat(<f64>a);
-    for (; e + 2 <= n; e += 2) {
-      const d = dst + (<usize>e << 3);
-      v128.store(d, f64x2.add(v128.load(d), f64x2.mul(va, v128.load(src + (<usize>e << 3)))));
-    }
-  }
-  const size = sizeof<T>();
-  for (; e < n; e++) store<T>(dst + <usize>e * size, load<T>(dst + <usize>e * size) + a * load<T>(src + <usize>e * size));
-}
-
 /**
  * Softmax in place of scale·row[0…n) for a float32 row of dot products q_i·k_j. False when the
  * weights are all zero (no visible key, or every score −inf: the safe softmax's zeros).
@@ -128,70 +109,7 @@ function softmaxRowF64(row: usize, n: i32, scale: f64): bool {
   return softmaxRowF64(row, n, scale);
 }
 
-/** One query row's weights into `row`: its n dot products, then the softmax (false: all zero). */
-function weightsRow<T>(pq: usize, pk: usize, n: i32, E: i32, scale: f64, row: usize): bool {
-  const size = <usize>sizeof<T>();
-  if (sizeof<T>() == 4) {
-    for (let j = 0; j < n; j++) store<f32>(row + (<usize>j << 2), dotF32(pq, pk + <usize>j * <usize>E * 4, E));
-  } else {
-    // one chain per score, as the forward always summed them
-    for (let j = 0; j < n; j++) {
-      let d: f64 = 0;
-      const kj = pk + <usize>j * <usize>E * 8;
-      for (let e = 0; e < E; e++) d += load<f64>(pq + (<usize>e << 3)) * load<f64>(kj + (<usize>e << 3));
-      store<f64>(row + <usize>j * size, d);
-    }
-  }
-  return softmaxRow<T>(row, n, scale);
-}
-
-/** One output row: Σ_j p_j·v_j into po. */
-function attendRow<T>(pq: usize, pk: usize, pv: usize, po: usize, n: i32, E: i32, Ev: i32, scale: f64, row: usize): void {
-  const size = <usize>sizeof<T>();
-  memory.fill(po, 0, <usize>Ev * size);
-  if (!weightsRow<T>(pq, pk, n, E, scale, row)) return;
-  for (let j = 0; j < n; j++) axpy<T>(po, pv + <usize>j * <usize>Ev * size, load<T>(row + <usize>j * size), Ev);
-}
-
-/** Query rows visible keys: all S, or j ≤ i when causal. */
-@inline function visibleKeys(i: i32, S: i32, causal: i32): i32 { return causal != 0 ? min(i + 1, S) : S; }
-
-function attentionKernel<T>(pq: usize, pk: usize, pv: usize, po: usize, N: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f64, causal: i32, row: usize): void {
-  const size = <usize>sizeof<T>();
-  for (let b = 0; b < N; b++) {
-    const kb = pk + <usize>b * <usize>S * <usize>E * size, vb = pv + <usize>b * <usize>S * <usize>Ev * size;
-    for (let i = 0; i < L; i++) {
-      const qi = pq + (<usize>b * <usize>L + <usize>i) * <usize>E * size;
-      const oi = po + (<usize>b * <usize>L + <usize>i) * <usize>Ev * size;
-      attendRow<T>(qi, kb, vb, oi, visibleKeys(i, S, causal), E, Ev, scale, row);
-    }
-  }
-}
-
-/**
- * softmax(scale·q·kᵀ + mask)·v for q [N, L, E], k [N, S, E], v [N, S, Ev] of one float dtype
- * (the host checks shapes), with the causal mask when `causal` is 1.
- */
-export function attention(q: i32, k: i32, v: i32, scale: f64, causal: i32): i32 {
-  if (q == 0 || k == 0 || v == 0) return 0;
-  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
-  const dt = dtypeOf(q);
-  store<i32>(SHAPE3, N); store<i32>(SHAPE3, L, 4); store<i32>(SHAPE3, Ev, 8);
-  const out = newTensor(dt, 3, SHAPE3);
-  if (out == 0) return 0;
-  const size: usize = dt == DType.float32 ? 4 : 8;
-  const row = alloc(<u32>(max(S, 1) * <i32>size));
-  if (row == 0) { releaseTensor(out); fail(E_OOM, Op.attention); return 0; }
-  if (dt == DType.float32) attentionKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(out), N, L, S, E, Ev, scale, causal, row);
-  else attentionKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(out), N, L, S, E, Ev, scale, causal, row);
-  free(row);
-  if (recordOp(recordTarget(needsGrad(q) || needsGrad(k) || needsGrad(v)), Op.attention, out)) {
-    recordInput(q); recordInput(k); recordInput(v); recordAttr(scale); recordAttr(<f64>causal);
-  }
-  return out;
-}
-
-// ————————————————————————————————————————————————————————— the gradient as an op
+// ————————————————————————————————————————————————————————— blocks of query rows
 
 /** dst[0…n) += src[0…n). */
 function addInto<T>(dst: usize, src: usize, n: i32): void {
@@ -216,6 +134,64 @@ const CAUSAL_ROWS = 16;
 @inline function blockRows(L: i32, S: i32, causal: i32): i32 {
   return min(L, max(4, min(BLOCK_SCORES / max(S, 1), causal != 0 ? CAUSAL_ROWS : L) & ~3));
 }
+
+/**
+ * The weights of query rows i0…i0+R against the first n keys into P [R, n]: the scores by one
+ * product, then each row's softmax (zeros past the keys it sees, or for a row with none).
+ */
+function weightsBlock<T>(qb: usize, pk: usize, P: usize, i0: i32, R: i32, n: i32, E: i32, scale: f64, causal: i32): bool {
+  if (!gemm<T>(qb, pk, P, R, E, n, false, true)) return false;
+  const size = <usize>sizeof<T>(), ld = <usize>n * size;
+  for (let r = 0; r < R; r++) {
+    const p = P + <usize>r * ld;
+    const seen = causal != 0 ? min(i0 + r + 1, n) : n;
+    if (!softmaxRow<T>(p, seen, scale)) memory.fill(p, 0, ld);
+    else memory.fill(p + <usize>seen * size, 0, <usize>(n - seen) * size);
+  }
+  return true;
+}
+
+/** The keys a block of rows i0…i0+rows sees: all S, or up to its last row when causal. */
+@inline function blockKeys(i0: i32, rows: i32, S: i32, causal: i32): i32 { return causal != 0 ? min(i0 + rows, S) : S; }
+
+function attentionKernel<T>(pq: usize, pk: usize, pv: usize, po: usize, N: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f64, causal: i32, P: usize): bool {
+  const size = <usize>sizeof<T>(), R = blockRows(L, S, causal);
+  for (let b = 0; b < N; b++) {
+    const kb = pk + <usize>b * <usize>S * <usize>E * size, vb = pv + <usize>b * <usize>S * <usize>Ev * size;
+    for (let i0 = 0; i0 < L; i0 += R) {
+      const rows = min(R, L - i0), n = blockKeys(i0, rows, S, causal);
+      const qb = pq + (<usize>b * <usize>L + <usize>i0) * <usize>E * size, ob = po + (<usize>b * <usize>L + <usize>i0) * <usize>Ev * size;
+      if (!weightsBlock<T>(qb, kb, P, i0, rows, n, E, scale, causal) || !gemm<T>(P, vb, ob, rows, n, Ev, false, false)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * softmax(scale·q·kᵀ + mask)·v for q [N, L, E], k [N, S, E], v [N, S, Ev] of one float dtype
+ * (the host checks shapes), with the causal mask when `causal` is 1.
+ */
+export function attention(q: i32, k: i32, v: i32, scale: f64, causal: i32): i32 {
+  if (q == 0 || k == 0 || v == 0) return 0;
+  const N = dimOf(q, 0), L = dimOf(q, 1), E = dimOf(q, 2), S = dimOf(k, 1), Ev = dimOf(v, 2);
+  const dt = dtypeOf(q);
+  store<i32>(SHAPE3, N); store<i32>(SHAPE3, L, 4); store<i32>(SHAPE3, Ev, 8);
+  const out = newTensor(dt, 3, SHAPE3);
+  if (out == 0) return 0;
+  const size: usize = dt == DType.float32 ? 4 : 8;
+  const P = alloc(<u32>(<usize>blockRows(L, S, causal) * <usize>max(S, 1) * size));
+  const ok = P != 0 && (dt == DType.float32
+    ? attentionKernel<f32>(dataOf(q), dataOf(k), dataOf(v), dataOf(out), N, L, S, E, Ev, scale, causal, P)
+    : attentionKernel<f64>(dataOf(q), dataOf(k), dataOf(v), dataOf(out), N, L, S, E, Ev, scale, causal, P));
+  if (P != 0) free(P);
+  if (!ok) { releaseTensor(out); fail(E_OOM, Op.attention); return 0; }
+  if (recordOp(recordTarget(needsGrad(q) || needsGrad(k) || needsGrad(v)), Op.attention, out)) {
+    recordInput(q); recordInput(k); recordInput(v); recordAttr(scale); recordAttr(<f64>causal);
+  }
+  return out;
+}
+
+// ————————————————————————————————————————————————————————— the gradient as an op
 
 /**
  * Rows 0…n of `cols` values from src (compact) into dst (rows `ld` values apart): added to rows
@@ -252,15 +228,11 @@ function backwardBlock<T>(pq: usize, pk: usize, pv: usize, pg: usize, pdq: usize
                           i0: i32, R: i32, n: i32, done: i32, E: i32, Ev: i32, scale: f64, causal: i32, P: usize, dS: usize, tmp: usize): bool {
   const size = <usize>sizeof<T>(), ld = <usize>n * size;
   const qb = pq + <usize>i0 * <usize>E * size, gb = pg + <usize>i0 * <usize>Ev * size;
-  let ok = gemm<T>(qb, pk, P, R, E, n, false, true); // q·kᵀ
+  let ok = weightsBlock<T>(qb, pk, P, i0, R, n, E, scale, causal);
   ok = ok && gemm<T>(gb, pv, dS, R, Ev, n, false, true); // dP = g·vᵀ
-  const s = <T>scale;
   for (let r = 0; r < R; r++) {
     const p = P + <usize>r * ld, d = dS + <usize>r * ld;
-    const seen = causal != 0 ? min(i0 + r + 1, n) : n;
-    if (!softmaxRow<T>(p, seen, scale)) { memory.fill(p, 0, ld); memory.fill(d, 0, ld); continue; }
-    memory.fill(p + <usize>seen * size, 0, <usize>(n - seen) * size);
-    scoreGradient<T>(p, d, n, dot<T>(p, d, seen), s);
+    scoreGradient<T>(p, d, n, dot<T>(p, d, n), <T>scale);
   }
   // q̄ = dS·k, straight into the output when its rows are compact there
   const dq = pdq + <usize>i0 * <usize>W * size;
@@ -285,7 +257,7 @@ function attentionBackwardKernel<T>(pq: usize, pk: usize, pv: usize, pg: usize, 
     let done = 0; // k̄ and v̄ rows written so far
     for (let i0 = 0; i0 < L; i0 += R) {
       const rows = min(R, L - i0);
-      const n = causal != 0 ? min(i0 + rows, S) : S; // the keys the block's last row sees
+      const n = blockKeys(i0, rows, S, causal);
       if (!backwardBlock<T>(pq + qo, pk + ko, pv + vo, pg + go, pdq, pdk, pdv, W, i0, rows, n, done, E, Ev, scale, causal, P, dS, tmp)) return false;
       done = n;
     }
