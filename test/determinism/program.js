@@ -508,6 +508,23 @@ function sequenceModels(wg, h) {
   const v = wg.tensor(values(2 * 3 * 6 * 5, -1, 1, 53), { shape: [2, 3, 6, 5] });
   h.put('attention.sdpa', [wg.scaledDotProductAttention(q, k, v), wg.scaledDotProductAttention(q, k, v, { isCausal: true })]);
   h.put('grad.attention.sdpa', wg.grad((z) => wg.scaledDotProductAttention(z, k, v).sum())(q));
+  // the fused forward and attentionBackward: causal and plain, L ≠ S, several row blocks (16-row
+  // causal blocks; 32 rows of 500 keys), float32 and float64; second order through its rules
+  for (const dtype of DTYPES) {
+    const t = (shape, seed) => wg.tensor(values(shape.reduce((a, b) => a * b), -1, 1, seed), { shape, dtype });
+    const [aq, ak, av] = [t([2, 37, 6], 54), t([2, 30, 6], 55), t([2, 30, 5], 56)];
+    const [lq, lk, lv] = [t([1, 40, 3], 57), t([1, 500, 3], 58), t([1, 500, 2], 59)];
+    const w = t([2, 37, 5], 60), lw = t([1, 40, 2], 61);
+    h.put(`attention.fused.${dtype}`, [wg.scaledDotProductAttention(aq, ak, av, { isCausal: true }), wg.scaledDotProductAttention(lq, lk, lv)]);
+    const argnums = [0, 1, 2];
+    h.put(`grad.attention.fused.${dtype}`, [
+      ...wg.grad((a, b, c) => wg.scaledDotProductAttention(a, b, c, { isCausal: true }).mul(w).sum(), { argnums })(aq, ak, av),
+      ...wg.grad((a, b, c) => wg.scaledDotProductAttention(a, b, c, { scale: 0.7 }).mul(lw).sum(), { argnums })(lq, lk, lv)]);
+  }
+  const [sq, sk, sv] = [[2, 5, 3], [2, 6, 3], [2, 6, 2]].map((shape, i) => wg.tensor(values(shape.reduce((a, b) => a * b), -1, 1, 62 + i), { shape, dtype: 'float64' }));
+  const attnLoss = (a, b, c) => wg.scaledDotProductAttention(a, b, c, { isCausal: true }).square().sum();
+  const firstGrad = (a, b, c) => wg.grad(attnLoss, { argnums: [0, 1, 2] })(a, b, c).reduce((acc, g) => acc.add(g.square().sum()), wg.tensor(0, { dtype: 'float64' }));
+  h.put('grad2.attention.fused', wg.grad(firstGrad, { argnums: [0, 1, 2] })(sq, sk, sv));
 }
 
 /**
