@@ -45,7 +45,7 @@ export { convFamily } from "./ops/conv";
 export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./ops/pool";
 export { conv3dFamily } from "./ops/conv3d";
 export { maxPool3dIndices, avgPool3dFamily } from "./ops/pool3d";
-export { normalize, runningStatsUpdate } from "./ops/norm";
+export { normalize, runningStatsUpdate, layerNorm, layerNormBackward, layerNormWeightGrad } from "./ops/norm";
 export { softmax, softmaxBackward, gelu, geluBackward } from "./ops/activation";
 export { attention, attentionBackward } from "./ops/attention";
 export { ctcLoss } from "./ops/loss";

@@ -123,6 +123,9 @@ export interface WasmExports {
   avgPool3dFamily(op: number, x: number, rank: number, shape: number, geo: number): number;
   normalize(x: number, a: number, b: number, c: number, eps: number): number;
   runningStatsUpdate(x: number, a: number, b: number, c: number, runningMean: number, runningVar: number, momentum: number): void;
+  layerNorm(x: number, weight: number, bias: number, normDims: number, eps: number): number;
+  layerNormBackward(g: number, x: number, weight: number, normDims: number, eps: number): number;
+  layerNormWeightGrad(g: number, x: number, normDims: number, eps: number): number;
   softmax(op: number, x: number, axis: number): number;
   softmaxBackward(op: number, g: number, y: number, axis: number): number;
   gelu(x: number, approximate: number): number;

@@ -160,6 +160,12 @@ export enum Op {
   // — normalisation (assembly/ops/norm.ts): x standardised over dims 0 and 2 of an [a, b, c] view
   /** standardisation over dims 0 and 2 of an [a, b, c] view (batch, layer, instance, group norm). */
   normalize = 190,
+  /** layer norm of the rows of x's trailing dims with optional weight and bias (one fused op). */
+  layerNorm = 191,
+  /** layer norm's input gradient from the adjoint, x and the optional weight. */
+  layerNormBackward = 192,
+  /** layer norm's weight gradient: column sums of g·x̂ over the rows. */
+  layerNormWeightGrad = 193,
   // — activations and losses (assembly/ops/activation.ts, assembly/ops/loss.ts)
   /** softmax along an axis. */
   softmax = 210,

@@ -22,6 +22,7 @@ import {
   binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace, binaryScalarOp, unaryScalar,
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
   convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention, attentionBackward,
+  layerNorm, layerNormBackward, layerNormWeightGrad,
   ctcLoss, ctcLossGrad, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
   solveTriangular, qr, svd, eigh, pinv, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
 } from "./kernels.generated";
@@ -816,6 +817,12 @@ function replayRecord(r: u32): void {
       case Op.maxPool3dIndices:
         got = maxPool3dIndices(x, rankOf(out), shapePtr(out), geoFrom(r, 0, MAX_POOL3D_GEO_WORDS)); break;
       case Op.normalize: got = normalize(x, ati(r, 0), ati(r, 1), ati(r, 2), at(r, 3)); break;
+      case Op.layerNorm: { // weight and bias follow x when the affine attribute says so
+        const affine = ati(r, 2), w = (affine & 1) != 0 ? inAt(r, 1) : 0, b = (affine & 2) != 0 ? inAt(r, w != 0 ? 2 : 1) : 0;
+        got = layerNorm(x, w, b, ati(r, 0), at(r, 1)); break;
+      }
+      case Op.layerNormBackward: got = layerNormBackward(x, inAt(r, 1), ati(r, 2) != 0 ? inAt(r, 2) : 0, ati(r, 0), at(r, 1)); break;
+      case Op.layerNormWeightGrad: got = layerNormWeightGrad(x, inAt(r, 1), ati(r, 0), at(r, 1)); break;
       case Op.softmax: case Op.logSoftmax: got = softmax(op, x, ati(r, 0)); break;
       case Op.softmaxBackward: case Op.logSoftmaxBackward: got = softmaxBackward(op, x, inAt(r, 1), ati(r, 0)); break;
       case Op.gelu: got = gelu(x, ati(r, 0)); break;

@@ -12,7 +12,7 @@ export { argExtremum, cumprod, cumsum, linrec, sortIndices } from "../ops/indexi
 export { cholesky, determinant, eigh, pinv, qr, solve, solveTriangular, svd } from "../ops/linalg";
 export { ctcLoss, ctcLossGrad } from "../ops/loss";
 export { matmul } from "../ops/matmul";
-export { normalize, runningStatsUpdate } from "../ops/norm";
+export { layerNorm, layerNormBackward, layerNormWeightGrad, normalize, runningStatsUpdate } from "../ops/norm";
 export { optimStep, replayOptimStep } from "../ops/optim";
 export { avgPoolFamily, maxPoolIndices, poolGather, poolScatter } from "../ops/pool";
 export { avgPool3dFamily, maxPool3dIndices } from "../ops/pool3d";

@@ -112,6 +112,9 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.avgPool3dAdjoint:
       vjpPool3d(op, r, g); return;
     case Op.normalize:
+    case Op.layerNorm:
+    case Op.layerNormBackward:
+    case Op.layerNormWeightGrad:
       vjpNorm(op, r, g); return;
     case Op.softmax:
     case Op.logSoftmax:
@@ -236,6 +239,9 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.avgPool3dAdjoint:
       jvpPool3d(op, r); return;
     case Op.normalize:
+    case Op.layerNorm:
+    case Op.layerNormBackward:
+    case Op.layerNormWeightGrad:
       jvpNorm(op, r); return;
     case Op.softmax:
     case Op.logSoftmax:
@@ -338,6 +344,9 @@ export function replayable(op: i32): bool {
     case Op.avgPool3d:
     case Op.avgPool3dAdjoint:
     case Op.normalize:
+    case Op.layerNorm:
+    case Op.layerNormBackward:
+    case Op.layerNormWeightGrad:
     case Op.softmax:
     case Op.logSoftmax:
     case Op.ctcLoss:

@@ -1,9 +1,10 @@
 // Normalisation, PyTorch's torch.nn.functional semantics: batchNorm, layerNorm, groupNorm,
 // instanceNorm, localResponseNorm (MATLAB's crosschannelnorm).
 //
-// batch/layer/group/instance norm share one fused wasm primitive (assembly/ops/norm.ts) that
+// batch/group/instance norm share one fused wasm primitive (assembly/ops/norm.ts) that
 // standardises x viewed as [a, b, c] over dims 0 and 2; the per-channel affine (weight, bias)
-// is a composite on top. Running statistics are state: updated in place in training mode (batch
+// is a composite on top. layerNorm is a fused op of its own with the affine inside, and its
+// gradients are fused ops too (layerNormBackward, layerNormWeightGrad). Running statistics are state: updated in place in training mode (batch
 // mean and UNBIASED variance, with momentum), read as constants in inference mode, never
 // differentiated. localResponseNorm is a composite of squares, a padded window sum and pow.
 
@@ -166,8 +167,7 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
     }
     const w = channelTensor(op, weight, 'weight', x, shape);
     const b = channelTensor(op, bias, 'bias', x, shape);
-    const inner = product(shape);
-    return tidy(() => affine(standardise(op, x, 1, x.numel() === 0 ? 0 : x.numel() / inner, inner, eps), w, b, (t) => t));
+    return call(op, wasm.layerNorm(x.id, w?.id ?? 0, b?.id ?? 0, shape.length, eps));
   } finally {
     disposeAll(temps);
   }

@@ -193,6 +193,15 @@ export const OPS = {
   // — normalisation
   normalize: { family: 'norm', arity: 1, attrs: [{ name: 'a', type: 'i32' }, { name: 'b', type: 'i32' }, { name: 'c', type: 'i32' }, { name: 'eps', type: 'f64' }],
     forward: 'normalize', ...rules('norm'), records: true, replays: true, doc: 'x standardised over dims 0 and 2 of an [a, b, c] view', test: 'layerNorm' },
+  layerNorm: { family: 'norm', arity: 3, attrs: [{ name: 'normDims', type: 'i32' }, { name: 'eps', type: 'f64' }, { name: 'affine', type: 'i32' }],
+    forward: 'layerNorm', ...rules('norm'), records: true, replays: true,
+    doc: 'rows of the trailing normDims dims standardised, times weight plus bias (affine: which of them follow x)', test: 'layerNorm' },
+  layerNormBackward: { family: 'norm', arity: 3, attrs: [{ name: 'normDims', type: 'i32' }, { name: 'eps', type: 'f64' }, { name: 'affine', type: 'i32' }],
+    forward: 'layerNormBackward', ...rules('norm'), records: true, replays: true,
+    doc: "layer norm's input gradient from the adjoint, x and the optional weight", test: 'layerNorm' },
+  layerNormWeightGrad: { family: 'norm', arity: 2, attrs: [{ name: 'normDims', type: 'i32' }, { name: 'eps', type: 'f64' }],
+    forward: 'layerNormWeightGrad', ...rules('norm'), records: true, replays: true,
+    doc: "layer norm's weight gradient: Σ over the rows of g·x̂", test: 'layerNorm' },
   // — activations and losses
   softmax: { family: 'activation', arity: 1, attrs: [{ name: 'axis', type: 'i32' }], forward: 'softmax', ...rules('activation'),
     records: true, replays: true, doc: 'softmax along an axis', test: 'softmax' },
