@@ -2,10 +2,13 @@
 // layerNorm, groupNorm, instanceNorm, localResponseNorm / crosschannelnorm. Forward values
 // against plain JS references, exact running-stat updates, gradients by central differences in
 // float64 for input, weight and bias, JVP against VJP, second derivatives, float32 vs float64,
-// bad inputs.
+// bad inputs. layerNorm (a fused op with fused gradients) also against PyTorch 1.13
+// (test/fixtures/layer-norm.json, made by test/fixtures/make_layer_norm.py) and against the
+// composite it replaced (normalize + affine, reached through groupNorm with one group).
 
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wg, checkGrad, expectClose, rand64, flat, size, uniform } from './helpers.js';
+import { wg, checkGrad, expectClose, rand64, flat, size, uniform, expectNoLeak, expectSameBits } from './helpers.js';
 import { checkJvpVjp, checkSecondOrder, expectError, checkFloat32 } from './nn-helpers.js';
 import type { Tensor } from '../src/index.js';
 
@@ -181,6 +184,100 @@ describe('layerNorm', () => {
     checkSecondOrder((v) => wg.layerNorm(v, [3, 4], w.reshape([1, 4]).expand([3, 4]), null).mul(k).sum(), x);
     checkFloat32((v) => wg.layerNorm(v, [4], w.to(v.dtype), b.to(v.dtype)), x, 1e-5, 1e-5);
     wg.dispose([x, w, b, k]);
+  });
+
+  const fixture = JSON.parse(readFileSync(new URL('./fixtures/layer-norm.json', import.meta.url), 'utf8'));
+  /** make_layer_norm.py's values(n, seed): the same IEEE operations, so the same doubles. */
+  const torchValues = (n: number, seed: number): number[] => Array.from({ length: n }, (_, i) => ((i * 37 + seed * 101) % 211) / 105.5 - 1);
+
+  it('agrees with PyTorch 1.13: values and gradients for input, weight and bias, float64 and float32', () => {
+    for (const c of fixture.cases) {
+      for (const dtype of ['float64', 'float32'] as const) {
+        // float64 to rounding; float32 to float32 rounding (PyTorch sums float32 rows in float32).
+        // With one element a row, PyTorch's float32 x·rstd − mean·rstd is not 0 but a rounding
+        // error times rstd = 1/√eps ≈ 316; x̂ is exactly 0 here, so y is the bias.
+        const [rtol, atol] = dtype === 'float64' ? [1e-12, 1e-13] : [2e-5, size(c.normalizedShape) === 1 ? 5e-5 : 2e-6];
+        const want = c[dtype];
+        expectNoLeak(() => wg.tidy(() => {
+          const make = (shape: number[], seed: number, shift = 0) => wg.tensor(torchValues(size(shape), seed).map((v) => v + shift), { shape, dtype: 'float64' }).to(dtype);
+          const x = make(c.x, 1), gy = make(c.x, 99);
+          const w = c.weight ? make(c.normalizedShape, 2, 1.5) : null, b = c.bias ? make(c.normalizedShape, 3) : null;
+          const f = (xi: Tensor, wi: Tensor | null, bi: Tensor | null) => wg.layerNorm(xi, c.normalizedShape, wi, bi, { eps: c.eps });
+          expectClose(flat(f(x, w, b).toArray()), want.y, rtol, atol);
+          const args = [x, w, b].filter((t): t is Tensor => t !== null);
+          const grads = wg.grad((...a: Tensor[]) => f(a[0], c.weight ? a[1] : null, c.bias ? a[a.length - 1] : null).mul(gy).sum(),
+            { argnums: args.map((_, i) => i) })(...args) as Tensor[];
+          expectClose(flat(grads[0].toArray()), want.dx, rtol, atol);
+          if (c.weight) expectClose(flat(grads[1].toArray()), want.dweight, rtol, atol * 10);
+          if (c.bias) expectClose(flat(grads[grads.length - 1].toArray()), want.dbias, rtol, atol * 10);
+        }));
+      }
+    }
+  });
+
+  it('the fused op gives the composite\'s forward bits (normalize + affine) and its gradients to rounding', () => {
+    // groupNorm with one group runs the normalize primitive over all but dim 0: the old layerNorm
+    for (const dtype of ['float32', 'float64'] as const) {
+      wg.tidy(() => {
+        const x = rand64([3, 5, 7], -3, 3, 31).to(dtype), k = rand64([3, 5, 7], -1, 1, 32).to(dtype);
+        const w = rand64([5, 7], 0.5, 1.5, 33).to(dtype), b = rand64([5, 7], -1, 1, 34).to(dtype);
+        const composite = (xi: Tensor, wi: Tensor, bi: Tensor) => wg.groupNorm(xi, 1).mul(wi).add(bi);
+        const fused = (xi: Tensor, wi: Tensor, bi: Tensor) => wg.layerNorm(xi, [5, 7], wi, bi);
+        expectSameBits(fused(x, w, b).data() as Float64Array, composite(x, w, b).data() as Float64Array, `${dtype} forward`);
+        expectSameBits(wg.layerNorm(x, [5, 7], w).data() as Float64Array, wg.groupNorm(x, 1).mul(w).data() as Float64Array, `${dtype} weight only`);
+        expectSameBits(wg.layerNorm(x, [5, 7]).data() as Float64Array, wg.groupNorm(x, 1).data() as Float64Array, `${dtype} no affine`);
+        const tol = dtype === 'float64' ? 1e-12 : 2e-6;
+        const gradOf = (f: typeof fused) => (wg.grad((...a: Tensor[]) => f(a[0], a[1], a[2]).mul(k).sum(), { argnums: [0, 1, 2] })(x, w, b) as Tensor[])
+          .map((t) => flat(t.toArray()));
+        const [gf, gc] = [gradOf(fused), gradOf(composite)];
+        gf.forEach((g, i) => expectClose(g, gc[i], tol, tol));
+        if (dtype === 'float64') { // a Hessian-vector product through both paths
+          const v = rand64([3, 5, 7], -1, 1, 35);
+          const hv = (f: typeof fused) => flat((wg.hvp((xi: Tensor) => f(xi, w, b).square().mul(k).sum())(x, v) as Tensor).toArray());
+          expectClose(hv(fused), hv(composite), 1e-11, 1e-11);
+        }
+      });
+    }
+  });
+
+  it('second order through weight and bias: the gradient ops\' own rules against central differences', () => {
+    const x = rand64([2, 3, 5], -2, 2, 41), w = rand64([5], 0.5, 1.5, 42), b = rand64([5], -1, 1, 43), k = rand64([2, 3, 5], -1, 1, 44);
+    checkSecondOrder((v) => wg.layerNorm(v, [5], w, b).square().mul(k).sum(), x);
+    checkSecondOrder((v) => wg.layerNorm(x.mul(v), [5], v, b).square().mul(k).sum(), w); // weight in both slots
+    checkSecondOrder((v) => wg.layerNorm(x.add(v), [5], w, v).tanh().sum(), b);
+    checkSecondOrder((v) => wg.layerNorm(v, [3, 5]).square().mul(k).sum(), x);
+    checkJvpVjp((v) => wg.layerNorm(x, [5], w, v), b);
+    checkJvpVjp((v) => wg.grad((xi: Tensor) => wg.layerNorm(xi, [5], v, b).square().mul(k).sum())(x) as Tensor, w); // JVP of the gradient ops
+    checkGrad((wi) => wg.grad((xi: Tensor) => wg.layerNorm(xi, [5], wi, b).square().mul(k).sum())(x) as Tensor, [w]);
+    checkGrad((xi) => (wg.grad((wi: Tensor) => wg.layerNorm(xi, [5], wi, b).square().mul(k).sum())(w) as Tensor), [x]);
+    checkJvpVjp((v) => wg.grad((wi: Tensor) => wg.layerNorm(v, [5], wi, b).square().mul(k).sum())(w) as Tensor, x);
+    wg.dispose([x, w, b, k]);
+  });
+
+  it('edge shapes: inner 1 gives the bias, empty rows and empty inner, rank 1', () => {
+    wg.tidy(() => {
+      const b = t64([0.25], [1]);
+      expect(flat(wg.layerNorm(t64([5, -7, 3], [3, 1]), [1], t64([2], [1]), b).toArray())).toEqual([0.25, 0.25, 0.25]);
+      expect(wg.layerNorm(wg.zeros([3, 0], { dtype: 'float64' }), [0]).shape).toEqual([3, 0]);
+      const g = wg.grad((w: Tensor) => wg.layerNorm(wg.zeros([0, 4]), [4], w).sum())(wg.ones([4])) as Tensor;
+      expect(flat(g.toArray())).toEqual([0, 0, 0, 0]);
+      const s = 1 / Math.sqrt(2 / 3 + 1e-5);
+      expectClose(flat(wg.layerNorm(wg.tensor([1, 2, 3]), 3).toArray()), [-s, 0, s], 1e-7, 0);
+    });
+  });
+
+  it('replays bit for bit in an accelerated step (weight and bias, float32)', () => {
+    const vg = wg.valueAndGrad((x: Tensor, w: Tensor, b: Tensor) => wg.layerNorm(x, [6], w, b).square().sum(), { argnums: [0, 1, 2] });
+    const fast = wg.accelerate(vg);
+    const bits = (r: any) => flat([r[0], ...r[1]].map((t: Tensor) => Array.from(t.data() as Float32Array)));
+    for (let seed = 1; seed <= 3; seed++) {
+      wg.tidy(() => {
+        const args = [rand64([4, 6], -2, 2, seed), rand64([6], 0.5, 1.5, seed + 10), rand64([6], -1, 1, seed + 20)].map((t) => t.to('float32'));
+        expect(wg.tidy(() => bits(fast(...args)))).toEqual(wg.tidy(() => bits(vg(...args))));
+      });
+    }
+    expect(fast.hits).toBe(2);
+    fast.clearCache();
   });
 
   it('rejects bad input', () => {

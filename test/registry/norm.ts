@@ -16,7 +16,8 @@ export const norm: OpStatus[] = [
     make: () => ({ f: (x, w, b) => wg.batchNorm(x, null, null, w, b, { training: true }), inputs: [x64([3, 2, 4]), x64([2]), x64([2])] }),
   },
   {
-    name: 'layerNorm', kind: 'primitive', ...works, notes: 'normalize primitive + elementwise affine',
+    name: 'layerNorm', kind: 'primitive', ...works,
+    notes: 'fused op with the affine inside; gradients the fused ops layerNormBackward and layerNormWeightGrad, with rules of their own',
     make: () => ({ f: (x, w, b) => wg.layerNorm(x, [2, 3], w, b), inputs: [x64([2, 2, 3]), x64([2, 3]), x64([2, 3])] }),
   },
   {
