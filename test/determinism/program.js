@@ -277,6 +277,16 @@ function normalisation(wg, h) {
       wg.grad((y) => wg.batchNorm(y, null, null, w, b, { training: true }).square().sum())(x),
       wg.grad((y) => wg.layerNorm(y, 3).mul(y).sum())(x),
       wg.grad((y) => wg.groupNorm(y, 2, w, b).tanh().sum())(x)]);
+    // the fused layerNorm and its gradient ops (rows of 7 and of 5·7: not multiples of 4)
+    const xl = wg.tensor(values(3 * 5 * 7, -2, 3, 105), { shape: [3, 5, 7], dtype });
+    const wl = wg.tensor(values(7, 0.5, 1.5, 106), { dtype }), bl = wg.tensor(values(7, -0.5, 0.5, 107), { dtype });
+    const kl = wg.tensor(values(3 * 5 * 7, -1, 1, 108), { shape: [3, 5, 7], dtype });
+    const lossL = (y, v, c) => wg.layerNorm(y, [7], v, c).square().mul(kl).sum();
+    h.put(`norm.layerNorm.${dtype}`, [wg.layerNorm(xl, [7], wl, bl), wg.layerNorm(xl, [7], wl), wg.layerNorm(xl, [5, 7], null, xl.sum(0))]);
+    h.put(`grad.layerNorm.${dtype}`, [
+      ...wg.grad(lossL, { argnums: [0, 1, 2] })(xl, wl, bl),
+      wg.hvp((y) => lossL(y, wl, bl))(xl, kl),
+      wg.grad((v) => wg.grad((y) => lossL(y, v, bl))(xl).mul(kl).sum())(wl)]);
   }
 }
 
