@@ -13,12 +13,12 @@
 // elements each): `layerNorm` (y = x̂·w + b, weight and bias optional), its input gradient
 // `layerNormBackward` (J·(w·g)) and its weight gradient `layerNormWeightGrad` (Σ over rows of
 // g·x̂). Each row is done while it sits in cache: the mean and rstd are recomputed per row by the
-// backward ops rather than saved, the same two float64 passes as `normalize` (so float32 rows are
-// summed in float64 lanes, even and odd elements apart, then the tail), and x̂ = (x − mean)·rstd is
-// rounded to x's dtype before the affine, as the composite normalize·w + b rounded it: forward
-// bits are the composite's. The gradients are float64 per element, rounded once; the weight
-// gradient's column sums add the rows in order in float64. Their rules are recording ops and the
-// fused ops themselves, so Hessians and grad-of-grad work (see the derivation at `secondOrder`).
+// backward ops rather than saved, in two float64 passes over eight lanes (rowMoments: float32
+// rows are widened exactly, so float32 and float64 share the order), and x̂ = (x − mean)·rstd is
+// rounded to x's dtype before the affine, so layerNorm(x, w, b) has the bits of
+// layerNorm(x)·w + b. The gradients are float64 per element, rounded once; the weight gradient's
+// column sums add the rows in order in float64. Their rules are recording ops and the fused ops
+// themselves, so Hessians and grad-of-grad work (see the derivation at `secondOrder`).
 
 import { Op, DType } from "../core/vocabulary";
 import { newLike, newTensor, releaseTensor, dtypeOf, dataOf, numelOf, rankOf, dimOf, shapePtr, needsGrad, fail, E_NO_RULE, E_OOM } from "../core/tensor";
@@ -236,13 +236,48 @@ function runAffineF64(p: usize, pw: usize, wMask: usize, pb: usize, bMask: usize
   }
 }
 
-// A row's statistics, as normalize computes a group's: set by rowMoments.
+// A row's statistics in float64 over eight lanes (four f64x2 accumulators, so the passes are not
+// bound by the latency of one add chain): element i goes to lane i mod 8 up to the last multiple
+// of 8, the lanes are added pairwise ((0+1)+(2+3) per half, then the halves), then the rest in
+// order. Set by rowMoments.
 let rowMean: f64 = 0;
 let rowRstd: f64 = 0;
 
+@inline function sumWide(a0: v128, a1: v128, a2: v128, a3: v128): f64 { return sumLanes(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3))); }
+
+function rowSum<T>(p: usize, n: i32): f64 {
+  const step = <usize>2 * sizeof<T>();
+  let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const q = p + <usize>i * sizeof<T>();
+    a0 = f64x2.add(a0, load2<T>(q)); a1 = f64x2.add(a1, load2<T>(q + step));
+    a2 = f64x2.add(a2, load2<T>(q + 2 * step)); a3 = f64x2.add(a3, load2<T>(q + 3 * step));
+  }
+  let s = sumWide(a0, a1, a2, a3);
+  for (; i < n; i++) s += elementAt<T>(p, i);
+  return s;
+}
+
+@inline function squareFrom(v: v128, m: v128): v128 { const d = f64x2.sub(v, m); return f64x2.mul(d, d); }
+
+function rowSquaredDeviation<T>(p: usize, n: i32, mean: f64): f64 {
+  const step = <usize>2 * sizeof<T>(), m = f64x2.splat(mean);
+  let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const q = p + <usize>i * sizeof<T>();
+    a0 = f64x2.add(a0, squareFrom(load2<T>(q), m)); a1 = f64x2.add(a1, squareFrom(load2<T>(q + step), m));
+    a2 = f64x2.add(a2, squareFrom(load2<T>(q + 2 * step), m)); a3 = f64x2.add(a3, squareFrom(load2<T>(q + 3 * step), m));
+  }
+  let s = sumWide(a0, a1, a2, a3);
+  for (; i < n; i++) { const d = elementAt<T>(p, i) - mean; s += d * d; }
+  return s;
+}
+
 function rowMoments<T>(p: usize, n: i32, eps: f64): void {
-  rowMean = groupMean<T>(p, 0, 1, 1, n);
-  rowRstd = 1.0 / Math.sqrt(groupVariance<T>(p, 0, 1, 1, n, rowMean) + eps);
+  rowMean = rowSum<T>(p, n) / <f64>n;
+  rowRstd = 1.0 / Math.sqrt(rowSquaredDeviation<T>(p, n, rowMean) / <f64>n + eps);
 }
 
 function layerNormKernel<T>(x: i32, weight: i32, bias: i32, out: i32, rows: i32, inner: i32, eps: f64): void {
