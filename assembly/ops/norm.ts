@@ -186,7 +186,7 @@ const HAS_WEIGHT = 1, HAS_BIAS = 2; // the `affine` attribute: which of weight a
 // is), read through an address mask of 0 so that one loop serves every case.
 const ONES_F32 = memory.data<f32>([1, 1, 1, 1]);
 const ONES_F64 = memory.data<f64>([1, 1]);
-const NEG_ZEROS = memory.data<u32>([0x80000000, 0x80000000, 0x80000000, 0x80000000]);
+const NEG_ZEROS_F32 = memory.data<u32>([0x80000000, 0x80000000, 0x80000000, 0x80000000]);
 const NEG_ZEROS_F64 = memory.data<u64>([0x8000000000000000, 0x8000000000000000]);
 
 /** The element count of x's trailing `normDims` dims: one layer-norm row. */
@@ -283,7 +283,7 @@ function rowMoments<T>(p: usize, n: i32, eps: f64): void {
 function layerNormKernel<T>(x: i32, weight: i32, bias: i32, out: i32, rows: i32, inner: i32, eps: f64): void {
   const f32 = sizeof<T>() == 4;
   const pw = rowOperand(weight, f32 ? ONES_F32 : ONES_F64), wMask = rowMask(weight);
-  const pb = rowOperand(bias, f32 ? NEG_ZEROS : NEG_ZEROS_F64), bMask = rowMask(bias);
+  const pb = rowOperand(bias, f32 ? NEG_ZEROS_F32 : NEG_ZEROS_F64), bMask = rowMask(bias);
   const rowBytes = <usize>inner * sizeof<T>();
   for (let j = 0; j < rows; j++) {
     const p = dataOf(x) + <usize>j * rowBytes, q = dataOf(out) + <usize>j * rowBytes;
