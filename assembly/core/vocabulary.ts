@@ -183,6 +183,10 @@ export enum Op {
   gelu = 216,
   /** GELU's gradient g·gelu'(x). */
   geluBackward = 217,
+  /** cross-entropy of logits [N, C] with class indices or probabilities, reduced (attrs: reduction, ignoreIndex, label smoothing). */
+  crossEntropy = 218,
+  /** crossEntropy's gradient w.r.t. the logits, G·(Q·softmax(x) − q), from the adjoint G. */
+  crossEntropyBackward = 219,
   // — scans and index computations (assembly/ops/indexing.ts); sort/topk/argmax/masks are not recorded
   /** cumulative sum along an axis. */
   cumsum = 230,

@@ -124,6 +124,8 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.geluBackward:
       vjpActivation(op, r, g); return;
     case Op.ctcLoss:
+    case Op.crossEntropy:
+    case Op.crossEntropyBackward:
       vjpLoss(op, r, g); return;
     case Op.cumsum:
     case Op.cumprod:
@@ -251,6 +253,8 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.geluBackward:
       jvpActivation(op, r); return;
     case Op.ctcLoss:
+    case Op.crossEntropy:
+    case Op.crossEntropyBackward:
       jvpLoss(op, r); return;
     case Op.cumsum:
     case Op.cumprod:
@@ -355,6 +359,8 @@ export function replayable(op: i32): bool {
     case Op.logSoftmaxBackward:
     case Op.gelu:
     case Op.geluBackward:
+    case Op.crossEntropy:
+    case Op.crossEntropyBackward:
     case Op.cumsum:
     case Op.cumprod:
     case Op.linrec:

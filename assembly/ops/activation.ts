@@ -87,7 +87,7 @@ function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
 // loop sharing one with the exp loop's live values runs at half speed. Sums run in four float32
 // lanes over chunks of CHUNK elements, each chunk's lanes added into a float64 total in a fixed
 // order, so long rows keep float32 rounding per chunk only.
-const CHUNK = 1024;
+export const CHUNK = 1024;
 
 /**
  * The largest element of a float32 row, NaN left out: a NaN in the row reaches every output
@@ -108,7 +108,7 @@ export function rowMaxF32(px: usize, n: i32): f32 {
   return m;
 }
 
-@inline function laneSum(v: v128): f64 {
+@inline export function laneSum(v: v128): f64 {
   return <f64>((f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3)));
 }
 

@@ -6,19 +6,26 @@
 //   ∂nll/∂lp[t, n, c] = exp(lp) − exp(log Σ_{s: l'(s) = c} α_t(s)·β_t(s) + nll − lp)
 // which (like PyTorch's) takes lp to be log-softmax output: it is the gradient that flows into
 // the logits through logSoftmax. It is computed by a second op, ctcLossGrad, which has no
-// derivative itself — PyTorch has no double backward for CTC either. The other losses are
+// derivative itself — PyTorch has no double backward for CTC either.
+//
+// crossEntropy of [N, C] logits is fused (below, with its gradient op crossEntropyBackward).
+// The other losses, and crossEntropy with class weights or [N, C, d1, ...] inputs, are
 // composites on the host (src/ops/loss.ts).
 
 import { Op, DType } from "../core/vocabulary";
 import {
-  newTensor, releaseTensor, dtypeOf, dataOf, dimOf, needsGrad, fail, E_NO_RULE, E_OOM, MAX_RANK, shapePtr, rankOf,
+  newTensor, newLike, releaseTensor, dtypeOf, dataOf, dimOf, numelOf, needsGrad, fail, E_NO_RULE, E_OOM, MAX_RANK, shapePtr, rankOf,
 } from "../core/tensor";
 import { alloc, free } from "../core/alloc";
-import { shouldRecord1, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import {
+  shouldRecord1, shouldRecord2, recordTarget, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate,
+} from "../engine/tape";
 import { tangentOf, setTangent } from "../engine/forward";
-import { sum } from "./reduce";
-import { mul } from "./elementwise";
+import { sum, sumRun } from "./reduce";
+import { mul, div, add, sub, mulScalar, addScalar, scalar, cast, compareScalarOp } from "./elementwise";
 import { reshapeTo } from "./shape";
+import { softmax, softmaxBackward, rowMaxF32, rowExpSumF32, laneSum, CHUNK } from "./activation";
+import { expT, expNonPositiveF32x4, expNonPositiveF32 } from "../core/math";
 
 const NEG_INF = -Infinity;
 const SHAPE3 = memory.data(MAX_RANK * 4);
@@ -189,16 +196,388 @@ function gradOf(r: u32): i32 {
   return ctcLossGrad(recInput(r, 0), recInput(r, 1), recInput(r, 2), recInput(r, 3), <i32>recAttr(r, 0), recAttr(r, 1) != 0);
 }
 
-export function vjpLoss(op: i32, r: u32, g: i32): void {
-  if (op != Op.ctcLoss) { fail(E_NO_RULE, op); return; }
+function vjpCtc(r: u32, g: i32): void {
   const lp = recInput(r, 0);
   if (!needsGrad(lp)) return;
   store<i32>(SHAPE3, 1); store<i32>(SHAPE3, rankOf(g) == 1 ? dimOf(g, 0) : 1, 4); store<i32>(SHAPE3, 1, 8);
   accumulate(lp, mul(gradOf(r), reshapeTo(g, 3, SHAPE3)));
 }
 
-export function jvpLoss(op: i32, r: u32): void {
-  if (op != Op.ctcLoss) { fail(E_NO_RULE, op); return; }
+function jvpCtc(r: u32): void {
   // nll_n moves by Σ_{t,c} ∂nll_n/∂lp[t, n, c] · lṗ[t, n, c]
   setTangent(recOut(r), sum(mul(gradOf(r), tangentOf(recInput(r, 0))), 0b101, false));
+}
+
+// ————————————————————————————————————————————————————————— crossEntropy, fused
+//
+// crossEntropy(x, t) of logits [N, C] (or [C]) with class-index targets (int32 [N], or []) or
+// class probabilities (x's shape and dtype), PyTorch's reductions, ignoreIndex and label
+// smoothing ε, without class weights (the host keeps its composite for those and for
+// [N, C, d1, ...]). Per row i it is Σ_c q_ic·(lse_i − x_ic) with
+//   indices       q_ic = keep_i·((1 − ε)·[c = y_i] + ε/C)      ('mean' divides by K = Σ keep)
+//   probabilities q_ic = (1 − ε)·t_ic + ε/C                   ('mean' divides by N)
+// and its gradient, the op crossEntropyBackward, is G_i·(Q_i·softmax(x)_i − q_i) with
+// Q_i = Σ_c q_ic and G_i the adjoint's row (its one element for 'mean' and 'sum', divided by
+// K or N). Each row is one pass for max and Σ exp (logSoftmax's float32 row helpers: the same
+// log-probabilities bit for bit), then the row's loss from x directly; no [N, C] is written.
+// The backward writes logSoftmaxBackward's g − exp(logp)·Σ g with g = −G·q without forming g,
+// so with ε = 0 both values and gradients have the composite's bits (sum's order for the row
+// losses, the same divisions). The rules are products of softmax, softmaxBackward and
+// crossEntropyBackward itself, so second derivatives work.
+
+const REDUCE_NONE = 0, REDUCE_SUM = 1, REDUCE_MEAN = 2;
+
+// A row's max and log Σ exp(x − max), set by rowStats.
+let statMax: f64 = 0, statLogSum: f64 = 0;
+
+/** Max and log-sum-exp of a contiguous row: float32 as logSoftmax's rows, float64 as its scalar loop. */
+function rowStats<T>(px: usize, C: i32): void {
+  if (sizeof<T>() == 4) {
+    const m = rowMaxF32(px, C);
+    statMax = m;
+    statLogSum = <f32>Math.log(rowExpSumF32(px, 0, C, m));
+    return;
+  }
+  let m: f64 = -Infinity;
+  for (let c = 0; c < C; c++) m = max(m, load<f64>(px + (<usize>c << 3)));
+  let s: f64 = 0;
+  for (let c = 0; c < C; c++) s += expT<f64>(load<f64>(px + (<usize>c << 3)) - m);
+  statMax = m;
+  statLogSum = Math.log(s);
+}
+
+/** log-softmax of one element of the row rowStats saw, rounded as logSoftmax rounds it. */
+@inline function logpOf<T>(x: T): T {
+  if (sizeof<T>() == 4) return <T>((<f32>x - <f32>statMax) - <f32>statLogSum);
+  return x - <T>(statMax + statLogSum);
+}
+
+/** Σ_c logp_c·(t_c·sc + sh) over a float32 row (pt = 0: Σ logp_c), in CHUNK-element lane sums. */
+function rowLogpDotF32(px: usize, pt: usize, n: i32, sc: f32, sh: f32): f64 {
+  const vm = f32x4.splat(<f32>statMax), vl = f32x4.splat(<f32>statLogSum);
+  const vs = f32x4.splat(sc), vh = f32x4.splat(sh);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + CHUNK);
+    let acc = f32x4.splat(0);
+    if (pt != 0) {
+      for (; i < end; i += 4) {
+        const lp = f32x4.sub(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), vl);
+        const t = f32x4.add(f32x4.mul(v128.load(pt + (<usize>i << 2)), vs), vh);
+        acc = f32x4.add(acc, f32x4.mul(lp, t));
+      }
+    } else {
+      for (; i < end; i += 4) acc = f32x4.add(acc, f32x4.sub(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), vl));
+    }
+    total += laneSum(acc);
+  }
+  for (; i < n; i++) {
+    const lp = logpOf<f32>(load<f32>(px + (<usize>i << 2)));
+    total += <f64>(pt != 0 ? lp * (load<f32>(pt + (<usize>i << 2)) * sc + sh) : lp);
+  }
+  return total;
+}
+
+/** The same over a float64 row. */
+function rowLogpDotF64(px: usize, pt: usize, n: i32, sc: f64, sh: f64): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const lp = logpOf<f64>(load<f64>(px + (<usize>i << 3)));
+    total += pt != 0 ? lp * (load<f64>(pt + (<usize>i << 3)) * sc + sh) : lp;
+  }
+  return total;
+}
+
+@inline function rowLogpDot<T>(px: usize, pt: usize, n: i32, sc: f64, sh: f64): f64 {
+  if (sizeof<T>() == 4) return rowLogpDotF32(px, pt, n, <f32>sc, <f32>sh);
+  return rowLogpDotF64(px, pt, n, sc, sh);
+}
+
+@inline function isIndexTarget(t: i32): bool { return dtypeOf(t) == DType.int32; }
+
+/** The rows N (1 for [C]) and classes C of logits x. */
+@inline function rowsOf(x: i32): i32 { return rankOf(x) == 1 ? 1 : dimOf(x, 0); }
+@inline function classesOf(x: i32): i32 { return dimOf(x, rankOf(x) - 1); }
+
+/** How many class-index targets are not ignoreIndex ('mean''s divisor). */
+function keptCount(pt: usize, N: i32, ignoreIndex: i32): i32 {
+  let k = 0;
+  for (let i = 0; i < N; i++) if (load<i32>(pt + (<usize>i << 2)) != ignoreIndex) k++;
+  return k;
+}
+
+/**
+ * Row losses into `nll` (and −Σ_c logp_c into `smooth` for class indices with ε > 0); returns the
+ * loss in `out` for the reduction.
+ */
+function crossEntropyKernel<T>(x: i32, t: i32, out: i32, reduction: i32, ignoreIndex: i32, eps: f64, nll: usize, smooth: usize): void {
+  const size = sizeof<T>();
+  const N = rowsOf(x), C = classesOf(x);
+  const px = dataOf(x), pt = dataOf(t), po = dataOf(out);
+  const rowBytes = <usize>C * size;
+  const byIndex = isIndexTarget(t);
+  for (let i = 0; i < N; i++) {
+    const row = px + <usize>i * rowBytes;
+    if (byIndex) {
+      const y = load<i32>(pt + (<usize>i << 2));
+      if (y == ignoreIndex) { store<T>(nll + <usize>i * size, 0); store<T>(smooth + <usize>i * size, 0); continue; }
+      rowStats<T>(row, C);
+      // the host and accelerate's guards keep y in range; a stray one gives NaN, not a wild read
+      const v = <u32>y < <u32>C ? -logpOf<T>(load<T>(row + <usize>y * size)) : <T>NaN;
+      store<T>(nll + <usize>i * size, v);
+      if (eps > 0) store<T>(smooth + <usize>i * size, -<T>rowLogpDot<T>(row, 0, C, 1, 0));
+    } else {
+      rowStats<T>(row, C);
+      const sc = eps > 0 ? 1 - eps : 1, sh = eps > 0 ? eps / C : 0;
+      store<T>(nll + <usize>i * size, -<T>rowLogpDot<T>(row, pt + <usize>i * rowBytes, C, sc, sh));
+    }
+  }
+  const mixed = byIndex && eps > 0; // (1 − ε)·nll + ε/C·smooth, as PyTorch's label smoothing adds them
+  const a = <T>(1 - eps), b = <T>(eps / C);
+  if (reduction == REDUCE_NONE) {
+    for (let i = 0; i < N; i++) {
+      const q = <usize>i * size;
+      store<T>(po + q, mixed ? load<T>(nll + q) * a + load<T>(smooth + q) * b : load<T>(nll + q));
+    }
+    return;
+  }
+  // 'mean' divides by the kept count K for class indices (smooth too, as PyTorch 1.13), by N for probabilities
+  const divisor = reduction == REDUCE_SUM ? <T>1 : <T>(byIndex ? keptCount(pt, N, ignoreIndex) : N);
+  const total = <T>(0 + sumRun<T>(nll, N));
+  if (!mixed) { store<T>(po, reduction == REDUCE_SUM ? total : total / divisor); return; }
+  const smoothTotal = <T>(0 + sumRun<T>(smooth, N));
+  store<T>(po, (total / divisor) * a + (smoothTotal / divisor) * b);
+}
+
+/**
+ * The cross-entropy of logits x ([N, C] or [C]) and targets t (int32 indices or probabilities):
+ * reduction 0 'none' ([N], or [] for [C]), 1 'sum', 2 'mean'; ignoreIndex for indices; label
+ * smoothing eps in [0, 1]. The host has validated shapes, dtypes and index ranges.
+ */
+export function crossEntropy(x: i32, t: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
+  if (x == 0 || t == 0) return 0;
+  const dt = dtypeOf(x), N = rowsOf(x);
+  store<i32>(SHAPE3, N);
+  const out = newTensor(dt, reduction == REDUCE_NONE && rankOf(x) == 2 ? 1 : 0, SHAPE3);
+  if (out == 0) return 0;
+  const scratch = alloc(<u32>max(N, 1) << 4);
+  if (scratch == 0) { releaseTensor(out); fail(E_OOM, Op.crossEntropy); return 0; }
+  const smooth = scratch + (<usize>max(N, 1) << 3);
+  if (dt == DType.float32) crossEntropyKernel<f32>(x, t, out, reduction, ignoreIndex, eps, scratch, smooth);
+  else crossEntropyKernel<f64>(x, t, out, reduction, ignoreIndex, eps, scratch, smooth);
+  free(scratch);
+  if (recordOp(shouldRecord2(x, t), Op.crossEntropy, out)) {
+    recordInput(x); recordInput(t); recordAttr(<f64>reduction); recordAttr(<f64>ignoreIndex); recordAttr(eps);
+  }
+  return out;
+}
+
+/** out = gz − exp((x − m) − ls)·c over a float32 row: logSoftmaxBackward's row with g = gz everywhere. */
+function rowBackUniformF32(px: usize, po: usize, n: i32, gz: f32, c: f32): void {
+  const vm = f32x4.splat(<f32>statMax), vl = f32x4.splat(<f32>statLogSum), vc = f32x4.splat(c), vg = f32x4.splat(gz);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const e = expNonPositiveF32x4(f32x4.sub(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), vl));
+    v128.store(po + (<usize>i << 2), f32x4.sub(vg, f32x4.mul(e, vc)));
+  }
+  for (; i < n; i++) store<f32>(po + (<usize>i << 2), gz - expNonPositiveF32(logpOf<f32>(load<f32>(px + (<usize>i << 2)))) * c);
+}
+
+/** The probability rows' gz_c = (t_c·sc + sh)·na over a float32 row: Σ gz in CHUNK lane sums, as logSoftmaxBackward's. */
+function rowTargetSumF32(pt: usize, n: i32, sc: f32, sh: f32, na: f32): f64 {
+  const vs = f32x4.splat(sc), vh = f32x4.splat(sh), va = f32x4.splat(na);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + CHUNK);
+    let acc = f32x4.splat(0);
+    for (; i < end; i += 4) acc = f32x4.add(acc, f32x4.mul(va, f32x4.add(f32x4.mul(v128.load(pt + (<usize>i << 2)), vs), vh)));
+    total += laneSum(acc);
+  }
+  for (; i < n; i++) total += <f64>(na * (load<f32>(pt + (<usize>i << 2)) * sc + sh));
+  return total;
+}
+
+/** out = gz − exp(logp)·c with gz_c = na·(t_c·sc + sh) over a float32 row. */
+function rowBackTargetF32(px: usize, pt: usize, po: usize, n: i32, sc: f32, sh: f32, na: f32, c: f32): void {
+  const vm = f32x4.splat(<f32>statMax), vl = f32x4.splat(<f32>statLogSum), vc = f32x4.splat(c);
+  const vs = f32x4.splat(sc), vh = f32x4.splat(sh), va = f32x4.splat(na);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const e = expNonPositiveF32x4(f32x4.sub(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), vl));
+    const gz = f32x4.mul(va, f32x4.add(f32x4.mul(v128.load(pt + (<usize>i << 2)), vs), vh));
+    v128.store(po + (<usize>i << 2), f32x4.sub(gz, f32x4.mul(e, vc)));
+  }
+  for (; i < n; i++) {
+    const gz = na * (load<f32>(pt + (<usize>i << 2)) * sc + sh);
+    store<f32>(po + (<usize>i << 2), gz - expNonPositiveF32(logpOf<f32>(load<f32>(px + (<usize>i << 2)))) * c);
+  }
+}
+
+function crossEntropyBackwardKernel<T>(g: i32, x: i32, t: i32, out: i32, reduction: i32, ignoreIndex: i32, eps: f64): void {
+  const size = sizeof<T>();
+  const N = rowsOf(x), C = classesOf(x);
+  const pg = dataOf(g), px = dataOf(x), pt = dataOf(t), po = dataOf(out);
+  const rowBytes = <usize>C * size;
+  const gStep: usize = numelOf(g) == 1 ? 0 : size;
+  const byIndex = isIndexTarget(t);
+  const divisor = reduction != REDUCE_MEAN ? <T>1 : <T>(byIndex ? keptCount(pt, N, ignoreIndex) : N);
+  const sc = eps > 0 ? 1 - eps : 1, sh = eps > 0 ? eps / C : 0;
+  for (let i = 0; i < N; i++) {
+    const row = px + <usize>i * rowBytes, orow = po + <usize>i * rowBytes;
+    const G = load<T>(pg + <usize>i * gStep);
+    const a = reduction == REDUCE_MEAN ? G / divisor : G; // what 'mean''s division hands each row
+    if (byIndex) {
+      const y = load<i32>(pt + (<usize>i << 2));
+      if (y == ignoreIndex) { memory.fill(orow, 0, rowBytes); continue; }
+      rowStats<T>(row, C);
+      // g = −a·q: −a·ε/C everywhere and −a·(1 − ε) more at y; Σ g = −a
+      const base = eps > 0 ? -(a * <T>sh) : <T>0, atY = eps > 0 ? base - a * <T>sc : -a, c = -a;
+      if (sizeof<T>() == 4) rowBackUniformF32(row, orow, C, <f32>base, <f32>c);
+      else {
+        for (let k = 0; k < C; k++) {
+          const q = <usize>k * size;
+          store<T>(orow + q, base - expT<T>(logpOf<T>(load<T>(row + q))) * c);
+        }
+      }
+      if (<u32>y < <u32>C) {
+        const q = <usize>y * size;
+        const e = sizeof<T>() == 4 ? <T>expNonPositiveF32(<f32>logpOf<T>(load<T>(row + q))) : expT<T>(logpOf<T>(load<T>(row + q)));
+        store<T>(orow + q, atY - e * c);
+      }
+    } else {
+      rowStats<T>(row, C);
+      const trow = pt + <usize>i * rowBytes;
+      const na = -a;
+      if (sizeof<T>() == 4) {
+        const c = <f32>rowTargetSumF32(trow, C, <f32>sc, <f32>sh, <f32>na);
+        rowBackTargetF32(row, trow, orow, C, <f32>sc, <f32>sh, <f32>na, c);
+      } else {
+        let s: f64 = 0;
+        for (let k = 0; k < C; k++) s += <f64>(na * (load<T>(trow + <usize>k * size) * <T>sc + <T>sh));
+        const c = <T>s;
+        for (let k = 0; k < C; k++) {
+          const q = <usize>k * size;
+          const gz = na * (load<T>(trow + q) * <T>sc + <T>sh);
+          store<T>(orow + q, gz - expT<T>(logpOf<T>(load<T>(row + q))) * c);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * crossEntropy's gradient w.r.t. the logits, G_i·(Q_i·softmax(x)_i − q_i), for an adjoint g of
+ * the loss's shape (or one element, broadcast).
+ */
+export function crossEntropyBackward(g: i32, x: i32, t: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
+  if (g == 0 || x == 0 || t == 0) return 0;
+  const dt = dtypeOf(x);
+  const out = newLike(x, dt);
+  if (out == 0) return 0;
+  if (dt == DType.float32) crossEntropyBackwardKernel<f32>(g, x, t, out, reduction, ignoreIndex, eps);
+  else crossEntropyBackwardKernel<f64>(g, x, t, out, reduction, ignoreIndex, eps);
+  if (recordOp(recordTarget(needsGrad(g) || needsGrad(x) || needsGrad(t)), Op.crossEntropyBackward, out)) {
+    recordInput(g); recordInput(x); recordInput(t); recordAttr(<f64>reduction); recordAttr(<f64>ignoreIndex); recordAttr(eps);
+  }
+  return out;
+}
+
+// ————————————————————————————————————————————————————————— crossEntropy's rules
+
+/** An [N] (or one-element) per-row tensor as a column [N, 1] against [N, C]; as is for [C] logits. */
+function column(v: i32, x: i32): i32 {
+  if (rankOf(x) == 1 || numelOf(v) == 1) return v;
+  store<i32>(SHAPE3, dimOf(x, 0)); store<i32>(SHAPE3, 1, 4);
+  return reshapeTo(v, 2, SHAPE3);
+}
+
+/**
+ * G_i·Q_i in recording ops, as a column: the weight of softmax(x)_i in crossEntropyBackward's row
+ * (Q_i = keep_i, divided by K for 'mean', for indices; Σ_c q_ic, over N for 'mean', for probabilities).
+ */
+function rowMass(g: i32, x: i32, t: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
+  const dt = dtypeOf(x), N = rowsOf(x);
+  if (isIndexTarget(t)) {
+    const keep = cast(compareScalarOp(Op.ne, t, <f64>ignoreIndex), dt);
+    let gq = mul(g, keep);
+    if (reduction == REDUCE_MEAN) gq = div(gq, sum(keep, (1 << rankOf(keep)) - 1, false));
+    return column(gq, x);
+  }
+  const classAxis = rankOf(x) - 1;
+  const tTotal = addScalar(mulScalar(sum(t, 1 << classAxis, false), eps > 0 ? 1 - eps : 1), eps > 0 ? eps : 0);
+  let gq = mul(g, tTotal);
+  if (reduction == REDUCE_MEAN) gq = mulScalar(gq, 1.0 / <f64>N);
+  return column(gq, x);
+}
+
+/** −G_i·s·(1 − ε) as a column: how the probability target's row enters q (s = 1/N for 'mean'). */
+function targetScale(g: i32, x: i32, reduction: i32, eps: f64): i32 {
+  const s = (reduction == REDUCE_MEAN ? 1.0 / <f64>rowsOf(x) : 1.0) * (eps > 0 ? 1 - eps : 1);
+  return column(mulScalar(g, -s), x);
+}
+
+/** Sums an [N, C] (or [C]) product down to the adjoint g's shape: per row, or everything. */
+function toAdjointShape(v: i32, g: i32, x: i32): i32 {
+  const all = (1 << rankOf(x)) - 1;
+  return numelOf(g) == 1 && rankOf(g) == 0 ? sum(v, all, false) : sum(v, rankOf(x) == 1 ? all : 1 << 1, false);
+}
+
+export function vjpLoss(op: i32, r: u32, g: i32): void {
+  if (op == Op.ctcLoss) { vjpCtc(r, g); return; }
+  const red = <i32>recAttr(r, 0), ignore = <i32>recAttr(r, 1), eps = recAttr(r, 2);
+  if (op == Op.crossEntropy) {
+    const x = recInput(r, 0), t = recInput(r, 1);
+    if (needsGrad(x)) accumulate(x, crossEntropyBackward(g, x, t, red, ignore, eps));
+    // probabilities: ∂/∂t_ic = −G_i·s·(1 − ε)·logp_ic
+    if (!isIndexTarget(t) && needsGrad(t)) accumulate(t, mul(softmax(Op.logSoftmax, x, rankOf(x) - 1), targetScale(g, x, red, eps)));
+    return;
+  }
+  if (op != Op.crossEntropyBackward) { fail(E_NO_RULE, op); return; }
+  // f(a, x, t) = A_i·(Q_i·p_i − q_i), p = softmax(x): ā = Σ_c u·f(1, x, t) over the loss's shape,
+  // x̄ = softmaxBackward(u·A·Q, p), and for probabilities t̄_ik = A_i·s·(1 − ε)·(Σ_c u_ic·p_ic − u_ik)
+  const a = recInput(r, 0), x = recInput(r, 1), t = recInput(r, 2);
+  const axis = rankOf(x) - 1;
+  if (needsGrad(a)) accumulate(a, toAdjointShape(mul(g, crossEntropyBackward(scalar(dtypeOf(x), 1), x, t, red, ignore, eps)), a, x));
+  const wantT = !isIndexTarget(t) && needsGrad(t);
+  if (!needsGrad(x) && !wantT) return;
+  const p = softmax(Op.softmax, x, axis);
+  if (needsGrad(x)) accumulate(x, softmaxBackward(Op.softmaxBackward, mul(g, rowMass(a, x, t, red, ignore, eps)), p, axis));
+  if (wantT) accumulate(t, mul(targetScale(a, x, red, eps), sub(g, sum(mul(g, p), 1 << axis, true))));
+}
+
+export function jvpLoss(op: i32, r: u32): void {
+  if (op == Op.ctcLoss) { jvpCtc(r); return; }
+  const red = <i32>recAttr(r, 0), ignore = <i32>recAttr(r, 1), eps = recAttr(r, 2);
+  if (op == Op.crossEntropy) {
+    const x = recInput(r, 0), t = recInput(r, 1), out = recOut(r);
+    const tx = tangentOf(x), tt = isIndexTarget(t) ? 0 : tangentOf(t);
+    let v = 0;
+    if (tx != 0) v = mul(crossEntropyBackward(scalar(dtypeOf(x), 1), x, t, red, ignore, eps), tx);
+    if (tt != 0) {
+      const vt = mul(mul(softmax(Op.logSoftmax, x, rankOf(x) - 1), targetScale(scalar(dtypeOf(x), 1), x, red, eps)), tt);
+      v = v == 0 ? vt : add(v, vt);
+    }
+    if (v != 0) setTangent(out, toAdjointShape(v, out, x));
+    return;
+  }
+  if (op != Op.crossEntropyBackward) { fail(E_NO_RULE, op); return; }
+  const a = recInput(r, 0), x = recInput(r, 1), t = recInput(r, 2);
+  const axis = rankOf(x) - 1;
+  const ta = tangentOf(a), tx = tangentOf(x), tt = isIndexTarget(t) ? 0 : tangentOf(t);
+  let v = 0;
+  if (ta != 0) v = crossEntropyBackward(ta, x, t, red, ignore, eps);
+  if (tx != 0 || tt != 0) {
+    const p = softmax(Op.softmax, x, axis);
+    if (tx != 0) {
+      const vx = mul(softmaxBackward(Op.softmaxBackward, tx, p, axis), rowMass(a, x, t, red, ignore, eps));
+      v = v == 0 ? vx : add(v, vx);
+    }
+    if (tt != 0) { // A·s·(1 − ε)·(p·Σ_k ṫ_k − ṫ)
+      const vt = mul(targetScale(a, x, red, eps), sub(tt, mul(p, sum(tt, 1 << axis, true))));
+      v = v == 0 ? vt : add(v, vt);
+    }
+  }
+  setTangent(recOut(r), v);
 }

@@ -43,6 +43,32 @@ function squeezeAxes(out: i32, axes: i32, rankIn: i32): void {
   store<i32>(r, w, T_RANK);
 }
 
+/**
+ * The float64 sum of a contiguous run, two lanes at a time: the order of every full reduction
+ * (the fused crossEntropy sums its row losses with it, so its values are sum's).
+ */
+@inline export function sumRun<T>(qx: usize, inner: i32): f64 {
+  const size = sizeof<T>();
+  let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
+  let i = 0;
+  if (size == 4) {
+    for (; i + 4 <= inner; i += 4) {
+      const v = v128.load(qx + (<usize>i << 2));
+      acc0 = f64x2.add(acc0, f64x2.promote_low_f32x4(v));
+      acc1 = f64x2.add(acc1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+    }
+  } else {
+    for (; i + 4 <= inner; i += 4) {
+      acc0 = f64x2.add(acc0, v128.load(qx + (<usize>i << 3)));
+      acc1 = f64x2.add(acc1, v128.load(qx + (<usize>i << 3), 16));
+    }
+  }
+  const accs = f64x2.add(acc0, acc1);
+  let s = f64x2.extract_lane(accs, 0) + f64x2.extract_lane(accs, 1);
+  for (; i < inner; i++) s += <f64>load<T>(qx + <usize>i * size);
+  return s;
+}
+
 function sumKernel<T>(x: i32, out: i32): void {
   const size = sizeof<T>();
   const n = numelOf(out), po = dataOf(out);
@@ -54,25 +80,7 @@ function sumKernel<T>(x: i32, out: i32): void {
     const qx = px + <usize>itOffset(0) * size;
     const qo = po + <usize>itOffset(1) * size;
     if (so == 0) {
-      // The run is reduced into one element: accumulate it in float64, two lanes at a time.
-      let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
-      let i = 0;
-      if (size == 4) {
-        for (; i + 4 <= inner; i += 4) {
-          const v = v128.load(qx + (<usize>i << 2));
-          acc0 = f64x2.add(acc0, f64x2.promote_low_f32x4(v));
-          acc1 = f64x2.add(acc1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
-        }
-      } else {
-        for (; i + 4 <= inner; i += 4) {
-          acc0 = f64x2.add(acc0, v128.load(qx + (<usize>i << 3)));
-          acc1 = f64x2.add(acc1, v128.load(qx + (<usize>i << 3), 16));
-        }
-      }
-      const accs = f64x2.add(acc0, acc1);
-      let s = f64x2.extract_lane(accs, 0) + f64x2.extract_lane(accs, 1);
-      for (; i < inner; i++) s += <f64>load<T>(qx + <usize>i * size);
-      store<T>(qo, <T>(<f64>load<T>(qo) + s));
+      store<T>(qo, <T>(<f64>load<T>(qo) + sumRun<T>(qx, inner)));
     } else {
       const lanes = <i32>(16 / size);
       let i = 0;

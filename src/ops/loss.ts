@@ -2,9 +2,9 @@
 //
 // crossEntropy (class indices or class probabilities, class weights, ignoreIndex, label
 // smoothing), nllLoss, binaryCrossEntropy and its with-logits form, mseLoss, l1Loss, huberLoss,
-// smoothL1Loss and klDiv are composites of differentiable ops (logSoftmax, the fused wasm
-// primitive, does the heavy part of crossEntropy), so their VJP, JVP and higher derivatives come
-// for free. ctcLoss is a wasm primitive (assembly/ops/loss.ts). The camelCase names mean
+// smoothL1Loss and klDiv are composites of differentiable ops, so their VJP, JVP and higher
+// derivatives come for free. crossEntropy of [N, C] logits without class weights, and ctcLoss,
+// are wasm primitives with rules of their own (assembly/ops/loss.ts). The camelCase names mean
 // PyTorch; MATLAB's lowercase losses (mse, crossentropy, l1loss, l2loss, huber, ctc) with
 // MATLAB's definitions are in src/matlab/losses.ts. indexcrossentropy (MATLAB's name, PyTorch's
 // logits and 0-based indices) stays here.
@@ -436,6 +436,9 @@ const INDEXCROSSENTROPY = options('indexcrossentropy', crossEntropySpecs);
 /** Options of crossEntropy: reduction, weight (per class [C]), ignoreIndex (default −100), labelSmoothing (default 0). */
 export type CrossEntropyOptions = OptionsOf<typeof crossEntropySpecs>;
 
+/** The fused crossEntropy op's reduction attribute. */
+const REDUCTION_CODE: Record<string, number> = { none: 0, sum: 1, mean: 2 };
+
 /**
  * Cross-entropy of logits input ([N, C], [C] or [N, C, d1, ...]) against class indices (int32
  * tensor or JS integers, shape [N, d1, ...]) or class probabilities (a float tensor of the
@@ -458,6 +461,11 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
     const classDim = x.rank === 1 ? 0 : 1;
     const weight = classWeight(op, options.weight, x, C);
     const weightView = (w: Tensor): Tensor => (x.rank <= 2 ? w : reshape(w, [C, ...new Array(x.rank - 2).fill(1)]));
+    // [N, C] and [C] without class weights: the fused op, one pass over each row (assembly/ops/loss.ts).
+    // Class weights (whose gradient and weighted 'mean' the composite gets from its ops) and
+    // [N, C, d1, ...] take the composite below.
+    const fused = !weight && x.rank <= 2 && x.numel() > 0 && ignoreIndex === (ignoreIndex | 0);
+    const fusedLoss = (t: Tensor): Tensor => call(op, wasm.crossEntropy(x.id, t.id, REDUCTION_CODE[reduction], ignoreIndex, eps));
     if (target instanceof Tensor && isFloat(target.dtype)) {
       idOf(target, `${op} (target)`);
       if (target.dtype !== x.dtype) throw new DTypeError(`${op}: target is ${target.dtype} but input is ${x.dtype}; they must have the same dtype`);
@@ -465,6 +473,7 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
         throw new ShapeError(`${op}: probability target has shape ${formatShape(target.dims)} but input has shape ${formatShape(x.dims)}; ` +
           'they must be the same (class-index targets are int32)');
       }
+      if (fused) return tidy(() => fusedLoss(target));
       return tidy(() => {
         const logp = logSoftmax(x, classDim);
         const t = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
@@ -476,6 +485,7 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
       });
     }
     const t = readClassTargets(op, target, x, ignoreIndex);
+    if (fused) return tidy(() => fusedLoss(t.tensor ?? tensor(t.values, { shape: t.shape, dtype: 'int32' })));
     return tidy(() => {
       const logp = logSoftmax(x, classDim);
       const [nll, w] = nllTerms(logp, t, weight, ignoreIndex);

@@ -80,6 +80,9 @@ const programOnly = (family: Family, forward: string, arity: number, doc: string
   family, arity, attrs: [], forward, vjp: none('program only'), jvp: none('program only'),
   records: false, replays: true, doc, test: 'test/accelerate.test.ts',
 });
+/** crossEntropy's attributes: the reduction (0 'none', 1 'sum', 2 'mean'), ignoreIndex, label smoothing ε. */
+const CROSS_ENTROPY_ATTRS: readonly Attr[] = [{ name: 'reduction', type: 'i32' }, { name: 'ignoreIndex', type: 'i32' }, { name: 'labelSmoothing', type: 'f64' }];
+
 const rules = (family: string) => {
   const name = family[0].toUpperCase() + family.slice(1);
   return { vjp: `vjp${name}`, jvp: `jvp${name}` };
@@ -220,6 +223,10 @@ export const OPS = {
   ctcLossGrad: { family: 'loss', arity: 4, attrs: [{ name: 'blank', type: 'i32' }, { name: 'zeroInfinity', type: 'bool' }], forward: 'ctcLossGrad',
     vjp: none('not differentiable'), jvp: none('not differentiable'), records: true, replays: true,
     doc: "ctcLoss's gradient (PyTorch's formula), an op so that it has no derivative of its own", test: 'ctcLoss' },
+  crossEntropy: { family: 'loss', arity: 2, attrs: CROSS_ENTROPY_ATTRS, forward: 'crossEntropy', ...rules('loss'), records: true, replays: true,
+    doc: 'cross-entropy of logits [N, C] (or [C]) with class indices or probabilities, one pass per row', test: 'crossEntropy' },
+  crossEntropyBackward: { family: 'loss', arity: 3, attrs: CROSS_ENTROPY_ATTRS, forward: 'crossEntropyBackward', ...rules('loss'),
+    records: true, replays: true, doc: "crossEntropy's gradient G·(Q·softmax(x) − q) from the adjoint G, the logits and the targets", test: 'crossEntropy' },
   // — scans and index computations
   cumsum: { family: 'indexing', arity: 1, attrs: [{ name: 'axis', type: 'i32' }, { name: 'reverse', type: 'bool' }], forward: 'cumsum',
     ...rules('indexing'), records: true, replays: true, doc: 'running sums along an axis', test: 'cumsum' },

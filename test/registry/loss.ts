@@ -1,6 +1,6 @@
 // The loss family's ops (format: README.md). kind: 'primitive' = kernel + VJP + JVP rules in
 // wasm (assembly/ops/loss.ts); 'composite' = built from differentiable ops on the host
-// (crossEntropy's logSoftmax is the fused primitive). Every float operand is an input: the
+// (crossEntropy is fused without class weights, a composite of logSoftmax with them). Every float operand is an input: the
 // prediction, a float target, class weights; class indices are captured by f.
 
 import * as wg from '../../src/index.js';
@@ -14,10 +14,17 @@ const classes = [2, -100, 4, 1];
 
 export const loss: OpStatus[] = [
   {
-    name: 'crossEntropy', kind: 'composite', ...works,
-    // class indices with weights and label smoothing, and probability targets
+    name: 'crossEntropy', kind: 'primitive', ...works,
+    notes: '[N, C] and [C] without class weights: one fused pass per row, its gradient the op crossEntropyBackward with rules of its own; class weights and [N, C, d1, ...] are composites of logSoftmax',
+    // fused: indices with ignoreIndex and label smoothing ('mean', and 'none' under a square so
+    // that each row's adjoint differs), probabilities ('sum', 'mean'); composite: class weights
     make: () => ({
-      f: (x, w, p) => wg.stack([wg.crossEntropy(x, classes, { weight: w, labelSmoothing: 0.2 }), wg.crossEntropy(x, p, { labelSmoothing: 0.1, reduction: 'sum' })]),
+      f: (x, w, p) => wg.stack([
+        wg.crossEntropy(x, classes, { labelSmoothing: 0.2 }),
+        wg.crossEntropy(x, classes, { reduction: 'none' }).square().sum(),
+        wg.crossEntropy(x, p, { labelSmoothing: 0.1, reduction: 'sum' }),
+        wg.crossEntropy(x, p).mul(wg.crossEntropy(x, p, { reduction: 'none' }).sum()),
+        wg.crossEntropy(x, classes, { weight: w, labelSmoothing: 0.2 })]),
       inputs: [x64([4, 5], -2, 2), x64([5], 0.5, 1.5), x64([4, 5], 0.05, 1)],
     }),
   },
