@@ -48,7 +48,7 @@ export { maxPool3dIndices, avgPool3dFamily } from "./ops/pool3d";
 export { normalize, runningStatsUpdate, layerNorm, layerNormBackward, layerNormWeightGrad } from "./ops/norm";
 export { softmax, softmaxBackward, gelu, geluBackward } from "./ops/activation";
 export { attention, attentionBackward } from "./ops/attention";
-export { ctcLoss, crossEntropy, crossEntropyBackward } from "./ops/loss";
+export { ctcLoss, crossEntropy, crossEntropyBackward, logSumExpRows } from "./ops/loss";
 export {
   solve, determinant, cholesky, solveTriangular, qr, svd, eigh, pinv, linalgFailedBatch, linalgFailedIndex,
 } from "./ops/linalg";

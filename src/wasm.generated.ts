@@ -133,8 +133,9 @@ export interface WasmExports {
   attention(q: number, k: number, v: number, scale: number, causal: number): number;
   attentionBackward(q: number, k: number, v: number, g: number, scale: number, causal: number): number;
   ctcLoss(lp: number, targets: number, inputLengths: number, targetLengths: number, blank: number, zeroInfinity: number): number;
-  crossEntropy(x: number, t: number, reduction: number, ignoreIndex: number, eps: number): number;
-  crossEntropyBackward(g: number, x: number, t: number, reduction: number, ignoreIndex: number, eps: number): number;
+  crossEntropy(x: number, t: number, stats: number, reduction: number, ignoreIndex: number, eps: number): number;
+  crossEntropyBackward(g: number, x: number, t: number, stats: number, reduction: number, ignoreIndex: number, eps: number): number;
+  logSumExpRows(x: number): number;
   solve(a: number, b: number, trans: number): number;
   determinant(a: number, mode: number): number;
   cholesky(a: number): number;

@@ -187,6 +187,8 @@ export enum Op {
   crossEntropy = 218,
   /** crossEntropy's gradient w.r.t. the logits, G·(Q·softmax(x) − q), from the adjoint G. */
   crossEntropyBackward = 219,
+  /** each row's max and log Σ exp(x − max) of logits [N, C], which crossEntropy and its gradient share. */
+  logSumExpRows = 220,
   // — scans and index computations (assembly/ops/indexing.ts); sort/topk/argmax/masks are not recorded
   /** cumulative sum along an axis. */
   cumsum = 230,

@@ -23,7 +23,7 @@ import {
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
   convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention, attentionBackward,
   layerNorm, layerNormBackward, layerNormWeightGrad,
-  ctcLoss, ctcLossGrad, crossEntropy, crossEntropyBackward, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
+  ctcLoss, ctcLossGrad, crossEntropy, crossEntropyBackward, logSumExpRows, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
   solveTriangular, qr, svd, eigh, pinv, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
 } from "./kernels.generated";
 import {
@@ -831,8 +831,9 @@ function replayRecord(r: u32): void {
       case Op.geluBackward: got = geluBackward(x, inAt(r, 1), ati(r, 0)); break;
       case Op.ctcLoss:
         got = ctcLoss(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), at(r, 1) != 0); break;
-      case Op.crossEntropy: got = crossEntropy(x, inAt(r, 1), ati(r, 0), ati(r, 1), at(r, 2)); break;
-      case Op.crossEntropyBackward: got = crossEntropyBackward(x, inAt(r, 1), inAt(r, 2), ati(r, 0), ati(r, 1), at(r, 2)); break;
+      case Op.logSumExpRows: got = logSumExpRows(x); break;
+      case Op.crossEntropy: got = crossEntropy(x, inAt(r, 1), inAt(r, 2), ati(r, 0), ati(r, 1), at(r, 2)); break;
+      case Op.crossEntropyBackward: got = crossEntropyBackward(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), ati(r, 1), at(r, 2)); break;
       case Op.ctcLossGrad:
         got = ctcLossGrad(x, inAt(r, 1), inAt(r, 2), inAt(r, 3), ati(r, 0), at(r, 1) != 0); break;
       case Op.cumsum: got = cumsum(x, ati(r, 0), ati(r, 1)); break;

@@ -10,7 +10,7 @@ export { recordCustom } from "../ops/custom";
 export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, compareRun, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where, whereRun } from "../ops/elementwise";
 export { argExtremum, cumprod, cumsum, linrec, sortIndices } from "../ops/indexing";
 export { cholesky, determinant, eigh, pinv, qr, solve, solveTriangular, svd } from "../ops/linalg";
-export { crossEntropy, crossEntropyBackward, ctcLoss, ctcLossGrad } from "../ops/loss";
+export { crossEntropy, crossEntropyBackward, ctcLoss, ctcLossGrad, logSumExpRows } from "../ops/loss";
 export { matmul } from "../ops/matmul";
 export { layerNorm, layerNormBackward, layerNormWeightGrad, normalize, runningStatsUpdate } from "../ops/norm";
 export { optimStep, replayOptimStep } from "../ops/optim";

@@ -63,6 +63,7 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.gt:
     case Op.ge:
     case Op.ctcLossGrad:
+    case Op.logSumExpRows:
     case Op.fill:
     case Op.accumulateAdd:
     case Op.detach:
@@ -192,6 +193,7 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.gt:
     case Op.ge:
     case Op.ctcLossGrad:
+    case Op.logSumExpRows:
     case Op.fill:
     case Op.accumulateAdd:
     case Op.detach:
@@ -361,6 +363,7 @@ export function replayable(op: i32): bool {
     case Op.geluBackward:
     case Op.crossEntropy:
     case Op.crossEntropyBackward:
+    case Op.logSumExpRows:
     case Op.cumsum:
     case Op.cumprod:
     case Op.linrec:

@@ -21,6 +21,7 @@ import {
   shouldRecord1, shouldRecord2, recordTarget, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate,
 } from "../engine/tape";
 import { tangentOf, setTangent } from "../engine/forward";
+import { captureOp1 } from "../engine/accelerate";
 import { sum, sumRun } from "./reduce";
 import { mul, div, add, sub, mulScalar, addScalar, scalar, cast, compareScalarOp } from "./elementwise";
 import { reshapeTo } from "./shape";
@@ -218,8 +219,10 @@ function jvpCtc(r: u32): void {
 //   probabilities q_ic = (1 − ε)·t_ic + ε/C                   ('mean' divides by N)
 // and its gradient, the op crossEntropyBackward, is G_i·(Q_i·softmax(x)_i − q_i) with
 // Q_i = Σ_c q_ic and G_i the adjoint's row (its one element for 'mean' and 'sum', divided by
-// K or N). Each row is one pass for max and Σ exp (logSoftmax's float32 row helpers: the same
-// log-probabilities bit for bit), then the row's loss from x directly; no [N, C] is written.
+// K or N). Each row's max and log Σ exp come from the op logSumExpRows (logSoftmax's float32
+// row helpers: the same log-probabilities bit for bit), which forward and backward share; the
+// row's loss is then read from x directly (no pass at all for class indices without smoothing)
+// and the backward is one pass with one exp per element; no [N, C] is written but the gradient.
 // The backward writes logSoftmaxBackward's g − exp(logp)·Σ g with g = −G·q without forming g,
 // so with ε = 0 both values and gradients have the composite's bits (sum's order for the row
 // losses, the same divisions). The rules are products of softmax, softmaxBackward and
@@ -227,23 +230,48 @@ function jvpCtc(r: u32): void {
 
 const REDUCE_NONE = 0, REDUCE_SUM = 1, REDUCE_MEAN = 2;
 
-// A row's max and log Σ exp(x − max), set by rowStats.
+// A row's max and log Σ exp(x − max), as rowStats reads them from logSumExpRows's output.
 let statMax: f64 = 0, statLogSum: f64 = 0;
 
-/** Max and log-sum-exp of a contiguous row: float32 as logSoftmax's rows, float64 as its scalar loop. */
-function rowStats<T>(px: usize, C: i32): void {
-  if (sizeof<T>() == 4) {
-    const m = rowMaxF32(px, C);
-    statMax = m;
-    statLogSum = <f32>Math.log(rowExpSumF32(px, 0, C, m));
-    return;
+@inline function rowStats<T>(ps: usize, i: i32): void {
+  statMax = <f64>load<T>(ps + (<usize>i << 1) * sizeof<T>());
+  statLogSum = <f64>load<T>(ps + ((<usize>i << 1) + 1) * sizeof<T>());
+}
+
+function logSumExpRowsKernel<T>(px: usize, ps: usize, N: i32, C: i32): void {
+  for (let i = 0; i < N; i++) {
+    const row = px + <usize>i * <usize>C * sizeof<T>(), out = ps + (<usize>i << 1) * sizeof<T>();
+    if (sizeof<T>() == 4) {
+      const m = rowMaxF32(row, C);
+      store<f32>(out, m);
+      store<f32>(out, <f32>Math.log(rowExpSumF32(row, 0, C, m)), 4);
+      continue;
+    }
+    let m: f64 = -Infinity;
+    for (let c = 0; c < C; c++) m = max(m, load<f64>(row + (<usize>c << 3)));
+    let sum: f64 = 0;
+    for (let c = 0; c < C; c++) sum += expT<f64>(load<f64>(row + (<usize>c << 3)) - m);
+    store<f64>(out, m);
+    store<f64>(out, Math.log(sum), 8);
   }
-  let m: f64 = -Infinity;
-  for (let c = 0; c < C; c++) m = max(m, load<f64>(px + (<usize>c << 3)));
-  let s: f64 = 0;
-  for (let c = 0; c < C; c++) s += expT<f64>(load<f64>(px + (<usize>c << 3)) - m);
-  statMax = m;
-  statLogSum = Math.log(s);
+}
+
+/**
+ * Each row's max and log Σ exp(x − max) of logits [N, C] (or [C]), as [N, 2] (float32 as
+ * logSoftmax's rows compute them, float64 as its scalar loop). crossEntropy and its gradient
+ * read them instead of each summing exp again; they differentiate through x themselves, so
+ * this op has no derivative of its own (it is never on a tape; accelerate replays it).
+ */
+export function logSumExpRows(x: i32): i32 {
+  if (x == 0) return 0;
+  const N = rowsOf(x);
+  store<i32>(SHAPE3, N); store<i32>(SHAPE3, 2, 4);
+  const out = newTensor(dtypeOf(x), 2, SHAPE3);
+  if (out == 0) return 0;
+  if (dtypeOf(x) == DType.float32) logSumExpRowsKernel<f32>(dataOf(x), dataOf(out), N, classesOf(x));
+  else logSumExpRowsKernel<f64>(dataOf(x), dataOf(out), N, classesOf(x));
+  captureOp1(Op.logSumExpRows, out, x);
+  return out;
 }
 
 /** log-softmax of one element of the row rowStats saw, rounded as logSoftmax rounds it. */
@@ -311,10 +339,10 @@ function keptCount(pt: usize, N: i32, ignoreIndex: i32): i32 {
  * Row losses into `nll` (and −Σ_c logp_c into `smooth` for class indices with ε > 0); returns the
  * loss in `out` for the reduction.
  */
-function crossEntropyKernel<T>(x: i32, t: i32, out: i32, reduction: i32, ignoreIndex: i32, eps: f64, nll: usize, smooth: usize): void {
+function crossEntropyKernel<T>(x: i32, t: i32, stats: i32, out: i32, reduction: i32, ignoreIndex: i32, eps: f64, nll: usize, smooth: usize): void {
   const size = sizeof<T>();
   const N = rowsOf(x), C = classesOf(x);
-  const px = dataOf(x), pt = dataOf(t), po = dataOf(out);
+  const px = dataOf(x), pt = dataOf(t), po = dataOf(out), ps = dataOf(stats);
   const rowBytes = <usize>C * size;
   const byIndex = isIndexTarget(t);
   for (let i = 0; i < N; i++) {
@@ -322,13 +350,13 @@ function crossEntropyKernel<T>(x: i32, t: i32, out: i32, reduction: i32, ignoreI
     if (byIndex) {
       const y = load<i32>(pt + (<usize>i << 2));
       if (y == ignoreIndex) { store<T>(nll + <usize>i * size, 0); store<T>(smooth + <usize>i * size, 0); continue; }
-      rowStats<T>(row, C);
+      rowStats<T>(ps, i);
       // the host and accelerate's guards keep y in range; a stray one gives NaN, not a wild read
       const v = <u32>y < <u32>C ? -logpOf<T>(load<T>(row + <usize>y * size)) : <T>NaN;
       store<T>(nll + <usize>i * size, v);
       if (eps > 0) store<T>(smooth + <usize>i * size, -<T>rowLogpDot<T>(row, 0, C, 1, 0));
     } else {
-      rowStats<T>(row, C);
+      rowStats<T>(ps, i);
       const sc = eps > 0 ? 1 - eps : 1, sh = eps > 0 ? eps / C : 0;
       store<T>(nll + <usize>i * size, -<T>rowLogpDot<T>(row, pt + <usize>i * rowBytes, C, sc, sh));
     }
@@ -355,8 +383,8 @@ function crossEntropyKernel<T>(x: i32, t: i32, out: i32, reduction: i32, ignoreI
  * reduction 0 'none' ([N], or [] for [C]), 1 'sum', 2 'mean'; ignoreIndex for indices; label
  * smoothing eps in [0, 1]. The host has validated shapes, dtypes and index ranges.
  */
-export function crossEntropy(x: i32, t: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
-  if (x == 0 || t == 0) return 0;
+export function crossEntropy(x: i32, t: i32, stats: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
+  if (x == 0 || t == 0 || stats == 0) return 0;
   const dt = dtypeOf(x), N = rowsOf(x);
   store<i32>(SHAPE3, N);
   const out = newTensor(dt, reduction == REDUCE_NONE && rankOf(x) == 2 ? 1 : 0, SHAPE3);
@@ -364,11 +392,11 @@ export function crossEntropy(x: i32, t: i32, reduction: i32, ignoreIndex: i32, e
   const scratch = alloc(<u32>max(N, 1) << 4);
   if (scratch == 0) { releaseTensor(out); fail(E_OOM, Op.crossEntropy); return 0; }
   const smooth = scratch + (<usize>max(N, 1) << 3);
-  if (dt == DType.float32) crossEntropyKernel<f32>(x, t, out, reduction, ignoreIndex, eps, scratch, smooth);
-  else crossEntropyKernel<f64>(x, t, out, reduction, ignoreIndex, eps, scratch, smooth);
+  if (dt == DType.float32) crossEntropyKernel<f32>(x, t, stats, out, reduction, ignoreIndex, eps, scratch, smooth);
+  else crossEntropyKernel<f64>(x, t, stats, out, reduction, ignoreIndex, eps, scratch, smooth);
   free(scratch);
   if (recordOp(shouldRecord2(x, t), Op.crossEntropy, out)) {
-    recordInput(x); recordInput(t); recordAttr(<f64>reduction); recordAttr(<f64>ignoreIndex); recordAttr(eps);
+    recordInput(x); recordInput(t); recordInput(stats); recordAttr(<f64>reduction); recordAttr(<f64>ignoreIndex); recordAttr(eps);
   }
   return out;
 }
@@ -415,10 +443,10 @@ function rowBackTargetF32(px: usize, pt: usize, po: usize, n: i32, sc: f32, sh: 
   }
 }
 
-function crossEntropyBackwardKernel<T>(g: i32, x: i32, t: i32, out: i32, reduction: i32, ignoreIndex: i32, eps: f64): void {
+function crossEntropyBackwardKernel<T>(g: i32, x: i32, t: i32, stats: i32, out: i32, reduction: i32, ignoreIndex: i32, eps: f64): void {
   const size = sizeof<T>();
   const N = rowsOf(x), C = classesOf(x);
-  const pg = dataOf(g), px = dataOf(x), pt = dataOf(t), po = dataOf(out);
+  const pg = dataOf(g), px = dataOf(x), pt = dataOf(t), po = dataOf(out), ps = dataOf(stats);
   const rowBytes = <usize>C * size;
   const gStep: usize = numelOf(g) == 1 ? 0 : size;
   const byIndex = isIndexTarget(t);
@@ -431,7 +459,7 @@ function crossEntropyBackwardKernel<T>(g: i32, x: i32, t: i32, out: i32, reducti
     if (byIndex) {
       const y = load<i32>(pt + (<usize>i << 2));
       if (y == ignoreIndex) { memory.fill(orow, 0, rowBytes); continue; }
-      rowStats<T>(row, C);
+      rowStats<T>(ps, i);
       // g = −a·q: −a·ε/C everywhere and −a·(1 − ε) more at y; Σ g = −a
       const base = eps > 0 ? -(a * <T>sh) : <T>0, atY = eps > 0 ? base - a * <T>sc : -a, c = -a;
       if (sizeof<T>() == 4) rowBackUniformF32(row, orow, C, <f32>base, <f32>c);
@@ -447,7 +475,7 @@ function crossEntropyBackwardKernel<T>(g: i32, x: i32, t: i32, out: i32, reducti
         store<T>(orow + q, atY - e * c);
       }
     } else {
-      rowStats<T>(row, C);
+      rowStats<T>(ps, i);
       const trow = pt + <usize>i * rowBytes;
       const na = -a;
       if (sizeof<T>() == 4) {
@@ -471,15 +499,15 @@ function crossEntropyBackwardKernel<T>(g: i32, x: i32, t: i32, out: i32, reducti
  * crossEntropy's gradient w.r.t. the logits, G_i·(Q_i·softmax(x)_i − q_i), for an adjoint g of
  * the loss's shape (or one element, broadcast).
  */
-export function crossEntropyBackward(g: i32, x: i32, t: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
-  if (g == 0 || x == 0 || t == 0) return 0;
+export function crossEntropyBackward(g: i32, x: i32, t: i32, stats: i32, reduction: i32, ignoreIndex: i32, eps: f64): i32 {
+  if (g == 0 || x == 0 || t == 0 || stats == 0) return 0;
   const dt = dtypeOf(x);
   const out = newLike(x, dt);
   if (out == 0) return 0;
-  if (dt == DType.float32) crossEntropyBackwardKernel<f32>(g, x, t, out, reduction, ignoreIndex, eps);
-  else crossEntropyBackwardKernel<f64>(g, x, t, out, reduction, ignoreIndex, eps);
+  if (dt == DType.float32) crossEntropyBackwardKernel<f32>(g, x, t, stats, out, reduction, ignoreIndex, eps);
+  else crossEntropyBackwardKernel<f64>(g, x, t, stats, out, reduction, ignoreIndex, eps);
   if (recordOp(recordTarget(needsGrad(g) || needsGrad(x) || needsGrad(t)), Op.crossEntropyBackward, out)) {
-    recordInput(g); recordInput(x); recordInput(t); recordAttr(<f64>reduction); recordAttr(<f64>ignoreIndex); recordAttr(eps);
+    recordInput(g); recordInput(x); recordInput(t); recordInput(stats); recordAttr(<f64>reduction); recordAttr(<f64>ignoreIndex); recordAttr(eps);
   }
   return out;
 }
@@ -528,8 +556,8 @@ export function vjpLoss(op: i32, r: u32, g: i32): void {
   if (op == Op.ctcLoss) { vjpCtc(r, g); return; }
   const red = <i32>recAttr(r, 0), ignore = <i32>recAttr(r, 1), eps = recAttr(r, 2);
   if (op == Op.crossEntropy) {
-    const x = recInput(r, 0), t = recInput(r, 1);
-    if (needsGrad(x)) accumulate(x, crossEntropyBackward(g, x, t, red, ignore, eps));
+    const x = recInput(r, 0), t = recInput(r, 1), st = recInput(r, 2);
+    if (needsGrad(x)) accumulate(x, crossEntropyBackward(g, x, t, st, red, ignore, eps));
     // probabilities: ∂/∂t_ic = −G_i·s·(1 − ε)·logp_ic
     if (!isIndexTarget(t) && needsGrad(t)) accumulate(t, mul(softmax(Op.logSoftmax, x, rankOf(x) - 1), targetScale(g, x, red, eps)));
     return;
@@ -537,9 +565,9 @@ export function vjpLoss(op: i32, r: u32, g: i32): void {
   if (op != Op.crossEntropyBackward) { fail(E_NO_RULE, op); return; }
   // f(a, x, t) = A_i·(Q_i·p_i − q_i), p = softmax(x): ā = Σ_c u·f(1, x, t) over the loss's shape,
   // x̄ = softmaxBackward(u·A·Q, p), and for probabilities t̄_ik = A_i·s·(1 − ε)·(Σ_c u_ic·p_ic − u_ik)
-  const a = recInput(r, 0), x = recInput(r, 1), t = recInput(r, 2);
+  const a = recInput(r, 0), x = recInput(r, 1), t = recInput(r, 2), st = recInput(r, 3);
   const axis = rankOf(x) - 1;
-  if (needsGrad(a)) accumulate(a, toAdjointShape(mul(g, crossEntropyBackward(scalar(dtypeOf(x), 1), x, t, red, ignore, eps)), a, x));
+  if (needsGrad(a)) accumulate(a, toAdjointShape(mul(g, crossEntropyBackward(scalar(dtypeOf(x), 1), x, t, st, red, ignore, eps)), a, x));
   const wantT = !isIndexTarget(t) && needsGrad(t);
   if (!needsGrad(x) && !wantT) return;
   const p = softmax(Op.softmax, x, axis);
@@ -551,10 +579,10 @@ export function jvpLoss(op: i32, r: u32): void {
   if (op == Op.ctcLoss) { jvpCtc(r); return; }
   const red = <i32>recAttr(r, 0), ignore = <i32>recAttr(r, 1), eps = recAttr(r, 2);
   if (op == Op.crossEntropy) {
-    const x = recInput(r, 0), t = recInput(r, 1), out = recOut(r);
+    const x = recInput(r, 0), t = recInput(r, 1), st = recInput(r, 2), out = recOut(r);
     const tx = tangentOf(x), tt = isIndexTarget(t) ? 0 : tangentOf(t);
     let v = 0;
-    if (tx != 0) v = mul(crossEntropyBackward(scalar(dtypeOf(x), 1), x, t, red, ignore, eps), tx);
+    if (tx != 0) v = mul(crossEntropyBackward(scalar(dtypeOf(x), 1), x, t, st, red, ignore, eps), tx);
     if (tt != 0) {
       const vt = mul(mul(softmax(Op.logSoftmax, x, rankOf(x) - 1), targetScale(scalar(dtypeOf(x), 1), x, red, eps)), tt);
       v = v == 0 ? vt : add(v, vt);
@@ -563,11 +591,11 @@ export function jvpLoss(op: i32, r: u32): void {
     return;
   }
   if (op != Op.crossEntropyBackward) { fail(E_NO_RULE, op); return; }
-  const a = recInput(r, 0), x = recInput(r, 1), t = recInput(r, 2);
+  const a = recInput(r, 0), x = recInput(r, 1), t = recInput(r, 2), st = recInput(r, 3);
   const axis = rankOf(x) - 1;
   const ta = tangentOf(a), tx = tangentOf(x), tt = isIndexTarget(t) ? 0 : tangentOf(t);
   let v = 0;
-  if (ta != 0) v = crossEntropyBackward(ta, x, t, red, ignore, eps);
+  if (ta != 0) v = crossEntropyBackward(ta, x, t, st, red, ignore, eps);
   if (tx != 0 || tt != 0) {
     const p = softmax(Op.softmax, x, axis);
     if (tx != 0) {

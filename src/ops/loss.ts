@@ -465,7 +465,8 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
     // Class weights (whose gradient and weighted 'mean' the composite gets from its ops) and
     // [N, C, d1, ...] take the composite below.
     const fused = !weight && x.rank <= 2 && x.numel() > 0 && ignoreIndex === (ignoreIndex | 0);
-    const fusedLoss = (t: Tensor): Tensor => call(op, wasm.crossEntropy(x.id, t.id, REDUCTION_CODE[reduction], ignoreIndex, eps));
+    const fusedLoss = (t: Tensor): Tensor =>
+      call(op, wasm.crossEntropy(x.id, t.id, call(op, wasm.logSumExpRows(x.id)).id, REDUCTION_CODE[reduction], ignoreIndex, eps));
     if (target instanceof Tensor && isFloat(target.dtype)) {
       idOf(target, `${op} (target)`);
       if (target.dtype !== x.dtype) throw new DTypeError(`${op}: target is ${target.dtype} but input is ${x.dtype}; they must have the same dtype`);
