@@ -1,10 +1,11 @@
 // Losses: crossEntropy (class indices incl. K-dim, probabilities, weights, ignoreIndex, label
-// smoothing), nllLoss, binaryCrossEntropy (+ with logits), mseLoss, l1Loss, huberLoss,
+// smoothing; the fused [N, C] op against PyTorch 1.13 fixtures and the composite's bits), nllLoss, binaryCrossEntropy (+ with logits), mseLoss, l1Loss, huberLoss,
 // smoothL1Loss, klDiv and ctcLoss, each with every reduction. Forward values against plain JS
 // references (CTC against a brute-force sum over all alignments) and PyTorch's known values;
 // gradients by central differences in float64 for every differentiable input; JVP against VJP;
 // second derivatives; float32 vs float64; bad inputs.
 
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wg, checkGrad, expectClose, rand64, flat, size, uniform } from './helpers.js';
 import { checkJvpVjp, checkSecondOrder, expectError, checkFloat32 } from './nn-helpers.js';
@@ -204,6 +205,116 @@ const pointCases: PointCase[] = [
   { name: 'klDiv', f: (x, t, reduction) => wg.klDiv(x, t, { reduction }), ref: (x, t) => t * (Math.log(t) - x), x: [-3, 0], t: [0.1, 1] },
   { name: 'klDiv logTarget', f: (x, t, reduction) => x.klDiv(t, { reduction, logTarget: true }), ref: (x, t) => Math.exp(t) * (t - x), x: [-3, 0], t: [-3, 0] },
 ];
+
+interface CeFixtureCase {
+  dtype: 'float32' | 'float64'; kind: 'indices' | 'probabilities'; x: string; target: string; weighted: boolean;
+  options: { reduction: 'mean' | 'sum' | 'none'; labelSmoothing: number; ignoreIndex?: number };
+  y: number[]; yShape: number[]; gy: number[]; gradX: number[]; gradTarget: number[] | null;
+}
+const ceFixture = JSON.parse(readFileSync(new URL('./fixtures/cross-entropy.json', import.meta.url), 'utf8')) as {
+  inputs: Record<string, number | number[] | number[][]>; cases: CeFixtureCase[];
+};
+
+/** A result's tensors as dtype, shape and raw bytes (-0 and last bits count). */
+const bits = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(bits) : [(v as Tensor).dtype, (v as Tensor).shape, [...new Uint8Array((v as Tensor).data().buffer)]]);
+
+describe('crossEntropy: the fused op ([N, C] and [C] without class weights)', () => {
+  const shapeOf = (v: unknown): number[] => (Array.isArray(v) ? [v.length, ...shapeOf(v[0])] : []);
+  const input = (name: string, dtype: 'float32' | 'float64') => {
+    const v = ceFixture.inputs[name];
+    return wg.tensor(flat(v), { shape: shapeOf(v), dtype });
+  };
+
+  it(`matches PyTorch 1.13 (${ceFixture.cases.length} cases: indices and probabilities, every reduction, label smoothing, ignoreIndex, weights, float32 and float64)`, () => {
+    for (const c of ceFixture.cases) {
+      wg.tidy(() => {
+        const x = input(c.x, c.dtype);
+        const target = c.kind === 'indices' ? wg.tensor(ceFixture.inputs[c.target] as number[], { dtype: 'int32' }) : input(c.target, c.dtype);
+        const weight = c.weighted ? input('weight', c.dtype) : undefined;
+        const gy = wg.tensor(c.gy, { shape: c.yShape, dtype: c.dtype });
+        const f = (xv: Tensor, tv: Tensor) => wg.crossEntropy(xv, c.kind === 'indices' ? target : tv, { ...c.options, weight }).mul(gy).sum();
+        const y = wg.crossEntropy(x, target, { ...c.options, weight });
+        const [gx, gt] = wg.grad(f, { argnums: [0, 1] })(x, target.dtype === 'int32' ? x : target) as Tensor[];
+        // float32: a few ulps of the row's largest terms (softmax − target cancels near 1)
+        const [rtol, atol] = c.dtype === 'float64' ? [1e-13, 1e-15] : [3e-6, 1e-6];
+        const what = `${c.dtype} ${c.kind} ${c.x} ${JSON.stringify(c.options)}${c.weighted ? ' weighted' : ''}`;
+        try {
+          expect(y.shape).toEqual(c.yShape);
+          expectClose(flat(y.toArray()), c.y, rtol, atol);
+          expectClose(flat(gx.toArray()), c.gradX, rtol, atol);
+          if (c.gradTarget) expectClose(flat(gt.toArray()), c.gradTarget, rtol, atol);
+        } catch (e) { throw new Error(`${what}: ${(e as Error).message}`); }
+      });
+    }
+  });
+
+  it('class indices without smoothing: the composite\'s bits (values and gradients, float32 and float64)', () => {
+    // an all-ones class weight takes the composite path, whose values are the same real numbers
+    for (const dtype of ['float32', 'float64'] as const) {
+      wg.tidy(() => {
+        const x = wg.tensor(uniform(7 * 37, -6, 6, 21), { shape: [7, 37], dtype });
+        const ones = wg.ones([37], { dtype });
+        const gy = wg.tensor(uniform(7, 0.5, 1.5, 22), { dtype });
+        for (const reduction of REDUCTIONS) {
+          for (const target of [[3, 0, 36, 5, 5, 17, 1], [3, -100, 36, 5, -100, 17, 1]]) {
+            const t = i32(target, [7]);
+            const run = (weight?: Tensor) => {
+              const f = (v: Tensor) => wg.crossEntropy(v, t, { reduction, weight }).mul(reduction === 'none' ? gy : 1.5).sum();
+              const [y, g] = wg.valueAndGrad(f)(x);
+              return [Array.from(wg.crossEntropy(x, t, { reduction, weight }).data()), Array.from(y.data()), Array.from(g.data())].map((a) => a.map((v) => (v === 0 ? 0 : v)));
+            };
+            expect(run(), `${dtype} ${reduction}`).toEqual(run(ones));
+          }
+        }
+      });
+    }
+  });
+
+  it('gradients by central differences; JVP against VJP; second order (forward-over-reverse and reverse-over-reverse)', () => {
+    const xt = rand64([4, 5], -2, 2, 41), probs = wg.softmax(rand64([4, 5], -1, 1, 42)), row = rand64([5], -2, 2, 43);
+    const gy = rand64([4], 0.5, 1.5, 44);
+    const target = [2, -100, 4, 1];
+    for (const reduction of REDUCTIONS) {
+      const red = (y: Tensor) => (reduction === 'none' ? y.mul(gy).sum() : y);
+      checkGrad((v) => red(wg.crossEntropy(v, target, { reduction, labelSmoothing: 0.2 })), [xt]);
+      checkGrad((v, t) => red(wg.crossEntropy(v, t, { reduction, labelSmoothing: 0.1 })), [xt, probs]);
+      checkJvpVjp((v) => wg.crossEntropy(v, target, { reduction, labelSmoothing: 0.2 }), xt);
+      checkJvpVjp((v) => wg.crossEntropy(xt, v, { reduction, labelSmoothing: 0.1 }), probs);
+      checkJvpVjp((v) => wg.crossEntropy(v, probs, { reduction }), xt);
+      // the square makes each row's adjoint differ, so crossEntropyBackward's own rules are exercised
+      checkSecondOrder((v) => red(wg.crossEntropy(v, target, { reduction, labelSmoothing: 0.2 })).square(), xt);
+      checkSecondOrder((v) => red(wg.crossEntropy(v, probs, { reduction, labelSmoothing: 0.3 })).square(), xt);
+      // the probability target's own second derivative, and the mixed one through x
+      checkSecondOrder((v) => red(wg.crossEntropy(xt.mul(v.sum()), v, { reduction })).square(), probs);
+    }
+    checkGrad((v) => wg.crossEntropy(v, 3, { labelSmoothing: 0.1 }), [row]); // [C] with a class index
+    checkSecondOrder((v) => wg.crossEntropy(v, wg.softmax(row), { reduction: 'sum' }).square(), row);
+    wg.dispose([xt, probs, row, gy]);
+  });
+
+  it('under accelerate: values and gradients replay bit for bit with new targets (ignoreIndex and probabilities too)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = (seed: number) => wg.tensor(uniform(5 * 9, -3, 3, seed), { shape: [5, 9], dtype });
+      const idx = (v: number[]) => wg.tensor(v, { dtype: 'int32' });
+      const byIndex = wg.valueAndGrad((v: Tensor, t: Tensor) => wg.crossEntropy(v, t, { ignoreIndex: 0, labelSmoothing: 0.1 }));
+      const fast = wg.accelerate(byIndex);
+      for (const [seed, t] of [[1, [1, 0, 8, 2, 3]], [2, [0, 7, 0, 4, 4]], [3, [8, 8, 0, 1, 2]]] as const) {
+        const [xv, tv] = [x(seed), idx([...t])];
+        expect(bits(fast(xv, tv))).toEqual(wg.tidy(() => bits(byIndex(xv, tv))));
+      }
+      expect(fast.hits).toBe(2);
+      fast.clearCache();
+      const byProb = wg.valueAndGrad((v: Tensor, p: Tensor) => wg.crossEntropy(v, p, { reduction: 'sum' }), { argnums: [0, 1] });
+      const fastProb = wg.accelerate(byProb);
+      for (const seed of [4, 5, 6]) {
+        const [xv, p] = [x(seed), wg.softmax(x(seed + 10))];
+        expect(bits(fastProb(xv, p))).toEqual(wg.tidy(() => bits(byProb(xv, p))));
+      }
+      expect(fastProb.hits).toBe(2);
+      fastProb.clearCache();
+    }
+  });
+});
 
 describe('pointwise losses', () => {
   const shape = [3, 4];
