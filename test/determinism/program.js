@@ -300,6 +300,16 @@ function losses(wg, h) {
       wg.crossEntropy(logits, probs), wg.crossEntropy(logits, labels, { reduction: 'none', ignoreIndex: 2 }),
       wg.nllLoss(wg.logSoftmax(logits), labels, { reduction: 'sum' })]);
     h.put(`grad.crossEntropy.${dtype}`, wg.grad((z) => wg.crossEntropy(z, labels, { weight, labelSmoothing: 0.1 }))(logits));
+    // the fused op (no class weights): rows longer than a SIMD chunk of four with a tail, ignoreIndex, label smoothing
+    const wide = wg.tensor(values(6 * 37, -9, 9, 114), { shape: [6, 37], dtype });
+    const wideLabels = wg.tensor([36, 0, 17, -100, 5, 17], { dtype: 'int32' });
+    const wideProbs = wg.softmax(wg.tensor(values(6 * 37, -2, 2, 115), { shape: [6, 37], dtype }));
+    h.put(`crossEntropy.fused.${dtype}`, [wg.crossEntropy(wide, wideLabels), wg.crossEntropy(wide, wideLabels, { reduction: 'none', labelSmoothing: 0.2 }),
+      wg.crossEntropy(wide, wideProbs, { reduction: 'sum', labelSmoothing: 0.1 }), wg.crossEntropy(wide, wideProbs, { reduction: 'none' }),
+      wg.crossEntropy(wg.select(wide, 0, 2), 4)]);
+    h.put(`grad.crossEntropy.fused.${dtype}`, [wg.grad((z) => wg.crossEntropy(z, wideLabels, { labelSmoothing: 0.2 }))(wide),
+      ...wg.grad((z, p) => wg.crossEntropy(z, p, { reduction: 'none' }).square().sum(), { argnums: [0, 1] })(wide, wideProbs),
+      wg.hvp((z) => wg.crossEntropy(z, wideLabels, { reduction: 'none' }).square().sum())(wide, wideProbs)]);
     const p = wg.sigmoid(logits), t = wg.tensor(values(8 * 5, 0, 1, 113), { shape: [8, 5], dtype });
     h.put(`loss.${dtype}`, [wg.mseLoss(logits, t), wg.mse(logits, t, { DataFormat: 'BC' }), wg.l1Loss(logits, t, { reduction: 'sum' }),
       wg.huberLoss(logits, t, { delta: 0.5 }), wg.smoothL1Loss(logits, t, { beta: 2 }),
