@@ -15,7 +15,7 @@ const classes = [2, -100, 4, 1];
 export const loss: OpStatus[] = [
   {
     name: 'crossEntropy', kind: 'primitive', ...works,
-    notes: '[N, C] and [C] without class weights: one fused pass per row, its gradient the op crossEntropyBackward with rules of its own; class weights and [N, C, d1, ...] are composites of logSoftmax',
+    notes: "[N, C] and [C] without class weights: fused, each row's max and log-sum-exp (logSumExpRows) shared by the loss and its gradient op crossEntropyBackward, which has rules of its own; class weights and [N, C, d1, ...] are composites of logSoftmax",
     // fused: indices with ignoreIndex and label smoothing ('mean', and 'none' under a square so
     // that each row's adjoint differs), probabilities ('sum', 'mean'); composite: class weights
     make: () => ({
