@@ -248,7 +248,7 @@ describe('crossEntropy: the fused op ([N, C] and [C] without class weights)', ()
     }
   });
 
-  it('class indices without smoothing: the composite\'s bits (values and gradients, float32 and float64)', () => {
+  it('without smoothing: the composite\'s bits (class indices: values and gradients; probabilities: gradients)', () => {
     // an all-ones class weight takes the composite path, whose values are the same real numbers
     for (const dtype of ['float32', 'float64'] as const) {
       wg.tidy(() => {
@@ -265,6 +265,14 @@ describe('crossEntropy: the fused op ([N, C] and [C] without class weights)', ()
             };
             expect(run(), `${dtype} ${reduction}`).toEqual(run(ones));
           }
+        }
+        // probabilities: the same gradient bits; the values sum each row first (to rounding)
+        const probs = wg.softmax(wg.tensor(uniform(7 * 37, -2, 2, 23), { shape: [7, 37], dtype }));
+        for (const reduction of REDUCTIONS) {
+          const f = (weight?: Tensor) => (v: Tensor) => wg.crossEntropy(v, probs, { reduction, weight }).mul(reduction === 'none' ? gy : 1.5).sum();
+          expect(Array.from(wg.grad(f())(x).data()), `${dtype} ${reduction}`).toEqual(Array.from(wg.grad(f(ones))(x).data()));
+          expectClose(flat(wg.crossEntropy(x, probs, { reduction }).toArray()), flat(wg.crossEntropy(x, probs, { reduction, weight: ones }).toArray()),
+            dtype === 'float32' ? 1e-6 : 1e-15, 0);
         }
       });
     }
