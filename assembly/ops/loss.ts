@@ -224,8 +224,8 @@ function jvpCtc(r: u32): void {
 // row's loss is then read from x directly (no pass at all for class indices without smoothing)
 // and the backward is one pass with one exp per element; no [N, C] is written but the gradient.
 // The backward writes logSoftmaxBackward's g − exp(logp)·Σ g with g = −G·q without forming g,
-// so with ε = 0 both values and gradients have the composite's bits (sum's order for the row
-// losses, the same divisions). The rules are products of softmax, softmaxBackward and
+// so with ε = 0 the gradients have the composite's bits, and so do class indices' values (sum's
+// order for the row losses, the same divisions); probabilities' values sum each row first. The rules are products of softmax, softmaxBackward and
 // crossEntropyBackward itself, so second derivatives work.
 
 const REDUCE_NONE = 0, REDUCE_SUM = 1, REDUCE_MEAN = 2;
