@@ -486,7 +486,8 @@ export function crossEntropy(input: Tensor, target: TargetLike, opts?: CrossEntr
       });
     }
     const t = readClassTargets(op, target, x, ignoreIndex);
-    if (fused) return tidy(() => fusedLoss(t.tensor ?? tensor(t.values, { shape: t.shape, dtype: 'int32' })));
+    // an int32 target tensor is passed as it is (readClassTargets has checked it); JS indices become one
+    if (fused) return tidy(() => fusedLoss(target instanceof Tensor ? target : tensor(t.values, { shape: t.shape, dtype: 'int32' })));
     return tidy(() => {
       const logp = logSoftmax(x, classDim);
       const [nll, w] = nllTerms(logp, t, weight, ignoreIndex);
