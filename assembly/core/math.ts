@@ -150,8 +150,16 @@ export const EXP_NP = memory.data<f32>([
 ]);
 
 /** eˣ for x ≤ 0 (see EXP_NP): e^r·2^k = 2^k + (r·2^k)·p(r), p(r) = c1 + c2·r + … + c5·r⁴. */
-@inline export function expNonPositiveF32x4(x0: v128): v128 {
-  const x = f32x4.pmin(x0, f32x4.splat(0)); // NaN stays NaN
+@inline export function expNonPositiveF32x4(x: v128): v128 {
+  return expNonPositiveNoClampF32x4(f32x4.pmin(x, f32x4.splat(0))); // NaN stays NaN
+}
+
+/**
+ * expNonPositiveF32x4 for arguments the caller knows are ≤ 0 or NaN (x − max), without the
+ * clamp: the same bits, one instruction fewer. The row loops call it four times per iteration
+ * (four independent chains keep the multipliers busy: one chain per iteration runs ~1.4× slower).
+ */
+@inline export function expNonPositiveNoClampF32x4(x: v128): v128 {
   const t = f32x4.add(f32x4.mul(x, v128.load(EXP_NP)), v128.load(EXP_NP, 16));
   const k = f32x4.sub(t, v128.load(EXP_NP, 16));
   const scale = i32x4.shl(t, 23); // 2^k: the biased exponent k + 127 sits in t's low bits

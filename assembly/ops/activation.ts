@@ -22,7 +22,7 @@ import { shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInp
 import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import { sum } from "./reduce";
 import { unary, mul, sub, neg, add, mulScalar, addScalar, scalar } from "./elementwise";
-import { expT, expNonPositiveF32x4, expNonPositiveF32, erf64, onePlusErfF32x4 } from "../core/math";
+import { expT, expNonPositiveF32x4, expNonPositiveNoClampF32x4, expNonPositiveF32, erf64, onePlusErfF32x4 } from "../core/math";
 
 /**
  * One [n, inner] block: for each of the `inner` columns (stride inner), the max and the sum of
@@ -86,21 +86,27 @@ function softmaxRow<T>(px: usize, po: usize, n: i32, isLog: bool): void {
 // The float32 row passes. Each is its own function: V8 allocates registers per function, and a
 // loop sharing one with the exp loop's live values runs at half speed. Sums run in four float32
 // lanes over chunks of CHUNK elements, each chunk's lanes added into a float64 total in a fixed
-// order, so long rows keep float32 rounding per chunk only.
-export const CHUNK = 1024;
+// order, so long rows keep float32 rounding per chunk only. The loops take four vectors per
+// iteration (one loop check per 16 elements, four independent chains), then single vectors; a
+// sum still adds its vectors one after another, so the bits do not depend on the unrolling.
+export const CHUNK = 1024; // a multiple of 16
 
 /**
  * The largest element of a float32 row, NaN left out: a NaN in the row reaches every output
  * through the exp pass's sum instead (pmax is one instruction, NaN-propagating max eight).
  */
 export function rowMaxF32(px: usize, n: i32): f32 {
-  let m0 = f32x4.splat(-Infinity), m1 = m0;
+  let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
-    m1 = f32x4.pmax(m1, v128.load(px + (<usize>i << 2), 16));
+  for (; i + 16 <= n; i += 16) {
+    const p = px + (<usize>i << 2);
+    m0 = f32x4.pmax(m0, v128.load(p));
+    m1 = f32x4.pmax(m1, v128.load(p, 16));
+    m2 = f32x4.pmax(m2, v128.load(p, 32));
+    m3 = f32x4.pmax(m3, v128.load(p, 48));
   }
-  m0 = f32x4.pmax(m0, m1);
+  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
+  m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
   const a = f32x4.extract_lane(m0, 0), b = f32x4.extract_lane(m0, 1), c = f32x4.extract_lane(m0, 2), d = f32x4.extract_lane(m0, 3);
   const ab = a < b ? b : a, cd = c < d ? d : c;
   let m = ab < cd ? cd : ab;
@@ -112,6 +118,20 @@ export function rowMaxF32(px: usize, n: i32): f32 {
   return <f64>((f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3)));
 }
 
+/**
+ * acc + e0 + e1 + e2 + e3 for the exps e of the 16 elements at p minus vm (x − max ≤ 0), each
+ * stored at q when `store` (a constant at every call). The four exps are computed before any
+ * store: po may be px (attention's rows are exponentiated in place).
+ */
+@inline function expSum16(p: usize, q: usize, vm: v128, acc: v128, store: bool): v128 {
+  const e0 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p), vm));
+  const e1 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p, 16), vm));
+  const e2 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p, 32), vm));
+  const e3 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p, 48), vm));
+  if (store) { v128.store(q, e0); v128.store(q, e1, 16); v128.store(q, e2, 32); v128.store(q, e3, 48); }
+  return f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, e0), e1), e2), e3);
+}
+
 /** Σ exp(x − m) over a float32 row, each exp stored to po when po is not 0. */
 export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
   const vm = f32x4.splat(m);
@@ -121,13 +141,15 @@ export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
     const end = min(n & ~3, i + CHUNK);
     let acc = f32x4.splat(0);
     if (po != 0) {
+      for (; i + 16 <= end; i += 16) acc = expSum16(px + (<usize>i << 2), po + (<usize>i << 2), vm, acc, true);
       for (; i < end; i += 4) {
-        const e = expNonPositiveF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm));
+        const e = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm));
         v128.store(po + (<usize>i << 2), e);
         acc = f32x4.add(acc, e);
       }
     } else {
-      for (; i < end; i += 4) acc = f32x4.add(acc, expNonPositiveF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm)));
+      for (; i + 16 <= end; i += 16) acc = expSum16(px + (<usize>i << 2), 0, vm, acc, false);
+      for (; i < end; i += 4) acc = f32x4.add(acc, expNonPositiveNoClampF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm)));
     }
     total += laneSum(acc);
   }
@@ -143,6 +165,11 @@ export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
 export function rowScaleF32(po: usize, n: i32, c: f32): void {
   const vc = f32x4.splat(c);
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const q = po + (<usize>i << 2);
+    const a = v128.load(q), b = v128.load(q, 16), d = v128.load(q, 32), e = v128.load(q, 48);
+    v128.store(q, f32x4.mul(a, vc)); v128.store(q, f32x4.mul(b, vc), 16); v128.store(q, f32x4.mul(d, vc), 32); v128.store(q, f32x4.mul(e, vc), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(po + (<usize>i << 2)), vc));
   for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(po + (<usize>i << 2)) * c);
 }
@@ -151,6 +178,12 @@ export function rowScaleF32(po: usize, n: i32, c: f32): void {
 function rowShiftF32(px: usize, po: usize, n: i32, m: f32, c: f32): void {
   const vm = f32x4.splat(m), vc = f32x4.splat(c);
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = px + (<usize>i << 2), q = po + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), d = v128.load(p, 32), e = v128.load(p, 48);
+    v128.store(q, f32x4.sub(f32x4.sub(a, vm), vc)); v128.store(q, f32x4.sub(f32x4.sub(b, vm), vc), 16);
+    v128.store(q, f32x4.sub(f32x4.sub(d, vm), vc), 32); v128.store(q, f32x4.sub(f32x4.sub(e, vm), vc), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.sub(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), vc));
   for (; i < n; i++) store<f32>(po + (<usize>i << 2), (load<f32>(px + (<usize>i << 2)) - m) - c);
 }
@@ -210,8 +243,18 @@ function rowDotF32(pa: usize, pb: usize, n: i32): f64 {
     const end = min(n & ~3, i + CHUNK);
     let acc = f32x4.splat(0);
     if (pb != 0) {
+      for (; i + 16 <= end; i += 16) {
+        const p = pa + (<usize>i << 2), q = pb + (<usize>i << 2);
+        const a = f32x4.mul(v128.load(p), v128.load(q)), b = f32x4.mul(v128.load(p, 16), v128.load(q, 16));
+        const c = f32x4.mul(v128.load(p, 32), v128.load(q, 32)), d = f32x4.mul(v128.load(p, 48), v128.load(q, 48));
+        acc = f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, a), b), c), d);
+      }
       for (; i < end; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(pa + (<usize>i << 2)), v128.load(pb + (<usize>i << 2))));
     } else {
+      for (; i + 16 <= end; i += 16) {
+        const p = pa + (<usize>i << 2);
+        acc = f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, v128.load(p)), v128.load(p, 16)), v128.load(p, 32)), v128.load(p, 48));
+      }
       for (; i < end; i += 4) acc = f32x4.add(acc, v128.load(pa + (<usize>i << 2)));
     }
     total += laneSum(acc);
@@ -220,13 +263,21 @@ function rowDotF32(pa: usize, pb: usize, n: i32): f64 {
   return total;
 }
 
+/** out = y·(g − c) on the four elements at pg, py, po. */
+@inline function softmaxBackAt(pg: usize, py: usize, po: usize, vc: v128): void {
+  v128.store(po, f32x4.mul(v128.load(py), f32x4.sub(v128.load(pg), vc)));
+}
+
 /** out = y·(g − c) over a float32 row. */
 function rowSoftmaxBackF32(pg: usize, py: usize, po: usize, n: i32, c: f32): void {
   const vc = f32x4.splat(c);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(py + (<usize>i << 2)), f32x4.sub(v128.load(pg + (<usize>i << 2)), vc)));
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    softmaxBackAt(pg + o, py + o, po + o, vc); softmaxBackAt(pg + o + 16, py + o + 16, po + o + 16, vc);
+    softmaxBackAt(pg + o + 32, py + o + 32, po + o + 32, vc); softmaxBackAt(pg + o + 48, py + o + 48, po + o + 48, vc);
   }
+  for (; i + 4 <= n; i += 4) softmaxBackAt(pg + (<usize>i << 2), py + (<usize>i << 2), po + (<usize>i << 2), vc);
   for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(py + (<usize>i << 2)) * (load<f32>(pg + (<usize>i << 2)) - c));
 }
 
@@ -234,6 +285,15 @@ function rowSoftmaxBackF32(pg: usize, py: usize, po: usize, n: i32, c: f32): voi
 function rowLogSoftmaxBackF32(pg: usize, py: usize, po: usize, n: i32, c: f32): void {
   const vc = f32x4.splat(c);
   let i = 0;
+  for (; i + 16 <= n; i += 16) { // four exps before any store (po may be pg)
+    const o = <usize>i << 2;
+    const e0 = expNonPositiveF32x4(v128.load(py + o)), e1 = expNonPositiveF32x4(v128.load(py + o, 16));
+    const e2 = expNonPositiveF32x4(v128.load(py + o, 32)), e3 = expNonPositiveF32x4(v128.load(py + o, 48));
+    v128.store(po + o, f32x4.sub(v128.load(pg + o), f32x4.mul(e0, vc)));
+    v128.store(po + o, f32x4.sub(v128.load(pg + o, 16), f32x4.mul(e1, vc)), 16);
+    v128.store(po + o, f32x4.sub(v128.load(pg + o, 32), f32x4.mul(e2, vc)), 32);
+    v128.store(po + o, f32x4.sub(v128.load(pg + o, 48), f32x4.mul(e3, vc)), 48);
+  }
   for (; i + 4 <= n; i += 4) {
     const e = expNonPositiveF32x4(v128.load(py + (<usize>i << 2)));
     v128.store(po + (<usize>i << 2), f32x4.sub(v128.load(pg + (<usize>i << 2)), f32x4.mul(e, vc)));
