@@ -160,6 +160,34 @@ describe('softmax and logSoftmax', () => {
     });
   });
 
+  it('float32 softmax rows: exp within 2.21 ulp of the exact value, subnormal results kept (as PyTorch)', () => {
+    // Rows [0, x1, …, x15] with every x ≤ −25: the sum rounds to 1 in float32, so y = exp(x) as
+    // the row kernel computes it (16 elements: the four-vector loop; 19: its single-vector and
+    // scalar tails too).
+    const ulp = (v: number) => (v < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(v)) - 23));
+    for (const width of [16, 19]) {
+      const rows = 4001, values = new Float32Array(rows * width);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 1; j < width; j++) values[r * width + j] = -25 - 80 * ((r * (width - 1) + j - 1) / (rows * (width - 1)));
+      }
+      const y = wg.tidy(() => wg.softmax(wg.tensor(values, { shape: [rows, width] }), -1).data() as Float32Array);
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) {
+        if (i % width === 0) continue;
+        const want = Math.exp(values[i]);
+        if (Math.fround(want) !== 0) expect(y[i], `exp(${values[i]})`).toBeGreaterThan(0);
+        worst = Math.max(worst, Math.abs(y[i] - want) / ulp(want));
+      }
+      expect(worst).toBeLessThanOrEqual(2.21);
+    }
+    wg.tidy(() => {
+      const y = wg.softmax(wg.tensor([0, -95, -100, -103, -104, -200, -Infinity, -1]), -1).data() as Float32Array;
+      expect(y[1]).toBeGreaterThan(0); // e^−95 ≈ 5.5e-42, subnormal
+      expect(Math.abs(y[2] - Math.exp(-100) / (1 + Math.exp(-1)))).toBeLessThanOrEqual(2 ** -149);
+      expect([y[4], y[5], y[6]]).toEqual([0, 0, 0]);
+    });
+  });
+
   it('float32 gradients (the fused backward ops) agree with float64, on rows and on strided slices', () => {
     const x = rand64([6, 37], -5, 5, 70);
     const w = rand64([6, 37], -1, 1, 71);

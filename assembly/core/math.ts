@@ -128,17 +128,21 @@ export function expF32(x: f32): f32 {
 
 // exp of x ≤ 0 on four float32 lanes, for the row kernels of softmax, logSoftmax and their
 // gradients (assembly/ops/activation.ts), whose arguments are x − max or log-probabilities. It
-// is cheaper than expF32x4 and within 2 ulp of the correctly rounded value: a degree-5 minimax
-// polynomial (relative error 8.7e-8 on |r| ≤ ln2/2, fitted in float64 and rounded), the rounding
-// of x·log2e to an integer k by adding 1.5·2²³ + 127 (so that the low bits of the sum are the
-// biased exponent of 2^k, shifted into place), and results below 2⁻¹²⁶ (x < −87.34) flushed to
-// zero instead of rounded into the subnormal range. Arguments above 0 are taken as 0 (a
-// log-probability rounded up). IEEE operations only (no FMA): the same bits on every engine.
-// The constants sit in memory as splatted vectors: a loop reads them as memory operands, which
-// V8 compiles better than materialised v128 constants or a dozen live registers.
+// is cheaper than expF32x4 and within 2.21 ulp of the exact value (every 16th float32 of
+// [−104, 0] against float64 exp), subnormal results included: a degree-5 minimax polynomial
+// (relative error 8.7e-8 on |r| ≤ ln2/2, fitted in float64 and rounded), the rounding of x·log2e
+// to an integer k by adding 1.5·2²³ + 191 (so that the low bits of the sum are the biased
+// exponent of 2^(k+64), shifted into place), and the result built as 2⁶⁴·eˣ, which is a normal
+// number for every x ≥ −130 (the clamp: below it, and for −∞, eˣ rounds to 0). Multiplied by
+// 2⁻⁶⁴ it is exact while eˣ is normal and rounded once below 2⁻¹²⁶, so subnormal results are kept
+// as PyTorch keeps them; softmax folds the 2⁻⁶⁴ into its reciprocal of the sum instead.
+// Arguments above 0 are taken as 0 (a log-probability rounded up). IEEE operations only (no
+// FMA): the same bits on every engine. The constants sit in memory as splatted vectors: a loop
+// reads them as memory operands, which V8 compiles better than materialised v128 constants or
+// a dozen live registers.
 export const EXP_NP = memory.data<f32>([
   1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341, // log2 e
-  12583039.0, 12583039.0, 12583039.0, 12583039.0, // 1.5·2²³ + 127
+  12583103.0, 12583103.0, 12583103.0, 12583103.0, // 1.5·2²³ + 127 + 64
   0.693145751953125, 0.693145751953125, 0.693145751953125, 0.693145751953125, // ln 2, high part
   1.42860676533018704e-6, 1.42860676533018704e-6, 1.42860676533018704e-6, 1.42860676533018704e-6, // low part
   0.008290552534162998, 0.008290552534162998, 0.008290552534162998, 0.008290552534162998, // c5
@@ -146,30 +150,35 @@ export const EXP_NP = memory.data<f32>([
   0.1666765958070755, 0.1666765958070755, 0.1666765958070755, 0.1666765958070755, // c3
   0.499991238117218, 0.499991238117218, 0.499991238117218, 0.499991238117218, // c2
   0.9999997019767761, 0.9999997019767761, 0.9999997019767761, 0.9999997019767761, // c1
-  -87.33654022216797, -87.33654022216797, -87.33654022216797, -87.33654022216797, // ln 2⁻¹²⁶
+  -130.0, -130.0, -130.0, -130.0, // the clamp: 2^(k+64) ≥ 2⁻¹²⁴ is normal for x ≥ −130
+  5.421010862427522e-20, 5.421010862427522e-20, 5.421010862427522e-20, 5.421010862427522e-20, // 2⁻⁶⁴
 ]);
 
-/** eˣ for x ≤ 0 (see EXP_NP): e^r·2^k = 2^k + (r·2^k)·p(r), p(r) = c1 + c2·r + … + c5·r⁴. */
+/** 2⁻⁶⁴ on four lanes: scales scaledExpNonPositiveF32x4 back to eˣ. */
+@inline export function twoToMinus64F32x4(): v128 { return v128.load(EXP_NP, 160); }
+
+/** eˣ for x ≤ 0 (see EXP_NP). */
 @inline export function expNonPositiveF32x4(x: v128): v128 {
-  return expNonPositiveNoClampF32x4(f32x4.pmin(x, f32x4.splat(0))); // NaN stays NaN
+  return f32x4.mul(scaledExpNonPositiveF32x4(f32x4.pmin(x, f32x4.splat(0))), twoToMinus64F32x4()); // NaN stays NaN
 }
 
 /**
- * expNonPositiveF32x4 for arguments the caller knows are ≤ 0 or NaN (x − max), without the
- * clamp: the same bits, one instruction fewer. The row loops call it four times per iteration
- * (four independent chains keep the multipliers busy: one chain per iteration runs ~1.4× slower).
+ * 2⁶⁴·eˣ for arguments the caller knows are ≤ 0 or NaN (x − max), without the clamp at 0:
+ * e^r·2^(k+64) = 2^(k+64) + (r·2^(k+64))·p(r), p(r) = c1 + c2·r + … + c5·r⁴, normal for every
+ * x ≤ 0. The row loops call it four times per iteration (four independent chains keep the
+ * multipliers busy: one chain per iteration runs ~1.4× slower).
  */
-@inline export function expNonPositiveNoClampF32x4(x: v128): v128 {
+@inline export function scaledExpNonPositiveF32x4(x0: v128): v128 {
+  const x = f32x4.pmax(x0, v128.load(EXP_NP, 144)); // NaN stays NaN
   const t = f32x4.add(f32x4.mul(x, v128.load(EXP_NP)), v128.load(EXP_NP, 16));
   const k = f32x4.sub(t, v128.load(EXP_NP, 16));
-  const scale = i32x4.shl(t, 23); // 2^k: the biased exponent k + 127 sits in t's low bits
+  const scale = i32x4.shl(t, 23); // 2^(k+64): the biased exponent k + 64 + 127 sits in t's low bits
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, v128.load(EXP_NP, 32))), f32x4.mul(k, v128.load(EXP_NP, 48)));
   let p = f32x4.add(f32x4.mul(v128.load(EXP_NP, 64), r), v128.load(EXP_NP, 80));
   p = f32x4.add(f32x4.mul(p, r), v128.load(EXP_NP, 96));
   p = f32x4.add(f32x4.mul(p, r), v128.load(EXP_NP, 112));
   p = f32x4.add(f32x4.mul(p, r), v128.load(EXP_NP, 128));
-  const e = f32x4.add(f32x4.mul(f32x4.mul(r, scale), p), scale);
-  return v128.andnot(e, f32x4.lt(x, v128.load(EXP_NP, 144)));
+  return f32x4.add(f32x4.mul(f32x4.mul(r, scale), p), scale);
 }
 
 /** Scalar float32 eˣ for x ≤ 0 with exactly the lane arithmetic of expNonPositiveF32x4 (tails). */

@@ -22,7 +22,7 @@ import { shouldRecord1, shouldRecord2, recordOp, recordInput, recordAttr, recInp
 import { tangentOf, setTangent, sameShape } from "../engine/forward";
 import { sum } from "./reduce";
 import { unary, mul, sub, neg, add, mulScalar, addScalar, scalar } from "./elementwise";
-import { expT, expNonPositiveF32x4, expNonPositiveNoClampF32x4, expNonPositiveF32, erf64, onePlusErfF32x4 } from "../core/math";
+import { expT, expNonPositiveF32x4, scaledExpNonPositiveF32x4, twoToMinus64F32x4, expNonPositiveF32, erf64, onePlusErfF32x4 } from "../core/math";
 
 /**
  * One [n, inner] block: for each of the `inner` columns (stride inner), the max and the sum of
@@ -118,22 +118,28 @@ export function rowMaxF32(px: usize, n: i32): f32 {
   return <f64>((f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3)));
 }
 
+/** exp(x) for x ≤ 0 or NaN (x − max), times 2⁶⁴ unless `unscale` (a constant at every call). */
+@inline function expAt(x: v128, unscale: bool): v128 {
+  const e = scaledExpNonPositiveF32x4(x);
+  return unscale ? f32x4.mul(e, twoToMinus64F32x4()) : e;
+}
+
 /**
- * acc + e0 + e1 + e2 + e3 for the exps e of the 16 elements at p minus vm (x − max ≤ 0), each
- * stored at q when `store` (a constant at every call). The four exps are computed before any
- * store: po may be px (attention's rows are exponentiated in place).
+ * acc + e0 + e1 + e2 + e3 for the exps e (expAt) of the 16 elements at p minus vm, each stored
+ * at q when `store` (constants at every call). The four exps are computed before any store: po
+ * may be px (attention's rows are exponentiated in place).
  */
-@inline function expSum16(p: usize, q: usize, vm: v128, acc: v128, store: bool): v128 {
-  const e0 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p), vm));
-  const e1 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p, 16), vm));
-  const e2 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p, 32), vm));
-  const e3 = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(p, 48), vm));
+@inline function expSum16(p: usize, q: usize, vm: v128, acc: v128, store: bool, unscale: bool): v128 {
+  const e0 = expAt(f32x4.sub(v128.load(p), vm), unscale);
+  const e1 = expAt(f32x4.sub(v128.load(p, 16), vm), unscale);
+  const e2 = expAt(f32x4.sub(v128.load(p, 32), vm), unscale);
+  const e3 = expAt(f32x4.sub(v128.load(p, 48), vm), unscale);
   if (store) { v128.store(q, e0); v128.store(q, e1, 16); v128.store(q, e2, 32); v128.store(q, e3, 48); }
   return f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, e0), e1), e2), e3);
 }
 
-/** Σ exp(x − m) over a float32 row, each exp stored to po when po is not 0. */
-export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
+/** Σ expAt(x − m) over a float32 row, each stored to po when po is not 0. */
+@inline function expSumRow(px: usize, po: usize, n: i32, m: f32, unscale: bool): f64 {
   const vm = f32x4.splat(m);
   let total: f64 = 0;
   let i = 0;
@@ -141,24 +147,37 @@ export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
     const end = min(n & ~3, i + CHUNK);
     let acc = f32x4.splat(0);
     if (po != 0) {
-      for (; i + 16 <= end; i += 16) acc = expSum16(px + (<usize>i << 2), po + (<usize>i << 2), vm, acc, true);
+      for (; i + 16 <= end; i += 16) acc = expSum16(px + (<usize>i << 2), po + (<usize>i << 2), vm, acc, true, unscale);
       for (; i < end; i += 4) {
-        const e = expNonPositiveNoClampF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm));
+        const e = expAt(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), unscale);
         v128.store(po + (<usize>i << 2), e);
         acc = f32x4.add(acc, e);
       }
     } else {
-      for (; i + 16 <= end; i += 16) acc = expSum16(px + (<usize>i << 2), 0, vm, acc, false);
-      for (; i < end; i += 4) acc = f32x4.add(acc, expNonPositiveNoClampF32x4(f32x4.sub(v128.load(px + (<usize>i << 2)), vm)));
+      for (; i + 16 <= end; i += 16) acc = expSum16(px + (<usize>i << 2), 0, vm, acc, false, unscale);
+      for (; i < end; i += 4) acc = f32x4.add(acc, expAt(f32x4.sub(v128.load(px + (<usize>i << 2)), vm), unscale));
     }
     total += laneSum(acc);
   }
   for (; i < n; i++) {
-    const e = expNonPositiveF32(load<f32>(px + (<usize>i << 2)) - m);
+    const e = f32x4.extract_lane(expAt(f32x4.splat(load<f32>(px + (<usize>i << 2)) - m), unscale), 0);
     if (po != 0) store<f32>(po + (<usize>i << 2), e);
     total += <f64>e;
   }
   return total;
+}
+
+/** Σ exp(x − m) over a float32 row (m its max), each exp stored to po when po is not 0. */
+export function rowExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
+  return expSumRow(px, po, n, m, true);
+}
+
+/**
+ * rowExpSumF32 with every exp and the sum 2⁶⁴ times larger (exactly, subnormal exps included):
+ * softmax folds the 2⁻⁶⁴ into its reciprocal of the sum, one multiply per element fewer.
+ */
+function rowScaledExpSumF32(px: usize, po: usize, n: i32, m: f32): f64 {
+  return expSumRow(px, po, n, m, false);
 }
 
 /** po[i] *= c over a float32 row. */
@@ -190,13 +209,15 @@ function rowShiftF32(px: usize, po: usize, n: i32, m: f32, c: f32): void {
 
 /**
  * float32 softmax (y = e·(1/Σe), e = exp(x − max)) or logSoftmax (y = (x − max) − log Σe) of a
- * contiguous row, as PyTorch's vectorised CPU kernels order it.
+ * contiguous row, as PyTorch's vectorised CPU kernels order it. The exps are kept 2⁶⁴ times
+ * larger (rowScaledExpSumF32), so 1/Σ carries the 2⁻⁶⁴: the same bits as e·(1/Σe) wherever e is
+ * a normal number, and subnormal exps enter the sum and the outputs instead of flushing to 0.
  */
 function softmaxRowF32(px: usize, po: usize, n: i32, isLog: bool): void {
   if (n == 0) return;
   const m = rowMaxF32(px, n);
-  const s = rowExpSumF32(px, isLog ? 0 : po, n, m);
-  if (isLog) rowShiftF32(px, po, n, m, <f32>Math.log(s));
+  const s = rowScaledExpSumF32(px, isLog ? 0 : po, n, m); // 2⁶⁴·Σe, exact
+  if (isLog) rowShiftF32(px, po, n, m, <f32>Math.log(s * 5.421010862427522e-20)); // s·2⁻⁶⁴, exact
   else rowScaleF32(po, n, <f32>(1.0 / s));
 }
 
