@@ -164,6 +164,45 @@ describe('maxPool forward against the reference', () => {
     });
   });
 
+  // float32 2×2 windows at stride 2, at least 4 wide: the gradient's scatter (and maxUnpool's) takes
+  // four windows at a time (f32 SIMD), a plane with an index outside its window the general way.
+  it('float32 2×2 windows: the gradient scatter as the scalar loop (odd sizes, −0, NaN)', () => {
+    wg.tidy(() => {
+      for (const [planes, H, W] of [[3, 7, 21], [2, 8, 8], [2, 5, 9], [1, 3, 16]]) {
+        const data = Array.from(f64([planes, H, W], 21).data(), (v) => Math.round(v * 3) / 3);
+        data[1] = NaN; data[W + 2] = -Infinity;
+        const x = wg.tensor(data, { shape: [1, planes, H, W] });
+        const want = refMaxPool(Array.from(new Float32Array(data)), planes, H, W, { kernel: [2, 2] });
+        const [v, i] = wg.maxPool2d(x, 2, { returnIndices: true });
+        expect(Array.from(i.data())).toEqual(want.indices);
+        expect(Array.from(v.data())).toEqual(want.values);
+        // the gradient scatters ḡ (with −0s) into zeros: adding lands a −0 as +0
+        const gData = Array.from(f64([planes, want.oH * want.oW], 22).data(), (g, j) => (j % 5 === 0 ? -0 : g));
+        const gBar = wg.tensor(gData, { shape: v.shape });
+        const dx = wg.grad((t: Tensor) => wg.maxPool2d(t, 2).mul(gBar).sum())(x);
+        const wantDx = new Array<number>(planes * H * W).fill(0);
+        const g32 = Array.from(new Float32Array(gData));
+        want.indices.forEach((k, j) => { const at = Math.floor(j / (want.oH * want.oW)) * H * W + k; wantDx[at] += g32[j]; });
+        expect(Array.from(dx.data())).toEqual(wantDx);
+        // maxUnpool assigns: a −0 stays −0
+        const u = wg.maxUnpool2d(gBar, i, 2, { outputSize: [H, W] });
+        const wantU = new Array<number>(planes * H * W).fill(0);
+        want.indices.forEach((k, j) => { wantU[Math.floor(j / (want.oH * want.oW)) * H * W + k] = g32[j]; });
+        expect(Array.from(u.data())).toEqual(wantU);
+      }
+      // indices outside their windows (maxUnpool's are arbitrary): the general way, a later entry winning
+      const idx = wg.tensor([0, 2, 4, 6, 9, 9, 15, 1], { shape: [1, 2, 1, 4], dtype: 'int32' });
+      const vals = wg.tensor([1, 2, 3, 4, 5, 6, 7, 8], { shape: [1, 2, 1, 4] });
+      const u = wg.maxUnpool2d(vals, idx, 2, { outputSize: [2, 8] });
+      const wantU = new Array<number>(32).fill(0);
+      [0, 2, 4, 6].forEach((k, j) => { wantU[k] = j + 1; });
+      [9, 9, 15, 1].forEach((k, j) => { wantU[16 + k] = j + 5; });
+      expect(Array.from(u.data())).toEqual(wantU);
+      expect(Array.from(wg.grad((t: Tensor) => wg.maxUnpool2d(t, idx, 2, { outputSize: [2, 8] }).mul(wg.arange(32).reshape([1, 2, 2, 8])).sum())(vals).data()))
+        .toEqual([0, 2, 4, 6, 25, 25, 31, 17]);
+    });
+  });
+
   it('maxPool1d, unbatched inputs and the Tensor methods', () => {
     wg.tidy(() => {
       const x = f64([2, 3, 11], 2);
