@@ -41,7 +41,7 @@ export {
   lbfgsDirection, copyData, scalarCos, flatAbsMax, flatAbsSum, capturePause, captureResume, capturing,
 } from "./ops/optim";
 export { cumsum, cumprod, linrec, sortIndices, argExtremum, triMask } from "./ops/indexing";
-export { convFamily } from "./ops/conv";
+export { convFamily, convBiasRelu } from "./ops/conv";
 export { maxPoolIndices, poolGather, poolScatter, avgPoolFamily } from "./ops/pool";
 export { conv3dFamily } from "./ops/conv3d";
 export { maxPool3dIndices, avgPool3dFamily } from "./ops/pool3d";

@@ -114,6 +114,7 @@ export interface WasmExports {
   argExtremum(x: number, axis: number, largest: number, keepdims: number): number;
   triMask(rows: number, cols: number, diagonal: number, upper: number): number;
   convFamily(op: number, a: number, b: number, rank: number, shape: number, geo: number): number;
+  convBiasRelu(x: number, w: number, bias: number, rank: number, shape: number, geo: number, channelAxis: number): number;
   maxPoolIndices(x: number, rank: number, shape: number, geo: number): number;
   poolGather(x: number, idx: number, planes: number, xPlane: number, idxPlane: number): number;
   poolScatter(src: number, idx: number, rank: number, shape: number, planes: number, outPlane: number, idxPlane: number, accumulate: number): number;

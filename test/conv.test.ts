@@ -410,6 +410,70 @@ describe('stride 1 (the direct kernels)', () => {
   });
 });
 
+// conv1d / conv2d with { activation: 'relu' } and a bias: one fused op (Op.convBiasRelu) whose store
+// adds the bias and applies the relu, its rules those of conv, add and relu. Every result has the
+// bits of the unfused wg.relu(conv(x, w, b)).
+describe("activation 'relu': the fused bias + relu", () => {
+  type Conv = (x: Tensor, w: Tensor, b: Tensor | null, o?: object) => Tensor;
+  const cases: { name: string; conv: Conv; x: number[]; w: number[]; opts: object }[] = [
+    { name: "stride 1, 'same', a batch (the direct kernel)", conv: wg.conv2d, x: [3, 2, 9, 11], w: [5, 2, 3, 3], opts: { padding: 'same' } },
+    { name: 'stride 2, groups (the im2col path)', conv: wg.conv2d, x: [2, 4, 7, 6], w: [6, 2, 3, 2], opts: { stride: 2, padding: 1, groups: 2 } },
+    { name: 'unbatched', conv: wg.conv2d, x: [3, 6, 5], w: [4, 3, 2, 2], opts: { padding: [1, 0] } },
+    { name: 'conv1d', conv: wg.conv1d, x: [2, 3, 10], w: [4, 3, 3], opts: { dilation: 2, padding: 2 } },
+  ];
+  for (const c of cases) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      it(`${c.name}, ${dtype}: values, gradients, JVP and a second derivative with the unfused bits`, () => {
+        wg.tidy(() => {
+          const make = (shape: number[], seed: number) => wg.tensor(uniform(size(shape), -1, 1, seed), { shape, dtype });
+          const x = make(c.x, 80), w = make(c.w, 81), b = make([c.w[0]], 82);
+          const yShape = c.conv(x, w, b, c.opts).shape, r = make(yShape, 83);
+          const fused = (x: Tensor, w: Tensor, b: Tensor) => c.conv(x, w, b, { ...c.opts, activation: 'relu' });
+          const plain = (x: Tensor, w: Tensor, b: Tensor) => wg.relu(c.conv(x, w, b, c.opts));
+          const same = (a: Tensor, e: Tensor, what: string) => { expect(a.shape, what).toEqual(e.shape); expectSameBits(a.data(), e.data(), what); };
+          same(fused(x, w, b), plain(x, w, b), 'values');
+          expect(Array.from(fused(x, w, b).data()).some((v) => v === 0) && Array.from(fused(x, w, b).data()).some((v) => v > 0)).toBe(true);
+          const loss = (f: typeof fused) => (x: Tensor, w: Tensor, b: Tensor) => f(x, w, b).mul(r).sum();
+          const [, gFused] = wg.valueAndGrad(loss(fused), { argnums: [0, 1, 2] })(x, w, b);
+          const [, gPlain] = wg.valueAndGrad(loss(plain), { argnums: [0, 1, 2] })(x, w, b);
+          ['x', 'w', 'b'].forEach((name, i) => same(gFused[i], gPlain[i], `gradient of ${name}`));
+          const tx = make(c.x, 84), tw = make(c.w, 85), tb = make([c.w[0]], 86);
+          const [, jFused] = wg.jvp(fused, [x, w, b], [tx, tw, tb]);
+          const [, jPlain] = wg.jvp(plain, [x, w, b], [tx, tw, tb]);
+          same(jFused, jPlain, 'JVP');
+          const [, jbFused] = wg.jvp((b: Tensor) => fused(x, w, b), [b], [tb]);
+          const [, jbPlain] = wg.jvp((b: Tensor) => plain(x, w, b), [b], [tb]);
+          same(jbFused, jbPlain, 'JVP of the bias alone');
+          // d/dw of Σ (∂L/∂x)²: reverse over reverse through the fused op's rule
+          const second = (f: typeof fused) => wg.grad((w: Tensor) => wg.grad((x: Tensor) => loss(f)(x, w, b))(x).square().sum())(w);
+          same(second(fused), second(plain), 'second derivative');
+        });
+      });
+    }
+  }
+
+  it("under accelerate the fused op replays with eager's bits; without a bias it is relu of the convolution", () => {
+    wg.tidy(() => {
+      const x = wg.tensor(uniform(2 * 3 * 8 * 8, -1, 1, 90), { shape: [2, 3, 8, 8] });
+      const w0 = wg.tensor(uniform(4 * 3 * 9, -1, 1, 91), { shape: [4, 3, 3, 3] }), b0 = wg.tensor(uniform(4, -1, 1, 92), { shape: [4] });
+      const step = (p: { w: Tensor; b: Tensor }) => {
+        const [loss, g] = wg.valueAndGrad((q: { w: Tensor; b: Tensor }) =>
+          wg.conv2d(x, q.w, q.b, { padding: 'same', activation: 'relu' }).square().mean())(p);
+        return { loss, w: p.w.sub(g.w.mul(0.1)), b: p.b.sub(g.b.mul(0.1)) };
+      };
+      const fast = wg.accelerate(step);
+      const eager = step({ w: w0, b: b0 });
+      fast({ w: w0, b: b0 });
+      const replayed = fast({ w: w0, b: b0 });
+      expectSameBits(replayed.loss.data(), eager.loss.data(), 'loss');
+      expectSameBits(replayed.w.data(), eager.w.data(), 'w');
+      expectSameBits(replayed.b.data(), eager.b.data(), 'b');
+      expectSameBits(wg.conv2d(x, w0, null, { activation: 'relu' }).data(), wg.relu(wg.conv2d(x, w0)).data(), 'no bias');
+      expectSameBits(wg.conv2d(x, w0, b0, { activation: 'none' }).data(), wg.conv2d(x, w0, b0).data(), "'none'");
+    });
+  });
+});
+
 describe('memory', () => {
   it('a training-style gradient step leaves no tensors behind', () => {
     const x = rand64([2, 2, 6, 6]), w = rand64([3, 2, 3, 3]), b = rand64([3]);
@@ -447,6 +511,9 @@ describe('bad input', () => {
     ['unknown padding string', () => wg.conv2d(x(), w(), null, { padding: 'full' as any }), wg.ValueError, /conv2d: padding must be a number, a list of numbers, 'same' or 'valid', got 'full'/],
     ["'same' with stride 2", () => wg.conv2d(x(), w(), null, { padding: 'same', stride: 2 }), wg.ValueError, /conv2d: padding 'same' needs stride 1 \(as in PyTorch\), got stride 2/],
     ['bias of the wrong size', () => wg.conv2d(x(), w(), rand64([3])), wg.ShapeError, /conv2d: bias must have shape \[2\] \(one value per output channel\), got \[3\]/],
+    ['an unknown activation', () => wg.conv2d(x(), w(), rand64([2]), { activation: 'tanh' as any }), wg.ValueError, /conv2d: activation must be 'none' or 'relu', got the string "tanh"/],
+    ["activation 'relu' with a bias of the wrong size", () => wg.conv1d(rand64([1, 4, 5]), rand64([2, 4, 3]), rand64([3]), { activation: 'relu' }), wg.ShapeError,
+      /conv1d: bias must have shape \[2\] \(one value per output channel\), got \[3\]/],
     ['float32 with float64', () => wg.conv2d(x().float(), w()), wg.DTypeError, /conv2d: cannot mix float32 and float64 \(x is float32 \[1, 4, 5, 5\], weight is float64 \[2, 4, 3, 3\]\)/],
     ['an int32 input', () => wg.conv2d(wg.zeros([1, 4, 5, 5], { dtype: 'int32' }), w()), wg.DTypeError, /conv2d: x is a int32 tensor of shape \[1, 4, 5, 5\]; convolution takes float32 or float64 tensors/],
     ['a non-tensor weight', () => wg.conv2d(x(), [1, 2] as any), wg.ValueError, /conv2d \(weight\): expected a Tensor, got Array/],

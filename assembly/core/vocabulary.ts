@@ -143,6 +143,8 @@ export enum Op {
   convTranspose3d = 154,
   /** conv3d's weight gradient. */
   convWeight3d = 155,
+  /** relu(conv(x, w) + bias): conv with the bias add and relu in its store (a fused op, rules of the three). */
+  convBiasRelu = 156, // attrs: geometry, the output's channel axis
   // — pooling (assembly/ops/pool.ts)
   /** values at per-plane indices (max pooling's output). */
   poolGather = 170, // values at per-plane indices: max pooling's output

@@ -21,7 +21,7 @@ import { replayable } from "./rules.generated";
 import {
   binary, unary, where, clamp, cast, copy, compare, detach, fillScalar, addInPlace, binaryScalarOp, unaryScalar,
   sum, reduce, matmul, reshapeTo, expandTo, permute, slice, pad, indexSelect, indexAdd, gather, scatterAdd, concat,
-  convFamily, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention, attentionBackward,
+  convFamily, convBiasRelu, poolGather, poolScatter, avgPoolFamily, maxPoolIndices, normalize, runningStatsUpdate, softmax, softmaxBackward, gelu, geluBackward, attention, attentionBackward,
   layerNorm, layerNormBackward, layerNormWeightGrad,
   ctcLoss, ctcLossGrad, crossEntropy, crossEntropyBackward, logSumExpRows, cumsum, cumprod, linrec, sortIndices, argExtremum, solve, determinant, cholesky,
   solveTriangular, qr, svd, eigh, pinv, randFill, replayOptimStep, conv3dFamily, avgPool3dFamily, maxPool3dIndices,
@@ -803,6 +803,8 @@ function replayRecord(r: u32): void {
         break;
       case Op.conv: case Op.convTranspose: case Op.convWeight:
         got = convFamily(op, x, inAt(r, 1), rankOf(out), shapePtr(out), geoFrom(r, 0, CONV_GEO_WORDS)); break;
+      case Op.convBiasRelu:
+        got = convBiasRelu(x, inAt(r, 1), inAt(r, 2), rankOf(out), shapePtr(out), geoFrom(r, 0, CONV_GEO_WORDS), ati(r, CONV_GEO_WORDS)); break;
       case Op.poolGather: got = poolGather(x, inAt(r, 1), ati(r, 0), ati(r, 1), ati(r, 2)); break;
       case Op.poolScatter:
         got = poolScatter(x, inAt(r, 1), rankOf(out), shapePtr(out), ati(r, 0), ati(r, 1), ati(r, 2), ati(r, 3)); break;

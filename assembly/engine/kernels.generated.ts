@@ -4,7 +4,7 @@
 
 export { gelu, geluBackward, softmax, softmaxBackward } from "../ops/activation";
 export { attention, attentionBackward } from "../ops/attention";
-export { convFamily } from "../ops/conv";
+export { convBiasRelu, convFamily } from "../ops/conv";
 export { conv3dFamily } from "../ops/conv3d";
 export { recordCustom } from "../ops/custom";
 export { addInPlace, binary, binaryRun, binaryScalarOp, cast, clamp, compare, compareRun, copy, detach, fillScalar, unary, unaryRun, unaryScalar, where, whereRun } from "../ops/elementwise";

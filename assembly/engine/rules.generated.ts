@@ -99,6 +99,7 @@ export function vjpRule(op: i32, r: u32, g: i32): void {
     case Op.conv:
     case Op.convTranspose:
     case Op.convWeight:
+    case Op.convBiasRelu:
       vjpConv(op, r, g); return;
     case Op.conv3d:
     case Op.convTranspose3d:
@@ -229,6 +230,7 @@ export function jvpRule(op: i32, r: u32): void {
     case Op.conv:
     case Op.convTranspose:
     case Op.convWeight:
+    case Op.convBiasRelu:
       jvpConv(op, r); return;
     case Op.conv3d:
     case Op.convTranspose3d:
@@ -343,6 +345,7 @@ export function replayable(op: i32): bool {
     case Op.conv3d:
     case Op.convTranspose3d:
     case Op.convWeight3d:
+    case Op.convBiasRelu:
     case Op.poolGather:
     case Op.poolScatter:
     case Op.avgPool:

@@ -20,14 +20,16 @@
 import { Op, DType } from "../core/vocabulary";
 import { CONV_GEO_WORDS } from "../core/abi";
 import {
-  newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, MAX_RANK, fail,
+  newTensor, releaseTensor, dtypeOf, dataOf, numelOf, needsGrad, shapePtr, rankOf, dimOf, MAX_RANK, fail,
   E_NO_RULE, E_OOM,
 } from "../core/tensor";
-import { shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
+import { recordTarget, shouldRecord2, recordOp, recordInput, recordAttr, recInput, recAttr, recOut, accumulate } from "../engine/tape";
 import { tangentOf, setTangent, flushJvp } from "../engine/forward";
 import { matmul, splatAt, madd, parallelTasks, matmulWorkers } from "./matmul";
 import { alloc, free } from "../core/alloc";
-import { add } from "./elementwise";
+import { add, compareScalarOp, whereZero } from "./elementwise";
+import { sum } from "./reduce";
+import { reshapeTo } from "./shape";
 
 /** Geometry words, as the host writes them and as records store them. */
 export const GEO_LEN = CONV_GEO_WORDS;
@@ -269,7 +271,8 @@ function rowPitch(srcW: i32, dstW: i32, padL: i32): i32 {
 const JOB = memory.data(32 * 4, 16);
 const J_KIND = GEO_LEN, J_SRC = GEO_LEN + 1, J_SRC_C = GEO_LEN + 2, J_SRC_H = GEO_LEN + 3, J_SRC_W = GEO_LEN + 4,
   J_DST = GEO_LEN + 5, J_DST_C = GEO_LEN + 6, J_DST_H = GEO_LEN + 7, J_DST_W = GEO_LEN + 8, J_PAD_T = GEO_LEN + 9,
-  J_PAD_L = GEO_LEN + 10, J_PACK = GEO_LEN + 11, J_OFFS = GEO_LEN + 12, J_SCRATCH = GEO_LEN + 13, J_PER_THREAD = GEO_LEN + 14;
+  J_PAD_L = GEO_LEN + 10, J_PACK = GEO_LEN + 11, J_OFFS = GEO_LEN + 12, J_SCRATCH = GEO_LEN + 13, J_PER_THREAD = GEO_LEN + 14,
+  J_BIAS = GEO_LEN + 15;
 const KIND_CORRELATE = 0, KIND_WEIGHT = 2; // + 1 for f64
 
 @inline function jw(k: i32): i32 { return load<i32>(JOB + (<usize>k << 2)); }
@@ -312,7 +315,7 @@ function jobBlock(op: i32, shared: usize, perThread: usize): usize {
  * as a correlation of the padded src with the weight, seen as [G, dstC rows, srcC·kH·kW taps].
  */
 function correlate<T>(op: i32, src: usize, srcC: i32, srcH: i32, srcW: i32, dst: usize, dstC: i32, dstH: i32, dstW: i32,
-                      padT: i32, padL: i32, w: usize, flip: bool): bool {
+                      padT: i32, padL: i32, w: usize, flip: bool, bias: usize): bool {
   const size = <usize>sizeof<T>();
   const NR = nrOf<T>();
   const Hp = dstH + dH * (kH - 1), Wp = rowPitch(srcW, dstW, padL), plane = Hp * Wp;
@@ -349,7 +352,7 @@ function correlate<T>(op: i32, src: usize, srcC: i32, srcH: i32, srcW: i32, dst:
   setJw(J_KIND, KIND_CORRELATE + (size == 8 ? 1 : 0));
   setJw(J_SRC, <i32>src); setJw(J_SRC_C, srcC); setJw(J_SRC_H, srcH); setJw(J_SRC_W, srcW);
   setJw(J_DST, <i32>dst); setJw(J_DST_C, dstC); setJw(J_DST_H, dstH); setJw(J_DST_W, dstW);
-  setJw(J_PAD_T, padT); setJw(J_PAD_L, padL); setJw(J_PACK, <i32>pack); setJw(J_OFFS, <i32>offs);
+  setJw(J_PAD_T, padT); setJw(J_PAD_L, padL); setJw(J_PACK, <i32>pack); setJw(J_OFFS, <i32>offs); setJw(J_BIAS, <i32>bias);
   zeroBuffers(<usize>bufLen * size);
   runJob(N);
   free(block);
@@ -377,9 +380,12 @@ function correlateImage<T>(n: i32, thread: i32): void {
       }
     }
     let out = <usize>jw(J_DST) + <usize>((n * G + g) * dstC) * dstPlane;
+    const bias = <usize>jw(J_BIAS);
     for (let r = 0; r < dstC; r++) {
       for (let h = 0; h < dstH; h++) {
-        copyRow(out, acc + (<usize>r * <usize>Qr + <usize>h * <usize>Wp) * size, <usize>dstW * size);
+        const row = acc + (<usize>r * <usize>Qr + <usize>h * <usize>Wp) * size;
+        if (bias == 0) copyRow(out, row, <usize>dstW * size);
+        else biasRelu<T>(out, row, dstW, load<T>(bias + <usize>(g * dstC + r) * size));
         out += <usize>dstW * size;
       }
     }
@@ -524,6 +530,24 @@ function weightChunk<T>(ch: i32, thread: i32): void {
   }
 }
 
+/**
+ * dst[i] = max(src[i] + b, 0) for n values: convBiasRelu's epilogue, the broadcasting add and the
+ * relu of the unfused ops (the same operations in the same order, so the same bits).
+ */
+@inline function biasRelu<T>(dst: usize, src: usize, n: i32, b: T): void {
+  const size = <usize>sizeof<T>(), lanes = <i32>(16 / size);
+  const vb = v128.splat<T>(b), zero = v128.splat<T>(<T>0);
+  let i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const o = <usize>i * size;
+    v128.store(dst + o, v128.max<T>(v128.add<T>(v128.load(src + o), vb), zero));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * size;
+    store<T>(dst + o, max<T>(load<T>(src + o) + b, <T>0));
+  }
+}
+
 // ————————————————————————————————————————————————————————— kernels
 
 /** y[n] = W_g · columns(x[n]) per group. */
@@ -664,6 +688,30 @@ function dot4<T>(a: usize, b: usize, rowBytes: usize, dst: usize): void {
  */
 export function convFamily(op: i32, a: i32, b: i32, rank: i32, shape: usize, geo: usize): i32 {
   if (a == 0 || b == 0) return 0;
+  const out = convOutput(op, a, b, 0, rank, shape, geo);
+  if (out != 0 && recordOp(shouldRecord2(a, b), op, out)) {
+    recordInput(a); recordInput(b); recordGeo();
+  }
+  return out;
+}
+
+/**
+ * relu(conv(x, w) + bias), the bias broadcast along the output's channel axis (1, or 0 for an
+ * unbatched x): the fused op Op.convBiasRelu, whose kernel adds the bias and applies the relu as it
+ * stores the convolution (the same operations as the unfused conv, add and relu, the same bits).
+ * A recording op; its rules are those of the three unfused ops.
+ */
+export function convBiasRelu(x: i32, w: i32, bias: i32, rank: i32, shape: usize, geo: usize, channelAxis: i32): i32 {
+  if (x == 0 || w == 0 || bias == 0) return 0;
+  const out = convOutput(Op.conv, x, w, bias, rank, shape, geo);
+  if (out != 0 && recordOp(recordTarget(needsGrad(x) || needsGrad(w) || needsGrad(bias)), Op.convBiasRelu, out)) {
+    recordInput(x); recordInput(w); recordInput(bias); recordGeo(); recordAttr(<f64>channelAxis);
+  }
+  return out;
+}
+
+/** The output of `op` on (a, b), with conv's bias + relu epilogue where `bias` (a tensor id) is not 0. */
+function convOutput(op: i32, a: i32, b: i32, bias: i32, rank: i32, shape: usize, geo: usize): i32 {
   // A pending JVP rule may run kernels of this file: let it finish before the statics are set.
   flushJvp();
   loadGeo(geo);
@@ -671,24 +719,38 @@ export function convFamily(op: i32, a: i32, b: i32, rank: i32, shape: usize, geo
   const dt = dtypeOf(a);
   const out = newTensor(dt, rank, OUT_SHAPE);
   if (out == 0) return 0;
+  const pb = bias == 0 ? 0 : dataOf(bias);
   let ok: bool;
   // Stride 1 with something to compute takes the direct kernels; the rest goes through im2col.
   const direct = sH == 1 && sW == 1 && N > 0 && Cg > 0 && Og > 0 && numelOf(out) > 0;
-  if (direct) ok = dt == DType.float32 ? directKernel<f32>(op, a, b, out) : directKernel<f64>(op, a, b, out);
-  else if (op == Op.conv) ok = dt == DType.float32 ? convKernel<f32>(a, b, out) : convKernel<f64>(a, b, out);
-  else if (op == Op.convTranspose) ok = dt == DType.float32 ? convTransposeKernel<f32>(a, b, out) : convTransposeKernel<f64>(a, b, out);
-  else ok = dt == DType.float32 ? convWeightKernel<f32>(a, b, out) : convWeightKernel<f64>(a, b, out);
-  if (!ok) { releaseTensor(out); return 0; }
-  if (recordOp(shouldRecord2(a, b), op, out)) {
-    recordInput(a); recordInput(b); recordGeo();
+  if (direct) ok = dt == DType.float32 ? directKernel<f32>(op, a, b, out, pb) : directKernel<f64>(op, a, b, out, pb);
+  else {
+    if (op == Op.conv) ok = dt == DType.float32 ? convKernel<f32>(a, b, out) : convKernel<f64>(a, b, out);
+    else if (op == Op.convTranspose) ok = dt == DType.float32 ? convTransposeKernel<f32>(a, b, out) : convTransposeKernel<f64>(a, b, out);
+    else ok = dt == DType.float32 ? convWeightKernel<f32>(a, b, out) : convWeightKernel<f64>(a, b, out);
+    if (ok && pb != 0) {
+      if (dt == DType.float32) biasReluPlanes<f32>(dataOf(out), pb); else biasReluPlanes<f64>(dataOf(out), pb);
+    }
   }
+  if (!ok) { releaseTensor(out); return 0; }
   return out;
 }
 
-function directKernel<T>(op: i32, a: i32, b: i32, out: i32): bool {
-  if (op == Op.conv) return correlate<T>(op, dataOf(a), Cg, xH, xW, dataOf(out), Og, yH, yW, pT, pL, dataOf(b), false);
+/** conv's output y [N, O, yH·yW] ← max(y + bias[o], 0) in place (the epilogue of the im2col path). */
+function biasReluPlanes<T>(py: usize, pb: usize): void {
+  const size = <usize>sizeof<T>();
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const plane = py + <usize>(n * O + o) * <usize>P * size;
+      biasRelu<T>(plane, plane, P, load<T>(pb + <usize>o * size));
+    }
+  }
+}
+
+function directKernel<T>(op: i32, a: i32, b: i32, out: i32, bias: usize): bool {
+  if (op == Op.conv) return correlate<T>(op, dataOf(a), Cg, xH, xW, dataOf(out), Og, yH, yW, pT, pL, dataOf(b), false, bias);
   if (op == Op.convTranspose) {
-    return correlate<T>(op, dataOf(a), Og, yH, yW, dataOf(out), Cg, xH, xW, dH * (kH - 1) - pT, dW * (kW - 1) - pL, dataOf(b), true);
+    return correlate<T>(op, dataOf(a), Og, yH, yW, dataOf(out), Cg, xH, xW, dH * (kH - 1) - pT, dW * (kW - 1) - pL, dataOf(b), true, 0);
   }
   return convWeightDirect<T>(dataOf(a), dataOf(b), dataOf(out));
 }
@@ -707,6 +769,36 @@ function loadRuleGeo(r: u32): void {
   for (let k = 0; k < GEO_LEN; k++) store<i32>(RULE_GEO + (<usize>k << 2), <i32>recAttr(r, k));
 }
 
+const BIAS_SHAPE = memory.data(MAX_RANK * 4);
+
+/**
+ * convBiasRelu's bias gradient: ḡ summed over every axis but the channel axis, as add's rule sums
+ * it onto the bias viewed as [O, 1, …] (the same sum, the same bits), shaped as the bias [O].
+ */
+function biasGradient(gz: i32, out: i32, channelAxis: i32): i32 {
+  if (gz == 0) return 0;
+  const rank = rankOf(out);
+  let axes = 0;
+  for (let k = 0; k < rank; k++) if (k != channelAxis) axes |= 1 << k;
+  store<i32>(BIAS_SHAPE, dimOf(out, channelAxis));
+  return reshapeTo(sum(gz, axes, true), 1, BIAS_SHAPE);
+}
+
+/** The bias [O] as [O, 1, …] along `out`'s axes from the channel axis (add's broadcast of it). */
+function biasAsPlanes(b: i32, out: i32, channelAxis: i32): i32 {
+  if (b == 0) return 0;
+  const rank = rankOf(out) - channelAxis;
+  store<i32>(BIAS_SHAPE, dimOf(out, channelAxis));
+  for (let k = 1; k < rank; k++) store<i32>(BIAS_SHAPE + (<usize>k << 2), 1);
+  return reshapeTo(b, rank, BIAS_SHAPE);
+}
+
+/** relu's rule: ḡ where the output is positive, else 0. */
+function reluMasked(g: i32, out: i32): i32 {
+  if (g == 0) return 0;
+  return whereZero(compareScalarOp(Op.gt, out, 0), g);
+}
+
 /**
  * conv (x, w → y):          x̄ = convTranspose(ȳ, w)   w̄ = convWeight(x, ȳ)
  * convTranspose (y, w → x): ȳ = conv(x̄, w)            w̄ = convWeight(x̄, y)
@@ -715,7 +807,14 @@ function loadRuleGeo(r: u32): void {
 export function vjpConv(op: i32, r: u32, g: i32): void {
   loadRuleGeo(r);
   const a = recInput(r, 0), b = recInput(r, 1);
-  if (op == Op.conv) {
+  if (op == Op.convBiasRelu) {
+    // relu's rule, then add's (the bias gradient) and conv's, on the masked ḡ
+    const out = recOut(r), bias = recInput(r, 2);
+    const gz = reluMasked(g, out);
+    if (needsGrad(a)) accumulate(a, apply(Op.convTranspose, gz, b, a));
+    if (needsGrad(b)) accumulate(b, apply(Op.convWeight, a, gz, b));
+    if (needsGrad(bias)) accumulate(bias, biasGradient(gz, out, <i32>recAttr(r, GEO_LEN)));
+  } else if (op == Op.conv) {
     if (needsGrad(a)) accumulate(a, apply(Op.convTranspose, g, b, a));
     if (needsGrad(b)) accumulate(b, apply(Op.convWeight, a, g, b));
   } else if (op == Op.convTranspose) {
@@ -729,13 +828,26 @@ export function vjpConv(op: i32, r: u32, g: i32): void {
   }
 }
 
-/** Bilinear: d op(a, b) = op(da, b) + op(a, db). */
+/**
+ * Bilinear: d op(a, b) = op(da, b) + op(a, db). convBiasRelu: relu's JVP of conv's plus the bias
+ * tangent broadcast, as the unfused ops compose them.
+ */
 export function jvpConv(op: i32, r: u32): void {
-  if (op != Op.conv && op != Op.convTranspose && op != Op.convWeight) { fail(E_NO_RULE, op); return; }
+  if (op != Op.conv && op != Op.convTranspose && op != Op.convWeight && op != Op.convBiasRelu) { fail(E_NO_RULE, op); return; }
   loadRuleGeo(r);
   const a = recInput(r, 0), b = recInput(r, 1), out = recOut(r);
   const ta = tangentOf(a), tb = tangentOf(b);
-  const left = ta != 0 ? apply(op, ta, b, out) : 0;
-  const right = tb != 0 ? apply(op, a, tb, out) : 0;
-  setTangent(out, left == 0 ? right : right == 0 ? left : add(left, right));
+  const linear = op == Op.convBiasRelu ? Op.conv : op;
+  const left = ta != 0 ? apply(linear, ta, b, out) : 0;
+  const right = tb != 0 ? apply(linear, a, tb, out) : 0;
+  let t = left == 0 ? right : right == 0 ? left : add(left, right);
+  if (op == Op.convBiasRelu) {
+    const tBias = tangentOf(recInput(r, 2));
+    if (tBias != 0) {
+      const planes = biasAsPlanes(tBias, out, <i32>recAttr(r, GEO_LEN));
+      t = t == 0 ? planes : add(t, planes);
+    }
+    t = reluMasked(t, out);
+  }
+  setTangent(out, t);
 }

@@ -12,7 +12,7 @@ import { Tensor } from '../tensor.js';
 import { wasm, argsI32 } from '../runtime.js';
 import { ShapeError, DTypeError, ValueError, formatShape } from '../errors.js';
 import { Op, idOf, call, requireInit, isFloat, disposeAll } from './common.js';
-import { add } from './elementwise.js';
+import { add, relu } from './elementwise.js';
 import { reshape } from './shape.js';
 import { options, opt, checkArity, type OptionsOf } from '../options.js';
 import { checkNumel, checkExtent, integerProblem, show, showList, INT32_MAX } from '../sizes.js';
@@ -29,6 +29,8 @@ const convSpecs = {
   dilation: opt.any<Spatial>(),
   /** channel groups: input and output channels split into `groups` independent convolutions (default 1) */
   groups: opt.any<number>(),
+  /** 'relu': relu(conv + bias) as one fused op, the same values and gradients as wg.relu of the convolution ('none', the default) */
+  activation: opt.any<'none' | 'relu'>(),
 };
 const convTransposeSpecs = {
   stride: opt.any<Spatial>(),
@@ -45,7 +47,7 @@ const CONV_TRANSPOSE1D = options('convTranspose1d', convTransposeSpecs);
 const CONV_TRANSPOSE2D = options('convTranspose2d', convTransposeSpecs);
 const DLTRANSPCONV = options('dltranspconv', convTransposeSpecs);
 
-/** Options of conv1d / conv2d: stride (1), padding (0, 'same' or 'valid'), dilation (1), groups (1). */
+/** Options of conv1d / conv2d: stride (1), padding (0, 'same' or 'valid'), dilation (1), groups (1), activation ('none'). */
 export type ConvOptions = OptionsOf<typeof convSpecs>;
 /** Options of convTranspose1d / convTranspose2d: stride (1), padding (0), outputPadding (0), groups (1), dilation (1). */
 export type ConvTransposeOptions = OptionsOf<typeof convTransposeSpecs>;
@@ -156,11 +158,21 @@ export interface ConvPlan {
 }
 
 function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
-  const { n, c, o, groups, space, out, kernel, stride, before, dilation, outShape, bias: b } = convPlan(op, nd, x, weight, bias, options);
+  const activation = options.activation ?? 'none';
+  if (activation !== 'none' && activation !== 'relu') {
+    throw new ValueError(`${op}: activation must be 'none' or 'relu', got ${show(activation)}`);
+  }
+  const { batched, n, c, o, groups, space, out, kernel, stride, before, dilation, outShape, bias: b } = convPlan(op, nd, x, weight, bias, options);
   const two = (v: number[], one: number): number[] => (nd === 1 ? [one, v[0]] : v);
   const geo = [n, c, o, groups, ...two(space, 1), ...two(out, 1), ...two(kernel, 1), ...two(stride, 1),
     ...two(before, 0), ...two(dilation, 1)];
-  return run(op, Op.conv, x, weight, outShape, geo, b, nd);
+  if (activation === 'none') return run(op, Op.conv, x, weight, outShape, geo, b, nd);
+  if (b === undefined) {
+    const y = run(op, Op.conv, x, weight, outShape, geo, undefined, nd);
+    try { return relu(y); } finally { y.dispose(); }
+  }
+  // One op: the bias add and the relu happen as the convolution is stored.
+  return call(op, wasm.convBiasRelu(x.id, weight.id, b.id, outShape.length, argsI32(outShape, 32), argsI32(geo, 0), batched ? 1 : 0));
 }
 
 /** PyTorch's checks and sizes of an nd-dim convolution (conv1d, conv2d, conv3d). */

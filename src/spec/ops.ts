@@ -171,6 +171,9 @@ export const OPS = {
     ...rules('conv'), records: true, replays: true, doc: "x-shaped from y and w: ConvTranspose, and conv's input gradient", test: 'convTranspose2d' },
   convWeight: { family: 'conv', arity: 2, attrs: [{ name: 'geometry', type: 'geometry', words: 16 }], forward: 'convFamily',
     ...rules('conv'), records: true, replays: true, doc: "w-shaped from x and y: conv's weight gradient", test: 'conv2d' },
+  convBiasRelu: { family: 'conv', arity: 3, attrs: [{ name: 'geometry', type: 'geometry', words: 16 }, { name: 'channelAxis', type: 'i32' }],
+    forward: 'convBiasRelu', ...rules('conv'), records: true, replays: true,
+    doc: 'relu(conv(x, w) + bias), the bias add and relu fused into the store (the same bits as the three ops)', test: 'conv2d' },
   // — 3-D convolution: the same three partial maps with a depth dim
   conv3d: { family: 'conv3d', arity: 2, attrs: [{ name: 'geometry', type: 'geometry', words: 22 }], forward: 'conv3dFamily',
     ...rules('conv3d'), records: true, replays: true, doc: 'y = x ⋆ w on NCDHW (cross-correlation, groups, stride, padding, dilation)', test: 'conv3d' },

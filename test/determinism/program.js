@@ -224,6 +224,13 @@ function convolutions(wg, h) {
       wg.avgPool2d(x, [2, 3], { padding: [1, 1], countIncludePad: false }), wg.adaptiveAvgPool2d(x, [4, 3]),
       wg.maxPool1d(x1, 3), wg.avgPool1d(x1, 4, { stride: 2 }), wg.globalAvgPool2d(x), wg.globalMaxPool2d(x)]);
     h.put(`grad.pool.${dtype}`, wg.grad((p) => wg.maxPool2d(p, 3, { stride: 2 }).sum().add(wg.avgPool2d(p, 2).square().sum()))(x));
+    // 2×2 windows: the four-window scatter of max pooling's gradient
+    h.put(`grad.pool.pairs.${dtype}`, wg.grad((p) => wg.maxPool2d(p, 2).square().sum())(x18));
+    // conv with activation 'relu': the fused bias + relu (direct kernel and im2col path), values and gradients
+    const biasRelu = (p, q, r) => wg.conv2d(p, q, r, { padding: 'same', activation: 'relu' }).square().sum()
+      .add(wg.conv2d(p, q, r, { stride: 2, activation: 'relu' }).sum());
+    h.put(`grad.conv.biasRelu.${dtype}`, [wg.conv2d(x18, w, b, { padding: 'same', activation: 'relu' }),
+      ...wg.valueAndGrad(biasRelu, { argnums: [0, 1, 2] })(x18, w, b)[1]]);
   }
 }
 
