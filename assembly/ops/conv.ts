@@ -430,6 +430,24 @@ function correlateImage<T>(n: i32, thread: i32): void {
   v128.store(pc + 3 * cRow, c30); v128.store(pc + 3 * cRow, c31, 16);
 }
 
+/** One tap × 2 vectors of output channels: weightTile for a single tap, the same chain. */
+@inline function weightTap<T>(first: bool, yH: i32, yW: i32, Wp: i32, x0: usize, yT: usize, yRow: usize, pc: usize): void {
+  const size = <usize>sizeof<T>();
+  let c0 = i32x4.splat(0), c1 = c0;
+  if (!first) { c0 = v128.load(pc); c1 = v128.load(pc, 16); }
+  const skip = <usize>(Wp - yW) * size;
+  let yp = yT;
+  for (let h = 0; h < yH; h++) {
+    for (let wo = 0; wo < yW; wo++) {
+      const a = splatAt<T>(x0);
+      c0 = madd<T>(c0, a, v128.load(yp)); c1 = madd<T>(c1, a, v128.load(yp, 16));
+      x0 += size; yp += yRow;
+    }
+    x0 += skip;
+  }
+  v128.store(pc, c0); v128.store(pc, c1, 16);
+}
+
 /** convWeight at stride 1 (see above): w̄[g·Og + o, k] = Σ_chunks Σ_n Σ_p x_pad[n, p + off(k)]·ȳ[n, g·Og + o, p]. */
 function convWeightDirect<T>(px: usize, py: usize, po: usize): bool {
   const size = <usize>sizeof<T>();
@@ -514,16 +532,23 @@ function weightChunk<T>(ch: i32, thread: i32): void {
       const yg = py + (<usize>(n * O + g * Og) * <usize>P) * size;
       transposeRows<T>(yg, Og, P, yT, yRow);
       const pg = <usize>jw(J_PACK) + <usize>ch * partBytes + <usize>g * <usize>Kr * cRow;
-      for (let k = 0; k < Kr; k += 4) {
-        // taps past K repeat the last one; their rows are dropped
-        const x0 = buf + <usize>load<u32>(offs + (<usize>min(k, K - 1) << 2));
-        const x1 = buf + <usize>load<u32>(offs + (<usize>min(k + 1, K - 1) << 2));
-        const x2 = buf + <usize>load<u32>(offs + (<usize>min(k + 2, K - 1) << 2));
-        const x3 = buf + <usize>load<u32>(offs + (<usize>min(k + 3, K - 1) << 2));
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const x0 = buf + <usize>load<u32>(offs + (<usize>k << 2)), x1 = buf + <usize>load<u32>(offs + (<usize>(k + 1) << 2));
+        const x2 = buf + <usize>load<u32>(offs + (<usize>(k + 2) << 2)), x3 = buf + <usize>load<u32>(offs + (<usize>(k + 3) << 2));
         for (let o = 0; o < Or; o += NR) {
           const c = pg + <usize>k * cRow + <usize>o * size;
           if (n == n0) weightTile<T>(true, yH, yW, Wp, x0, x1, x2, x3, yT + <usize>o * size, yRow, c, cRow);
           else weightTile<T>(false, yH, yW, Wp, x0, x1, x2, x3, yT + <usize>o * size, yRow, c, cRow);
+        }
+      }
+      // the last K mod 4 taps one at a time (a 3×3 kernel of one channel has 9 taps: 2 tiles and 1)
+      for (; k < K; k++) {
+        const x0 = buf + <usize>load<u32>(offs + (<usize>k << 2));
+        for (let o = 0; o < Or; o += NR) {
+          const c = pg + <usize>k * cRow + <usize>o * size;
+          if (n == n0) weightTap<T>(true, yH, yW, Wp, x0, yT + <usize>o * size, yRow, c);
+          else weightTap<T>(false, yH, yW, Wp, x0, yT + <usize>o * size, yRow, c);
         }
       }
     }
