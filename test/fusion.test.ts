@@ -87,6 +87,8 @@ describe('fused elementwise groups', () => {
     dtype: fc.constantFrom<DType>('float32', 'float64'),
     steps: fc.array(step, { minLength: 1, maxLength: 8 }),
     seed: fc.integer({ min: 1, max: 1000 }),
+    // how the chain ends: as it is, or reduced over all dims, the last, the last two, or the first
+    reduce: fc.constantFrom('none', 'sum', 'sumLast', 'sumLast2', 'meanLast', 'mean', 'sumFirst'),
   });
 
   function chain(c: fc.infer<typeof caseArb>) {
@@ -104,12 +106,21 @@ describe('fused elementwise groups', () => {
         const o = pick(s.operand);
         v = s.swap && typeof o !== 'number' ? (wg as any)[s.op](o, v) : (wg as any)[s.op](v, o);
       }
-      return v;
+      const r = v.rank;
+      switch (c.reduce) {
+        case 'sum': return v.sum();
+        case 'sumLast': return v.sum(-1);
+        case 'sumLast2': return r >= 2 ? v.sum([-2, -1], { keepdims: true }) : v.sum(-1);
+        case 'meanLast': return v.mean(-1);
+        case 'mean': return v.mean();
+        case 'sumFirst': return v.sum(0);
+        default: return v;
+      }
     };
     return { f, args: [x, full, wide, one] as const };
   }
 
-  it('random chains: fused replays give the unfused and the eager bits (float32 and float64, broadcasting)', () => {
+  it('random chains: fused replays give the unfused and the eager bits (float32 and float64, broadcasting, ending in a sum or mean)', () => {
     fc.assert(fc.property(caseArb, (c) => {
       const { f, args } = chain(c);
       const want = wg.tidy(() => bits(f(...args)));
@@ -137,6 +148,40 @@ describe('fused elementwise groups', () => {
       fast.dispose();
       wg.dispose([...args]);
     }), { numRuns: 40 });
+  });
+
+  it('a sum or mean over trailing dims ends the group: its input is never written, the eager bits', () => {
+    // Runs whose length is not a multiple of 4 (a scalar tail) and runs that straddle tiles.
+    const shapes = [[3000], [7, 13], [3, 513], [1027, 5], [2, 3, 7], [600, 4], [4, 1, 3], [5, 1030]];
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const shape of shapes) {
+        for (const axes of [undefined, -1, [-2, -1]] as const) {
+          if (axes !== undefined && typeof axes !== 'number' && shape.length < 2) continue;
+          const [a, b] = [1, 2].map((s) => make(shape, dtype, s));
+          for (const reduce of ['sum', 'mean'] as const) {
+            const f = (a: Tensor, b: Tensor) => a.mul(b).add(a)[reduce](axes as any);
+            const want = wg.tidy(() => bits(f(a, b)));
+            const fast = wg.accelerate(f);
+            expect(bits(fast(a, b))).toEqual(want);
+            expect(bits(fast(a, b))).toEqual(want);
+            const [p] = fast.programs;
+            expect(p.ops.slice(0, 3)).toEqual(['mul', 'add', 'sum']);
+            expect(p.fused).toBe(3);
+            expect(p.unwritten).toBe(2); // a·b and a·b + a live in tiles only
+            fast.dispose();
+          }
+          wg.dispose([a, b]);
+        }
+      }
+    }
+    // A sum over leading dims adds several runs into each output: it stays out of the group.
+    const [a, b] = [1, 2].map((s) => make([40, 30], 'float32', s));
+    const lead = wg.accelerate((a: Tensor, b: Tensor) => a.mul(b).sum(0));
+    lead(a, b);
+    expect(bits(lead(a, b))).toEqual(wg.tidy(() => bits(a.mul(b).sum(0))));
+    expect(lead.programs[0].fused).toBe(0);
+    lead.dispose();
+    wg.dispose([a, b]);
   });
 
   it('frees what it made: live tensors and bytes come back after many replays and a dispose', () => {
@@ -174,6 +219,22 @@ describe('fused elementwise groups', () => {
       expect(bits(w)).toEqual(bits(we));
     }
     fast.dispose();
-    wg.dispose([x, y, g, we]);
+    // Outputs fed back trade buffers with the inputs instead of being copied; a constant output
+    // (filled once, never rewritten) and an output that is also an input must not.
+    const pair = (w: Tensor, c: Tensor) => [w.mul(0.5).add(c), wg.ones([2048]), c];
+    const fastPair = wg.accelerate(pair);
+    const w0 = make([2048], 'float32', 15), c0 = make([2048], 'float32', 16);
+    let [pw, pc, pk] = fastPair(w0, c0);
+    let [ew, ec, ek] = wg.tidy(() => pair(w0, c0).map((t) => wg.keep(t.mul(1))));
+    for (let i = 0; i < 4; i++) {
+      [pw, pc, pk] = fastPair(pw, pc);
+      const next = wg.tidy(() => pair(ew, ec).map((t) => wg.keep(t.mul(1))));
+      wg.dispose([ew, ec, ek]);
+      [ew, ec, ek] = next;
+      expect(bits([pw, pc, pk])).toEqual(bits([ew, ec, ek]));
+    }
+    expect(fastPair.hits).toBe(4);
+    fastPair.dispose();
+    wg.dispose([x, y, g, we, ew, ec, ek, w0, c0]);
   });
 });

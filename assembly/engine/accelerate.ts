@@ -41,7 +41,7 @@ import { forwardDepthNow } from "./forward";
 export { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER } from "../core/abi";
 import { E_REPLAY, E_GUARD, E_UNSUPPORTED, E_CONSTANT_MUTATED, E_STALE, E_EAGER, E_UNKNOWN_OP, BINARY_FIRST, BINARY_LAST, UNARY_FIRST, UNARY_LAST, CONV_GEO_WORDS, MAX_POOL_GEO_WORDS, CONV3D_GEO_WORDS, MAX_POOL3D_GEO_WORDS, AVG_POOL3D_GEO_WORDS, S_BIN, S_UN, S_FILL, S_COPY, S_PER_DTYPE, S_F32, S_GENERIC, S_FUSED, INSTR_WORDS } from "../core/abi";
 import {
-  groupNew, groupFree, groupInstr, groupOperand, groupRegisters, runGroup, G_HEADER, G_INSTR,
+  groupNew, groupFree, groupInstr, groupOperand, groupRegisters, groupSum, groupPairs, runGroup, G_HEADER, G_INSTR,
   O_REG, O_MEM, O_SCALAR, O_BCAST, C_BINARY, C_UNARY, C_COMPARE, C_WHERE,
 } from "./fusion";
 
@@ -170,8 +170,8 @@ export function captureAbort(): void {
 // An entry: a block of i32 words.
 const E_NREC = 0, E_REC = 1, E_INTS = 2, E_ATTRS = 3, E_NINSTR = 4, E_INSTR = 5, E_NOWNED = 6,
   E_OWNED = 7, E_ARENA = 8, E_NEXT = 9, E_EXT = 10, E_NIN = 11, E_IN = 12, E_NOUT = 13, E_OUTS = 14,
-  E_ARENA_BYTES = 15, E_SHARED_BYTES = 16, E_FUSED = 17, E_UNWRITTEN = 18;
-const ENTRY_WORDS = 19;
+  E_ARENA_BYTES = 15, E_SHARED_BYTES = 16, E_FUSED = 17, E_UNWRITTEN = 18, E_FRESH = 19;
+const ENTRY_WORDS = 20;
 
 let entries: u32 = 0; let entryCap: i32 = 0;
 
@@ -357,6 +357,7 @@ export function captureEnd(outs: u32, nOut: i32, fuse: bool): i32 {
   setEw(e, E_NEXT, nExt); setEw(e, E_EXT, ext);
   setEw(e, E_NIN, inputLen); setEw(e, E_IN, copyOut(inputs, <u32>inputLen * 4));
   setEw(e, E_NOUT, nOut); setEw(e, E_OUTS, copyOut(outs, <u32>nOut * 4));
+  setEw(e, E_FRESH, freshOutputs(outs, nOut));
   setEw(e, E_ARENA, 0); setEw(e, E_ARENA_BYTES, 0); setEw(e, E_SHARED_BYTES, 0);
   setEw(e, E_FUSED, 0); setEw(e, E_UNWRITTEN, 0); setEw(e, E_INSTR, 0); setEw(e, E_NINSTR, 0);
   nGroups = 0;
@@ -368,6 +369,29 @@ export function captureEnd(outs: u32, nOut: i32, fuse: bool): i32 {
   const h = newHandle(e);
   if (h == 0) { fail(E_OOM, 0); freeEntry(e); return 0; }
   return h;
+}
+
+/**
+ * Per output, 1 when every replay writes it whole before anything reads it: a program tensor
+ * first named as the output of a record that defines it (not a constant filled once at capture).
+ * Such an output's old buffer holds nothing the replay needs, so when it comes back as an input
+ * the replay may take its buffer instead of copying it (begin). Before the fusion plan, which
+ * widens live intervals.
+ */
+function freshOutputs(outs: u32, nOut: i32): u32 {
+  const p = alloc(<u32>max(nOut, 1) * 4);
+  if (p == 0) return 0;
+  for (let i = 0; i < nOut; i++) {
+    const id = ld(outs, i), k = ld(slotOf, id);
+    let fresh = false;
+    if (k >= 0 && ld(kind, k) != K_EXTERNAL && ld(first, k) >= 0 && ld(first, k) < pLen) {
+      const r = pRec + <u32>ld(first, k) * PREC;
+      const op = load<i32>(r, 0);
+      fresh = load<i32>(r, 4) == id && definesOutput(op) && !(op == Op.fill && ld(offs, k) == 1);
+    }
+    st(p, i, fresh ? 1 : 0);
+  }
+  return p;
 }
 
 // Per tensor id while copies are eliminated: how many records write it, the last that does, and
@@ -588,14 +612,35 @@ function computeType(r: u32): i32 {
 }
 
 /**
+ * The run length of a sum record over trailing dims (all of them, or a last few) of a float
+ * tensor, or 0. reduce.ts sums such runs one after another in a fixed order that a tile loop
+ * can keep; a sum over other dims adds several runs into one output element, which it cannot.
+ */
+function sumRun(r: u32): i32 {
+  if (load<i32>(r, 0) != Op.sum || load<i32>(r, 12) != 1) return 0;
+  const x = ld(pInts, load<i32>(r, 8)), out = load<i32>(r, 4);
+  if (x <= 0 || out <= 0 || !isFloat(dtypeOf(x)) || dtypeOf(out) != dtypeOf(x)) return 0;
+  const axes = <i32>load<f64>(pAttrs + (<u32>load<i32>(r, 16) << 3));
+  const rank = rankOf(x);
+  if (axes == 0 || rank > 30 || (axes >>> rank) != 0) return 0;
+  const k0 = ctz(axes);
+  if (axes + (1 << k0) != 1 << rank) return 0; // not a suffix of the dims
+  let run = 1;
+  for (let k = k0; k < rank; k++) run *= load<i32>(shapePtr(x) + (<u32>k << 2));
+  return run >= 2 ? run : 0;
+}
+
+/**
  * The element count of record r when it can join a fused group (a float binary or unary op, a
  * comparison of floats, a where between floats, or an adjoint accumulation, of more than one
- * element), else 0. Operands either have the output's count (the same elements: broadcasting
- * cannot change a count without a size-1 dim), one element, or broadcast onto the output.
+ * element, or a sum over trailing dims, counted by its input), else 0. Operands either have the
+ * output's count (the same elements: broadcasting cannot change a count without a size-1 dim),
+ * one element, or broadcast onto the output.
  */
 function fusableCount(r: u32): i32 {
   const op = load<i32>(r, 0), out = load<i32>(r, 4), nin = load<i32>(r, 12);
   if (out <= 0) return 0;
+  if (op == Op.sum) return sumRun(r) != 0 ? numelOf(ld(pInts, load<i32>(r, 8))) : 0;
   const n = numelOf(out);
   if (n < 2 || nin < 1) return 0;
   const a = ld(pInts, load<i32>(r, 8));
@@ -630,7 +675,8 @@ function addGroup(from: i32, to: i32): bool {
 
 /**
  * Finds the groups: maximal runs of consecutive fusable records (constant fills between them are
- * skipped) of one dtype and element count, two records at least. A temporary that only its
+ * skipped) of one dtype and element count, two records at least, a sum only as the last (its
+ * output has fewer elements: the group's other records cannot read it). A temporary that only its
  * group names becomes a register (K_REG). Every other tensor a group names stays live over the
  * whole group, since a tile of a later record runs before the rest of an earlier one: the arena
  * must not give its memory to another tensor of the group. Out of memory: nothing is fused.
@@ -640,7 +686,7 @@ function planFusion(e: u32): void {
   let i = 0;
   while (i < pLen) {
     const n = fusableCount(pRec + <u32>i * PREC);
-    if (n == 0) { i++; continue; }
+    if (n == 0 || load<i32>(pRec + <u32>i * PREC, 0) == Op.sum) { i++; continue; }
     const dt = computeType(pRec + <u32>i * PREC);
     let j = i, last = i, count = 1;
     while (j + 1 < pLen && count < GROUP_MAX) {
@@ -648,6 +694,7 @@ function planFusion(e: u32): void {
       if (constantFill(r)) { j++; continue; }
       if (fusableCount(r) != n || computeType(r) != dt) break;
       j++; last = j; count++;
+      if (load<i32>(r, 0) == Op.sum) break;
     }
     if (count >= 2 && !addGroup(i, last)) { nGroups = 0; return; }
     i = last + 1;
@@ -660,7 +707,9 @@ function planFusion(e: u32): void {
       if (constantFill(r)) continue;
       fused++;
       const k = ld(slotOf, load<i32>(r, 4));
-      if (ld(kind, k) == K_TEMP && ld(first, k) >= from && ld(last, k) <= to) { st(kind, k, K_REG); unwritten++; }
+      if (load<i32>(r, 0) != Op.sum && ld(kind, k) == K_TEMP && ld(first, k) >= from && ld(last, k) <= to) {
+        st(kind, k, K_REG); unwritten++;
+      }
     }
     for (let j = from; j <= to; j++) {
       const r = pRec + <u32>j * PREC;
@@ -707,6 +756,13 @@ function buildGroup(recs: u32, ints: u32, from: i32, to: i32): u32 {
       if (reg + 1 > regs) regs = reg + 1;
       st(regOf, ko, reg);
     }
+    if (op == Op.sum) {
+      const x = ld(ints, in0), kx = ld(slotOf, x);
+      const reg = kx >= 0 && ld(kind, kx) == K_REG;
+      groupSum(g, i, reg ? O_REG : O_MEM, reg ? ld(regOf, kx) : x, sumRun(r), out);
+      i++;
+      continue; // the group's last record: no register to free
+    }
     // An accumulation out += b is the binary add of its operands (out, b) into out.
     const cls = op >= Op.eq && op <= Op.ge ? C_COMPARE : op == Op.where ? C_WHERE : nin == 1 ? C_UNARY : C_BINARY;
     groupInstr(g, i, op == Op.accumulateAdd ? Op.add : op, cls, outReg ? O_REG : O_MEM, outReg ? ld(regOf, ko) : out);
@@ -722,6 +778,7 @@ function buildGroup(recs: u32, ints: u32, from: i32, to: i32): u32 {
     }
     i++;
   }
+  groupPairs(g);
   if (!groupRegisters(g, regs)) { groupFree(g); return 0; }
   return g;
 }
@@ -896,9 +953,22 @@ function bindable(e: u32, d: i32, s: i32): bool {
   if ((flagsOf(s) & F_PROGRAM) != 0) return false;
   const ext = <u32>ew(e, E_EXT);
   for (let i = 0, m = ew(e, E_NEXT); i < m; i++) if (ld(ext, 2 * i) == s) return false;
+  return !isOutput(e, d);
+}
+
+function isOutput(e: u32, id: i32): bool {
   const outs = <u32>ew(e, E_OUTS);
-  for (let i = 0, m = ew(e, E_NOUT); i < m; i++) if (ld(outs, i) == d) return false;
-  return true;
+  for (let i = 0, m = ew(e, E_NOUT); i < m; i++) if (ld(outs, i) == id) return true;
+  return false;
+}
+
+/** Whether `id` is an output of entry e that each replay writes before reading (freshOutputs). */
+function freshOutput(e: u32, id: i32): bool {
+  if ((flagsOf(id) & F_PROGRAM) == 0) return false;
+  const outs = <u32>ew(e, E_OUTS), fresh = <u32>ew(e, E_FRESH);
+  if (fresh == 0) return false;
+  for (let i = 0, m = ew(e, E_NOUT); i < m; i++) if (ld(outs, i) == id) return ld(fresh, i) != 0;
+  return false;
 }
 
 function begin(h: i32, src: u32, n: i32, bind: bool): i32 {
@@ -920,6 +990,13 @@ function begin(h: i32, src: u32, n: i32, bind: bool): i32 {
     // Scalars are the common small case: a bulk copy costs more than the value.
     if (bytes == 8) store<u64>(dataOf(d), load<u64>(dataOf(s)));
     else if (bytes == 4) store<u32>(dataOf(d), load<u32>(dataOf(s)));
+    else if (bind && bytes >= BIND_BYTES && freshOutput(e, s) && !isOutput(e, d)) {
+      // Last replay's output fed back (a training step's new weights): the input takes its
+      // buffer and the output the input's, which this replay overwrites before reading.
+      const r = rec(s), q = rec(d), sd = load<u32>(r, T_DATA);
+      store<u32>(r, load<u32>(q, T_DATA), T_DATA);
+      store<u32>(q, sd, T_DATA);
+    }
     else if (bind && bytes >= BIND_BYTES && bindable(e, d, s) && reserveBound(n)) {
       // Big inputs are read where they are, for this replay: the copy would cost a pass over them.
       st(bound, 2 * nBound, d); st(bound, 2 * nBound + 1, <i32>dataOf(d));
@@ -1049,7 +1126,7 @@ function freeEntry(e: u32): void {
   free(owned);
   free(<u32>ew(e, E_EXT));
   free(<u32>ew(e, E_REC)); free(<u32>ew(e, E_INTS)); free(<u32>ew(e, E_ATTRS));
-  free(<u32>ew(e, E_IN)); free(<u32>ew(e, E_OUTS));
+  free(<u32>ew(e, E_IN)); free(<u32>ew(e, E_OUTS)); free(<u32>ew(e, E_FRESH));
   const instr = <u32>ew(e, E_INSTR);
   if (instr != 0) {
     for (let i = 0, n = ew(e, E_NINSTR); i < n; i++) {
