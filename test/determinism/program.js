@@ -554,6 +554,27 @@ function sequenceModels(wg, h) {
   h.put('grad2.attention.fused', wg.grad(firstGrad, { argnums: [0, 1, 2] })(sq, sk, sv));
 }
 
+function acceleratedReductions(wg, h) {
+  // Fused groups that end in a sum or mean over all or the last dims (runs of 301: a scalar tail,
+  // runs straddling tiles), float32 pairs of binary ops in both operand orders and with a scalar,
+  // and a step whose outputs come back as its inputs (buffers traded, not copied).
+  for (const dtype of DTYPES) {
+    const a = wg.tensor(values(9 * 301, -2, 2, 71), { shape: [9, 301], dtype });
+    const b = wg.tensor(values(9 * 301, 0.5, 2, 72), { shape: [9, 301], dtype });
+    const g = wg.tensor(values(64 * 40, -1, 1, 73), { shape: [64, 40], dtype });
+    const reduce = (a, b) => [a.mul(b).sub(0.5).sum(-1), b.sub(a.mul(b)).div(a.add(3)).mean(-1),
+      a.mul(b).add(b).sum(), a.mul(0.25).sub(b).square().mean([-2, -1])];
+    const fast = wg.accelerate(reduce);
+    const out = [];
+    for (let i = 0; i < 2; i++) out.push(...fast(a, b).map((t) => t.clone()));
+    const step = wg.accelerate((w) => w.sub(g.mul(0.1)).mul(0.99));
+    let w = wg.tensor(values(64 * 40, -1, 1, 74), { shape: [64, 40], dtype });
+    for (let i = 0; i < 3; i++) { w = step(w); out.push(w.clone()); }
+    h.put(`accelerate.fusedReduce.${dtype}`, out);
+    fast.clearCache(); step.clearCache();
+  }
+}
+
 /**
  * The fused wasm updates of torch.optim's optimizers (src/optim): a few steps of each, with
  * PyTorch's options varied, on fixed parameters (odd sizes: the SIMD body and the scalar tail)
@@ -657,6 +678,7 @@ export function runProgram(wg) {
     autodiffModes(wg, h);
     accelerated(wg, h);
     acceleratedFused(wg, h);
+    acceleratedReductions(wg, h);
     sequenceModels(wg, h);
     pytorchParity(wg, h);
     optimizers(wg, h);
