@@ -281,7 +281,7 @@ type Float = 'float32' | 'float64';
 const maskFor = (L: number, S: number, causal: boolean, dtype: Float): Tensor =>
   wg.tensor(Array.from({ length: L * S }, (_, t) => (causal && t % S > Math.floor(t / S) ? -Infinity : 0)), { shape: [L, S], dtype });
 
-describe('attentionBackward (the fused gradient, a query row at a time)', () => {
+describe('attentionBackward (the fused gradient, in blocks of query rows)', () => {
   // q, k, v shapes, causal, scale: L ≠ S both ways, batches and heads, lengths off the lane widths
   const shapes: [number[], number[], number[], boolean, number | undefined][] = [
     [[2, 3, 6, 5], [2, 3, 6, 5], [2, 3, 6, 5], true, undefined],
@@ -332,6 +332,24 @@ describe('attentionBackward (the fused gradient, a query row at a time)', () => 
         });
       }
     });
+  });
+
+  it('empty lengths and widths (L, S, E or Ev of 0) give the composite\'s values and gradients', () => {
+    for (const [L, S, E, Ev] of [[0, 3, 2, 2], [3, 0, 2, 2], [3, 4, 0, 2], [3, 4, 2, 0]]) {
+      for (const isCausal of [false, true]) {
+        wg.tidy(() => {
+          const [q, k, v] = [[2, L, E], [2, S, E], [2, S, Ev]].map((s, i) => toT(dense(s, 150 + i)));
+          // scale given: E = 0 would make the default 1/√E infinite (NaN scores)
+          const loss = (opts: SdpaOptions) => (a: Tensor, b: Tensor, c: Tensor) => wg.scaledDotProductAttention(a, b, c, { scale: 0.5, ...opts }).square().sum();
+          const mask = maskFor(L, S, isCausal, 'float64');
+          const [yf, gf] = wg.valueAndGrad(loss({ isCausal }), { argnums: [0, 1, 2] })(q, k, v);
+          const [yc, gc] = wg.valueAndGrad(loss({ attnMask: mask }), { argnums: [0, 1, 2] })(q, k, v);
+          expect(wg.scaledDotProductAttention(q, k, v, { isCausal }).shape).toEqual([2, L, Ev]);
+          expectClose(yf.item(), yc.item());
+          (gf as Tensor[]).forEach((g, i) => { expect(g.shape).toEqual((gc as Tensor[])[i].shape); expectClose(flat(g.toArray()), flat((gc as Tensor[])[i].toArray())); });
+        });
+      }
+    }
   });
 
   it('float64 gradients match central differences; JVP agrees with VJP; second order (forward-over-reverse, reverse-over-reverse) matches differences of the gradient', () => {

@@ -41,7 +41,7 @@ import { expT } from "../core/math";
 
 const SHAPE3 = memory.data(12);
 
-/** q_i·k_j over E float32s, in four lanes then added in a fixed order. */
+/** Σ a_e·b_e over E float32s, in four lanes then added in a fixed order. */
 @inline function dotF32(pa: usize, pb: usize, E: i32): f32 {
   let acc = f32x4.splat(0);
   let e = 0;
@@ -130,9 +130,9 @@ const BLOCK_SCORES = 16384;
 // triangle (at L = S = 64, 16-row blocks do 5/8 of the full products' work).
 const CAUSAL_ROWS = 16;
 
-/** Rows per block for S keys: a multiple of 4 (the product kernel's tile), at least 4. */
+/** Rows per block for S keys: a multiple of 4 (the product kernel's tile), at least 4, at most L (and 1 when L is 0). */
 @inline function blockRows(L: i32, S: i32, causal: i32): i32 {
-  return min(L, max(4, min(BLOCK_SCORES / max(S, 1), causal != 0 ? CAUSAL_ROWS : L) & ~3));
+  return max(1, min(L, max(4, min(BLOCK_SCORES / max(S, 1), causal != 0 ? CAUSAL_ROWS : L) & ~3)));
 }
 
 /**

@@ -2,9 +2,10 @@
 // semantics (its math backend), and multiHeadAttention with
 // torch.nn.functional.multi_head_attention_forward's (nn.MultiheadAttention's parameters and
 // return values). Without a mask or dropout (isCausal or nothing) and with one batch shape,
-// scaledDotProductAttention is the fused op `attention` (assembly/ops/attention.ts: a query row
-// at a time, no L×S matrix; rules of its own); otherwise both are composites of differentiable
-// ops, so VJP, JVP and higher derivatives come from those ops' rules.
+// scaledDotProductAttention is the fused op `attention`, its gradient the fused op
+// `attentionBackward` (assembly/ops/attention.ts: blocks of query rows, no L×S matrix; rules of
+// their own); otherwise both are composites of differentiable ops, so VJP, JVP and higher
+// derivatives come from those ops' rules.
 
 import { Tensor, full, tensor, type DTypeName, type Shape } from '../tensor.js';
 import { tidy } from '../scope.js';

@@ -12,7 +12,7 @@ const works = { vjp: true, jvp: true, float32: true, float64: true } as const;
 export const ops: OpStatus[] = [
   {
     name: 'scaledDotProductAttention', kind: 'primitive', ...works,
-    notes: 'without attnMask and dropout the fused op attention (a query row at a time, no L×S matrix); with them a composite',
+    notes: 'without attnMask and dropout the fused ops attention and attentionBackward (blocks of query rows, no L×S matrix); with them a composite',
     // query, key, value and a float mask added to the scores; the fused causal and plain forms too
     make: () => ({
       f: (q, k, v, m) => joined(wg.scaledDotProductAttention(q, k, v, { attnMask: m }),
