@@ -433,7 +433,8 @@ function cnnCase() {
     X, Y, P, lr,
     /** step(params) → { loss, params }: the wasmgrad step on inputs x [batch, 1, 28, 28] and targets y. */
     wgStep(wg, x, y) {
-      const block = (h, k, b) => wg.maxPool2d(wg.relu(wg.conv2d(h, k, b, { padding: 'same' })), 2);
+      // relu(conv2d(h, k, b)) as one fused op (bias and relu in the convolution's store), the same bits
+      const block = (h, k, b) => wg.maxPool2d(wg.conv2d(h, k, b, { padding: 'same', activation: 'relu' }), 2);
       const lossAndGrads = wg.valueAndGrad((p) => {
         const h = block(block(x, p.k1, p.b1), p.k2, p.b2);
         // crossEntropy with a float (probability) target: the one-hot rows, mean over the batch
