@@ -21,7 +21,7 @@ export const convOps: OpStatus[] = [
   },
   {
     name: 'conv2d', kind: 'primitive', ...works,
-    notes: 'Op.conv (input gradient Op.convTranspose, weight gradient Op.convWeight); bias added by add',
+    notes: 'Op.conv (input gradient Op.convTranspose, weight gradient Op.convWeight); bias added by add; { activation: "relu" } with a bias: the fused op convBiasRelu (bias and relu in the store, the same bits)',
     make: () => ({
       f: (x, w, b) => wg.conv2d(x, w, b, { groups: 2, padding: 1, dilation: [1, 2] }),
       inputs: [x64([1, 4, 4, 3]), x64([2, 2, 2, 2]), x64([2])],
