@@ -91,6 +91,31 @@ function wgTraining(step, params, x, y, P, lr) {
 }
 
 /**
+ * The accelerated form of a wasmgrad training step: wg.accelerate(step) replayed per timed call,
+ * its result checked bit for bit against the eager step at capture and at replay (and that the
+ * second call replayed). `release` disposes what the case made besides the params.
+ */
+function wgAcceleratedTraining(wg, step, init, P, lr, release) {
+  const fast = wg.accelerate(step);
+  const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
+  let params = init;
+  return {
+    run: () => { params = fast(params).params; },
+    result: () => {
+      const eager = step(init);
+      const want = read(eager);
+      wg.dispose([eager.loss, ...Object.values(eager.params)]);
+      expectSameBits('capture', read(fast(init)), want);
+      const replayed = read(fast(init));
+      expectSameBits('replay', replayed, want);
+      if (fast.hits !== 1) throw new Error(`accelerate: expected the second call to replay, got ${fast.hits} hits`);
+      return replayed;
+    },
+    dispose: () => { fast.clearCache(); release(); for (const t of Object.values(init)) t.dispose(); },
+  };
+}
+
+/**
  * A jax-js plain-SGD training step as its users write it (valueAndGrad + tree.map, optionally
  * under jit), timed as one deferred operation; `lossFn(p, x, y)` is the model's loss.
  */
@@ -313,11 +338,7 @@ function fmaCase() {
 function acceleratedFmaCase(base) {
   const { A, B, C } = base;
   return {
-    ...base,
-    id: `${base.id}-accelerated`,
-    label: `${base.label}, accelerated`,
-    peersFrom: base.id,
-    eagerOf: base.id,
+    ...acceleratedRowOf(base),
     note: 'wasmgrad: wg.accelerate((a, b, c) => a.mul(b).add(c)), each call one replay whose multiply and add run as one fused loop over cache-sized tiles (a·b never written to memory), the same bits as eager; peers: the eager row\'s figures',
     wasmgrad({ wg }) {
       const [a, b, c] = [A, B, C].map((d) => wg.tensor(d));
@@ -544,37 +565,22 @@ function expectSameBits(what, got, want) {
   }
 }
 
+/** The fields every accelerated row shares: its eager row's case, id and label, peers and speed-up base. */
+function acceleratedRowOf(base) {
+  return { ...base, id: `${base.id}-accelerated`, label: `${base.label}, accelerated`, peersFrom: base.id, eagerOf: base.id };
+}
+
 function acceleratedTrainingCase(base) {
   const { lr, X, Y, P } = base;
   const dims = P.w1.shape[0], classes = Y.length / (X.length / dims), batch = X.length / dims;
   return {
-    ...base,
-    id: `${base.id}-accelerated`,
-    label: `${base.label}, accelerated`,
-    peersFrom: base.id,
-    eagerOf: base.id,
+    ...acceleratedRowOf(base),
     note: 'wasmgrad: wg.accelerate(step), the whole step (forward, reverse sweep, and the SGD update w − lr·g written with plain ops, as in the eager row and the peers) one wasm call; peers: the eager row\'s figures',
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [batch, dims] }), y = wg.tensor(Y, { shape: [batch, classes] });
       const init = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
       const step = sgdStep(wg, x, y, lr);
-      const fast = wg.accelerate(step);
-      const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
-      let params = init;
-      return {
-        run: () => { params = fast(params).params; },
-        result: () => {
-          const eager = step(init);
-          const want = read(eager);
-          wg.dispose([eager.loss, ...Object.values(eager.params)]);
-          expectSameBits('capture', read(fast(init)), want);
-          const replayed = read(fast(init));
-          expectSameBits('replay', replayed, want);
-          if (fast.hits !== 1) throw new Error(`accelerate: expected the second call to replay, got ${fast.hits} hits`);
-          return replayed;
-        },
-        dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); },
-      };
+      return wgAcceleratedTraining(wg, step, init, P, lr, () => { x.dispose(); y.dispose(); });
     },
   };
 }
@@ -583,11 +589,7 @@ function acceleratedGptCase(base) {
   const { lr, X, Y, P } = base;
   const { batch: B, context: T } = GPT;
   return {
-    ...base,
-    id: `${base.id}-accelerated`,
-    label: `${base.label}, accelerated`,
-    peersFrom: base.id,
-    eagerOf: base.id,
+    ...acceleratedRowOf(base),
     note: "wasmgrad: wg.accelerate(step), the whole step one wasm call, checked bit for bit against the eager step; peers: the eager row's figures",
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [B, T], dtype: 'int32' }), y = wg.tensor(Y, { shape: [B, T], dtype: 'int32' });
@@ -598,22 +600,7 @@ function acceleratedGptCase(base) {
         const [loss, grads] = lossAndGrads(p);
         return { loss, params: mapObj(p, (w, k) => w.sub(grads[k].mul(lr))) };
       });
-      const fast = wg.accelerate(step);
-      const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
-      let params = init;
-      return {
-        run: () => { params = fast(params).params; },
-        result: () => {
-          const eager = step(init);
-          const want = read(eager);
-          wg.dispose([eager.loss, ...Object.values(eager.params)]);
-          expectSameBits('capture', read(fast(init)), want);
-          const replayed = read(fast(init));
-          expectSameBits('replay', replayed, want);
-          return replayed;
-        },
-        dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); model.dispose(); },
-      };
+      return wgAcceleratedTraining(wg, step, init, P, lr, () => { x.dispose(); y.dispose(); model.dispose(); });
     },
   };
 }
@@ -622,44 +609,20 @@ function acceleratedGptCase(base) {
 function acceleratedCnnCase(base) {
   const { lr, X, Y, P } = base, batch = Y.length / 10;
   return {
-    ...base,
-    id: `${base.id}-accelerated`,
-    label: `${base.label}, accelerated`,
-    peersFrom: base.id,
-    eagerOf: base.id,
+    ...acceleratedRowOf(base),
     note: 'wasmgrad: wg.accelerate(step), the eager row\'s step (forward, reverse sweep, SGD update) replayed by one wasm call; peers: the eager row\'s figures',
     wasmgrad({ wg }) {
       const x = wg.tensor(X, { shape: [batch, 1, 28, 28] }), y = wg.tensor(Y, { shape: [batch, 10] });
       const init = mapObj(P, (p) => wg.tensor(p.data, { shape: p.shape }));
       const step = base.wgStep(wg, x, y);
-      const fast = wg.accelerate(step);
-      const read = ({ loss, params }) => trainingResult(P, lr, loss.item(), mapObj(params, (t) => t.data()));
-      let params = init;
-      return {
-        run: () => { params = fast(params).params; },
-        result: () => {
-          const eager = step(init);
-          const want = read(eager);
-          wg.dispose([eager.loss, ...Object.values(eager.params)]);
-          expectSameBits('capture', read(fast(init)), want);
-          const replayed = read(fast(init));
-          expectSameBits('replay', replayed, want);
-          if (fast.hits !== 1) throw new Error(`accelerate: expected the second call to replay, got ${fast.hits} hits`);
-          return replayed;
-        },
-        dispose: () => { fast.clearCache(); x.dispose(); y.dispose(); for (const t of Object.values(init)) t.dispose(); },
-      };
+      return wgAcceleratedTraining(wg, step, init, P, lr, () => { x.dispose(); y.dispose(); });
     },
   };
 }
 
 function acceleratedSeedCase(base) {
   return {
-    ...base,
-    id: `${base.id}-accelerated`,
-    label: `${base.label}, accelerated`,
-    peersFrom: base.id,
-    eagerOf: base.id,
+    ...acceleratedRowOf(base),
     note: 'wasmgrad: wg.accelerate(valueAndGrad(f)), each evaluation one replay plus reading the three scalars; peers: the eager row\'s figures',
     wasmgrad({ wg }) {
       const x1 = wg.tensor(2), x2 = wg.tensor(0.5);
